@@ -1,0 +1,3 @@
+"""BunnyLogs: self-hosted live log streaming."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,228 @@
+"""Turn an ingest request body into validated log entries, whatever its content type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from .entry import DEFAULT_PROGRAM, InvalidEntry, JsonObject, LogEntry, is_finite_number, normalize_level
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_BATCH_ENTRIES = 1000
+MAX_PROGRAM_CHARS = 100
+_ENTRY_KEYS = frozenset({"message", "level", "program", "timestamp", "fields"})
+_LATEST_TIMESTAMP = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC).timestamp()
+# Epoch numbers above this are taken as milliseconds: as seconds they would be past the year 5000.
+_MILLISECONDS_FROM = 1e11
+
+
+class IngestError(Exception):
+    """A request the ingest endpoint refuses, with the HTTP status and the reason."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDefaults:
+    """What an entry gets for the fields it leaves out."""
+
+    level: str
+    program: str
+    received_at: float
+
+
+Parser = Callable[[bytes, EntryDefaults, Headers], Awaitable[list[LogEntry]]]
+
+
+async def parse_body(headers: Headers, body: bytes, query: Mapping[str, str], received_at: float) -> list[LogEntry]:
+    """Parse and validate a whole body; raise `IngestError` (415 or 422) if any of it is wrong."""
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    parser = _PARSERS.get(media_type)
+    if parser is None:
+        shown = media_type or "none"
+        raise IngestError(415, f"unsupported content type {shown!r}; send one of: {', '.join(SUPPORTED_TYPES)}")
+    defaults = _defaults_from_query(query, received_at)
+    entries = await parser(body, defaults, headers)
+    if not entries:
+        raise IngestError(422, "the body holds no log entry")
+    return entries
+
+
+def build_entry(data: Mapping[str, Any], defaults: EntryDefaults) -> LogEntry:
+    """Validate one entry's fields; keys other than the known ones are kept in `fields`."""
+    message = data.get("message")
+    if message is None or message == "":
+        raise InvalidEntry("message is required")
+    if not isinstance(message, str):
+        raise InvalidEntry("message must be a string")
+    if len(message) > MAX_MESSAGE_BYTES // 4 and len(message.encode()) > MAX_MESSAGE_BYTES:
+        raise InvalidEntry(f"message is longer than {MAX_MESSAGE_BYTES // 1024} KiB")
+    level = data.get("level")
+    program = data.get("program")
+    return LogEntry(
+        message=message,
+        timestamp=parse_timestamp(data.get("timestamp"), defaults.received_at),
+        level=defaults.level if level is None or level == "" else normalize_level(level),
+        program=defaults.program if program is None or program == "" else _check_program(program),
+        fields=_collect_fields(data),
+    )
+
+
+def parse_timestamp(value: object, received_at: float) -> float:
+    """Epoch seconds from an ISO 8601 string or an epoch number (seconds or milliseconds)."""
+    if value is None or value == "":
+        return received_at
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number: object = float(text)
+        except ValueError:
+            return _parse_iso_timestamp(text)
+    else:
+        number = value
+    if not is_finite_number(number):
+        raise InvalidEntry("timestamp must be an ISO 8601 string or a number of seconds since the epoch")
+    seconds = number / 1000 if number > _MILLISECONDS_FROM else float(number)  # type: ignore[operator]
+    if not 0 <= seconds <= _LATEST_TIMESTAMP:
+        raise InvalidEntry(f"timestamp {value!r} is out of range")
+    return seconds
+
+
+def _parse_iso_timestamp(text: str) -> float:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidEntry(f"timestamp {text[:60]!r} is not ISO 8601 (e.g. 2026-11-25T10:00:00.123Z)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)  # documented: a timestamp without offset is UTC
+    return moment.timestamp()
+
+
+def _check_program(program: object) -> str:
+    if not isinstance(program, str):
+        raise InvalidEntry("program must be a string")
+    if len(program) > MAX_PROGRAM_CHARS:
+        raise InvalidEntry(f"program is longer than {MAX_PROGRAM_CHARS} characters")
+    return program
+
+
+def _collect_fields(data: Mapping[str, Any]) -> JsonObject | None:
+    fields = data.get("fields")
+    if isinstance(fields, str):  # form posts can only carry it as JSON text
+        try:
+            fields = orjson.loads(fields)
+        except orjson.JSONDecodeError:
+            raise InvalidEntry("fields must be a JSON object") from None
+    if fields is not None and not isinstance(fields, dict):
+        raise InvalidEntry("fields must be a JSON object")
+    extra = {key: value for key, value in data.items() if key not in _ENTRY_KEYS}
+    merged = {**extra, **(fields or {})}
+    return merged or None
+
+
+def _defaults_from_query(query: Mapping[str, str], received_at: float) -> EntryDefaults:
+    try:
+        level = normalize_level(query.get("level"))
+        program = _check_program(query.get("program") or DEFAULT_PROGRAM)
+    except InvalidEntry as error:
+        raise IngestError(422, f"query parameter: {error}") from None
+    return EntryDefaults(level=level, program=program, received_at=received_at)
+
+
+def _entries_from_objects(objects: list[Any], defaults: EntryDefaults) -> list[LogEntry]:
+    _check_batch_size(len(objects))
+    entries = []
+    for position, item in enumerate(objects, start=1):
+        prefix = f"entry {position}: " if len(objects) > 1 else ""
+        if not isinstance(item, dict):
+            raise IngestError(422, f"{prefix}each entry must be a JSON object")
+        try:
+            entries.append(build_entry(item, defaults))
+        except InvalidEntry as error:
+            raise IngestError(422, f"{prefix}{error}") from None
+    return entries
+
+
+async def _parse_json(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+    document = _load_json(body, "body")
+    objects = document if isinstance(document, list) else [document]
+    return _entries_from_objects(objects, defaults)
+
+
+async def _parse_ndjson(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+    lines = [line for line in body.splitlines() if line.strip()]
+    _check_batch_size(len(lines))
+    objects = [_load_json(line, f"line {number}") for number, line in enumerate(lines, start=1)]
+    return _entries_from_objects(objects, defaults)
+
+
+async def _parse_text(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+    text = body.decode("utf-8", errors="replace")  # piped logs may hold stray bytes; keep the line
+    lines = [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+    _check_batch_size(len(lines))
+    return _entries_from_objects([{"message": line} for line in lines], defaults)
+
+
+async def _parse_urlencoded(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+    # curl -d sends UTF-8 unescaped, so the body is UTF-8 text before the %-escapes are decoded.
+    pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True, errors="replace")
+    return _entries_from_form(dict(pairs), defaults)
+
+
+async def _parse_multipart(body: bytes, defaults: EntryDefaults, headers: Headers) -> list[LogEntry]:
+    async def single_chunk() -> AsyncIterator[bytes]:
+        yield body
+
+    parser = MultiPartParser(headers, single_chunk(), max_files=10, max_fields=100, max_part_size=MAX_BODY_BYTES)
+    try:
+        form = await parser.parse()
+    except MultiPartException as error:
+        raise IngestError(422, f"malformed multipart body: {error.message}") from None
+    try:
+        if any(isinstance(value, UploadFile) for _, value in form.multi_items()):
+            raise IngestError(422, "file uploads are not accepted; send message as a text field")
+        return _entries_from_form({key: value for key, value in form.multi_items()}, defaults)
+    finally:
+        await form.close()
+
+
+def _entries_from_form(fields: dict[str, Any], defaults: EntryDefaults) -> list[LogEntry]:
+    try:
+        return [build_entry(fields, defaults)]
+    except InvalidEntry as error:
+        raise IngestError(422, str(error)) from None
+
+
+def _check_batch_size(count: int) -> None:
+    if count > MAX_BATCH_ENTRIES:
+        raise IngestError(422, f"a batch holds at most {MAX_BATCH_ENTRIES} entries, this one has {count}")
+
+
+def _load_json(raw: bytes, where: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise IngestError(422, f"{where} is not valid JSON: {error}") from None
+
+
+_PARSERS: dict[str, Parser] = {
+    "application/x-www-form-urlencoded": _parse_urlencoded,
+    "multipart/form-data": _parse_multipart,
+    "application/json": _parse_json,
+    "application/x-ndjson": _parse_ndjson,
+    "application/ndjson": _parse_ndjson,
+    "application/jsonl": _parse_ndjson,
+    "text/plain": _parse_text,
+}
+SUPPORTED_TYPES = tuple(_PARSERS)

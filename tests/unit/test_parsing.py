@@ -1,0 +1,163 @@
+"""Every content type becomes the same validated entries; every bad body a clear 4xx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from starlette.datastructures import Headers
+
+from dashboard.entry import LogEntry
+from dashboard.parsing import IngestError, parse_body, parse_timestamp
+
+NOW = 1_800_000_000.0
+
+
+async def parse(content_type: str | None, body: bytes | str, query: dict[str, str] | None = None) -> list[LogEntry]:
+    headers = Headers({"content-type": content_type} if content_type else {})
+    raw = body.encode() if isinstance(body, str) else body
+    return await parse_body(headers, raw, query or {}, NOW)
+
+
+async def refused(content_type: str | None, body: bytes | str, query: dict[str, str] | None = None) -> IngestError:
+    with pytest.raises(IngestError) as caught:
+        await parse(content_type, body, query)
+    return caught.value
+
+
+async def test_form_fields_of_the_original_contract() -> None:
+    [entry] = await parse("application/x-www-form-urlencoded",
+                          "message=disk+full%21&level=warn&program=backup&timestamp=2026-11-25T10%3A00%3A00.250Z")
+    assert entry == LogEntry(message="disk full!", level="WARNING", program="backup",
+                             timestamp=dt.datetime(2026, 11, 25, 10, 0, 0, 250000, tzinfo=dt.UTC).timestamp())
+
+
+async def test_form_defaults_and_raw_utf8_from_curl() -> None:
+    [entry] = await parse("application/x-www-form-urlencoded; charset=utf-8", "message=héllo wörld ✓".encode())
+    assert (entry.message, entry.level, entry.program, entry.timestamp) == ("héllo wörld ✓", "INFO", "api", NOW)
+
+
+async def test_form_extra_keys_become_fields() -> None:
+    [entry] = await parse("application/x-www-form-urlencoded", "message=hi&user=ann&fields=%7B%22n%22%3A1%7D")
+    assert entry.fields == {"user": "ann", "n": 1}
+
+
+async def test_multipart_form() -> None:
+    body = ("--XyZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nline one\nline two\r\n"
+            "--XyZ\r\nContent-Disposition: form-data; name=\"level\"\r\n\r\nerror\r\n--XyZ--\r\n")
+    [entry] = await parse("multipart/form-data; boundary=XyZ", body)
+    assert (entry.message, entry.level) == ("line one\nline two", "ERROR")
+
+
+async def test_multipart_file_upload_is_refused() -> None:
+    body = ("--XyZ\r\nContent-Disposition: form-data; name=\"message\"; filename=\"a.txt\"\r\n"
+            "Content-Type: text/plain\r\n\r\nhello\r\n--XyZ--\r\n")
+    error = await refused("multipart/form-data; boundary=XyZ", body)
+    assert (error.status_code, error.detail) == (422, "file uploads are not accepted; send message as a text field")
+
+
+async def test_malformed_multipart_is_422() -> None:
+    error = await refused("multipart/form-data", "no boundary here")
+    assert error.status_code == 422 and "multipart" in error.detail
+
+
+async def test_json_object_with_fields_and_numeric_timestamp() -> None:
+    [entry] = await parse("application/json", json.dumps(
+        {"message": "paid", "level": 20, "program": "billing", "timestamp": 1_700_000_000.5,
+         "fields": {"order": 42, "tags": ["a"]}, "region": "eu"}))
+    assert entry == LogEntry(message="paid", level="INFO", program="billing", timestamp=1_700_000_000.5,
+                             fields={"region": "eu", "order": 42, "tags": ["a"]})
+
+
+async def test_json_batch_keeps_order() -> None:
+    entries = await parse("application/json", json.dumps([{"message": f"m{i}"} for i in range(1000)]))
+    assert [entry.message for entry in entries] == [f"m{i}" for i in range(1000)]
+
+
+async def test_json_batch_over_1000_is_refused_whole() -> None:
+    error = await refused("application/json", json.dumps([{"message": "x"}] * 1001))
+    assert (error.status_code, error.detail) == (422, "a batch holds at most 1000 entries, this one has 1001")
+
+
+async def test_one_bad_entry_rejects_the_batch_and_names_it() -> None:
+    error = await refused("application/json", json.dumps([{"message": "ok"}, {"level": "INFO"}]))
+    assert (error.status_code, error.detail) == (422, "entry 2: message is required")
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ("{not json", "body is not valid JSON"),
+    ('"just a string"', "each entry must be a JSON object"),
+    ("[1, 2]", "entry 1: each entry must be a JSON object"),
+    ('{"message": 5}', "message must be a string"),
+    ('{"message": ""}', "message is required"),
+    ('{"message": "x", "fields": [1]}', "fields must be a JSON object"),
+    ('{"message": "x", "program": 7}', "program must be a string"),
+    ('{"message": "x", "timestamp": "yesterday"}', "is not ISO 8601"),
+    ('{"message": "x", "timestamp": -5}', "out of range"),
+    ('{"message": "x", "level": "no such level!"}', "level must be"),
+    ("[]", "the body holds no log entry"),
+])
+async def test_invalid_json_entries_are_422(body: str, reason: str) -> None:
+    error = await refused("application/json", body)
+    assert error.status_code == 422 and reason in error.detail
+
+
+async def test_message_limit_is_64_kib_of_utf8() -> None:
+    [entry] = await parse("application/json", json.dumps({"message": "a" * 65536}))
+    assert len(entry.message) == 65536
+    error = await refused("application/json", json.dumps({"message": "é" * 32769}))  # 65,538 bytes
+    assert (error.status_code, error.detail) == (422, "message is longer than 64 KiB")
+
+
+async def test_ndjson_one_entry_per_line_skipping_blank_lines() -> None:
+    body = '{"message": "a", "level": "debug"}\n\n{"message": "b"}\r\n'
+    entries = await parse("application/x-ndjson", body, {"program": "cron"})
+    assert [(e.message, e.level, e.program) for e in entries] == [("a", "DEBUG", "cron"), ("b", "INFO", "cron")]
+
+
+async def test_ndjson_bad_line_is_named() -> None:
+    error = await refused("application/x-ndjson", '{"message": "a"}\n{oops\n')
+    assert error.status_code == 422 and error.detail.startswith("line 2 is not valid JSON")
+
+
+async def test_text_lines_take_level_and_program_from_query() -> None:
+    entries = await parse("text/plain", "first\n\n   \n  indented second\r\nthird", {"level": "warn", "program": "tail"})
+    assert [(e.message, e.level, e.program) for e in entries] == [
+        ("first", "WARNING", "tail"), ("  indented second", "WARNING", "tail"), ("third", "WARNING", "tail")]
+
+
+async def test_text_keeps_undecodable_bytes_as_replacement_characters() -> None:
+    [entry] = await parse("text/plain", b"bad \xff byte")
+    assert entry.message == "bad \ufffd byte"
+
+
+async def test_text_over_1000_lines_is_refused() -> None:
+    error = await refused("text/plain", "\n".join(["x"] * 1001))
+    assert error.status_code == 422 and "at most 1000" in error.detail
+
+
+async def test_bad_query_level_is_422() -> None:
+    error = await refused("text/plain", "x", {"level": "!!"})
+    assert error.status_code == 422 and error.detail.startswith("query parameter: level")
+
+
+@pytest.mark.parametrize("content_type", [None, "application/xml", "image/png", "text/html"])
+async def test_unknown_content_type_is_415(content_type: str | None) -> None:
+    error = await refused(content_type, "message=x")
+    assert error.status_code == 415 and "application/json" in error.detail
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-11-25T10:00:00Z", 1795600800.0),
+    ("2026-11-25T11:00:00+01:00", 1795600800.0),
+    ("2026-11-25T10:00:00", 1795600800.0),  # no offset: UTC
+    ("2026-11-25 10:00:00.5", 1795600800.5),
+    (1795600800, 1795600800.0),
+    (1795600800123, 1795600800.123),  # milliseconds
+    ("1795600800.25", 1795600800.25),
+    (None, NOW),
+    ("", NOW),
+])
+def test_timestamp_formats(value: object, expected: float) -> None:
+    assert parse_timestamp(value, NOW) == pytest.approx(expected)
