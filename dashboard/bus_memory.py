@@ -1,0 +1,64 @@
+"""The in-process bus: streams kept in memory, for a single server process."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Sequence
+
+from .entry import LogEntry, StreamEntry
+from .stream import Bus, Deliver, Subscriber, Subscription
+
+
+class EntryIdClock:
+    """Issues strictly increasing `<ms>-<seq>` IDs, like Redis does for XADD '*'."""
+
+    def __init__(self) -> None:
+        self._milliseconds = 0
+        self._sequence = 0
+
+    def next_id(self) -> str:
+        """The next ID: the current millisecond, or the last one with a higher sequence."""
+        now = int(time.time() * 1000)
+        if now > self._milliseconds:
+            self._milliseconds, self._sequence = now, 0
+        else:
+            self._sequence += 1
+        return f"{self._milliseconds}-{self._sequence}"
+
+
+class MemoryBus(Bus):
+    """Streams in this process's memory, each capped at `max_length` entries."""
+
+    name = "memory"
+
+    def __init__(self, *, max_length: int) -> None:
+        super().__init__()
+        self._max_length = max_length
+        self._streams: dict[str, deque[StreamEntry]] = {}
+        self._clock = EntryIdClock()
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+        """Append entries and hand them to this stream's subscribers at once."""
+        stored = [StreamEntry(self._clock.next_id(), entry) for entry in entries]
+        stream = self._streams.get(stream_id)
+        if stream is None:
+            stream = self._streams[stream_id] = deque(maxlen=self._max_length)
+        stream.extend(stored)
+        self._fanout.dispatch(stream_id, stored)
+        return [stream_entry.id for stream_entry in stored]
+
+    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int) -> Subscription:
+        """Deliver the last `history` entries now, then each new one."""
+        subscriber = Subscriber(stream_id, deliver)
+        self._fanout.add(subscriber)
+        # No await between reading the backlog and starting: nothing can slip in between.
+        backlog = list(self._streams.get(stream_id, ()))[-history:] if history > 0 else []
+        subscriber.start(backlog)
+        return Subscription(self._fanout, subscriber)

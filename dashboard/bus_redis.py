@@ -1,0 +1,186 @@
+"""The Redis bus: one Redis Stream per log stream, shared by every BunnyLogs process.
+
+Writers XADD (pipelined, approximate MAXLEN). Each process runs a single reader task that XREADs
+all the streams its viewers follow, so Redis connections do not grow with viewers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Sequence
+
+import orjson
+import redis
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from .entry import LogEntry, StreamEntry
+from .stream import Bus, BusUnavailable, Deliver, Subscriber, Subscription, parse_entry_id
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "bunnylogs"
+ENTRY_FIELD = b"e"
+READ_BLOCK_MS = 1000
+READ_COUNT = 1000
+# Above READ_BLOCK_MS, so that a blocking XREAD never trips the socket timeout.
+SOCKET_TIMEOUT_S = 5.0
+RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+
+
+def stream_key(stream_id: str) -> str:
+    """The Redis key of a log stream: the one place that builds it."""
+    return f"{KEY_PREFIX}:stream:{stream_id}"
+
+
+def stream_id_from_key(key: str) -> str:
+    """The log stream a Redis key (from `stream_key`) belongs to."""
+    return key.removeprefix(f"{KEY_PREFIX}:stream:")
+
+
+def check_reachable(url: str) -> None:
+    """Raise `BusUnavailable` with a one-line reason unless Redis at `url` answers a PING."""
+    try:
+        with redis.Redis.from_url(url, socket_timeout=3.0, socket_connect_timeout=3.0) as client:
+            client.ping()
+    except (RedisError, OSError, ValueError) as error:
+        raise BusUnavailable(f"cannot reach Redis at {url}: {error}") from None
+
+
+def _wake_key(process_token: str) -> str:
+    return f"{KEY_PREFIX}:wake:{process_token}"
+
+
+class RedisBus(Bus):
+    """Streams in Redis, capped near `max_length` and dropped after `retention_seconds` idle."""
+
+    name = "redis"
+
+    def __init__(self, url: str, *, max_length: int, retention_seconds: int) -> None:
+        super().__init__()
+        self._url = url
+        self._max_length = max_length
+        self._retention_seconds = retention_seconds
+        self._redis: Redis | None = None
+        self._reader: asyncio.Task[None] | None = None
+        # Last ID read per followed stream; the reader continues from there.
+        self._cursors: dict[str, str] = {}
+        # The reader also watches this private stream, so a newly followed stream joins at once.
+        self._wake_key = _wake_key(uuid.uuid4().hex)
+        self._wake_cursor = "0-0"
+        self._closing = False
+
+    async def start(self) -> None:
+        """Connect, check Redis answers, and start the reader task."""
+        self._redis = Redis.from_url(self._url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=5.0)
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as error:
+            await self._redis.aclose()
+            raise BusUnavailable(f"cannot reach Redis at {self._url}: {error}") from error
+        self._reader = asyncio.create_task(self._read_forever(), name="bunnylogs redis reader")
+
+    async def close(self) -> None:
+        """Stop the reader and close the connection pool."""
+        self._closing = True
+        if self._reader is not None:
+            self._reader.cancel()
+            # A cancel that lands inside redis-py's read timeout can be absorbed (Python 3.11);
+            # the loop then stops on `_closing` after its current blocking read.
+            done, _ = await asyncio.wait({self._reader}, timeout=READ_BLOCK_MS / 1000 + SOCKET_TIMEOUT_S)
+            if not done:
+                log.warning("the Redis reader did not stop in time")
+        if self._redis is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._redis.delete(self._wake_key)
+            await self._redis.aclose()
+
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+        """XADD every entry in one round trip; the stream's expiry restarts with each write."""
+        key = stream_key(stream_id)
+        pipeline = self._client().pipeline(transaction=True)  # MULTI: a batch lands whole or not at all
+        for entry in entries:
+            pipeline.xadd(key, {ENTRY_FIELD: orjson.dumps(entry.to_dict())},
+                          maxlen=self._max_length, approximate=True)
+        pipeline.expire(key, self._retention_seconds)
+        try:
+            replies = await pipeline.execute()
+        except (RedisError, OSError) as error:
+            raise BusUnavailable(f"Redis did not take the entries: {error}") from error
+        return [entry_id.decode() for entry_id in replies[:-1]]
+
+    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int) -> Subscription:
+        """Deliver the last `history` entries, then each new one that the reader task sees."""
+        subscriber = Subscriber(stream_id, deliver)
+        self._fanout.add(subscriber)  # first, so that nothing read from now on is missed
+        try:
+            rows = await self._client().xrevrange(stream_key(stream_id), count=max(history, 1))
+        except (RedisError, OSError) as error:
+            self._fanout.remove(subscriber)
+            raise BusUnavailable(f"cannot read stream history from Redis: {error}") from error
+        backlog = [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
+        if stream_id not in self._cursors:
+            self._cursors[stream_id] = backlog[-1].id if backlog else "0-0"
+            await self._wake_reader()
+        subscriber.start(backlog[-history:] if history > 0 else [])
+        return Subscription(self._fanout, subscriber)
+
+    def _client(self) -> Redis:
+        if self._redis is None:
+            raise BusUnavailable("the Redis bus has not been started")
+        return self._redis
+
+    async def _wake_reader(self) -> None:
+        with contextlib.suppress(RedisError, OSError):  # without it the reader still joins within a second
+            pipeline = self._client().pipeline(transaction=False)
+            pipeline.xadd(self._wake_key, {b"w": b"1"}, maxlen=1)
+            pipeline.expire(self._wake_key, 60)
+            await pipeline.execute()
+
+    async def _read_forever(self) -> None:
+        failures = 0
+        while not self._closing:
+            try:
+                await self._read_once()
+                failures = 0
+            except (RedisError, OSError) as error:
+                if failures == 0:
+                    log.warning("reading from Redis failed (%s); retrying", error)
+                failures += 1
+            except Exception:
+                log.exception("the Redis reader hit an unexpected error; retrying")
+                failures += 1
+            else:
+                continue
+            await asyncio.sleep(RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S)) - 1])
+
+    async def _read_once(self) -> None:
+        streams = set(self._fanout.streams())
+        for stream_id in list(self._cursors):
+            if stream_id not in streams:
+                del self._cursors[stream_id]
+        # A stream with no cursor yet is still loading its history; subscribe() sets the cursor.
+        request = {stream_key(stream_id): cursor for stream_id, cursor in self._cursors.items()}
+        request[self._wake_key] = self._wake_cursor
+        replies = await self._client().xread(request, count=READ_COUNT, block=READ_BLOCK_MS)
+        for raw_key, rows in replies:
+            key = raw_key.decode()
+            if key == self._wake_key:
+                self._wake_cursor = rows[-1][0].decode()
+                continue
+            stream_id = stream_id_from_key(key)
+            entries = [_decode(entry_id, fields) for entry_id, fields in rows]
+            self._advance_cursor(stream_id, entries[-1].id)
+            self._fanout.dispatch(stream_id, entries)
+
+    def _advance_cursor(self, stream_id: str, entry_id: str) -> None:
+        cursor = self._cursors.get(stream_id)
+        if cursor is not None and parse_entry_id(entry_id) > parse_entry_id(cursor):
+            self._cursors[stream_id] = entry_id
+
+
+def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> StreamEntry:
+    return StreamEntry(entry_id.decode(), LogEntry.from_dict(orjson.loads(fields[ENTRY_FIELD])))

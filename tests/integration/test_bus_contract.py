@@ -1,0 +1,202 @@
+"""The bus contract, run against both backends: the in-process bus and a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from dashboard.bus_memory import MemoryBus
+from dashboard.bus_redis import RedisBus
+from dashboard.entry import LogEntry, StreamEntry
+from dashboard.stream import Bus
+
+MAX_LENGTH = 1000
+
+
+class Collector:
+    """A subscriber callback that remembers what it got, in order."""
+
+    def __init__(self) -> None:
+        self.entries: list[StreamEntry] = []
+        self.batches = 0
+
+    def __call__(self, batch: list[StreamEntry]) -> None:
+        self.entries.extend(batch)
+        self.batches += 1
+
+    @property
+    def ids(self) -> list[str]:
+        return [stream_entry.id for stream_entry in self.entries]
+
+    @property
+    def messages(self) -> list[str]:
+        return [stream_entry.entry.message for stream_entry in self.entries]
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.entries) < count:
+            if time.monotonic() > deadline:
+                pytest.fail(f"expected {count} entries within {timeout} s, got {len(self.entries)}")
+            await asyncio.sleep(0.005)
+
+
+def entries(*messages: str) -> list[LogEntry]:
+    return [LogEntry(message=message, timestamp=time.time()) for message in messages]
+
+
+def new_stream() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    if request.param == "memory":
+        backend: Bus = MemoryBus(max_length=MAX_LENGTH)
+    else:
+        backend = RedisBus(request.getfixturevalue("redis_url"), max_length=MAX_LENGTH, retention_seconds=600)
+    await backend.start()
+    yield backend
+    await backend.close()
+
+
+async def test_publish_returns_one_increasing_id_per_entry(bus: Bus) -> None:
+    stream = new_stream()
+    first = await bus.publish(stream, entries("a", "b", "c"))
+    second = await bus.publish(stream, entries("d"))
+    ids = first + second
+    assert len(ids) == 4 and ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-"))))
+    assert len(set(ids)) == 4
+
+
+async def test_history_then_live_in_order(bus: Bus) -> None:
+    stream = new_stream()
+    await bus.publish(stream, entries("one", "two"))
+    collector = Collector()
+    subscription = await bus.subscribe(stream, collector, history=500)
+    assert collector.messages == ["one", "two"]
+    await bus.publish(stream, entries("three"))
+    await bus.publish(stream, entries("four", "five"))
+    await collector.wait_for(5)
+    assert collector.messages == ["one", "two", "three", "four", "five"]
+    subscription.close()
+
+
+async def test_history_is_the_latest_n(bus: Bus) -> None:
+    stream = new_stream()
+    await bus.publish(stream, entries(*[f"m{i}" for i in range(50)]))
+    collector = Collector()
+    (await bus.subscribe(stream, collector, history=10)).close()
+    assert collector.messages == [f"m{i}" for i in range(40, 50)]
+
+
+async def test_zero_history_gets_only_new_entries(bus: Bus) -> None:
+    stream = new_stream()
+    await bus.publish(stream, entries("old"))
+    collector = Collector()
+    subscription = await bus.subscribe(stream, collector, history=0)
+    await bus.publish(stream, entries("new"))
+    await collector.wait_for(1)
+    await asyncio.sleep(0.05)
+    assert collector.messages == ["new"]
+    subscription.close()
+
+
+async def test_streams_are_isolated(bus: Bus) -> None:
+    mine, other = new_stream(), new_stream()
+    collector = Collector()
+    subscription = await bus.subscribe(mine, collector, history=500)
+    await bus.publish(other, entries("not for me"))
+    await bus.publish(mine, entries("for me"))
+    await collector.wait_for(1)
+    await asyncio.sleep(0.05)
+    assert collector.messages == ["for me"]
+    subscription.close()
+
+
+async def test_every_subscriber_gets_every_entry_once(bus: Bus) -> None:
+    stream = new_stream()
+    collectors = [Collector() for _ in range(5)]
+    subscriptions = [await bus.subscribe(stream, collector, history=500) for collector in collectors]
+    for i in range(20):
+        await bus.publish(stream, entries(f"e{i}"))
+    for collector in collectors:
+        await collector.wait_for(20)
+    await asyncio.sleep(0.05)
+    assert all(collector.messages == [f"e{i}" for i in range(20)] for collector in collectors)
+    for subscription in subscriptions:
+        subscription.close()
+
+
+async def test_closed_subscription_gets_nothing_more(bus: Bus) -> None:
+    stream = new_stream()
+    closed, open_ = Collector(), Collector()
+    subscription = await bus.subscribe(stream, closed, history=0)
+    keeper = await bus.subscribe(stream, open_, history=0)
+    subscription.close()
+    subscription.close()  # twice is harmless
+    await bus.publish(stream, entries("after close"))
+    await open_.wait_for(1)
+    assert closed.entries == []
+    keeper.close()
+    assert bus.viewer_count(stream) == 0
+
+
+async def test_no_gap_and_no_duplicate_when_subscribing_mid_flow(bus: Bus) -> None:
+    stream = new_stream()
+    published: list[str] = []
+    stop = asyncio.Event()
+
+    async def publish_continuously() -> None:
+        n = 0
+        while not stop.is_set():
+            published.extend(await bus.publish(stream, entries(*[f"p{n + k}" for k in range(3)])))
+            n += 3
+            await asyncio.sleep(0.001)
+
+    publisher = asyncio.create_task(publish_continuously())
+    collectors: list[Collector] = []
+    subscriptions = []
+    for _ in range(6):
+        await asyncio.sleep(0.03)
+        collector = Collector()
+        collectors.append(collector)
+        subscriptions.append(await bus.subscribe(stream, collector, history=25))
+    await asyncio.sleep(0.1)
+    stop.set()
+    await publisher
+    for collector in collectors:
+        await collector.wait_for(25)
+        deadline = time.monotonic() + 5
+        while collector.ids[-1] != published[-1] and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        start = published.index(collector.ids[0])
+        assert collector.ids == published[start:], "entries were skipped, repeated or reordered"
+        assert len(collector.ids) >= 25
+    for subscription in subscriptions:
+        subscription.close()
+
+
+async def test_entries_round_trip_intact(bus: Bus) -> None:
+    stream = new_stream()
+    sent = LogEntry(message="naïve ✓ \"quoted\"\n\ttraceback line", timestamp=1_795_600_800.123, level="TRACE",
+                    program="wörker-1", fields={"user": {"id": 7, "tags": ["a", None]}, "ok": True})
+    await bus.publish(stream, [sent])
+    collector = Collector()
+    (await bus.subscribe(stream, collector, history=1)).close()
+    assert collector.entries[0].entry == sent
+    assert collector.entries[0].to_wire()["id"] == collector.entries[0].id
+
+
+async def test_stream_length_is_capped(bus: Bus) -> None:
+    stream = new_stream()
+    for start in range(0, 5 * MAX_LENGTH, 500):
+        await bus.publish(stream, entries(*[f"m{i}" for i in range(start, start + 500)]))
+    collector = Collector()
+    (await bus.subscribe(stream, collector, history=10_000)).close()
+    # Redis trims whole nodes (MAXLEN ~), so it may keep a little more than asked.
+    assert MAX_LENGTH <= len(collector.entries) <= MAX_LENGTH + 200
+    assert collector.messages[-1] == f"m{5 * MAX_LENGTH - 1}"

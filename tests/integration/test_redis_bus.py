@@ -1,0 +1,100 @@
+"""What only the Redis bus must show: few connections, clear failures, and recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+
+from dashboard.bus_redis import RedisBus, stream_key
+from dashboard.entry import LogEntry
+from dashboard.stream import BusUnavailable
+
+from ..support import free_port, running_redis
+from .test_bus_contract import Collector, entries
+
+
+async def connected_clients(redis_url: str) -> int:
+    admin = Redis.from_url(redis_url)
+    try:
+        return len(await admin.client_list()) - 1  # not counting this one
+    finally:
+        await admin.aclose()
+
+
+async def test_many_viewers_share_one_reader_connection() -> None:
+    with running_redis() as redis_url:  # a private server, so that only this bus is counted
+        bus = RedisBus(redis_url, max_length=1000, retention_seconds=600)
+        await bus.start()
+        streams = [str(uuid.uuid4()) for _ in range(10)]
+        collectors = [Collector() for _ in range(100)]
+        subscriptions = [await bus.subscribe(streams[i % 10], collector, history=10)
+                         for i, collector in enumerate(collectors)]
+        for stream in streams:
+            await bus.publish(stream, entries("hello"))
+        for collector in collectors:
+            await collector.wait_for(1)
+        assert await connected_clients(redis_url) <= 3  # the reader, plus publish/subscribe traffic
+        for subscription in subscriptions:
+            subscription.close()
+        await bus.close()
+
+
+async def test_streams_expire_after_retention(redis_url: str) -> None:
+    bus = RedisBus(redis_url, max_length=1000, retention_seconds=600)
+    await bus.start()
+    stream = str(uuid.uuid4())
+    await bus.publish(stream, entries("x"))
+    admin = Redis.from_url(redis_url)
+    assert 590 <= await admin.ttl(stream_key(stream)) <= 600
+    await admin.aclose()
+    await bus.close()
+
+
+async def test_unreachable_redis_fails_start_clearly() -> None:
+    bus = RedisBus(f"redis://127.0.0.1:{free_port()}/0", max_length=10, retention_seconds=60)
+    with pytest.raises(BusUnavailable, match="cannot reach Redis"):
+        await bus.start()
+
+
+async def test_publish_during_outage_is_bus_unavailable_and_reader_recovers() -> None:
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        await asyncio.sleep(0.3)
+        bus = RedisBus(url, max_length=1000, retention_seconds=600)
+        await bus.start()
+        stream = str(uuid.uuid4())
+        collector = Collector()
+        subscription = await bus.subscribe(stream, collector, history=0)
+        await bus.publish(stream, entries("before"))
+        await collector.wait_for(1)
+
+        server.terminate()
+        server.wait(timeout=10)
+        with pytest.raises(BusUnavailable):
+            await bus.publish(stream, [LogEntry(message="during", timestamp=time.time())])
+
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        await asyncio.sleep(0.5)
+        deadline = time.monotonic() + 10
+        while True:  # the first publishes after a restart may meet a connection that died with the old server
+            try:
+                await bus.publish(stream, entries("after"))
+                break
+            except BusUnavailable:
+                assert time.monotonic() < deadline, "publishing never worked again after Redis came back"
+                await asyncio.sleep(0.2)
+        await collector.wait_for(2, timeout=10)
+        assert collector.messages == ["before", "after"]
+        subscription.close()
+        await bus.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,60 @@
+"""The pieces that make history and live entries join up: IDs, Subscriber, Fanout."""
+
+from __future__ import annotations
+
+from dashboard.bus_memory import EntryIdClock
+from dashboard.entry import LogEntry, StreamEntry
+from dashboard.stream import Fanout, Subscriber, parse_entry_id
+
+
+def stream_entries(*ids: str) -> list[StreamEntry]:
+    return [StreamEntry(entry_id, LogEntry(message=entry_id, timestamp=0.0)) for entry_id in ids]
+
+
+def ids_of(batches: list[list[StreamEntry]]) -> list[str]:
+    return [stream_entry.id for batch in batches for stream_entry in batch]
+
+
+def test_entry_ids_order_numerically_not_as_text() -> None:
+    assert parse_entry_id("10-0") > parse_entry_id("9-5")
+    assert parse_entry_id("5-10") > parse_entry_id("5-9")
+
+
+def test_clock_ids_strictly_increase_within_one_millisecond() -> None:
+    clock = EntryIdClock()
+    ids = [parse_entry_id(clock.next_id()) for _ in range(5000)]
+    assert all(later > earlier for earlier, later in zip(ids, ids[1:]))
+
+
+def test_subscriber_holds_live_entries_until_history_is_in() -> None:
+    batches: list[list[StreamEntry]] = []
+    subscriber = Subscriber("s", batches.append)
+    subscriber.receive(stream_entries("3-0", "4-0"))  # arrives while history is fetched
+    assert batches == []
+    subscriber.start(stream_entries("1-0", "2-0", "3-0"))  # history overlaps the held entries
+    subscriber.receive(stream_entries("4-0", "5-0"))
+    assert ids_of(batches) == ["1-0", "2-0", "3-0", "4-0", "5-0"]
+
+
+def test_subscriber_survives_a_failing_deliver() -> None:
+    def broken(_: list[StreamEntry]) -> None:
+        raise RuntimeError("viewer gone")
+
+    subscriber = Subscriber("s", broken)
+    subscriber.start([])
+    subscriber.receive(stream_entries("1-0"))  # must not raise
+
+
+def test_fanout_sends_only_to_the_stream_followers_and_forgets_empty_streams() -> None:
+    fanout = Fanout()
+    got_a: list[list[StreamEntry]] = []
+    got_b: list[list[StreamEntry]] = []
+    first, second = Subscriber("a", got_a.append), Subscriber("b", got_b.append)
+    for subscriber in (first, second):
+        fanout.add(subscriber)
+        subscriber.start([])
+    fanout.dispatch("a", stream_entries("1-0"))
+    assert (ids_of(got_a), got_b) == (["1-0"], [])
+    fanout.remove(first)
+    assert fanout.streams() == ["b"] and fanout.count("a") == 0
+    fanout.remove(first)  # twice is harmless
