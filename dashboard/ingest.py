@@ -1,0 +1,80 @@
+"""HTTP ingest: `POST /live/<uuid>` turns a request body into entries on the bus.
+
+This router sits on the outer FastAPI app, ahead of NiceGUI's mount, so the hot path does not run
+through NiceGUI's per-request middleware.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
+
+from .parsing import MAX_BODY_BYTES, IngestError, parse_body
+from .stream import Bus, BusUnavailable
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, with the UUID in canonical lower-case form"
+
+
+def is_stream_id(text: str) -> bool:
+    """True for a UUID in canonical form (lower-case hex, 8-4-4-4-12)."""
+    return _CANONICAL_UUID.fullmatch(text) is not None
+
+
+def build_ingest_router(bus: Bus) -> APIRouter:
+    """The `/live` routes, publishing to `bus`."""
+    router = APIRouter()
+
+    @router.post("/live/{stream_id}", status_code=204, response_class=Response,
+                 summary="Send log entries (form, multipart, JSON, NDJSON or text)")
+    async def ingest(stream_id: str, request: Request) -> Response:
+        if not is_stream_id(stream_id):
+            return error_response(404, _NOT_A_STREAM)
+        try:
+            body = await read_limited_body(request, MAX_BODY_BYTES)
+            entries = await parse_body(request.headers, body, request.query_params, time.time())
+            await bus.publish(stream_id, entries)
+        except IngestError as error:
+            return error_response(error.status_code, error.detail)
+        except BusUnavailable:
+            return error_response(503, "the log bus is unavailable; retry shortly", headers={"Retry-After": "1"})
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
+        return Response(status_code=204)
+
+    @router.api_route("/live/{rest:path}", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def other_live_routes(rest: str) -> Response:
+        if is_stream_id(rest):
+            return error_response(405, "use POST to send entries to a stream", headers={"Allow": "POST"})
+        return error_response(404, _NOT_A_STREAM)
+
+    @router.post("/live/{rest:path}", include_in_schema=False)
+    async def post_to_non_stream(rest: str) -> Response:
+        return error_response(404, _NOT_A_STREAM)
+
+    return router
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The whole body, or `IngestError(413)` as soon as it is known to exceed `limit` bytes."""
+    too_large = IngestError(413, f"the body is larger than {limit // 1024} KiB; send fewer entries per request")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error every client gets: `{"detail": "..."}`."""
+    return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)

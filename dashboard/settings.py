@@ -1,0 +1,44 @@
+"""All configuration in one typed object, read from `BUNNYLOGS_*` variables and CLI flags."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["all", "ingest", "ui"]
+
+
+class Settings(BaseSettings):
+    """How this BunnyLogs process runs; each field is also `BUNNYLOGS_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BUNNYLOGS_", frozen=True)
+
+    host: str = Field("127.0.0.1", description="address to listen on (0.0.0.0 for every interface)")
+    port: int = Field(8000, ge=0, le=65535, description="port to listen on")
+    redis_url: str | None = Field(None, description="Redis URL; without it the in-process bus is used")
+    role: Role = Field("all", description="serve ingest and UI (all), or one of them (needs Redis)")
+    history: int = Field(500, ge=0, le=10_000, description="entries a viewer gets when it opens a stream")
+    max_rows: int = Field(10_000, ge=100, le=1_000_000, description="rows each browser keeps before dropping the oldest")
+    max_stream_length: int = Field(10_000, ge=100, description="entries kept per stream on the bus (approximate)")
+    retention_seconds: int = Field(7 * 24 * 3600, ge=60, description="Redis drops a stream idle this long")
+    public_url: str | None = Field(None, description="base URL shown in snippets (default: the URL the browser used)")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="server log level")
+
+    @model_validator(mode="after")
+    def _split_roles_need_redis(self) -> Settings:
+        if self.role != "all" and not self.redis_url:
+            raise ValueError(f"role {self.role!r} needs a Redis URL (--redis-url): the in-process bus "
+                             "cannot join an ingest process to a UI process")
+        return self
+
+    @property
+    def serves_ui(self) -> bool:
+        """Whether this process serves the NiceGUI pages."""
+        return self.role in ("all", "ui")
+
+    @property
+    def serves_ingest(self) -> bool:
+        """Whether this process accepts POST /live/<uuid>."""
+        return self.role in ("all", "ingest")

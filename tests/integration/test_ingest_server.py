@@ -1,0 +1,130 @@
+"""POSTs to a real `bunnylogs serve` (uvicorn) arrive on the bus, read back through Redis."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from dashboard.bus_redis import RedisBus
+from dashboard.snippets import curl_snippet, python_snippet
+
+from ..support import AppProcess, running_app
+from .test_bus_contract import Collector
+
+
+@pytest.fixture(scope="module")
+def ingest_server(redis_url: str) -> Iterator[AppProcess]:
+    with running_app("--role", "ingest", "--redis-url", redis_url) as app:
+        yield app
+
+
+@pytest.fixture
+async def reader(redis_url: str) -> AsyncIterator[RedisBus]:
+    bus = RedisBus(redis_url, max_length=10_000, retention_seconds=600)
+    await bus.start()
+    yield bus
+    await bus.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+async def follow(bus: RedisBus) -> tuple[str, Collector]:
+    stream = str(uuid.uuid4())
+    collector = Collector()
+    await bus.subscribe(stream, collector, history=0)
+    return stream, collector
+
+
+async def test_every_content_type_arrives(ingest_server: AppProcess, reader: RedisBus,
+                                          http: httpx.AsyncClient) -> None:
+    stream, collector = await follow(reader)
+    url = f"{ingest_server.url}/live/{stream}"
+    posts = [
+        http.post(url, data={"message": "form", "level": "warn", "program": "p1"}),
+        http.post(url, files={"message": (None, "multipart"), "level": (None, "error")}),
+        http.post(url, json={"message": "json", "fields": {"n": 1}}),
+        http.post(url, content='{"message": "nd1"}\n{"message": "nd2"}\n',
+                  headers={"content-type": "application/x-ndjson"}),
+        http.post(url, params={"level": "debug", "program": "tail"}, content="text1\ntext2\n",
+                  headers={"content-type": "text/plain; charset=utf-8"}),
+    ]
+    for post in posts:  # one after another, so the order on the stream is known
+        assert (await post).status_code == 204
+    await collector.wait_for(7)
+    got = [(e.entry.message, e.entry.level, e.entry.program, e.entry.fields) for e in collector.entries]
+    assert got == [
+        ("form", "WARNING", "p1", None), ("multipart", "ERROR", "api", None), ("json", "INFO", "api", {"n": 1}),
+        ("nd1", "INFO", "api", None), ("nd2", "INFO", "api", None),
+        ("text1", "DEBUG", "tail", None), ("text2", "DEBUG", "tail", None),
+    ]
+
+
+async def test_oversized_bodies_get_413_from_the_real_server(ingest_server: AppProcess,
+                                                             http: httpx.AsyncClient) -> None:
+    url = f"{ingest_server.url}/live/{uuid.uuid4()}"
+    big = b"x" * (1024 * 1024 + 1)
+    response = await http.post(url, content=big, headers={"content-type": "text/plain"})
+    assert response.status_code == 413 and response.json()["detail"].startswith("the body is larger")
+
+    async def chunked():
+        for _ in range(20):
+            yield b"y" * 65536 + b"\n"
+
+    response = await http.post(url, content=chunked(), headers={"content-type": "text/plain"})
+    assert response.status_code == 413
+    # The server is still healthy and accepts the next request.
+    assert (await http.post(url, data={"message": "still fine"})).status_code == 204
+
+
+async def test_errors_are_json_never_500(ingest_server: AppProcess, http: httpx.AsyncClient) -> None:
+    url = f"{ingest_server.url}/live/{uuid.uuid4()}"
+    cases = [
+        (http.post(url, content=b"\xff\xfe{", headers={"content-type": "application/json"}), 422),
+        (http.post(url, content=b"<x/>", headers={"content-type": "application/xml"}), 415),
+        (http.post(url, json=[{"message": "x"}] * 1001), 422),
+        (http.post(f"{ingest_server.url}/live/nope", data={"message": "x"}), 404),
+        (http.get(url), 405),
+    ]
+    for request, status in cases:
+        response = await request
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/json"
+        assert isinstance(response.json()["detail"], str)
+
+
+async def test_python_snippet_runs_and_arrives(ingest_server: AppProcess, reader: RedisBus) -> None:
+    stream, collector = await follow(reader)
+    snippet = python_snippet(f"{ingest_server.url}/live/{stream}")
+    result = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    await collector.wait_for(1)
+    assert collector.entries[0].entry.message == "Hello from Python"
+
+
+async def test_curl_snippet_and_readme_batch_example_arrive(ingest_server: AppProcess, reader: RedisBus) -> None:
+    curl = shutil.which("curl")
+    assert curl, "curl is needed for this test; `./dev test` installs it"
+    stream, collector = await follow(reader)
+    url = f"{ingest_server.url}/live/{stream}"
+    subprocess.run(["bash", "-c", curl_snippet(url)], check=True, timeout=30)
+    batch = json.dumps([{"message": "one", "level": "info"}, {"message": "two", "level": "error"}])
+    subprocess.run([curl, "-sf", "-H", "content-type: application/json", "-d", batch, url], check=True, timeout=30)
+    await collector.wait_for(3)
+    assert [e.entry.message for e in collector.entries] == ["Hello from curl", "one", "two"]
+
+
+async def test_ingest_only_process_serves_no_pages(ingest_server: AppProcess, http: httpx.AsyncClient) -> None:
+    assert (await http.get(f"{ingest_server.url}/")).status_code == 404
+    health = (await http.get(f"{ingest_server.url}/healthz")).json()
+    assert health == {"status": "ok", "role": "ingest", "bus": "redis"}

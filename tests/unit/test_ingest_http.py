@@ -1,0 +1,120 @@
+"""POST /live/<uuid> over ASGI: every status the contract names, and nothing half-accepted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from dashboard.bus_memory import MemoryBus
+from dashboard.entry import LogEntry, StreamEntry
+from dashboard.ingest import build_ingest_router, is_stream_id
+from dashboard.stream import BusUnavailable
+
+STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
+
+
+class BrokenBus(MemoryBus):
+    """A bus whose backend is down."""
+
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+        raise BusUnavailable("redis is down")
+
+
+@pytest.fixture
+def bus() -> MemoryBus:
+    return MemoryBus(max_length=10_000)
+
+
+@pytest.fixture
+async def client(bus: MemoryBus) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    app.include_router(build_ingest_router(bus))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        yield http
+
+
+async def received(bus: MemoryBus, stream_id: str = STREAM) -> list[StreamEntry]:
+    batches: list[list[StreamEntry]] = []
+    subscription = await bus.subscribe(stream_id, batches.append, history=10_000)
+    subscription.close()
+    return [stream_entry for batch in batches for stream_entry in batch]
+
+
+async def test_form_post_is_204_and_lands_on_the_bus(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    response = await client.post(f"/live/{STREAM}", data={"message": "hello", "level": "warn", "program": "cron"})
+    assert (response.status_code, response.content) == (204, b"")
+    [stored] = await received(bus)
+    assert (stored.entry.message, stored.entry.level, stored.entry.program) == ("hello", "WARNING", "cron")
+
+
+@pytest.mark.parametrize("path", [
+    "/live/not-a-uuid", f"/live/{STREAM.upper()}", f"/live/{{{STREAM}}}", f"/live/{STREAM.replace('-', '')}",
+    f"/live/{STREAM}/extra", "/live/",
+])
+async def test_non_canonical_stream_is_404_json(client: httpx.AsyncClient, bus: MemoryBus, path: str) -> None:
+    response = await client.post(path, data={"message": "x"})
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("no such stream")
+
+
+async def test_other_methods_on_a_stream_are_405(client: httpx.AsyncClient) -> None:
+    response = await client.delete(f"/live/{STREAM}")
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
+    assert response.json() == {"detail": "use POST to send entries to a stream"}
+
+
+async def test_body_over_1_mib_is_413_and_nothing_lands(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    body = ("x" * 1000 + "\n") * 1100
+    response = await client.post(f"/live/{STREAM}", content=body, headers={"content-type": "text/plain"})
+    assert response.status_code == 413 and "1024 KiB" in response.json()["detail"]
+    assert await received(bus) == []
+
+
+async def test_streamed_body_without_length_is_cut_at_1_mib(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(300):
+            yield b"y" * 4096 + b"\n"
+
+    response = await client.post(f"/live/{STREAM}", content=chunks(), headers={"content-type": "text/plain"})
+    assert response.status_code == 413
+    assert await received(bus) == []
+
+
+async def test_unknown_content_type_is_415(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"/live/{STREAM}", content=b"<log/>", headers={"content-type": "application/xml"})
+    assert response.status_code == 415 and "application/xml" in response.json()["detail"]
+
+
+async def test_bad_batch_is_422_and_nothing_of_it_lands(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    batch = [{"message": f"line {i}"} for i in range(10)] + [{"message": "bad", "timestamp": "never"}]
+    response = await client.post(f"/live/{STREAM}", json=batch)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("entry 11: timestamp 'never' is not ISO 8601")
+    assert await received(bus) == []
+
+
+async def test_batch_lands_in_order_with_increasing_ids(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    response = await client.post(f"/live/{STREAM}", content="\n".join(json.dumps({"message": str(i)}) for i in range(500)),
+                                 headers={"content-type": "application/x-ndjson"})
+    assert response.status_code == 204
+    stored = await received(bus)
+    assert [s.entry.message for s in stored] == [str(i) for i in range(500)]
+    assert len({s.id for s in stored}) == 500
+
+
+async def test_bus_outage_is_503_with_retry_after() -> None:
+    app = FastAPI()
+    app.include_router(build_ingest_router(BrokenBus(max_length=10)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        response = await http.post(f"/live/{STREAM}", data={"message": "x"})
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+    assert response.json() == {"detail": "the log bus is unavailable; retry shortly"}
+
+
+def test_stream_id_must_be_canonical() -> None:
+    assert is_stream_id(STREAM)
+    assert not is_stream_id(STREAM.upper()) and not is_stream_id(STREAM + "0") and not is_stream_id("")
