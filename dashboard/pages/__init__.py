@@ -1,0 +1,18 @@
+"""The NiceGUI pages, mounted under the outer FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from nicegui import ui
+
+from ..settings import Settings
+from ..stream import Bus
+from .landing import register_landing_page
+from .stream_view import register_stream_page
+
+
+def mount_ui(app: FastAPI, settings: Settings, bus: Bus) -> None:
+    """Register the pages and mount NiceGUI on `app` (its middleware stays off the ingest path)."""
+    register_landing_page()
+    register_stream_page(settings, bus)
+    ui.run_with(app, title="BunnyLogs", favicon="🐰", show_welcome_message=False)

@@ -1,0 +1,26 @@
+"""The frame every BunnyLogs page shares: header, styles and a full-height content column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nicegui import ui
+
+_STYLESHEET = (Path(__file__).parent.parent / "static" / "bunnylogs.css").read_text()
+
+
+@contextmanager
+def page_frame(subtitle: str | None = None) -> Iterator[ui.column]:
+    """Header with the product name (and `subtitle`), then a column that fills the window."""
+    ui.add_css(_STYLESHEET)
+    ui.query(".nicegui-content").classes("h-screen p-0 gap-0")
+    with ui.header().classes("items-center bg-slate-800 px-4 py-2 gap-3"):
+        with ui.link(target="/").classes("flex items-center gap-1 text-lg font-semibold text-white no-underline"):
+            ui.icon("cruelty_free")
+            ui.label("BunnyLogs")
+        if subtitle:
+            ui.label(subtitle).classes("font-mono text-sm text-slate-300 truncate")
+    with ui.column().classes("w-full h-full p-4 gap-3 flex-nowrap") as content:
+        yield content

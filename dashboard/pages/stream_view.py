@@ -1,0 +1,67 @@
+"""`/<uuid>`: the live view of one stream, with snippets that send to it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import HTTPException, Request
+from nicegui import Client, ui
+
+from ..elements.log_view import LogView
+from ..ingest import is_stream_id
+from ..settings import Settings
+from ..snippets import curl_snippet, python_snippet
+from ..stream import Bus, BusUnavailable
+from .frame import page_frame
+
+_RETRY_DELAYS_S = (1.0, 2.0, 5.0)
+
+
+def register_stream_page(settings: Settings, bus: Bus) -> None:
+    """Add the `/{stream_id}` page, reading from `bus`."""
+
+    @ui.page("/{stream_id}", title="BunnyLogs")
+    async def stream_page(stream_id: str, request: Request) -> None:
+        if not is_stream_id(stream_id):
+            raise HTTPException(404, "No such stream: the address must end in a lower-case UUID.")
+        ui.page_title(f"BunnyLogs · {stream_id[:8]}")
+        ingest_url = f"{settings.public_url or str(request.base_url)}".rstrip("/") + f"/live/{stream_id}"
+        with page_frame(stream_id):
+            _send_panel(ingest_url)
+            view = LogView(max_rows=settings.max_rows).classes("stream-log")
+        client = ui.context.client
+        await client.connected()
+        await _follow(client, bus, stream_id, view, settings.history)
+
+
+def _send_panel(ingest_url: str) -> None:
+    with ui.expansion("Send logs to this stream", icon="send", value=True).classes("w-full send-panel"):
+        ui.label(f"POST to {ingest_url}").classes("font-mono text-sm ingest-url")
+        with ui.tabs().props("dense align=left") as tabs:
+            curl_tab = ui.tab("curl")
+            python_tab = ui.tab("Python")
+        with ui.tab_panels(tabs, value=curl_tab).classes("w-full"):
+            with ui.tab_panel(curl_tab).classes("p-0"):
+                ui.code(curl_snippet(ingest_url), language="bash").classes("w-full")
+            with ui.tab_panel(python_tab).classes("p-0"):
+                ui.code(python_snippet(ingest_url), language="python").classes("w-full")
+
+
+async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, history: int) -> None:
+    """Subscribe `view` to the stream until the client goes away, retrying while the bus is down."""
+    attempt = 0
+    while not client.is_deleted:
+        try:
+            subscription = await bus.subscribe(stream_id, view.push, history=history)
+        except BusUnavailable:
+            if attempt == 0:
+                with client:
+                    ui.notify("The log bus is unavailable; retrying…", type="warning")
+            await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
+            attempt += 1
+            continue
+        if client.is_deleted:  # closed while we were subscribing
+            subscription.close()
+        else:
+            client.on_delete(subscription.close)
+        return

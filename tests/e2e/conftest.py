@@ -1,0 +1,70 @@
+"""Real Chromium (Debian's, via Playwright) against real BunnyLogs servers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from ..support import AppProcess, running_app
+
+CHROMIUM = os.environ.get("BUNNYLOGS_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# The history and row cap are small here so that tests can reach them quickly.
+E2E_HISTORY = 250
+E2E_MAX_ROWS = 300
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Chromium not found at {CHROMIUM}; `./dev test` installs it, or set BUNNYLOGS_TEST_CHROMIUM")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh tab; fails the test if the page throws a JavaScript error."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    tab = await context.new_page()
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    await context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+async def second_page(page: Page) -> AsyncIterator[Page]:
+    """Another tab in another browser context (another viewer)."""
+    assert page.context.browser is not None
+    context = await page.context.browser.new_context()
+    yield await context.new_page()
+    await context.close()
+
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[AppProcess]:
+    """One server on the embedded bus, shared by the tests; each test uses its own stream."""
+    with running_app("--history", str(E2E_HISTORY), "--max-rows", str(E2E_MAX_ROWS)) as app:
+        yield app
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+async def open_stream(page: Page, base_url: str, stream_id: str) -> None:
+    """Open a stream's page and wait until its websocket is live."""
+    response = await page.goto(f"{base_url}/{stream_id}")
+    assert response is not None and response.status == 200
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")

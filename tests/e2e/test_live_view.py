@@ -1,0 +1,105 @@
+"""A person's view: open a stream, send lines, watch them appear."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+from playwright.async_api import Page, expect
+
+from ..support import AppProcess
+from .conftest import E2E_HISTORY, E2E_MAX_ROWS, open_stream
+
+
+def new_stream() -> str:
+    return str(uuid.uuid4())
+
+
+async def test_posted_line_appears_with_time_level_and_program(page: Page, app_server: AppProcess,
+                                                               http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await expect(page.locator(".bl-empty")).to_be_visible()
+    response = await http.post(f"{app_server.url}/live/{stream}",
+                               data={"message": "disk almost full", "level": "warn", "program": "backup"})
+    assert response.status_code == 204
+    row = page.locator(".bl-row", has_text="disk almost full")
+    await expect(row).to_have_count(1)
+    await expect(row.locator(".bl-level")).to_have_text("WARNING")
+    await expect(row.locator(".bl-program")).to_have_text("backup")
+    await expect(row.locator(".bl-time")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d\.\d{3}$"))
+    await expect(page.locator(".bl-count")).to_have_text("1 line")
+    await expect(page.locator(".bl-state")).to_have_text("connected")
+    await expect(page.locator(".bl-empty")).to_be_hidden()
+
+
+async def test_two_viewers_of_a_stream_see_it_and_another_stream_does_not(
+        page: Page, second_page: Page, browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream, other_stream = new_stream(), new_stream()
+    other_context = await browser.new_context()
+    other_page = await other_context.new_page()
+    for viewer, stream_id in ((page, stream), (second_page, stream), (other_page, other_stream)):
+        await open_stream(viewer, app_server.url, stream_id)
+    await http.post(f"{app_server.url}/live/{stream}", data={"message": "shared line"})
+    await http.post(f"{app_server.url}/live/{other_stream}", data={"message": "other line"})
+    for viewer in (page, second_page):
+        await expect(viewer.locator(".bl-message")).to_have_text(["shared line"])
+    await expect(other_page.locator(".bl-message")).to_have_text(["other line"])
+    await other_context.close()
+
+
+async def test_history_on_open_then_live_lines_up_to_the_row_cap(page: Page, app_server: AppProcess,
+                                                                 http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    url = f"{app_server.url}/live/{stream}"
+    assert (await http.post(url, json=[{"message": f"m{i}"} for i in range(400)])).status_code == 204
+    await open_stream(page, app_server.url, stream)
+    messages = page.locator(".bl-message")
+    await expect(messages).to_have_count(E2E_HISTORY)
+    await expect(messages.first).to_have_text(f"m{400 - E2E_HISTORY}")
+    await expect(messages.last).to_have_text("m399")
+
+    assert (await http.post(url, json=[{"message": f"m{i}"} for i in range(400, 500)])).status_code == 204
+    await expect(messages.last).to_have_text("m499")
+    await expect(messages).to_have_count(E2E_MAX_ROWS)  # the oldest rows were dropped
+    await expect(messages.first).to_have_text(f"m{500 - E2E_MAX_ROWS}")
+    await expect(page.locator(".bl-count")).to_have_text(f"{E2E_HISTORY + 100} lines")
+
+
+async def test_log_text_is_shown_verbatim_and_never_runs(page: Page, app_server: AppProcess,
+                                                        http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    payloads = ['<img src=x onerror="window.__xss = 1">', "<script>window.__xss = 2</script>",
+                "{{ 7 * 7 }} ${7*7} <b>bold</b>"]
+    for payload in payloads:
+        await http.post(f"{app_server.url}/live/{stream}", json={
+            "message": payload, "program": "<i onmouseover=window.__xss=3>p</i>",
+            "fields": {"html": "<svg onload=window.__xss=4>"}})
+    messages = page.locator(".bl-message")
+    await expect(messages).to_have_count(3)
+    for index, payload in enumerate(payloads):
+        await expect(messages.nth(index)).to_have_text(f'{payload} {{"html":"<svg onload=window.__xss=4>"}}')
+    await expect(page.locator(".bl-program").first).to_have_text("<i onmouseover=window.__xss=3>p</i>")
+    await page.locator(".bl-program").first.hover()
+    assert await page.evaluate("window.__xss") is None
+    assert await page.locator(".bl-rows img, .bl-rows script, .bl-rows svg, .bl-rows b, .bl-rows i").count() == 0
+
+
+async def test_landing_page_opens_a_new_stream_with_real_snippets(page: Page, app_server: AppProcess) -> None:
+    await page.goto(app_server.url)
+    await expect(page.get_by_text("Live logs from any script, in your browser.")).to_be_visible()
+    await page.get_by_role("button", name="New stream").click()
+    await page.wait_for_url(re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$"))
+    stream = page.url.rsplit("/", 1)[1]
+    ingest_url = f"{app_server.url}/live/{stream}"
+    await expect(page.locator(".ingest-url")).to_have_text(f"POST to {ingest_url}")
+    await expect(page.locator(".send-panel .q-tab-panel").first).to_contain_text(ingest_url)
+    await page.get_by_role("tab", name="Python").click()
+    await expect(page.get_by_text(f"URL = '{ingest_url}'")).to_be_visible()
+
+
+async def test_a_path_that_is_not_a_stream_is_404(page: Page, app_server: AppProcess) -> None:
+    response = await page.goto(f"{app_server.url}/not-a-stream")
+    assert response is not None and response.status == 404

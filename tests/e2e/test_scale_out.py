@@ -1,0 +1,50 @@
+"""Two processes on one Redis: a POST to the ingest process shows up in a browser on the UI process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from ..support import AppProcess, running_app
+from .conftest import open_stream
+
+
+@pytest.fixture(scope="module")
+def ingest_process(redis_url: str) -> Iterator[AppProcess]:
+    with running_app("--role", "ingest", "--redis-url", redis_url) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def ui_process(redis_url: str, ingest_process: AppProcess) -> Iterator[AppProcess]:
+    with running_app("--role", "ui", "--redis-url", redis_url, "--public-url", ingest_process.url) as app:
+        yield app
+
+
+async def test_post_to_ingest_process_appears_on_ui_process(page: Page, second_page: Page,
+                                                            ingest_process: AppProcess, ui_process: AppProcess,
+                                                            http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    url = f"{ingest_process.url}/live/{stream}"
+    assert (await http.post(url, data={"message": "before anyone looked"})).status_code == 204
+    await open_stream(page, ui_process.url, stream)
+    await expect(page.locator(".bl-message")).to_have_text(["before anyone looked"])
+
+    await open_stream(second_page, ui_process.url, stream)
+    assert (await http.post(url, json=[{"message": "across processes", "level": "error"}])).status_code == 204
+    for viewer in (page, second_page):
+        await expect(viewer.locator(".bl-message")).to_have_text(["before anyone looked", "across processes"])
+    await expect(page.locator(".ingest-url")).to_have_text(f"POST to {url}")
+
+
+async def test_each_process_serves_only_its_role(ingest_process: AppProcess, ui_process: AppProcess,
+                                                 http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    refused = await http.post(f"{ui_process.url}/live/{stream}", data={"message": "x"})
+    assert refused.status_code == 404 and "serves only pages" in refused.json()["detail"]
+    assert (await http.get(f"{ingest_process.url}/{stream}")).status_code == 404
+    assert (await http.get(f"{ui_process.url}/{stream}")).status_code == 200
