@@ -1,0 +1,53 @@
+"""Make docs/screenshot.png: a real server, real entries, real Chromium.
+
+Run from the repository root: .venv/bin/python docs/take_screenshot.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from playwright.async_api import async_playwright
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support import running_app
+
+OUTPUT = Path(__file__).parent / "screenshot.png"
+SAMPLE = [
+    ("INFO", "web", "GET /orders 200 in 12 ms", None),
+    ("INFO", "web", "GET /orders/42 200 in 8 ms", None),
+    ("DEBUG", "worker", "picked job 9f1c from queue 'emails'", {"attempt": 1}),
+    ("WARNING", "worker", "SMTP slow to answer (2.4 s); retrying", {"host": "mail.internal"}),
+    ("INFO", "billing", "invoice 2026-1142 paid", {"amount": 129.0, "currency": "EUR"}),
+    ("ERROR", "web", "POST /checkout 500\nTraceback (most recent call last):\n  File \"app.py\", line 88, in checkout\n"
+                     "    total = cart.total()\nZeroDivisionError: division by zero", None),
+    ("INFO", "cron", "nightly backup finished: 3.2 GB in 41 s", None),
+    ("CRITICAL", "db", "replica lag above 30 s", {"replica": "db-2"}),
+    ("INFO", "web", "GET /health 200 in 1 ms", None),
+]
+
+
+async def main() -> None:
+    with running_app() as app:
+        stream = str(uuid.uuid4())
+        async with httpx.AsyncClient() as http, async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page(viewport={"width": 1280, "height": 720})
+            await page.goto(f"{app.url}/{stream}")
+            await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+            for level, program, message, fields in SAMPLE:
+                entry = {"message": message, "level": level, "program": program, "timestamp": time.time()}
+                await http.post(f"{app.url}/live/{stream}", json={**entry, **({"fields": fields} if fields else {})})
+                await asyncio.sleep(0.05)
+            await page.locator(".bl-row").nth(len(SAMPLE) - 1).wait_for()
+            await page.screenshot(path=str(OUTPUT))
+            await browser.close()
+    print(f"wrote {OUTPUT}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
