@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Sequence
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
 
 from .entry import LogEntry, StreamEntry
 from .stream import Bus, Deliver, Subscriber, Subscription
@@ -28,15 +28,20 @@ class EntryIdClock:
 
 
 class MemoryBus(Bus):
-    """Streams in this process's memory, each capped at `max_length` entries."""
+    """Streams in this process's memory, capped at `max_length` entries, dropped after `retention_seconds` idle."""
 
     name = "memory"
 
-    def __init__(self, *, max_length: int) -> None:
+    def __init__(self, *, max_length: int, retention_seconds: float = 7 * 24 * 3600,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._max_length = max_length
+        self._retention_seconds = retention_seconds
+        self._clock = clock
         self._streams: dict[str, deque[StreamEntry]] = {}
-        self._clock = EntryIdClock()
+        # Streams by last write, oldest first, so expired ones are found without a scan.
+        self._last_write: OrderedDict[str, float] = OrderedDict()
+        self._ids = EntryIdClock()
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -46,11 +51,12 @@ class MemoryBus(Bus):
 
     async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
         """Append entries and hand them to this stream's subscribers at once."""
-        stored = [StreamEntry(self._clock.next_id(), entry) for entry in entries]
+        stored = [StreamEntry(self._ids.next_id(), entry) for entry in entries]
         stream = self._streams.get(stream_id)
         if stream is None:
             stream = self._streams[stream_id] = deque(maxlen=self._max_length)
         stream.extend(stored)
+        self._touch(stream_id)
         self._fanout.dispatch(stream_id, stored)
         return [stream_entry.id for stream_entry in stored]
 
@@ -62,3 +68,16 @@ class MemoryBus(Bus):
         backlog = list(self._streams.get(stream_id, ()))[-history:] if history > 0 else []
         subscriber.start(backlog)
         return Subscription(self._fanout, subscriber)
+
+    def _touch(self, stream_id: str) -> None:
+        """Record a write and drop the streams nobody has written to for `retention_seconds`."""
+        now = self._clock()
+        self._last_write[stream_id] = now
+        self._last_write.move_to_end(stream_id)
+        cutoff = now - self._retention_seconds
+        while self._last_write:
+            oldest, written = next(iter(self._last_write.items()))
+            if written >= cutoff:
+                break
+            del self._last_write[oldest]
+            del self._streams[oldest]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Role = Literal["all", "ingest", "ui"]
@@ -20,11 +20,22 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Redis URL; without it the in-process bus is used")
     role: Role = Field("all", description="serve ingest and UI (all), or one of them (needs Redis)")
     history: int = Field(500, ge=0, le=10_000, description="entries a viewer gets when it opens a stream")
-    max_rows: int = Field(10_000, ge=100, le=1_000_000, description="rows each browser keeps before dropping the oldest")
+    max_rows: int = Field(10_000, ge=100, le=1_000_000,
+                          description="rows each browser keeps before dropping the oldest")
     max_stream_length: int = Field(10_000, ge=100, description="entries kept per stream on the bus (approximate)")
-    retention_seconds: int = Field(7 * 24 * 3600, ge=60, description="Redis drops a stream idle this long")
+    retention_seconds: int = Field(7 * 24 * 3600, ge=60,
+                                   description="a stream nobody writes to for this long is dropped")
     public_url: str | None = Field(None, description="base URL shown in snippets (default: the URL the browser used)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="server log level")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public URL must start with http:// or https://")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _split_roles_need_redis(self) -> Settings:

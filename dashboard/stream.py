@@ -160,4 +160,4 @@ def create_bus(settings: Settings) -> Bus:
                         retention_seconds=settings.retention_seconds)
     from .bus_memory import MemoryBus
 
-    return MemoryBus(max_length=settings.max_stream_length)
+    return MemoryBus(max_length=settings.max_stream_length, retention_seconds=settings.retention_seconds)

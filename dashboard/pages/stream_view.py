@@ -25,7 +25,7 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         if not is_stream_id(stream_id):
             raise HTTPException(404, "No such stream: the address must end in a lower-case UUID.")
         ui.page_title(f"BunnyLogs · {stream_id[:8]}")
-        ingest_url = f"{settings.public_url or str(request.base_url)}".rstrip("/") + f"/live/{stream_id}"
+        ingest_url = f"{(settings.public_url or str(request.base_url)).rstrip('/')}/live/{stream_id}"
         with page_frame(stream_id):
             _send_panel(ingest_url)
             view = LogView(max_rows=settings.max_rows).classes("stream-log")

@@ -30,6 +30,12 @@ def test_split_roles_need_redis() -> None:
     assert Settings(role="ui", redis_url="redis://localhost:6379/0").serves_ui
 
 
+def test_public_url_must_be_http_and_loses_its_trailing_slash() -> None:
+    assert Settings(public_url="https://logs.example.com/").public_url == "https://logs.example.com"
+    with pytest.raises(ValidationError, match="must start with http"):
+        Settings(public_url="logs.example.com")
+
+
 def test_cli_reports_bad_settings_clearly(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--role", "ui"]) == 2
     assert "needs a Redis URL" in capsys.readouterr().err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dashboard.bus_memory import EntryIdClock
+import itertools
+
+from dashboard.bus_memory import EntryIdClock, MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.stream import Fanout, Subscriber, parse_entry_id
 
@@ -23,7 +25,7 @@ def test_entry_ids_order_numerically_not_as_text() -> None:
 def test_clock_ids_strictly_increase_within_one_millisecond() -> None:
     clock = EntryIdClock()
     ids = [parse_entry_id(clock.next_id()) for _ in range(5000)]
-    assert all(later > earlier for earlier, later in zip(ids, ids[1:]))
+    assert all(later > earlier for earlier, later in itertools.pairwise(ids))
 
 
 def test_subscriber_holds_live_entries_until_history_is_in() -> None:
@@ -58,3 +60,20 @@ def test_fanout_sends_only_to_the_stream_followers_and_forgets_empty_streams() -
     fanout.remove(first)
     assert fanout.streams() == ["b"] and fanout.count("a") == 0
     fanout.remove(first)  # twice is harmless
+
+
+async def test_memory_bus_drops_streams_idle_past_retention() -> None:
+    now = [0.0]
+    bus = MemoryBus(max_length=100, retention_seconds=60, clock=lambda: now[0])
+    await bus.publish("idle", [LogEntry(message="old", timestamp=0.0)])
+    now[0] = 30.0
+    await bus.publish("busy", [LogEntry(message="kept", timestamp=0.0)])
+    now[0] = 61.0
+    await bus.publish("busy", [LogEntry(message="still writing", timestamp=0.0)])
+
+    idle: list[list[StreamEntry]] = []
+    busy: list[list[StreamEntry]] = []
+    (await bus.subscribe("idle", idle.append, history=10)).close()
+    (await bus.subscribe("busy", busy.append, history=10)).close()
+    assert idle == []
+    assert ids_of(busy) and [e.entry.message for e in busy[0]] == ["kept", "still writing"]
