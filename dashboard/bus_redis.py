@@ -11,11 +11,13 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
+from typing import cast
 
 import orjson
 import redis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from redis.typing import KeyT, StreamIdT
 
 from .entry import LogEntry, StreamEntry
 from .stream import Bus, BusUnavailable, Deliver, Subscriber, Subscription, parse_entry_id
@@ -29,6 +31,10 @@ READ_COUNT = 1000
 # Above READ_BLOCK_MS, so that a blocking XREAD never trips the socket timeout.
 SOCKET_TIMEOUT_S = 5.0
 RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+
+# Reply shapes of redis-py (RESP2, undecoded), which its type hints leave open.
+StreamRows = list[tuple[bytes, dict[bytes, bytes]]]
+XReadReply = list[tuple[bytes, StreamRows]]
 
 
 def stream_key(stream_id: str) -> str:
@@ -117,7 +123,7 @@ class RedisBus(Bus):
         subscriber = Subscriber(stream_id, deliver)
         self._fanout.add(subscriber)  # first, so that nothing read from now on is missed
         try:
-            rows = await self._client().xrevrange(stream_key(stream_id), count=max(history, 1))
+            rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=max(history, 1)))
         except (RedisError, OSError) as error:
             self._fanout.remove(subscriber)
             raise BusUnavailable(f"cannot read stream history from Redis: {error}") from error
@@ -163,9 +169,9 @@ class RedisBus(Bus):
             if stream_id not in streams:
                 del self._cursors[stream_id]
         # A stream with no cursor yet is still loading its history; subscribe() sets the cursor.
-        request = {stream_key(stream_id): cursor for stream_id, cursor in self._cursors.items()}
+        request: dict[KeyT, StreamIdT] = {stream_key(sid): cursor for sid, cursor in self._cursors.items()}
         request[self._wake_key] = self._wake_cursor
-        replies = await self._client().xread(request, count=READ_COUNT, block=READ_BLOCK_MS)
+        replies = cast(XReadReply, await self._client().xread(request, count=READ_COUNT, block=READ_BLOCK_MS))
         for raw_key, rows in replies:
             key = raw_key.decode()
             if key == self._wake_key:

@@ -80,7 +80,7 @@ class StreamEntry:
 def normalize_level(value: object) -> str:
     """Map a level name or number to its canonical upper-case name.
 
-    `warn` → WARNING, `fatal` → CRITICAL, numbers 0–50 → the Python logging name at or below
+    `warn` → WARNING, `fatal` → CRITICAL, numbers 0-50 → the Python logging name at or below
     them; other names of letters, digits, `_` and `-` are kept in upper case (e.g. TRACE).
     """
     if value is None or value == "":

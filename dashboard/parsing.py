@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -86,14 +86,13 @@ def parse_timestamp(value: object, received_at: float) -> float:
     if isinstance(value, str):
         text = value.strip()
         try:
-            number: object = float(text)
+            value = float(text)
         except ValueError:
             return _parse_iso_timestamp(text)
-    else:
-        number = value
-    if not is_finite_number(number):
+    if not is_finite_number(value):
         raise InvalidEntry("timestamp must be an ISO 8601 string or a number of seconds since the epoch")
-    seconds = number / 1000 if number > _MILLISECONDS_FROM else float(number)  # type: ignore[operator]
+    number = float(value)  # type: ignore[arg-type]  # is_finite_number checked it
+    seconds = number / 1000 if number > _MILLISECONDS_FROM else number
     if not 0 <= seconds <= _LATEST_TIMESTAMP:
         raise InvalidEntry(f"timestamp {value!r} is out of range")
     return seconds
@@ -181,7 +180,7 @@ async def _parse_urlencoded(body: bytes, defaults: EntryDefaults, _: Headers) ->
 
 
 async def _parse_multipart(body: bytes, defaults: EntryDefaults, headers: Headers) -> list[LogEntry]:
-    async def single_chunk() -> AsyncIterator[bytes]:
+    async def single_chunk() -> AsyncGenerator[bytes, None]:
         yield body
 
     parser = MultiPartParser(headers, single_chunk(), max_files=10, max_fields=100, max_part_size=MAX_BODY_BYTES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -106,7 +107,8 @@ async def test_errors_are_json_never_500(ingest_server: AppProcess, http: httpx.
 async def test_python_snippet_runs_and_arrives(ingest_server: AppProcess, reader: RedisBus) -> None:
     stream, collector = await follow(reader)
     snippet = python_snippet(f"{ingest_server.url}/live/{stream}")
-    result = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=30)
+    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", snippet],
+                                     capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     await collector.wait_for(1)
     assert collector.entries[0].entry.message == "Hello from Python"
@@ -117,9 +119,10 @@ async def test_curl_snippet_and_readme_batch_example_arrive(ingest_server: AppPr
     assert curl, "curl is needed for this test; `./dev test` installs it"
     stream, collector = await follow(reader)
     url = f"{ingest_server.url}/live/{stream}"
-    subprocess.run(["bash", "-c", curl_snippet(url)], check=True, timeout=30)
+    await asyncio.to_thread(subprocess.run, ["bash", "-c", curl_snippet(url)], check=True, timeout=30)
     batch = json.dumps([{"message": "one", "level": "info"}, {"message": "two", "level": "error"}])
-    subprocess.run([curl, "-sf", "-H", "content-type: application/json", "-d", batch, url], check=True, timeout=30)
+    await asyncio.to_thread(subprocess.run, [curl, "-sf", "-H", "content-type: application/json", "-d", batch, url],
+                            check=True, timeout=30)
     await collector.wait_for(3)
     assert [e.entry.message for e in collector.entries] == ["Hello from curl", "one", "two"]
 

@@ -77,7 +77,7 @@ async def test_publish_during_outage_is_bus_unavailable_and_reader_recovers() ->
         await collector.wait_for(1)
 
         server.terminate()
-        server.wait(timeout=10)
+        await asyncio.to_thread(server.wait, 10)
         with pytest.raises(BusUnavailable):
             await bus.publish(stream, [LogEntry(message="during", timestamp=time.time())])
 

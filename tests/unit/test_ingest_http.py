@@ -98,8 +98,8 @@ async def test_bad_batch_is_422_and_nothing_of_it_lands(client: httpx.AsyncClien
 
 
 async def test_batch_lands_in_order_with_increasing_ids(client: httpx.AsyncClient, bus: MemoryBus) -> None:
-    response = await client.post(f"/live/{STREAM}", content="\n".join(json.dumps({"message": str(i)}) for i in range(500)),
-                                 headers={"content-type": "application/x-ndjson"})
+    body = "\n".join(json.dumps({"message": str(i)}) for i in range(500))
+    response = await client.post(f"/live/{STREAM}", content=body, headers={"content-type": "application/x-ndjson"})
     assert response.status_code == 204
     stored = await received(bus)
     assert [s.entry.message for s in stored] == [str(i) for i in range(500)]

@@ -122,7 +122,8 @@ async def test_ndjson_bad_line_is_named() -> None:
 
 
 async def test_text_lines_take_level_and_program_from_query() -> None:
-    entries = await parse("text/plain", "first\n\n   \n  indented second\r\nthird", {"level": "warn", "program": "tail"})
+    body = "first\n\n   \n  indented second\r\nthird"
+    entries = await parse("text/plain", body, {"level": "warn", "program": "tail"})
     assert [(e.message, e.level, e.program) for e in entries] == [
         ("first", "WARNING", "tail"), ("  indented second", "WARNING", "tail"), ("third", "WARNING", "tail")]
 
