@@ -11,15 +11,15 @@ from fastapi import FastAPI, Response
 
 from .ingest import build_ingest_router, error_response
 from .settings import Settings
-from .stream import Bus, create_bus
+from .stream import create_bus
 
 # uvicorn's own logger, so that our lines appear beside its start-up lines.
 log = logging.getLogger("uvicorn.error")
 
 
-def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
+def create_app(settings: Settings) -> FastAPI:
     """Build the app for `settings`; NiceGUI can be mounted once per process, so call this once."""
-    bus = bus or create_bus(settings)
+    bus = create_bus(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -32,7 +32,6 @@ def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
 
     app = FastAPI(title="BunnyLogs", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
-    app.state.bus = bus
     if settings.serves_ingest:
         app.include_router(build_ingest_router(bus))
     else:
@@ -40,9 +39,9 @@ def create_app(settings: Settings, bus: Bus | None = None) -> FastAPI:
         async def not_an_ingest_process(rest: str) -> Response:
             return error_response(404, "this BunnyLogs process serves only pages; send logs to an ingest process")
 
-    @app.get("/healthz", summary="Liveness and configuration")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "role": settings.role, "bus": bus.name}
+    @app.get("/healthz", summary="Liveness, configuration and how many viewers this process serves")
+    async def health() -> dict[str, str | int]:
+        return {"status": "ok", "role": settings.role, "bus": bus.name, "viewers": bus.viewer_total()}
 
     if settings.serves_ui:
         from .pages import mount_ui  # NiceGUI is imported only by processes that serve pages

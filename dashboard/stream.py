@@ -99,6 +99,10 @@ class Fanout:
         """How many subscribers follow `stream_id`."""
         return len(self._subscribers.get(stream_id, ()))
 
+    def total(self) -> int:
+        """How many subscribers there are, over all streams."""
+        return sum(len(followers) for followers in self._subscribers.values())
+
     def dispatch(self, stream_id: str, entries: list[StreamEntry]) -> None:
         """Hand new entries of a stream to each of its subscribers."""
         for subscriber in list(self._subscribers.get(stream_id, ())):
@@ -149,6 +153,10 @@ class Bus(ABC):
     def viewer_count(self, stream_id: str) -> int:
         """How many subscribers follow `stream_id` in this process."""
         return self._fanout.count(stream_id)
+
+    def viewer_total(self) -> int:
+        """How many subscribers this process has, over all streams."""
+        return self._fanout.total()
 
 
 def create_bus(settings: Settings) -> Bus:

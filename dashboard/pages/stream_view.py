@@ -48,7 +48,7 @@ def _send_panel(ingest_url: str) -> None:
 
 
 async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, history: int) -> None:
-    """Subscribe `view` to the stream until the client goes away, retrying while the bus is down."""
+    """Subscribe `view` to the stream for the client's lifetime, retrying while the bus is down."""
     attempt = 0
     while not client.is_deleted:
         try:
@@ -62,6 +62,9 @@ async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, histo
             continue
         if client.is_deleted:  # closed while we were subscribing
             subscription.close()
-        else:
-            client.on_delete(subscription.close)
+            return
+        client.on_delete(subscription.close)  # after NiceGUI's reconnect window, not on a brief drop
+        if attempt > 0:
+            with client:
+                ui.notify("Connected to the log bus again", type="positive")
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -103,3 +104,24 @@ async def test_landing_page_opens_a_new_stream_with_real_snippets(page: Page, ap
 async def test_a_path_that_is_not_a_stream_is_404(page: Page, app_server: AppProcess) -> None:
     response = await page.goto(f"{app_server.url}/not-a-stream")
     assert response is not None and response.status == 404
+
+
+async def viewers_on(app: AppProcess, http: httpx.AsyncClient) -> int:
+    return (await http.get(f"{app.url}/healthz")).json()["viewers"]
+
+
+async def wait_for_viewers(app: AppProcess, http: httpx.AsyncClient, expected: int, timeout: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (count := await viewers_on(app, http)) != expected:
+        assert asyncio.get_running_loop().time() < deadline, f"{count} viewers, expected {expected}"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_closed_page_stops_being_fed(browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    await wait_for_viewers(app_server, http, 0)  # earlier tests' pages are gone after NiceGUI's reconnect window
+    context = await browser.new_context()
+    viewer = await context.new_page()
+    await open_stream(viewer, app_server.url, new_stream())
+    await wait_for_viewers(app_server, http, 1)
+    await context.close()
+    await wait_for_viewers(app_server, http, 0)

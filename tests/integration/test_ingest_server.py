@@ -130,4 +130,4 @@ async def test_curl_snippet_and_readme_batch_example_arrive(ingest_server: AppPr
 async def test_ingest_only_process_serves_no_pages(ingest_server: AppProcess, http: httpx.AsyncClient) -> None:
     assert (await http.get(f"{ingest_server.url}/")).status_code == 404
     health = (await http.get(f"{ingest_server.url}/healthz")).json()
-    assert health == {"status": "ok", "role": "ingest", "bus": "redis"}
+    assert health == {"status": "ok", "role": "ingest", "bus": "redis", "viewers": 0}
