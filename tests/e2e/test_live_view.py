@@ -125,3 +125,14 @@ async def test_a_closed_page_stops_being_fed(browser, app_server: AppProcess, ht
     await wait_for_viewers(app_server, http, 1)
     await context.close()
     await wait_for_viewers(app_server, http, 0)
+
+
+async def test_copy_button_puts_the_snippet_on_the_clipboard(browser, app_server: AppProcess) -> None:
+    context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    viewer = await context.new_page()
+    stream = new_stream()
+    await open_stream(viewer, app_server.url, stream)
+    await viewer.locator(".send-panel .q-tab-panel .q-btn").first.click()
+    copied = await viewer.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("curl -d message=") and f"{app_server.url}/live/{stream}" in copied
+    await context.close()
