@@ -18,6 +18,14 @@ from .stream import Bus, BusUnavailable
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, with the UUID in canonical lower-case form"
+# Browser apps may send logs from any origin: the UUID in the path is the only credential, no cookies.
+_CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+_PREFLIGHT_HEADERS = {
+    **_CORS_HEADERS,
+    "Access-Control-Allow-Methods": "POST",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
 
 
 def is_stream_id(text: str) -> bool:
@@ -44,9 +52,16 @@ def build_ingest_router(bus: Bus) -> APIRouter:
             return error_response(503, "the log bus is unavailable; retry shortly", headers={"Retry-After": "1"})
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
-        return Response(status_code=204)
+        return Response(status_code=204, headers=_CORS_HEADERS)
 
-    @router.api_route("/live/{rest:path}", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @router.options("/live/{stream_id}", include_in_schema=False)
+    async def preflight(stream_id: str) -> Response:
+        if not is_stream_id(stream_id):
+            return error_response(404, _NOT_A_STREAM)
+        return Response(status_code=204, headers=_PREFLIGHT_HEADERS)
+
+    @router.api_route("/live/{rest:path}", methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                      include_in_schema=False)
     async def other_live_routes(rest: str) -> Response:
         if is_stream_id(rest):
             return error_response(405, "use POST to send entries to a stream", headers={"Allow": "POST"})
@@ -76,5 +91,5 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
 
 
 def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The JSON error every client gets: `{"detail": "..."}`."""
-    return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+    """The JSON error every client gets, `{"detail": "..."}`, readable by browser apps too."""
+    return JSONResponse({"detail": detail}, status_code=status_code, headers={**_CORS_HEADERS, **(headers or {})})

@@ -48,3 +48,17 @@ async def test_each_process_serves_only_its_role(ingest_process: AppProcess, ui_
     assert refused.status_code == 404 and "serves only pages" in refused.json()["detail"]
     assert (await http.get(f"{ingest_process.url}/{stream}")).status_code == 404
     assert (await http.get(f"{ui_process.url}/{stream}")).status_code == 200
+
+
+async def test_a_page_on_another_origin_can_post_json(page: Page, ingest_process: AppProcess,
+                                                       ui_process: AppProcess) -> None:
+    """The UI and ingest processes are different origins: a fetch() from one to the other needs CORS."""
+    stream = str(uuid.uuid4())
+    await open_stream(page, ui_process.url, stream)
+    status = await page.evaluate("""async (url) => {
+        const response = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},
+                                           body: JSON.stringify({message: "sent by fetch()", level: "warn"})});
+        return response.status;
+    }""", f"{ingest_process.url}/live/{stream}")
+    assert status == 204
+    await expect(page.locator(".bl-message")).to_have_text(["sent by fetch()"])

@@ -115,6 +115,20 @@ async def test_bus_outage_is_503_with_retry_after() -> None:
     assert response.json() == {"detail": "the log bus is unavailable; retry shortly"}
 
 
+async def test_browser_apps_on_other_origins_may_post(client: httpx.AsyncClient) -> None:
+    preflight = await client.options(f"/live/{STREAM}", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-methods"] == "POST"
+    assert preflight.headers["access-control-allow-headers"].lower() == "content-type"
+    accepted = await client.post(f"/live/{STREAM}", json={"message": "from a browser"})
+    refused = await client.post(f"/live/{STREAM}", json={"level": "info"})
+    assert accepted.headers["access-control-allow-origin"] == refused.headers["access-control-allow-origin"] == "*"
+    assert (await client.options("/live/not-a-stream")).status_code == 404
+
+
 def test_stream_id_must_be_canonical() -> None:
     assert is_stream_id(STREAM)
     assert not is_stream_id(STREAM.upper()) and not is_stream_id(STREAM + "0") and not is_stream_id("")
