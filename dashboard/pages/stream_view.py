@@ -15,6 +15,8 @@ from ..stream import Bus, BusUnavailable
 from .frame import page_frame
 
 _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
+# The stream's address is its only key: keep it out of search engines and Referer headers.
+_PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
 
 
 def register_stream_page(settings: Settings, bus: Bus) -> None:
@@ -25,6 +27,7 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         if not is_stream_id(stream_id):
             raise HTTPException(404, "No such stream: the address must end in a lower-case UUID.")
         ui.page_title(f"BunnyLogs · {stream_id[:8]}")
+        ui.add_head_html(_PRIVATE_PAGE_HEAD)
         ingest_url = f"{(settings.public_url or str(request.base_url)).rstrip('/')}/live/{stream_id}"
         with page_frame(stream_id):
             _send_panel(ingest_url)

@@ -33,6 +33,9 @@ async def test_posted_line_appears_with_time_level_and_program(page: Page, app_s
     await expect(page.locator(".bl-count")).to_have_text("1 line")
     await expect(page.locator(".bl-state")).to_have_text("connected")
     await expect(page.locator(".bl-empty")).to_be_hidden()
+    # The URL is the stream's key: not for search engines, not for Referer headers.
+    assert await page.locator('meta[name="robots"]').get_attribute("content") == "noindex, nofollow"
+    assert await page.locator('meta[name="referrer"]').get_attribute("content") == "no-referrer"
 
 
 async def test_two_viewers_of_a_stream_see_it_and_another_stream_does_not(
