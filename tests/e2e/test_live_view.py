@@ -9,7 +9,7 @@ import uuid
 import httpx
 from playwright.async_api import Page, expect
 
-from ..support import AppProcess
+from ..support import AppProcess, running_app
 from .conftest import E2E_HISTORY, E2E_MAX_ROWS, open_stream
 
 
@@ -139,3 +139,10 @@ async def test_copy_button_puts_the_snippet_on_the_clipboard(browser, app_server
     copied = await viewer.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("curl -d message=") and f"{app_server.url}/live/{stream}" in copied
     await context.close()
+
+
+async def test_connection_state_shows_when_the_server_goes_away(page: Page) -> None:
+    with running_app() as short_lived:
+        await open_stream(page, short_lived.url, new_stream())
+        await expect(page.locator(".bl-state")).to_have_text("connected")
+    await expect(page.locator(".bl-state")).to_have_text("reconnecting", timeout=15_000)
