@@ -28,6 +28,18 @@ _PREFLIGHT_HEADERS = {
 }
 
 
+_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
+    for status, reason, example in (
+        (404, "Not a stream", _NOT_A_STREAM),
+        (413, "Body over 1 MiB", "the body is larger than 1024 KiB; send fewer entries per request"),
+        (415, "Unsupported content type", "unsupported content type 'application/xml'; send one of: ..."),
+        (422, "Invalid entry or batch", "entry 3: message is required"),
+        (503, "Bus unavailable; nothing stored", "the log bus is unavailable; retry shortly"),
+    )
+}
+
+
 def is_stream_id(text: str) -> bool:
     """True for a UUID in canonical form (lower-case hex, 8-4-4-4-12)."""
     return _CANONICAL_UUID.fullmatch(text) is not None
@@ -38,8 +50,14 @@ def build_ingest_router(bus: Bus) -> APIRouter:
     router = APIRouter()
 
     @router.post("/live/{stream_id}", status_code=204, response_class=Response,
-                 summary="Send log entries (form, multipart, JSON, NDJSON or text)")
+                 summary="Send log entries (form, multipart, JSON, NDJSON or text)", responses=_ERROR_RESPONSES)
     async def ingest(stream_id: str, request: Request) -> Response:
+        """Fields: `message` (required), `level`, `program`, `timestamp` (ISO 8601 or epoch), `fields`.
+
+        Form or multipart: one entry. JSON: an object or an array of up to 1,000. NDJSON: one object per
+        line. Text: one entry per non-empty line. `?level=` and `?program=` set defaults for all entries.
+        A request is accepted whole (204) or not at all.
+        """
         if not is_stream_id(stream_id):
             return error_response(404, _NOT_A_STREAM)
         try:
