@@ -40,19 +40,29 @@ def _tail(log_path: Path, lines: int = 40) -> str:
     return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-@contextlib.contextmanager
-def running_redis() -> Iterator[str]:
-    """A throwaway redis-server (no persistence) on a free port; yields its URL."""
+def start_redis_server(port: int) -> subprocess.Popen[bytes]:
+    """A throwaway redis-server (loopback, no persistence) on `port`; the caller stops it."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed; `./dev test` installs it (Debian: apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+
+
+def wait_for_redis(process: subprocess.Popen[bytes], port: int) -> None:
+    """Return once the redis-server on `port` answers PING."""
+    _wait_for(lambda: _redis_answers(port), process, "redis-server", timeout=10)
+
+
+@contextlib.contextmanager
+def running_redis() -> Iterator[str]:
+    """A throwaway redis-server on a free port for the block; yields its URL."""
+    port = free_port()
+    process = start_redis_server(port)
     try:
-        _wait_for(lambda: _redis_answers(port), process, "redis-server", timeout=10)
+        wait_for_redis(process, port)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         _stop(process)

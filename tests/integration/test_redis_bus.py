@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 import uuid
 
@@ -14,7 +13,7 @@ from dashboard.bus_redis import RedisBus, stream_key
 from dashboard.entry import LogEntry
 from dashboard.stream import BusUnavailable
 
-from ..support import free_port, running_redis
+from ..support import free_port, running_redis, start_redis_server, wait_for_redis
 from .test_bus_contract import Collector, entries
 
 
@@ -63,11 +62,10 @@ async def test_unreachable_redis_fails_start_clearly() -> None:
 
 async def test_publish_during_outage_is_bus_unavailable_and_reader_recovers() -> None:
     port = free_port()
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    server = start_redis_server(port)
     url = f"redis://127.0.0.1:{port}/0"
     try:
-        await asyncio.sleep(0.3)
+        await asyncio.to_thread(wait_for_redis, server, port)
         bus = RedisBus(url, max_length=1000, retention_seconds=600)
         await bus.start()
         stream = str(uuid.uuid4())
@@ -81,8 +79,8 @@ async def test_publish_during_outage_is_bus_unavailable_and_reader_recovers() ->
         with pytest.raises(BusUnavailable):
             await bus.publish(stream, [LogEntry(message="during", timestamp=time.time())])
 
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        await asyncio.sleep(0.5)
+        server = start_redis_server(port)  # same port: the bus must find it again by itself
+        await asyncio.to_thread(wait_for_redis, server, port)
         deadline = time.monotonic() + 10
         while True:  # the first publishes after a restart may meet a connection that died with the old server
             try:
