@@ -35,7 +35,8 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.serves_ingest:
         app.include_router(build_ingest_router(bus))
     else:
-        @app.api_route("/live/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+        @app.api_route("/live/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                       include_in_schema=False)
         async def not_an_ingest_process(rest: str) -> Response:
             return error_response(404, "this BunnyLogs process serves only pages; send logs to an ingest process")
 

@@ -46,6 +46,8 @@ async def test_each_process_serves_only_its_role(ingest_process: AppProcess, ui_
     stream = str(uuid.uuid4())
     refused = await http.post(f"{ui_process.url}/live/{stream}", data={"message": "x"})
     assert refused.status_code == 404 and "serves only pages" in refused.json()["detail"]
+    preflight = await http.options(f"{ui_process.url}/live/{stream}")
+    assert preflight.status_code == 404 and "serves only pages" in preflight.json()["detail"]
     assert (await http.get(f"{ingest_process.url}/{stream}")).status_code == 404
     assert (await http.get(f"{ui_process.url}/{stream}")).status_code == 200
 
