@@ -7,7 +7,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 
 from .entry import LogEntry, StreamEntry
-from .stream import Bus, Deliver, Subscriber, Subscription
+from .stream import Bus, Deliver, Subscriber, Subscription, parse_entry_id
 
 
 class EntryIdClock:
@@ -60,14 +60,37 @@ class MemoryBus(Bus):
         self._fanout.dispatch(stream_id, stored)
         return [stream_entry.id for stream_entry in stored]
 
-    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int) -> Subscription:
-        """Deliver the last `history` entries now, then each new one."""
-        subscriber = Subscriber(stream_id, deliver)
+    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
+                        after: str | None = None) -> Subscription:
+        """Deliver the backlog now (the last `history` entries, or all after `after`), then each new one."""
+        subscriber = Subscriber(stream_id, deliver, after=after)
         self._fanout.add(subscriber)
         # No await between reading the backlog and starting: nothing can slip in between.
-        backlog = list(self._streams.get(stream_id, ()))[-history:] if history > 0 else []
+        if after is not None:
+            backlog = self._entries_after(stream_id, after)
+        else:
+            backlog = list(self._streams.get(stream_id, ()))[-history:] if history > 0 else []
         subscriber.start(backlog)
         return Subscription(self._fanout, subscriber)
+
+    async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
+        if limit <= 0:
+            return []
+        if after is None:
+            return list(self._streams.get(stream_id, ()))[-limit:]
+        return self._entries_after(stream_id, after)[:limit]
+
+    def _entries_after(self, stream_id: str, after: str) -> list[StreamEntry]:
+        stream = self._streams.get(stream_id, ())
+        threshold = parse_entry_id(after)
+        newer: list[StreamEntry] = []
+        for stream_entry in reversed(stream):  # a resume usually asks for the last few entries
+            if parse_entry_id(stream_entry.id) <= threshold:
+                break
+            newer.append(stream_entry)
+        newer.reverse()
+        return newer
 
     def _touch(self, stream_id: str) -> None:
         """Record a write and drop the streams nobody has written to for `retention_seconds`."""

@@ -118,21 +118,44 @@ class RedisBus(Bus):
             raise BusUnavailable(f"Redis did not take the entries: {error}") from error
         return [entry_id.decode() for entry_id in replies[:-1]]
 
-    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int) -> Subscription:
-        """Deliver the last `history` entries, then each new one that the reader task sees."""
-        subscriber = Subscriber(stream_id, deliver)
+    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
+                        after: str | None = None) -> Subscription:
+        """Deliver the backlog (the last `history` entries, or all after `after`), then each new one."""
+        subscriber = Subscriber(stream_id, deliver, after=after)
         self._fanout.add(subscriber)  # first, so that nothing read from now on is missed
         try:
-            rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=max(history, 1)))
+            if after is not None:
+                backlog = await self._range_after(stream_id, after, count=None)
+            else:
+                rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=max(history, 1)))
+                backlog = [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
         except (RedisError, OSError) as error:
             self._fanout.remove(subscriber)
             raise BusUnavailable(f"cannot read stream history from Redis: {error}") from error
-        backlog = [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
         if stream_id not in self._cursors:
-            self._cursors[stream_id] = backlog[-1].id if backlog else "0-0"
+            # The reader goes on from the newest entry this subscriber has; the Subscriber drops overlap.
+            self._cursors[stream_id] = backlog[-1].id if backlog else (after or "0-0")
             await self._wake_reader()
-        subscriber.start(backlog[-history:] if history > 0 else [])
+        if after is None and history <= 0:
+            backlog = []  # it was read only to learn where the live entries begin
+        subscriber.start(backlog)
         return Subscription(self._fanout, subscriber)
+
+    async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
+        if limit <= 0:
+            return []
+        try:
+            if after is not None:
+                return await self._range_after(stream_id, after, count=limit)
+            rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=limit))
+        except (RedisError, OSError) as error:
+            raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
+        return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
+
+    async def _range_after(self, stream_id: str, after: str, *, count: int | None) -> list[StreamEntry]:
+        rows = cast(StreamRows, await self._client().xrange(stream_key(stream_id), min=f"({after}", count=count))
+        return [_decode(entry_id, fields) for entry_id, fields in rows]
 
     def _client(self) -> Redis:
         if self._redis is None:

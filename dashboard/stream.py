@@ -8,6 +8,7 @@ both hand a new subscriber its history and then the live entries, with no gap an
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -27,10 +28,18 @@ class BusUnavailable(RuntimeError):
     """The bus cannot take or give entries right now (e.g. Redis is down)."""
 
 
+_ENTRY_ID = re.compile(r"\d{1,20}(-\d{1,20})?")
+
+
 def parse_entry_id(entry_id: str) -> EntryId:
     """`'1700000000000-3'` → `(1700000000000, 3)`, which orders like the stream."""
     milliseconds, _, sequence = entry_id.partition("-")
     return int(milliseconds), int(sequence or 0)
+
+
+def is_entry_id(text: str) -> bool:
+    """True for an entry ID as the bus writes it, `<ms>-<seq>`, or just `<ms>`."""
+    return _ENTRY_ID.fullmatch(text) is not None
 
 
 class Subscriber:
@@ -40,11 +49,11 @@ class Subscriber:
     live entries join up with no gap; entries at or below the last delivered ID are dropped.
     """
 
-    def __init__(self, stream_id: str, deliver: Deliver) -> None:
+    def __init__(self, stream_id: str, deliver: Deliver, *, after: str | None = None) -> None:
         self.stream_id = stream_id
         self._deliver = deliver
         self._held: list[StreamEntry] | None = []
-        self._last_id: EntryId = (-1, -1)
+        self._last_id: EntryId = parse_entry_id(after) if after else (-1, -1)
 
     def start(self, history: list[StreamEntry]) -> None:
         """Deliver the history, then whatever arrived while it was fetched, then go live."""
@@ -147,8 +156,17 @@ class Bus(ABC):
         """Append entries to a stream, all or none, in order; return their IDs."""
 
     @abstractmethod
-    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int) -> Subscription:
-        """Deliver the last `history` entries of a stream, then each new one, to `deliver`."""
+    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
+                        after: str | None = None) -> Subscription:
+        """Deliver the last `history` entries of a stream, then each new one, to `deliver`.
+
+        With `after` (an entry ID) it delivers instead every entry still kept after that ID, so a
+        follower that lost its connection resumes with no gap and no duplicate.
+        """
+
+    @abstractmethod
+    async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
 
     def viewer_count(self, stream_id: str) -> int:
         """How many subscribers follow `stream_id` in this process."""

@@ -200,3 +200,49 @@ async def test_stream_length_is_capped(bus: Bus) -> None:
     # Redis trims whole nodes (MAXLEN ~), so it may keep a little more than asked.
     assert MAX_LENGTH <= len(collector.entries) <= MAX_LENGTH + 200
     assert collector.messages[-1] == f"m{5 * MAX_LENGTH - 1}"
+
+
+async def test_resuming_after_an_id_gets_every_later_entry_once(bus: Bus) -> None:
+    stream = new_stream()
+    ids = await bus.publish(stream, entries(*[f"m{i}" for i in range(10)]))
+    collector = Collector()
+    subscription = await bus.subscribe(stream, collector, history=2, after=ids[3])
+    assert collector.messages == [f"m{i}" for i in range(4, 10)], "history is ignored when resuming"
+    await bus.publish(stream, entries("live"))
+    await collector.wait_for(7)
+    await asyncio.sleep(0.05)
+    assert collector.messages == [*[f"m{i}" for i in range(4, 10)], "live"]
+    subscription.close()
+
+
+async def test_resuming_after_the_newest_id_gets_only_new_entries(bus: Bus) -> None:
+    stream = new_stream()
+    ids = await bus.publish(stream, entries("seen"))
+    others = Collector()
+    keeper = await bus.subscribe(stream, others, history=0)  # the stream is already being read
+    collector = Collector()
+    subscription = await bus.subscribe(stream, collector, history=500, after=ids[-1])
+    await bus.publish(stream, entries("new"))
+    await collector.wait_for(1)
+    await asyncio.sleep(0.05)
+    assert collector.messages == ["new"]
+    subscription.close()
+    keeper.close()
+
+
+async def test_read_pages_forward_from_an_id(bus: Bus) -> None:
+    stream = new_stream()
+    ids = await bus.publish(stream, entries(*[f"m{i}" for i in range(25)]))
+    first = await bus.read(stream, after="0", limit=10)
+    second = await bus.read(stream, after=first[-1].id, limit=10)
+    third = await bus.read(stream, after=second[-1].id, limit=10)
+    assert [e.id for e in first + second + third] == ids
+    assert await bus.read(stream, after=ids[-1], limit=10) == []
+
+
+async def test_read_without_after_gives_the_newest(bus: Bus) -> None:
+    stream = new_stream()
+    await bus.publish(stream, entries(*[f"m{i}" for i in range(25)]))
+    newest = await bus.read(stream, after=None, limit=5)
+    assert [e.entry.message for e in newest] == [f"m{i}" for i in range(20, 25)]
+    assert await bus.read(new_stream(), after=None, limit=5) == []
