@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI, Response
 
 from .ingest import build_ingest_router, error_response
+from .readback import OpenEventStreams, build_readback_router
 from .settings import Settings
 from .stream import create_bus
 
 # uvicorn's own logger, so that our lines appear beside its start-up lines.
 log = logging.getLogger("uvicorn.error")
+SHUTDOWN_GRACE_SECONDS = 3
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -32,10 +37,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="BunnyLogs", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
+    # Every role can read streams back; only ingest processes take new entries.
+    app.state.open_event_streams = open_streams = OpenEventStreams()
+    app.include_router(build_readback_router(bus, open_streams, default_history=settings.history,
+                                             keepalive_seconds=settings.sse_keepalive_seconds))
     if settings.serves_ingest:
         app.include_router(build_ingest_router(bus))
     else:
-        @app.api_route("/live/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        @app.api_route("/live/{rest:path}", methods=["POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
                        include_in_schema=False)
         async def not_an_ingest_process(rest: str) -> Response:
             return error_response(404, "this BunnyLogs process serves only pages; send logs to an ingest process")
@@ -53,5 +62,29 @@ def create_app(settings: Settings) -> FastAPI:
 
 def run_server(settings: Settings) -> None:
     """Serve until interrupted."""
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, access_log=False)
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                            access_log=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+    _Server(config, app.state.open_event_streams).run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which also ends open event streams when asked to stop.
+
+    uvicorn waits for every response to finish before it shuts down, and an event stream never
+    finishes by itself.
+    """
+
+    def __init__(self, config: uvicorn.Config, open_streams: OpenEventStreams) -> None:
+        super().__init__(config)
+        self._open_streams = open_streams
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._loop is not None:  # a signal handler: hand the work to the loop
+            self._loop.call_soon_threadsafe(self._open_streams.end_all)
+        super().handle_exit(sig, frame)

@@ -17,13 +17,13 @@ from .parsing import MAX_BODY_BYTES, IngestError, parse_body
 from .stream import Bus, BusUnavailable
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, with the UUID in canonical lower-case form"
+NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, with the UUID in canonical lower-case form"
 # Browser apps may send logs from any origin: the UUID in the path is the only credential, no cookies.
-_CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 _PREFLIGHT_HEADERS = {
-    **_CORS_HEADERS,
-    "Access-Control-Allow-Methods": "POST",
-    "Access-Control-Allow-Headers": "Content-Type",
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -31,7 +31,7 @@ _PREFLIGHT_HEADERS = {
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
     for status, reason, example in (
-        (404, "Not a stream", _NOT_A_STREAM),
+        (404, "Not a stream", NOT_A_STREAM),
         (413, "Body over 1 MiB", "the body is larger than 1024 KiB; send fewer entries per request"),
         (415, "Unsupported content type", "unsupported content type 'application/xml'; send one of: ..."),
         (422, "Invalid entry or batch", "entry 3: message is required"),
@@ -59,7 +59,7 @@ def build_ingest_router(bus: Bus) -> APIRouter:
         A request is accepted whole (204) or not at all.
         """
         if not is_stream_id(stream_id):
-            return error_response(404, _NOT_A_STREAM)
+            return error_response(404, NOT_A_STREAM)
         try:
             body = await read_limited_body(request, MAX_BODY_BYTES)
             entries = await parse_body(request.headers, body, request.query_params, time.time())
@@ -70,24 +70,28 @@ def build_ingest_router(bus: Bus) -> APIRouter:
             return error_response(503, "the log bus is unavailable; retry shortly", headers={"Retry-After": "1"})
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
-        return Response(status_code=204, headers=_CORS_HEADERS)
+        return Response(status_code=204, headers=CORS_HEADERS)
 
     @router.options("/live/{stream_id}", include_in_schema=False)
     async def preflight(stream_id: str) -> Response:
         if not is_stream_id(stream_id):
-            return error_response(404, _NOT_A_STREAM)
+            return error_response(404, NOT_A_STREAM)
         return Response(status_code=204, headers=_PREFLIGHT_HEADERS)
 
     @router.api_route("/live/{rest:path}", methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
                       include_in_schema=False)
     async def other_live_routes(rest: str) -> Response:
         if is_stream_id(rest):
-            return error_response(405, "use POST to send entries to a stream", headers={"Allow": "POST"})
-        return error_response(404, _NOT_A_STREAM)
+            return error_response(405, "use POST to send entries to a stream, GET to follow it",
+                                  headers={"Allow": "GET, POST, OPTIONS"})
+        stream_id, _, tail = rest.partition("/")
+        if is_stream_id(stream_id) and tail == "entries":
+            return error_response(405, "use GET to read a stream's entries", headers={"Allow": "GET"})
+        return error_response(404, NOT_A_STREAM)
 
     @router.post("/live/{rest:path}", include_in_schema=False)
     async def post_to_non_stream(rest: str) -> Response:
-        return error_response(404, _NOT_A_STREAM)
+        return error_response(404, NOT_A_STREAM)
 
     return router
 
@@ -110,4 +114,4 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
 
 def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """The JSON error every client gets, `{"detail": "..."}`, readable by browser apps too."""
-    return JSONResponse({"detail": detail}, status_code=status_code, headers={**_CORS_HEADERS, **(headers or {})})
+    return JSONResponse({"detail": detail}, status_code=status_code, headers={**CORS_HEADERS, **(headers or {})})

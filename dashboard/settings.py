@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     retention_seconds: int = Field(7 * 24 * 3600, ge=60,
                                    description="a stream nobody writes to for this long is dropped")
     public_url: str | None = Field(None, description="base URL shown in snippets (default: the URL the browser used)")
+    sse_keepalive_seconds: float = Field(15.0, gt=0, le=300,
+                                         description="an idle event stream gets a comment line this often")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="server log level")
 
     @field_validator("public_url")

@@ -95,7 +95,9 @@ async def test_errors_are_json_never_500(ingest_server: AppProcess, http: httpx.
         (http.post(url, content=b"<x/>", headers={"content-type": "application/xml"}), 415),
         (http.post(url, json=[{"message": "x"}] * 1001), 422),
         (http.post(f"{ingest_server.url}/live/nope", data={"message": "x"}), 404),
-        (http.get(url), 405),
+        (http.delete(url), 405),
+        (http.get(url, headers={"accept": "application/json"}), 406),
+        (http.get(f"{url}/entries?limit=0"), 422),
     ]
     for request, status in cases:
         response = await request

@@ -63,8 +63,8 @@ async def test_non_canonical_stream_is_404_json(client: httpx.AsyncClient, bus: 
 
 async def test_other_methods_on_a_stream_are_405(client: httpx.AsyncClient) -> None:
     response = await client.delete(f"/live/{STREAM}")
-    assert (response.status_code, response.headers["allow"]) == (405, "POST")
-    assert response.json() == {"detail": "use POST to send entries to a stream"}
+    assert (response.status_code, response.headers["allow"]) == (405, "GET, POST, OPTIONS")
+    assert response.json() == {"detail": "use POST to send entries to a stream, GET to follow it"}
 
 
 async def test_body_over_1_mib_is_413_and_nothing_lands(client: httpx.AsyncClient, bus: MemoryBus) -> None:
@@ -121,8 +121,8 @@ async def test_browser_apps_on_other_origins_may_post(client: httpx.AsyncClient)
         "Access-Control-Request-Headers": "content-type"})
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "*"
-    assert preflight.headers["access-control-allow-methods"] == "POST"
-    assert preflight.headers["access-control-allow-headers"].lower() == "content-type"
+    assert preflight.headers["access-control-allow-methods"] == "GET, POST"
+    assert preflight.headers["access-control-allow-headers"].lower() == "content-type, last-event-id"
     accepted = await client.post(f"/live/{STREAM}", json={"message": "from a browser"})
     refused = await client.post(f"/live/{STREAM}", json={"level": "info"})
     assert accepted.headers["access-control-allow-origin"] == refused.headers["access-control-allow-origin"] == "*"

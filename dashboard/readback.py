@@ -1,0 +1,218 @@
+"""Reading a stream back over HTTP: `GET /live/<uuid>` (Server-Sent Events) and `/live/<uuid>/entries` (JSON).
+
+Both sit on the outer FastAPI app like ingest, so they never pass through NiceGUI's middleware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from .entry import StreamEntry
+from .ingest import CORS_HEADERS, NOT_A_STREAM, error_response, is_stream_id
+from .stream import Bus, BusUnavailable, is_entry_id
+
+MAX_HISTORY = 10_000
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+# A reader this far behind is disconnected; it resumes from its Last-Event-ID, and the bus still has the entries.
+MAX_PENDING_ENTRIES = 10_000
+RECONNECT_DELAY_MS = 1000
+_STREAM_HEADERS = {
+    **CORS_HEADERS,
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",  # nginx must pass each event on at once
+}
+
+
+class QueryError(ValueError):
+    """A query parameter that cannot be used; the message says which and why."""
+
+
+class OpenEventStreams:
+    """The SSE responses in progress, so that a shutting-down server can end them instead of waiting."""
+
+    def __init__(self) -> None:
+        self._readers: set[EventStreamReader] = set()
+
+    def __len__(self) -> int:
+        return len(self._readers)
+
+    def add(self, reader: EventStreamReader) -> None:
+        """Track a reader until its response ends."""
+        self._readers.add(reader)
+
+    def discard(self, reader: EventStreamReader) -> None:
+        """Forget a reader whose response has ended."""
+        self._readers.discard(reader)
+
+    def end_all(self) -> None:
+        """Ask every open event stream to finish (clients reconnect to another server or later)."""
+        for reader in list(self._readers):
+            reader.end()
+
+
+def build_readback_router(bus: Bus, open_streams: OpenEventStreams, *, default_history: int,
+                          keepalive_seconds: float) -> APIRouter:
+    """`GET /live/{stream_id}` as SSE and `GET /live/{stream_id}/entries` as JSON, reading from `bus`."""
+    router = APIRouter()
+
+    @router.get("/live/{stream_id}", summary="Follow a stream as Server-Sent Events",
+                response_class=StreamingResponse,
+                responses={200: {"content": {"text/event-stream": {}},
+                                 "description": "History, then each new entry, as events with the entry ID as `id`"}})
+    async def follow(stream_id: str, request: Request) -> Response:
+        """History (`?history=`, default as configured), then live entries, each event's `data` one JSON entry.
+
+        `Last-Event-ID` (sent by EventSource when it reconnects) or `?after=<id>` resumes right after
+        that entry instead: no gap, no duplicate. A comment line is sent when nothing else is, to keep
+        proxies from closing the connection.
+        """
+        if not is_stream_id(stream_id):
+            return error_response(404, NOT_A_STREAM)
+        if not accepts_event_stream(request.headers.get("accept")):
+            return error_response(406, "this URL streams text/event-stream; for JSON use /live/<uuid>/entries")
+        try:
+            # EventSource sends Last-Event-ID when it reconnects; it wins over the ?after= of the first request.
+            after = _entry_id_param({**request.query_params, **_last_event_id(request)}, "after")
+            history = _int_param(request.query_params, "history", default_history, 0, MAX_HISTORY)
+        except QueryError as error:
+            return error_response(422, str(error))
+        reader = EventStreamReader(keepalive_seconds)
+        try:
+            subscription = await bus.subscribe(stream_id, reader.deliver, history=history, after=after)
+        except BusUnavailable:
+            return error_response(503, "the log bus is unavailable; retry shortly", headers={"Retry-After": "1"})
+        open_streams.add(reader)
+
+        def finished() -> None:
+            subscription.close()
+            open_streams.discard(reader)
+
+        return StreamingResponse(reader.events(finished), media_type="text/event-stream", headers=_STREAM_HEADERS)
+
+    @router.get("/live/{stream_id}/entries", summary="A page of a stream's entries as JSON")
+    async def entries(stream_id: str, request: Request) -> Response:
+        """Without `after`: the newest `limit` entries. With `after=<id>` (`0` for the oldest kept): the next
+        `limit` after it. Entries come oldest first; pass `next_after` as `after` to get the following page.
+        """
+        if not is_stream_id(stream_id):
+            return error_response(404, NOT_A_STREAM)
+        try:
+            after = _entry_id_param(request.query_params, "after")
+            limit = _int_param(request.query_params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
+        except QueryError as error:
+            return error_response(422, str(error))
+        try:
+            page = await bus.read(stream_id, after=after, limit=limit)
+        except BusUnavailable:
+            return error_response(503, "the log bus is unavailable; retry shortly", headers={"Retry-After": "1"})
+        body = {"entries": [stream_entry.to_wire() for stream_entry in page],
+                "next_after": page[-1].id if page else after}
+        return Response(orjson.dumps(body), media_type="application/json", headers=CORS_HEADERS)
+
+    return router
+
+
+class EventStreamReader:
+    """Buffers one SSE client's entries between the bus and the response, and writes them as events."""
+
+    def __init__(self, keepalive_seconds: float) -> None:
+        self._keepalive_seconds = keepalive_seconds
+        # An empty batch is the signal to end the response.
+        self._batches: asyncio.Queue[list[StreamEntry]] = asyncio.Queue()
+        self._pending = 0
+        self._overflowed = False
+        self._ending = False
+
+    def deliver(self, batch: list[StreamEntry]) -> None:
+        """Take entries from the bus; never blocks, never grows without bound."""
+        if self._overflowed:
+            return
+        self._pending += len(batch)
+        if self._pending > MAX_PENDING_ENTRIES:
+            self._overflowed = True
+        self._batches.put_nowait(batch)
+
+    def end(self) -> None:
+        """Finish the response after what is already queued."""
+        self._ending = True
+        self._batches.put_nowait([])
+
+    async def events(self, finished: Callable[[], None]) -> AsyncIterator[bytes]:
+        """The response body: a retry hint, then events and keep-alive comments until the client leaves."""
+        try:
+            yield f"retry: {RECONNECT_DELAY_MS}\n: connected\n\n".encode()
+            while True:
+                try:
+                    batch = await asyncio.wait_for(self._batches.get(), self._keepalive_seconds)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                batches = [batch]
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    while True:
+                        batches.append(self._batches.get_nowait())
+                self._pending -= sum(len(b) for b in batches)
+                yield b"".join(format_event(stream_entry) for b in batches for stream_entry in b)
+                if self._ending:
+                    yield b": the server is stopping; reconnect with Last-Event-ID to resume\n\n"
+                    return
+                if self._overflowed and self._pending == 0:
+                    yield b": too far behind; reconnect with Last-Event-ID to resume\n\n"
+                    return
+        finally:
+            finished()
+
+
+def format_event(stream_entry: StreamEntry) -> bytes:
+    """One SSE event: the entry ID as `id`, the entry as one line of JSON as `data`."""
+    return b"id: " + stream_entry.id.encode() + b"\ndata: " + orjson.dumps(stream_entry.to_wire()) + b"\n\n"
+
+
+def accepts_event_stream(accept: str | None) -> bool:
+    """Whether an Accept header allows text/event-stream (a missing header allows anything)."""
+    if not accept:
+        return True
+    for media_range in accept.split(","):
+        media_type, _, parameters = media_range.partition(";")
+        if media_type.strip().lower() in ("text/event-stream", "text/*", "*/*") and not _is_zero_quality(parameters):
+            return True
+    return False
+
+
+def _is_zero_quality(parameters: str) -> bool:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "q":
+            with contextlib.suppress(ValueError):
+                return float(value) == 0
+    return False
+
+
+def _last_event_id(request: Request) -> dict[str, str]:
+    value = request.headers.get("last-event-id", "").strip()
+    return {"after": value} if value else {}
+
+
+def _entry_id_param(query: Mapping[str, str], name: str) -> str | None:
+    value = query.get(name)
+    if value is None or value == "":
+        return None
+    if not is_entry_id(value):
+        raise QueryError(f"{name} must be an entry ID like 1700000000000-0, got {value[:40]!r}")
+    return value
+
+
+def _int_param(query: Mapping[str, str], name: str, default: int, lowest: int, highest: int) -> int:
+    value = query.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not lowest <= int(value) <= highest:
+        raise QueryError(f"{name} must be a whole number from {lowest} to {highest}, got {value[:40]!r}")
+    return int(value)

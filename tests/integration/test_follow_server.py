@@ -1,0 +1,151 @@
+"""Reading streams back from a real `bunnylogs serve`: SSE with resume, keep-alive, clean ends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from ..support import AppProcess, running_app
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AppProcess]:
+    with running_app("--sse-keepalive-seconds", "0.3", "--history", "50") as app:
+        yield app
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+class EventReader:
+    """Reads SSE events (id, data) and comments from a streaming httpx response."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.comments: list[str] = []
+        self._lines = response.aiter_lines()
+
+    async def next_event(self, timeout: float = 5.0) -> tuple[str, dict]:
+        event: dict[str, str] = {}
+        async with asyncio.timeout(timeout):
+            async for line in self._lines:
+                if line.startswith(":"):
+                    self.comments.append(line[1:].strip())
+                elif line.startswith("id: "):
+                    event["id"] = line[4:]
+                elif line.startswith("data: "):
+                    event["data"] = line[6:]
+                elif line == "" and "data" in event:
+                    return event["id"], json.loads(event["data"])
+        raise AssertionError("the event stream ended")
+
+    async def events(self, count: int) -> list[tuple[str, dict]]:
+        return [await self.next_event() for _ in range(count)]
+
+
+async def post(http: httpx.AsyncClient, server: AppProcess, stream: str, *messages: str) -> None:
+    body = [{"message": message} for message in messages]
+    response = await http.post(f"{server.url}/live/{stream}", json=body)
+    assert response.status_code == 204
+
+
+async def viewers(http: httpx.AsyncClient, server: AppProcess) -> int:
+    return (await http.get(f"{server.url}/healthz")).json()["viewers"]
+
+
+async def test_history_then_live_events_with_ids(http: httpx.AsyncClient, server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post(http, server, stream, "before 1", "before 2")
+    async with http.stream("GET", f"{server.url}/live/{stream}", headers={"accept": "text/event-stream"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["x-accel-buffering"] == "no"
+        assert response.headers["cache-control"] == "no-cache"
+        reader = EventReader(response)
+        history = await reader.events(2)
+        await post(http, server, stream, "live 1")
+        live = await reader.next_event()
+    assert [data["message"] for _, data in [*history, live]] == ["before 1", "before 2", "live 1"]
+    assert all(event_id == data["id"] for event_id, data in [*history, live])
+
+
+async def test_history_parameter_limits_the_backlog(http: httpx.AsyncClient, server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post(http, server, stream, *[f"m{i}" for i in range(10)])
+    async with http.stream("GET", f"{server.url}/live/{stream}?history=3") as response:
+        reader = EventReader(response)
+        assert [data["message"] for _, data in await reader.events(3)] == ["m7", "m8", "m9"]
+        await post(http, server, stream, "live")
+        assert (await reader.next_event())[1]["message"] == "live"
+
+
+@pytest.mark.parametrize("how", ["last-event-id", "after"])
+async def test_resume_has_no_gap_and_no_duplicate(http: httpx.AsyncClient, server: AppProcess, how: str) -> None:
+    stream = str(uuid.uuid4())
+    await post(http, server, stream, *[f"m{i}" for i in range(6)])
+    async with http.stream("GET", f"{server.url}/live/{stream}") as response:
+        first = await EventReader(response).events(4)
+    last_id = first[-1][0]
+    await post(http, server, stream, "while away 1", "while away 2")
+    if how == "last-event-id":
+        request = {"headers": {"last-event-id": last_id}, "url": f"{server.url}/live/{stream}"}
+    else:
+        request = {"headers": {}, "url": f"{server.url}/live/{stream}?after={last_id}"}
+    async with http.stream("GET", request["url"], headers=request["headers"]) as response:
+        reader = EventReader(response)
+        resumed = await reader.events(4)
+        await post(http, server, stream, "after resume")
+        resumed.append(await reader.next_event())
+    messages = [data["message"] for _, data in first + resumed]
+    assert messages == ["m0", "m1", "m2", "m3", "m4", "m5", "while away 1", "while away 2", "after resume"]
+
+
+async def test_an_idle_stream_gets_keep_alive_comments(http: httpx.AsyncClient, server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    async with http.stream("GET", f"{server.url}/live/{stream}") as response:
+        reader = EventReader(response)
+        await post(http, server, stream, "one")
+        await reader.next_event()
+        await asyncio.sleep(1.0)  # the server is set to comment after 0.3 s of silence
+        await post(http, server, stream, "two")
+        await reader.next_event()
+    assert "keep-alive" in reader.comments
+
+
+async def test_a_client_that_leaves_is_unsubscribed(http: httpx.AsyncClient, server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    before = await viewers(http, server)
+    async with http.stream("GET", f"{server.url}/live/{stream}") as response:
+        await post(http, server, stream, "hello")
+        await EventReader(response).next_event()
+        assert await viewers(http, server) == before + 1
+    deadline = time.monotonic() + 5
+    while await viewers(http, server) != before:
+        assert time.monotonic() < deadline, "the event stream's subscription outlived its client"
+        await asyncio.sleep(0.05)
+
+
+async def test_stopping_the_server_ends_open_event_streams_at_once(http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    with running_app() as app:
+        async with http.stream("GET", f"{app.url}/live/{stream}") as response:
+            reader = EventReader(response)
+            await post(http, app, stream, "hello")
+            await reader.next_event()
+            assert app.process is not None
+            app.process.terminate()
+            with pytest.raises(AssertionError, match="ended"):
+                await reader.next_event(timeout=10)
+            await asyncio.to_thread(app.process.wait, 10)
+        # Without this, uvicorn waits for the stream until its grace period ends, then cancels it noisily.
+        assert "the server is stopping" in " ".join(reader.comments)
+        assert "Traceback" not in app.output()

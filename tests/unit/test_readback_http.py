@@ -1,0 +1,185 @@
+"""GET /live/<uuid>/entries over ASGI, the SSE request checks, and the event-stream writer itself."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+
+from dashboard.bus_memory import MemoryBus
+from dashboard.entry import LogEntry, StreamEntry
+from dashboard.ingest import build_ingest_router
+from dashboard.readback import (
+    MAX_PENDING_ENTRIES,
+    EventStreamReader,
+    OpenEventStreams,
+    accepts_event_stream,
+    build_readback_router,
+    format_event,
+)
+
+STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
+
+
+@pytest.fixture
+def bus() -> MemoryBus:
+    return MemoryBus(max_length=10_000)
+
+
+@pytest.fixture
+async def client(bus: MemoryBus) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    app.include_router(build_readback_router(bus, OpenEventStreams(), default_history=500, keepalive_seconds=15))
+    app.include_router(build_ingest_router(bus))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        yield http
+
+
+async def publish(bus: MemoryBus, count: int) -> list[str]:
+    return await bus.publish(STREAM, [LogEntry(message=f"m{i}", timestamp=time.time()) for i in range(count)])
+
+
+async def test_entries_without_after_are_the_newest_oldest_first(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    ids = await publish(bus, 30)
+    response = await client.get(f"/live/{STREAM}/entries", params={"limit": 5})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    page = response.json()
+    assert [entry["message"] for entry in page["entries"]] == ["m25", "m26", "m27", "m28", "m29"]
+    assert page["next_after"] == ids[-1]
+    assert set(page["entries"][0]) == {"id", "ts", "level", "program", "message"}
+
+
+async def test_entries_page_through_a_stream_with_next_after(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    ids = await publish(bus, 250)
+    seen: list[str] = []
+    after = "0"
+    while True:
+        page = (await client.get(f"/live/{STREAM}/entries", params={"after": after, "limit": 100})).json()
+        if not page["entries"]:
+            assert page["next_after"] == after, "an empty page keeps the cursor where it was"
+            break
+        seen.extend(entry["id"] for entry in page["entries"])
+        after = page["next_after"]
+    assert seen == ids
+
+
+async def test_entries_of_an_unknown_stream_are_an_empty_page(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/live/{STREAM}/entries")
+    assert response.json() == {"entries": [], "next_after": None}
+
+
+@pytest.mark.parametrize(("query", "detail"), [
+    ({"after": "yesterday"}, "after must be an entry ID"),
+    ({"after": "1-2-3"}, "after must be an entry ID"),
+    ({"limit": "0"}, "limit must be a whole number from 1 to 1000"),
+    ({"limit": "5000"}, "limit must be a whole number from 1 to 1000"),
+    ({"limit": "-1"}, "limit must be a whole number from 1 to 1000"),
+])
+async def test_bad_entries_queries_are_422(client: httpx.AsyncClient, query: dict[str, str], detail: str) -> None:
+    response = await client.get(f"/live/{STREAM}/entries", params=query)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(detail)
+
+
+@pytest.mark.parametrize("path", ["/live/not-a-uuid", "/live/not-a-uuid/entries", f"/live/{STREAM.upper()}"])
+async def test_reading_a_non_stream_is_404(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path, headers={"accept": "text/event-stream"})
+    assert response.status_code == 404
+    assert "no such stream" in response.json()["detail"]
+
+
+async def test_other_methods_on_entries_are_405(client: httpx.AsyncClient) -> None:
+    response = await client.delete(f"/live/{STREAM}/entries")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+
+
+async def test_follow_refuses_a_client_that_accepts_only_json(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/live/{STREAM}", headers={"accept": "application/json"})
+    assert response.status_code == 406
+    assert "/entries" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("query", "headers"), [
+    ({"history": "lots"}, {}),
+    ({"history": "20000"}, {}),
+    ({"after": "x"}, {}),
+    ({}, {"last-event-id": "not-an-id"}),
+])
+async def test_bad_follow_requests_are_422(client: httpx.AsyncClient, query: dict[str, str],
+                                           headers: dict[str, str]) -> None:
+    response = await client.get(f"/live/{STREAM}", params=query, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(("accept", "allowed"), [
+    (None, True), ("text/event-stream", True), ("*/*", True), ("text/*", True),
+    ("application/json", False), ("text/event-stream;q=0, application/json", False),
+    ("application/json, text/event-stream; q=0.5", True),
+])
+def test_accept_header(accept: str | None, allowed: bool) -> None:
+    assert accepts_event_stream(accept) is allowed
+
+
+def test_an_event_carries_the_id_and_one_line_of_json() -> None:
+    stream_entry = StreamEntry("1700000000000-4", LogEntry(message="two\nlines", timestamp=1.5, fields={"k": 1}))
+    event = format_event(stream_entry)
+    lines = event.decode().split("\n")
+    assert lines[0] == "id: 1700000000000-4"
+    assert lines[1].startswith("data: ") and lines[2:] == ["", ""]
+    assert orjson.loads(lines[1].removeprefix("data: "))["message"] == "two\nlines"
+
+
+def stream_entries(count: int, start: int = 0) -> list[StreamEntry]:
+    return [StreamEntry(f"{1000 + i}-0", LogEntry(message=f"m{i}", timestamp=1.0)) for i in range(start, start + count)]
+
+
+async def collect(reader: EventStreamReader, finished: list[bool], until: bytes, timeout: float = 2) -> bytes:
+    body = b""
+    events = reader.events(lambda: finished.append(True))
+    async with asyncio.timeout(timeout):
+        async for chunk in events:
+            body += chunk
+            if until in body:
+                break
+    await events.aclose()
+    return body
+
+
+async def test_an_idle_event_stream_gets_keep_alive_comments() -> None:
+    reader = EventStreamReader(keepalive_seconds=0.05)
+    finished: list[bool] = []
+    body = await collect(reader, finished, until=b": keep-alive\n\n: keep-alive\n\n")
+    assert body.startswith(b"retry: ")
+    assert finished == [True], "leaving the stream releases its subscription"
+
+
+async def test_a_reader_too_far_behind_is_sent_what_it_has_then_disconnected() -> None:
+    reader = EventStreamReader(keepalive_seconds=15)
+    reader.deliver(stream_entries(MAX_PENDING_ENTRIES))
+    reader.deliver(stream_entries(5, start=MAX_PENDING_ENTRIES))  # over the bound
+    reader.deliver(stream_entries(5, start=MAX_PENDING_ENTRIES + 5))  # ignored: it will resume from the bus
+    finished: list[bool] = []
+    chunks = [chunk async for chunk in reader.events(lambda: finished.append(True))]
+    body = b"".join(chunks)
+    assert body.count(b"\nid: ") + body.startswith(b"id: ") == MAX_PENDING_ENTRIES + 5
+    assert chunks[-1].startswith(b": too far behind")
+    assert finished == [True]
+
+
+async def test_ending_a_reader_sends_what_is_queued_and_stops() -> None:
+    reader = EventStreamReader(keepalive_seconds=15)
+    reader.deliver(stream_entries(3))
+    reader.end()
+    finished: list[bool] = []
+    body = b"".join([chunk async for chunk in reader.events(lambda: finished.append(True))])
+    assert body.count(b"data: ") == 3
+    assert b": the server is stopping" in body
+    assert finished == [True]
