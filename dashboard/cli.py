@@ -6,8 +6,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen command; return the exit status."""
@@ -15,6 +13,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "pipe":
+        return _pipe(args)
+    if args.command == "tail":
+        return _tail(args)
     parser.error(f"unknown command {args.command!r}")
     return 2
 
@@ -36,10 +38,82 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--sse-keepalive-seconds", type=float,
                        help="how often an idle event stream (GET /live/<uuid>) gets a keep-alive comment (default 15)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
+    _add_client_commands(commands)
     return parser
 
 
+def _add_client_commands(commands: argparse._SubParsersAction) -> None:
+    pipe = commands.add_parser(
+        "pipe", help="send standard input to a stream, one entry per line",
+        description="Send each line of standard input to a stream, e.g. `tail -f app.log | bunnylogs pipe URL`. "
+                    "Exits once everything is sent after end of input.")
+    pipe.add_argument("url", type=_stream_url, help="the stream: http://host:port/live/<uuid> (or its page URL)")
+    pipe.add_argument("--level", type=_level, default="INFO", help="level of every line (default INFO)")
+    pipe.add_argument("--program", default="pipe", help="program name of every line (default pipe)")
+    pipe.add_argument("--tee", action="store_true", help="also copy the input to standard output")
+    pipe.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                      help="after end of input, how long to keep trying to deliver (default 30)")
+
+    tail = commands.add_parser(
+        "tail", help="print a stream's entries as they arrive",
+        description="Print the last lines of a stream, then each new one. Reconnects by itself and resumes "
+                    "without a gap or a repeated line.")
+    tail.add_argument("url", type=_stream_url, help="the stream: http://host:port/live/<uuid> (or its page URL)")
+    tail.add_argument("--level", type=_level, help="show only this level and above (e.g. WARNING)")
+    tail.add_argument("--grep", metavar="RE", help="show only entries whose message matches this regular expression")
+    tail.add_argument("-i", "--ignore-case", action="store_true", help="match --grep without regard to case")
+    tail.add_argument("--json", action="store_true", help="print each entry as one line of JSON")
+    tail.add_argument("-n", "--lines", type=_history_lines, default=10, metavar="N",
+                      help="how many earlier entries to print first, 0 to 1000 (default 10)")
+
+
+def _history_lines(text: str) -> int:
+    if not text.isdigit() or int(text) > 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1000")
+    return int(text)
+
+
+def _stream_url(text: str) -> str:
+    from .client.urls import BadStreamUrl, stream_url
+
+    try:
+        return stream_url(text)
+    except BadStreamUrl as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _level(text: str) -> str | int:
+    from .client.entries import fit_level
+
+    level = int(text) if text.isdigit() else text.upper()
+    if fit_level(level) != level or (isinstance(level, int) and not 0 <= level <= 50):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a level: use a name like WARNING or a number 0-50")
+    return level
+
+
+def _pipe(args: argparse.Namespace) -> int:
+    from .client.pipe import pipe
+
+    return pipe(args.url, level=args.level, program=args.program, tee=args.tee, wait_seconds=args.wait)
+
+
+def _tail(args: argparse.Namespace) -> int:
+    import re
+
+    from .client.tail import tail
+
+    try:
+        pattern = re.compile(args.grep, re.IGNORECASE if args.ignore_case else 0) if args.grep else None
+    except re.error as error:
+        print(f"bunnylogs tail: --grep {args.grep!r} is not a regular expression: {error}", file=sys.stderr)
+        return 2
+    min_level = str(args.level) if args.level is not None else None
+    return tail(args.url, min_level=min_level, pattern=pattern, as_json=args.json, history=args.lines)
+
+
 def _serve(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from .settings import Settings
 
     overrides = {key: value for key, value in vars(args).items() if key != "command" and value is not None}

@@ -78,8 +78,8 @@ def _redis_answers(port: int) -> bool:
 class AppProcess:
     """A `python -m dashboard serve` subprocess; `url` is its base URL (no trailing slash)."""
 
-    def __init__(self, *args: str) -> None:
-        self.port = free_port()
+    def __init__(self, *args: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = ["--host", "127.0.0.1", "--port", str(self.port), *args]
         self._log = Path(tempfile.mkstemp(prefix="bunnylogs-test-", suffix=".log")[1])
@@ -107,9 +107,9 @@ class AppProcess:
 
 
 @contextlib.contextmanager
-def running_app(*args: str) -> Iterator[AppProcess]:
-    """A BunnyLogs server for the duration of the block."""
-    app = AppProcess(*args)
+def running_app(*args: str, port: int | None = None) -> Iterator[AppProcess]:
+    """A BunnyLogs server for the duration of the block (on `port`, or a free one)."""
+    app = AppProcess(*args, port=port)
     try:
         yield app.start()
     finally:

@@ -1,0 +1,77 @@
+"""Entries as the server will accept them: clients shorten and convert, so that a batch is never refused.
+
+The limits repeat the server's (`dashboard.parsing`), because this package must not import the
+server's dependencies; a unit test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_PROGRAM_CHARS = 100
+MAX_BATCH_ENTRIES = 1000
+MAX_BODY_BYTES = 1024 * 1024
+_LEVEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
+_MAX_DEPTH = 8
+_MAX_REPR_CHARS = 2000
+_INT64 = (-(2**63), 2**64 - 1)  # the server's JSON parser refuses integers beyond 64 bits
+
+
+def encode_entry(message: str, *, level: str | int, program: str, timestamp: float,
+                 fields: dict[str, Any] | None = None) -> bytes:
+    """One entry as JSON bytes, within every server limit."""
+    entry: dict[str, Any] = {
+        "message": fit_message(message),
+        "level": fit_level(level),
+        "program": program[:MAX_PROGRAM_CHARS] or "python",
+        "timestamp": timestamp,
+    }
+    if fields:
+        entry["fields"] = jsonable(fields)
+    return json.dumps(entry, ensure_ascii=False, allow_nan=False).encode()
+
+
+def fit_message(message: str) -> str:
+    """A message the server takes: never empty, at most 64 KiB of UTF-8 (longer ones are cut and marked)."""
+    if not message:
+        return "(empty message)"
+    if len(message) * 4 <= MAX_MESSAGE_BYTES:
+        return message
+    encoded = message.encode(errors="replace")
+    if len(encoded) <= MAX_MESSAGE_BYTES:
+        return message
+    marker = f" … [cut {len(encoded) - MAX_MESSAGE_BYTES + 64:,} bytes]"
+    return encoded[:MAX_MESSAGE_BYTES - 64].decode(errors="ignore") + marker
+
+
+def fit_level(level: str | int) -> str | int:
+    """A level name the server takes as it is, or the logging number (0-50) for names it would refuse."""
+    if isinstance(level, str) and _LEVEL_NAME.match(level):
+        return level
+    if isinstance(level, int):
+        return min(max(level, 0), 50)
+    return "INFO"
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """`value` as plain JSON the server accepts; anything else becomes its (shortened) repr."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if depth < _MAX_DEPTH:
+        if isinstance(value, dict):
+            return {str(key): jsonable(item, depth + 1) for key, item in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [jsonable(item, depth + 1) for item in value]
+    try:
+        text = repr(value)
+    except Exception as error:  # a broken __repr__ must not lose the line
+        text = f"<unrepresentable {type(value).__name__}: {error!r}>"
+    return text[:_MAX_REPR_CHARS]

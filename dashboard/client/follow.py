@@ -1,0 +1,117 @@
+"""Follow a stream over HTTP (standard library only): history, then live entries, resuming after any break."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .sender import USER_AGENT
+
+# The server comments every 15 s; a connection silent for this long is dead.
+READ_TIMEOUT_S = 45.0
+RECONNECT_FIRST_S = 0.25
+RECONNECT_MAX_S = 5.0
+
+Entry = dict[str, Any]
+
+
+class StreamGone(RuntimeError):
+    """The server says this is not a stream (4xx); retrying cannot help."""
+
+
+def follow(url: str, *, history: int = 10, on_status: Callable[[str], None] = lambda _: None,
+           read_timeout: float = READ_TIMEOUT_S) -> Iterator[Entry]:
+    """Yield the last `history` entries of the stream at `url` (`.../live/<uuid>`), then each new one, forever.
+
+    Every connection after the first page resumes after the last entry seen, so a dropped
+    connection or a restarted server costs no entry and repeats none.
+    """
+    failures = 0
+    last_id: str | None = None
+    while last_id is None:
+        try:
+            page = _get_json(f"{url}/entries?limit={max(history, 1)}", read_timeout)
+        except (OSError, ValueError) as error:
+            failures += 1
+            if failures == 1:
+                on_status(f"cannot reach {url} ({_reason(error)}); retrying")
+            time.sleep(_delay(failures))
+            continue
+        entries = page["entries"]
+        yield from entries[-history:] if history > 0 else []
+        last_id = page["next_after"] or "0"  # "0": the stream is empty, so everything that comes is new
+    failures = 0
+    was_connected = False
+
+    def opened() -> None:
+        nonlocal failures, was_connected
+        on_status("reconnected" if was_connected else f"following {url}")
+        failures, was_connected = 0, True
+
+    while True:
+        try:
+            for entry in _events(url, last_id, read_timeout, opened):
+                last_id = entry["id"]
+                yield entry
+            reason = "the server closed the stream"
+        except (OSError, ValueError) as error:
+            reason = _reason(error)
+        failures += 1
+        if failures == 1:
+            on_status(f"connection lost ({reason}); reconnecting")
+        time.sleep(_delay(failures))
+
+
+def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None]) -> Iterator[Entry]:
+    """Entries from one SSE connection that resumes after `after`; returns when the server ends it."""
+    request = urllib.request.Request(url, headers={
+        "Accept": "text/event-stream", "Last-Event-ID": after, "User-Agent": USER_AGENT})
+    with _open(request, read_timeout) as response:
+        opened()
+        data: list[str] = []
+        for raw_line in response:
+            line = raw_line.decode(errors="replace").rstrip("\r\n")
+            if line.startswith("data:"):
+                data.append(line[5:].removeprefix(" "))
+            elif not line and data:
+                yield json.loads("\n".join(data))
+                data = []
+
+
+def _get_json(url: str, read_timeout: float) -> Any:
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
+    with _open(request, read_timeout) as response:
+        return json.loads(response.read())
+
+
+def _open(request: urllib.request.Request, read_timeout: float) -> Any:
+    try:
+        return urllib.request.urlopen(request, timeout=read_timeout)
+    except urllib.error.HTTPError as error:
+        if 400 <= error.code < 500 and error.code != 429:
+            raise StreamGone(f"{request.full_url} answered {error.code}: {_detail(error)}") from None
+        raise
+
+
+def _detail(error: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.loads(error.read())["detail"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return error.reason or "no detail"
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
+        return str(error.reason)
+    return str(error) or type(error).__name__
+
+
+def _delay(failures: int) -> float:
+    ceiling = min(RECONNECT_MAX_S, RECONNECT_FIRST_S * 2 ** min(failures - 1, 16))
+    return random.uniform(ceiling / 2, ceiling)

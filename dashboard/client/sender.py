@@ -1,0 +1,299 @@
+"""A background thread that ships encoded entries in batches, and never makes its caller wait.
+
+`put()` only appends to a bounded queue. The thread sends JSON arrays of up to `batch_size`
+entries (or what arrived within `interval`), retries network errors, 5xx and 429 with exponential
+backoff and jitter (honouring `Retry-After`), and drops batches the server refuses for good.
+When the queue is full the oldest entries go; once sending works again, one WARNING entry says
+how many were lost.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import email.utils
+import http.client
+import json
+import os
+import random
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+
+from .entries import MAX_BATCH_ENTRIES, MAX_BODY_BYTES, encode_entry
+
+BACKOFF_FIRST_S = 0.1
+BACKOFF_MAX_S = 5.0
+RETRY_AFTER_MAX_S = 60.0
+USER_AGENT = "bunnylogs-client/1"
+_BODY_BUDGET = MAX_BODY_BYTES - 1024  # room for the brackets and commas
+
+
+def print_problem(text: str) -> None:
+    """The default problem reporter: one line on stderr."""
+    print(f"bunnylogs: {text}", file=sys.stderr, flush=True)
+
+
+class BatchSender:
+    """Queues encoded entries and sends them to one stream's `/live/<uuid>` URL from a daemon thread."""
+
+    def __init__(self, url: str, *, batch_size: int = 500, interval: float = 0.1, capacity: int = 10_000,
+                 timeout: float = 5.0, program: str = "bunnylogs",
+                 on_problem: Callable[[str], None] | None = print_problem) -> None:
+        if not 1 <= batch_size <= MAX_BATCH_ENTRIES:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_ENTRIES}")
+        if capacity < batch_size:
+            raise ValueError("capacity must be at least batch_size")
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.url = url
+        self._parts = parts
+        self._batch_size = batch_size
+        self._interval = interval
+        self._capacity = capacity
+        self._timeout = timeout
+        self._program = program
+        self._on_problem = on_problem
+        self._queue: collections.deque[bytes] = collections.deque()
+        self._lock = threading.Condition()
+        self._in_flight = 0
+        self._unreported_losses = 0
+        self._urgent = False  # a flush or close wants the queue emptied now
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._owner_pid = os.getpid()
+        self._connection: http.client.HTTPConnection | None = None
+        self._reported: set[str] = set()
+        self.sent = 0
+        self.lost = 0
+        self.rejected = 0
+        self.retries = 0
+
+    @property
+    def thread_ident(self) -> int | None:
+        """The sending thread's ident, so a log handler can ignore records logged from it."""
+        return self._thread.ident if self._thread is not None else None
+
+    @property
+    def pending(self) -> int:
+        """Entries queued or being sent."""
+        with self._lock:
+            return len(self._queue) + self._in_flight
+
+    def put(self, encoded_entry: bytes) -> None:
+        """Queue one entry (JSON bytes); drop the oldest if the queue is full. Never blocks on the network."""
+        with self._lock:
+            if self._closing:
+                return
+            self._ensure_thread()
+            if len(self._queue) >= self._capacity:
+                self._queue.popleft()
+                self._count_lost(1)
+            self._queue.append(encoded_entry)
+            # Wake the thread for the first entry (it starts the interval) and for a full batch.
+            if len(self._queue) == 1 or len(self._queue) >= self._batch_size:
+                self._lock.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is sent or dropped, or `timeout` passes; True if all went."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            if self._thread is None:
+                return not self._queue
+            self._urgent = True
+            self._lock.notify_all()
+            try:
+                while self._queue or self._in_flight:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._lock.wait(remaining)
+                return True
+            finally:
+                self._urgent = self._closing
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Flush for up to `timeout`, then stop the thread; True if nothing was left unsent."""
+        flushed = self.flush(timeout)
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+        if not flushed and self._queue:
+            unsent = len(self._queue)
+            self._report("unsent", f"{unsent:,} log entr{'y was' if unsent == 1 else 'ies were'} not sent "
+                                   "before closing: the server did not take them in time")
+        return flushed
+
+    def _ensure_thread(self) -> None:
+        # After a fork the child has the queue but not the thread: start its own.
+        if self._thread is None or self._owner_pid != os.getpid():
+            self._owner_pid = os.getpid()
+            self._connection = None
+            self._thread = threading.Thread(target=self._run, name="bunnylogs-sender", daemon=True)
+            self._thread.start()
+
+    def _count_lost(self, count: int) -> None:
+        self.lost += count
+        self._unreported_losses += count
+
+    def _run(self) -> None:
+        failures = 0
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            outcome, retry_after = self._send(batch)
+            with self._lock:
+                self._in_flight = 0
+                if outcome == "retry":
+                    self._requeue(batch)
+                else:
+                    self._settle(batch, outcome)
+                self._lock.notify_all()
+            if outcome == "retry":
+                self.retries += 1
+                failures += 1
+                delay = retry_after if retry_after is not None else _backoff(failures)
+                with self._lock:
+                    if self._closing:  # close() gave up waiting; what is left stays unsent
+                        return
+                    self._lock.wait(delay)
+            else:
+                failures = 0
+
+    def _next_batch(self) -> list[bytes] | None:
+        with self._lock:
+            while not self._queue:
+                if self._closing:
+                    return None
+                self._lock.wait()
+            # Let a batch fill for up to `interval`, unless someone is waiting for it.
+            deadline = time.monotonic() + self._interval
+            while len(self._queue) < self._batch_size and not self._urgent and not self._closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._lock.wait(remaining)
+            batch: list[bytes] = []
+            size = 0
+            while self._queue and len(batch) < self._batch_size:
+                if batch and size + len(self._queue[0]) + 1 > _BODY_BUDGET:
+                    break
+                encoded = self._queue.popleft()
+                batch.append(encoded)
+                size += len(encoded) + 1
+            self._in_flight = len(batch)
+            return batch
+
+    def _requeue(self, batch: list[bytes]) -> None:
+        """Put a batch that will be retried back in front, still within the capacity (oldest dropped first)."""
+        self._queue.extendleft(reversed(batch))
+        excess = len(self._queue) - self._capacity
+        for _ in range(max(excess, 0)):
+            self._queue.popleft()
+        if excess > 0:
+            self._count_lost(excess)
+
+    def _settle(self, batch: list[bytes], outcome: str) -> None:
+        if outcome == "sent":
+            self.sent += len(batch)
+            if self._unreported_losses:
+                self._queue.appendleft(self._loss_report(self._unreported_losses))
+                self._unreported_losses = 0
+        else:
+            self.rejected += len(batch)
+
+    def _loss_report(self, count: int) -> bytes:
+        message = (f"BunnyLogs client dropped {count:,} log entr{'y' if count == 1 else 'ies'}: its queue of "
+                   f"{self._capacity:,} was full while the server could not be reached")
+        return encode_entry(message, level="WARNING", program=self._program, timestamp=time.time(),
+                            fields={"bunnylogs_lost": count})
+
+    def _send(self, batch: list[bytes]) -> tuple[str, float | None]:
+        """POST one batch: ("sent" | "rejected" | "retry", seconds the server asked to wait)."""
+        body = b"[" + b",".join(batch) + b"]"
+        try:
+            try:
+                response = self._post(body)
+            except (ConnectionError, http.client.RemoteDisconnected):
+                # The server may have closed our idle keep-alive connection: one fresh try before reporting.
+                self._drop_connection()
+                response = self._post(body)
+            detail = response.read(4096).decode(errors="replace")
+        except (OSError, http.client.HTTPException) as error:
+            self._drop_connection()
+            self._report("unreachable", f"cannot reach {self.url} ({error or type(error).__name__}); retrying")
+            return "retry", None
+        if response.will_close:
+            self._drop_connection()
+        status = response.status
+        if 200 <= status < 300:
+            self._reported.clear()  # report the next outage again
+            return "sent", None
+        if status == 429 or status >= 500:
+            self._report(f"status {status}", f"{self.url} answered {status}; retrying")
+            return "retry", _retry_after(response.getheader("Retry-After"))
+        self._report(f"status {status}",
+                     f"{self.url} refused log entries with {status}, dropping them: {_detail(detail)}")
+        return "rejected", None
+
+    def _post(self, body: bytes) -> http.client.HTTPResponse:
+        connection = self._connect()
+        connection.request("POST", self._path(), body=body, headers={
+            "Content-Type": "application/json", "User-Agent": USER_AGENT})
+        return connection.getresponse()
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._connection is None:
+            connection_type = (http.client.HTTPSConnection if self._parts.scheme == "https"
+                               else http.client.HTTPConnection)
+            self._connection = connection_type(self._parts.hostname or "", self._parts.port, timeout=self._timeout)
+        return self._connection
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _path(self) -> str:
+        return self._parts.path + (f"?{self._parts.query}" if self._parts.query else "")
+
+    def _report(self, key: str, text: str) -> None:
+        """Tell the user about a problem once until sending works again (not once per retry)."""
+        if self._on_problem is None or key in self._reported:
+            return
+        self._reported.add(key)
+        with contextlib.suppress(Exception):  # reporting must not stop sending
+            self._on_problem(text)
+
+
+def _backoff(failures: int) -> float:
+    """Exponential backoff with full jitter: about 0.1 s, 0.2 s, 0.4 s … up to 5 s."""
+    ceiling = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** min(failures - 1, 16))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number or an HTTP date), within reason."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        seconds = float(value.strip())
+    else:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = moment.timestamp() - time.time()
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
+
+
+def _detail(body: str) -> str:
+    """The `detail` of a JSON error body, or the start of the body."""
+    try:
+        return str(json.loads(body)["detail"])
+    except (ValueError, KeyError, TypeError):
+        return body[:200] or "no detail"

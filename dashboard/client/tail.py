@@ -1,0 +1,75 @@
+"""`bunnylogs tail`: print a stream's entries as they arrive, following it across reconnects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sys
+from typing import Any, TextIO
+
+from .follow import StreamGone, follow
+
+LEVEL_RANKS = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "NOTICE": 25, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+_COLOURS = {"TRACE": "2", "DEBUG": "2", "INFO": "32", "NOTICE": "36", "WARNING": "33", "ERROR": "31",
+            "CRITICAL": "1;31"}
+
+
+def level_rank(level: str) -> int:
+    """How severe a level is; names we do not know rank as INFO."""
+    return LEVEL_RANKS.get(level.upper(), 20)
+
+
+def tail(url: str, *, min_level: str | None, pattern: re.Pattern[str] | None, as_json: bool, history: int,
+         out: TextIO | None = None) -> int:
+    """Print entries (the last `history`, then live ones) that pass the filters, until interrupted."""
+    out = out or sys.stdout
+    colour = out.isatty() and "NO_COLOR" not in os.environ and not as_json
+    floor = level_rank(min_level) if min_level else None
+    try:
+        for entry in follow(url, history=history, on_status=_status):
+            if floor is not None and level_rank(entry["level"]) < floor:
+                continue
+            if pattern is not None and not pattern.search(entry["message"]):
+                continue
+            out.write((json.dumps(entry, ensure_ascii=False) if as_json else format_line(entry, colour)) + "\n")
+            out.flush()
+    except StreamGone as error:
+        print(f"bunnylogs tail: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `bunnylogs tail … | head`
+        sys.stderr.close()
+        return 0
+    return 0
+
+
+def format_line(entry: dict[str, Any], colour: bool) -> str:
+    """`2026-11-25 10:00:00.123 WARNING program message {fields}`, in local time.
+
+    Control characters in the entry are shown escaped: log text must not drive the terminal.
+    """
+    moment = dt.datetime.fromtimestamp(entry["ts"]).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    level = printable(entry["level"])
+    shown_level = f"{level:<8}"
+    if colour:
+        shown_level = f"\033[{_COLOURS.get(level, '0')}m{shown_level}\033[0m"
+    line = f"{moment} {shown_level} {printable(entry['program'])} {printable(entry['message'])}"
+    if entry.get("fields"):
+        fields = printable(json.dumps(entry["fields"], ensure_ascii=False))
+        line += f" \033[2m{fields}\033[0m" if colour else f" {fields}"
+    return line
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (other than newline and tab) written as `\\xNN`."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def _status(text: str) -> None:
+    print(f"bunnylogs tail: {text}", file=sys.stderr, flush=True)

@@ -1,0 +1,25 @@
+"""Where to send and read: stream URLs as users paste them, checked and made canonical."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+_STREAM_PATH = re.compile(r"^(?P<prefix>.*?)/(?:live/)?(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                          r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/?$")
+
+
+class BadStreamUrl(ValueError):
+    """A URL that does not name a BunnyLogs stream; the message says what is expected."""
+
+
+def stream_url(url: str) -> str:
+    """The `/live/<uuid>` URL of a stream, from that URL or the stream page's (`http://host/<uuid>`)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadStreamUrl(f"{url!r} is not an http(s) URL; expected http://host:port/live/<uuid>")
+    match = _STREAM_PATH.match(parts.path)
+    if match is None:
+        raise BadStreamUrl(f"{url!r} does not name a stream; expected http://host:port/live/<uuid>")
+    path = f"{match['prefix']}/live/{match['uuid'].lower()}"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))

@@ -1,0 +1,232 @@
+"""BunnyLogsHandler against real servers: order, tracebacks, fields, outages, a full queue, exit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from dashboard.client import BunnyLogsHandler
+
+from ..support import AppProcess, free_port, running_app, start_redis_server, wait_for_redis
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AppProcess]:
+    with running_app() as app:
+        yield app
+
+
+def read_all(base_url: str, stream: str) -> list[dict]:
+    """Every entry the server keeps for `stream`, oldest first, paging through /entries."""
+    found: list[dict] = []
+    after = "0"
+    while True:
+        with urllib.request.urlopen(f"{base_url}/live/{stream}/entries?after={after}&limit=1000", timeout=5) as reply:
+            page = json.load(reply)
+        if not page["entries"]:
+            return found
+        found.extend(page["entries"])
+        after = page["next_after"]
+
+
+def wait_for_entries(base_url: str, stream: str, count: int, timeout: float = 10) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = read_all(base_url, stream)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def new_logger(handler: logging.Handler) -> logging.Logger:
+    logger = logging.getLogger(f"test.{uuid.uuid4().hex[:8]}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    return logger
+
+
+def test_lines_arrive_in_order_with_timestamps_tracebacks_and_fields(server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    handler = BunnyLogsHandler(f"{server.url}/live/{stream}", program="billing")
+    logger = new_logger(handler)
+    started = time.time()
+    for i in range(1200):  # more than two batches
+        logger.info("line %d", i)
+    try:
+        raise ValueError("card declined")
+    except ValueError:
+        logger.exception("charge failed", extra={"order": {"id": 42, "items": ["a", "b"]}, "amount": 9.5})
+    logger.warning("done")
+    assert handler.flush(10)
+    handler.close()
+    got = read_all(server.url, stream)
+    assert [e["message"] for e in got[:1200]] == [f"line {i}" for i in range(1200)]
+    assert all(started - 1 < e["ts"] <= time.time() for e in got)
+    assert [e["ts"] for e in got] == sorted(e["ts"] for e in got)
+    failure = got[1200]
+    assert failure["level"] == "ERROR" and failure["program"] == "billing"
+    assert failure["message"].startswith("charge failed\nTraceback (most recent call last):")
+    assert failure["message"].rstrip().endswith("ValueError: card declined")
+    assert failure["fields"]["order"] == {"id": 42, "items": ["a", "b"]} and failure["fields"]["amount"] == 9.5
+    assert failure["fields"]["logger"] == logger.name
+    assert (got[-1]["message"], got[-1]["level"]) == ("done", "WARNING")
+    assert handler.lost == handler.rejected == 0
+
+
+def test_a_server_restart_while_logging_loses_nothing(redis_url: str) -> None:
+    stream = str(uuid.uuid4())
+    app = AppProcess("--redis-url", redis_url).start()
+    try:
+        handler = BunnyLogsHandler(f"{app.url}/live/{stream}", program="restart", report_problems=False)
+        logger = new_logger(handler)
+        sent = 0
+
+        def log_for(seconds: float) -> None:
+            nonlocal sent
+            until = time.monotonic() + seconds
+            while time.monotonic() < until:
+                logger.info("n=%d", sent)
+                sent += 1
+                time.sleep(0.002)
+
+        log_for(0.5)
+        app.stop()
+        log_for(1.5)  # nobody is listening now
+        app.start()
+        log_for(0.5)
+        assert handler.flush(15), "the handler did not deliver its queue after the server came back"
+        handler.close()
+        got = read_all(app.url, stream)
+    finally:
+        app.stop()
+    assert sent < 10_000, "the test must stay within the queue bound"
+    assert [e["message"] for e in got] == [f"n={i}" for i in range(sent)]
+
+
+def test_503_is_retried_until_the_bus_is_back() -> None:
+    redis_port = free_port()
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    redis = start_redis_server(redis_port)
+    wait_for_redis(redis, redis_port)
+    stream = str(uuid.uuid4())
+    with running_app("--role", "ingest", "--redis-url", redis_url) as ingest:
+        redis.terminate()
+        redis.wait(10)
+        handler = BunnyLogsHandler(f"{ingest.url}/live/{stream}", report_problems=False)
+        logger = new_logger(handler)
+        for i in range(20):
+            logger.info("during the outage %d", i)
+        deadline = time.monotonic() + 10
+        while handler.sender.retries < 2:  # ingest answers 503 while Redis is away
+            assert time.monotonic() < deadline, "the handler did not retry"
+            time.sleep(0.05)
+        redis = start_redis_server(redis_port)
+        try:
+            wait_for_redis(redis, redis_port)
+            assert handler.flush(15)
+            got = read_all(ingest.url, stream)
+        finally:
+            redis.terminate()
+            redis.wait(10)
+    handler.close()
+    assert [e["message"] for e in got] == [f"during the outage {i}" for i in range(20)]
+
+
+def test_an_unreachable_server_never_slows_logging(capsys: pytest.CaptureFixture[str]) -> None:
+    # A server that accepts connections and never answers: the worst case for a blocking client.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(100)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/live/{uuid.uuid4()}"
+    handler = BunnyLogsHandler(url, timeout=3.0, capacity=1000, report_problems=False)
+    logger = new_logger(handler)
+    worst = 0.0
+    until = time.monotonic() + 4.0
+    count = 0
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        logger.info("while the server hangs %d", count)
+        worst = max(worst, time.perf_counter() - started)
+        count += 1
+        if count % 100 == 0:
+            time.sleep(0.01)
+    with capsys.disabled():
+        print(f"\n[handler] {count} calls to logger.info while the server hung; worst call {worst * 1000:.2f} ms")
+    handler.close()
+    silent.close()
+    # The sender waits up to 3 s on the silent socket; no logging call may wait on it.
+    assert worst < 1.0
+    assert handler.lost > 0, "the queue is bounded: beyond 1,000 the oldest entries go"
+
+
+def test_after_an_outage_one_warning_says_how_many_were_lost() -> None:
+    port = free_port()
+    stream = str(uuid.uuid4())
+    handler = BunnyLogsHandler(f"http://127.0.0.1:{port}/live/{stream}", batch_size=50, capacity=100,
+                               report_problems=False)
+    logger = new_logger(handler)
+    for i in range(250):
+        logger.info("queued %d", i)
+    assert handler.lost >= 100  # 250 logged, 100 queued, up to 50 in flight
+    with running_app(port=port) as app:
+        assert handler.flush(15)
+        got = wait_for_entries(app.url, stream, 101)
+    handler.close()
+    warnings = [e for e in got if e["level"] == "WARNING"]
+    assert len(warnings) == 1
+    assert warnings[0]["fields"]["bunnylogs_lost"] == handler.lost
+    assert f"dropped {handler.lost:,} log entries" in warnings[0]["message"]
+    kept = [e["message"] for e in got if e["level"] == "INFO"]
+    assert kept == [f"queued {i}" for i in range(250 - len(kept), 250)], "the newest are kept, in order"
+
+
+def test_entries_the_server_refuses_are_dropped_and_counted(server: AppProcess,
+                                                            capfd: pytest.CaptureFixture[str]) -> None:
+    handler = BunnyLogsHandler(f"{server.url}/live/not-a-stream")
+    logger = new_logger(handler)
+    for i in range(3):
+        logger.info("to nowhere %d", i)
+    assert handler.flush(5)
+    handler.close()
+    assert handler.rejected == 3
+    assert "refused log entries with 404" in capfd.readouterr().err
+
+
+EXIT_SCRIPT = textwrap.dedent("""
+    import logging, sys
+    from dashboard.client import BunnyLogsHandler
+    logging.basicConfig(level=logging.INFO, handlers=[BunnyLogsHandler(sys.argv[1], program="script")])
+    for i in range(int(sys.argv[2])):
+        logging.info("last words %d", i)
+""")
+
+
+def test_a_script_that_logs_then_exits_loses_nothing(server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    result = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, f"{server.url}/live/{stream}", "700"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    got = read_all(server.url, stream)
+    assert [e["message"] for e in got] == [f"last words {i}" for i in range(700)]
+
+
+def test_exit_with_the_server_down_waits_only_the_bounded_time() -> None:
+    url = f"http://127.0.0.1:{free_port()}/live/{uuid.uuid4()}"
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, url, "10"], capture_output=True, text=True,
+                            timeout=30)
+    took = time.monotonic() - started
+    assert result.returncode == 0
+    assert "10 log entries were not sent before closing" in result.stderr
+    assert took < 10, f"exit took {took:.1f} s; the handler may hold it for about 2 s"

@@ -1,0 +1,189 @@
+"""`bunnylogs pipe` and `bunnylogs tail` end to end, as subprocesses against real servers."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..support import AppProcess, free_port, running_app
+from .test_handler import read_all, wait_for_entries
+
+BUNNYLOGS = [sys.executable, "-m", "dashboard"]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AppProcess]:
+    with running_app() as app:
+        yield app
+
+
+def post(base_url: str, stream: str, *entries: dict) -> None:
+    response = httpx.post(f"{base_url}/live/{stream}", json=list(entries), timeout=10)
+    assert response.status_code == 204, response.text
+
+
+class LineReader:
+    """Collects a subprocess's output lines on a thread, so that tests can wait for them."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self._lines: queue.Queue[str] = queue.Queue()
+        assert process.stdout is not None
+        threading.Thread(target=self._pump, args=(process.stdout,), daemon=True).start()
+
+    def _pump(self, stream) -> None:  # type: ignore[no-untyped-def]
+        for line in stream:
+            self._lines.put(line.rstrip("\n"))
+
+    def take(self, count: int, timeout: float = 10) -> list[str]:
+        deadline = time.monotonic() + timeout
+        lines = []
+        while len(lines) < count:
+            remaining = deadline - time.monotonic()
+            try:
+                lines.append(self._lines.get(timeout=max(remaining, 0.01)))
+            except queue.Empty:
+                pytest.fail(f"expected {count} lines within {timeout} s, got {lines}")
+        return lines
+
+    def nothing_more(self, wait: float = 0.5) -> bool:
+        time.sleep(wait)
+        return self._lines.empty()
+
+
+def test_pipe_sends_every_line_and_exits_when_all_is_sent(server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    text = "".join(f"line {i}\n" for i in range(2500)) + "\n   \nlast line without newline"
+    result = subprocess.run([*BUNNYLOGS, "pipe", f"{server.url}/{stream}", "--level", "warn", "--program", "cron"],
+                            input=text.encode(), capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == b"", "without --tee nothing is echoed"
+    got = read_all(server.url, stream)
+    assert [e["message"] for e in got] == [f"line {i}" for i in range(2500)] + ["last line without newline"]
+    assert {(e["level"], e["program"]) for e in got} == {("WARNING", "cron")}
+
+
+def test_pipe_tee_copies_the_input(server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    text = "alpha\nbéta ✓\n"
+    result = subprocess.run([*BUNNYLOGS, "pipe", f"{server.url}/live/{stream}", "--tee"],
+                            input=text.encode(), capture_output=True, timeout=30)
+    assert result.returncode == 0
+    assert result.stdout.decode() == text
+    assert [e["message"] for e in read_all(server.url, stream)] == ["alpha", "béta ✓"]
+
+
+def test_tail_f_into_pipe_sends_lines_as_they_are_written(server: AppProcess, tmp_path: Path) -> None:
+    stream = str(uuid.uuid4())
+    log_file = tmp_path / "app.log"
+    log_file.write_text("existing line\n")
+    tail_f = subprocess.Popen(["tail", "-n", "+1", "-f", str(log_file)], stdout=subprocess.PIPE)
+    pipeline = subprocess.Popen([*BUNNYLOGS, "pipe", f"{server.url}/live/{stream}"], stdin=tail_f.stdout)
+    assert tail_f.stdout is not None
+    tail_f.stdout.close()  # the pipe process holds the only reading end
+    try:
+        assert [e["message"] for e in wait_for_entries(server.url, stream, 1)] == ["existing line"]
+        with log_file.open("a") as appender:
+            appender.write("appended later\n")
+        assert [e["message"] for e in wait_for_entries(server.url, stream, 2)] == ["existing line", "appended later"]
+    finally:
+        tail_f.terminate()
+        pipeline.wait(30)
+    assert pipeline.returncode == 0, "when tail ends, pipe sends what is left and exits cleanly"
+
+
+def test_pipe_to_an_unreachable_server_gives_up_after_wait_and_says_so() -> None:
+    url = f"http://127.0.0.1:{free_port()}/live/{uuid.uuid4()}"
+    result = subprocess.run([*BUNNYLOGS, "pipe", url, "--wait", "1"], input=b"lost\n", capture_output=True,
+                            timeout=30)
+    assert result.returncode == 1
+    assert "cannot reach" in result.stderr.decode()
+    assert "1 log entry was not sent" in result.stderr.decode()
+
+
+def test_pipe_rejects_a_url_that_is_not_a_stream() -> None:
+    result = subprocess.run([*BUNNYLOGS, "pipe", "http://127.0.0.1:1/live/nope"], input=b"x\n",
+                            capture_output=True, timeout=30)
+    assert result.returncode == 2
+    assert "expected http://host:port/live/<uuid>" in result.stderr.decode()
+
+
+def start_tail(url: str, *args: str) -> tuple[subprocess.Popen[str], LineReader]:
+    process = subprocess.Popen([*BUNNYLOGS, "tail", url, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    return process, LineReader(process)
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    process.wait(10)
+    assert process.stderr is not None
+    return process.stderr.read()
+
+
+def test_tail_prints_history_then_live_entries_with_filters(server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    post(server.url, stream, *[{"message": f"old {i}"} for i in range(5)])
+    process, output = start_tail(f"{server.url}/live/{stream}", "-n", "2")
+    try:
+        history = output.take(2)
+        assert history[0].endswith(" INFO     api old 3") and history[1].endswith(" INFO     api old 4")
+        post(server.url, stream, {"message": "fresh", "level": "warning", "program": "web", "fields": {"a": 1}})
+        line = output.take(1)[0]
+        assert " WARNING  web fresh {\"a\": 1}" in line
+        assert "\x1b[" not in line, "no colour when stdout is not a terminal"
+    finally:
+        stop(process)
+
+    process, output = start_tail(f"{server.url}/live/{stream}", "-n", "0", "--json", "--level", "WARNING",
+                                 "--grep", "^disk", "-i")
+    try:
+        time.sleep(0.5)  # let it connect; entries from now on are live
+        post(server.url, stream, {"message": "disk full", "level": "error"}, {"message": "disk ok", "level": "info"},
+             {"message": "cpu hot", "level": "error"}, {"message": "Disk slow", "level": "warning"})
+        shown = [json.loads(line) for line in output.take(2)]
+        assert [(e["message"], e["level"]) for e in shown] == [("disk full", "ERROR"), ("Disk slow", "WARNING")]
+        assert all(e["id"] for e in shown)
+        assert output.nothing_more()
+    finally:
+        stop(process)
+
+
+def test_tail_reconnects_across_a_server_restart_without_gap_or_duplicate(redis_url: str) -> None:
+    stream = str(uuid.uuid4())
+    viewer = AppProcess("--redis-url", redis_url).start()
+    with running_app("--role", "ingest", "--redis-url", redis_url) as ingest:
+        try:
+            post(ingest.url, stream, {"message": "before 0"}, {"message": "before 1"})
+            process, output = start_tail(f"{viewer.url}/live/{stream}", "-n", "5", "--json")
+            try:
+                assert [json.loads(line)["message"] for line in output.take(2)] == ["before 0", "before 1"]
+                viewer.stop()
+                post(ingest.url, stream, *[{"message": f"while down {i}"} for i in range(3)])
+                viewer.start()
+                post(ingest.url, stream, {"message": "after restart"})
+                messages = [json.loads(line)["message"] for line in output.take(4, timeout=20)]
+                assert messages == ["while down 0", "while down 1", "while down 2", "after restart"]
+                assert output.nothing_more()
+            finally:
+                errors = stop(process)
+            assert "connection lost" in errors and "reconnected" in errors
+        finally:
+            viewer.stop()
+
+
+def test_tail_of_a_bad_url_says_why(server: AppProcess) -> None:
+    result = subprocess.run([*BUNNYLOGS, "tail", f"{server.url}/live/{uuid.uuid4()}", "--grep", "("],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "is not a regular expression" in result.stderr

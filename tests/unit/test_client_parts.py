@@ -1,0 +1,129 @@
+"""The client's pieces that need no server: entries within the server's limits, URLs, retry timing, output."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import subprocess
+import sys
+import time
+
+import pytest
+
+from dashboard import parsing
+from dashboard.client import entries
+from dashboard.client.handler import BunnyLogsHandler
+from dashboard.client.sender import BatchSender, _backoff, _retry_after
+from dashboard.client.tail import format_line, level_rank
+from dashboard.client.urls import BadStreamUrl, stream_url
+from dashboard.entry import normalize_level
+from dashboard.parsing import EntryDefaults, build_entry
+
+STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
+DEFAULTS = EntryDefaults(level="INFO", program="api", received_at=0.0)
+
+
+def test_client_limits_are_the_servers() -> None:
+    assert entries.MAX_MESSAGE_BYTES == parsing.MAX_MESSAGE_BYTES
+    assert entries.MAX_PROGRAM_CHARS == parsing.MAX_PROGRAM_CHARS
+    assert entries.MAX_BATCH_ENTRIES == parsing.MAX_BATCH_ENTRIES
+    assert entries.MAX_BODY_BYTES == parsing.MAX_BODY_BYTES
+
+
+@pytest.mark.parametrize("message", ["", "x" * 200_000, "ü" * 40_000, "ok"])
+@pytest.mark.parametrize("level", ["INFO", "Level 5", 7, 99, "TRACE"])
+def test_every_encoded_entry_is_one_the_server_accepts(message: str, level: str | int) -> None:
+    awkward = {"n": float("nan"), "big": 2**80, "obj": object(), "deep": [[[[[[[[[[1]]]]]]]]]]}
+    encoded = entries.encode_entry(message, level=level, program="p" * 300, timestamp=1.5, fields=awkward)
+    accepted = build_entry(json.loads(encoded), DEFAULTS)  # raises if the server would refuse it
+    assert accepted.timestamp == 1.5
+
+
+def test_a_long_message_is_cut_and_says_so() -> None:
+    message = entries.fit_message("é" * 100_000)
+    assert len(message.encode()) <= entries.MAX_MESSAGE_BYTES
+    assert message.endswith("bytes]") and "cut" in message
+
+
+def test_levels_the_server_would_refuse_become_numbers() -> None:
+    assert entries.fit_level("Level 5") == "INFO"
+    assert normalize_level(entries.fit_level(5)) == "DEBUG"
+    assert entries.fit_level(75) == 50 and entries.fit_level("WARNING") == "WARNING"
+
+
+def test_unrepresentable_values_do_not_lose_the_line() -> None:
+    class Broken:
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    assert entries.jsonable({"x": Broken()})["x"].startswith("<unrepresentable Broken")
+    assert entries.jsonable({1: (1, 2), "s": {3}}) == {"1": [1, 2], "s": [3]}
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (f"http://h:8000/live/{STREAM}", f"http://h:8000/live/{STREAM}"),
+    (f"http://h:8000/{STREAM}", f"http://h:8000/live/{STREAM}"),
+    (f"https://h/logs/{STREAM.upper()}/", f"https://h/logs/live/{STREAM}"),
+    (f"  http://h/live/{STREAM}?x=1  ", f"http://h/live/{STREAM}"),
+])
+def test_stream_urls_are_made_canonical(given: str, expected: str) -> None:
+    assert stream_url(given) == expected
+
+
+@pytest.mark.parametrize("given", ["h:8000/live/x", f"ftp://h/live/{STREAM}", "http://h/live/not-a-uuid", "http:///x"])
+def test_bad_stream_urls_say_what_is_expected(given: str) -> None:
+    with pytest.raises(BadStreamUrl, match="expected http://host:port/live/<uuid>"):
+        stream_url(given)
+
+
+def test_backoff_grows_with_jitter_and_is_capped() -> None:
+    first = [_backoff(1) for _ in range(200)]
+    assert min(first) >= 0.05 and max(first) <= 0.1 and len(set(first)) > 100
+    assert all(2.5 <= _backoff(20) <= 5.0 for _ in range(100))
+
+
+def test_retry_after_in_seconds_or_as_a_date() -> None:
+    assert _retry_after("3") == 3.0
+    assert _retry_after("100000") == 60.0, "capped"
+    in_two_seconds = email.utils.formatdate(time.time() + 2, usegmt=True)
+    assert 0.5 <= (_retry_after(in_two_seconds) or 0) <= 2.0
+    assert _retry_after("soon") is None and _retry_after(None) is None
+
+
+def test_a_full_queue_drops_the_oldest_and_counts_them() -> None:
+    sender = BatchSender(f"http://127.0.0.1:9/live/{STREAM}", batch_size=10, capacity=10, on_problem=None)
+    with sender._lock:  # hold the thread back so that nothing is sent meanwhile
+        for i in range(25):
+            sender.put(str(i).encode())
+        assert list(sender._queue) == [str(i).encode() for i in range(15, 25)]
+        assert sender.lost == 15
+    sender.close(0)
+
+
+def test_the_handler_imports_with_the_standard_library_alone() -> None:
+    probe = ("import sys; before = set(sys.modules); import dashboard.client; "
+             "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
+             "print(sorted(new - set(sys.stdlib_module_names) - {'dashboard'}))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_handler_sends_extra_values_as_fields() -> None:
+    record = logging.LogRecord("app.db", logging.INFO, __file__, 1, "hi", (), None)
+    record.user_id = 7
+    assert BunnyLogsHandler._fields(record) == {"user_id": 7, "logger": "app.db"}
+    root = logging.LogRecord("root", logging.INFO, __file__, 1, "hi", (), None)
+    assert BunnyLogsHandler._fields(root) is None
+
+
+def test_tail_lines_escape_control_characters() -> None:
+    entry = {"ts": 0.0, "level": "ERROR", "program": "a\x1b]0;x\x07", "message": "red \x1b[31m!\nnext", "id": "1-0"}
+    line = format_line(entry, colour=False)
+    assert "\x1b" not in line and "\x07" not in line
+    assert "red \\x1b[31m!\nnext" in line
+
+
+def test_tail_level_ranks() -> None:
+    assert level_rank("warning") > level_rank("INFO") > level_rank("DEBUG") > level_rank("TRACE")
+    assert level_rank("CUSTOM") == level_rank("INFO")
