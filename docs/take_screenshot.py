@@ -1,4 +1,7 @@
-"""Make docs/screenshot.png: a real server, real entries, real Chromium.
+"""Make the README's screenshots: a real server, real entries, real Chromium.
+
+docs/screenshot.png is the light view; docs/viewer-dark.png the dark one with the traceback
+expanded; docs/viewer-filtered.png a view filtered by text, level and program (as its URL says).
 
 Run from the repository root: .venv/bin/python docs/take_screenshot.py
 """
@@ -16,7 +19,8 @@ from playwright.async_api import async_playwright
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.support import running_app
 
-OUTPUT = Path(__file__).parent / "screenshot.png"
+DOCS = Path(__file__).parent
+OUTPUT = DOCS / "screenshot.png"
 SAMPLE = [
     ("INFO", "web", "GET /orders 200 in 12 ms", None),
     ("INFO", "web", "GET /orders/42 200 in 8 ms", None),
@@ -36,7 +40,7 @@ async def main() -> None:
         stream = str(uuid.uuid4())
         async with httpx.AsyncClient() as http, async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = await browser.new_page(viewport={"width": 1280, "height": 720})
+            page = await browser.new_page(viewport={"width": 1280, "height": 720}, color_scheme="light")
             await page.goto(f"{app.url}/{stream}")
             await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
             for level, program, message, fields in SAMPLE:
@@ -45,8 +49,18 @@ async def main() -> None:
                 await asyncio.sleep(0.05)
             await page.locator(".bl-row").nth(len(SAMPLE) - 1).wait_for()
             await page.screenshot(path=str(OUTPUT))
+
+            await page.locator(".bl-theme").click()  # auto → dark
+            await page.locator(".bl-row", has_text="POST /checkout").locator(".bl-line").click()
+            await page.wait_for_timeout(300)
+            await page.screenshot(path=str(DOCS / "viewer-dark.png"))
+
+            await page.goto(f"{app.url}/{stream}?q=GET&hide=DEBUG&program=web")
+            await page.locator(".bl-row").first.wait_for()
+            await page.wait_for_timeout(300)
+            await page.screenshot(path=str(DOCS / "viewer-filtered.png"))
             await browser.close()
-    print(f"wrote {OUTPUT}")
+    print(f"wrote {OUTPUT}, viewer-dark.png and viewer-filtered.png in {DOCS}")
 
 
 if __name__ == "__main__":

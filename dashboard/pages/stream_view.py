@@ -12,7 +12,9 @@ from ..ingest import is_stream_id
 from ..settings import Settings
 from ..snippets import curl_snippet, python_snippet
 from ..stream import Bus, BusUnavailable
+from ..view_filter import ViewFilter
 from .frame import page_frame
+from .viewer_controls import ViewerControls
 
 _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
 # The stream's address is its only key: keep it out of search engines and Referer headers.
@@ -29,16 +31,21 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         ui.page_title(f"BunnyLogs · {stream_id[:8]}")
         ui.add_head_html(_PRIVATE_PAGE_HEAD)
         ingest_url = f"{(settings.public_url or str(request.base_url)).rstrip('/')}/live/{stream_id}"
+        view_filter = ViewFilter.from_query({key: request.query_params.getlist(key) for key in request.query_params})
         with page_frame(stream_id):
-            _send_panel(ingest_url)
-            view = LogView(max_rows=settings.max_rows).classes("stream-log")
+            _send_panel(ingest_url, open_=not request.query_params)
+            controls = ViewerControls(stream_id, view_filter)
+            view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(), utc=view_filter.utc,
+                           stream_name=f"bunnylogs-{stream_id[:8]}").classes("stream-log")
+            controls.attach(view)
         client = ui.context.client
         await client.connected()
+        await controls.restore_theme()
         await _follow(client, bus, stream_id, view, settings.history)
 
 
-def _send_panel(ingest_url: str) -> None:
-    with ui.expansion("Send logs to this stream", icon="send", value=True).classes("w-full send-panel"):
+def _send_panel(ingest_url: str, *, open_: bool) -> None:
+    with ui.expansion("Send logs to this stream", icon="send", value=open_).classes("w-full send-panel"):
         ui.label(f"POST to {ingest_url}").classes("font-mono text-sm ingest-url")
         with ui.tabs().props("dense align=left") as tabs:
             curl_tab = ui.tab("curl")

@@ -60,15 +60,24 @@ async def test_history_on_open_then_live_lines_up_to_the_row_cap(page: Page, app
     assert (await http.post(url, json=[{"message": f"m{i}"} for i in range(400)])).status_code == 204
     await open_stream(page, app_server.url, stream)
     messages = page.locator(".bl-message")
-    await expect(messages).to_have_count(E2E_HISTORY)
+    await expect(page.locator(".bl-shown")).to_have_text(f"{E2E_HISTORY} shown")
+    await expect(messages.last).to_have_text("m399")  # following the newest line
+    rendered = await page.locator(".bl-row").count()
+    assert rendered < E2E_HISTORY, f"{rendered} rows in the DOM: the view should draw only those near the viewport"
+    await scroll_to_top(page)
     await expect(messages.first).to_have_text(f"m{400 - E2E_HISTORY}")
-    await expect(messages.last).to_have_text("m399")
 
     assert (await http.post(url, json=[{"message": f"m{i}"} for i in range(400, 500)])).status_code == 204
-    await expect(messages.last).to_have_text("m499")
-    await expect(messages).to_have_count(E2E_MAX_ROWS)  # the oldest rows were dropped
-    await expect(messages.first).to_have_text(f"m{500 - E2E_MAX_ROWS}")
+    await expect(page.locator(".bl-shown")).to_have_text(f"{E2E_MAX_ROWS} shown")  # the oldest rows were dropped
     await expect(page.locator(".bl-count")).to_have_text(f"{E2E_HISTORY + 100} lines")
+    await scroll_to_top(page)
+    await expect(messages.first).to_have_text(f"m{500 - E2E_MAX_ROWS}")
+    await page.keyboard.press("End")
+    await expect(messages.last).to_have_text("m499")
+
+
+async def scroll_to_top(page: Page) -> None:
+    await page.locator(".bl-scroller").evaluate("element => { element.scrollTop = 0; }")
 
 
 async def test_log_text_is_shown_verbatim_and_never_runs(page: Page, app_server: AppProcess,
@@ -84,11 +93,21 @@ async def test_log_text_is_shown_verbatim_and_never_runs(page: Page, app_server:
     messages = page.locator(".bl-message")
     await expect(messages).to_have_count(3)
     for index, payload in enumerate(payloads):
-        await expect(messages.nth(index)).to_have_text(f'{payload} {{"html":"<svg onload=window.__xss=4>"}}')
+        await expect(messages.nth(index)).to_have_text(payload)
+        await page.locator(".bl-row").nth(index).locator(".bl-line").click()  # open the fields
+        await expect(page.locator(".bl-fields-json").nth(index)).to_contain_text('"<svg onload=window.__xss=4>"')
     await expect(page.locator(".bl-program").first).to_have_text("<i onmouseover=window.__xss=3>p</i>")
     await page.locator(".bl-program").first.hover()
+    # Program names also become options of the program filter.
+    await page.locator(".bl-programs").click()
+    await expect(page.get_by_role("option").first).to_have_text("<i onmouseover=window.__xss=3>p</i>")
+    assert await page.locator(".q-menu i, .q-menu b, .q-menu img").count() == 0
+    await page.keyboard.press("Escape")
+    # A level cannot carry markup at all: the server refuses it.
+    refused = await http.post(f"{app_server.url}/live/{stream}", json={"message": "x", "level": "<script>"})
+    assert refused.status_code == 422
     assert await page.evaluate("window.__xss") is None
-    assert await page.locator(".bl-rows img, .bl-rows script, .bl-rows svg, .bl-rows b, .bl-rows i").count() == 0
+    assert await page.locator(".bl-log img, .bl-log script, .bl-log svg, .bl-log b, .bl-log i").count() == 0
 
 
 async def test_landing_page_opens_a_new_stream_with_real_snippets(page: Page, app_server: AppProcess) -> None:

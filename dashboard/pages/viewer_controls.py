@@ -1,0 +1,171 @@
+"""The toolbar of a stream view: NiceGUI controls that drive the browser-side log view."""
+
+from __future__ import annotations
+
+from nicegui import events, ui
+
+from ..elements.log_view import LogView
+from ..view_filter import STANDARD_LEVELS, ViewFilter
+
+_THEME_CYCLE = {None: True, True: False, False: None}  # auto → dark → light → auto
+_THEME_ICONS = {None: "brightness_auto", True: "dark_mode", False: "light_mode"}
+_THEME_NAMES = {None: "Theme: follows the system", True: "Theme: dark", False: "Theme: light"}
+
+
+class ViewerControls:
+    """Filter, pause, clear, follow, time zone, download and theme controls for one `LogView`."""
+
+    def __init__(self, stream_id: str, view_filter: ViewFilter) -> None:
+        self.stream_id = stream_id
+        self.filter = view_filter
+        self.paused = False
+        self.view: LogView | None = None
+        self._level_chips: dict[str, ui.chip] = {}
+        self._build_toolbar()
+
+    def attach(self, view: LogView) -> None:
+        """Drive `view`, and listen to what it reports."""
+        self.view = view
+        view.on("seen", self._on_seen)
+        view.on("filter_error", self._on_filter_error)
+        view.on("key", self._on_key)
+
+    # --- building ---------------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        with ui.row().classes("w-full items-center gap-2 bl-toolbar"):
+            self.text_input = ui.input(placeholder="Filter   ( / )", value=self.filter.text,
+                                       on_change=self._on_text).props("dense outlined clearable debounce=150")
+            self.text_input.classes("bl-filter-input w-52")
+            self.text_input.on("keydown.esc", self._clear_text)
+            self.regex_toggle = ui.checkbox(".*", value=self.filter.regex,
+                                            on_change=lambda e: self._apply(regex=e.value))
+            self.regex_toggle.classes("bl-regex").tooltip("Regular expression")
+            self.invert_toggle = ui.checkbox("not", value=self.filter.invert,
+                                             on_change=lambda e: self._apply(invert=e.value))
+            self.invert_toggle.classes("bl-invert").tooltip("Show the lines that do not match")
+            with ui.row().classes("gap-0 items-center bl-levels") as self._levels_row:
+                for level in STANDARD_LEVELS:
+                    self._add_level_chip(level)
+            for level in self.filter.hidden_levels:
+                if level not in self._level_chips:
+                    with self._levels_row:
+                        self._add_level_chip(level)
+            self.program_select = ui.select(list(self.filter.programs), value=list(self.filter.programs),
+                                            multiple=True, label="Programs", clearable=True,
+                                            on_change=self._on_programs)
+            self.program_select.props("dense outlined use-chips options-dense").classes("bl-programs min-w-36")
+            ui.space()
+            self.pause_button = ui.button("Pause", icon="pause", on_click=self.toggle_pause)
+            self.pause_button.props("flat dense no-caps").classes("bl-pause").tooltip("Pause / resume (Space)")
+            ui.button("Clear", icon="delete_sweep", on_click=self._clear_rows).props(
+                "flat dense no-caps").classes("bl-clear").tooltip("Empty this view (others keep theirs)")
+            self.utc_toggle = ui.switch("UTC", value=self.filter.utc, on_change=self._on_utc).classes("bl-utc")
+            download = ui.button(icon="download").props("flat dense").classes("bl-download")
+            download.tooltip("Download what is shown")
+            with download, ui.menu():
+                ui.menu_item("as .log text", on_click=lambda: self._download("log")).classes("bl-download-log")
+                ui.menu_item("as .ndjson", on_click=lambda: self._download("ndjson")).classes("bl-download-ndjson")
+            self.dark = ui.dark_mode(None)
+            self.theme_button = ui.button(icon=_THEME_ICONS[None], on_click=self._cycle_theme).props(
+                "flat dense").classes("bl-theme")
+            self.theme_button.tooltip(_THEME_NAMES[None])
+
+    def _add_level_chip(self, level: str) -> None:
+        chip = ui.chip(level, selectable=True, selected=level not in self.filter.hidden_levels,
+                       on_selection_change=lambda e, name=level: self._on_level(name, e.value))
+        chip.props(f"dense square data-level={level}").classes(f"bl-level-chip bl-chip-{level.lower()}")
+        self._level_chips[level] = chip
+
+    # --- reacting -----------------------------------------------------------------------------------
+    def _apply(self, **changes: object) -> None:
+        new_filter = self.filter.changed(**changes)
+        if new_filter == self.filter:
+            return
+        self.filter = new_filter
+        if self.view is not None:
+            self.view.set_filter(new_filter.to_component())
+        query = new_filter.to_query()
+        ui.navigate.history.replace(f"/{self.stream_id}" + (f"?{query}" if query else ""))
+
+    def _on_text(self, event: events.ValueChangeEventArguments) -> None:
+        self._apply(text=(event.value or "")[:500])
+
+    def _clear_text(self) -> None:
+        self.text_input.value = ""
+
+    def _on_level(self, level: str, shown: bool) -> None:
+        hidden = set(self.filter.hidden_levels)
+        if shown:
+            hidden.discard(level)
+        else:
+            hidden.add(level)
+        self._apply(hidden_levels=hidden)
+
+    def _on_programs(self, event: events.ValueChangeEventArguments) -> None:
+        self._apply(programs=list(event.value or []))
+
+    def _on_utc(self, event: events.ValueChangeEventArguments) -> None:
+        self._apply(utc=bool(event.value))
+        if self.view is not None:
+            self.view.set_utc(bool(event.value))
+
+    def _on_seen(self, event: events.GenericEventArguments) -> None:
+        programs = [p for p in event.args.get("programs", []) if isinstance(p, str)]
+        if programs:
+            options = list(dict.fromkeys([*self.program_select.options, *programs]))
+            self.program_select.set_options(sorted(options, key=str.lower), value=self.program_select.value)
+        for level in event.args.get("levels", []):
+            if isinstance(level, str) and level not in self._level_chips:
+                with self._levels_row:
+                    self._add_level_chip(level)
+
+    def _on_filter_error(self, event: events.GenericEventArguments) -> None:
+        message = event.args.get("message")
+        self.text_input.props["error"] = bool(message)
+        self.text_input.props["error-message"] = str(message) if message else None
+        self.text_input.update()
+
+    def _on_key(self, event: events.GenericEventArguments) -> None:
+        key = event.args.get("key")
+        if key == "Space":
+            self.toggle_pause()
+        elif key == "/":
+            self.text_input.run_method("focus")
+        elif key == "Escape":
+            self._clear_text()
+
+    def toggle_pause(self) -> None:
+        """Pause or resume the view."""
+        self.paused = not self.paused
+        self.pause_button.text = "Resume" if self.paused else "Pause"
+        self.pause_button.props(f"icon={'play_arrow' if self.paused else 'pause'}")
+        if self.view is not None:
+            self.view.set_paused(self.paused)
+
+    def _clear_rows(self) -> None:
+        if self.view is not None:
+            self.view.clear_rows()
+
+    def _download(self, file_format: str) -> None:
+        if self.view is not None:
+            self.view.download("ndjson" if file_format == "ndjson" else "log")
+
+    def _cycle_theme(self) -> None:
+        value = _THEME_CYCLE[self.dark.value]
+        self.dark.value = value
+        self.theme_button.props(f"icon={_THEME_ICONS[value]}")
+        self.theme_button.tooltip(_THEME_NAMES[value])
+        # Remembered by this browser; read back when the next page opens.
+        ui.run_javascript(f"localStorage.setItem('bunnylogs-theme', {_js_theme(value)})")
+
+    async def restore_theme(self) -> None:
+        """Apply the theme this browser chose last time (call once the page is connected)."""
+        stored = await ui.run_javascript("localStorage.getItem('bunnylogs-theme')")
+        value = {"dark": True, "light": False}.get(str(stored))
+        if value is not None:
+            self.dark.value = value
+            self.theme_button.props(f"icon={_THEME_ICONS[value]}")
+
+
+def _js_theme(value: bool | None) -> str:
+    return {None: "'auto'", True: "'dark'", False: "'light'"}[value]

@@ -1,0 +1,72 @@
+"""What a viewer chose to see, and its round trip through the page URL's query string."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+MAX_FILTER_CHARS = 500
+STANDARD_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """The filters and display options of one stream view; the browser applies them to its rows."""
+
+    text: str = ""
+    regex: bool = False
+    invert: bool = False
+    hidden_levels: tuple[str, ...] = ()
+    programs: tuple[str, ...] = ()
+    utc: bool = False
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Sequence[str]]) -> ViewFilter:
+        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1`; anything odd is ignored, not an error."""
+        def first(name: str) -> str:
+            values = query.get(name) or [""]
+            return values[0]
+
+        def flag(name: str) -> bool:
+            return first(name) in ("1", "true", "yes", "on")
+
+        hidden = {level.strip().upper() for value in query.get("hide", []) for level in value.split(",")}
+        return cls(
+            text=first("q")[:MAX_FILTER_CHARS],
+            regex=flag("re"),
+            invert=flag("not"),
+            hidden_levels=tuple(sorted(level for level in hidden if level)),
+            programs=tuple(dict.fromkeys(program for program in query.get("program", []) if program)),
+            utc=flag("utc"),
+        )
+
+    def to_query(self) -> str:
+        """The query string (without `?`) that `from_query` reads back to this filter; empty for the default."""
+        pairs: list[tuple[str, str]] = []
+        if self.text:
+            pairs.append(("q", self.text))
+        if self.regex:
+            pairs.append(("re", "1"))
+        if self.invert:
+            pairs.append(("not", "1"))
+        if self.hidden_levels:
+            pairs.append(("hide", ",".join(self.hidden_levels)))
+        pairs.extend(("program", program) for program in self.programs)
+        if self.utc:
+            pairs.append(("utc", "1"))
+        return urlencode(pairs)
+
+    def to_component(self) -> dict[str, Any]:
+        """The part the browser's log view filters with."""
+        return {"text": self.text, "regex": self.regex, "invert": self.invert,
+                "hidden_levels": list(self.hidden_levels), "programs": list(self.programs)}
+
+    def changed(self, **changes: Any) -> ViewFilter:
+        """A copy with some fields changed (levels and programs kept in a stable order)."""
+        if "hidden_levels" in changes:
+            changes["hidden_levels"] = tuple(sorted(set(changes["hidden_levels"])))
+        if "programs" in changes:
+            changes["programs"] = tuple(dict.fromkeys(changes["programs"]))
+        return replace(self, **changes)

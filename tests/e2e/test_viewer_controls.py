@@ -1,0 +1,307 @@
+"""The viewer's controls in a real browser: filters, URL, pause, clear, follow, expand, download, theme."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from playwright.async_api import Page, expect
+
+from ..support import AppProcess
+from .conftest import open_stream
+
+
+def new_stream() -> str:
+    return str(uuid.uuid4())
+
+
+async def post(http: httpx.AsyncClient, app: AppProcess, stream: str, *entries: dict) -> None:
+    response = await http.post(f"{app.url}/live/{stream}", json=list(entries))
+    assert response.status_code == 204, response.text
+
+
+def query_of(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+async def shown_messages(page: Page) -> list[str]:
+    return await page.locator(".bl-message").all_inner_texts()
+
+
+async def filter_by(page: Page, text: str) -> None:
+    await page.locator(".bl-filter-input input").fill(text)
+
+
+MIXED = (
+    {"message": "alpha one", "program": "web", "level": "info"},
+    {"message": "beta two", "program": "worker", "level": "debug"},
+    {"message": "Alpha three", "program": "worker", "level": "error"},
+    {"message": "gamma four", "program": "web", "level": "warning"},
+)
+
+
+async def test_text_filter_is_case_insensitive_applies_to_new_rows_and_is_in_the_url(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED)
+    await expect(page.locator(".bl-shown")).to_have_text("4 shown")
+    await filter_by(page, "ALPHA")
+    await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three"])
+    await expect(page.locator(".bl-shown")).to_have_text("2 shown")
+    await expect(page.locator(".bl-count")).to_have_text("4 lines")
+    await page.wait_for_url(re.compile(r"q=ALPHA"))
+    await post(http, app_server, stream, {"message": "alpha five"}, {"message": "delta six"})
+    await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three", "alpha five"])
+    # Fields are searched too.
+    await post(http, app_server, stream, {"message": "plain", "fields": {"user": "alphaville"}})
+    await expect(page.locator(".bl-message").last).to_have_text("plain")
+
+
+async def test_regex_and_invert(page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED)
+    await page.locator(".bl-regex").click()
+    await filter_by(page, r"^(alpha|gamma) \w+$")
+    await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three", "gamma four"])
+    await page.locator(".bl-invert").click()
+    await expect(page.locator(".bl-message")).to_have_text(["beta two"])
+    query = query_of(page)
+    assert query["re"] == ["1"] and query["not"] == ["1"] and query["q"] == [r"^(alpha|gamma) \w+$"]
+
+
+async def test_an_invalid_regex_is_shown_as_an_error_not_a_crash(page: Page, app_server: AppProcess,
+                                                                 http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED)
+    await page.locator(".bl-regex").click()
+    await filter_by(page, "(unclosed")
+    await expect(page.locator(".bl-filter-error")).to_contain_text("Invalid regular expression")
+    await expect(page.locator(".bl-filter-input")).to_contain_text("Invalid regular expression")
+    await expect(page.locator(".bl-shown")).to_have_text("4 shown")  # no text filter while it is invalid
+    await filter_by(page, "(beta)")
+    await expect(page.locator(".bl-filter-error")).to_be_hidden()
+    await expect(page.locator(".bl-message")).to_have_text(["beta two"])
+
+
+async def test_level_chips_hide_and_show_levels(page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED, {"message": "custom", "level": "TRACE"})
+    await page.locator(".bl-level-chip", has_text="DEBUG").click()
+    await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three", "gamma four", "custom"])
+    await page.wait_for_url(re.compile(r"hide=DEBUG"))
+    await page.locator(".bl-level-chip", has_text="TRACE").click()  # a chip for each level seen
+    await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three", "gamma four"])
+    await page.locator(".bl-level-chip", has_text="DEBUG").click()
+    await expect(page.locator(".bl-message")).to_have_text(["alpha one", "beta two", "Alpha three", "gamma four"])
+    assert query_of(page)["hide"] == ["TRACE"]
+
+
+async def test_program_filter_offers_the_programs_seen(page: Page, app_server: AppProcess,
+                                                       http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED)
+    await page.locator(".bl-programs").click()
+    await expect(page.get_by_role("option")).to_have_text(["web", "worker"])
+    await page.get_by_role("option", name="worker").click()
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".bl-message")).to_have_text(["beta two", "Alpha three"])
+    assert query_of(page)["program"] == ["worker"]
+    await post(http, app_server, stream, {"message": "from web", "program": "web"},
+               {"message": "from worker", "program": "worker"})
+    await expect(page.locator(".bl-message")).to_have_text(["beta two", "Alpha three", "from worker"])
+
+
+async def test_a_link_with_filters_reproduces_the_view(page: Page, app_server: AppProcess,
+                                                       http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await post(http, app_server, stream, *MIXED)
+    query = "q=%5EG&re=1&not=1&hide=DEBUG&program=web&program=worker&utc=1"
+    response = await page.goto(f"{app_server.url}/{stream}?{query}")
+    assert response is not None and response.status == 200
+    # Not matching /^G/i, not DEBUG, from web or worker:
+    await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three"])
+    await expect(page.locator(".bl-filter-input input")).to_have_value("^G")
+    await expect(page.locator(".bl-regex")).to_have_attribute("aria-checked", "true")
+    await expect(page.locator(".bl-invert")).to_have_attribute("aria-checked", "true")
+    await expect(page.locator(".bl-programs")).to_contain_text("web")
+    await expect(page.locator(".bl-time").first).to_have_text(re.compile(r"^\d\d:\d\d:\d\d\.\d{3}Z$"))
+    await page.locator(".bl-utc").click()
+    await expect(page.locator(".bl-time").first).to_have_text(re.compile(r"^\d\d:\d\d:\d\d\.\d{3}$"))
+    assert "utc" not in query_of(page)
+
+
+async def test_keys_slash_focuses_the_filter_and_escape_clears_it(page: Page, app_server: AppProcess,
+                                                                  http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED)
+    await page.locator(".bl-scroller").click()
+    await page.keyboard.press("/")
+    await expect(page.locator(".bl-filter-input input")).to_be_focused()
+    await page.keyboard.type("gamma")
+    await expect(page.locator(".bl-message")).to_have_text(["gamma four"])
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".bl-filter-input input")).to_have_value("")
+    await expect(page.locator(".bl-shown")).to_have_text("4 shown")
+
+
+async def test_pause_holds_new_rows_counts_them_and_resume_shows_them_in_order(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "before"})
+    await expect(page.locator(".bl-message")).to_have_text(["before"])
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-pause")).to_contain_text("Resume")
+    for i in range(5):
+        await post(http, app_server, stream, {"message": f"held {i}"})
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 5 new")
+    await expect(page.locator(".bl-message")).to_have_text(["before"])
+    await expect(page.locator(".bl-count")).to_have_text("6 lines")
+    await page.locator(".bl-scroller").click()
+    await page.keyboard.press("Space")  # Space resumes, as the button does
+    await expect(page.locator(".bl-message")).to_have_text(["before", *[f"held {i}" for i in range(5)]])
+    await expect(page.locator(".bl-paused")).to_be_hidden()
+    await expect(page.locator(".bl-pause")).to_contain_text("Pause")
+
+
+async def test_clear_empties_only_this_viewer(page: Page, second_page: Page, app_server: AppProcess,
+                                              http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    for viewer in (page, second_page):
+        await open_stream(viewer, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "one"}, {"message": "two"})
+    for viewer in (page, second_page):
+        await expect(viewer.locator(".bl-message")).to_have_text(["one", "two"])
+    await page.locator(".bl-clear").click()
+    await expect(page.locator(".bl-message")).to_have_count(0)
+    await expect(page.locator(".bl-shown")).to_have_text("0 shown")
+    await expect(second_page.locator(".bl-message")).to_have_text(["one", "two"])
+    await post(http, app_server, stream, {"message": "three"})
+    await expect(page.locator(".bl-message")).to_have_text(["three"])
+    await expect(second_page.locator(".bl-message")).to_have_text(["one", "two", "three"])
+
+
+async def test_scrolling_up_stops_following_and_jump_to_latest_resumes(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"m{i}"} for i in range(200)])
+    await expect(page.locator(".bl-message").last).to_have_text("m199")
+    await expect(page.locator(".bl-jump")).to_be_hidden()
+    await page.locator(".bl-scroller").hover()
+    await page.mouse.wheel(0, -600)
+    await expect(page.locator(".bl-jump")).to_be_visible()
+    top_before = await page.locator(".bl-scroller").evaluate("element => element.scrollTop")
+    await post(http, app_server, stream, *[{"message": f"n{i}"} for i in range(50)])
+    await expect(page.locator(".bl-shown")).to_have_text("250 shown")
+    assert await page.locator(".bl-scroller").evaluate("element => element.scrollTop") == top_before
+    await expect(page.locator(".bl-row", has_text="n49")).to_have_count(0)
+    await page.locator(".bl-jump").click()
+    await expect(page.locator(".bl-message").last).to_have_text("n49")
+    await expect(page.locator(".bl-jump")).to_be_hidden()
+    await post(http, app_server, stream, {"message": "followed"})
+    await expect(page.locator(".bl-message").last).to_have_text("followed")
+
+
+async def test_multi_line_messages_and_fields_expand(page: Page, app_server: AppProcess,
+                                                     http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    traceback = 'charge failed\nTraceback (most recent call last):\n  File "x.py", line 1\nValueError: no'
+    await post(http, app_server, stream, {"message": traceback, "level": "error", "fields": {"order": {"id": 42}}},
+               {"message": "short"})
+    row = page.locator(".bl-row").first
+    await expect(row.locator(".bl-message")).to_have_text("charge failed")
+    await expect(row.locator(".bl-more")).to_have_text("+3 lines")
+    await row.locator(".bl-line").click()
+    await expect(row.locator(".bl-message")).to_have_text(traceback)
+    assert json.loads(await row.locator(".bl-fields-json").inner_text()) == {"order": {"id": 42}}
+    # The row below moves down to make room, instead of being covered.
+    first_box = await row.bounding_box()
+    second_box = await page.locator(".bl-row").nth(1).bounding_box()
+    assert first_box and second_box and second_box["y"] >= first_box["y"] + first_box["height"] - 1
+    await row.locator(".bl-line").first.click()
+    await expect(row.locator(".bl-message")).to_have_text("charge failed")
+    await expect(row.locator(".bl-fields-json")).to_have_count(0)
+
+
+async def test_download_the_shown_rows_as_log_and_ndjson(page: Page, app_server: AppProcess,
+                                                         http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED, {"message": "two\nlines", "program": "web", "fields": {"k": 1}})
+    await filter_by(page, "a")  # all but "two\nlines"; hiding DEBUG then drops "beta two"
+    await page.locator(".bl-level-chip", has_text="DEBUG").click()
+    await expect(page.locator(".bl-shown")).to_have_text("3 shown")
+    await page.locator(".bl-download").click()
+    async with page.expect_download() as download_info:
+        await page.locator(".bl-download-ndjson").click()
+    download = await download_info.value
+    assert download.suggested_filename.startswith(f"bunnylogs-{stream[:8]}-")
+    assert download.suggested_filename.endswith(".ndjson")
+    lines = [json.loads(line) for line in Path(await download.path()).read_text().splitlines()]
+    assert [line["message"] for line in lines] == ["alpha one", "Alpha three", "gamma four"]
+    assert set(lines[0]) == {"id", "ts", "level", "program", "message"}
+
+    await filter_by(page, "lines")
+    await expect(page.locator(".bl-shown")).to_have_text("1 shown")
+    await page.locator(".bl-download").click()
+    async with page.expect_download() as download_info:
+        await page.locator(".bl-download-log").click()
+    text = Path(await (await download_info.value).path()).read_text()
+    assert re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO web two\nlines \{"k":1\}\n', text), text
+
+
+async def test_copy_a_line(browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    viewer = await context.new_page()
+    stream = new_stream()
+    await open_stream(viewer, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "copy me", "level": "warning", "program": "cron"})
+    await viewer.locator(".bl-row").first.hover()
+    await viewer.locator(".bl-copy").first.click()
+    await expect(viewer.locator(".bl-copy").first).to_have_text("done")  # the check-mark icon
+    copied = await viewer.evaluate("navigator.clipboard.readText()")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z WARNING cron copy me", copied), copied
+    await context.close()
+
+
+async def test_status_shows_lines_per_second(page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"m{i}"} for i in range(100)])
+    await expect(page.locator(".bl-rate")).not_to_have_text("0.0 lines/s")
+    await expect(page.locator(".bl-rate")).to_have_text(re.compile(r"^\d[\d,.]* lines/s$"))
+
+
+async def test_dark_mode_toggle_and_it_is_remembered(page: Page, app_server: AppProcess) -> None:
+    stream = new_stream()
+    await page.emulate_media(color_scheme="light")
+    await open_stream(page, app_server.url, stream)
+    log_background = "element => getComputedStyle(element).backgroundColor"
+    light = await page.locator(".bl-log").evaluate(log_background)
+    await expect(page.locator("body")).not_to_have_class(re.compile("body--dark"))
+    await page.locator(".bl-theme").click()  # auto → dark
+    await expect(page.locator("body")).to_have_class(re.compile("body--dark"))
+    dark = await page.locator(".bl-log").evaluate(log_background)
+    assert dark != light
+    await open_stream(page, app_server.url, stream)
+    await expect(page.locator("body")).to_have_class(re.compile("body--dark"))
+    await page.locator(".bl-theme").click()  # dark → light
+    await expect(page.locator("body")).not_to_have_class(re.compile("body--dark"))
+
+
+async def test_auto_theme_follows_the_system(page: Page, app_server: AppProcess) -> None:
+    await page.emulate_media(color_scheme="dark")
+    await open_stream(page, app_server.url, new_stream())
+    await expect(page.locator("body")).to_have_class(re.compile("body--dark"))

@@ -1,0 +1,34 @@
+"""The viewer's filter and its round trip through the page URL."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from dashboard.view_filter import MAX_FILTER_CHARS, ViewFilter
+
+
+def test_default_filter_has_an_empty_query() -> None:
+    assert ViewFilter().to_query() == ""
+    assert ViewFilter.from_query({}) == ViewFilter()
+
+
+def test_every_field_survives_the_round_trip() -> None:
+    chosen = ViewFilter(text="a&b=c #1 ünï", regex=True, invert=True, hidden_levels=("DEBUG", "TRACE"),
+                        programs=("web, api", "cron"), utc=True)
+    assert ViewFilter.from_query(parse_qs(chosen.to_query())) == chosen
+
+
+def test_odd_queries_are_ignored_not_errors() -> None:
+    parsed = ViewFilter.from_query({"re": ["maybe"], "hide": ["debug,,info"], "program": ["", "web", "web"],
+                                    "q": ["x" * 5000], "unknown": ["1"]})
+    assert parsed.regex is False
+    assert parsed.hidden_levels == ("DEBUG", "INFO")
+    assert parsed.programs == ("web",)
+    assert len(parsed.text) == MAX_FILTER_CHARS
+
+
+def test_changed_keeps_levels_sorted_and_programs_unique() -> None:
+    changed = ViewFilter().changed(hidden_levels={"INFO", "DEBUG"}, programs=["b", "a", "b"])
+    assert changed.hidden_levels == ("DEBUG", "INFO") and changed.programs == ("b", "a")
+    assert changed.to_component() == {"text": "", "regex": False, "invert": False,
+                                      "hidden_levels": ["DEBUG", "INFO"], "programs": ["b", "a"]}
