@@ -1,0 +1,134 @@
+"""Viewer under load: a stream at 2,000 lines/s for 60 s into one real Chromium tab.
+
+Measures what the person at the tab would feel, from inside the page:
+- frame gaps (time between animation frames; 16.7 ms is smooth, long gaps are jank),
+- input lag (a timer set every 100 ms: how late it fires),
+- JS heap and DOM rows at the start, middle and end (bounded memory: the row cap holds),
+- every line accounted for (the tab's received count equals what was sent).
+
+Run from the repository root:  .venv/bin/python -m bench.viewer_load [--rate 2000] [--seconds 60]
+Writes docs/viewer-load.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from playwright.async_api import async_playwright
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support import running_app
+
+REPORT = Path(__file__).parent.parent / "docs" / "viewer-load.md"
+BATCHES_PER_SECOND = 20
+
+PROBE = """
+() => {
+  window.__frames = []; window.__lags = [];
+  let last = performance.now();
+  const frame = (now) => { window.__frames.push(now - last); last = now; requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+  let expected = performance.now() + 100;
+  const tick = () => { const now = performance.now(); window.__lags.push(now - expected);
+                       expected = now + 100; setTimeout(tick, 100); };
+  setTimeout(tick, 100);
+}
+"""
+SAMPLE = """
+() => { if (window.gc) window.gc(); return ({heap: performance.memory ? performance.memory.usedJSHeapSize : null,
+        rows: document.querySelectorAll('.bl-row').length,
+        received: document.querySelector('.bl-count').textContent,
+        shown: document.querySelector('.bl-shown').textContent}); }
+"""
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+async def run(rate: int, seconds: int, max_rows: int) -> str:
+    per_batch = rate // BATCHES_PER_SECOND
+    with running_app("--max-rows", str(max_rows), "--history", "0") as app:
+        stream = str(uuid.uuid4())
+        async with httpx.AsyncClient(timeout=10) as http, async_playwright() as playwright:
+            measuring = ["--enable-precise-memory-info", "--js-flags=--expose-gc"]
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *measuring])
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{app.url}/{stream}")
+            await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+            await page.evaluate(PROBE)
+            samples = [("start", await page.evaluate(SAMPLE))]
+            sent = 0
+            started = time.monotonic()
+            for batch_number in range(seconds * BATCHES_PER_SECOND):
+                body = [{"message": f"line {sent + i} " + "x" * 60, "level": ("INFO", "DEBUG", "WARNING")[i % 3],
+                         "program": f"svc-{i % 7}"} for i in range(per_batch)]
+                response = await http.post(f"{app.url}/live/{stream}", json=body)
+                assert response.status_code == 204, response.text
+                sent += per_batch
+                if batch_number == seconds * BATCHES_PER_SECOND // 2:
+                    samples.append(("middle", await page.evaluate(SAMPLE)))
+                delay = started + (batch_number + 1) / BATCHES_PER_SECOND - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elapsed = time.monotonic() - started
+            try:
+                await page.wait_for_function(f"document.querySelector('.bl-count').textContent === "
+                                             f"'{sent:,} lines'", timeout=15_000)
+            except Exception:
+                print("the tab did not count every line:", await page.evaluate(SAMPLE))
+            samples.append(("end", await page.evaluate(SAMPLE)))
+            frames = await page.evaluate("window.__frames")
+            lags = await page.evaluate("window.__lags")
+            await browser.close()
+    return report(rate, seconds, max_rows, sent, elapsed, frames, lags, samples)
+
+
+def report(rate: int, seconds: int, max_rows: int, sent: int, elapsed: float, frames: list[float],
+           lags: list[float], samples: list[tuple[str, dict]]) -> str:
+    lines = [
+        "# Viewer under load",
+        "",
+        f"One Chromium tab (Debian's, headless) following a stream at {rate:,} lines/s for {seconds} s "
+        f"({sent:,} lines sent in {elapsed:.1f} s, in {BATCHES_PER_SECOND} POSTs/s), row cap {max_rows:,}. "
+        "Made by `.venv/bin/python -m bench.viewer_load`; figures from this machine (2 cores), not a promise.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| lines the tab counted | {samples[-1][1]['received']} (sent {sent:,}) |",
+        f"| frame gap p50 / p99 / max | {statistics.median(frames):.1f} / {percentile(frames, 0.99):.1f} / "
+        f"{max(frames):.1f} ms |",
+        f"| frames over 50 ms | {sum(gap > 50 for gap in frames)} of {len(frames)} |",
+        f"| timer lag p50 / p99 / max | {statistics.median(lags):.1f} / {percentile(lags, 0.99):.1f} / "
+        f"{max(lags):.1f} ms |",
+        "",
+        "| when | JS heap (after a forced GC) | rows in the DOM | rows held |",
+        "|---|---|---|---|",
+    ]
+    for when, sample in samples:
+        heap = f"{sample['heap'] / 1e6:.1f} MB" if sample["heap"] else "n/a"
+        lines.append(f"| {when} | {heap} | {sample['rows']} | {sample['shown']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=2000, help="lines per second (default 2000)")
+    parser.add_argument("--seconds", type=int, default=60, help="how long (default 60)")
+    parser.add_argument("--max-rows", type=int, default=10_000, help="the viewer's row cap (default 10000)")
+    args = parser.parse_args()
+    text = asyncio.run(run(args.rate, args.seconds, args.max_rows))
+    REPORT.write_text(text)
+    print(text)
+    print(f"wrote {REPORT}")
+
+
+if __name__ == "__main__":
+    main()
