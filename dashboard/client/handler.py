@@ -41,6 +41,9 @@ class BunnyLogsHandler(logging.Handler):
                                   timeout=timeout, program=self.program,
                                   on_problem=print_problem if report_problems else None)
         self._closed = False
+        # `sender.sent` when a flush last ran out of time; logging's exit calls flush() then close(),
+        # and close() must not wait a second time for a server that did not answer the first.
+        self._stalled_at: int | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         """Queue the record; problems are reported by `handleError`, never raised."""
@@ -57,13 +60,16 @@ class BunnyLogsHandler(logging.Handler):
 
     def flush(self, timeout: float | None = None) -> bool:  # type: ignore[override]
         """Wait until queued records are sent, for at most `timeout` seconds (default `exit_timeout`)."""
-        return self.sender.flush(self.exit_timeout if timeout is None else timeout)
+        flushed = self.sender.flush(self.exit_timeout if timeout is None else timeout)
+        self._stalled_at = None if flushed else self.sender.sent
+        return flushed
 
     def close(self) -> None:
         """Send what is queued (for at most `exit_timeout`), then stop. logging calls this at exit."""
         if not self._closed:
             self._closed = True
-            self.sender.close(self.exit_timeout)
+            stalled = self._stalled_at is not None and self._stalled_at == self.sender.sent
+            self.sender.close(0 if stalled else self.exit_timeout)
         super().close()
 
     @property

@@ -230,3 +230,14 @@ def test_exit_with_the_server_down_waits_only_the_bounded_time() -> None:
     assert result.returncode == 0
     assert "10 log entries were not sent before closing" in result.stderr
     assert took < 10, f"exit took {took:.1f} s; the handler may hold it for about 2 s"
+
+
+def test_close_after_a_flush_that_ran_out_of_time_does_not_wait_again() -> None:
+    # logging's exit calls flush() and then close(): together they must stay within exit_timeout.
+    handler = BunnyLogsHandler(f"http://127.0.0.1:{free_port()}/live/{uuid.uuid4()}", exit_timeout=3.0,
+                               report_problems=False)
+    new_logger(handler).info("never delivered")
+    assert handler.flush() is False
+    started = time.monotonic()
+    handler.close()
+    assert time.monotonic() - started < 1.5
