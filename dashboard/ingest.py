@@ -28,6 +28,7 @@ _PREFLIGHT_HEADERS = {
 }
 
 
+BUS_UNAVAILABLE = "the log bus is unavailable; retry shortly"
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
     for status, reason, example in (
@@ -35,7 +36,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (413, "Body over 1 MiB", "the body is larger than 1024 KiB; send fewer entries per request"),
         (415, "Unsupported content type", "unsupported content type 'application/xml'; send one of: ..."),
         (422, "Invalid entry or batch", "entry 3: message is required"),
-        (503, "Bus unavailable; nothing stored", "the log bus is unavailable; retry shortly"),
+        (503, "Bus unavailable; nothing stored", BUS_UNAVAILABLE),
     )
 }
 
@@ -67,7 +68,7 @@ def build_ingest_router(bus: Bus) -> APIRouter:
         except IngestError as error:
             return error_response(error.status_code, error.detail)
         except BusUnavailable:
-            return error_response(503, "the log bus is unavailable; retry shortly", headers={"Retry-After": "1"})
+            return bus_unavailable_response()
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         return Response(status_code=204, headers=CORS_HEADERS)
@@ -110,6 +111,11 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def bus_unavailable_response() -> JSONResponse:
+    """503 with Retry-After, for when the bus (Redis) cannot be reached."""
+    return error_response(503, BUS_UNAVAILABLE, headers={"Retry-After": "1"})
 
 
 def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from .entry import StreamEntry
-from .ingest import CORS_HEADERS, NOT_A_STREAM, error_response, is_stream_id
+from .ingest import CORS_HEADERS, NOT_A_STREAM, bus_unavailable_response, error_response, is_stream_id
 from .stream import Bus, BusUnavailable, is_entry_id
 
 MAX_HISTORY = 10_000
@@ -87,7 +87,7 @@ def build_readback_router(bus: Bus, open_streams: OpenEventStreams, *, default_h
         try:
             subscription = await bus.subscribe(stream_id, reader.deliver, history=history, after=after)
         except BusUnavailable:
-            return error_response(503, "the log bus is unavailable; retry shortly", headers={"Retry-After": "1"})
+            return bus_unavailable_response()
         open_streams.add(reader)
 
         def finished() -> None:
@@ -111,7 +111,7 @@ def build_readback_router(bus: Bus, open_streams: OpenEventStreams, *, default_h
         try:
             page = await bus.read(stream_id, after=after, limit=limit)
         except BusUnavailable:
-            return error_response(503, "the log bus is unavailable; retry shortly", headers={"Retry-After": "1"})
+            return bus_unavailable_response()
         body = {"entries": [stream_entry.to_wire() for stream_entry in page],
                 "next_after": page[-1].id if page else after}
         return Response(orjson.dumps(body), media_type="application/json", headers=CORS_HEADERS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import time
 import urllib.error
 import urllib.parse
@@ -11,7 +10,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .sender import USER_AGENT
+from .sender import USER_AGENT, backoff, error_detail
 
 # The server comments every 15 s; a connection silent for this long is dead.
 READ_TIMEOUT_S = 45.0
@@ -41,7 +40,7 @@ def follow(url: str, *, history: int = 10, on_status: Callable[[str], None] = la
             failures += 1
             if failures == 1:
                 on_status(f"cannot reach {url} ({_reason(error)}); retrying")
-            time.sleep(_delay(failures))
+            time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
             continue
         entries = page["entries"]
         yield from entries[-history:] if history > 0 else []
@@ -65,7 +64,7 @@ def follow(url: str, *, history: int = 10, on_status: Callable[[str], None] = la
         failures += 1
         if failures == 1:
             on_status(f"connection lost ({reason}); reconnecting")
-        time.sleep(_delay(failures))
+        time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
 
 def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None]) -> Iterator[Entry]:
@@ -95,14 +94,14 @@ def _open(request: urllib.request.Request, read_timeout: float) -> Any:
         return urllib.request.urlopen(request, timeout=read_timeout)
     except urllib.error.HTTPError as error:
         if 400 <= error.code < 500 and error.code != 429:
-            raise StreamGone(f"{request.full_url} answered {error.code}: {_detail(error)}") from None
+            raise StreamGone(f"{request.full_url} answered {error.code}: {_body_detail(error)}") from None
         raise
 
 
-def _detail(error: urllib.error.HTTPError) -> str:
+def _body_detail(error: urllib.error.HTTPError) -> str:
     try:
-        return str(json.loads(error.read())["detail"])
-    except (ValueError, KeyError, TypeError, OSError):
+        return error_detail(error.read())
+    except OSError:
         return error.reason or "no detail"
 
 
@@ -110,8 +109,3 @@ def _reason(error: Exception) -> str:
     if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
         return str(error.reason)
     return str(error) or type(error).__name__
-
-
-def _delay(failures: int) -> float:
-    ceiling = min(RECONNECT_MAX_S, RECONNECT_FIRST_S * 2 ** min(failures - 1, 16))
-    return random.uniform(ceiling / 2, ceiling)

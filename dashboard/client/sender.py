@@ -156,7 +156,7 @@ class BatchSender:
             if outcome == "retry":
                 self.retries += 1
                 failures += 1
-                delay = retry_after if retry_after is not None else _backoff(failures)
+                delay = retry_after if retry_after is not None else backoff(failures, BACKOFF_FIRST_S, BACKOFF_MAX_S)
                 with self._lock:
                     if self._closing:  # close() gave up waiting; what is left stays unsent
                         return
@@ -237,7 +237,7 @@ class BatchSender:
             self._report(f"status {status}", f"{self.url} answered {status}; retrying")
             return "retry", _retry_after(response.getheader("Retry-After"))
         self._report(f"status {status}",
-                     f"{self.url} refused log entries with {status}, dropping them: {_detail(detail)}")
+                     f"{self.url} refused log entries with {status}, dropping them: {error_detail(detail)}")
         return "rejected", None
 
     def _post(self, body: bytes) -> http.client.HTTPResponse:
@@ -270,9 +270,9 @@ class BatchSender:
             self._on_problem(text)
 
 
-def _backoff(failures: int) -> float:
-    """Exponential backoff with full jitter: about 0.1 s, 0.2 s, 0.4 s … up to 5 s."""
-    ceiling = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** min(failures - 1, 16))
+def backoff(failures: int, first: float, most: float) -> float:
+    """Seconds to wait after `failures` failures in a row: doubling from `first` up to `most`, with jitter."""
+    ceiling = min(most, first * 2 ** min(failures - 1, 16))
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -291,9 +291,10 @@ def _retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
 
 
-def _detail(body: str) -> str:
-    """The `detail` of a JSON error body, or the start of the body."""
+def error_detail(body: str | bytes) -> str:
+    """The `detail` of a BunnyLogs JSON error body, or the start of the body."""
     try:
         return str(json.loads(body)["detail"])
     except (ValueError, KeyError, TypeError):
-        return body[:200] or "no detail"
+        text = body.decode(errors="replace") if isinstance(body, bytes) else body
+        return text[:200] or "no detail"

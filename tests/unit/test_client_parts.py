@@ -14,7 +14,7 @@ import pytest
 from dashboard import parsing
 from dashboard.client import entries
 from dashboard.client.handler import BunnyLogsHandler
-from dashboard.client.sender import BatchSender, _backoff, _retry_after
+from dashboard.client.sender import BatchSender, _retry_after, backoff, error_detail
 from dashboard.client.tail import format_line, level_rank
 from dashboard.client.urls import BadStreamUrl, stream_url
 from dashboard.entry import normalize_level
@@ -78,9 +78,17 @@ def test_bad_stream_urls_say_what_is_expected(given: str) -> None:
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
-    first = [_backoff(1) for _ in range(200)]
+    first = [backoff(1, 0.1, 5.0) for _ in range(200)]
     assert min(first) >= 0.05 and max(first) <= 0.1 and len(set(first)) > 100
-    assert all(2.5 <= _backoff(20) <= 5.0 for _ in range(100))
+    assert all(0.1 <= backoff(2, 0.1, 5.0) <= 0.2 for _ in range(100))
+    assert all(2.5 <= backoff(20, 0.1, 5.0) <= 5.0 for _ in range(100))
+    assert backoff(10_000, 0.1, 5.0) <= 5.0
+
+
+def test_error_detail_reads_our_json_errors_and_falls_back_to_the_body() -> None:
+    assert error_detail(b'{"detail": "no such stream"}') == "no such stream"
+    assert error_detail("<html>Bad Gateway</html>") == "<html>Bad Gateway</html>"
+    assert error_detail(b"") == "no detail"
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:

@@ -22,6 +22,7 @@ from dashboard.readback import (
     build_readback_router,
     format_event,
 )
+from dashboard.stream import BusUnavailable, Subscription
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 
@@ -183,3 +184,24 @@ async def test_ending_a_reader_sends_what_is_queued_and_stops() -> None:
     assert body.count(b"data: ") == 3
     assert b": the server is stopping" in body
     assert finished == [True]
+
+
+class DownBus(MemoryBus):
+    """A bus whose backend is down."""
+
+    async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
+        raise BusUnavailable("redis is down")
+
+    async def subscribe(self, *args: object, **kwargs: object) -> Subscription:
+        raise BusUnavailable("redis is down")
+
+
+@pytest.mark.parametrize("path", [f"/live/{STREAM}", f"/live/{STREAM}/entries"])
+async def test_reading_while_the_bus_is_down_is_503_with_retry_after(path: str) -> None:
+    app = FastAPI()
+    app.include_router(build_readback_router(DownBus(max_length=10), OpenEventStreams(), default_history=5,
+                                             keepalive_seconds=15))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        response = await http.get(path)
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+    assert response.json() == {"detail": "the log bus is unavailable; retry shortly"}
