@@ -81,8 +81,9 @@ class ViewerControls:
         new_filter = self.filter.changed(**changes)
         if new_filter == self.filter:
             return
+        refilter = new_filter.to_component() != self.filter.to_component()  # not for the UTC switch alone
         self.filter = new_filter
-        if self.view is not None:
+        if self.view is not None and refilter:
             self.view.set_filter(new_filter.to_component())
         query = new_filter.to_query()
         ui.navigate.history.replace(f"/{self.stream_id}" + (f"?{query}" if query else ""))
