@@ -24,8 +24,12 @@ async def post(http: httpx.AsyncClient, app: AppProcess, stream: str, *entries: 
     assert response.status_code == 204, response.text
 
 
-def query_of(page: Page) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(page.url).query)
+async def wait_for_query(page: Page, **expected: list[str] | None) -> None:
+    """Wait until the page URL's query has these values (None: absent); the URL is updated asynchronously."""
+    def matches(url: str) -> bool:
+        query = parse_qs(urlsplit(url).query)
+        return all(query.get(key) == values for key, values in expected.items())
+    await page.wait_for_url(matches)
 
 
 async def shown_messages(page: Page) -> list[str]:
@@ -71,8 +75,7 @@ async def test_regex_and_invert(page: Page, app_server: AppProcess, http: httpx.
     await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three", "gamma four"])
     await page.locator(".bl-invert").click()
     await expect(page.locator(".bl-message")).to_have_text(["beta two"])
-    query = query_of(page)
-    assert query["re"] == ["1"] and query["not"] == ["1"] and query["q"] == [r"^(alpha|gamma) \w+$"]
+    await wait_for_query(page, re=["1"], q=[r"^(alpha|gamma) \w+$"], **{"not": ["1"]})
 
 
 async def test_an_invalid_regex_is_shown_as_an_error_not_a_crash(page: Page, app_server: AppProcess,
@@ -101,7 +104,7 @@ async def test_level_chips_hide_and_show_levels(page: Page, app_server: AppProce
     await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three", "gamma four"])
     await page.locator(".bl-level-chip", has_text="DEBUG").click()
     await expect(page.locator(".bl-message")).to_have_text(["alpha one", "beta two", "Alpha three", "gamma four"])
-    assert query_of(page)["hide"] == ["TRACE"]
+    await wait_for_query(page, hide=["TRACE"])
 
 
 async def test_program_filter_offers_the_programs_seen(page: Page, app_server: AppProcess,
@@ -114,7 +117,7 @@ async def test_program_filter_offers_the_programs_seen(page: Page, app_server: A
     await page.get_by_role("option", name="worker").click()
     await page.keyboard.press("Escape")
     await expect(page.locator(".bl-message")).to_have_text(["beta two", "Alpha three"])
-    assert query_of(page)["program"] == ["worker"]
+    await wait_for_query(page, program=["worker"])
     await post(http, app_server, stream, {"message": "from web", "program": "web"},
                {"message": "from worker", "program": "worker"})
     await expect(page.locator(".bl-message")).to_have_text(["beta two", "Alpha three", "from worker"])
@@ -136,7 +139,7 @@ async def test_a_link_with_filters_reproduces_the_view(page: Page, app_server: A
     await expect(page.locator(".bl-time").first).to_have_text(re.compile(r"^\d\d:\d\d:\d\d\.\d{3}Z$"))
     await page.locator(".bl-utc").click()
     await expect(page.locator(".bl-time").first).to_have_text(re.compile(r"^\d\d:\d\d:\d\d\.\d{3}$"))
-    assert "utc" not in query_of(page)
+    await wait_for_query(page, utc=None, q=["^G"])
 
 
 async def test_keys_slash_focuses_the_filter_and_escape_clears_it(page: Page, app_server: AppProcess,
