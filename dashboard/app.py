@@ -11,8 +11,10 @@ from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI, Response
+from starlette.types import ASGIApp
 
-from .ingest import build_ingest_router, error_response
+from .ingest import Ingest, build_ingest_router, error_response
+from .ingest_lane import IngestFastLane
 from .readback import OpenEventStreams, build_readback_router
 from .settings import Settings
 from .stream import create_bus
@@ -38,20 +40,22 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="BunnyLogs", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
     # Every role can read streams back; only ingest processes take new entries.
+    app.state.ingest = ingest = Ingest(bus)
     app.state.open_event_streams = open_streams = OpenEventStreams()
     app.include_router(build_readback_router(bus, open_streams, default_history=settings.history,
                                              keepalive_seconds=settings.sse_keepalive_seconds))
     if settings.serves_ingest:
-        app.include_router(build_ingest_router(bus))
+        app.include_router(build_ingest_router(ingest))
     else:
         @app.api_route("/live/{rest:path}", methods=["POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
                        include_in_schema=False)
         async def not_an_ingest_process(rest: str) -> Response:
             return error_response(404, "this BunnyLogs process serves only pages; send logs to an ingest process")
 
-    @app.get("/healthz", summary="Liveness, configuration and how many viewers this process serves")
+    @app.get("/healthz", summary="Liveness, configuration, viewers served and entries taken by this process")
     async def health() -> dict[str, str | int]:
-        return {"status": "ok", "role": settings.role, "bus": bus.name, "viewers": bus.viewer_total()}
+        return {"status": "ok", "role": settings.role, "bus": bus.name, "viewers": bus.viewer_total(),
+                "entries_accepted": ingest.entries_accepted, "requests_refused": ingest.requests_refused}
 
     if settings.serves_ui:
         from .pages import mount_ui  # NiceGUI is imported only by processes that serve pages
@@ -60,10 +64,18 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def create_server_app(settings: Settings) -> tuple[ASGIApp, FastAPI]:
+    """The ASGI app a server runs, with ingest's fast lane in front when it takes logs, and the FastAPI app."""
+    app = create_app(settings)
+    if settings.serves_ingest:
+        return IngestFastLane(app, app.state.ingest), app
+    return app, app
+
+
 def run_server(settings: Settings) -> None:
     """Serve until interrupted."""
-    app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+    served, app = create_server_app(settings)
+    config = uvicorn.Config(served, host=settings.host, port=settings.port, log_level=settings.log_level,
                             access_log=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
     _Server(config, app.state.open_event_streams).run()
 

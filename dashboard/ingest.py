@@ -28,6 +28,7 @@ _PREFLIGHT_HEADERS = {
 }
 
 
+_NO_QUERY: dict[str, str] = {}
 BUS_UNAVAILABLE = "the log bus is unavailable; retry shortly"
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
@@ -46,13 +47,13 @@ def is_stream_id(text: str) -> bool:
     return _CANONICAL_UUID.fullmatch(text) is not None
 
 
-def build_ingest_router(bus: Bus) -> APIRouter:
-    """The `/live` routes, publishing to `bus`."""
+def build_ingest_router(ingest: Ingest) -> APIRouter:
+    """The `/live` routes, publishing through `ingest`."""
     router = APIRouter()
 
     @router.post("/live/{stream_id}", status_code=204, response_class=Response,
                  summary="Send log entries (form, multipart, JSON, NDJSON or text)", responses=_ERROR_RESPONSES)
-    async def ingest(stream_id: str, request: Request) -> Response:
+    async def post_entries(stream_id: str, request: Request) -> Response:
         """Fields: `message` (required), `level`, `program`, `timestamp` (ISO 8601 or epoch), `fields`.
 
         Form or multipart: one entry. JSON: an object or an array of up to 1,000. NDJSON: one object per
@@ -61,17 +62,7 @@ def build_ingest_router(bus: Bus) -> APIRouter:
         """
         if not is_stream_id(stream_id):
             return error_response(404, NOT_A_STREAM)
-        try:
-            body = await read_limited_body(request, MAX_BODY_BYTES)
-            entries = await parse_body(request.headers, body, request.query_params, time.time())
-            await bus.publish(stream_id, entries)
-        except IngestError as error:
-            return error_response(error.status_code, error.detail)
-        except BusUnavailable:
-            return bus_unavailable_response()
-        except ClientDisconnect:
-            return Response(status_code=400)  # nobody is left to read it
-        return Response(status_code=204, headers=CORS_HEADERS)
+        return await ingest.accept(stream_id, request)
 
     @router.options("/live/{stream_id}", include_in_schema=False)
     async def preflight(stream_id: str) -> Response:
@@ -95,6 +86,33 @@ def build_ingest_router(bus: Bus) -> APIRouter:
         return error_response(404, NOT_A_STREAM)
 
     return router
+
+
+class Ingest:
+    """Takes requests' entries onto the bus, and counts what it took and refused."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.entries_accepted = 0
+        self.requests_refused = 0
+
+    async def accept(self, stream_id: str, request: Request) -> Response:
+        """Parse the request's entries and publish them: 204, or the JSON error that says why not."""
+        try:
+            body = await read_limited_body(request, MAX_BODY_BYTES)
+            query = request.query_params if request.scope["query_string"] else _NO_QUERY
+            entries = await parse_body(request.headers, body, query, time.time())
+            await self.bus.publish(stream_id, entries)
+        except IngestError as error:
+            self.requests_refused += 1
+            return error_response(error.status_code, error.detail)
+        except BusUnavailable:
+            self.requests_refused += 1
+            return bus_unavailable_response()
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
+        self.entries_accepted += len(entries)
+        return Response(status_code=204, headers=CORS_HEADERS)
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:

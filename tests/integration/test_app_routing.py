@@ -14,7 +14,7 @@ import json
 import nicegui
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.testclient import TestClient
-from dashboard.app import create_app
+from dashboard.app import create_server_app
 from dashboard.settings import Settings
 
 class Marker(BaseHTTPMiddleware):
@@ -23,10 +23,10 @@ class Marker(BaseHTTPMiddleware):
         response.headers["x-seen-by-nicegui"] = "yes"
         return response
 
-app = create_app(Settings())
+served, app = create_server_app(Settings())
 nicegui.app.add_middleware(Marker)
 stream = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
-with TestClient(app) as client:
+with TestClient(served) as client:
     post = client.post(f"/live/{stream}", data={"message": "hello"})
     page = client.get("/")
 print(json.dumps({"post": [post.status_code, post.headers.get("x-seen-by-nicegui")],

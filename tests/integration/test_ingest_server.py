@@ -132,4 +132,19 @@ async def test_curl_snippet_and_readme_batch_example_arrive(ingest_server: AppPr
 async def test_ingest_only_process_serves_no_pages(ingest_server: AppProcess, http: httpx.AsyncClient) -> None:
     assert (await http.get(f"{ingest_server.url}/")).status_code == 404
     health = (await http.get(f"{ingest_server.url}/healthz")).json()
-    assert health == {"status": "ok", "role": "ingest", "bus": "redis", "viewers": 0}
+    assert {key: health[key] for key in ("status", "role", "bus", "viewers")} == {
+        "status": "ok", "role": "ingest", "bus": "redis", "viewers": 0}
+
+
+async def test_health_counts_the_entries_taken_and_the_requests_refused(ingest_server: AppProcess,
+                                                                        http: httpx.AsyncClient) -> None:
+    async def counts() -> tuple[int, int]:
+        health = (await http.get(f"{ingest_server.url}/healthz")).json()
+        return health["entries_accepted"], health["requests_refused"]
+
+    accepted_before, refused_before = await counts()
+    url = f"{ingest_server.url}/live/{uuid.uuid4()}"
+    assert (await http.post(url, json=[{"message": "a"}, {"message": "b"}])).status_code == 204
+    assert (await http.post(url, data={"message": "c"})).status_code == 204
+    assert (await http.post(url, data={"level": "info"})).status_code == 422
+    assert await counts() == (accepted_before + 3, refused_before + 1)

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Sequence
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from dashboard.bus_memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
-from dashboard.ingest import build_ingest_router, is_stream_id
+from dashboard.ingest import Ingest, build_ingest_router, is_stream_id
+from dashboard.ingest_lane import IngestFastLane
 from dashboard.stream import BusUnavailable
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
@@ -29,11 +31,18 @@ def bus() -> MemoryBus:
     return MemoryBus(max_length=10_000)
 
 
-@pytest.fixture
-async def client(bus: MemoryBus) -> AsyncIterator[httpx.AsyncClient]:
+def ingest_app(bus: MemoryBus, path: str) -> ASGIApp:
+    """The FastAPI router alone, or with the fast lane a server puts in front of it: both must behave alike."""
+    ingest = Ingest(bus)
     app = FastAPI()
-    app.include_router(build_ingest_router(bus))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    app.include_router(build_ingest_router(ingest))
+    return IngestFastLane(app, ingest) if path == "fast lane" else app
+
+
+@pytest.fixture(params=["router", "fast lane"])
+async def client(bus: MemoryBus, request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=ingest_app(bus, request.param))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
 
 
@@ -106,10 +115,10 @@ async def test_batch_lands_in_order_with_increasing_ids(client: httpx.AsyncClien
     assert len({s.id for s in stored}) == 500
 
 
-async def test_bus_outage_is_503_with_retry_after() -> None:
-    app = FastAPI()
-    app.include_router(build_ingest_router(BrokenBus(max_length=10)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+@pytest.mark.parametrize("path", ["router", "fast lane"])
+async def test_bus_outage_is_503_with_retry_after(path: str) -> None:
+    transport = httpx.ASGITransport(app=ingest_app(BrokenBus(max_length=10), path))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         response = await http.post(f"/live/{STREAM}", data={"message": "x"})
     assert (response.status_code, response.headers["retry-after"]) == (503, "1")
     assert response.json() == {"detail": "the log bus is unavailable; retry shortly"}
@@ -132,3 +141,18 @@ async def test_browser_apps_on_other_origins_may_post(client: httpx.AsyncClient)
 def test_stream_id_must_be_canonical() -> None:
     assert is_stream_id(STREAM)
     assert not is_stream_id(STREAM.upper()) and not is_stream_id(STREAM + "0") and not is_stream_id("")
+
+
+class FaultyBus(MemoryBus):
+    """A bus with a bug: publish raises something no one expects."""
+
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+        raise RuntimeError("a bug")
+
+
+async def test_a_bug_behind_the_fast_lane_is_a_json_500_not_a_hang() -> None:
+    transport = httpx.ASGITransport(app=ingest_app(FaultyBus(max_length=10), "fast lane"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.post(f"/live/{STREAM}", data={"message": "x"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal server error; see the server log"}

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from dashboard.bus_memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
-from dashboard.ingest import build_ingest_router
+from dashboard.ingest import Ingest, build_ingest_router
 from dashboard.readback import (
     MAX_PENDING_ENTRIES,
     EventStreamReader,
@@ -36,7 +36,7 @@ def bus() -> MemoryBus:
 async def client(bus: MemoryBus) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     app.include_router(build_readback_router(bus, OpenEventStreams(), default_history=500, keepalive_seconds=15))
-    app.include_router(build_ingest_router(bus))
+    app.include_router(build_ingest_router(Ingest(bus)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield http
 
