@@ -1,15 +1,16 @@
 // The browser half of LogView: holds the rows, filters them, and draws only the ones in view.
 // Log text is data: every value is set with textContent, never parsed as HTML.
 //
-// Rows arrive in batches (append); they are drawn at most once per animation frame. Only the rows
+// Rows arrive in batches (append); they are drawn at once when the stream is quiet, else at most once per animation frame. Only the rows
 // in and near the viewport exist in the DOM ("virtualised"): collapsed rows have one fixed height,
 // and the few expanded rows have their measured extra height, so positions are cheap to compute.
 
 const CONNECTION_POLL_MS = 250;
 const RATE_WINDOW_MS = 5000;
 const STATUS_EVERY_MS = 500;
-const OVERSCAN_ROWS = 20;
+const OVERSCAN_ROWS = 8;
 const AT_BOTTOM_PX = 4;
+const FRAME_MS = 16;
 
 function pad(number, width) {
   return String(number).padStart(width, "0");
@@ -103,6 +104,7 @@ export default {
     this.following = true;
     this.useUtc = this.utc;
     this.frame = null;
+    this.lastFlush = -Infinity;
     this.rowHeight = this.measureRowHeight();
     this.setFilter(this.filter);
     this.$refs.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
@@ -238,10 +240,14 @@ export default {
       if (this.textTest === null) return true;
       return this.textTest(entry) !== this.invert;
     },
+    // A quiet stream's line is drawn the moment it arrives; while lines keep coming, at most once a frame.
     schedule() {
-      if (this.frame === null) this.frame = requestAnimationFrame(() => { this.frame = null; this.flush(); });
+      if (this.frame !== null) return;
+      if (performance.now() - this.lastFlush >= FRAME_MS) this.flush();
+      else this.frame = requestAnimationFrame(() => { this.frame = null; this.flush(); });
     },
     flush() {
+      this.lastFlush = performance.now();
       let batch = this.incoming;
       this.incoming = [];
       if (this.paused) {
@@ -323,12 +329,39 @@ export default {
       const last = Math.min(this.shown.length, first + visibleCount);
       let before = 0;
       for (const [index, extra] of positions) { if (index < first) before += extra; else break; }
-      const rows = this.$refs.rows;
-      rows.style.transform = `translateY(${first * height + before}px)`;
-      const fragment = document.createDocumentFragment();
-      for (let i = first; i < last; i++) fragment.append(this.renderRow(this.shown[i]));
-      rows.replaceChildren(fragment);
+      this.$refs.rows.style.transform = `translateY(${first * height + before}px)`;
+      this.updateRows(this.shown.slice(first, last));
       this.remeasureExpanded();
+    },
+    // Show `wanted` (consecutive shown entries), keeping the row elements already on screen: while
+    // following, each frame only adds the new rows at the bottom and drops as many from the top.
+    updateRows(wanted) {
+      const rows = this.$refs.rows;
+      const look = (entry) => `${this.useUtc ? "u" : "l"}${this.expanded.has(entry._n) ? "o" : "c"}`;
+      const serialOf = (node) => Number(node.dataset.serial);
+      const firstWanted = wanted.length ? wanted[0]._n : Infinity;
+      const lastWanted = wanted.length ? wanted[wanted.length - 1]._n : -Infinity;
+      while (rows.firstElementChild && serialOf(rows.firstElementChild) < firstWanted) rows.firstElementChild.remove();
+      while (rows.lastElementChild && serialOf(rows.lastElementChild) > lastWanted) rows.lastElementChild.remove();
+      const kept = Array.from(rows.children);
+      const start = kept.length ? wanted.findIndex((entry) => entry._n === serialOf(kept[0])) : -1;
+      const reusable = start >= 0 && kept.every((node, i) =>
+        wanted[start + i] !== undefined && wanted[start + i]._n === serialOf(node) && node.dataset.look === look(wanted[start + i]));
+      const build = (entries) => {
+        const fragment = document.createDocumentFragment();
+        for (const entry of entries) {
+          const row = this.renderRow(entry);
+          row.dataset.look = look(entry);
+          fragment.append(row);
+        }
+        return fragment;
+      };
+      if (!reusable) {
+        rows.replaceChildren(build(wanted));
+        return;
+      }
+      if (start > 0) rows.prepend(build(wanted.slice(0, start)));
+      if (start + kept.length < wanted.length) rows.append(build(wanted.slice(start + kept.length)));
     },
     remeasureExpanded() {
       let changed = false;
