@@ -1,7 +1,8 @@
 """The Redis bus: one Redis Stream per log stream, shared by every BunnyLogs process.
 
-Writers XADD (pipelined, approximate MAXLEN). Each process runs a single reader task that XREADs
-all the streams its viewers follow, so Redis connections do not grow with viewers.
+Writers XADD through one Lua script call per group of concurrent POSTs (see `group_commit`), with
+an approximate MAXLEN. Each process runs a single reader task that XREADs all the streams its
+viewers follow, so Redis connections do not grow with viewers.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import cast
 import orjson
 import redis
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 from redis.typing import KeyT, StreamIdT
 
 from .entry import LogEntry, StreamEntry
+from .group_commit import GroupCommit
 from .stream import Bus, BusUnavailable, Deliver, Subscriber, Subscription, parse_entry_id
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,25 @@ READ_COUNT = 1000
 # Above READ_BLOCK_MS, so that a blocking XREAD never trips the socket timeout.
 SOCKET_TIMEOUT_S = 5.0
 RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+
+# Appends each POST's entries to its stream and renews the stream's expiry; a script runs whole,
+# so a batch never lands in part. KEYS: one stream per POST (repeats allowed).
+# ARGV: max length, seconds to keep, then for each key its entry count followed by the entries.
+APPEND_SCRIPT = """
+local max_length, keep_seconds = ARGV[1], ARGV[2]
+local ids, at = {}, 3
+for _, key in ipairs(KEYS) do
+  local count = tonumber(ARGV[at])
+  for n = at + 1, at + count do
+    ids[#ids + 1] = redis.call('XADD', key, 'MAXLEN', '~', max_length, '*', 'e', ARGV[n])
+  end
+  at = at + count + 1
+  redis.call('EXPIRE', key, keep_seconds)
+end
+return ids
+"""
+# One POST's part of a group: its stream key and its entries, encoded.
+AppendItem = tuple[str, list[bytes]]
 
 # Reply shapes of redis-py (RESP2, undecoded), which its type hints leave open.
 StreamRows = list[tuple[bytes, dict[bytes, bytes]]]
@@ -71,6 +93,7 @@ class RedisBus(Bus):
         self._max_length = max_length
         self._retention_seconds = retention_seconds
         self._redis: Redis | None = None
+        self._append_script: AsyncScript | None = None
         self._reader: asyncio.Task[None] | None = None
         # Last ID read per followed stream; the reader continues from there.
         self._cursors: dict[str, str] = {}
@@ -78,6 +101,7 @@ class RedisBus(Bus):
         self._wake_key = _wake_key(uuid.uuid4().hex)
         self._wake_cursor = "0-0"
         self._closing = False
+        self._appends: GroupCommit[AppendItem, list[str]] = GroupCommit(self._append_group)
 
     async def start(self) -> None:
         """Connect, check Redis answers, and start the reader task."""
@@ -87,11 +111,13 @@ class RedisBus(Bus):
         except (RedisError, OSError) as error:
             await self._redis.aclose()
             raise BusUnavailable(f"cannot reach Redis at {self._url}: {error}") from error
+        self._append_script = self._redis.register_script(APPEND_SCRIPT)
         self._reader = asyncio.create_task(self._read_forever(), name="bunnylogs redis reader")
 
     async def close(self) -> None:
         """Stop the reader and close the connection pool."""
         self._closing = True
+        await self._appends.drain()
         if self._reader is not None:
             self._reader.cancel()
             # A cancel that lands inside redis-py's read timeout can be absorbed (Python 3.11);
@@ -105,18 +131,27 @@ class RedisBus(Bus):
             await self._redis.aclose()
 
     async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
-        """XADD every entry in one round trip; the stream's expiry restarts with each write."""
-        key = stream_key(stream_id)
-        pipeline = self._client().pipeline(transaction=True)  # MULTI: a batch lands whole or not at all
-        for entry in entries:
-            pipeline.xadd(key, {ENTRY_FIELD: orjson.dumps(entry.to_dict())},
-                          maxlen=self._max_length, approximate=True)
-        pipeline.expire(key, self._retention_seconds)
+        """Append the entries, together with those of other POSTs waiting at the same moment."""
+        encoded = [orjson.dumps(entry.to_dict()) for entry in entries]
         try:
-            replies = await pipeline.execute()
+            return await self._appends.submit((stream_key(stream_id), encoded))
         except (RedisError, OSError) as error:
             raise BusUnavailable(f"Redis did not take the entries: {error}") from error
-        return [entry_id.decode() for entry_id in replies[:-1]]
+
+    async def _append_group(self, group: list[AppendItem]) -> list[list[str]]:
+        """One script call for the whole group; each item gets its entries' IDs back."""
+        args: list[bytes | int] = [self._max_length, self._retention_seconds]
+        for _, encoded in group:
+            args.append(len(encoded))
+            args.extend(encoded)
+        if self._append_script is None:
+            raise BusUnavailable("the Redis bus has not been started")
+        flat_ids = cast(list[bytes], await self._append_script(keys=[key for key, _ in group], args=args))
+        ids, start = [], 0
+        for _, encoded in group:
+            ids.append([entry_id.decode() for entry_id in flat_ids[start:start + len(encoded)]])
+            start += len(encoded)
+        return ids
 
     async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
                         after: str | None = None) -> Subscription:

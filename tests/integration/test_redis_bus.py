@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -52,6 +53,30 @@ async def test_streams_expire_after_retention(redis_url: str) -> None:
     assert 590 <= await admin.ttl(stream_key(stream)) <= 600
     await admin.aclose()
     await bus.close()
+
+
+async def test_concurrent_publishes_share_script_calls_and_each_gets_its_own_ids() -> None:
+    with running_redis() as redis_url:  # a private server, so that only this bus's commands are counted
+        bus = RedisBus(redis_url, max_length=10_000, retention_seconds=600)
+        await bus.start()
+        streams = [str(uuid.uuid4()) for _ in range(2)]
+        batches = [[f"{n}-{k}" for k in range(n % 3 + 1)] for n in range(60)]
+        replies = await asyncio.gather(*(bus.publish(streams[n % 2], entries(*batch))
+                                         for n, batch in enumerate(batches)))
+        admin = Redis.from_url(redis_url)
+        try:
+            for which, stream in enumerate(streams):
+                stored = await admin.xrange(stream_key(stream))
+                expected = [(entry_id, message) for n, (batch, ids) in enumerate(zip(batches, replies, strict=True))
+                            if n % 2 == which for entry_id, message in zip(ids, batch, strict=True)]
+                assert [(entry_id.decode(), LogEntry.from_dict(orjson.loads(fields[b"e"])).message)
+                        for entry_id, fields in stored] == expected
+            script_calls = sum(stats["calls"] for name, stats in (await admin.info("commandstats")).items()
+                               if name in ("cmdstat_evalsha", "cmdstat_eval"))
+            assert 1 <= script_calls < len(batches)
+        finally:
+            await admin.aclose()
+            await bus.close()
 
 
 async def test_unreachable_redis_fails_start_clearly() -> None:
