@@ -11,6 +11,9 @@ const STATUS_EVERY_MS = 500;
 const OVERSCAN_ROWS = 8;
 const AT_BOTTOM_PX = 4;
 const FRAME_MS = 16;
+// While lines keep coming the status texts change at most this often: each change lays out the page.
+const BUSY_STATUS_MS = 100;
+const NUMBER = new Intl.NumberFormat();  // toLocaleString() builds a formatter on every call
 
 function pad(number, width) {
   return String(number).padStart(width, "0");
@@ -106,6 +109,17 @@ export default {
     this.frame = null;
     this.lastFlush = -Infinity;
     this.rowHeight = this.measureRowHeight();
+    this.viewHeight = this.$refs.scroller.clientHeight;
+    this.ownScrollTop = null;  // where render() last scrolled to while following
+    this.lastStatus = -Infinity;
+    this.statusTimeout = null;
+    this.resizeObserver = new ResizeObserver(() => {
+      this.viewHeight = this.$refs.scroller.clientHeight;
+      this.requestRender();
+    });
+    this.resizeObserver.observe(this.$refs.scroller);
+    this.onVisibility = () => { if (!document.hidden && this.incoming.length) this.schedule(); };
+    document.addEventListener("visibilitychange", this.onVisibility);
     this.setFilter(this.filter);
     this.$refs.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.$refs.jump.addEventListener("click", () => this.follow());
@@ -124,6 +138,9 @@ export default {
     clearInterval(this.connectionTimer);
     clearInterval(this.statusTimer);
     document.removeEventListener("keydown", this.onKey);
+    document.removeEventListener("visibilitychange", this.onVisibility);
+    this.resizeObserver.disconnect();
+    clearTimeout(this.statusTimeout);
     if (this.frame !== null) cancelAnimationFrame(this.frame);
     if (this.renderFrame) cancelAnimationFrame(this.renderFrame);
   },
@@ -240,9 +257,11 @@ export default {
       if (this.textTest === null) return true;
       return this.textTest(entry) !== this.invert;
     },
-    // A quiet stream's line is drawn the moment it arrives; while lines keep coming, at most once a frame.
+    // A quiet stream's line is drawn the moment it arrives; while lines keep coming, at most once a
+    // frame. A hidden tab draws nothing until it is shown again.
     schedule() {
       if (this.frame !== null) return;
+      if (document.hidden) return;
       if (performance.now() - this.lastFlush >= FRAME_MS) this.flush();
       else this.frame = requestAnimationFrame(() => { this.frame = null; this.flush(); });
     },
@@ -254,7 +273,7 @@ export default {
         this.pendingTotal += batch.length;
         this.pending.push(...batch);
         if (this.pending.length > this.maxRows) this.pending.splice(0, this.pending.length - this.maxRows);
-        this.showStatus();
+        this.requestStatus();
         return;
       }
       if (!batch.length) return;
@@ -278,7 +297,7 @@ export default {
         for (const entry of dropped) this.expanded.delete(entry._n);
       }
       this.render();
-      this.showStatus();
+      this.requestStatus();
     },
     // --- drawing --------------------------------------------------------------------------------
     measureRowHeight() {
@@ -309,15 +328,16 @@ export default {
       }
       return -1;
     },
+    // While following, the scroll position is computed rather than read, and set after the rows
+    // are in place: one layout per frame instead of one per read.
     render() {
       const scroller = this.$refs.scroller;
       const positions = this.expandedPositions();
       const height = this.rowHeight;
       const extraTotal = positions.reduce((sum, [, extra]) => sum + extra, 0);
-      this.$refs.sizer.style.height = `${this.shown.length * height + extraTotal}px`;
-      if (this.following) scroller.scrollTop = scroller.scrollHeight;
+      const contentHeight = this.shown.length * height + extraTotal;
+      const top = this.following ? Math.max(0, contentHeight - this.viewHeight) : scroller.scrollTop;
       // First row in view: walk past the expanded rows above the scroll position.
-      const top = scroller.scrollTop;
       let offset = 0;
       let first = Math.floor(top / height);
       for (const [index, extra] of positions) {
@@ -325,12 +345,17 @@ export default {
         else break;
       }
       first = Math.max(0, Math.min(first, this.shown.length - 1) - OVERSCAN_ROWS);
-      const visibleCount = Math.ceil(scroller.clientHeight / height) + 2 * OVERSCAN_ROWS;
+      const visibleCount = Math.ceil(this.viewHeight / height) + 2 * OVERSCAN_ROWS;
       const last = Math.min(this.shown.length, first + visibleCount);
       let before = 0;
       for (const [index, extra] of positions) { if (index < first) before += extra; else break; }
+      this.$refs.sizer.style.height = `${contentHeight}px`;
       this.$refs.rows.style.transform = `translateY(${first * height + before}px)`;
       this.updateRows(this.shown.slice(first, last));
+      if (this.following) {
+        scroller.scrollTop = top;
+        this.ownScrollTop = scroller.scrollTop;
+      }
       this.remeasureExpanded();
     },
     // Show `wanted` (consecutive shown entries), keeping the row elements already on screen: while
@@ -424,6 +449,8 @@ export default {
     },
     onScroll() {
       const scroller = this.$refs.scroller;
+      // Our own scrolling while following (render already drew for it), not the user's.
+      if (this.following && this.ownScrollTop !== null && Math.abs(scroller.scrollTop - this.ownScrollTop) < 1) return;
       const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < AT_BOTTOM_PX;
       this.following = atBottom;
       this.$refs.jump.hidden = atBottom || this.shown.length === 0;
@@ -445,18 +472,26 @@ export default {
       }
     },
     // --- status ---------------------------------------------------------------------------------
+    // The status now when the stream is quiet; while lines keep coming, at most every BUSY_STATUS_MS.
+    requestStatus() {
+      if (this.statusTimeout !== null) return;
+      const wait = this.lastStatus + BUSY_STATUS_MS - performance.now();
+      if (wait <= 0) { this.showStatus(); return; }
+      this.statusTimeout = setTimeout(() => { this.statusTimeout = null; this.showStatus(); }, wait);
+    },
     showStatus() {
+      this.lastStatus = performance.now();
       const now = performance.now();
       while (this.arrivals.length && now - this.arrivals[0][0] > RATE_WINDOW_MS) this.arrivals.shift();
       const recent = this.arrivals.reduce((sum, [, count]) => sum + count, 0);
       const span = Math.min(RATE_WINDOW_MS, Math.max(1000, now - (this.arrivals.length ? this.arrivals[0][0] : now)));
       const rate = recent / (span / 1000);
-      this.$refs.count.textContent = `${this.received.toLocaleString()} line${this.received === 1 ? "" : "s"}`;
-      this.$refs.shown.textContent = `${this.shown.length.toLocaleString()} shown`;
-      this.$refs.rate.textContent = `${rate < 10 ? rate.toFixed(1) : Math.round(rate).toLocaleString()} lines/s`;
+      this.$refs.count.textContent = `${NUMBER.format(this.received)} line${this.received === 1 ? "" : "s"}`;
+      this.$refs.shown.textContent = `${NUMBER.format(this.shown.length)} shown`;
+      this.$refs.rate.textContent = `${rate < 10 ? rate.toFixed(1) : NUMBER.format(Math.round(rate))} lines/s`;
       const paused = this.$refs.paused;
       paused.hidden = !this.paused;
-      paused.textContent = `paused · ${this.pendingTotal.toLocaleString()} new`;
+      paused.textContent = `paused · ${NUMBER.format(this.pendingTotal)} new`;
       const error = this.$refs.filterError;
       error.hidden = !this.filterError;
       error.textContent = this.filterError || "";

@@ -15,4 +15,5 @@ def mount_ui(app: FastAPI, settings: Settings, bus: Bus) -> None:
     """Register the pages and mount NiceGUI on `app` (its middleware stays off the ingest path)."""
     register_landing_page()
     register_stream_page(settings, bus)
-    ui.run_with(app, title="BunnyLogs", favicon="🐰", show_welcome_message=False)
+    ui.run_with(app, title="BunnyLogs", favicon="🐰", show_welcome_message=False,
+                reconnect_timeout=10.0)
