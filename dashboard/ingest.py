@@ -12,6 +12,7 @@ import time
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from .parsing import MAX_BODY_BYTES, IngestError, parse_body
 from .stream import Bus, BusUnavailable
@@ -20,6 +21,20 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, with the UUID in canonical lower-case form"
 # Browser apps may send logs from any origin: the UUID in the path is the only credential, no cookies.
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+
+
+class _AcceptedResponse(Response):
+    """204 for an accepted POST: built once, as building a Response costs as much as parsing a form.
+
+    Each answer gets its own copy of the header list, which middleware may change in place.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": list(self.raw_headers)})
+        await send({"type": "http.response.body", "body": b""})
+
+
+_ACCEPTED = _AcceptedResponse(status_code=204, headers=CORS_HEADERS)
 _PREFLIGHT_HEADERS = {
     **CORS_HEADERS,
     "Access-Control-Allow-Methods": "GET, POST",
@@ -112,23 +127,26 @@ class Ingest:
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         self.entries_accepted += len(entries)
-        return Response(status_code=204, headers=CORS_HEADERS)
+        return _ACCEPTED
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
     """The whole body, or `IngestError(413)` as soon as it is known to exceed `limit` bytes."""
-    too_large = IngestError(413, f"the body is larger than {limit // 1024} KiB; send fewer entries per request")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> IngestError:
+    return IngestError(413, f"the body is larger than {limit // 1024} KiB; send fewer entries per request")
 
 
 def bus_unavailable_response() -> JSONResponse:
