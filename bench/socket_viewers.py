@@ -1,0 +1,79 @@
+"""Viewers without a browser: a stream page's own websocket, opened from Python, counting rows.
+
+Ten Chromium tabs each drawing 1,000 lines/s need more CPU than a 2-core machine has next to the
+server (measured: see bench/notes.md), and a starved tab falls behind its socket until it times
+out. The fan-out benchmark measures the server, so its viewers are real page sessions whose
+socket is driven from here: the page is requested like a browser does, then its socket connects
+with the page's own query (NiceGUI's handshake) and counts the rows it receives, as the page's
+script would; it answers the page's one JavaScript question (a stored theme) as a fresh
+browser would. Latency and single-entry ingest still use real Chromium pages.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import aiohttp
+import orjson
+import socketio
+
+from dashboard.elements.log_view import ROWS_MESSAGE
+
+_QUERY = re.compile(r"^\s*query: (\{.*\}),$", re.MULTILINE)
+
+
+@dataclass
+class SocketViewer:
+    """One page session whose socket counts the rows it is sent."""
+
+    client: socketio.AsyncClient
+    rows: int = 0
+    messages: set[int] = field(default_factory=set)
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+
+async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_id: str) -> SocketViewer:
+    """Request the stream page, then connect its socket as the page would."""
+    async with http.get(f"{base_url}/{stream_id}") as response:
+        response.raise_for_status()
+        page = await response.text()
+    found = _QUERY.search(page)
+    if found is None:
+        raise RuntimeError("the stream page no longer carries its socket query where this bench expects it")
+    # The page writes it as a Python literal (its template renders a dict).
+    query = {key: _query_value(value) for key, value in ast.literal_eval(found.group(1)).items()}
+    query.update(document_id=str(uuid.uuid4()), tab_id=str(uuid.uuid4()), old_tab_id="null")
+    viewer = SocketViewer(socketio.AsyncClient(reconnection=False))
+
+    async def count_rows(message: dict) -> None:
+        # NiceGUI may replay a message after a reconnect; count each once, as the page does.
+        number = message.get("_id")
+        if number is not None:
+            if number in viewer.messages:
+                return
+            viewer.messages.add(number)
+        viewer.rows += len(orjson.loads(message["rows"]))
+
+    async def answer_javascript(message: dict) -> None:
+        # The page asks the browser for its stored theme; a fresh browser has none.
+        if "request_id" in message:
+            await viewer.client.emit("javascript_response", {"request_id": message["request_id"],
+                                                              "client_id": query["client_id"], "result": None})
+
+    viewer.client.on(ROWS_MESSAGE, count_rows)
+    viewer.client.on("run_javascript", answer_javascript)
+    query_string = "&".join(f"{key}={value}" for key, value in query.items())
+    await viewer.client.connect(f"{base_url}?{query_string}", socketio_path="/_nicegui_ws/socket.io",
+                                transports=["websocket"])
+    return viewer
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
