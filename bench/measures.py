@@ -86,6 +86,7 @@ async def single_entry_ingest(app: AppProcess, http: aiohttp.ClientSession, brow
         delivered = await wait_until_counted(count, accepted)
     finally:
         await close()
+    await wait_for_viewers(http, app.url, 0, timeout_s=30)  # the next run starts with nobody to feed
     return IngestResult(result, accepted, delivered)
 
 
@@ -139,6 +140,7 @@ async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser
         shown = await shown_at(page)
     finally:
         await page.close()
+    await wait_for_viewers(http, app.url, 0, timeout_s=30)
     samples = [shown[n] - sent[n] for n in sent if n in shown]
     return LatencyResult(rate, samples, not_seen=count - len(samples))
 
@@ -190,6 +192,7 @@ async def fanout(app: AppProcess, http: aiohttp.ClientSession, *, viewers: int, 
     finally:
         for session in sessions:
             await session.close()
+    await wait_for_viewers(http, app.url, 0, timeout_s=30)
     return FanoutResult(viewers=viewers, rate=rate, seconds=seconds, sent=accepted,
                         lost=sum(accepted - counted for counted in counts), cpu_percent=cpu,
                         rss_before_mb=rss_before, rss_idle_mb=rss_idle, rss_after_mb=rss_after)

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
 import aiohttp
 
@@ -17,11 +18,20 @@ PADDING = " the quick brown fox jumps over the lazy dog, 0123456789"
 CONNECTIONS = 16
 
 
+async def _record_headers_sent(_: aiohttp.ClientSession, context: SimpleNamespace, __: object) -> None:
+    # A request may wait here for a free connection; the clock starts when it actually goes out.
+    if isinstance(context.trace_request_ctx, dict):
+        context.trace_request_ctx["sent_at"] = time.time() * 1000
+
+
 @asynccontextmanager
 async def sender_session() -> AsyncIterator[aiohttp.ClientSession]:
     """Keep-alive connections for paced sending; idle ones close before uvicorn's 5 s keep-alive timeout."""
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_headers_sent.append(_record_headers_sent)
     connector = aiohttp.TCPConnector(limit=CONNECTIONS, keepalive_timeout=2)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30),
+                                     trace_configs=[tracing]) as session:
         yield session
 
 
@@ -29,17 +39,18 @@ async def send_at_rate(session: aiohttp.ClientSession, url: str, *, count: int, 
                        message: Callable[[int], str]) -> dict[int, float]:
     """POST `count` single-line form posts at `rate`/s.
 
-    Returns, for each line number, the epoch milliseconds just before it was sent. Raises if the
-    server refuses any of them.
+    Returns, for each line number, the epoch milliseconds at which its request went out (with a
+    session from `sender_session`). Raises if the server refuses any of them.
     """
     sent_at: dict[int, float] = {}
     started = time.monotonic()
 
     async def post(number: int) -> None:
-        sent_at[number] = time.time() * 1000
-        async with session.post(url, data={"message": message(number)}) as response:
+        context = {"sent_at": time.time() * 1000}
+        async with session.post(url, data={"message": message(number)}, trace_request_ctx=context) as response:
             if response.status != 204:
                 raise RuntimeError(f"the server refused line {number}: {response.status} {await response.text()}")
+        sent_at[number] = context["sent_at"]
 
     posts: list[asyncio.Task[None]] = []
     for number in range(count):

@@ -1,4 +1,4 @@
-"""One run of every benchmark: the ceiling, then each bus backend in turn."""
+"""One run of every benchmark, each bus backend in turn, each with its own ceiling measurements."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ class BusResults:
     """Everything measured against one bus backend."""
 
     bus: str
+    ceilings: list[WrkResult]
     ingest: IngestResult
     ingest_tab: IngestResult
     batched_entries_per_s: float
@@ -54,9 +55,14 @@ class BusResults:
     fanout: FanoutResult
 
 
+    @property
+    def ceiling_per_s(self) -> float:
+        """The reference requests/s for this bus: the mean of the ceilings measured around its ingest runs."""
+        return sum(run.ok_per_second for run in self.ceilings) / len(self.ceilings)
+
+
 @dataclass(frozen=True)
 class SuiteResults:
-    ceiling: WrkResult
     buses: list[BusResults]
 
 
@@ -73,27 +79,34 @@ def bunnylogs_on(bus: str) -> Iterator[AppProcess]:
 
 
 async def run_suite(durations: Durations, buses: list[str], say=print) -> SuiteResults:
-    """Measure the ceiling, then each bus; `say` reports progress."""
-    say(f"ceiling: bare Starlette no-op, {durations.ingest} s")
-    with running_ceiling() as ceiling:
-        ceiling_result = await ceiling_rate(ceiling.url, durations.ingest, CONNECTIONS)
+    """Measure each bus in turn; `say` reports progress.
+
+    The ceiling is measured just before and just after each bus's single-entry runs, and their mean
+    is that bus's reference: on a shared machine the speed of the whole box drifts between runs.
+    """
     results = []
-    async with chromium() as browser, sender_session() as http:
-        for bus in buses:
-            with bunnylogs_on(bus) as app:
-                say(f"{bus}: single-entry ingest with one page session, {durations.ingest} s")
-                ingest = await single_entry_ingest(app, http, None, seconds=durations.ingest, connections=CONNECTIONS)
-                say(f"{bus}: single-entry ingest with one Chromium tab, {durations.ingest} s")
-                ingest_tab = await single_entry_ingest(app, http, browser, seconds=durations.ingest,
+    with running_ceiling() as ceiling:
+        async with chromium() as browser, sender_session() as http:
+            for bus in buses:
+                with bunnylogs_on(bus) as app:
+                    say(f"{bus}: ceiling, bare Starlette no-op, {durations.ingest} s")
+                    ceilings = [await ceiling_rate(ceiling.url, durations.ingest, CONNECTIONS)]
+                    say(f"{bus}: single-entry ingest with one page session, {durations.ingest} s")
+                    ingest = await single_entry_ingest(app, http, None, seconds=durations.ingest,
                                                        connections=CONNECTIONS)
-                say(f"{bus}: batched ingest, {durations.ingest} s")
-                batched = await batched_ingest(app, seconds=durations.ingest, connections=BATCH_CONNECTIONS)
-                say(f"{bus}: latency at {SLOW_RATE} lines/s, {durations.latency_slow} s")
-                slow = await latency(app, http, browser, rate=SLOW_RATE, seconds=durations.latency_slow)
-                say(f"{bus}: latency at {FAST_RATE} lines/s, {durations.latency_fast} s")
-                fast = await latency(app, http, browser, rate=FAST_RATE, seconds=durations.latency_fast)
-                say(f"{bus}: fan-out to {FANOUT_VIEWERS} viewers at {FANOUT_RATE} lines/s, {durations.fanout} s")
-                spread = await fanout(app, http, viewers=FANOUT_VIEWERS, rate=FANOUT_RATE,
-                                      seconds=durations.fanout)
-            results.append(BusResults(bus, ingest, ingest_tab, batched, slow, fast, spread))
-    return SuiteResults(ceiling_result, results)
+                    say(f"{bus}: single-entry ingest with one Chromium tab, {durations.ingest} s")
+                    ingest_tab = await single_entry_ingest(app, http, browser, seconds=durations.ingest,
+                                                           connections=CONNECTIONS)
+                    say(f"{bus}: ceiling again, {durations.ingest} s")
+                    ceilings.append(await ceiling_rate(ceiling.url, durations.ingest, CONNECTIONS))
+                    say(f"{bus}: batched ingest, {durations.ingest} s")
+                    batched = await batched_ingest(app, seconds=durations.ingest, connections=BATCH_CONNECTIONS)
+                    say(f"{bus}: latency at {SLOW_RATE} lines/s, {durations.latency_slow} s")
+                    slow = await latency(app, http, browser, rate=SLOW_RATE, seconds=durations.latency_slow)
+                    say(f"{bus}: latency at {FAST_RATE} lines/s, {durations.latency_fast} s")
+                    fast = await latency(app, http, browser, rate=FAST_RATE, seconds=durations.latency_fast)
+                    say(f"{bus}: fan-out to {FANOUT_VIEWERS} viewers at {FANOUT_RATE} lines/s, {durations.fanout} s")
+                    spread = await fanout(app, http, viewers=FANOUT_VIEWERS, rate=FANOUT_RATE,
+                                          seconds=durations.fanout)
+                results.append(BusResults(bus, ceilings, ingest, ingest_tab, batched, slow, fast, spread))
+    return SuiteResults(results)
