@@ -308,3 +308,25 @@ async def test_auto_theme_follows_the_system(page: Page, app_server: AppProcess)
     await page.emulate_media(color_scheme="dark")
     await open_stream(page, app_server.url, new_stream())
     await expect(page.locator("body")).to_have_class(re.compile("body--dark"))
+
+
+async def test_a_hidden_tab_draws_nothing_until_it_is_shown(page: Page, app_server: AppProcess,
+                                                             http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "while visible"})
+    await expect(page.locator(".bl-message")).to_have_text(["while visible"])
+    # Headless Chromium never hides a tab, so tell the page it is hidden, as a switched-away tab is.
+    await page.evaluate("""() => {
+        Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+        document.dispatchEvent(new Event("visibilitychange"));
+    }""")
+    await post(http, app_server, stream, {"message": "while hidden 1"}, {"message": "while hidden 2"})
+    await expect(page.locator(".bl-count")).to_have_text("3 lines")  # counted, though not drawn
+    await expect(page.locator(".bl-message")).to_have_text(["while visible"])
+
+    await page.evaluate("""() => {
+        Object.defineProperty(document, "hidden", { configurable: true, get: () => false });
+        document.dispatchEvent(new Event("visibilitychange"));
+    }""")
+    await expect(page.locator(".bl-message")).to_have_text(["while visible", "while hidden 1", "while hidden 2"])
