@@ -23,6 +23,12 @@ _LEVEL_ALIASES = {
 # Python logging's numbers, highest first: a number maps to the highest level not above it.
 _LEVEL_THRESHOLDS = ((50, "CRITICAL"), (40, "ERROR"), (30, "WARNING"), (20, "INFO"), (0, "DEBUG"))
 _CUSTOM_LEVEL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
+# The names almost every entry carries, as written in lower and upper case: one lookup, no parsing.
+_KNOWN_LEVELS = {
+    spelling: canonical
+    for name, canonical in [*((level.lower(), level) for level in STANDARD_LEVELS), *_LEVEL_ALIASES.items()]
+    for spelling in (name, name.upper())
+}
 
 
 class InvalidEntry(ValueError):
@@ -85,6 +91,8 @@ def normalize_level(value: object) -> str:
     """
     if value is None or value == "":
         return DEFAULT_LEVEL
+    if isinstance(value, str) and (known := _KNOWN_LEVELS.get(value)) is not None:
+        return known
     if isinstance(value, bool):
         raise InvalidEntry("level must be a name or a number, not a boolean")
     if isinstance(value, float) and value.is_integer():

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 import orjson
 from starlette.datastructures import Headers, UploadFile
@@ -174,9 +174,27 @@ async def _parse_text(body: bytes, defaults: EntryDefaults, _: Headers) -> list[
 
 
 async def _parse_urlencoded(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+    return _entries_from_form(form_fields(body), defaults)
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """The fields of a form body, as `dict(parse_qsl(..., keep_blank_values=True))` gives them.
+
+    A key given twice keeps its last value; undecodable bytes become U+FFFD. Written out because
+    parse_qsl unescapes every key and value and checks each pair, which was a third of the cost of
+    a single-entry POST; here only text holding `%` or `+` is unescaped.
+    """
     # curl -d sends UTF-8 unescaped, so the body is UTF-8 text before the %-escapes are decoded.
-    pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True, errors="replace")
-    return _entries_from_form(dict(pairs), defaults)
+    fields: dict[str, str] = {}
+    for pair in body.decode("utf-8", errors="replace").split("&"):
+        if pair:
+            key, _, value = pair.partition("=")
+            fields[_unescape(key)] = _unescape(value)
+    return fields
+
+
+def _unescape(text: str) -> str:
+    return unquote_plus(text, errors="replace") if "%" in text or "+" in text else text
 
 
 async def _parse_multipart(body: bytes, defaults: EntryDefaults, headers: Headers) -> list[LogEntry]:

@@ -93,6 +93,38 @@ async def test_streamed_body_without_length_is_cut_at_1_mib(client: httpx.AsyncC
     assert await received(bus) == []
 
 
+async def test_a_body_in_several_chunks_is_joined_in_order(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"first li"
+        yield b"ne\nsecond"
+        yield b" line\n"
+
+    response = await client.post(f"/live/{STREAM}", content=chunks(), headers={"content-type": "text/plain"})
+    assert response.status_code == 204
+    assert [s.entry.message for s in await received(bus)] == ["first line", "second line"]
+
+
+@pytest.mark.parametrize("path", ["router", "fast lane"])
+async def test_a_client_gone_mid_body_stores_nothing(bus: MemoryBus, path: str) -> None:
+    messages = iter([{"type": "http.request", "body": b"message=half", "more_body": True},
+                     {"type": "http.disconnect"}])
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return next(messages)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": f"/live/{STREAM}", "raw_path": f"/live/{STREAM}".encode(),
+             "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
+             "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+             "server": ("test", 80), "client": ("test", 1234)}
+    await ingest_app(bus, path)(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert await received(bus) == []
+
+
 async def test_unknown_content_type_is_415(client: httpx.AsyncClient) -> None:
     response = await client.post(f"/live/{STREAM}", content=b"<log/>", headers={"content-type": "application/xml"})
     assert response.status_code == 415 and "application/xml" in response.json()["detail"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import parse_qsl
 
 import pytest
 from starlette.datastructures import Headers
 
 from dashboard.entry import LogEntry
-from dashboard.parsing import IngestError, parse_body, parse_timestamp
+from dashboard.parsing import IngestError, form_fields, parse_body, parse_timestamp
 
 NOW = 1_800_000_000.0
 
@@ -41,6 +42,25 @@ async def test_form_defaults_and_raw_utf8_from_curl() -> None:
 async def test_form_extra_keys_become_fields() -> None:
     [entry] = await parse("application/x-www-form-urlencoded", "message=hi&user=ann&fields=%7B%22n%22%3A1%7D")
     assert entry.fields == {"user": "ann", "n": 1}
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (b"a=1&b=2", {"a": "1", "b": "2"}),
+    (b"a=1&a=2", {"a": "2"}),
+    (b"a&b=", {"a": "", "b": ""}),
+    (b"&&a=1&&", {"a": "1"}),
+    (b"a=b=c", {"a": "b=c"}),
+    (b"k%20x=v+w%2B", {"k x": "v w+"}),
+    (b"m=%zz%&n=%4", {"m": "%zz%", "n": "%4"}),
+    (b"m=%ff%E2%9C%93", {"m": "\ufffd✓"}),
+    ("m=héllo+✓".encode(), {"m": "héllo ✓"}),
+    (b"a;b=1", {"a;b": "1"}),
+    (b"", {}),
+])
+def test_form_fields_decode_like_parse_qsl(body: bytes, expected: dict[str, str]) -> None:
+    assert form_fields(body) == expected
+    assert form_fields(body) == dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True,
+                                               errors="replace"))
 
 
 async def test_multipart_form() -> None:
