@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -63,31 +64,78 @@ class IngestResult:
         return self.accepted - self.delivered
 
 
-async def single_entry_ingest(app: AppProcess, http: aiohttp.ClientSession, browser: Browser | None, *,
+async def single_entry_ingest(app: AppProcess, http: aiohttp.ClientSession, browser: Browser, *,
                               seconds: int, connections: int) -> IngestResult:
-    """Form POSTs as fast as wrk sends them, with one viewer whose count must reach what the server accepted.
-
-    The viewer is a Chromium tab when `browser` is given, else a page session without drawing.
-    """
+    """Form POSTs as fast as wrk sends them, with a Chromium tab whose count must reach what the server accepted."""
     stream = new_stream()
-    close: Callable[[], Awaitable[None]]
-    if browser is not None:
-        page = await open_viewer(browser, app.url, stream)
-        count, close = partial(lines_counted, page), page.close
-    else:
-        session = await open_socket_viewer(http, app.url, stream)
-        count, close = partial(_rows_of, session), session.close
+    page = await open_viewer(browser, app.url, stream)
     try:
         await wait_for_viewers(http, app.url, 1)
         before = await settled_accepted(http, app.url)
         result = await asyncio.to_thread(run_wrk, f"{app.url}/live/{stream}", body=FORM_BODY, content_type=FORM_TYPE,
                                          seconds=seconds, connections=connections)
         accepted = await settled_accepted(http, app.url) - before
-        delivered = await wait_until_counted(count, accepted)
+        delivered = await wait_until_counted(partial(lines_counted, page), accepted)
     finally:
-        await close()
+        await page.close()
     await wait_for_viewers(http, app.url, 0, timeout_s=30)  # the next run starts with nobody to feed
     return IngestResult(result, accepted, delivered)
+
+
+@dataclass(frozen=True)
+class InterleavedIngest:
+    """Single-entry ingest runs, each between two ceiling runs, with one page session following throughout."""
+
+    ceilings: list[WrkResult]  # one before each run, and one after the last
+    runs: list[WrkResult]
+    accepted: int
+    delivered: int
+
+    @property
+    def lost(self) -> int:
+        return self.accepted - self.delivered
+
+    @property
+    def shares(self) -> list[float]:
+        """Each run's requests/s over the mean of the ceiling runs just before and just after it."""
+        return [run.ok_per_second / ((before.ok_per_second + after.ok_per_second) / 2)
+                for run, before, after in zip(self.runs, self.ceilings, self.ceilings[1:], strict=False)]
+
+    @property
+    def share(self) -> float:
+        """The median run's share of the ceiling."""
+        return statistics.median(self.shares)
+
+    @property
+    def ok_per_second(self) -> float:
+        return statistics.mean(run.ok_per_second for run in self.runs)
+
+
+async def interleaved_ingest(app: AppProcess, http: aiohttp.ClientSession, ceiling_url: str, *, rounds: int,
+                             seconds: int, connections: int) -> InterleavedIngest:
+    """Ceiling, ingest, ceiling, ingest, ..., ceiling: each ingest run is compared with the runs around it.
+
+    This machine's speed drifts by up to 2x within minutes, so a ceiling measured once is not a fair
+    reference for a run taken later. One page session follows the stream, and must be sent every
+    entry the server accepted.
+    """
+    stream = new_stream()
+    session = await open_socket_viewer(http, app.url, stream)
+    try:
+        await wait_for_viewers(http, app.url, 1)
+        before = await settled_accepted(http, app.url)
+        ceilings = [await ceiling_rate(ceiling_url, seconds, connections)]
+        runs = []
+        for _ in range(rounds):
+            runs.append(await asyncio.to_thread(run_wrk, f"{app.url}/live/{stream}", body=FORM_BODY,
+                                                content_type=FORM_TYPE, seconds=seconds, connections=connections))
+            ceilings.append(await ceiling_rate(ceiling_url, seconds, connections))
+        accepted = await settled_accepted(http, app.url) - before
+        delivered = await wait_until_counted(partial(_rows_of, session), accepted)
+    finally:
+        await session.close()
+    await wait_for_viewers(http, app.url, 0, timeout_s=30)
+    return InterleavedIngest(ceilings, runs, accepted, delivered)
 
 
 async def _rows_of(session: SocketViewer) -> int:
@@ -102,13 +150,28 @@ async def wait_until_counted(count: Callable[[], Awaitable[int]], expected: int,
     return counted
 
 
-async def batched_ingest(app: AppProcess, *, seconds: int, connections: int) -> float:
-    """Entries/s in JSON arrays of 500 (no viewer)."""
-    result = await asyncio.to_thread(run_wrk, f"{app.url}/live/{new_stream()}", body=batch_body(),
-                                     content_type="application/json", seconds=seconds, connections=connections)
-    if result.not_2xx:
-        raise RuntimeError(f"{result.not_2xx} batches were refused")
-    return result.ok_per_second * BATCH_SIZE
+@dataclass(frozen=True)
+class BatchedResult:
+    """Entries/s in JSON arrays, over several runs."""
+
+    runs: list[float]
+
+    @property
+    def entries_per_s(self) -> float:
+        """The median run."""
+        return statistics.median(self.runs)
+
+
+async def batched_ingest(app: AppProcess, *, runs: int, seconds: int, connections: int) -> BatchedResult:
+    """Entries/s in JSON arrays of 500 (no viewer), in `runs` separate runs."""
+    rates = []
+    for _ in range(runs):
+        result = await asyncio.to_thread(run_wrk, f"{app.url}/live/{new_stream()}", body=batch_body(),
+                                         content_type="application/json", seconds=seconds, connections=connections)
+        if result.not_2xx:
+            raise RuntimeError(f"{result.not_2xx} batches were refused")
+        rates.append(result.ok_per_second * BATCH_SIZE)
+    return BatchedResult(rates)
 
 
 @dataclass(frozen=True)
@@ -133,7 +196,7 @@ async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser
         await wait_for_viewers(http, app.url, 1)
         await start_latency_observer(page)
         count = int(rate * seconds)
-        sent = await send_at_rate(http, f"{app.url}/live/{stream}", count=count, rate=rate,
+        sent = await send_at_rate(f"{app.url}/live/{stream}", count=count, rate=rate,
                                   message=lambda n: f"lat-{n} {PADDING}")
         await wait_for_count(page, count, timeout_s=10)
         await asyncio.sleep(0.5)  # the last rows are drawn on the next frame
@@ -183,7 +246,7 @@ async def fanout(app: AppProcess, http: aiohttp.ClientSession, *, viewers: int, 
         rss_idle = meter.rss_mb()
         before = await settled_accepted(http, app.url)
         meter.cpu_percent_since_last_call()
-        await send_at_rate(http, f"{app.url}/live/{stream}", count=rate * seconds, rate=rate,
+        await send_at_rate(f"{app.url}/live/{stream}", count=rate * seconds, rate=rate,
                            message=lambda n: f"line {n}{PADDING}")
         cpu = meter.cpu_percent_since_last_call()
         accepted = await settled_accepted(http, app.url) - before
@@ -202,7 +265,7 @@ async def _warm_up(app: AppProcess, http: aiohttp.ClientSession) -> None:
     """Open and close a couple of sessions, so one-time costs (imports, templates) are not counted per viewer."""
     stream = new_stream()
     sessions = [await open_socket_viewer(http, app.url, stream) for _ in range(2)]
-    await send_at_rate(http, f"{app.url}/live/{stream}", count=200, rate=1000, message=lambda n: f"warm {n}")
+    await send_at_rate(f"{app.url}/live/{stream}", count=200, rate=1000, message=lambda n: f"warm {n}")
     for session in sessions:
         await session.close()
     await wait_for_viewers(http, app.url, 0, timeout_s=30)

@@ -21,24 +21,30 @@ class Row:
     met: Callable[[BusResults, SuiteResults], bool] | None = None
 
 
-def ingest_share(ingest: IngestResult, bus: BusResults) -> float:
+def tab_share(ingest: IngestResult, bus: BusResults) -> float:
     return ingest.wrk.ok_per_second / bus.ceiling_per_s
 
 
+def _runs(values: list[float], unit: str = "") -> str:
+    return ", ".join(f"{value:,.0f}{unit}" for value in values)
+
+
 ROWS = [
-    Row("single-entry form POSTs/s, 1 page session", "≥ 60% of ceiling",
-        lambda b, s: f"{b.ingest.wrk.ok_per_second:,.0f} ({ingest_share(b.ingest, b):.0%})",
-        lambda b, s: ingest_share(b.ingest, b) >= 0.60),
+    Row("single-entry form POSTs/s, 1 page session (mean; share: median run, and each run)", "≥ 60% of ceiling",
+        lambda b, s: f"{b.ingest.ok_per_second:,.0f} ({b.ingest.share:.0%}; "
+                     f"{_runs([100 * share for share in b.ingest.shares], '%')})",
+        lambda b, s: b.ingest.share >= 0.60),
     Row("… entries accepted / sent to the session", "all sent",
         lambda b, s: f"{b.ingest.accepted:,} / {b.ingest.delivered:,}",
         lambda b, s: b.ingest.delivered == b.ingest.accepted),
     Row("single-entry form POSTs/s, 1 Chromium tab drawing", "",
-        lambda b, s: f"{b.ingest_tab.wrk.ok_per_second:,.0f} ({ingest_share(b.ingest_tab, b):.0%})"),
+        lambda b, s: f"{b.ingest_tab.wrk.ok_per_second:,.0f} ({tab_share(b.ingest_tab, b):.0%})"),
     Row("… entries accepted / counted by the tab", "all counted",
         lambda b, s: f"{b.ingest_tab.accepted:,} / {b.ingest_tab.delivered:,}",
         lambda b, s: b.ingest_tab.delivered == b.ingest_tab.accepted),
-    Row("batched ingest, entries/s (JSON arrays of 500)", "≥ 100,000",
-        lambda b, s: f"{b.batched_entries_per_s:,.0f}", lambda b, s: b.batched_entries_per_s >= 100_000),
+    Row("batched ingest, entries/s (JSON arrays of 500; median run, and each run)", "≥ 100,000",
+        lambda b, s: f"{b.batched.entries_per_s:,.0f} ({_runs(b.batched.runs)})",
+        lambda b, s: b.batched.entries_per_s >= 100_000),
     Row(f"latency at {SLOW_RATE} lines/s, p50 / p90 / p99 ms", "p50 ≤ 8, p99 ≤ 16",
         lambda b, s: _percentiles(b.latency_slow),
         lambda b, s: b.latency_slow.percentile(0.5) <= 8 and b.latency_slow.percentile(0.99) <= 16),
@@ -71,8 +77,8 @@ def _cell(row: Row, bus: BusResults, suite: SuiteResults) -> str:
 def table(suite: SuiteResults) -> list[list[str]]:
     """Header and rows: measure, target, one column per bus."""
     header = ["measure", "target", *(bus.bus for bus in suite.buses)]
-    ceiling = ["ceiling: bare Starlette no-op POSTs/s (before, after)", "reference",
-               *(f"{bus.ceiling_per_s:,.0f} ({', '.join(f'{run.ok_per_second:,.0f}' for run in bus.ceilings)})"
+    ceiling = ["ceiling: bare Starlette no-op POSTs/s (mean, and each run in order)", "reference",
+               *(f"{bus.ceiling_per_s:,.0f} ({_runs([run.ok_per_second for run in bus.ingest.ceilings])})"
                  for bus in suite.buses)]
     return [header, ceiling, *([row.measure, row.target, *(_cell(row, bus, suite) for bus in suite.buses)]
                                for row in ROWS)]
@@ -121,10 +127,10 @@ def draw_chart(suite: SuiteResults, path: Path) -> None:
 
     names = [bus.bus for bus in suite.buses]
     figure, (ingest, slow, fast) = plt.subplots(1, 3, figsize=(13, 4.2))
-    shares = [100 * ingest_share(bus.ingest, bus) for bus in suite.buses]
+    shares = [100 * bus.ingest.share for bus in suite.buses]
     ingest.bar(names, shares, color=["#4c72b0", "#dd8452"][: len(names)])
     ingest.axhline(60, color="red", linestyle="--", label="target 60%")
-    ingest.set_title("single-entry ingest (1 page session), % of ceiling")
+    ingest.set_title("single-entry ingest (1 page session), % of ceiling (median run)")
     ingest.set_ylim(0, 100)
     ingest.legend(loc="upper right")
     for axis, rate, attribute, limits in ((slow, SLOW_RATE, "latency_slow", (8, 16)),

@@ -9,32 +9,36 @@ from dataclasses import dataclass
 from tests.support import AppProcess, running_app, running_redis
 
 from .measures import (
+    BatchedResult,
     FanoutResult,
     IngestResult,
+    InterleavedIngest,
     LatencyResult,
     batched_ingest,
-    ceiling_rate,
     fanout,
+    interleaved_ingest,
     latency,
     single_entry_ingest,
 )
 from .pacing import sender_session
 from .processes import running_ceiling
 from .viewers import chromium
-from .wrk import WrkResult
 
 
 @dataclass(frozen=True)
 class Durations:
     """How long each part runs, in seconds."""
 
-    ingest: int = 10
+    ingest: int = 4
+    ingest_rounds: int = 5
+    batched: int = 5
+    batched_runs: int = 3
     latency_slow: float = 10
     latency_fast: float = 5
     fanout: int = 30
 
 
-QUICK = Durations(ingest=3, latency_slow=3, latency_fast=2, fanout=5)
+QUICK = Durations(ingest=2, ingest_rounds=2, batched=2, batched_runs=1, latency_slow=3, latency_fast=2, fanout=5)
 CONNECTIONS = 32
 BATCH_CONNECTIONS = 4
 SLOW_RATE, FAST_RATE = 20, 1000
@@ -46,19 +50,17 @@ class BusResults:
     """Everything measured against one bus backend."""
 
     bus: str
-    ceilings: list[WrkResult]
-    ingest: IngestResult
+    ingest: InterleavedIngest
     ingest_tab: IngestResult
-    batched_entries_per_s: float
+    batched: BatchedResult
     latency_slow: LatencyResult
     latency_fast: LatencyResult
     fanout: FanoutResult
 
-
     @property
     def ceiling_per_s(self) -> float:
-        """The reference requests/s for this bus: the mean of the ceilings measured around its ingest runs."""
-        return sum(run.ok_per_second for run in self.ceilings) / len(self.ceilings)
+        """The mean of the ceiling runs taken between this bus's single-entry runs."""
+        return sum(run.ok_per_second for run in self.ingest.ceilings) / len(self.ingest.ceilings)
 
 
 @dataclass(frozen=True)
@@ -81,26 +83,24 @@ def bunnylogs_on(bus: str) -> Iterator[AppProcess]:
 async def run_suite(durations: Durations, buses: list[str], say=print) -> SuiteResults:
     """Measure each bus in turn; `say` reports progress.
 
-    The ceiling is measured just before and just after each bus's single-entry runs, and their mean
-    is that bus's reference: on a shared machine the speed of the whole box drifts between runs.
+    Each single-entry run with a page session sits between two ceiling runs and is compared with
+    them: on a shared machine the speed of the whole box drifts between runs.
     """
     results = []
     with running_ceiling() as ceiling:
         async with chromium() as browser, sender_session() as http:
             for bus in buses:
                 with bunnylogs_on(bus) as app:
-                    say(f"{bus}: ceiling, bare Starlette no-op, {durations.ingest} s")
-                    ceilings = [await ceiling_rate(ceiling.url, durations.ingest, CONNECTIONS)]
-                    say(f"{bus}: single-entry ingest with one page session, {durations.ingest} s")
-                    ingest = await single_entry_ingest(app, http, None, seconds=durations.ingest,
-                                                       connections=CONNECTIONS)
+                    say(f"{bus}: {durations.ingest_rounds} single-entry ingest runs with one page session, "
+                        f"between ceiling runs, {durations.ingest} s each")
+                    ingest = await interleaved_ingest(app, http, ceiling.url, rounds=durations.ingest_rounds,
+                                                      seconds=durations.ingest, connections=CONNECTIONS)
                     say(f"{bus}: single-entry ingest with one Chromium tab, {durations.ingest} s")
                     ingest_tab = await single_entry_ingest(app, http, browser, seconds=durations.ingest,
                                                            connections=CONNECTIONS)
-                    say(f"{bus}: ceiling again, {durations.ingest} s")
-                    ceilings.append(await ceiling_rate(ceiling.url, durations.ingest, CONNECTIONS))
-                    say(f"{bus}: batched ingest, {durations.ingest} s")
-                    batched = await batched_ingest(app, seconds=durations.ingest, connections=BATCH_CONNECTIONS)
+                    say(f"{bus}: batched ingest, {durations.batched_runs} runs of {durations.batched} s")
+                    batched = await batched_ingest(app, runs=durations.batched_runs, seconds=durations.batched,
+                                                   connections=BATCH_CONNECTIONS)
                     say(f"{bus}: latency at {SLOW_RATE} lines/s, {durations.latency_slow} s")
                     slow = await latency(app, http, browser, rate=SLOW_RATE, seconds=durations.latency_slow)
                     say(f"{bus}: latency at {FAST_RATE} lines/s, {durations.latency_fast} s")
@@ -108,5 +108,5 @@ async def run_suite(durations: Durations, buses: list[str], say=print) -> SuiteR
                     say(f"{bus}: fan-out to {FANOUT_VIEWERS} viewers at {FANOUT_RATE} lines/s, {durations.fanout} s")
                     spread = await fanout(app, http, viewers=FANOUT_VIEWERS, rate=FANOUT_RATE,
                                           seconds=durations.fanout)
-                results.append(BusResults(bus, ceilings, ingest, ingest_tab, batched, slow, fast, spread))
+                results.append(BusResults(bus, ingest, ingest_tab, batched, slow, fast, spread))
     return SuiteResults(results)

@@ -1,7 +1,8 @@
-"""The fan-out benchmark's viewers attach to a real stream page's socket and count its rows.
+"""The benchmark's own parts against a real server: its page-session viewers and its paced sender.
 
-This guards the benchmark's reading of the page (its socket query and handshake) against changes
-in the page or in NiceGUI.
+The fan-out viewers attach to a real stream page's socket and count its rows; this guards the
+benchmark's reading of the page (its socket query and handshake) against changes in the page or
+in NiceGUI. The paced sender must deliver every line, in order, and stop on a refusal.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import uuid
 from collections.abc import Iterator
 
 import aiohttp
+import httpx
 import pytest
 
+from bench.pacing import send_at_rate
 from bench.socket_viewers import open_socket_viewer
 
 from ..support import AppProcess, running_app
@@ -22,6 +25,7 @@ from ..support import AppProcess, running_app
 def server() -> Iterator[AppProcess]:
     with running_app("--history", "0") as app:
         yield app
+
 
 
 async def test_a_socket_viewer_is_served_every_row(server: AppProcess) -> None:
@@ -45,3 +49,19 @@ async def test_a_socket_viewer_is_served_every_row(server: AppProcess) -> None:
             assert viewer.rows == 300
         finally:
             await viewer.close()
+
+
+async def test_every_line_is_sent_once_in_order(server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    sent = await send_at_rate(f"{server.url}/live/{stream}", count=60, rate=300, connections=4,
+                              message=lambda n: f"line {n} & more=100%")
+    assert sorted(sent) == list(range(60))
+    assert all(sent[n] <= sent[n + 1] for n in range(59))  # due times are 3 ms apart; each goes out in turn
+    async with httpx.AsyncClient() as http:
+        stored = (await http.get(f"{server.url}/live/{stream}/entries", params={"limit": 100})).json()
+    assert [entry["message"] for entry in stored["entries"]] == [f"line {n} & more=100%" for n in range(60)]
+
+
+async def test_a_refused_line_stops_the_run_with_the_reason(server: AppProcess) -> None:
+    with pytest.raises(RuntimeError, match=r"refused line 0: 404 .*no such stream"):
+        await send_at_rate(f"{server.url}/live/not-a-stream", count=3, rate=100, message=str)
