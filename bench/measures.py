@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import partial
 
 import aiohttp
@@ -18,6 +16,7 @@ from tests.support import AppProcess
 
 from .pacing import PADDING, send_at_rate
 from .processes import ResourceMeter
+from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyResult
 from .socket_viewers import SocketViewer, open_socket_viewer
 from .viewers import (
     lines_counted,
@@ -51,19 +50,6 @@ async def ceiling_rate(url: str, seconds: int, connections: int) -> WrkResult:
                                    seconds=seconds, connections=connections)
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    """Single-entry form POSTs with one viewer: rate and delivery."""
-
-    wrk: WrkResult
-    accepted: int
-    delivered: int
-
-    @property
-    def lost(self) -> int:
-        return self.accepted - self.delivered
-
-
 async def single_entry_ingest(app: AppProcess, http: aiohttp.ClientSession, browser: Browser, *,
                               seconds: int, connections: int) -> IngestResult:
     """Form POSTs as fast as wrk sends them, with a Chromium tab whose count must reach what the server accepted."""
@@ -80,35 +66,6 @@ async def single_entry_ingest(app: AppProcess, http: aiohttp.ClientSession, brow
         await page.close()
     await wait_for_viewers(http, app.url, 0, timeout_s=30)  # the next run starts with nobody to feed
     return IngestResult(result, accepted, delivered)
-
-
-@dataclass(frozen=True)
-class InterleavedIngest:
-    """Single-entry ingest runs, each between two ceiling runs, with one page session following throughout."""
-
-    ceilings: list[WrkResult]  # one before each run, and one after the last
-    runs: list[WrkResult]
-    accepted: int
-    delivered: int
-
-    @property
-    def lost(self) -> int:
-        return self.accepted - self.delivered
-
-    @property
-    def shares(self) -> list[float]:
-        """Each run's requests/s over the mean of the ceiling runs just before and just after it."""
-        return [run.ok_per_second / ((before.ok_per_second + after.ok_per_second) / 2)
-                for run, before, after in zip(self.runs, self.ceilings, self.ceilings[1:], strict=False)]
-
-    @property
-    def share(self) -> float:
-        """The median run's share of the ceiling."""
-        return statistics.median(self.shares)
-
-    @property
-    def ok_per_second(self) -> float:
-        return statistics.mean(run.ok_per_second for run in self.runs)
 
 
 async def interleaved_ingest(app: AppProcess, http: aiohttp.ClientSession, ceiling_url: str, *, rounds: int,
@@ -150,18 +107,6 @@ async def wait_until_counted(count: Callable[[], Awaitable[int]], expected: int,
     return counted
 
 
-@dataclass(frozen=True)
-class BatchedResult:
-    """Entries/s in JSON arrays, over several runs."""
-
-    runs: list[float]
-
-    @property
-    def entries_per_s(self) -> float:
-        """The median run."""
-        return statistics.median(self.runs)
-
-
 async def batched_ingest(app: AppProcess, *, runs: int, seconds: int, connections: int) -> BatchedResult:
     """Entries/s in JSON arrays of 500 (no viewer), in `runs` separate runs."""
     rates = []
@@ -172,19 +117,6 @@ async def batched_ingest(app: AppProcess, *, runs: int, seconds: int, connection
             raise RuntimeError(f"{result.not_2xx} batches were refused")
         rates.append(result.ok_per_second * BATCH_SIZE)
     return BatchedResult(rates)
-
-
-@dataclass(frozen=True)
-class LatencyResult:
-    """POST → row in the page, in milliseconds."""
-
-    rate: int
-    samples: list[float]
-    not_seen: int
-
-    def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser, *, rate: int,
@@ -206,29 +138,6 @@ async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser
     await wait_for_viewers(http, app.url, 0, timeout_s=30)
     samples = [shown[n] - sent[n] for n in sent if n in shown]
     return LatencyResult(rate, samples, not_seen=count - len(samples))
-
-
-@dataclass(frozen=True)
-class FanoutResult:
-    """One stream to several viewers at a steady rate."""
-
-    viewers: int
-    rate: int
-    seconds: int
-    sent: int
-    lost: int
-    cpu_percent: float
-    rss_before_mb: float
-    rss_idle_mb: float
-    rss_after_mb: float
-
-    @property
-    def idle_mb_per_viewer(self) -> float:
-        return (self.rss_idle_mb - self.rss_before_mb) / self.viewers
-
-    @property
-    def growth_mb_per_viewer(self) -> float:
-        return (self.rss_after_mb - self.rss_idle_mb) / self.viewers
 
 
 async def fanout(app: AppProcess, http: aiohttp.ClientSession, *, viewers: int, rate: int,

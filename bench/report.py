@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .measures import IngestResult, LatencyResult
+from .results import IngestResult, LatencyResult
 from .suite import FANOUT_RATE, FANOUT_VIEWERS, FAST_RATE, SLOW_RATE, BusResults, SuiteResults
 
 

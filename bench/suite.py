@@ -8,20 +8,10 @@ from dataclasses import dataclass
 
 from tests.support import AppProcess, running_app, running_redis
 
-from .measures import (
-    BatchedResult,
-    FanoutResult,
-    IngestResult,
-    InterleavedIngest,
-    LatencyResult,
-    batched_ingest,
-    fanout,
-    interleaved_ingest,
-    latency,
-    single_entry_ingest,
-)
+from .measures import batched_ingest, fanout, interleaved_ingest, latency, single_entry_ingest
 from .pacing import sender_session
 from .processes import running_ceiling
+from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyResult
 from .viewers import chromium
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.measures import BatchedResult, InterleavedIngest
+from bench.results import BatchedResult, InterleavedIngest
 from bench.wrk import WrkResult
 
 

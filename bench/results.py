@@ -1,0 +1,98 @@
+"""What a benchmark run measured, and how each measurement becomes the figure held to its target."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from .wrk import WrkResult
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Single-entry form POSTs with one viewer: rate and delivery."""
+
+    wrk: WrkResult
+    accepted: int
+    delivered: int
+
+    @property
+    def lost(self) -> int:
+        return self.accepted - self.delivered
+
+
+@dataclass(frozen=True)
+class InterleavedIngest:
+    """Single-entry ingest runs, each between two ceiling runs, with one page session following throughout."""
+
+    ceilings: list[WrkResult]  # one before each run, and one after the last
+    runs: list[WrkResult]
+    accepted: int
+    delivered: int
+
+    @property
+    def lost(self) -> int:
+        return self.accepted - self.delivered
+
+    @property
+    def shares(self) -> list[float]:
+        """Each run's requests/s over the mean of the ceiling runs just before and just after it."""
+        return [run.ok_per_second / ((before.ok_per_second + after.ok_per_second) / 2)
+                for run, before, after in zip(self.runs, self.ceilings, self.ceilings[1:], strict=False)]
+
+    @property
+    def share(self) -> float:
+        """The median run's share of the ceiling."""
+        return statistics.median(self.shares)
+
+    @property
+    def ok_per_second(self) -> float:
+        return statistics.mean(run.ok_per_second for run in self.runs)
+
+
+@dataclass(frozen=True)
+class BatchedResult:
+    """Entries/s in JSON arrays, over several runs."""
+
+    runs: list[float]
+
+    @property
+    def entries_per_s(self) -> float:
+        """The median run."""
+        return statistics.median(self.runs)
+
+
+@dataclass(frozen=True)
+class LatencyResult:
+    """POST → row in the page, in milliseconds."""
+
+    rate: int
+    samples: list[float]
+    not_seen: int
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@dataclass(frozen=True)
+class FanoutResult:
+    """One stream to several viewers at a steady rate."""
+
+    viewers: int
+    rate: int
+    seconds: int
+    sent: int
+    lost: int
+    cpu_percent: float
+    rss_before_mb: float
+    rss_idle_mb: float
+    rss_after_mb: float
+
+    @property
+    def idle_mb_per_viewer(self) -> float:
+        return (self.rss_idle_mb - self.rss_before_mb) / self.viewers
+
+    @property
+    def growth_mb_per_viewer(self) -> float:
+        return (self.rss_after_mb - self.rss_idle_mb) / self.viewers
