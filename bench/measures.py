@@ -16,7 +16,7 @@ from tests.support import AppProcess
 
 from .pacing import PADDING, send_at_rate
 from .processes import ResourceMeter
-from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyResult
+from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyResult, latency_result
 from .socket_viewers import SocketViewer, open_socket_viewer
 from .viewers import (
     lines_counted,
@@ -121,7 +121,7 @@ async def batched_ingest(app: AppProcess, *, runs: int, seconds: int, connection
 
 async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser, *, rate: int,
                   seconds: float) -> LatencyResult:
-    """Single-line POSTs at `rate`/s; each line's time from just before its POST to its row entering the page."""
+    """Single-line POSTs at `rate`/s; each line's time from its POST to the draw that handled it."""
     stream = new_stream()
     page = await open_viewer(browser, app.url, stream)
     try:
@@ -136,8 +136,7 @@ async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser
     finally:
         await page.close()
     await wait_for_viewers(http, app.url, 0, timeout_s=30)
-    samples = [shown[n] - sent[n] for n in sent if n in shown]
-    return LatencyResult(rate, samples, not_seen=count - len(samples))
+    return latency_result(rate, sent, shown)
 
 
 async def fanout(app: AppProcess, http: aiohttp.ClientSession, *, viewers: int, rate: int,

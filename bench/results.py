@@ -64,15 +64,39 @@ class BatchedResult:
 
 @dataclass(frozen=True)
 class LatencyResult:
-    """POST → row in the page, in milliseconds."""
+    """POST → the draw that handled the line, in milliseconds."""
 
     rate: int
     samples: list[float]
-    not_seen: int
+    scrolled_past: int  # lines a draw passed over without adding their row; timed by that draw
+    not_seen: int  # lines no draw was seen to handle
 
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.samples)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def latency_result(rate: int, sent: dict[int, float], shown: dict[int, float]) -> LatencyResult:
+    """Each line's latency: its send time (`sent`) to the moment its row entered the page (`shown`).
+
+    When many lines arrive between two draws, the view follows the newest and the oldest of them
+    scroll past without a row ever being added. Those are the lines that waited longest, so leaving
+    them out would flatter the figure. Rows are drawn in order, so such a line was handled by the
+    draw that added the next row that was shown: its latency is taken at that draw.
+    """
+    samples: list[float] = []
+    scrolled_past = not_seen = 0
+    next_draw: float | None = None
+    for number in sorted(sent, reverse=True):
+        if number in shown:
+            next_draw = shown[number]
+        elif next_draw is None:
+            not_seen += 1
+            continue
+        else:
+            scrolled_past += 1
+        samples.append(next_draw - sent[number])
+    return LatencyResult(rate, samples, scrolled_past, not_seen)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.results import BatchedResult, InterleavedIngest
+from bench.results import BatchedResult, InterleavedIngest, latency_result
 from bench.wrk import WrkResult
 
 
@@ -30,3 +30,18 @@ def test_the_share_is_the_median_run() -> None:
 
 def test_batched_ingest_is_the_median_run() -> None:
     assert BatchedResult([90_000, 130_000, 110_000]).entries_per_s == 110_000
+
+
+def test_a_line_scrolled_past_is_timed_at_the_draw_that_passed_it() -> None:
+    # Lines 1 and 2 arrived together with 3; the draw at 50 ms showed only 3's row.
+    sent = {0: 0.0, 1: 10.0, 2: 20.0, 3: 30.0, 4: 40.0}
+    shown = {0: 5.0, 3: 50.0, 4: 45.0 + 10}
+    result = latency_result(1000, sent, shown)
+    assert sorted(result.samples) == [5.0, 15.0, 20.0, 30.0, 40.0]
+    assert (result.scrolled_past, result.not_seen) == (2, 0)
+    assert result.percentile(0.99) == 40.0  # the longest wait counts
+
+
+def test_lines_after_the_last_row_seen_are_counted_as_never_seen() -> None:
+    result = latency_result(20, {0: 0.0, 1: 50.0, 2: 100.0}, {0: 6.0})
+    assert (result.samples, result.scrolled_past, result.not_seen) == ([6.0], 0, 2)
