@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import IngestResult, LatencyResult
+from .results import IngestResult, LatencyRuns
 from .suite import FANOUT_RATE, FANOUT_VIEWERS, FAST_RATE, SLOW_RATE, BusResults, SuiteResults
 
 
@@ -45,12 +45,12 @@ ROWS = [
     Row("batched ingest, entries/s (JSON arrays of 500; median run, and each run)", "≥ 100,000",
         lambda b, s: f"{b.batched.entries_per_s:,.0f} ({_runs(b.batched.runs)})",
         lambda b, s: b.batched.entries_per_s >= 100_000),
-    Row(f"latency at {SLOW_RATE} lines/s, p50 / p90 / p99 ms", "p50 ≤ 8, p99 ≤ 16",
+    Row(f"latency at {SLOW_RATE} lines/s, p50 / p90 / p99 ms (median run by p99; each run's p99)", "p50 ≤ 8, p99 ≤ 16",
         lambda b, s: _percentiles(b.latency_slow),
         lambda b, s: b.latency_slow.percentile(0.5) <= 8 and b.latency_slow.percentile(0.99) <= 16),
-    Row(f"latency at {FAST_RATE:,} lines/s, p50 / p90 / p99 ms", "p99 ≤ 100",
+    Row(f"latency at {FAST_RATE:,} lines/s, p50 / p90 / p99 ms (median run by p99; each run's p99)", "p99 ≤ 100",
         lambda b, s: _percentiles(b.latency_fast), lambda b, s: b.latency_fast.percentile(0.99) <= 100),
-    Row("… lines scrolled past within a draw (timed at that draw) / never seen, at each rate", "",
+    Row("… lines scrolled past within a draw (timed at that draw) / never seen, all runs, at each rate", "",
         lambda b, s: f"{b.latency_slow.scrolled_past} / {b.latency_slow.not_seen}, "
                      f"{b.latency_fast.scrolled_past} / {b.latency_fast.not_seen}"),
     Row(f"fan-out: {FANOUT_VIEWERS} page sessions x {FANOUT_RATE:,} lines/s, lost", "0",
@@ -64,8 +64,9 @@ ROWS = [
 ]
 
 
-def _percentiles(result: LatencyResult) -> str:
-    return " / ".join(f"{result.percentile(f):.1f}" for f in (0.5, 0.9, 0.99))
+def _percentiles(result: LatencyRuns) -> str:
+    median = " / ".join(f"{result.percentile(f):.1f}" for f in (0.5, 0.9, 0.99))
+    return f"{median} ({', '.join(f'{run.percentile(0.99):.1f}' for run in result.runs)})"
 
 
 def _cell(row: Row, bus: BusResults, suite: SuiteResults) -> str:

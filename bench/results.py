@@ -76,6 +76,30 @@ class LatencyResult:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+@dataclass(frozen=True)
+class LatencyRuns:
+    """Several latency runs at one rate; the figure is the run with the median p99."""
+
+    runs: list[LatencyResult]
+
+    @property
+    def median_run(self) -> LatencyResult:
+        by_p99 = sorted(self.runs, key=lambda run: run.percentile(0.99))
+        return by_p99[(len(by_p99) - 1) // 2]
+
+    def percentile(self, fraction: float) -> float:
+        """The median run's percentile."""
+        return self.median_run.percentile(fraction)
+
+    @property
+    def scrolled_past(self) -> int:
+        return sum(run.scrolled_past for run in self.runs)
+
+    @property
+    def not_seen(self) -> int:
+        return sum(run.not_seen for run in self.runs)
+
+
 def latency_result(rate: int, sent: dict[int, float], shown: dict[int, float]) -> LatencyResult:
     """Each line's latency: its send time (`sent`) to the moment its row entered the page (`shown`).
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from tests.support import AppProcess, running_app, running_redis
 
-from .measures import batched_ingest, fanout, interleaved_ingest, latency, single_entry_ingest
+from .measures import batched_ingest, fanout, interleaved_ingest, latency_runs, single_entry_ingest
 from .pacing import sender_session
 from .processes import running_ceiling
-from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyResult
+from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyRuns
 from .viewers import chromium
 
 
@@ -25,10 +25,12 @@ class Durations:
     batched_runs: int = 3
     latency_slow: float = 10
     latency_fast: float = 5
+    latency_runs: int = 3
     fanout: int = 30
 
 
-QUICK = Durations(ingest=2, ingest_rounds=2, batched=2, batched_runs=1, latency_slow=3, latency_fast=2, fanout=5)
+QUICK = Durations(ingest=2, ingest_rounds=2, batched=2, batched_runs=1, latency_slow=3, latency_fast=2,
+                  latency_runs=1, fanout=5)
 CONNECTIONS = 32
 BATCH_CONNECTIONS = 4
 SLOW_RATE, FAST_RATE = 20, 1000
@@ -43,8 +45,8 @@ class BusResults:
     ingest: InterleavedIngest
     ingest_tab: IngestResult
     batched: BatchedResult
-    latency_slow: LatencyResult
-    latency_fast: LatencyResult
+    latency_slow: LatencyRuns
+    latency_fast: LatencyRuns
     fanout: FanoutResult
 
     @property
@@ -91,10 +93,14 @@ async def run_suite(durations: Durations, buses: list[str], say=print) -> SuiteR
                     say(f"{bus}: batched ingest, {durations.batched_runs} runs of {durations.batched} s")
                     batched = await batched_ingest(app, runs=durations.batched_runs, seconds=durations.batched,
                                                    connections=BATCH_CONNECTIONS)
-                    say(f"{bus}: latency at {SLOW_RATE} lines/s, {durations.latency_slow} s")
-                    slow = await latency(app, http, browser, rate=SLOW_RATE, seconds=durations.latency_slow)
-                    say(f"{bus}: latency at {FAST_RATE} lines/s, {durations.latency_fast} s")
-                    fast = await latency(app, http, browser, rate=FAST_RATE, seconds=durations.latency_fast)
+                    say(f"{bus}: latency at {SLOW_RATE} lines/s, {durations.latency_runs} runs of "
+                        f"{durations.latency_slow} s")
+                    slow = await latency_runs(app, http, browser, rate=SLOW_RATE, seconds=durations.latency_slow,
+                                              runs=durations.latency_runs)
+                    say(f"{bus}: latency at {FAST_RATE} lines/s, {durations.latency_runs} runs of "
+                        f"{durations.latency_fast} s")
+                    fast = await latency_runs(app, http, browser, rate=FAST_RATE, seconds=durations.latency_fast,
+                                              runs=durations.latency_runs)
                     say(f"{bus}: fan-out to {FANOUT_VIEWERS} viewers at {FANOUT_RATE} lines/s, {durations.fanout} s")
                     spread = await fanout(app, http, viewers=FANOUT_VIEWERS, rate=FANOUT_RATE,
                                           seconds=durations.fanout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.results import BatchedResult, InterleavedIngest, latency_result
+from bench.results import BatchedResult, InterleavedIngest, LatencyResult, LatencyRuns, latency_result
 from bench.wrk import WrkResult
 
 
@@ -45,3 +45,12 @@ def test_a_line_scrolled_past_is_timed_at_the_draw_that_passed_it() -> None:
 def test_lines_after_the_last_row_seen_are_counted_as_never_seen() -> None:
     result = latency_result(20, {0: 0.0, 1: 50.0, 2: 100.0}, {0: 6.0})
     assert (result.samples, result.scrolled_past, result.not_seen) == ([6.0], 0, 2)
+
+
+def test_latency_is_the_run_with_the_median_p99() -> None:
+    runs = [LatencyResult(1000, [10.0] * 99 + [p99], scrolled_past=n, not_seen=0)
+            for p99, n in ((120.0, 30), (40.0, 2), (70.0, 5))]
+    result = LatencyRuns(runs)
+    assert result.median_run is runs[2]
+    assert (result.percentile(0.5), result.percentile(0.99)) == (10.0, 70.0)
+    assert result.scrolled_past == 37
