@@ -16,10 +16,6 @@ class IngestResult:
     accepted: int
     delivered: int
 
-    @property
-    def lost(self) -> int:
-        return self.accepted - self.delivered
-
 
 @dataclass(frozen=True)
 class InterleavedIngest:
@@ -29,10 +25,6 @@ class InterleavedIngest:
     runs: list[WrkResult]
     accepted: int
     delivered: int
-
-    @property
-    def lost(self) -> int:
-        return self.accepted - self.delivered
 
     @property
     def shares(self) -> list[float]:
