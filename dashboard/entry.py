@@ -114,6 +114,11 @@ def normalize_level(value: object) -> str:
     return text.upper()
 
 
+def is_level_name(text: str) -> bool:
+    """True for a canonical or custom level name as `normalize_level` keeps it (letters, digits, `_`, `-`)."""
+    return _CUSTOM_LEVEL.match(text) is not None
+
+
 def _level_from_number(number: int) -> str:
     if not 0 <= number <= 50:
         raise InvalidEntry(f"a numeric level must be between 0 and 50, got {number}")

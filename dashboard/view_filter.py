@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from .entry import is_level_name
+
 MAX_FILTER_CHARS = 500
 STANDARD_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -37,7 +39,7 @@ class ViewFilter:
             text=first("q")[:MAX_FILTER_CHARS],
             regex=flag("re"),
             invert=flag("not"),
-            hidden_levels=tuple(sorted(level for level in hidden if level)),
+            hidden_levels=tuple(sorted(level for level in hidden if is_level_name(level))),
             programs=tuple(dict.fromkeys(program for program in query.get("program", []) if program)),
             utc=flag("utc"),
         )

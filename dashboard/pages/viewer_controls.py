@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import events, ui
 
 from ..elements.log_view import LogView
+from ..entry import is_level_name
 from ..view_filter import STANDARD_LEVELS, ViewFilter
 
 _THEME_CYCLE = {None: True, True: False, False: None}  # auto → dark → light → auto
@@ -73,7 +74,10 @@ class ViewerControls:
     def _add_level_chip(self, level: str) -> None:
         chip = ui.chip(level, selectable=True, selected=level not in self.filter.hidden_levels,
                        on_selection_change=lambda e, name=level: self._on_level(name, e.value))
-        chip.props(f"dense square data-level={level}").classes(f"bl-level-chip bl-chip-{level.lower()}")
+        # The level may come from the URL or a log entry: it is passed as a prop's value, never
+        # parsed as part of a props string (a key starting with ':' would run as JavaScript).
+        chip.props("dense square").classes("bl-level-chip")
+        chip.props["data-level"] = level
         self._level_chips[level] = chip
 
     # --- reacting -----------------------------------------------------------------------------------
@@ -116,7 +120,7 @@ class ViewerControls:
             options = list(dict.fromkeys([*self.program_select.options, *programs]))
             self.program_select.set_options(sorted(options, key=str.lower), value=self.program_select.value)
         for level in event.args.get("levels", []):
-            if isinstance(level, str) and level not in self._level_chips:
+            if isinstance(level, str) and is_level_name(level) and level not in self._level_chips:
                 with self._levels_row:
                     self._add_level_chip(level)
 

@@ -185,3 +185,25 @@ async def test_a_dropped_socket_reconnects_without_losing_or_repeating_rows(page
     expected = [*(f"before {n}" for n in range(5)), *(f"during {n}" for n in range(3)), "after"]
     await expect(page.locator(".bl-message")).to_have_text(expected)
     await expect(page.locator(".bl-count")).to_have_text("9 lines")
+
+
+def _octal(script: str) -> str:
+    """`script` as a JavaScript string of octal escapes: it survives upper-casing."""
+    return "".join(f"\\{ord(char):o}" for char in script)
+
+
+async def test_props_payloads_in_the_url_never_run(page: Page, app_server: AppProcess) -> None:
+    # A prop key that starts with ':' is evaluated as JavaScript by NiceGUI; upper-casing leaves
+    # octal escapes intact, so this is what a level name from ?hide= could smuggle into a chip.
+    payload = f'X :A="{_octal("window.__xss = 5")}"'
+    stream = new_stream()
+    query = httpx.QueryParams([("hide", payload), ("hide", "debug"), ("program", payload), ("q", payload)])
+    response = await page.goto(f"{app_server.url}/{stream}?{query}")
+    assert response is not None and response.status == 200
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    assert await page.evaluate("window.__xss") is None
+    await expect(page.locator(".bl-level-chip")).to_have_count(5)  # the standard levels only
+    await expect(page.locator('.bl-level-chip[data-level="DEBUG"]')).not_to_have_class(re.compile("q-chip--selected"))
+    await expect(page.locator('.bl-level-chip[data-level="INFO"]')).to_have_class(re.compile("q-chip--selected"))
+    await expect(page.locator(".bl-filter-input input")).to_have_value(payload)
+    assert await page.locator("[a], [A]").count() == 0

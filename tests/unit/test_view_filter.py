@@ -32,3 +32,8 @@ def test_changed_keeps_levels_sorted_and_programs_unique() -> None:
     assert changed.hidden_levels == ("DEBUG", "INFO") and changed.programs == ("b", "a")
     assert changed.to_component() == {"text": "", "regex": False, "invert": False,
                                       "hidden_levels": ["DEBUG", "INFO"], "programs": ["b", "a"]}
+
+
+def test_hidden_levels_that_no_entry_could_have_are_dropped() -> None:
+    parsed = ViewFilter.from_query({"hide": ['X :A="\\167\\151"', "trace", "<b>", "a" * 30, "ok_level-2"]})
+    assert parsed.hidden_levels == ("OK_LEVEL-2", "TRACE")
