@@ -169,8 +169,13 @@ class RedisBus(Bus):
             self._fanout.remove(subscriber)
             raise BusUnavailable(f"cannot read stream history from Redis: {error}") from error
         if stream_id not in self._cursors:
-            # The reader goes on from the newest entry this subscriber has; the Subscriber drops overlap.
-            self._cursors[stream_id] = backlog[-1].id if backlog else (after or "0-0")
+            # The shared reader goes on from the newest entry the stream holds, never from a
+            # client's own resume point: that only filters what this subscriber is handed.
+            try:
+                self._cursors[stream_id] = backlog[-1].id if backlog else await self._newest_id(stream_id)
+            except (RedisError, OSError) as error:
+                self._fanout.remove(subscriber)
+                raise BusUnavailable(f"cannot read stream history from Redis: {error}") from error
             await self._wake_reader()
         if after is None and history <= 0:
             backlog = []  # it was read only to learn where the live entries begin
@@ -188,6 +193,11 @@ class RedisBus(Bus):
         except (RedisError, OSError) as error:
             raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
         return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
+
+    async def _newest_id(self, stream_id: str) -> str:
+        """The ID of the stream's newest entry, or `0-0` while it has none."""
+        rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=1))
+        return rows[0][0].decode() if rows else "0-0"
 
     async def _range_after(self, stream_id: str, after: str, *, count: int | None) -> list[StreamEntry]:
         rows = cast(StreamRows, await self._client().xrange(stream_key(stream_id), min=f"({after}", count=count))

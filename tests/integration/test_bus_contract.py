@@ -246,3 +246,26 @@ async def test_read_without_after_gives_the_newest(bus: Bus) -> None:
     newest = await bus.read(stream, after=None, limit=5)
     assert [e.entry.message for e in newest] == [f"m{i}" for i in range(20, 25)]
     assert await bus.read(new_stream(), after=None, limit=5) == []
+
+
+@pytest.mark.parametrize("history", [0, 500])
+async def test_a_resume_point_beyond_the_stream_filters_only_its_own_subscriber(bus: Bus, history: int) -> None:
+    stream = new_stream()
+    await bus.publish(stream, entries("before"))
+    from_the_future = Collector()
+    first = await bus.subscribe(stream, from_the_future, history=500, after="99999999999999-0")
+    collector = Collector()
+    second = await bus.subscribe(stream, collector, history=history)
+    await bus.publish(stream, entries("live"))
+    await collector.wait_for(2 if history else 1)
+    assert collector.messages == (["before", "live"] if history else ["live"])
+    # A sentinel on another stream, read by the same reader, shows the first got its chance.
+    sentinel_stream, sentinel = new_stream(), Collector()
+    third = await bus.subscribe(sentinel_stream, sentinel, history=0)
+    await bus.publish(stream, entries("later"))
+    await bus.publish(sentinel_stream, entries("sentinel"))
+    await sentinel.wait_for(1)
+    await collector.wait_for(3 if history else 2)
+    assert from_the_future.entries == []
+    for subscription in (first, second, third):
+        subscription.close()

@@ -149,3 +149,18 @@ async def test_stopping_the_server_ends_open_event_streams_at_once(http: httpx.A
         # Without this, uvicorn waits for the stream until its grace period ends, then cancels it noisily.
         assert "the server is stopping" in " ".join(reader.comments)
         assert "Traceback" not in app.output()
+
+
+async def test_a_far_future_resume_point_does_not_stop_other_readers_on_redis(
+        http: httpx.AsyncClient, redis_url: str) -> None:
+    stream = str(uuid.uuid4())
+    with running_app("--redis-url", redis_url, "--history", "50") as redis_server:
+        await post(http, redis_server, stream, "before")
+        future = {"Last-Event-ID": "99999999999999-0"}
+        async with http.stream("GET", f"{redis_server.url}/live/{stream}", headers=future) as first, \
+                http.stream("GET", f"{redis_server.url}/live/{stream}") as second:
+            assert first.status_code == second.status_code == 200
+            reader = EventReader(second)
+            assert (await reader.next_event())[1]["message"] == "before"
+            await post(http, redis_server, stream, "live")
+            assert (await reader.next_event())[1]["message"] == "live"
