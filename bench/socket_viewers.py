@@ -12,6 +12,7 @@ browser would. Latency and single-entry ingest still use real Chromium pages.
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -37,8 +38,13 @@ class SocketViewer:
         await self.client.disconnect()
 
 
-async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_id: str) -> SocketViewer:
-    """Request the stream page, then connect its socket as the page would."""
+async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_id: str, *,
+                             javascript_delay_s: float | None = 0.0) -> SocketViewer:
+    """Request the stream page, then connect its socket as the page would.
+
+    The page's JavaScript questions are answered after `javascript_delay_s`, or never with None
+    (a busy or broken browser).
+    """
     async with http.get(f"{base_url}/{stream_id}") as response:
         response.raise_for_status()
         page = await response.text()
@@ -61,7 +67,8 @@ async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_
 
     async def answer_javascript(message: dict) -> None:
         # The page asks the browser for its stored theme; a fresh browser has none.
-        if "request_id" in message:
+        if "request_id" in message and javascript_delay_s is not None:
+            await asyncio.sleep(javascript_delay_s)
             await viewer.client.emit("javascript_response", {"request_id": message["request_id"],
                                                               "client_id": query["client_id"], "result": None})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import HTTPException, Request
-from nicegui import Client, ui
+from nicegui import Client, background_tasks, ui
 
 from ..elements.log_view import LogView
 from ..ingest import is_stream_id
@@ -40,7 +40,9 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
             controls.attach(view)
         client = ui.context.client
         await client.connected()
-        await controls.restore_theme()
+        # Nothing the browser answers late, or never, may keep the view from following: the
+        # theme is asked for on the side.
+        background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
         await _follow(client, bus, stream_id, view, settings.history)
 
 

@@ -10,6 +10,7 @@ from ..view_filter import STANDARD_LEVELS, ViewFilter
 
 _THEME_CYCLE = {None: True, True: False, False: None}  # auto → dark → light → auto
 _THEME_ICONS = {None: "brightness_auto", True: "dark_mode", False: "light_mode"}
+_THEME_ANSWER_TIMEOUT_S = 10.0
 _THEME_NAMES = {None: "Theme: follows the system", True: "Theme: dark", False: "Theme: light"}
 
 
@@ -164,10 +165,17 @@ class ViewerControls:
         ui.run_javascript(f"localStorage.setItem('bunnylogs-theme', {_js_theme(value)})")
 
     async def restore_theme(self) -> None:
-        """Apply the theme this browser chose last time (call once the page is connected)."""
-        stored = await ui.run_javascript("localStorage.getItem('bunnylogs-theme')")
+        """Apply the theme this browser chose last time (call once the page is connected).
+
+        A browser that does not answer in time keeps the system theme.
+        """
+        try:
+            stored = await self.dark.client.run_javascript("localStorage.getItem('bunnylogs-theme')",
+                                                           timeout=_THEME_ANSWER_TIMEOUT_S)
+        except TimeoutError:
+            return
         value = {"dark": True, "light": False}.get(str(stored))
-        if value is not None:
+        if value is not None and not self.dark.is_deleted:
             self.dark.value = value
             self.theme_button.props(f"icon={_THEME_ICONS[value]}")
 
