@@ -82,13 +82,14 @@ def _stream_url(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _level(text: str) -> str | int:
-    from .client.entries import fit_level
+def _level(text: str) -> str:
+    """A level as users type it (`warn`, `Error`, `40`), as its canonical name."""
+    from .protocol import InvalidLevel, canonical_level
 
-    level = int(text) if text.isdigit() else text.upper()
-    if fit_level(level) != level or (isinstance(level, int) and not 0 <= level <= 50):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a level: use a name like WARNING or a number 0-50")
-    return level
+    try:
+        return canonical_level(text)
+    except InvalidLevel as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _pipe(args: argparse.Namespace) -> int:
@@ -107,8 +108,7 @@ def _tail(args: argparse.Namespace) -> int:
     except re.error as error:
         print(f"bunnylogs tail: --grep {args.grep!r} is not a regular expression: {error}", file=sys.stderr)
         return 2
-    min_level = str(args.level) if args.level is not None else None
-    return tail(args.url, min_level=min_level, pattern=pattern, as_json=args.json, history=args.lines)
+    return tail(args.url, min_level=args.level, pattern=pattern, as_json=args.json, history=args.lines)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -125,7 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"bunnylogs serve: {where}: {problem['msg']}", file=sys.stderr)
         return 2
     if settings.redis_url:
-        from .bus_redis import check_reachable
+        from .bus.redis_streams import check_reachable
         from .stream import BusUnavailable
 
         try:
@@ -133,7 +133,7 @@ def _serve(args: argparse.Namespace) -> int:
         except BusUnavailable as error:
             print(f"bunnylogs serve: {error}", file=sys.stderr)
             return 1
-    from .app import run_server
+    from .server import run_server
 
     run_server(settings)
     return 0

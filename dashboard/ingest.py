@@ -1,26 +1,28 @@
-"""HTTP ingest: `POST /live/<uuid>` turns a request body into entries on the bus.
+"""HTTP ingest: a `POST /live/<uuid>` body becomes entries on the bus.
 
-This router sits on the outer FastAPI app, ahead of NiceGUI's mount, so the hot path does not run
-through NiceGUI's per-request middleware.
+`Ingest` parses, publishes and counts; `live_routes` declares the route that calls it. A server
+also puts `IngestFastLane` in front of the whole app, which answers that one request shape with
+the same `Ingest` before FastAPI's middleware and routing: those per-request layers cost more
+than the ingest itself.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 import time
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
-from starlette.requests import ClientDisconnect
-from starlette.types import Receive, Scope, Send
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .parsing import MAX_BODY_BYTES, IngestError, parse_body
+from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
+from .parsing import IngestError, parse_body
+from .protocol import MAX_BODY_BYTES, is_stream_id
 from .stream import Bus, BusUnavailable
 
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, with the UUID in canonical lower-case form"
-# Browser apps may send logs from any origin: the UUID in the path is the only credential, no cookies.
-CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+log = logging.getLogger("uvicorn.error")
+_NO_QUERY: dict[str, str] = {}
+_LIVE_PREFIX = "/live/"
 
 
 class _AcceptedResponse(Response):
@@ -35,72 +37,6 @@ class _AcceptedResponse(Response):
 
 
 _ACCEPTED = _AcceptedResponse(status_code=204, headers=CORS_HEADERS)
-_PREFLIGHT_HEADERS = {
-    **CORS_HEADERS,
-    "Access-Control-Allow-Methods": "GET, POST",
-    "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID",
-    "Access-Control-Max-Age": "86400",
-}
-
-
-_NO_QUERY: dict[str, str] = {}
-BUS_UNAVAILABLE = "the log bus is unavailable; retry shortly"
-_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
-    for status, reason, example in (
-        (404, "Not a stream", NOT_A_STREAM),
-        (413, "Body over 1 MiB", "the body is larger than 1024 KiB; send fewer entries per request"),
-        (415, "Unsupported content type", "unsupported content type 'application/xml'; send one of: ..."),
-        (422, "Invalid entry or batch", "entry 3: message is required"),
-        (503, "Bus unavailable; nothing stored", BUS_UNAVAILABLE),
-    )
-}
-
-
-def is_stream_id(text: str) -> bool:
-    """True for a UUID in canonical form (lower-case hex, 8-4-4-4-12)."""
-    return _CANONICAL_UUID.fullmatch(text) is not None
-
-
-def build_ingest_router(ingest: Ingest) -> APIRouter:
-    """The `/live` routes, publishing through `ingest`."""
-    router = APIRouter()
-
-    @router.post("/live/{stream_id}", status_code=204, response_class=Response,
-                 summary="Send log entries (form, multipart, JSON, NDJSON or text)", responses=_ERROR_RESPONSES)
-    async def post_entries(stream_id: str, request: Request) -> Response:
-        """Fields: `message` (required), `level`, `program`, `timestamp` (ISO 8601 or epoch), `fields`.
-
-        Form or multipart: one entry. JSON: an object or an array of up to 1,000. NDJSON: one object per
-        line. Text: one entry per non-empty line. `?level=` and `?program=` set defaults for all entries.
-        A request is accepted whole (204) or not at all.
-        """
-        if not is_stream_id(stream_id):
-            return error_response(404, NOT_A_STREAM)
-        return await ingest.accept(stream_id, request)
-
-    @router.options("/live/{stream_id}", include_in_schema=False)
-    async def preflight(stream_id: str) -> Response:
-        if not is_stream_id(stream_id):
-            return error_response(404, NOT_A_STREAM)
-        return Response(status_code=204, headers=_PREFLIGHT_HEADERS)
-
-    @router.api_route("/live/{rest:path}", methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"],
-                      include_in_schema=False)
-    async def other_live_routes(rest: str) -> Response:
-        if is_stream_id(rest):
-            return error_response(405, "use POST to send entries to a stream, GET to follow it",
-                                  headers={"Allow": "GET, POST, OPTIONS"})
-        stream_id, _, tail = rest.partition("/")
-        if is_stream_id(stream_id) and tail == "entries":
-            return error_response(405, "use GET to read a stream's entries", headers={"Allow": "GET"})
-        return error_response(404, NOT_A_STREAM)
-
-    @router.post("/live/{rest:path}", include_in_schema=False)
-    async def post_to_non_stream(rest: str) -> Response:
-        return error_response(404, NOT_A_STREAM)
-
-    return router
 
 
 class Ingest:
@@ -156,11 +92,25 @@ def _too_large(limit: int) -> IngestError:
     return IngestError(413, f"the body is larger than {limit // 1024} KiB; send fewer entries per request")
 
 
-def bus_unavailable_response() -> JSONResponse:
-    """503 with Retry-After, for when the bus (Redis) cannot be reached."""
-    return error_response(503, BUS_UNAVAILABLE, headers={"Retry-After": "1"})
+class IngestFastLane:
+    """An ASGI app that serves `POST /live/<uuid>` itself and passes everything else to `app`."""
 
+    def __init__(self, app: ASGIApp, ingest: Ingest) -> None:
+        self.app = app
+        self._ingest = ingest
 
-def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The JSON error every client gets, `{"detail": "..."}`, readable by browser apps too."""
-    return JSONResponse({"detail": detail}, status_code=status_code, headers={**CORS_HEADERS, **(headers or {})})
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            if path.startswith(_LIVE_PREFIX) and is_stream_id(stream_id := path[len(_LIVE_PREFIX):]):
+                await self._accept(stream_id, scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _accept(self, stream_id: str, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await self._ingest.accept(stream_id, Request(scope, receive))
+        except Exception:  # a bug, not bad input: answer rather than leave the client hanging
+            log.exception("ingest failed for stream %s", stream_id)
+            response = error_response(500, "internal server error; see the server log")
+        await response(scope, receive, send)

@@ -12,12 +12,9 @@ import orjson
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from .entry import DEFAULT_PROGRAM, InvalidEntry, JsonObject, LogEntry, is_finite_number, normalize_level
+from .entry import InvalidEntry, JsonObject, LogEntry, is_finite_number, normalize_level
+from .protocol import DEFAULT_PROGRAM, MAX_BATCH_ENTRIES, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, MAX_PROGRAM_CHARS
 
-MAX_BODY_BYTES = 1024 * 1024
-MAX_MESSAGE_BYTES = 64 * 1024
-MAX_BATCH_ENTRIES = 1000
-MAX_PROGRAM_CHARS = 100
 _ENTRY_KEYS = frozenset({"message", "level", "program", "timestamp", "fields"})
 _LATEST_TIMESTAMP = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC).timestamp()
 # Epoch numbers above this are taken as milliseconds: as seconds they would be past the year 5000.
@@ -181,8 +178,8 @@ def form_fields(body: bytes) -> dict[str, str]:
     """The fields of a form body, as `dict(parse_qsl(..., keep_blank_values=True))` gives them.
 
     A key given twice keeps its last value; undecodable bytes become U+FFFD. Written out because
-    parse_qsl unescapes every key and value and checks each pair, which was a third of the cost of
-    a single-entry POST; here only text holding `%` or `+` is unescaped.
+    parse_qsl unescapes every key and value and checks each pair, a large share of a single-entry
+    POST; here only text holding `%` or `+` is unescaped.
     """
     # curl -d sends UTF-8 unescaped, so the body is UTF-8 text before the %-escapes are decoded.
     fields: dict[str, str] = {}

@@ -1,6 +1,6 @@
 """Reading a stream back over HTTP: `GET /live/<uuid>` (Server-Sent Events) and `/live/<uuid>/entries` (JSON).
 
-Both sit on the outer FastAPI app like ingest, so they never pass through NiceGUI's middleware.
+`Readback` answers both; `live_routes` declares the routes that call it.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 
 import orjson
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 
 from .entry import StreamEntry
-from .ingest import CORS_HEADERS, NOT_A_STREAM, bus_unavailable_response, error_response, is_stream_id
-from .stream import Bus, BusUnavailable, is_entry_id
+from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
+from .protocol import is_entry_id
+from .stream import Bus, BusUnavailable
 
 MAX_HISTORY = 10_000
 MAX_PAGE = 1000
@@ -40,9 +41,6 @@ class OpenEventStreams:
     def __init__(self) -> None:
         self._readers: set[EventStreamReader] = set()
 
-    def __len__(self) -> int:
-        return len(self._readers)
-
     def add(self, reader: EventStreamReader) -> None:
         """Track a reader until its response ends."""
         self._readers.add(reader)
@@ -57,66 +55,52 @@ class OpenEventStreams:
             reader.end()
 
 
-def build_readback_router(bus: Bus, open_streams: OpenEventStreams, *, default_history: int,
-                          keepalive_seconds: float) -> APIRouter:
-    """`GET /live/{stream_id}` as SSE and `GET /live/{stream_id}/entries` as JSON, reading from `bus`."""
-    router = APIRouter()
+class Readback:
+    """Answers the read requests of one process: a stream followed as events, or a page of it as JSON."""
 
-    @router.get("/live/{stream_id}", summary="Follow a stream as Server-Sent Events",
-                response_class=StreamingResponse,
-                responses={200: {"content": {"text/event-stream": {}},
-                                 "description": "History, then each new entry, as events with the entry ID as `id`"}})
-    async def follow(stream_id: str, request: Request) -> Response:
-        """History (`?history=`, default as configured), then live entries, each event's `data` one JSON entry.
+    def __init__(self, bus: Bus, *, default_history: int, keepalive_seconds: float) -> None:
+        self.bus = bus
+        self.open_event_streams = OpenEventStreams()
+        self._default_history = default_history
+        self._keepalive_seconds = keepalive_seconds
 
-        `Last-Event-ID` (sent by EventSource when it reconnects) or `?after=<id>` resumes right after
-        that entry instead: no gap, no duplicate. A comment line is sent when nothing else is, to keep
-        proxies from closing the connection.
-        """
-        if not is_stream_id(stream_id):
-            return error_response(404, NOT_A_STREAM)
+    async def follow(self, stream_id: str, request: Request) -> Response:
+        """History, then live entries, as Server-Sent Events; or the JSON error that says why not."""
         if not accepts_event_stream(request.headers.get("accept")):
             return error_response(406, "this URL streams text/event-stream; for JSON use /live/<uuid>/entries")
         try:
             # EventSource sends Last-Event-ID when it reconnects; it wins over the ?after= of the first request.
             after = _entry_id_param({**request.query_params, **_last_event_id(request)}, "after")
-            history = _int_param(request.query_params, "history", default_history, 0, MAX_HISTORY)
+            history = _int_param(request.query_params, "history", self._default_history, 0, MAX_HISTORY)
         except QueryError as error:
             return error_response(422, str(error))
-        reader = EventStreamReader(keepalive_seconds)
+        reader = EventStreamReader(self._keepalive_seconds)
         try:
-            subscription = await bus.subscribe(stream_id, reader.deliver, history=history, after=after)
+            subscription = await self.bus.subscribe(stream_id, reader.deliver, history=history, after=after)
         except BusUnavailable:
             return bus_unavailable_response()
-        open_streams.add(reader)
+        self.open_event_streams.add(reader)
 
         def finished() -> None:
             subscription.close()
-            open_streams.discard(reader)
+            self.open_event_streams.discard(reader)
 
         return StreamingResponse(reader.events(finished), media_type="text/event-stream", headers=_STREAM_HEADERS)
 
-    @router.get("/live/{stream_id}/entries", summary="A page of a stream's entries as JSON")
-    async def entries(stream_id: str, request: Request) -> Response:
-        """Without `after`: the newest `limit` entries. With `after=<id>` (`0` for the oldest kept): the next
-        `limit` after it. Entries come oldest first; pass `next_after` as `after` to get the following page.
-        """
-        if not is_stream_id(stream_id):
-            return error_response(404, NOT_A_STREAM)
+    async def page(self, stream_id: str, request: Request) -> Response:
+        """A page of entries as JSON, with `next_after` to ask for the following one."""
         try:
             after = _entry_id_param(request.query_params, "after")
             limit = _int_param(request.query_params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
         except QueryError as error:
             return error_response(422, str(error))
         try:
-            page = await bus.read(stream_id, after=after, limit=limit)
+            entries = await self.bus.read(stream_id, after=after, limit=limit)
         except BusUnavailable:
             return bus_unavailable_response()
-        body = {"entries": [stream_entry.to_wire() for stream_entry in page],
-                "next_after": page[-1].id if page else after}
+        body = {"entries": [stream_entry.to_wire() for stream_entry in entries],
+                "next_after": entries[-1].id if entries else after}
         return Response(orjson.dumps(body), media_type="application/json", headers=CORS_HEADERS)
-
-    return router
 
 
 class EventStreamReader:
@@ -213,6 +197,6 @@ def _int_param(query: Mapping[str, str], name: str, default: int, lowest: int, h
     value = query.get(name)
     if value is None or value == "":
         return default
-    if not value.isdigit() or not lowest <= int(value) <= highest:
+    if not (value.isascii() and value.isdigit()) or len(value) > 20 or not lowest <= int(value) <= highest:
         raise QueryError(f"{name} must be a whole number from {lowest} to {highest}, got {value[:40]!r}")
     return int(value)

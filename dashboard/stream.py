@@ -1,45 +1,33 @@
-"""The bus: named streams of log entries that ingest writes and viewers follow.
+"""The bus's interface: named streams of log entries that ingest writes and viewers follow.
 
-One interface, two backends: `MemoryBus` (in this process, the default) and `RedisBus` (Redis
-Streams, shared by many processes). Both give every entry an ID of the form `<ms>-<seq>`, and
-both hand a new subscriber its history and then the live entries, with no gap and no duplicate.
+Two backends live in `dashboard.bus`: the in-process one (the default) and Redis Streams (shared
+by many processes); `dashboard.bus.create_bus` picks one. Both give every entry an ID of the form
+`<ms>-<seq>`, and both hand a new subscriber its history and then the live entries, with no gap
+and no duplicate.
+
+**Where `deliver` runs.** On both backends a subscriber's `deliver` callback is called on the
+event loop, never inside `publish`: the memory bus schedules its fan-out right after the write
+(`loop.call_soon`), the Redis bus fans out in the process's one reader task. A POST is therefore
+answered without waiting for any viewer, on either backend. `deliver` must not block or await:
+it hands the entries on (a queue, a coalescer) and returns.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from .entry import LogEntry, StreamEntry
-
-if TYPE_CHECKING:
-    from .settings import Settings
+from .protocol import entry_id_order
 
 Deliver = Callable[[list[StreamEntry]], None]
-EntryId = tuple[int, int]
 
 log = logging.getLogger(__name__)
 
 
 class BusUnavailable(RuntimeError):
     """The bus cannot take or give entries right now (e.g. Redis is down)."""
-
-
-_ENTRY_ID = re.compile(r"\d{1,20}(-\d{1,20})?")
-
-
-def parse_entry_id(entry_id: str) -> EntryId:
-    """`'1700000000000-3'` → `(1700000000000, 3)`, which orders like the stream."""
-    milliseconds, _, sequence = entry_id.partition("-")
-    return int(milliseconds), int(sequence or 0)
-
-
-def is_entry_id(text: str) -> bool:
-    """True for an entry ID as the bus writes it, `<ms>-<seq>`, or just `<ms>`."""
-    return _ENTRY_ID.fullmatch(text) is not None
 
 
 class Subscriber:
@@ -53,12 +41,19 @@ class Subscriber:
         self.stream_id = stream_id
         self._deliver = deliver
         self._held: list[StreamEntry] | None = []
-        self._last_id: EntryId = parse_entry_id(after) if after else (-1, -1)
+        self._last_id = entry_id_order(after) if after else (-1, -1)
 
-    def start(self, history: list[StreamEntry]) -> None:
-        """Deliver the history, then whatever arrived while it was fetched, then go live."""
+    def start(self, history: list[StreamEntry], *, newest: str | None = None) -> None:
+        """Deliver the history, then whatever arrived while it was fetched, then go live.
+
+        `newest` is the ID of the newest entry the stream held when the history was read: what is
+        not newer is history, delivered or left out on purpose, never a live entry.
+        """
         held, self._held = self._held or [], None
-        self._forward(history + held)
+        self._forward(history)
+        if newest is not None:
+            self._last_id = max(self._last_id, entry_id_order(newest))
+        self._forward(held)
 
     def receive(self, entries: list[StreamEntry]) -> None:
         """Take live entries from the bus."""
@@ -70,7 +65,7 @@ class Subscriber:
     def _forward(self, entries: list[StreamEntry]) -> None:
         fresh = []
         for stream_entry in entries:
-            entry_id = parse_entry_id(stream_entry.id)
+            entry_id = entry_id_order(stream_entry.id)
             if entry_id > self._last_id:
                 fresh.append(stream_entry)
                 self._last_id = entry_id
@@ -125,11 +120,6 @@ class Subscription:
         self._fanout = fanout
         self._subscriber = subscriber
 
-    @property
-    def stream_id(self) -> str:
-        """The stream this subscription follows."""
-        return self._subscriber.stream_id
-
     def close(self) -> None:
         """Stop delivering entries."""
         self._fanout.remove(self._subscriber)
@@ -155,13 +145,31 @@ class Bus(ABC):
     async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
         """Append entries to a stream, all or none, in order; return their IDs."""
 
-    @abstractmethod
     async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
                         after: str | None = None) -> Subscription:
         """Deliver the last `history` entries of a stream, then each new one, to `deliver`.
 
         With `after` (an entry ID) it delivers instead every entry still kept after that ID, so a
-        follower that lost its connection resumes with no gap and no duplicate.
+        follower that lost its connection resumes with no gap and no duplicate. `after` only
+        filters what this subscriber receives.
+        """
+        subscriber = Subscriber(stream_id, deliver, after=after)
+        self._fanout.add(subscriber)  # first: the subscriber holds what arrives while the backlog is read
+        try:
+            backlog, newest = await self._backlog(stream_id, history=history, after=after)
+        except BaseException:
+            self._fanout.remove(subscriber)
+            raise
+        subscriber.start(backlog, newest=newest)
+        return Subscription(self._fanout, subscriber)
+
+    @abstractmethod
+    async def _backlog(self, stream_id: str, *, history: int,
+                       after: str | None) -> tuple[list[StreamEntry], str | None]:
+        """What a new subscriber starts with, and the ID of the stream's newest entry (None if empty).
+
+        The backlog is every entry kept after `after`, or else the last `history`. Also makes sure
+        that, from now on, the stream's new entries reach the fan-out.
         """
 
     @abstractmethod
@@ -175,15 +183,3 @@ class Bus(ABC):
     def viewer_total(self) -> int:
         """How many subscribers this process has, over all streams."""
         return self._fanout.total()
-
-
-def create_bus(settings: Settings) -> Bus:
-    """The Redis bus when a Redis URL is configured, else the in-process one."""
-    if settings.redis_url:
-        from .bus_redis import RedisBus
-
-        return RedisBus(settings.redis_url, max_length=settings.max_stream_length,
-                        retention_seconds=settings.retention_seconds)
-    from .bus_memory import MemoryBus
-
-    return MemoryBus(max_length=settings.max_stream_length, retention_seconds=settings.retention_seconds)

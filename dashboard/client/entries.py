@@ -1,24 +1,22 @@
-"""Entries as the server will accept them: clients shorten and convert, so that a batch is never refused.
-
-The limits repeat the server's (`dashboard.parsing`), because this package must not import the
-server's dependencies; a unit test keeps the two in step.
-"""
+"""Entries as the server will accept them: clients shorten and convert, so that a batch is never refused."""
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
-MAX_MESSAGE_BYTES = 64 * 1024
-MAX_PROGRAM_CHARS = 100
-MAX_BATCH_ENTRIES = 1000
-MAX_BODY_BYTES = 1024 * 1024
-_LEVEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
+from ..protocol import (
+    HIGHEST_LEVEL_NUMBER,
+    JSON_INTEGER_RANGE,
+    LOWEST_LEVEL_NUMBER,
+    MAX_MESSAGE_BYTES,
+    MAX_PROGRAM_CHARS,
+    is_level_name,
+)
+
 _MAX_DEPTH = 8
 _MAX_REPR_CHARS = 2000
-_INT64 = (-(2**63), 2**64 - 1)  # the server's JSON parser refuses integers beyond 64 bits
 
 
 def encode_entry(message: str, *, level: str | int, program: str, timestamp: float,
@@ -50,10 +48,10 @@ def fit_message(message: str) -> str:
 
 def fit_level(level: str | int) -> str | int:
     """A level name the server takes as it is, or the logging number (0-50) for names it would refuse."""
-    if isinstance(level, str) and _LEVEL_NAME.match(level):
+    if isinstance(level, str) and is_level_name(level):
         return level
     if isinstance(level, int):
-        return min(max(level, 0), 50)
+        return min(max(level, LOWEST_LEVEL_NUMBER), HIGHEST_LEVEL_NUMBER)
     return "INFO"
 
 
@@ -62,7 +60,7 @@ def jsonable(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        return value if _INT64[0] <= value <= _INT64[1] else str(value)
+        return value if JSON_INTEGER_RANGE[0] <= value <= JSON_INTEGER_RANGE[1] else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if depth < _MAX_DEPTH:

@@ -22,7 +22,8 @@ import time
 import urllib.parse
 from collections.abc import Callable
 
-from .entries import MAX_BATCH_ENTRIES, MAX_BODY_BYTES, encode_entry
+from ..protocol import MAX_BATCH_ENTRIES, MAX_BODY_BYTES
+from .entries import encode_entry
 
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
@@ -76,12 +77,6 @@ class BatchSender:
     def thread_ident(self) -> int | None:
         """The sending thread's ident, so a log handler can ignore records logged from it."""
         return self._thread.ident if self._thread is not None else None
-
-    @property
-    def pending(self) -> int:
-        """Entries queued or being sent."""
-        with self._lock:
-            return len(self._queue) + self._in_flight
 
     def put(self, encoded_entry: bytes) -> None:
         """Queue one entry (JSON bytes); drop the oldest if the queue is full. Never blocks on the network."""

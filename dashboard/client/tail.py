@@ -9,21 +9,19 @@ import re
 import sys
 from typing import Any, TextIO
 
+from ..protocol import level_rank
 from .follow import StreamGone, follow
 
-LEVEL_RANKS = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "NOTICE": 25, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _COLOURS = {"TRACE": "2", "DEBUG": "2", "INFO": "32", "NOTICE": "36", "WARNING": "33", "ERROR": "31",
             "CRITICAL": "1;31"}
 
 
-def level_rank(level: str) -> int:
-    """How severe a level is; names we do not know rank as INFO."""
-    return LEVEL_RANKS.get(level.upper(), 20)
-
-
 def tail(url: str, *, min_level: str | None, pattern: re.Pattern[str] | None, as_json: bool, history: int,
          out: TextIO | None = None) -> int:
-    """Print entries (the last `history`, then live ones) that pass the filters, until interrupted."""
+    """Print entries (the last `history`, then live ones) that pass the filters, until interrupted.
+
+    `min_level` is a canonical level name (see `protocol.canonical_level`).
+    """
     out = out or sys.stdout
     colour = out.isatty() and "NO_COLOR" not in os.environ and not as_json
     floor = level_rank(min_level) if min_level else None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-_STREAM_PATH = re.compile(r"^(?P<prefix>.*?)/(?:live/)?(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                          r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/?$")
+from ..protocol import STREAM_ID_PATTERN
+
+# A UUID in any case: users paste what uuidgen printed, and the URL gets the canonical lower case.
+_STREAM_PATH = re.compile(rf"^(?P<prefix>.*?)/(?:live/)?(?P<uuid>{STREAM_ID_PATTERN})/?$", re.IGNORECASE)
 
 
 class BadStreamUrl(ValueError):

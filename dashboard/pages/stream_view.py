@@ -8,12 +8,12 @@ from fastapi import HTTPException, Request
 from nicegui import Client, background_tasks, ui
 
 from ..elements.log_view import LogView
-from ..ingest import is_stream_id
+from ..protocol import is_stream_id
 from ..settings import Settings
-from ..snippets import curl_snippet, python_snippet
 from ..stream import Bus, BusUnavailable
-from ..view_filter import ViewFilter
 from .frame import page_frame
+from .snippets import curl_snippet, python_snippet
+from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
 _RETRY_DELAYS_S = (1.0, 2.0, 5.0)

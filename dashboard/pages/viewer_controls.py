@@ -5,8 +5,8 @@ from __future__ import annotations
 from nicegui import events, ui
 
 from ..elements.log_view import LogView
-from ..entry import is_level_name
-from ..view_filter import STANDARD_LEVELS, ViewFilter
+from ..protocol import STANDARD_LEVELS, is_level_name
+from .view_filter import ViewFilter
 
 _THEME_CYCLE = {None: True, True: False, False: None}  # auto → dark → light → auto
 _THEME_ICONS = {None: "brightness_auto", True: "dark_mode", False: "light_mode"}

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from dashboard.bus_memory import MemoryBus
-from dashboard.bus_redis import RedisBus
+from dashboard.bus.memory import MemoryBus
+from dashboard.bus.redis_streams import RedisBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.stream import Bus
 

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from dashboard.bus_redis import RedisBus
-from dashboard.snippets import curl_snippet, python_snippet
+from dashboard.bus.redis_streams import RedisBus
+from dashboard.pages.snippets import curl_snippet, python_snippet
 
 from ..support import AppProcess, running_app
 from .test_bus_contract import Collector

@@ -187,3 +187,33 @@ def test_tail_of_a_bad_url_says_why(server: AppProcess) -> None:
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "is not a regular expression" in result.stderr
+
+
+@pytest.mark.parametrize(("given", "shown"), [
+    ("warn", ["WARNING", "ERROR", "CRITICAL"]),
+    ("Warning", ["WARNING", "ERROR", "CRITICAL"]),
+    ("30", ["WARNING", "ERROR", "CRITICAL"]),
+    ("40", ["ERROR", "CRITICAL"]),
+    ("err", ["ERROR", "CRITICAL"]),
+    ("fatal", ["CRITICAL"]),
+    ("trace", ["TRACE", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL"]),
+])
+def test_tail_level_takes_names_aliases_and_numbers(server: AppProcess, given: str, shown: list[str]) -> None:
+    stream = str(uuid.uuid4())
+    levels = ["TRACE", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL"]
+    post(server.url, stream, *[{"message": level.lower(), "level": level} for level in levels])
+    process, output = start_tail(f"{server.url}/live/{stream}", "-n", "10", "--json", "--level", given)
+    try:
+        assert [json.loads(line)["level"] for line in output.take(len(shown))] == shown
+        post(server.url, stream, {"message": "sentinel", "level": "critical"})
+        assert json.loads(output.take(1)[0])["message"] == "sentinel"  # nothing else came before it
+    finally:
+        stop(process)
+
+
+@pytest.mark.parametrize("given", ["loud noise", "51", "²", "-1"])
+def test_tail_refuses_a_level_that_is_none(given: str) -> None:
+    result = subprocess.run([*BUNNYLOGS, "tail", f"http://127.0.0.1:9/live/{uuid.uuid4()}", "--level", given],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "level" in result.stderr and "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from dashboard.bus_redis import RedisBus, stream_key
+from dashboard.bus.redis_streams import RedisBus, stream_key
 from dashboard.entry import LogEntry
 from dashboard.stream import BusUnavailable
 

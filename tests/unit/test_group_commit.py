@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from dashboard.group_commit import GroupCommit
+from dashboard.bus.group_commit import GroupCommit
 
 
 class GatedWriter:

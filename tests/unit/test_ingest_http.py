@@ -10,10 +10,11 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from dashboard.bus_memory import MemoryBus
+from dashboard.bus.memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
-from dashboard.ingest import Ingest, build_ingest_router, is_stream_id
-from dashboard.ingest_lane import IngestFastLane
+from dashboard.ingest import Ingest, IngestFastLane
+from dashboard.live_routes import build_live_router
+from dashboard.readback import Readback
 from dashboard.stream import BusUnavailable
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
@@ -35,7 +36,8 @@ def ingest_app(bus: MemoryBus, path: str) -> ASGIApp:
     """The FastAPI router alone, or with the fast lane a server puts in front of it: both must behave alike."""
     ingest = Ingest(bus)
     app = FastAPI()
-    app.include_router(build_ingest_router(ingest))
+    app.include_router(build_live_router(ingest=ingest, readback=Readback(bus, default_history=0,
+                                                                          keepalive_seconds=15)))
     return IngestFastLane(app, ingest) if path == "fast lane" else app
 
 
@@ -68,12 +70,6 @@ async def test_non_canonical_stream_is_404_json(client: httpx.AsyncClient, bus: 
     response = await client.post(path, data={"message": "x"})
     assert response.status_code == 404
     assert response.json()["detail"].startswith("no such stream")
-
-
-async def test_other_methods_on_a_stream_are_405(client: httpx.AsyncClient) -> None:
-    response = await client.delete(f"/live/{STREAM}")
-    assert (response.status_code, response.headers["allow"]) == (405, "GET, POST, OPTIONS")
-    assert response.json() == {"detail": "use POST to send entries to a stream, GET to follow it"}
 
 
 async def test_body_over_1_mib_is_413_and_nothing_lands(client: httpx.AsyncClient, bus: MemoryBus) -> None:
@@ -168,11 +164,6 @@ async def test_browser_apps_on_other_origins_may_post(client: httpx.AsyncClient)
     refused = await client.post(f"/live/{STREAM}", json={"level": "info"})
     assert accepted.headers["access-control-allow-origin"] == refused.headers["access-control-allow-origin"] == "*"
     assert (await client.options("/live/not-a-stream")).status_code == 404
-
-
-def test_stream_id_must_be_canonical() -> None:
-    assert is_stream_id(STREAM)
-    assert not is_stream_id(STREAM.upper()) and not is_stream_id(STREAM + "0") and not is_stream_id("")
 
 
 class FaultyBus(MemoryBus):

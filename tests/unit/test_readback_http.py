@@ -11,18 +11,12 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from dashboard.bus_memory import MemoryBus
+from dashboard.bus.memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
-from dashboard.ingest import Ingest, build_ingest_router
-from dashboard.readback import (
-    MAX_PENDING_ENTRIES,
-    EventStreamReader,
-    OpenEventStreams,
-    accepts_event_stream,
-    build_readback_router,
-    format_event,
-)
-from dashboard.stream import BusUnavailable, Subscription
+from dashboard.ingest import Ingest
+from dashboard.live_routes import build_live_router
+from dashboard.readback import MAX_PENDING_ENTRIES, EventStreamReader, Readback, accepts_event_stream, format_event
+from dashboard.stream import BusUnavailable
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 
@@ -35,8 +29,8 @@ def bus() -> MemoryBus:
 @pytest.fixture
 async def client(bus: MemoryBus) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    app.include_router(build_readback_router(bus, OpenEventStreams(), default_history=500, keepalive_seconds=15))
-    app.include_router(build_ingest_router(Ingest(bus)))
+    readback = Readback(bus, default_history=500, keepalive_seconds=15)
+    app.include_router(build_live_router(ingest=Ingest(bus), readback=readback))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield http
 
@@ -86,19 +80,6 @@ async def test_bad_entries_queries_are_422(client: httpx.AsyncClient, query: dic
     response = await client.get(f"/live/{STREAM}/entries", params=query)
     assert response.status_code == 422
     assert response.json()["detail"].startswith(detail)
-
-
-@pytest.mark.parametrize("path", ["/live/not-a-uuid", "/live/not-a-uuid/entries", f"/live/{STREAM.upper()}"])
-async def test_reading_a_non_stream_is_404(client: httpx.AsyncClient, path: str) -> None:
-    response = await client.get(path, headers={"accept": "text/event-stream"})
-    assert response.status_code == 404
-    assert "no such stream" in response.json()["detail"]
-
-
-async def test_other_methods_on_entries_are_405(client: httpx.AsyncClient) -> None:
-    response = await client.delete(f"/live/{STREAM}/entries")
-    assert response.status_code == 405
-    assert response.headers["allow"] == "GET"
 
 
 async def test_follow_refuses_a_client_that_accepts_only_json(client: httpx.AsyncClient) -> None:
@@ -192,15 +173,16 @@ class DownBus(MemoryBus):
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         raise BusUnavailable("redis is down")
 
-    async def subscribe(self, *args: object, **kwargs: object) -> Subscription:
+    async def _backlog(self, stream_id: str, *, history: int,
+                       after: str | None) -> tuple[list[StreamEntry], str | None]:
         raise BusUnavailable("redis is down")
 
 
 @pytest.mark.parametrize("path", [f"/live/{STREAM}", f"/live/{STREAM}/entries"])
 async def test_reading_while_the_bus_is_down_is_503_with_retry_after(path: str) -> None:
     app = FastAPI()
-    app.include_router(build_readback_router(DownBus(max_length=10), OpenEventStreams(), default_history=5,
-                                             keepalive_seconds=15))
+    readback = Readback(DownBus(max_length=10), default_history=5, keepalive_seconds=15)
+    app.include_router(build_live_router(ingest=None, readback=readback))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         response = await http.get(path)
     assert (response.status_code, response.headers["retry-after"]) == (503, "1")

@@ -2,7 +2,7 @@
 
 import ast
 
-from dashboard.snippets import curl_snippet, python_snippet
+from dashboard.pages.snippets import curl_snippet, python_snippet
 
 URL = "http://logs.example:8000/live/0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 
-from dashboard.bus_memory import EntryIdClock, MemoryBus
+from dashboard.bus.memory import EntryIdClock, MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
-from dashboard.stream import Fanout, Subscriber, parse_entry_id
+from dashboard.protocol import entry_id_order
+from dashboard.stream import Fanout, Subscriber
 
 
 def stream_entries(*ids: str) -> list[StreamEntry]:
@@ -17,14 +18,9 @@ def ids_of(batches: list[list[StreamEntry]]) -> list[str]:
     return [stream_entry.id for batch in batches for stream_entry in batch]
 
 
-def test_entry_ids_order_numerically_not_as_text() -> None:
-    assert parse_entry_id("10-0") > parse_entry_id("9-5")
-    assert parse_entry_id("5-10") > parse_entry_id("5-9")
-
-
 def test_clock_ids_strictly_increase_within_one_millisecond() -> None:
     clock = EntryIdClock()
-    ids = [parse_entry_id(clock.next_id()) for _ in range(5000)]
+    ids = [entry_id_order(clock.next_id()) for _ in range(5000)]
     assert all(later > earlier for earlier, later in itertools.pairwise(ids))
 
 
@@ -77,3 +73,12 @@ async def test_memory_bus_drops_streams_idle_past_retention() -> None:
     (await bus.subscribe("busy", busy.append, history=10)).close()
     assert idle == []
     assert ids_of(busy) and [e.entry.message for e in busy[0]] == ["kept", "still writing"]
+
+
+def test_entries_up_to_the_newest_at_start_are_never_live() -> None:
+    batches: list[list[StreamEntry]] = []
+    subscriber = Subscriber("s", batches.append)
+    subscriber.receive(stream_entries("1-0", "2-0", "3-0"))  # published before, handed on late
+    subscriber.start([], newest="2-0")  # no history wanted; the stream held up to 2-0
+    subscriber.receive(stream_entries("4-0"))
+    assert ids_of(batches) == ["3-0", "4-0"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from dashboard.view_filter import MAX_FILTER_CHARS, ViewFilter
+from dashboard.pages.view_filter import MAX_FILTER_CHARS, ViewFilter
 
 
 def test_default_filter_has_an_empty_query() -> None:

@@ -21,9 +21,10 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 from redis.typing import KeyT, StreamIdT
 
-from .entry import LogEntry, StreamEntry
+from ..entry import LogEntry, StreamEntry
+from ..protocol import entry_id_order
+from ..stream import Bus, BusUnavailable
 from .group_commit import GroupCommit
-from .stream import Bus, BusUnavailable, Deliver, Subscriber, Subscription, parse_entry_id
 
 log = logging.getLogger(__name__)
 
@@ -154,33 +155,26 @@ class RedisBus(Bus):
             start += len(encoded)
         return ids
 
-    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
-                        after: str | None = None) -> Subscription:
-        """Deliver the backlog (the last `history` entries, or all after `after`), then each new one."""
-        subscriber = Subscriber(stream_id, deliver, after=after)
-        self._fanout.add(subscriber)  # first, so that nothing read from now on is missed
+    async def _backlog(self, stream_id: str, *, history: int,
+                       after: str | None) -> tuple[list[StreamEntry], str | None]:
+        """Read the backlog from Redis, and have the reader follow the stream from its newest entry."""
         try:
             if after is not None:
                 backlog = await self._range_after(stream_id, after, count=None)
             else:
                 rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=max(history, 1)))
                 backlog = [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
+            newest = backlog[-1].id if backlog else await self._newest_id(stream_id)
+            if stream_id not in self._cursors:
+                # The shared reader starts from the newest entry the stream holds, never from a
+                # client's own resume point: that only filters what its subscriber is handed.
+                self._cursors[stream_id] = newest or "0-0"
+                await self._wake_reader()
         except (RedisError, OSError) as error:
-            self._fanout.remove(subscriber)
             raise BusUnavailable(f"cannot read stream history from Redis: {error}") from error
-        if stream_id not in self._cursors:
-            # The shared reader goes on from the newest entry the stream holds, never from a
-            # client's own resume point: that only filters what this subscriber is handed.
-            try:
-                self._cursors[stream_id] = backlog[-1].id if backlog else await self._newest_id(stream_id)
-            except (RedisError, OSError) as error:
-                self._fanout.remove(subscriber)
-                raise BusUnavailable(f"cannot read stream history from Redis: {error}") from error
-            await self._wake_reader()
         if after is None and history <= 0:
-            backlog = []  # it was read only to learn where the live entries begin
-        subscriber.start(backlog)
-        return Subscription(self._fanout, subscriber)
+            return [], newest  # it was read only to learn where the live entries begin
+        return backlog, newest
 
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
@@ -194,10 +188,10 @@ class RedisBus(Bus):
             raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
         return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
 
-    async def _newest_id(self, stream_id: str) -> str:
-        """The ID of the stream's newest entry, or `0-0` while it has none."""
+    async def _newest_id(self, stream_id: str) -> str | None:
+        """The ID of the stream's newest entry, or None while it has none."""
         rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=1))
-        return rows[0][0].decode() if rows else "0-0"
+        return rows[0][0].decode() if rows else None
 
     async def _range_after(self, stream_id: str, after: str, *, count: int | None) -> list[StreamEntry]:
         rows = cast(StreamRows, await self._client().xrange(stream_key(stream_id), min=f"({after}", count=count))
@@ -261,7 +255,7 @@ class RedisBus(Bus):
 
     def _advance_cursor(self, stream_id: str, entry_id: str) -> None:
         cursor = self._cursors.get(stream_id)
-        if cursor is not None and parse_entry_id(entry_id) > parse_entry_id(cursor):
+        if cursor is not None and entry_id_order(entry_id) > entry_id_order(cursor):
             self._cursors[stream_id] = entry_id
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 
-from .entry import LogEntry, StreamEntry
-from .stream import Bus, Deliver, Subscriber, Subscription, parse_entry_id
+from ..entry import LogEntry, StreamEntry
+from ..protocol import entry_id_order
+from ..stream import Bus
 
 
 class EntryIdClock:
@@ -50,28 +52,24 @@ class MemoryBus(Bus):
         """Nothing to release."""
 
     async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
-        """Append entries and hand them to this stream's subscribers at once."""
+        """Append entries; the subscribers get them right after, outside this call."""
         stored = [StreamEntry(self._ids.next_id(), entry) for entry in entries]
         stream = self._streams.get(stream_id)
         if stream is None:
             stream = self._streams[stream_id] = deque(maxlen=self._max_length)
         stream.extend(stored)
         self._touch(stream_id)
-        self._fanout.dispatch(stream_id, stored)
+        asyncio.get_running_loop().call_soon(self._fanout.dispatch, stream_id, stored)
         return [stream_entry.id for stream_entry in stored]
 
-    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
-                        after: str | None = None) -> Subscription:
-        """Deliver the backlog now (the last `history` entries, or all after `after`), then each new one."""
-        subscriber = Subscriber(stream_id, deliver, after=after)
-        self._fanout.add(subscriber)
-        # No await between reading the backlog and starting: nothing can slip in between.
+    async def _backlog(self, stream_id: str, *, history: int,
+                       after: str | None) -> tuple[list[StreamEntry], str | None]:
+        """The stream as it is now; publish() already hands every new entry to the fan-out."""
+        stream = self._streams.get(stream_id)
+        newest = stream[-1].id if stream else None
         if after is not None:
-            backlog = self._entries_after(stream_id, after)
-        else:
-            backlog = list(self._streams.get(stream_id, ()))[-history:] if history > 0 else []
-        subscriber.start(backlog)
-        return Subscription(self._fanout, subscriber)
+            return self._entries_after(stream_id, after), newest
+        return (list(stream)[-history:] if stream and history > 0 else []), newest
 
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
@@ -83,10 +81,10 @@ class MemoryBus(Bus):
 
     def _entries_after(self, stream_id: str, after: str) -> list[StreamEntry]:
         stream = self._streams.get(stream_id, ())
-        threshold = parse_entry_id(after)
+        threshold = entry_id_order(after)
         newer: list[StreamEntry] = []
         for stream_entry in reversed(stream):  # a resume usually asks for the last few entries
-            if parse_entry_id(stream_entry.id) <= threshold:
+            if entry_id_order(stream_entry.id) <= threshold:
                 break
             newer.append(stream_entry)
         newer.reverse()

@@ -7,10 +7,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from .entry import is_level_name
+from ..protocol import is_level_name
 
 MAX_FILTER_CHARS = 500
-STANDARD_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,27 @@
+"""The answers `/live` gives when it cannot do what was asked: JSON, `{"detail": "..."}`, with CORS."""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+# Browser apps may send and read logs from any origin: the UUID in the path is the only
+# credential, and no cookies are involved.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, with the UUID in canonical lower-case form"
+BUS_UNAVAILABLE = "the log bus is unavailable; retry shortly"
+RETRY_AFTER_SECONDS = 1
+
+
+def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error every client gets, readable by browser apps too."""
+    return JSONResponse({"detail": detail}, status_code=status_code, headers={**CORS_HEADERS, **(headers or {})})
+
+
+def not_a_stream_response() -> JSONResponse:
+    """404 for a `/live/...` path that names no stream."""
+    return error_response(404, NOT_A_STREAM)
+
+
+def bus_unavailable_response() -> JSONResponse:
+    """503 with `Retry-After`, for when the bus (Redis) cannot be reached; nothing was stored."""
+    return error_response(503, BUS_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

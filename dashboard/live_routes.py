@@ -1,0 +1,124 @@
+"""Every `/live` route of a process, in one place and one order.
+
+Starlette tries routes in the order they were added and takes the first whose path and method
+match. The path parameter `{stream_id:stream}` matches canonical stream IDs only, so a path that
+names no stream falls through to the last route, which answers every other method and path:
+
+1. `POST /live/<uuid>`: send entries (`Ingest`), or, on a UI-only process, a refusal that says
+   where to send them.
+2. `OPTIONS /live/<uuid>`: the CORS preflight of browser apps on other origins.
+3. `GET /live/<uuid>`: follow the stream as Server-Sent Events (`Readback.follow`).
+4. `GET /live/<uuid>/entries`: a page of entries as JSON (`Readback.page`).
+5. `/live/<anything>`, any method: 405 with `Allow` for a stream's own paths, else 404.
+
+Route 5 must stay last: placed before 3 or 4 it would answer their GETs with 405.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.responses import StreamingResponse
+
+from .http_errors import BUS_UNAVAILABLE, CORS_HEADERS, NOT_A_STREAM, error_response, not_a_stream_response
+from .ingest import Ingest
+from .protocol import MAX_BODY_BYTES, STREAM_ID_PATTERN, is_stream_id
+from .readback import Readback
+
+_OTHER_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+_PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID",
+    "Access-Control-Max-Age": "86400",
+}
+UI_ONLY = "this BunnyLogs process serves only pages; send logs to an ingest process"
+_POST_ERRORS: dict[int | str, dict[str, object]] = {
+    status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
+    for status, reason, example in (
+        (404, "Not a stream", NOT_A_STREAM),
+        (413, f"Body over {MAX_BODY_BYTES // 1024 // 1024} MiB",
+         f"the body is larger than {MAX_BODY_BYTES // 1024} KiB; send fewer entries per request"),
+        (415, "Unsupported content type", "unsupported content type 'application/xml'; send one of: ..."),
+        (422, "Invalid entry or batch", "entry 3: message is required"),
+        (503, "Bus unavailable; nothing stored", BUS_UNAVAILABLE),
+    )
+}
+
+
+class StreamIdConvertor(Convertor[str]):
+    """A path segment that is a stream ID in canonical form."""
+
+    regex = STREAM_ID_PATTERN
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("stream", StreamIdConvertor())
+
+
+def build_live_router(*, ingest: Ingest | None, readback: Readback) -> APIRouter:
+    """The `/live` routes, in the order above; `ingest` is None on a process that serves only pages."""
+    router = APIRouter()
+    _add_post_route(router, ingest)
+
+    @router.options("/live/{stream_id:stream}", include_in_schema=False)
+    async def preflight(stream_id: str) -> Response:
+        if ingest is None:
+            return error_response(404, UI_ONLY)
+        return Response(status_code=204, headers=_PREFLIGHT_HEADERS)
+
+    @router.get("/live/{stream_id:stream}", summary="Follow a stream as Server-Sent Events",
+                response_class=StreamingResponse,
+                responses={200: {"content": {"text/event-stream": {}},
+                                 "description": "History, then each new entry, as events with the entry ID as `id`"}})
+    async def follow(stream_id: str, request: Request) -> Response:
+        """History (`?history=`, default as configured), then live entries, each event's `data` one JSON entry.
+
+        `Last-Event-ID` (sent by EventSource when it reconnects) or `?after=<id>` resumes right after
+        that entry instead: no gap, no duplicate. A comment line is sent when nothing else is, to keep
+        proxies from closing the connection.
+        """
+        return await readback.follow(stream_id, request)
+
+    @router.get("/live/{stream_id:stream}/entries", summary="A page of a stream's entries as JSON")
+    async def entries(stream_id: str, request: Request) -> Response:
+        """Without `after`: the newest `limit` entries. With `after=<id>` (`0` for the oldest kept): the next
+        `limit` after it. Entries come oldest first; pass `next_after` as `after` to get the following page.
+        """
+        return await readback.page(stream_id, request)
+
+    @router.api_route("/live/{rest:path}", methods=_OTHER_METHODS, include_in_schema=False)
+    async def anything_else(rest: str) -> Response:
+        stream_id, _, tail = rest.partition("/")
+        if is_stream_id(stream_id) and tail == "":
+            return error_response(405, "use POST to send entries to a stream, GET to follow it",
+                                  headers={"Allow": "GET, POST, OPTIONS"})
+        if is_stream_id(stream_id) and tail == "entries":
+            return error_response(405, "use GET to read a stream's entries", headers={"Allow": "GET"})
+        return not_a_stream_response()
+
+    return router
+
+
+def _add_post_route(router: APIRouter, ingest: Ingest | None) -> None:
+    if ingest is None:
+        @router.post("/live/{stream_id:stream}", include_in_schema=False)
+        async def refuse(stream_id: str) -> Response:
+            return error_response(404, UI_ONLY)
+        return
+
+    @router.post("/live/{stream_id:stream}", status_code=204, response_class=Response,
+                 summary="Send log entries (form, multipart, JSON, NDJSON or text)", responses=_POST_ERRORS)
+    async def post_entries(stream_id: str, request: Request) -> Response:
+        """Fields: `message` (required), `level`, `program`, `timestamp` (ISO 8601 or epoch), `fields`.
+
+        Form or multipart: one entry. JSON: an object or an array of up to 1,000. NDJSON: one object per
+        line. Text: one entry per non-empty line. `?level=` and `?program=` set defaults for all entries.
+        A request is accepted whole (204) or not at all.
+        """
+        return await ingest.accept(stream_id, request)

@@ -1,0 +1,108 @@
+"""The facts of the BunnyLogs protocol, one copy for the server and the clients alike.
+
+Level names, aliases and ranks; the forms of a stream ID and an entry ID; the limits of an entry,
+a batch and a body. `dashboard.client` imports this module, so it imports nothing outside the
+standard library (a test checks it).
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- levels ---------------------------------------------------------------------------------------
+DEFAULT_LEVEL = "INFO"
+DEFAULT_PROGRAM = "api"
+STANDARD_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LEVEL_ALIASES = {"warn": "WARNING", "fatal": "CRITICAL", "crit": "CRITICAL", "err": "ERROR", "dbg": "DEBUG"}
+# Python logging's numbers; a number maps to the highest level not above it. TRACE and NOTICE are
+# not standard, but common enough (syslog, many loggers) that filters rank them where users expect.
+LEVEL_RANKS = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "NOTICE": 25, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+LOWEST_LEVEL_NUMBER, HIGHEST_LEVEL_NUMBER = 0, 50
+MAX_LEVEL_CHARS = 20
+_LEVEL_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_-]{{0,{MAX_LEVEL_CHARS - 1}}}")
+_NUMBERED_LEVELS = tuple((LEVEL_RANKS[name], name) for name in reversed(STANDARD_LEVELS))
+
+# --- IDs --------------------------------------------------------------------------------------------
+# A stream is named by a UUID; the canonical form is lower-case hex, 8-4-4-4-12.
+STREAM_ID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_STREAM_ID = re.compile(STREAM_ID_PATTERN)
+# An entry ID is `<milliseconds>-<sequence>` (as Redis Streams number entries), each part a 64-bit
+# unsigned integer; `<milliseconds>` alone means sequence 0.
+_ENTRY_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
+MAX_ENTRY_ID_PART = 2**64 - 1
+
+# --- limits -----------------------------------------------------------------------------------------
+MAX_BODY_BYTES = 1024 * 1024
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_BATCH_ENTRIES = 1000
+MAX_PROGRAM_CHARS = 100
+# The server's JSON parser takes integers in this range only.
+JSON_INTEGER_RANGE = (-(2**63), 2**64 - 1)
+
+
+class InvalidLevel(ValueError):
+    """A value that names no level; the message says what a level may be."""
+
+
+def is_level_name(text: str) -> bool:
+    """True for a name a level may have: a letter, then letters, digits, `_` or `-`, at most 20 in all."""
+    return _LEVEL_NAME.fullmatch(text) is not None
+
+
+def canonical_level(value: object) -> str:
+    """A level name or number as its canonical upper-case name.
+
+    `warn` → WARNING, `fatal` → CRITICAL, numbers 0-50 → the Python logging name at or below them;
+    other names (e.g. `trace`) are kept, in upper case. Raise `InvalidLevel` for anything else.
+    """
+    if value is None or value == "":
+        return DEFAULT_LEVEL
+    if isinstance(value, bool):
+        raise InvalidLevel("level must be a name or a number, not a boolean")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return level_from_number(value)
+    if not isinstance(value, str):
+        raise InvalidLevel("level must be a name or a number")
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return level_from_number(int(text) if len(text) <= 3 else HIGHEST_LEVEL_NUMBER + 1)
+    if (alias := LEVEL_ALIASES.get(text.lower())) is not None:
+        return alias
+    if not is_level_name(text):
+        raise InvalidLevel(
+            f"level must be a name like INFO or WARNING (letters, digits, _ or -, at most {MAX_LEVEL_CHARS} "
+            f"characters) or a number from {LOWEST_LEVEL_NUMBER} to {HIGHEST_LEVEL_NUMBER}, got {value[:40]!r}")
+    return text.upper()
+
+
+def level_from_number(number: int) -> str:
+    """The Python logging level name at or below `number` (0-50)."""
+    if not LOWEST_LEVEL_NUMBER <= number <= HIGHEST_LEVEL_NUMBER:
+        shown = number if abs(number) < 10**6 else "a larger number"
+        raise InvalidLevel(f"a numeric level must be between {LOWEST_LEVEL_NUMBER} and {HIGHEST_LEVEL_NUMBER}, "
+                           f"got {shown}")
+    return next((name for threshold, name in _NUMBERED_LEVELS if number >= threshold), STANDARD_LEVELS[0])
+
+
+def level_rank(level: str) -> int:
+    """How severe a level name is (in any case); names without a rank count as INFO."""
+    return LEVEL_RANKS.get(level.upper(), LEVEL_RANKS[DEFAULT_LEVEL])
+
+
+def is_stream_id(text: str) -> bool:
+    """True for a stream ID in canonical form (a lower-case UUID)."""
+    return _STREAM_ID.fullmatch(text) is not None
+
+
+def is_entry_id(text: str) -> bool:
+    """True for an entry ID, `<ms>-<seq>` or just `<ms>`, each part within 64 bits."""
+    match = _ENTRY_ID.fullmatch(text)
+    return match is not None and int(match[1]) <= MAX_ENTRY_ID_PART and int(match[2] or 0) <= MAX_ENTRY_ID_PART
+
+
+def entry_id_order(entry_id: str) -> tuple[int, int]:
+    """`'1700000000000-3'` → `(1700000000000, 3)`, which orders like the stream (for a checked ID)."""
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)

@@ -1,0 +1,45 @@
+"""Running the app: uvicorn, and a shutdown that does not wait for event streams that never end."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from types import FrameType
+
+import uvicorn
+
+from .app import create_server_app
+from .readback import OpenEventStreams
+from .settings import Settings
+
+SHUTDOWN_GRACE_SECONDS = 3
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until interrupted."""
+    served, app = create_server_app(settings)
+    config = uvicorn.Config(served, host=settings.host, port=settings.port, log_level=settings.log_level,
+                            access_log=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+    _Server(config, app.state.readback.open_event_streams).run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which also ends open event streams when asked to stop.
+
+    uvicorn waits for every response to finish before it shuts down, and an event stream never
+    finishes by itself.
+    """
+
+    def __init__(self, config: uvicorn.Config, open_streams: OpenEventStreams) -> None:
+        super().__init__(config)
+        self._open_streams = open_streams
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._loop is not None:  # a signal handler: hand the work to the loop
+            self._loop.call_soon_threadsafe(self._open_streams.end_all)
+        super().handle_exit(sig, frame)

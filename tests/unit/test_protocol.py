@@ -1,0 +1,53 @@
+"""The protocol's facts: level names and numbers become canonical names; stream and entry IDs."""
+
+import pytest
+
+from dashboard.entry import InvalidEntry, normalize_level
+from dashboard.protocol import entry_id_order, is_entry_id, is_stream_id, level_rank
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("info", "INFO"), ("INFO", "INFO"), (" Debug ", "DEBUG"), ("warning", "WARNING"),
+    ("warn", "WARNING"), ("WARN", "WARNING"), ("fatal", "CRITICAL"), ("crit", "CRITICAL"),
+    ("err", "ERROR"), ("error", "ERROR"), ("critical", "CRITICAL"),
+    (10, "DEBUG"), (20, "INFO"), (30, "WARNING"), (40, "ERROR"), (50, "CRITICAL"),
+    (25, "INFO"), (0, "DEBUG"), (49, "ERROR"), (30.0, "WARNING"), ("40", "ERROR"),
+    ("trace", "TRACE"), ("success", "SUCCESS"), ("audit-log", "AUDIT-LOG"),
+    (None, "INFO"), ("", "INFO"),
+])
+def test_level_is_normalised(given: object, expected: str) -> None:
+    assert normalize_level(given) == expected
+
+
+@pytest.mark.parametrize("given", [51, -1, 100, "60", True, 12.5, [1], {"a": 1}, "<script>", "has space",
+                                   "x" * 21, "9lives", "²", "٣", "9" * 5000, 10**400, float("nan"), float("inf")])
+def test_bad_level_is_refused_with_a_reason(given: object) -> None:
+    with pytest.raises(InvalidEntry, match="level"):
+        normalize_level(given)
+
+
+def test_levels_rank_by_severity_and_unknown_names_rank_as_info() -> None:
+    assert level_rank("CRITICAL") > level_rank("ERROR") > level_rank("WARNING") > level_rank("NOTICE")
+    assert level_rank("NOTICE") > level_rank("INFO") > level_rank("DEBUG") > level_rank("TRACE")
+    assert level_rank("warning") == level_rank("WARNING")
+    assert level_rank("CUSTOM") == level_rank("INFO")
+
+
+def test_stream_ids_are_canonical_uuids() -> None:
+    stream = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
+    assert is_stream_id(stream)
+    assert not is_stream_id(stream.upper()) and not is_stream_id(stream + "0") and not is_stream_id("")
+
+
+@pytest.mark.parametrize(("given", "valid"), [
+    ("1700000000000-3", True), ("1700000000000", True), ("0", True), ("0-0", True),
+    (f"{2**64 - 1}-{2**64 - 1}", True), (f"{2**64}-0", False), (f"0-{2**64}", False), ("1" * 21, False),
+    ("١٢٣-0", False), ("²", False), ("1-", False), ("-1", False), ("1-2-3", False), ("", False), (" 1", False),
+])
+def test_entry_ids_are_two_64_bit_numbers(given: str, valid: bool) -> None:
+    assert is_entry_id(given) is valid
+
+
+def test_entry_ids_order_numerically_not_as_text() -> None:
+    assert entry_id_order("10-0") > entry_id_order("9-5")
+    assert entry_id_order("5-10") > entry_id_order("5-9") > entry_id_order("5")
