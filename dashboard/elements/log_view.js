@@ -5,6 +5,8 @@
 // in and near the viewport exist in the DOM ("virtualised"): collapsed rows have one fixed height,
 // and the few expanded rows have their measured extra height, so positions are cheap to compute.
 
+import { listenForRows } from "rows_feed";
+
 const CONNECTION_POLL_MS = 250;
 const RATE_WINDOW_MS = 5000;
 const STATUS_EVERY_MS = 500;
@@ -88,8 +90,7 @@ export default {
     filter: { type: Object, default: () => ({}) },
     utc: { type: Boolean, default: false },
     streamName: { type: String, default: "stream" },
-    rowsMessage: { type: String, default: "bunnylogs_rows" },
-    feedId: { type: Number, default: -1 },
+    feed: { type: Object, required: true },  // RowsFeed.address
   },
   mounted() {
     this.all = [];          // held entries, oldest first, at most maxRows
@@ -130,11 +131,10 @@ export default {
     this.statusTimer = setInterval(() => this.showStatus(), STATUS_EVERY_MS);
     this.showConnection();
     this.showStatus();
-    this.listenForRows();
+    this.stopRows = listenForRows(this.feed, (entries) => this.append(entries));
   },
   unmounted() {
-    clearTimeout(this.listenTimer);
-    if (this.onRows) window.socket.off(this.rowsMessage, this.onRows);
+    this.stopRows();
     clearInterval(this.connectionTimer);
     clearInterval(this.statusTimer);
     document.removeEventListener("keydown", this.onKey);
@@ -145,27 +145,8 @@ export default {
     if (this.renderFrame) cancelAnimationFrame(this.renderFrame);
   },
   methods: {
-    // Rows come as their own socket message (see ROWS_MESSAGE in log_view.py). The page creates
-    // its socket after its components are mounted, so wait for it.
-    listenForRows() {
-      if (!window.socket) {
-        this.listenTimer = setTimeout(() => this.listenForRows(), 10);
-        return;
-      }
-      const decoder = new TextDecoder();
-      this.onRows = (message) => {
-        if (message.feed !== this.feedId) return;
-        // NiceGUI numbers its messages and replays the unacknowledged ones after a reconnect:
-        // skip what was already handled, and count this one as handled, as its own handlers do.
-        if (message._id !== undefined) {
-          if (message._id < window.nextMessageId) return;
-          window.nextMessageId = message._id + 1;
-        }
-        this.append(JSON.parse(decoder.decode(message.rows)));
-      };
-      window.socket.on(this.rowsMessage, this.onRows);
-    },
     // --- called from Python -------------------------------------------------------------------
+    // (append is called with each batch from the rows feed)
     append(entries) {
       const now = performance.now();
       this.received += entries.length;
