@@ -1,5 +1,6 @@
 // The status bar: connection state, lines received, lines shown, lines per second, paused and new,
 // the filter's error, and the empty view's hint. Texts only, set with textContent.
+import { feedState } from "rows_feed";
 
 const CONNECTION_POLL_MS = 250;
 const RATE_WINDOW_MS = 5000;
@@ -63,8 +64,7 @@ export class StatusBar {
   }
 
   showConnection() {
-    const socket = window.socket;
-    const state = socket === undefined ? "connecting" : socket.connected ? "connected" : "reconnecting";
+    const state = feedState();
     const label = this.refs.state;
     if (label.dataset.state === state) return;
     label.dataset.state = state;

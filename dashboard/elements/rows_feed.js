@@ -1,5 +1,6 @@
-// The rows transport, the browser half of RowsFeed (rows_feed.py): rows come as their own socket
-// message, beside NiceGUI's, and each batch is handed on once, in order, also across a reconnect.
+// The rows transport, the browser half of RowsFeed (rows_feed.py), and the view's only use of
+// NiceGUI's socket: rows come as their own socket message, beside NiceGUI's, and each batch is
+// handed on once, in order, also across a reconnect.
 
 const SOCKET_POLL_MS = 10;
 
@@ -33,4 +34,10 @@ export function listenForRows(feed, onRows) {
     clearTimeout(timer);
     window.socket?.off(name, onMessage);
   };
+}
+
+// Where the socket the rows come over is: "connecting" (not made yet), "connected" or "reconnecting".
+export function feedState() {
+  const socket = window.socket;
+  return socket === undefined ? "connecting" : socket.connected ? "connected" : "reconnecting";
 }
