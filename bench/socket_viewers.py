@@ -18,11 +18,13 @@ import uuid
 from dataclasses import dataclass, field
 
 import aiohttp
-import orjson
 import socketio
 
-from dashboard.elements.log_view import ROWS_MESSAGE
+from dashboard.elements.rows_feed import ROWS_MESSAGE, rows_in
 
+# The socket's query (NiceGUI's handshake: the client id the page was made for, and its next message
+# number) is only in the page, in its script's createApp() call. The rows' message name and how to
+# read one come from dashboard.elements.rows_feed, where the server's side of the feed lives.
 _QUERY = re.compile(r"^\s*query: (\{.*\}),$", re.MULTILINE)
 
 
@@ -63,7 +65,7 @@ async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_
             if number in viewer.messages:
                 return
             viewer.messages.add(number)
-        viewer.rows += len(orjson.loads(message["rows"]))
+        viewer.rows += len(rows_in(message))
 
     async def answer_javascript(message: dict) -> None:
         # The page asks the browser for its stored theme; a fresh browser has none.

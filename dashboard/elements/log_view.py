@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
-import orjson
 from nicegui.element import Element
 
 from ..entry import StreamEntry
 from .coalescer import Coalescer
+from .rows_feed import RowsFeed
 
-# Rows travel as their own socket message, not through run_method: run_method makes the browser
-# eval() each call's source, and Chromium keeps every evaluated source alive, so a busy stream
-# grew the tab's heap without bound. The JSON goes as a binary attachment, parsed once in the page.
-ROWS_MESSAGE = "bunnylogs_rows"
 # Entries that arrive within this long after a send go out together: at most ~50 messages/s per
 # viewer however fast the stream is, and no added delay when it is slow. The page draws once per
 # frame anyway.
 SEND_INTERVAL_S = 0.02
 
 
-class LogView(Element, component="log_view.js"):
+# The parts of the browser half; log_view.js imports them by name (the page's import map).
+_PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
+                            "log_input.js", "log_export.js", "log_status.js"]
+
+
+class LogView(Element, component="log_view.js", dependencies=_PARTS):
     """A virtualised list of log rows that keeps at most `max_rows` in the browser.
 
     Filtering, pausing, following and downloads run in the browser over the rows it holds; the
@@ -34,8 +36,8 @@ class LogView(Element, component="log_view.js"):
         self._props["filter"] = view_filter
         self._props["utc"] = utc
         self._props["streamName"] = stream_name
-        self._props["rowsMessage"] = ROWS_MESSAGE
-        self._props["feedId"] = self.id
+        self._feed = RowsFeed(self)
+        self._props["feed"] = self._feed.address
         self._outgoing: Coalescer[StreamEntry] = Coalescer(self._send, SEND_INTERVAL_S)
 
     def push(self, entries: list[StreamEntry]) -> None:
@@ -43,10 +45,7 @@ class LogView(Element, component="log_view.js"):
         self._outgoing.add(entries)
 
     def _send(self, entries: list[StreamEntry]) -> None:
-        if self.is_deleted:
-            return
-        rows = orjson.dumps([stream_entry.to_wire() for stream_entry in entries])
-        self.client.outbox.enqueue_message(ROWS_MESSAGE, {"feed": self.id, "rows": rows}, self.client.id)
+        self._feed.send([stream_entry.to_wire() for stream_entry in entries])
 
     def _handle_delete(self) -> None:
         self._outgoing.cancel()

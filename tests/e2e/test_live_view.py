@@ -7,7 +7,9 @@ import re
 import uuid
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Response, expect
+
+from dashboard.elements.log_view import LogView
 
 from ..support import AppProcess, running_app
 from .conftest import E2E_HISTORY, E2E_MAX_ROWS, open_stream
@@ -36,6 +38,25 @@ async def test_posted_line_appears_with_time_level_and_program(page: Page, app_s
     # The URL is the stream's key: not for search engines, not for Referer headers.
     assert await page.locator('meta[name="robots"]').get_attribute("content") == "noindex, nofollow"
     assert await page.locator('meta[name="referrer"]').get_attribute("content") == "no-referrer"
+
+
+async def test_the_view_and_each_of_its_parts_are_served_and_cached(page: Page, app_server: AppProcess) -> None:
+    # log_view.js imports its parts by name through the page's import map: a part that is not
+    # served would leave the view blank.
+    responses: list[Response] = []
+    failed: list[str] = []
+    page.on("response", lambda response: responses.append(response))
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    await open_stream(page, app_server.url, new_stream())
+    await expect(page.locator(".bl-state")).to_have_text("connected")
+    assert failed == []
+    assert [response.url for response in responses if response.status >= 400] == []
+    scripts = {response.url.rsplit("/", 1)[1]: response for response in responses
+               if "/_nicegui/" in response.url and response.url.endswith(".js")}
+    parts = {library.path.name for library in LogView.exposed_libraries}
+    assert parts | {"log_view.js"} <= set(scripts)
+    for name in parts | {"log_view.js"}:  # the URLs change with the files, so browsers may keep them
+        assert "immutable" in (await scripts[name].all_headers())["cache-control"]
 
 
 async def test_two_viewers_of_a_stream_see_it_and_another_stream_does_not(

@@ -1,0 +1,54 @@
+// Keys and clicks: the view's keyboard shortcuts, and what a click on a row does (the copy button
+// copies the row; elsewhere on a row that can open, it opens or closes).
+import { copyRow } from "log_export";
+
+const COPIED_MS = 1200;
+
+function isTyping(target) {
+  return target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+// The shortcut `event` stands for: "Escape" (also while typing), "Space", "/" or "End"; else null.
+function shortcutOf(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return null;
+  if (event.key === "Escape") return "Escape";
+  if (isTyping(event.target)) return null;
+  if (event.key === " " && !(event.target instanceof HTMLButtonElement)) return "Space";
+  if (event.key === "/" || event.key === "End") return event.key;
+  return null;
+}
+
+// Call onKey(shortcut) for each shortcut pressed on the page; returns a function that stops listening.
+export function listenForKeys(onKey) {
+  const onKeyDown = (event) => {
+    const shortcut = shortcutOf(event);
+    if (shortcut === null) return;
+    if (shortcut !== "Escape") event.preventDefault();
+    onKey(shortcut);
+  };
+  document.addEventListener("keydown", onKeyDown);
+  return () => document.removeEventListener("keydown", onKeyDown);
+}
+
+// Clicks on the rows in `container`: entryOf(serial) finds a row's entry, toggle(serial) opens or closes it.
+export function listenForRowClicks(container, { entryOf, toggle }) {
+  container.addEventListener("click", (event) => {
+    const row = event.target.closest(".bl-row");
+    if (!row) return;
+    const serial = Number(row.dataset.serial);
+    const entry = entryOf(serial);
+    if (!entry) return;
+    const copy = event.target.closest(".bl-copy");
+    if (copy) {
+      copyRow(entry).then(() => {
+        copy.textContent = "done";
+        setTimeout(() => { copy.textContent = "content_copy"; }, COPIED_MS);
+      });
+      return;
+    }
+    // Selecting text in a row is not a click on it.
+    if (!row.classList.contains("bl-expandable") || window.getSelection().toString()) return;
+    toggle(serial);
+  });
+}

@@ -1,0 +1,173 @@
+// The virtual list: only the shown rows in and near the viewport are in the DOM. Collapsed rows have
+// one fixed height and the few open rows their measured extra height, so positions are cheap to
+// compute. While following, the view sticks to the newest row; scrolling up stops that.
+import { renderRow } from "log_row_element";
+
+const OVERSCAN_ROWS = 8;
+const AT_BOTTOM_PX = 4;
+
+export class VirtualList {
+  // The elements are the component's refs; logRows (a LogRows) says which entries are shown.
+  constructor({ scroller, sizer, rows, jump }, logRows, utc) {
+    this.scroller = scroller;
+    this.sizer = sizer;
+    this.container = rows;
+    this.jump = jump;
+    this.logRows = logRows;
+    this.utc = utc;
+    this.expanded = new Map(); // serial -> extra height in px
+    this.following = true;
+    this.ownScrollTop = null;  // where render() last scrolled to while following
+    this.renderFrame = null;
+    this.rowHeight = this.measureRowHeight();
+    this.viewHeight = scroller.clientHeight;
+    this.resizeObserver = new ResizeObserver(() => {
+      this.viewHeight = scroller.clientHeight;
+      this.requestRender();
+    });
+    this.resizeObserver.observe(scroller);
+    scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    jump.addEventListener("click", () => this.follow());
+  }
+
+  stop() {
+    this.resizeObserver.disconnect();
+    if (this.renderFrame !== null) cancelAnimationFrame(this.renderFrame);
+  }
+
+  follow() {
+    this.following = true;
+    this.jump.hidden = true;
+    this.render();
+  }
+
+  setUtc(utc) {
+    this.utc = utc;
+    this.render();
+  }
+
+  // After the rows were cleared: nothing is open, and the view follows again.
+  reset() {
+    this.expanded.clear();
+    this.following = true;
+  }
+
+  // Open or close the row of this serial.
+  toggle(serial) {
+    if (this.expanded.has(serial)) this.expanded.delete(serial); else this.expanded.set(serial, 0);
+    this.render();
+  }
+
+  // Entries that left the model are not open any more.
+  forget(entries) {
+    if (!this.expanded.size) return;
+    for (const entry of entries) this.expanded.delete(entry._n);
+  }
+
+  // While following, the scroll position is computed rather than read, and set after the rows
+  // are in place: one layout per frame instead of one per read.
+  render() {
+    const shown = this.logRows.shown;
+    const scroller = this.scroller;
+    const positions = this.expandedPositions();
+    const height = this.rowHeight;
+    const extraTotal = positions.reduce((sum, [, extra]) => sum + extra, 0);
+    const contentHeight = shown.length * height + extraTotal;
+    const top = this.following ? Math.max(0, contentHeight - this.viewHeight) : scroller.scrollTop;
+    // First row in view: walk past the open rows above the scroll position.
+    let offset = 0;
+    let first = Math.floor(top / height);
+    for (const [index, extra] of positions) {
+      if (index * height + offset + height + extra <= top) { offset += extra; first = Math.floor((top - offset) / height); }
+      else break;
+    }
+    first = Math.max(0, Math.min(first, shown.length - 1) - OVERSCAN_ROWS);
+    const visibleCount = Math.ceil(this.viewHeight / height) + 2 * OVERSCAN_ROWS;
+    const last = Math.min(shown.length, first + visibleCount);
+    let before = 0;
+    for (const [index, extra] of positions) { if (index < first) before += extra; else break; }
+    this.sizer.style.height = `${contentHeight}px`;
+    this.container.style.transform = `translateY(${first * height + before}px)`;
+    this.updateRows(shown.slice(first, last));
+    if (this.following) {
+      scroller.scrollTop = top;
+      this.ownScrollTop = scroller.scrollTop;
+    }
+    this.remeasureExpanded();
+  }
+
+  requestRender() {
+    if (this.renderFrame !== null) return;
+    this.renderFrame = requestAnimationFrame(() => { this.renderFrame = null; this.render(); });
+  }
+
+  measureRowHeight() {
+    const probe = renderRow({ ts: 0, level: "INFO", program: "p", message: "x", id: "0-0", _n: 0 }, false, this.utc);
+    probe.style.visibility = "hidden";
+    this.container.append(probe);
+    const height = probe.getBoundingClientRect().height || 22;
+    probe.remove();
+    return height;
+  }
+
+  // The open rows among those shown, by position: [index, extra px], in order.
+  expandedPositions() {
+    const positions = [];
+    for (const [serial, extra] of this.expanded) {
+      const index = this.logRows.indexOf(serial);
+      if (index >= 0) positions.push([index, extra]);
+    }
+    return positions.sort((a, b) => a[0] - b[0]);
+  }
+
+  // Show `wanted` (consecutive shown entries), keeping the row elements already on screen: while
+  // following, each frame only adds the new rows at the bottom and drops as many from the top.
+  updateRows(wanted) {
+    const rows = this.container;
+    const look = (entry) => `${this.utc ? "u" : "l"}${this.expanded.has(entry._n) ? "o" : "c"}`;
+    const serialOf = (node) => Number(node.dataset.serial);
+    const firstWanted = wanted.length ? wanted[0]._n : Infinity;
+    const lastWanted = wanted.length ? wanted[wanted.length - 1]._n : -Infinity;
+    while (rows.firstElementChild && serialOf(rows.firstElementChild) < firstWanted) rows.firstElementChild.remove();
+    while (rows.lastElementChild && serialOf(rows.lastElementChild) > lastWanted) rows.lastElementChild.remove();
+    const kept = Array.from(rows.children);
+    const start = kept.length ? wanted.findIndex((entry) => entry._n === serialOf(kept[0])) : -1;
+    const reusable = start >= 0 && kept.every((node, i) =>
+      wanted[start + i] !== undefined && wanted[start + i]._n === serialOf(node) && node.dataset.look === look(wanted[start + i]));
+    const build = (entries) => {
+      const fragment = document.createDocumentFragment();
+      for (const entry of entries) {
+        const row = renderRow(entry, this.expanded.has(entry._n), this.utc);
+        row.dataset.look = look(entry);
+        fragment.append(row);
+      }
+      return fragment;
+    };
+    if (!reusable) {
+      rows.replaceChildren(build(wanted));
+      return;
+    }
+    if (start > 0) rows.prepend(build(wanted.slice(0, start)));
+    if (start + kept.length < wanted.length) rows.append(build(wanted.slice(start + kept.length)));
+  }
+
+  remeasureExpanded() {
+    let changed = false;
+    for (const row of this.container.querySelectorAll(".bl-row.bl-open")) {
+      const serial = Number(row.dataset.serial);
+      const extra = Math.max(0, row.getBoundingClientRect().height - this.rowHeight);
+      if (Math.abs((this.expanded.get(serial) ?? 0) - extra) > 0.5) { this.expanded.set(serial, extra); changed = true; }
+    }
+    if (changed) this.requestRender();
+  }
+
+  onScroll() {
+    const scroller = this.scroller;
+    // Our own scrolling while following (render already drew for it), not the user's.
+    if (this.following && this.ownScrollTop !== null && Math.abs(scroller.scrollTop - this.ownScrollTop) < 1) return;
+    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < AT_BOTTOM_PX;
+    this.following = atBottom;
+    this.jump.hidden = atBottom || this.logRows.shown.length === 0;
+    this.requestRender();
+  }
+}

@@ -1,0 +1,52 @@
+// One entry drawn as a row: toggle, time, level, program and message; open, its whole message and
+// its fields as JSON. Log text is data: every value is set with textContent, never parsed as HTML.
+
+// A message longer than this (or of several lines, or with fields) can be opened.
+const LONG_MESSAGE = 120;
+
+function pad(number, width) {
+  return String(number).padStart(width, "0");
+}
+
+export function formatTime(date, utc) {
+  const [h, m, s, ms] = utc
+    ? [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds()]
+    : [date.getHours(), date.getMinutes(), date.getSeconds(), date.getMilliseconds()];
+  return `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}.${pad(ms, 3)}${utc ? "Z" : ""}`;
+}
+
+function el(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+// The row element of `entry` (which has its serial, _n), open or not, its time in UTC or local time.
+export function renderRow(entry, open, utc) {
+  const row = el("div", open ? "bl-row bl-open" : "bl-row");
+  row.dataset.id = entry.id;
+  row.dataset.serial = entry._n;
+  row.dataset.level = entry.level;
+  const moment = new Date(entry.ts * 1000);
+  const time = el("span", "bl-time", formatTime(moment, utc));
+  time.title = moment.toISOString();
+  const newline = entry.message.indexOf("\n");
+  const multiLine = newline >= 0;
+  const expandable = multiLine || Boolean(entry.fields) || entry.message.length > LONG_MESSAGE;
+  const toggle = el("span", "bl-toggle", expandable ? (open ? "▾" : "▸") : "");
+  const message = el("span", "bl-message", open || !multiLine ? entry.message : entry.message.slice(0, newline));
+  const line = el("div", "bl-line");
+  line.append(toggle, time, el("span", `bl-level bl-level-${entry.level.toLowerCase()}`, entry.level),
+    el("span", "bl-program", entry.program), message);
+  if (multiLine && !open) line.append(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));
+  if (entry.fields && !open) line.append(el("span", "bl-fields", "{…}"));
+  const copy = el("button", "bl-copy material-icons", "content_copy");
+  copy.type = "button";
+  copy.title = "Copy this line";
+  line.append(copy);
+  row.append(line);
+  if (open && entry.fields) row.append(el("pre", "bl-fields-json", JSON.stringify(entry.fields, null, 2)));
+  if (expandable) row.classList.add("bl-expandable");
+  return row;
+}

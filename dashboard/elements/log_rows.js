@@ -1,0 +1,142 @@
+// The row model: the entries this viewer holds (at most maxRows, oldest first), those of them that
+// pass the filter, what arrived and is not drawn yet, and what waits while paused. No drawing here.
+
+function haystack(entry) {
+  if (entry._hay === undefined) {
+    entry._hay = entry.fields ? `${entry.message} ${JSON.stringify(entry.fields)}` : entry.message;
+  }
+  return entry._hay;
+}
+
+// Nothing left under the row cap (no allocation per admitted batch).
+const NONE = Object.freeze([]);
+
+export class LogRows {
+  // onSeen(programs, levels) is called with the programs and levels never admitted before.
+  constructor(maxRows, onSeen) {
+    this.maxRows = maxRows;
+    this.onSeen = onSeen;
+    this.all = [];          // held entries, oldest first, at most maxRows
+    this.shown = [];        // the held entries that pass the filter, in order
+    this.incoming = [];     // arrived since the last admit
+    this.pending = [];      // arrived while paused
+    this.pendingTotal = 0;
+    this.received = 0;
+    this.serial = 0;        // arrival order: IDs arrive in order, so this sorts like them
+    this.programsSeen = new Set();
+    this.levelsSeen = new Set();
+    this.paused = false;
+    this.filterError = null;
+    this.setFilter({});
+  }
+
+  // Entries from the server, to be admitted with the next frame.
+  arrive(entries) {
+    this.received += entries.length;
+    for (const entry of entries) this.incoming.push(entry);
+    // A hidden tab gets no animation frames: keep only what could ever be shown.
+    if (this.incoming.length > this.maxRows) this.incoming.splice(0, this.incoming.length - this.maxRows);
+  }
+
+  // filter: {text, regex, invert, hidden_levels, programs}; an invalid regex sets filterError.
+  setFilter(filter) {
+    const text = filter.text || "";
+    this.filterError = null;
+    let test = null;
+    if (text && filter.regex) {
+      try {
+        const pattern = new RegExp(text, "i");
+        test = (entry) => pattern.test(haystack(entry));
+      } catch (error) {
+        this.filterError = `Invalid regular expression: ${error.message}`;
+      }
+    } else if (text) {
+      const needle = text.toLowerCase();
+      test = (entry) => haystack(entry).toLowerCase().includes(needle);
+    }
+    this.textTest = test;
+    this.invert = Boolean(filter.invert);
+    this.hiddenLevels = new Set(filter.hidden_levels || []);
+    this.programs = new Set(filter.programs || []);
+    this.shown = this.all.filter((entry) => this.matches(entry));
+  }
+
+  matches(entry) {
+    if (this.hiddenLevels.has(entry.level)) return false;
+    if (this.programs.size && !this.programs.has(entry.program)) return false;
+    if (this.textTest === null) return true;
+    return this.textTest(entry) !== this.invert;
+  }
+
+  // Returns whether rows now wait to be admitted (those held while paused, on resume).
+  setPaused(paused) {
+    this.paused = paused;
+    if (paused || !this.pending.length) return false;
+    this.incoming = this.pending.concat(this.incoming);
+    this.pending = [];
+    this.pendingTotal = 0;
+    return true;
+  }
+
+  // Empty this viewer's rows; the count of lines received stays.
+  clear() {
+    this.all = [];
+    this.shown = [];
+    this.incoming = [];
+    this.pending = [];
+    this.pendingTotal = 0;
+  }
+
+  // While paused: keep what arrived (at most maxRows of it), and count it.
+  hold() {
+    const batch = this.incoming;
+    this.incoming = [];
+    this.pendingTotal += batch.length;
+    this.pending.push(...batch);
+    if (this.pending.length > this.maxRows) this.pending.splice(0, this.pending.length - this.maxRows);
+  }
+
+  // Hold what arrived, and show what passes the filter. Returns the entries that left under the
+  // row cap (oldest first), or null if nothing had arrived.
+  admit() {
+    const batch = this.incoming;
+    if (!batch.length) return null;
+    this.incoming = [];
+    const newPrograms = [];
+    const newLevels = [];
+    for (const entry of batch) {
+      entry._n = ++this.serial;
+      if (!this.programsSeen.has(entry.program)) { this.programsSeen.add(entry.program); newPrograms.push(entry.program); }
+      if (!this.levelsSeen.has(entry.level)) { this.levelsSeen.add(entry.level); newLevels.push(entry.level); }
+    }
+    if (newPrograms.length || newLevels.length) this.onSeen(newPrograms, newLevels);
+    this.all.push(...batch);
+    for (const entry of batch) if (this.matches(entry)) this.shown.push(entry);
+    const excess = this.all.length - this.maxRows;
+    if (excess <= 0) return NONE;
+    const dropped = this.all.splice(0, excess);
+    const oldestKept = this.all[0]._n;
+    let cut = 0;
+    while (cut < this.shown.length && this.shown[cut]._n < oldestKept) cut++;
+    if (cut) this.shown.splice(0, cut);
+    return dropped;
+  }
+
+  // The shown entry with this serial, or undefined.
+  entryOf(serial) {
+    return this.shown[this.indexOf(serial)];
+  }
+
+  // The position of the entry with this serial among those shown, or -1.
+  indexOf(serial) {
+    let low = 0;
+    let high = this.shown.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const found = this.shown[middle]._n;
+      if (found === serial) return middle;
+      if (found < serial) low = middle + 1; else high = middle - 1;
+    }
+    return -1;
+  }
+}

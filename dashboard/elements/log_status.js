@@ -1,0 +1,73 @@
+// The status bar: connection state, lines received, lines shown, lines per second, paused and new,
+// the filter's error, and the empty view's hint. Texts only, set with textContent.
+import { feedState } from "rows_feed";
+
+const CONNECTION_POLL_MS = 250;
+const RATE_WINDOW_MS = 5000;
+const STATUS_EVERY_MS = 500;
+// While lines keep coming the status texts change at most this often: each change lays out the page.
+const BUSY_STATUS_MS = 100;
+const NUMBER = new Intl.NumberFormat();  // toLocaleString() builds a formatter on every call
+
+export class StatusBar {
+  // The elements are the component's refs; logRows (a LogRows) has the counts.
+  constructor({ state, count, shown, rate, paused, filterError, empty }, logRows) {
+    this.refs = { state, count, shown, rate, paused, filterError, empty };
+    this.logRows = logRows;
+    this.arrivals = [];     // [time, count] for the rate
+    this.lastShown = -Infinity;
+    this.timeout = null;
+  }
+
+  start() {
+    this.connectionTimer = setInterval(() => this.showConnection(), CONNECTION_POLL_MS);
+    this.timer = setInterval(() => this.show(), STATUS_EVERY_MS);
+    this.showConnection();
+    this.show();
+  }
+
+  stop() {
+    clearInterval(this.connectionTimer);
+    clearInterval(this.timer);
+    clearTimeout(this.timeout);
+  }
+
+  arrived(count) {
+    this.arrivals.push([performance.now(), count]);
+  }
+
+  // The status now when the stream is quiet; while lines keep coming, at most every BUSY_STATUS_MS.
+  request() {
+    if (this.timeout !== null) return;
+    const wait = this.lastShown + BUSY_STATUS_MS - performance.now();
+    if (wait <= 0) { this.show(); return; }
+    this.timeout = setTimeout(() => { this.timeout = null; this.show(); }, wait);
+  }
+
+  show() {
+    const now = performance.now();
+    this.lastShown = now;
+    const { received, shown, paused, pendingTotal, filterError } = this.logRows;
+    while (this.arrivals.length && now - this.arrivals[0][0] > RATE_WINDOW_MS) this.arrivals.shift();
+    const recent = this.arrivals.reduce((sum, [, count]) => sum + count, 0);
+    const span = Math.min(RATE_WINDOW_MS, Math.max(1000, now - (this.arrivals.length ? this.arrivals[0][0] : now)));
+    const rate = recent / (span / 1000);
+    const refs = this.refs;
+    refs.count.textContent = `${NUMBER.format(received)} line${received === 1 ? "" : "s"}`;
+    refs.shown.textContent = `${NUMBER.format(shown.length)} shown`;
+    refs.rate.textContent = `${rate < 10 ? rate.toFixed(1) : NUMBER.format(Math.round(rate))} lines/s`;
+    refs.paused.hidden = !paused;
+    refs.paused.textContent = `paused · ${NUMBER.format(pendingTotal)} new`;
+    refs.filterError.hidden = !filterError;
+    refs.filterError.textContent = filterError || "";
+    refs.empty.hidden = received > 0;
+  }
+
+  showConnection() {
+    const state = feedState();
+    const label = this.refs.state;
+    if (label.dataset.state === state) return;
+    label.dataset.state = state;
+    label.textContent = state === "connecting" ? "connecting…" : state;
+  }
+}
