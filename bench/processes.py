@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from tests.support import free_port
+from harness.servers import free_port
 
 
 @dataclass

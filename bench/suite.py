@@ -6,13 +6,12 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tests.support import AppProcess, running_app, running_redis
+from harness.servers import AppProcess, chromium, running_app, running_redis
 
 from .measures import batched_ingest, fanout, interleaved_ingest, latency_runs, single_entry_ingest
 from .pacing import sender_session
 from .processes import running_ceiling
 from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyRuns
-from .viewers import chromium
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def bunnylogs_on(bus: str) -> Iterator[AppProcess]:
         with running_app(*args) as app:
             yield app
     else:
-        with running_redis() as redis_url, running_app(*args, "--redis-url", redis_url) as app:
+        with running_redis() as redis, running_app(*args, "--redis-url", redis.url) as app:
             yield app
 
 

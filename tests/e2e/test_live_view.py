@@ -9,7 +9,8 @@ import uuid
 import httpx
 from playwright.async_api import Page, expect
 
-from ..support import AppProcess, running_app
+from harness.servers import AppProcess, running_app
+
 from .conftest import E2E_HISTORY, E2E_MAX_ROWS, open_stream
 
 

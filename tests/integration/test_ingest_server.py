@@ -15,8 +15,8 @@ import pytest
 
 from dashboard.bus_redis import RedisBus
 from dashboard.snippets import curl_snippet, python_snippet
+from harness.servers import AppProcess, running_app
 
-from ..support import AppProcess, running_app
 from .test_bus_contract import Collector
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..support import AppProcess, free_port, running_app
+from harness.servers import AppProcess, free_port, running_app
+
 from .test_handler import read_all, wait_for_entries
 
 BUNNYLOGS = [sys.executable, "-m", "dashboard"]
