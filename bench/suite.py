@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from harness.servers import AppProcess, chromium, running_app, running_redis
@@ -71,7 +71,7 @@ def bunnylogs_on(bus: str) -> Iterator[AppProcess]:
             yield app
 
 
-async def run_suite(durations: Durations, buses: list[str], say=print) -> SuiteResults:
+async def run_suite(durations: Durations, buses: list[str], say: Callable[[str], None] = print) -> SuiteResults:
     """Measure each bus in turn; `say` reports progress.
 
     Each single-entry run with a page session sits between two ceiling runs and is compared with
