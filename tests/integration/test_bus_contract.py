@@ -11,37 +11,12 @@ import pytest
 
 from dashboard.bus_memory import MemoryBus
 from dashboard.bus_redis import RedisBus
-from dashboard.entry import LogEntry, StreamEntry
+from dashboard.entry import LogEntry
 from dashboard.stream import Bus
 
+from ..support import Collector
+
 MAX_LENGTH = 1000
-
-
-class Collector:
-    """A subscriber callback that remembers what it got, in order."""
-
-    def __init__(self) -> None:
-        self.entries: list[StreamEntry] = []
-        self.batches = 0
-
-    def __call__(self, batch: list[StreamEntry]) -> None:
-        self.entries.extend(batch)
-        self.batches += 1
-
-    @property
-    def ids(self) -> list[str]:
-        return [stream_entry.id for stream_entry in self.entries]
-
-    @property
-    def messages(self) -> list[str]:
-        return [stream_entry.entry.message for stream_entry in self.entries]
-
-    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.entries) < count:
-            if time.monotonic() > deadline:
-                pytest.fail(f"expected {count} entries within {timeout} s, got {len(self.entries)}")
-            await asyncio.sleep(0.005)
 
 
 def entries(*messages: str) -> list[LogEntry]:

@@ -17,7 +17,7 @@ from dashboard.bus_redis import RedisBus
 from dashboard.snippets import curl_snippet, python_snippet
 from harness.servers import AppProcess, running_app
 
-from .test_bus_contract import Collector
+from ..support import Collector
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from dashboard.entry import LogEntry
 from dashboard.stream import BusUnavailable
 from harness.servers import RedisServer, free_port, running_redis
 
-from .test_bus_contract import Collector, entries
+from ..support import Collector
+from .test_bus_contract import entries
 
 
 async def connected_clients(redis_url: str) -> int:
