@@ -9,6 +9,8 @@ from typing import Generic, Protocol, TypeVar
 
 import pytest
 
+SENTINEL = "sentinel: everything before me has been delivered"
+
 
 # What a Collector reads of a delivered entry (a `StreamEntry`), so that this module needs no server import.
 class _Entry(Protocol):
@@ -51,3 +53,13 @@ class Collector(Generic[Delivered]):
             if time.monotonic() > deadline:
                 pytest.fail(f"expected {count} entries within {timeout} s, got {len(self.entries)}")
             await asyncio.sleep(0.005)
+
+    async def wait_for_sentinel(self, timeout: float = 5.0) -> list[str]:
+        """Wait until the `SENTINEL` entry has arrived; the messages that arrived before it."""
+        deadline = time.monotonic() + timeout
+        while SENTINEL not in self.messages:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the sentinel did not arrive within {timeout} s; got {self.messages}")
+            await asyncio.sleep(0.005)
+        messages = self.messages
+        return messages[:messages.index(SENTINEL)]

@@ -14,7 +14,7 @@ from dashboard.bus_redis import RedisBus
 from dashboard.entry import LogEntry
 from dashboard.stream import Bus
 
-from ..support import Collector
+from ..support import SENTINEL, Collector
 
 MAX_LENGTH = 1000
 
@@ -74,22 +74,24 @@ async def test_zero_history_gets_only_new_entries(bus: Bus) -> None:
     collector = Collector()
     subscription = await bus.subscribe(stream, collector, history=0)
     await bus.publish(stream, entries("new"))
-    await collector.wait_for(1)
-    await asyncio.sleep(0.05)
-    assert collector.messages == ["new"]
+    await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == ["new"]
     subscription.close()
 
 
 async def test_streams_are_isolated(bus: Bus) -> None:
     mine, other = new_stream(), new_stream()
-    collector = Collector()
-    subscription = await bus.subscribe(mine, collector, history=500)
+    collector, theirs = Collector(), Collector()
+    subscriptions = [await bus.subscribe(mine, collector, history=500),
+                     await bus.subscribe(other, theirs, history=500)]  # so that both streams are read
     await bus.publish(other, entries("not for me"))
     await bus.publish(mine, entries("for me"))
-    await collector.wait_for(1)
-    await asyncio.sleep(0.05)
-    assert collector.messages == ["for me"]
-    subscription.close()
+    for stream in (other, mine):
+        await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == ["for me"]
+    assert await theirs.wait_for_sentinel() == ["not for me"]
+    for subscription in subscriptions:
+        subscription.close()
 
 
 async def test_every_subscriber_gets_every_entry_once(bus: Bus) -> None:
@@ -98,10 +100,9 @@ async def test_every_subscriber_gets_every_entry_once(bus: Bus) -> None:
     subscriptions = [await bus.subscribe(stream, collector, history=500) for collector in collectors]
     for i in range(20):
         await bus.publish(stream, entries(f"e{i}"))
+    await bus.publish(stream, entries(SENTINEL))
     for collector in collectors:
-        await collector.wait_for(20)
-    await asyncio.sleep(0.05)
-    assert all(collector.messages == [f"e{i}" for i in range(20)] for collector in collectors)
+        assert await collector.wait_for_sentinel() == [f"e{i}" for i in range(20)]
     for subscription in subscriptions:
         subscription.close()
 
@@ -184,9 +185,8 @@ async def test_resuming_after_an_id_gets_every_later_entry_once(bus: Bus) -> Non
     subscription = await bus.subscribe(stream, collector, history=2, after=ids[3])
     assert collector.messages == [f"m{i}" for i in range(4, 10)], "history is ignored when resuming"
     await bus.publish(stream, entries("live"))
-    await collector.wait_for(7)
-    await asyncio.sleep(0.05)
-    assert collector.messages == [*[f"m{i}" for i in range(4, 10)], "live"]
+    await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == [*[f"m{i}" for i in range(4, 10)], "live"]
     subscription.close()
 
 
@@ -198,9 +198,8 @@ async def test_resuming_after_the_newest_id_gets_only_new_entries(bus: Bus) -> N
     collector = Collector()
     subscription = await bus.subscribe(stream, collector, history=500, after=ids[-1])
     await bus.publish(stream, entries("new"))
-    await collector.wait_for(1)
-    await asyncio.sleep(0.05)
-    assert collector.messages == ["new"]
+    await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == ["new"]
     subscription.close()
     keeper.close()
 
