@@ -12,7 +12,7 @@ from functools import partial
 import aiohttp
 from playwright.async_api import Browser
 
-from tests.support import AppProcess
+from harness.servers import AppProcess
 
 from .pacing import PADDING, send_at_rate
 from .processes import ResourceMeter

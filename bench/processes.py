@@ -1,55 +1,31 @@
-"""The servers a benchmark runs against, and what they cost the machine (CPU, RSS)."""
+"""The ceiling server a benchmark compares with, and what a server costs the machine (CPU, RSS)."""
 
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import psutil
 
-from tests.support import free_port
+from harness.servers import ServerProcess, http_status, running
 
 
-@dataclass
-class Ceiling:
-    """The no-op Starlette server (bench/ceiling.py)."""
+class CeilingProcess(ServerProcess):
+    """bench/ceiling.py's no-op app, served like BunnyLogs: uvicorn with uvloop and httptools, no access log."""
 
-    url: str
+    name = "the ceiling server"
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1", "--port", str(self.port),
+                "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
 
-@contextlib.contextmanager
-def running_ceiling() -> Iterator[Ceiling]:
-    """Serve bench.ceiling:app with the same uvicorn stack as BunnyLogs (uvloop, httptools, no access log)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"])
-    try:
-        _wait_until_listening(f"http://127.0.0.1:{port}/", process)
-        yield Ceiling(f"http://127.0.0.1:{port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    def is_ready(self) -> bool:
+        return http_status(f"{self.url}/") is not None  # 404 for GET /: it is up
 
 
-def _wait_until_listening(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the ceiling server exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:  # 404 for GET /: it is up
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the ceiling server did not start")
+def running_ceiling() -> contextlib.AbstractContextManager[CeilingProcess]:
+    """The ceiling server for the duration of the block."""
+    return running(CeilingProcess())
 
 
 class ResourceMeter:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from tests.support import AppProcess, running_app, running_redis
+from harness.servers import AppProcess, chromium, running_app, running_redis
 
 from .measures import batched_ingest, fanout, interleaved_ingest, latency_runs, single_entry_ingest
 from .pacing import sender_session
 from .processes import running_ceiling
 from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyRuns
-from .viewers import chromium
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,11 @@ def bunnylogs_on(bus: str) -> Iterator[AppProcess]:
         with running_app(*args) as app:
             yield app
     else:
-        with running_redis() as redis_url, running_app(*args, "--redis-url", redis_url) as app:
+        with running_redis() as redis, running_app(*args, "--redis-url", redis.url) as app:
             yield app
 
 
-async def run_suite(durations: Durations, buses: list[str], say=print) -> SuiteResults:
+async def run_suite(durations: Durations, buses: list[str], say: Callable[[str], None] = print) -> SuiteResults:
     """Measure each bus in turn; `say` reports progress.
 
     Each single-entry run with a page session sits between two ceiling runs and is compared with

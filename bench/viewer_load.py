@@ -20,10 +20,8 @@ import uuid
 from pathlib import Path
 
 import httpx
-from playwright.async_api import async_playwright
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.support import running_app
+from harness.servers import chromium, running_app
 
 REPORT = Path(__file__).parent.parent / "docs" / "viewer-load.md"
 BATCHES_PER_SECOND = 20
@@ -67,9 +65,8 @@ async def run(rate: int, seconds: int, max_rows: int) -> str:
     per_batch = rate // BATCHES_PER_SECOND
     with running_app("--max-rows", str(max_rows), "--history", "0") as app:
         stream = str(uuid.uuid4())
-        async with httpx.AsyncClient(timeout=10) as http, async_playwright() as playwright:
-            measuring = ["--enable-precise-memory-info", "--js-flags=--expose-gc"]
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *measuring])
+        measuring = ["--enable-precise-memory-info", "--js-flags=--expose-gc"]
+        async with httpx.AsyncClient(timeout=10) as http, chromium(*measuring) as browser:
             page = await browser.new_page(viewport={"width": 1280, "height": 800})
             await page.goto(f"{app.url}/{stream}")
             await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
@@ -100,7 +97,6 @@ async def run(rate: int, seconds: int, max_rows: int) -> str:
             samples.append(("end", await page.evaluate(SAMPLE)))
             frames = await page.evaluate("window.__frames")
             lags = await page.evaluate("window.__lags")
-            await browser.close()
     return report(rate, seconds, max_rows, sent, elapsed, frames, lags, samples)
 
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import aiohttp
-from playwright.async_api import Browser, Page, async_playwright
-
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from playwright.async_api import Browser, Page
 
 # Records, for each line whose message starts with "lat-<n> ", when its row first entered the page.
 _LATENCY_OBSERVER = """
@@ -31,17 +27,6 @@ _LATENCY_OBSERVER = """
   }).observe(document.querySelector('.bl-rows'), { childList: true, subtree: true });
 }
 """
-
-
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """Debian's Chromium, headless."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def open_viewer(browser: Browser, base_url: str, stream_id: str) -> Page:

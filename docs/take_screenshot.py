@@ -3,7 +3,7 @@
 docs/screenshot.png is the light view; docs/viewer-dark.png the dark one with the traceback
 expanded; docs/viewer-filtered.png a view filtered by text, level and program (as its URL says).
 
-Run from the repository root: .venv/bin/python docs/take_screenshot.py
+Run from the repository root: .venv/bin/python -m docs.take_screenshot
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import uuid
 from pathlib import Path
 
 import httpx
-from playwright.async_api import async_playwright
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.support import running_app
+from harness.servers import chromium, running_app
 
 DOCS = Path(__file__).parent
 OUTPUT = DOCS / "screenshot.png"
@@ -38,8 +36,7 @@ SAMPLE = [
 async def main() -> None:
     with running_app() as app:
         stream = str(uuid.uuid4())
-        async with httpx.AsyncClient() as http, async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        async with httpx.AsyncClient() as http, chromium() as browser:
             page = await browser.new_page(viewport={"width": 1280, "height": 720}, color_scheme="light")
             await page.goto(f"{app.url}/{stream}")
             await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
@@ -59,7 +56,6 @@ async def main() -> None:
             await page.locator(".bl-row").first.wait_for()
             await page.wait_for_timeout(300)
             await page.screenshot(path=str(DOCS / "viewer-filtered.png"))
-            await browser.close()
     print(f"wrote {OUTPUT}, viewer-dark.png and viewer-filtered.png in {DOCS}")
 
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from .support import running_redis
+from harness.servers import running_redis
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A real redis-server for the whole run."""
-    with running_redis() as url:
-        yield url
+    with running_redis() as redis:
+        yield redis.url

@@ -47,7 +47,7 @@ def fit_message(message: str) -> str:
 
 
 def fit_level(level: str | int) -> str | int:
-    """A level name the server takes as it is, or the logging number (0-50) for names it would refuse."""
+    """A level the server takes: a valid name as it is, a number within 0-50, anything else INFO."""
     if isinstance(level, str) and is_level_name(level):
         return level
     if isinstance(level, int):

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-from ..support import AppProcess, running_app
+from harness.servers import AppProcess, chromium, running_app
 
-CHROMIUM = os.environ.get("BUNNYLOGS_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # The history and row cap are small here so that tests can reach them quickly.
 E2E_HISTORY = 250
 E2E_MAX_ROWS = 300
@@ -21,12 +17,8 @@ E2E_MAX_ROWS = 300
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"Chromium not found at {CHROMIUM}; `./dev test` installs it, or set BUNNYLOGS_TEST_CHROMIUM")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with chromium() as browser:
         yield browser
-        await browser.close()
 
 
 @pytest.fixture

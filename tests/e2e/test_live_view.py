@@ -10,8 +10,8 @@ import httpx
 from playwright.async_api import Page, Response, expect
 
 from dashboard.elements.log_view import LogView
+from harness.servers import AppProcess, running_app
 
-from ..support import AppProcess, running_app
 from .conftest import E2E_HISTORY, E2E_MAX_ROWS, open_stream
 
 

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from ..support import AppProcess, running_app
+from harness.servers import AppProcess, running_app
+
 from .conftest import open_stream
 
 

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from playwright.async_api import Page, expect
 
-from ..support import AppProcess
+from harness.servers import AppProcess
+
 from .conftest import open_stream
 
 

@@ -17,8 +17,7 @@ import pytest
 
 from bench.pacing import send_at_rate
 from bench.socket_viewers import open_socket_viewer
-
-from ..support import AppProcess, running_app
+from harness.servers import AppProcess, running_app
 
 
 @pytest.fixture(scope="module")

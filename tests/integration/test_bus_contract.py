@@ -11,37 +11,12 @@ import pytest
 
 from dashboard.bus.memory import MemoryBus
 from dashboard.bus.redis_streams import RedisBus
-from dashboard.entry import LogEntry, StreamEntry
+from dashboard.entry import LogEntry
 from dashboard.stream import Bus
 
+from ..support import SENTINEL, Collector
+
 MAX_LENGTH = 1000
-
-
-class Collector:
-    """A subscriber callback that remembers what it got, in order."""
-
-    def __init__(self) -> None:
-        self.entries: list[StreamEntry] = []
-        self.batches = 0
-
-    def __call__(self, batch: list[StreamEntry]) -> None:
-        self.entries.extend(batch)
-        self.batches += 1
-
-    @property
-    def ids(self) -> list[str]:
-        return [stream_entry.id for stream_entry in self.entries]
-
-    @property
-    def messages(self) -> list[str]:
-        return [stream_entry.entry.message for stream_entry in self.entries]
-
-    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.entries) < count:
-            if time.monotonic() > deadline:
-                pytest.fail(f"expected {count} entries within {timeout} s, got {len(self.entries)}")
-            await asyncio.sleep(0.005)
 
 
 def entries(*messages: str) -> list[LogEntry]:
@@ -99,22 +74,24 @@ async def test_zero_history_gets_only_new_entries(bus: Bus) -> None:
     collector = Collector()
     subscription = await bus.subscribe(stream, collector, history=0)
     await bus.publish(stream, entries("new"))
-    await collector.wait_for(1)
-    await asyncio.sleep(0.05)
-    assert collector.messages == ["new"]
+    await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == ["new"]
     subscription.close()
 
 
 async def test_streams_are_isolated(bus: Bus) -> None:
     mine, other = new_stream(), new_stream()
-    collector = Collector()
-    subscription = await bus.subscribe(mine, collector, history=500)
+    collector, theirs = Collector(), Collector()
+    subscriptions = [await bus.subscribe(mine, collector, history=500),
+                     await bus.subscribe(other, theirs, history=500)]  # so that both streams are read
     await bus.publish(other, entries("not for me"))
     await bus.publish(mine, entries("for me"))
-    await collector.wait_for(1)
-    await asyncio.sleep(0.05)
-    assert collector.messages == ["for me"]
-    subscription.close()
+    for stream in (other, mine):
+        await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == ["for me"]
+    assert await theirs.wait_for_sentinel() == ["not for me"]
+    for subscription in subscriptions:
+        subscription.close()
 
 
 async def test_every_subscriber_gets_every_entry_once(bus: Bus) -> None:
@@ -123,10 +100,9 @@ async def test_every_subscriber_gets_every_entry_once(bus: Bus) -> None:
     subscriptions = [await bus.subscribe(stream, collector, history=500) for collector in collectors]
     for i in range(20):
         await bus.publish(stream, entries(f"e{i}"))
+    await bus.publish(stream, entries(SENTINEL))
     for collector in collectors:
-        await collector.wait_for(20)
-    await asyncio.sleep(0.05)
-    assert all(collector.messages == [f"e{i}" for i in range(20)] for collector in collectors)
+        assert await collector.wait_for_sentinel() == [f"e{i}" for i in range(20)]
     for subscription in subscriptions:
         subscription.close()
 
@@ -209,9 +185,8 @@ async def test_resuming_after_an_id_gets_every_later_entry_once(bus: Bus) -> Non
     subscription = await bus.subscribe(stream, collector, history=2, after=ids[3])
     assert collector.messages == [f"m{i}" for i in range(4, 10)], "history is ignored when resuming"
     await bus.publish(stream, entries("live"))
-    await collector.wait_for(7)
-    await asyncio.sleep(0.05)
-    assert collector.messages == [*[f"m{i}" for i in range(4, 10)], "live"]
+    await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == [*[f"m{i}" for i in range(4, 10)], "live"]
     subscription.close()
 
 
@@ -223,9 +198,8 @@ async def test_resuming_after_the_newest_id_gets_only_new_entries(bus: Bus) -> N
     collector = Collector()
     subscription = await bus.subscribe(stream, collector, history=500, after=ids[-1])
     await bus.publish(stream, entries("new"))
-    await collector.wait_for(1)
-    await asyncio.sleep(0.05)
-    assert collector.messages == ["new"]
+    await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == ["new"]
     subscription.close()
     keeper.close()
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from ..support import free_port
+from harness.servers import free_port
 
 
 def serve(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from ..support import AppProcess, running_app
+from harness.servers import AppProcess, running_app
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from dashboard.client import BunnyLogsHandler
-
-from ..support import AppProcess, free_port, running_app, start_redis_server, wait_for_redis
+from harness.servers import AppProcess, free_port, running_app, running_redis
 
 
 @pytest.fixture(scope="module")
@@ -115,14 +114,9 @@ def test_a_server_restart_while_logging_loses_nothing(redis_url: str) -> None:
 
 
 def test_503_is_retried_until_the_bus_is_back() -> None:
-    redis_port = free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    redis = start_redis_server(redis_port)
-    wait_for_redis(redis, redis_port)
     stream = str(uuid.uuid4())
-    with running_app("--role", "ingest", "--redis-url", redis_url) as ingest:
-        redis.terminate()
-        redis.wait(10)
+    with running_redis() as redis, running_app("--role", "ingest", "--redis-url", redis.url) as ingest:
+        redis.stop()
         handler = BunnyLogsHandler(f"{ingest.url}/live/{stream}", report_problems=False)
         logger = new_logger(handler)
         for i in range(20):
@@ -131,14 +125,9 @@ def test_503_is_retried_until_the_bus_is_back() -> None:
         while handler.sender.retries < 2:  # ingest answers 503 while Redis is away
             assert time.monotonic() < deadline, "the handler did not retry"
             time.sleep(0.05)
-        redis = start_redis_server(redis_port)
-        try:
-            wait_for_redis(redis, redis_port)
-            assert handler.flush(15)
-            got = read_all(ingest.url, stream)
-        finally:
-            redis.terminate()
-            redis.wait(10)
+        redis.start()  # on the same port
+        assert handler.flush(15)
+        got = read_all(ingest.url, stream)
     handler.close()
     assert [e["message"] for e in got] == [f"during the outage {i}" for i in range(20)]
 

@@ -15,9 +15,9 @@ import pytest
 
 from dashboard.bus.redis_streams import RedisBus
 from dashboard.pages.snippets import curl_snippet, python_snippet
+from harness.servers import AppProcess, running_app
 
-from ..support import AppProcess, running_app
-from .test_bus_contract import Collector
+from ..support import Collector
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ import aiohttp
 import pytest
 
 from bench.socket_viewers import SocketViewer, open_socket_viewer
-
-from ..support import AppProcess, running_app
+from harness.servers import AppProcess, running_app
 
 HERD = 100
 

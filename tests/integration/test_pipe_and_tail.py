@@ -15,7 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..support import AppProcess, free_port, running_app
+from harness.servers import AppProcess, free_port, running_app
+
+from ..support import SENTINEL
 from .test_handler import read_all, wait_for_entries
 
 BUNNYLOGS = [sys.executable, "-m", "dashboard"]
@@ -55,10 +57,6 @@ class LineReader:
             except queue.Empty:
                 pytest.fail(f"expected {count} lines within {timeout} s, got {lines}")
         return lines
-
-    def nothing_more(self, wait: float = 0.5) -> bool:
-        time.sleep(wait)
-        return self._lines.empty()
 
 
 def test_pipe_sends_every_line_and_exits_when_all_is_sent(server: AppProcess) -> None:
@@ -151,10 +149,11 @@ def test_tail_prints_history_then_live_entries_with_filters(server: AppProcess) 
         time.sleep(0.5)  # let it connect; entries from now on are live
         post(server.url, stream, {"message": "disk full", "level": "error"}, {"message": "disk ok", "level": "info"},
              {"message": "cpu hot", "level": "error"}, {"message": "Disk slow", "level": "warning"})
-        shown = [json.loads(line) for line in output.take(2)]
-        assert [(e["message"], e["level"]) for e in shown] == [("disk full", "ERROR"), ("Disk slow", "WARNING")]
+        post(server.url, stream, {"message": f"disk {SENTINEL}", "level": "error"})  # passes the filters
+        shown = [json.loads(line) for line in output.take(3)]
+        assert [(e["message"], e["level"]) for e in shown] == [("disk full", "ERROR"), ("Disk slow", "WARNING"),
+                                                               (f"disk {SENTINEL}", "ERROR")]
         assert all(e["id"] for e in shown)
-        assert output.nothing_more()
     finally:
         stop(process)
 
@@ -172,9 +171,9 @@ def test_tail_reconnects_across_a_server_restart_without_gap_or_duplicate(redis_
                 post(ingest.url, stream, *[{"message": f"while down {i}"} for i in range(3)])
                 viewer.start()
                 post(ingest.url, stream, {"message": "after restart"})
-                messages = [json.loads(line)["message"] for line in output.take(4, timeout=20)]
-                assert messages == ["while down 0", "while down 1", "while down 2", "after restart"]
-                assert output.nothing_more()
+                post(ingest.url, stream, {"message": SENTINEL})
+                messages = [json.loads(line)["message"] for line in output.take(5, timeout=20)]
+                assert messages == ["while down 0", "while down 1", "while down 2", "after restart", SENTINEL]
             finally:
                 errors = stop(process)
             assert "connection lost" in errors and "reconnected" in errors

@@ -13,9 +13,10 @@ from redis.asyncio import Redis
 from dashboard.bus.redis_streams import RedisBus, stream_key
 from dashboard.entry import LogEntry
 from dashboard.stream import BusUnavailable
+from harness.servers import RedisServer, free_port, running_redis
 
-from ..support import free_port, running_redis, start_redis_server, wait_for_redis
-from .test_bus_contract import Collector, entries
+from ..support import Collector
+from .test_bus_contract import entries
 
 
 async def connected_clients(redis_url: str) -> int:
@@ -27,8 +28,8 @@ async def connected_clients(redis_url: str) -> int:
 
 
 async def test_many_viewers_share_one_reader_connection() -> None:
-    with running_redis() as redis_url:  # a private server, so that only this bus is counted
-        bus = RedisBus(redis_url, max_length=1000, retention_seconds=600)
+    with running_redis() as redis:  # a private server, so that only this bus is counted
+        bus = RedisBus(redis.url, max_length=1000, retention_seconds=600)
         await bus.start()
         streams = [str(uuid.uuid4()) for _ in range(10)]
         collectors = [Collector() for _ in range(100)]
@@ -38,7 +39,7 @@ async def test_many_viewers_share_one_reader_connection() -> None:
             await bus.publish(stream, entries("hello"))
         for collector in collectors:
             await collector.wait_for(1)
-        assert await connected_clients(redis_url) <= 3  # the reader, plus publish/subscribe traffic
+        assert await connected_clients(redis.url) <= 3  # the reader, plus publish/subscribe traffic
         for subscription in subscriptions:
             subscription.close()
         await bus.close()
@@ -56,14 +57,14 @@ async def test_streams_expire_after_retention(redis_url: str) -> None:
 
 
 async def test_concurrent_publishes_share_script_calls_and_each_gets_its_own_ids() -> None:
-    with running_redis() as redis_url:  # a private server, so that only this bus's commands are counted
-        bus = RedisBus(redis_url, max_length=10_000, retention_seconds=600)
+    with running_redis() as redis:  # a private server, so that only this bus's commands are counted
+        bus = RedisBus(redis.url, max_length=10_000, retention_seconds=600)
         await bus.start()
         streams = [str(uuid.uuid4()) for _ in range(2)]
         batches = [[f"{n}-{k}" for k in range(n % 3 + 1)] for n in range(60)]
         replies = await asyncio.gather(*(bus.publish(streams[n % 2], entries(*batch))
                                          for n, batch in enumerate(batches)))
-        admin = Redis.from_url(redis_url)
+        admin = Redis.from_url(redis.url)
         try:
             for which, stream in enumerate(streams):
                 stored = await admin.xrange(stream_key(stream))
@@ -86,12 +87,10 @@ async def test_unreachable_redis_fails_start_clearly() -> None:
 
 
 async def test_publish_during_outage_is_bus_unavailable_and_reader_recovers() -> None:
-    port = free_port()
-    server = start_redis_server(port)
-    url = f"redis://127.0.0.1:{port}/0"
+    redis = RedisServer()
     try:
-        await asyncio.to_thread(wait_for_redis, server, port)
-        bus = RedisBus(url, max_length=1000, retention_seconds=600)
+        await asyncio.to_thread(redis.start)
+        bus = RedisBus(redis.url, max_length=1000, retention_seconds=600)
         await bus.start()
         stream = str(uuid.uuid4())
         collector = Collector()
@@ -99,13 +98,11 @@ async def test_publish_during_outage_is_bus_unavailable_and_reader_recovers() ->
         await bus.publish(stream, entries("before"))
         await collector.wait_for(1)
 
-        server.terminate()
-        await asyncio.to_thread(server.wait, 10)
+        await asyncio.to_thread(redis.stop)
         with pytest.raises(BusUnavailable):
             await bus.publish(stream, [LogEntry(message="during", timestamp=time.time())])
 
-        server = start_redis_server(port)  # same port: the bus must find it again by itself
-        await asyncio.to_thread(wait_for_redis, server, port)
+        await asyncio.to_thread(redis.start)  # same port: the bus must find it again by itself
         deadline = time.monotonic() + 10
         while True:  # the first publishes after a restart may meet a connection that died with the old server
             try:
@@ -119,5 +116,4 @@ async def test_publish_during_outage_is_bus_unavailable_and_reader_recovers() ->
         subscription.close()
         await bus.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        redis.stop()

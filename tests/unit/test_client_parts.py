@@ -39,7 +39,7 @@ def test_a_long_message_is_cut_and_says_so() -> None:
     assert message.endswith("bytes]") and "cut" in message
 
 
-def test_levels_the_server_would_refuse_become_numbers() -> None:
+def test_level_names_the_server_would_refuse_become_info_and_numbers_are_clamped_to_0_50() -> None:
     assert entries.fit_level("Level 5") == "INFO"
     assert normalize_level(entries.fit_level(5)) == "DEBUG"
     assert entries.fit_level(75) == 50 and entries.fit_level("WARNING") == "WARNING"

@@ -17,6 +17,8 @@ from dashboard.live_routes import build_live_router
 from dashboard.readback import Readback
 from dashboard.stream import BusUnavailable
 
+from ..support import Collector
+
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 
 
@@ -49,10 +51,9 @@ async def client(bus: MemoryBus, request: pytest.FixtureRequest) -> AsyncIterato
 
 
 async def received(bus: MemoryBus, stream_id: str = STREAM) -> list[StreamEntry]:
-    batches: list[list[StreamEntry]] = []
-    subscription = await bus.subscribe(stream_id, batches.append, history=10_000)
-    subscription.close()
-    return [stream_entry for batch in batches for stream_entry in batch]
+    collector = Collector()
+    (await bus.subscribe(stream_id, collector, history=10_000)).close()
+    return collector.entries
 
 
 async def test_form_post_is_204_and_lands_on_the_bus(client: httpx.AsyncClient, bus: MemoryBus) -> None:

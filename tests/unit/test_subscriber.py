@@ -9,13 +9,13 @@ from dashboard.entry import LogEntry, StreamEntry
 from dashboard.protocol import entry_id_order
 from dashboard.stream import Fanout, Subscriber
 
+from ..support import Collector
+
 
 def stream_entries(*ids: str) -> list[StreamEntry]:
     return [StreamEntry(entry_id, LogEntry(message=entry_id, timestamp=0.0)) for entry_id in ids]
 
 
-def ids_of(batches: list[list[StreamEntry]]) -> list[str]:
-    return [stream_entry.id for batch in batches for stream_entry in batch]
 
 
 def test_clock_ids_strictly_increase_within_one_millisecond() -> None:
@@ -25,13 +25,13 @@ def test_clock_ids_strictly_increase_within_one_millisecond() -> None:
 
 
 def test_subscriber_holds_live_entries_until_history_is_in() -> None:
-    batches: list[list[StreamEntry]] = []
-    subscriber = Subscriber("s", batches.append)
+    collector = Collector()
+    subscriber = Subscriber("s", collector)
     subscriber.receive(stream_entries("3-0", "4-0"))  # arrives while history is fetched
-    assert batches == []
+    assert collector.entries == []
     subscriber.start(stream_entries("1-0", "2-0", "3-0"))  # history overlaps the held entries
     subscriber.receive(stream_entries("4-0", "5-0"))
-    assert ids_of(batches) == ["1-0", "2-0", "3-0", "4-0", "5-0"]
+    assert collector.ids == ["1-0", "2-0", "3-0", "4-0", "5-0"]
 
 
 def test_subscriber_survives_a_failing_deliver() -> None:
@@ -45,14 +45,13 @@ def test_subscriber_survives_a_failing_deliver() -> None:
 
 def test_fanout_sends_only_to_the_stream_followers_and_forgets_empty_streams() -> None:
     fanout = Fanout()
-    got_a: list[list[StreamEntry]] = []
-    got_b: list[list[StreamEntry]] = []
-    first, second = Subscriber("a", got_a.append), Subscriber("b", got_b.append)
+    got_a, got_b = Collector(), Collector()
+    first, second = Subscriber("a", got_a), Subscriber("b", got_b)
     for subscriber in (first, second):
         fanout.add(subscriber)
         subscriber.start([])
     fanout.dispatch("a", stream_entries("1-0"))
-    assert (ids_of(got_a), got_b) == (["1-0"], [])
+    assert (got_a.ids, got_b.ids) == (["1-0"], [])
     fanout.remove(first)
     assert fanout.streams() == ["b"] and fanout.count("a") == 0
     fanout.remove(first)  # twice is harmless
@@ -67,18 +66,17 @@ async def test_memory_bus_drops_streams_idle_past_retention() -> None:
     now[0] = 61.0
     await bus.publish("busy", [LogEntry(message="still writing", timestamp=0.0)])
 
-    idle: list[list[StreamEntry]] = []
-    busy: list[list[StreamEntry]] = []
-    (await bus.subscribe("idle", idle.append, history=10)).close()
-    (await bus.subscribe("busy", busy.append, history=10)).close()
-    assert idle == []
-    assert ids_of(busy) and [e.entry.message for e in busy[0]] == ["kept", "still writing"]
+    idle, busy = Collector(), Collector()
+    (await bus.subscribe("idle", idle, history=10)).close()
+    (await bus.subscribe("busy", busy, history=10)).close()
+    assert idle.entries == []
+    assert busy.messages == ["kept", "still writing"]
 
 
 def test_entries_up_to_the_newest_at_start_are_never_live() -> None:
-    batches: list[list[StreamEntry]] = []
-    subscriber = Subscriber("s", batches.append)
+    delivered = Collector()
+    subscriber = Subscriber("s", delivered)
     subscriber.receive(stream_entries("1-0", "2-0", "3-0"))  # published before, handed on late
     subscriber.start([], newest="2-0")  # no history wanted; the stream held up to 2-0
     subscriber.receive(stream_entries("4-0"))
-    assert ids_of(batches) == ["3-0", "4-0"]
+    assert delivered.ids == ["3-0", "4-0"]
