@@ -12,7 +12,7 @@ from functools import partial
 import aiohttp
 from playwright.async_api import Browser
 
-from harness.servers import AppProcess
+from harness.servers import AppProcess, wait_for_viewers
 
 from .pacing import PADDING, send_at_rate
 from .processes import ResourceMeter
@@ -33,7 +33,6 @@ from .viewers import (
     shown_at,
     start_latency_observer,
     wait_for_count,
-    wait_for_viewers,
 )
 from .wrk import WrkResult, run_wrk
 
@@ -64,7 +63,7 @@ async def single_entry_ingest(app: AppProcess, http: aiohttp.ClientSession, brow
     stream = new_stream()
     page = await open_viewer(browser, app.url, stream)
     try:
-        await wait_for_viewers(http, app.url, 1)
+        await wait_for_viewers(app.url, 1)
         before = await settled_accepted(http, app.url)
         result = await asyncio.to_thread(run_wrk, f"{app.url}/live/{stream}", body=FORM_BODY, content_type=FORM_TYPE,
                                          seconds=seconds, connections=connections)
@@ -72,7 +71,7 @@ async def single_entry_ingest(app: AppProcess, http: aiohttp.ClientSession, brow
         delivered = await wait_until_counted(partial(lines_counted, page), accepted)
     finally:
         await page.close()
-    await wait_for_viewers(http, app.url, 0, timeout_s=30)  # the next run starts with nobody to feed
+    await wait_for_viewers(app.url, 0, timeout_s=30)  # the next run starts with nobody to feed
     return IngestResult(result, accepted, delivered)
 
 
@@ -87,7 +86,7 @@ async def interleaved_ingest(app: AppProcess, http: aiohttp.ClientSession, ceili
     stream = new_stream()
     session = await open_socket_viewer(http, app.url, stream)
     try:
-        await wait_for_viewers(http, app.url, 1)
+        await wait_for_viewers(app.url, 1)
         before = await settled_accepted(http, app.url)
         ceilings = [await ceiling_rate(ceiling_url, seconds, connections)]
         runs = []
@@ -99,7 +98,7 @@ async def interleaved_ingest(app: AppProcess, http: aiohttp.ClientSession, ceili
         delivered = await wait_until_counted(partial(_rows_of, session), accepted)
     finally:
         await session.close()
-    await wait_for_viewers(http, app.url, 0, timeout_s=30)
+    await wait_for_viewers(app.url, 0, timeout_s=30)
     return InterleavedIngest(ceilings, runs, accepted, delivered)
 
 
@@ -139,7 +138,7 @@ async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser
     stream = new_stream()
     page = await open_viewer(browser, app.url, stream)
     try:
-        await wait_for_viewers(http, app.url, 1)
+        await wait_for_viewers(app.url, 1)
         await start_latency_observer(page)
         count = int(rate * seconds)
         sent = await send_at_rate(f"{app.url}/live/{stream}", count=count, rate=rate,
@@ -149,7 +148,7 @@ async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser
         shown = await shown_at(page)
     finally:
         await page.close()
-    await wait_for_viewers(http, app.url, 0, timeout_s=30)
+    await wait_for_viewers(app.url, 0, timeout_s=30)
     return latency_result(rate, sent, shown)
 
 
@@ -163,7 +162,7 @@ async def fanout(app: AppProcess, http: aiohttp.ClientSession, *, viewers: int, 
     stream = new_stream()
     sessions = [await open_socket_viewer(http, app.url, stream) for _ in range(viewers)]
     try:
-        await wait_for_viewers(http, app.url, viewers)
+        await wait_for_viewers(app.url, viewers)
         await asyncio.sleep(3)
         rss_idle = meter.rss_mb()
         before = await settled_accepted(http, app.url)
@@ -177,7 +176,7 @@ async def fanout(app: AppProcess, http: aiohttp.ClientSession, *, viewers: int, 
     finally:
         for session in sessions:
             await session.close()
-    await wait_for_viewers(http, app.url, 0, timeout_s=30)
+    await wait_for_viewers(app.url, 0, timeout_s=30)
     return FanoutResult(viewers=viewers, rate=rate, seconds=seconds, sent=accepted,
                         lost=sum(accepted - counted for counted in counts), cpu_percent=cpu,
                         rss_before_mb=rss_before, rss_idle_mb=rss_idle, rss_after_mb=rss_after)
@@ -190,4 +189,4 @@ async def _warm_up(app: AppProcess, http: aiohttp.ClientSession) -> None:
     await send_at_rate(f"{app.url}/live/{stream}", count=200, rate=1000, message=lambda n: f"warm {n}")
     for session in sessions:
         await session.close()
-    await wait_for_viewers(http, app.url, 0, timeout_s=30)
+    await wait_for_viewers(app.url, 0, timeout_s=30)

@@ -99,8 +99,8 @@ def as_markdown(suite: SuiteResults, command: str, chart: Path, notes: str) -> s
     lines = [
         "# Benchmarks",
         "",
-        f"Made by `{command}` on this machine: {_machine()}. Figures from one run; the targets are the ones "
-        "issue 5 sets (ratios to the ceiling where the machine matters).",
+        f"Made by `{command}` on this machine: {_machine()}. Figures from one run; the targets are the "
+        "project's speed targets (ratios to the ceiling where the machine matters).",
         "",
         "| " + " | ".join(rows[0]) + " |",
         "|" + "---|" * len(rows[0]),

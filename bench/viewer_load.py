@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.servers import chromium, running_app
+from harness.servers import chromium, running_app, wait_for_viewers
 
 REPORT = Path(__file__).parent.parent / "docs" / "viewer-load.md"
 BATCHES_PER_SECOND = 20
@@ -52,15 +52,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
-async def wait_until_subscribed(http: httpx.AsyncClient, base_url: str) -> None:
-    """The page subscribes a moment after its socket connects; with no history, lines sent before are not shown."""
-    deadline = time.monotonic() + 10
-    while (await http.get(f"{base_url}/healthz")).json()["viewers"] < 1:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the page never subscribed to its stream")
-        await asyncio.sleep(0.02)
-
-
 async def run(rate: int, seconds: int, max_rows: int) -> str:
     per_batch = rate // BATCHES_PER_SECOND
     with running_app("--max-rows", str(max_rows), "--history", "0") as app:
@@ -70,7 +61,7 @@ async def run(rate: int, seconds: int, max_rows: int) -> str:
             page = await browser.new_page(viewport={"width": 1280, "height": 800})
             await page.goto(f"{app.url}/{stream}")
             await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
-            await wait_until_subscribed(http, app.url)
+            await wait_for_viewers(app.url, lambda count: count >= 1, timeout_s=10)
             await page.evaluate(PROBE)
             samples = [("start", await page.evaluate(SAMPLE))]
             sent = 0

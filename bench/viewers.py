@@ -54,15 +54,6 @@ async def settled_accepted(http: aiohttp.ClientSession, base_url: str) -> int:
         count = again
 
 
-async def wait_for_viewers(http: aiohttp.ClientSession, base_url: str, count: int, timeout_s: float = 20) -> None:
-    """Wait until the server has `count` subscribed viewers (pages subscribe a moment after connecting)."""
-    deadline = time.monotonic() + timeout_s
-    while (await health(http, base_url))["viewers"] != count:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"expected {count} viewers, the server has {(await health(http, base_url))['viewers']}")
-        await asyncio.sleep(0.05)
-
-
 async def lines_counted(page: Page) -> int:
     """The page's own count of lines received."""
     text = await page.locator(".bl-count").text_content() or ""

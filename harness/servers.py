@@ -6,7 +6,9 @@ output; a program that is not installed raises `MissingProgram`, saying how to i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -17,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Self, TypeVar
 
@@ -149,6 +151,27 @@ class AppProcess(ServerProcess):
 
     def is_ready(self) -> bool:
         return http_status(f"{self.url}/healthz") == 200
+
+
+def viewers_fed(base_url: str) -> int:
+    """How many viewers the BunnyLogs server at `base_url` feeds, from its /healthz."""
+    with urllib.request.urlopen(f"{base_url}/healthz", timeout=5) as response:
+        return int(json.load(response)["viewers"])
+
+
+async def wait_for_viewers(base_url: str, expected: int | Callable[[int], bool], timeout_s: float = 20.0) -> int:
+    """Wait until the server's viewer count is `expected` (a number, or a test of the count); return it.
+
+    Pages subscribe a moment after their socket connects, and a closed page stops being fed only
+    after NiceGUI's reconnect window.
+    """
+    matches = expected if callable(expected) else expected.__eq__
+    deadline = time.monotonic() + timeout_s
+    while not matches(count := await asyncio.to_thread(viewers_fed, base_url)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the server feeds {count} viewers after {timeout_s:.0f} s, not as expected")
+        await asyncio.sleep(0.05)
+    return count
 
 
 def http_status(url: str) -> int | None:

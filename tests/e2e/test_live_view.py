@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 
@@ -10,7 +9,7 @@ import httpx
 from playwright.async_api import Page, Response, expect
 
 from dashboard.elements.log_view import LogView
-from harness.servers import AppProcess, running_app
+from harness.servers import AppProcess, running_app, wait_for_viewers
 
 from .conftest import E2E_HISTORY, E2E_MAX_ROWS, open_stream
 
@@ -149,25 +148,14 @@ async def test_a_path_that_is_not_a_stream_is_404(page: Page, app_server: AppPro
     assert response is not None and response.status == 404
 
 
-async def viewers_on(app: AppProcess, http: httpx.AsyncClient) -> int:
-    return (await http.get(f"{app.url}/healthz")).json()["viewers"]
-
-
-async def wait_for_viewers(app: AppProcess, http: httpx.AsyncClient, expected: int, timeout: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (count := await viewers_on(app, http)) != expected:
-        assert asyncio.get_running_loop().time() < deadline, f"{count} viewers, expected {expected}"
-        await asyncio.sleep(0.1)
-
-
 async def test_a_closed_page_stops_being_fed(browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    await wait_for_viewers(app_server, http, 0)  # earlier tests' pages are gone after NiceGUI's reconnect window
+    await wait_for_viewers(app_server.url, 0)  # earlier tests' pages are gone after NiceGUI's reconnect window
     context = await browser.new_context()
     viewer = await context.new_page()
     await open_stream(viewer, app_server.url, new_stream())
-    await wait_for_viewers(app_server, http, 1)
+    await wait_for_viewers(app_server.url, 1)
     await context.close()
-    await wait_for_viewers(app_server, http, 0)
+    await wait_for_viewers(app_server.url, 0)
 
 
 async def test_copy_button_puts_the_snippet_on_the_clipboard(browser, app_server: AppProcess) -> None:

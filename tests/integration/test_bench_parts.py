@@ -17,7 +17,7 @@ import pytest
 
 from bench.pacing import send_at_rate
 from bench.socket_viewers import open_socket_viewer
-from harness.servers import AppProcess, running_app
+from harness.servers import AppProcess, running_app, wait_for_viewers
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,7 @@ async def test_a_socket_viewer_is_served_every_row(server: AppProcess) -> None:
     async with aiohttp.ClientSession() as http:
         viewer = await open_socket_viewer(http, server.url, stream)
         try:
-            for _ in range(100):  # the page subscribes a moment after its socket connects
-                async with http.get(f"{server.url}/healthz") as reply:
-                    if (await reply.json())["viewers"] >= 1:
-                        break
-                await asyncio.sleep(0.05)
+            await wait_for_viewers(server.url, lambda count: count >= 1)
             for batch in range(3):
                 entries = [{"message": f"{batch}-{n}"} for n in range(100)]
                 async with http.post(f"{server.url}/live/{stream}", json=entries) as reply:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
-from harness.servers import AppProcess, running_app
+from harness.servers import AppProcess, running_app, viewers_fed, wait_for_viewers
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +55,6 @@ async def post(http: httpx.AsyncClient, server: AppProcess, stream: str, *messag
     body = [{"message": message} for message in messages]
     response = await http.post(f"{server.url}/live/{stream}", json=body)
     assert response.status_code == 204
-
-
-async def viewers(http: httpx.AsyncClient, server: AppProcess) -> int:
-    return (await http.get(f"{server.url}/healthz")).json()["viewers"]
 
 
 async def test_history_then_live_events_with_ids(http: httpx.AsyncClient, server: AppProcess) -> None:
@@ -123,15 +118,12 @@ async def test_an_idle_stream_gets_keep_alive_comments(http: httpx.AsyncClient, 
 
 async def test_a_client_that_leaves_is_unsubscribed(http: httpx.AsyncClient, server: AppProcess) -> None:
     stream = str(uuid.uuid4())
-    before = await viewers(http, server)
+    before = viewers_fed(server.url)
     async with http.stream("GET", f"{server.url}/live/{stream}") as response:
         await post(http, server, stream, "hello")
         await EventReader(response).next_event()
-        assert await viewers(http, server) == before + 1
-    deadline = time.monotonic() + 5
-    while await viewers(http, server) != before:
-        assert time.monotonic() < deadline, "the event stream's subscription outlived its client"
-        await asyncio.sleep(0.05)
+        assert viewers_fed(server.url) == before + 1
+    await wait_for_viewers(server.url, before, timeout_s=5)  # the subscription must not outlive its client
 
 
 async def test_stopping_the_server_ends_open_event_streams_at_once(http: httpx.AsyncClient) -> None:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bench.socket_viewers import SocketViewer, open_socket_viewer
-from harness.servers import AppProcess, running_app
+from harness.servers import AppProcess, running_app, wait_for_viewers
 
 HERD = 100
 
@@ -20,11 +20,6 @@ HERD = 100
 def server() -> Iterator[AppProcess]:
     with running_app("--history", "10") as app:
         yield app
-
-
-async def _viewer_count(http: aiohttp.ClientSession, server: AppProcess) -> int:
-    async with http.get(f"{server.url}/healthz") as reply:
-        return int((await reply.json())["viewers"])
 
 
 async def _wait_until(condition, timeout: float, what: str) -> None:
@@ -48,9 +43,7 @@ async def test_pages_that_answer_javascript_late_or_never_still_follow(server: A
             open_socket_viewer(http, server.url, stream, javascript_delay_s=delay) for delay in delays]))
         opened_in = time.monotonic() - started
         try:
-            async def all_following() -> bool:
-                return await _viewer_count(http, server) >= HERD
-            await _wait_until(all_following, 30, f"not all {HERD} pages followed the stream")
+            await wait_for_viewers(server.url, lambda count: count >= HERD, timeout_s=30)
             async with http.post(f"{server.url}/live/{stream}", data={"message": "live"}) as reply:
                 assert reply.status == 204
 

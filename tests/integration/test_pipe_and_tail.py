@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.servers import AppProcess, free_port, running_app
+from harness.servers import AppProcess, free_port, running_app, viewers_fed, wait_for_viewers
 
 from ..support import SENTINEL
 from .test_handler import read_all, wait_for_entries
@@ -143,10 +144,12 @@ def test_tail_prints_history_then_live_entries_with_filters(server: AppProcess) 
     finally:
         stop(process)
 
+    followers = viewers_fed(server.url)
     process, output = start_tail(f"{server.url}/live/{stream}", "-n", "0", "--json", "--level", "WARNING",
                                  "--grep", "^disk", "-i")
     try:
-        time.sleep(0.5)  # let it connect; entries from now on are live
+        # Once it follows the stream, entries from now on are live.
+        asyncio.run(wait_for_viewers(server.url, lambda count: count > followers, timeout_s=10))
         post(server.url, stream, {"message": "disk full", "level": "error"}, {"message": "disk ok", "level": "info"},
              {"message": "cpu hot", "level": "error"}, {"message": "Disk slow", "level": "warning"})
         post(server.url, stream, {"message": f"disk {SENTINEL}", "level": "error"})  # passes the filters
