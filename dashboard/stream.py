@@ -6,8 +6,9 @@ by many processes); `dashboard.bus.create_bus` picks one. Both give every entry 
 and no duplicate.
 
 **Where `deliver` runs.** On both backends a subscriber's `deliver` callback is called on the
-event loop, never inside `publish`: the memory bus schedules its fan-out right after the write
-(`loop.call_soon`), the Redis bus fans out in the process's one reader task. A POST is therefore
+event loop, never inside `publish`: the memory bus fans out right after the write, once per turn
+of the event loop for all that was written in it; the Redis bus fans out in the process's one
+reader task. A POST is therefore
 answered without waiting for any viewer, on either backend. `deliver` must not block or await:
 it hands the entries on (a queue, a coalescer) and returns.
 """

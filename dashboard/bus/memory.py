@@ -44,6 +44,8 @@ class MemoryBus(Bus):
         # Streams by last write, oldest first, so expired ones are found without a scan.
         self._last_write: OrderedDict[str, float] = OrderedDict()
         self._ids = EntryIdClock()
+        # Entries written in this turn of the event loop, by stream, not yet handed to the fan-out.
+        self._undelivered: dict[str, list[StreamEntry]] = {}
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -52,15 +54,28 @@ class MemoryBus(Bus):
         """Nothing to release."""
 
     async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
-        """Append entries; the subscribers get them right after, outside this call."""
+        """Append entries; the subscribers get them right after, outside this call.
+
+        The fan-out runs once per turn of the event loop for all the POSTs of that turn. A stream
+        nobody follows is skipped: a subscriber that comes before the fan-out runs finds these
+        entries in the stream itself.
+        """
         stored = [StreamEntry(self._ids.next_id(), entry) for entry in entries]
         stream = self._streams.get(stream_id)
         if stream is None:
             stream = self._streams[stream_id] = deque(maxlen=self._max_length)
         stream.extend(stored)
         self._touch(stream_id)
-        asyncio.get_running_loop().call_soon(self._fanout.dispatch, stream_id, stored)
+        if self._fanout.count(stream_id):
+            if not self._undelivered:
+                asyncio.get_running_loop().call_soon(self._deliver_written)
+            self._undelivered.setdefault(stream_id, []).extend(stored)
         return [stream_entry.id for stream_entry in stored]
+
+    def _deliver_written(self) -> None:
+        written, self._undelivered = self._undelivered, {}
+        for stream_id, stored in written.items():
+            self._fanout.dispatch(stream_id, stored)
 
     async def _backlog(self, stream_id: str, *, history: int,
                        after: str | None) -> tuple[list[StreamEntry], str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 from dashboard.bus.memory import EntryIdClock, MemoryBus
@@ -80,3 +81,16 @@ def test_entries_up_to_the_newest_at_start_are_never_live() -> None:
     subscriber.start([], newest="2-0")  # no history wanted; the stream held up to 2-0
     subscriber.receive(stream_entries("4-0"))
     assert delivered.ids == ["3-0", "4-0"]
+
+
+async def test_memory_bus_fans_out_after_publish_once_per_turn_of_the_loop() -> None:
+    bus = MemoryBus(max_length=100)
+    batches: list[list[str]] = []
+    subscription = await bus.subscribe("s", lambda batch: batches.append([e.entry.message for e in batch]),
+                                       history=0)
+    await bus.publish("s", [LogEntry(message="one", timestamp=0.0)])
+    await bus.publish("s", [LogEntry(message="two", timestamp=0.0)])
+    assert batches == [], "a viewer must not run inside the POST that published"
+    await asyncio.sleep(0)
+    assert batches == [["one", "two"]]
+    subscription.close()
