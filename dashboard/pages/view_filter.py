@@ -7,9 +7,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from ..protocol import is_level_name
+from ..protocol import MAX_PROGRAM_CHARS, is_level_name
 
 MAX_FILTER_CHARS = 500
+# A link names a few levels to hide and programs to show; each becomes a control on the page, so a
+# URL must not be able to ask for thousands.
+MAX_LINKED_LEVELS = 50
+MAX_LINKED_PROGRAMS = 50
 
 
 @dataclass(frozen=True)
@@ -33,13 +37,16 @@ class ViewFilter:
         def flag(name: str) -> bool:
             return first(name) in ("1", "true", "yes", "on")
 
-        hidden = {level.strip().upper() for value in query.get("hide", []) for level in value.split(",")}
+        named = dict.fromkeys(level.strip().upper() for value in query.get("hide", []) for level in value.split(","))
+        hidden = [level for level in named if is_level_name(level)][:MAX_LINKED_LEVELS]
+        programs = [program for program in dict.fromkeys(query.get("program", []))
+                    if program and len(program) <= MAX_PROGRAM_CHARS][:MAX_LINKED_PROGRAMS]
         return cls(
             text=first("q")[:MAX_FILTER_CHARS],
             regex=flag("re"),
             invert=flag("not"),
-            hidden_levels=tuple(sorted(level for level in hidden if is_level_name(level))),
-            programs=tuple(dict.fromkeys(program for program in query.get("program", []) if program)),
+            hidden_levels=tuple(sorted(hidden)),
+            programs=tuple(programs),
             utc=flag("utc"),
         )
 

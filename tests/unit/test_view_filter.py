@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from dashboard.pages.view_filter import MAX_FILTER_CHARS, ViewFilter
+from dashboard.pages.view_filter import MAX_FILTER_CHARS, MAX_LINKED_LEVELS, MAX_LINKED_PROGRAMS, ViewFilter
 
 
 def test_default_filter_has_an_empty_query() -> None:
@@ -37,3 +37,11 @@ def test_changed_keeps_levels_sorted_and_programs_unique() -> None:
 def test_hidden_levels_that_no_entry_could_have_are_dropped() -> None:
     parsed = ViewFilter.from_query({"hide": ['X :A="\\167\\151"', "trace", "<b>", "a" * 30, "ok_level-2"]})
     assert parsed.hidden_levels == ("OK_LEVEL-2", "TRACE")
+
+
+def test_a_link_cannot_ask_for_thousands_of_controls() -> None:
+    levels = ",".join(f"L{n:04d}" for n in range(5000))
+    programs = [f"p{n}" for n in range(5000)] + ["x" * 101]
+    parsed = ViewFilter.from_query({"hide": [levels], "program": programs})
+    assert parsed.hidden_levels == tuple(f"L{n:04d}" for n in range(MAX_LINKED_LEVELS))
+    assert parsed.programs == tuple(f"p{n}" for n in range(MAX_LINKED_PROGRAMS))
