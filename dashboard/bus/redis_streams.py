@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from redis.typing import KeyT, StreamIdT
 
 from ..entry import LogEntry, StreamEntry
-from ..protocol import entry_id_order
+from ..protocol import MAX_ENTRY_ID_PART, entry_id_order
 from ..stream import Bus, BusUnavailable
 from .group_commit import GroupCommit
 
@@ -53,6 +53,7 @@ for _, key in ipairs(KEYS) do
 end
 return ids
 """
+_LAST_POSSIBLE_ID = (MAX_ENTRY_ID_PART, MAX_ENTRY_ID_PART)
 # One POST's part of a group: its stream key and its entries, encoded.
 AppendItem = tuple[str, list[bytes]]
 
@@ -194,6 +195,8 @@ class RedisBus(Bus):
         return rows[0][0].decode() if rows else None
 
     async def _range_after(self, stream_id: str, after: str, *, count: int | None) -> list[StreamEntry]:
+        if entry_id_order(after) == _LAST_POSSIBLE_ID:
+            return []  # nothing can follow it, and Redis refuses it as the exclusive start of a range
         rows = cast(StreamRows, await self._client().xrange(stream_key(stream_id), min=f"({after}", count=count))
         return [_decode(entry_id, fields) for entry_id, fields in rows]
 

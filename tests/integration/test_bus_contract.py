@@ -243,3 +243,14 @@ async def test_a_resume_point_beyond_the_stream_filters_only_its_own_subscriber(
     assert from_the_future.entries == []
     for subscription in (first, second, third):
         subscription.close()
+
+
+@pytest.mark.parametrize("after", [f"{2**64 - 1}-{2**64 - 1}", f"{2**64 - 1}", f"{2**64 - 2}-{2**64 - 1}"])
+async def test_the_largest_entry_ids_are_resume_points_with_nothing_after(bus: Bus, after: str) -> None:
+    stream = new_stream()
+    await bus.publish(stream, entries("kept"))
+    assert await bus.read(stream, after=after, limit=10) == []
+    collector = Collector()
+    subscription = await bus.subscribe(stream, collector, history=10, after=after)
+    assert collector.entries == []
+    subscription.close()
