@@ -9,7 +9,7 @@ names no stream falls through to the last route, which answers every other metho
 2. `OPTIONS /live/<uuid>`: the CORS preflight of browser apps on other origins.
 3. `GET /live/<uuid>`: follow the stream as Server-Sent Events (`Readback.follow`).
 4. `GET /live/<uuid>/entries`: a page of entries as JSON (`Readback.page`).
-5. `/live/<anything>`, any method: 405 with `Allow` for a stream's own paths, else 404.
+5. `/live/<anything>` and `/live`, any method: 405 with `Allow` for a stream's own paths, else 404.
 
 Route 5 must stay last: placed before 3 or 4 it would answer their GETs with 405.
 """
@@ -94,12 +94,16 @@ def build_live_router(*, ingest: Ingest | None, readback: Readback) -> APIRouter
 
     @router.api_route("/live/{rest:path}", methods=_OTHER_METHODS, include_in_schema=False)
     async def anything_else(rest: str) -> Response:
-        stream_id, _, tail = rest.partition("/")
-        if is_stream_id(stream_id) and tail == "":
+        if is_stream_id(rest):
             return error_response(405, "use POST to send entries to a stream, GET to follow it",
                                   headers={"Allow": "GET, POST, OPTIONS"})
+        stream_id, _, tail = rest.partition("/")
         if is_stream_id(stream_id) and tail == "entries":
             return error_response(405, "use GET to read a stream's entries", headers={"Allow": "GET"})
+        return not_a_stream_response()
+
+    @router.api_route("/live", methods=_OTHER_METHODS, include_in_schema=False)
+    async def no_stream_named() -> Response:
         return not_a_stream_response()
 
     return router

@@ -69,8 +69,8 @@ async def test_other_methods_on_entries_are_405_with_allow(client: httpx.AsyncCl
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "OPTIONS", "PUT"])
-@pytest.mark.parametrize("path", ["/live/", "/live/nope", f"/live/{STREAM}0", f"/live/{STREAM}/other",
-                                  f"/live/{STREAM}/entries/x", f"/live/x/{STREAM}"])
+@pytest.mark.parametrize("path", ["/live", "/live/", "/live/nope", f"/live/{STREAM}0", f"/live/{STREAM}/other",
+                                  f"/live/{STREAM}/", f"/live/{STREAM}/entries/x", f"/live/x/{STREAM}"])
 async def test_paths_that_name_no_stream_are_404_json(client: httpx.AsyncClient, method: str, path: str) -> None:
     response = await client.request(method, path)
     assert response.status_code == 404
