@@ -40,6 +40,8 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
             controls.attach(view)
         client = ui.context.client
         await client.connected()
+        if client.is_deleted:  # its socket never came (a crawler, curl): nothing to follow for
+            return
         # Nothing the browser answers late, or never, may keep the view from following: the
         # theme is asked for on the side.
         background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")

@@ -70,7 +70,8 @@ class ViewerControls:
             self.dark = ui.dark_mode(None)
             self.theme_button = ui.button(icon=_THEME_ICONS[None], on_click=self._cycle_theme).props(
                 "flat dense").classes("bl-theme")
-            self.theme_button.tooltip(_THEME_NAMES[None])
+            with self.theme_button:
+                self.theme_tooltip = ui.tooltip(_THEME_NAMES[None])
 
     def _add_level_chip(self, level: str) -> None:
         chip = ui.chip(level, selectable=True, selected=level not in self.filter.hidden_levels,
@@ -158,9 +159,7 @@ class ViewerControls:
 
     def _cycle_theme(self) -> None:
         value = _THEME_CYCLE[self.dark.value]
-        self.dark.value = value
-        self.theme_button.props(f"icon={_THEME_ICONS[value]}")
-        self.theme_button.tooltip(_THEME_NAMES[value])
+        self._show_theme(value)
         # Remembered by this browser; read back when the next page opens.
         ui.run_javascript(f"localStorage.setItem('bunnylogs-theme', {_js_theme(value)})")
 
@@ -169,6 +168,8 @@ class ViewerControls:
 
         A browser that does not answer in time keeps the system theme.
         """
+        if self.dark.is_deleted:  # the page went away before it connected
+            return
         try:
             stored = await self.dark.client.run_javascript("localStorage.getItem('bunnylogs-theme')",
                                                            timeout=_THEME_ANSWER_TIMEOUT_S)
@@ -176,8 +177,12 @@ class ViewerControls:
             return
         value = {"dark": True, "light": False}.get(str(stored))
         if value is not None and not self.dark.is_deleted:
-            self.dark.value = value
-            self.theme_button.props(f"icon={_THEME_ICONS[value]}")
+            self._show_theme(value)
+
+    def _show_theme(self, value: bool | None) -> None:
+        self.dark.value = value
+        self.theme_button.props(f"icon={_THEME_ICONS[value]}")
+        self.theme_tooltip.text = _THEME_NAMES[value]
 
 
 def _js_theme(value: bool | None) -> str:

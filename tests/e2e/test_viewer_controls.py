@@ -301,8 +301,14 @@ async def test_dark_mode_toggle_and_it_is_remembered(page: Page, app_server: App
     assert dark != light
     await open_stream(page, app_server.url, stream)
     await expect(page.locator("body")).to_have_class(re.compile("body--dark"))
+    await page.locator(".bl-theme").hover()  # the restored theme names itself
+    await expect(page.locator(".q-tooltip")).to_have_text(["Theme: dark"])
     await page.locator(".bl-theme").click()  # dark → light
     await expect(page.locator("body")).not_to_have_class(re.compile("body--dark"))
+    await page.locator(".bl-theme").click()  # light → auto
+    await page.mouse.move(0, 0)
+    await page.locator(".bl-theme").hover()
+    await expect(page.locator(".q-tooltip")).to_have_text(["Theme: follows the system"])  # one tooltip, not a pile
 
 
 async def test_auto_theme_follows_the_system(page: Page, app_server: AppProcess) -> None:
