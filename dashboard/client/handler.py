@@ -8,11 +8,17 @@ import sys
 import threading
 from typing import Any
 
+from ..protocol import is_level_name
 from .entries import encode_entry
 from .sender import BatchSender, print_problem
 
 # Everything a LogRecord has of its own; any other attribute came from `extra=`.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+def _level_of(record: logging.LogRecord) -> str | int:
+    """The record's level name, or its number where the name is none a server takes ("Level 99", "AUDIT LOG")."""
+    return record.levelname if is_level_name(record.levelname) else record.levelno
 
 
 def _default_program() -> str:
@@ -51,7 +57,7 @@ class BunnyLogsHandler(logging.Handler):
         if threading.get_ident() == self.sender.thread_ident:
             return
         try:
-            self.sender.put(encode_entry(self.format(record), level=record.levelname, program=self.program,
+            self.sender.put(encode_entry(self.format(record), level=_level_of(record), program=self.program,
                                          timestamp=record.created, fields=self._fields(record)))
         except RecursionError:
             raise

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from dashboard.client import entries
-from dashboard.client.handler import BunnyLogsHandler
+from dashboard.client.handler import BunnyLogsHandler, _level_of
 from dashboard.client.sender import BatchSender, _retry_after, backoff, error_detail
 from dashboard.client.tail import format_line
 from dashboard.client.urls import BadStreamUrl, stream_url
@@ -128,3 +128,16 @@ def test_tail_lines_escape_control_characters() -> None:
 def test_tail_level_ranks() -> None:
     assert level_rank("warning") > level_rank("INFO") > level_rank("DEBUG") > level_rank("TRACE")
     assert level_rank("CUSTOM") == level_rank("INFO")
+
+
+@pytest.mark.parametrize(("number", "name", "stored"), [
+    (99, None, "CRITICAL"), (35, "AUDIT LOG", "WARNING"), (5, None, "DEBUG"), (25, "NOTICE", "NOTICE"),
+    (logging.ERROR, None, "ERROR"),
+])
+def test_the_handler_sends_the_number_of_a_level_whose_name_the_server_refuses(
+        number: int, name: str | None, stored: str) -> None:
+    record = logging.LogRecord("app", number, __file__, 1, "hi", (), None)
+    if name is not None:
+        record.levelname = name  # as logging.addLevelName(number, name) would make it
+    encoded = json.loads(entries.encode_entry("hi", level=_level_of(record), program="p", timestamp=0.0))
+    assert build_entry(encoded, DEFAULTS).level == stored
