@@ -59,7 +59,8 @@ def _add_client_commands(commands: argparse._SubParsersAction) -> None:
         description="Print the last lines of a stream, then each new one. Reconnects by itself and resumes "
                     "without a gap or a repeated line.")
     tail.add_argument("url", type=_stream_url, help="the stream: http://host:port/live/<uuid> (or its page URL)")
-    tail.add_argument("--level", type=_level, help="show only this level and above (e.g. WARNING)")
+    tail.add_argument("--level", type=_threshold,
+                      help="show only this level and above: a name (e.g. warning, warn, trace) or a number 0-50")
     tail.add_argument("--grep", metavar="RE", help="show only entries whose message matches this regular expression")
     tail.add_argument("-i", "--ignore-case", action="store_true", help="match --grep without regard to case")
     tail.add_argument("--json", action="store_true", help="print each entry as one line of JSON")
@@ -83,11 +84,21 @@ def _stream_url(text: str) -> str:
 
 
 def _level(text: str) -> str:
-    """A level as users type it (`warn`, `Error`, `40`), as its canonical name."""
+    """A level as users type it (`warn`, `Error`, `40`, `trace`), as its canonical name."""
     from .protocol import InvalidLevel, canonical_level
 
     try:
         return canonical_level(text)
+    except InvalidLevel as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _threshold(text: str) -> int:
+    """A minimum level as users type it (`warn`, `40`), as the lowest rank to show."""
+    from .protocol import InvalidLevel, level_threshold
+
+    try:
+        return level_threshold(text)
     except InvalidLevel as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -108,7 +119,7 @@ def _tail(args: argparse.Namespace) -> int:
     except re.error as error:
         print(f"bunnylogs tail: --grep {args.grep!r} is not a regular expression: {error}", file=sys.stderr)
         return 2
-    return tail(args.url, min_level=args.level, pattern=pattern, as_json=args.json, history=args.lines)
+    return tail(args.url, min_rank=args.level, pattern=pattern, as_json=args.json, history=args.lines)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -67,7 +67,7 @@ def canonical_level(value: object) -> str:
         raise InvalidLevel("level must be a name or a number")
     text = value.strip()
     if text.isascii() and text.isdigit():
-        return level_from_number(int(text) if len(text) <= 3 else HIGHEST_LEVEL_NUMBER + 1)
+        return level_from_number(_small_number(text))
     if (alias := LEVEL_ALIASES.get(text.lower())) is not None:
         return alias
     if not is_level_name(text):
@@ -84,6 +84,31 @@ def level_from_number(number: int) -> str:
         raise InvalidLevel(f"a numeric level must be between {LOWEST_LEVEL_NUMBER} and {HIGHEST_LEVEL_NUMBER}, "
                            f"got {shown}")
     return next((name for threshold, name in _NUMBERED_LEVELS if number >= threshold), STANDARD_LEVELS[0])
+
+
+def level_threshold(value: str) -> int:
+    """The lowest rank a "this level and above" filter keeps, from a level that has a rank or a number 0-50.
+
+    `warn` → 30, `trace` → 5, `25` → 25. A name without a rank (a custom level, a typo) is refused.
+    """
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        level_from_number(number := _small_number(text))  # refuses numbers out of range
+        return number
+    name = canonical_level(text) if text else ""
+    if name not in LEVEL_RANKS:
+        known = ", ".join(LEVEL_RANKS)
+        raise InvalidLevel(f"{value[:40]!r} is not a level with a rank; use one of {known} (or warn, err, fatal), "
+                           f"or a number from {LOWEST_LEVEL_NUMBER} to {HIGHEST_LEVEL_NUMBER}")
+    return LEVEL_RANKS[name]
+
+
+def _small_number(digits: str) -> int:
+    """ASCII digits as a number, refusing ones too long to be a level before converting them."""
+    if len(digits) > 6:
+        raise InvalidLevel(f"a numeric level must be between {LOWEST_LEVEL_NUMBER} and {HIGHEST_LEVEL_NUMBER}, "
+                           f"got {digits[:40]!r}")
+    return int(digits)
 
 
 def level_rank(level: str) -> int:

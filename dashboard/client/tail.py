@@ -16,18 +16,17 @@ _COLOURS = {"TRACE": "2", "DEBUG": "2", "INFO": "32", "NOTICE": "36", "WARNING":
             "CRITICAL": "1;31"}
 
 
-def tail(url: str, *, min_level: str | None, pattern: re.Pattern[str] | None, as_json: bool, history: int,
+def tail(url: str, *, min_rank: int | None, pattern: re.Pattern[str] | None, as_json: bool, history: int,
          out: TextIO | None = None) -> int:
     """Print entries (the last `history`, then live ones) that pass the filters, until interrupted.
 
-    `min_level` is a canonical level name (see `protocol.canonical_level`).
+    `min_rank` keeps entries whose level ranks at least that high (see `protocol.level_threshold`).
     """
     out = out or sys.stdout
     colour = out.isatty() and "NO_COLOR" not in os.environ and not as_json
-    floor = level_rank(min_level) if min_level else None
     try:
         for entry in follow(url, history=history, on_status=_status):
-            if floor is not None and level_rank(entry["level"]) < floor:
+            if min_rank is not None and level_rank(entry["level"]) < min_rank:
                 continue
             if pattern is not None and not pattern.search(entry["message"]):
                 continue

@@ -199,6 +199,9 @@ def test_tail_of_a_bad_url_says_why(server: AppProcess) -> None:
     ("err", ["ERROR", "CRITICAL"]),
     ("fatal", ["CRITICAL"]),
     ("trace", ["TRACE", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL"]),
+    ("5", ["TRACE", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL"]),
+    ("0040", ["ERROR", "CRITICAL"]),
+    ("notice", ["NOTICE", "WARNING", "ERROR", "CRITICAL"]),
 ])
 def test_tail_level_takes_names_aliases_and_numbers(server: AppProcess, given: str, shown: list[str]) -> None:
     stream = str(uuid.uuid4())
@@ -213,7 +216,7 @@ def test_tail_level_takes_names_aliases_and_numbers(server: AppProcess, given: s
         stop(process)
 
 
-@pytest.mark.parametrize("given", ["loud noise", "51", "²", "-1"])
+@pytest.mark.parametrize("given", ["loud noise", "51", "²", "-1", "warnnig", "custom", "", "9" * 50])
 def test_tail_refuses_a_level_that_is_none(given: str) -> None:
     result = subprocess.run([*BUNNYLOGS, "tail", f"http://127.0.0.1:9/live/{uuid.uuid4()}", "--level", given],
                             capture_output=True, text=True, timeout=30)

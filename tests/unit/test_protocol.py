@@ -3,7 +3,7 @@
 import pytest
 
 from dashboard.entry import InvalidEntry, normalize_level
-from dashboard.protocol import entry_id_order, is_entry_id, is_stream_id, level_rank
+from dashboard.protocol import InvalidLevel, entry_id_order, is_entry_id, is_stream_id, level_rank, level_threshold
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -51,3 +51,17 @@ def test_entry_ids_are_two_64_bit_numbers(given: str, valid: bool) -> None:
 def test_entry_ids_order_numerically_not_as_text() -> None:
     assert entry_id_order("10-0") > entry_id_order("9-5")
     assert entry_id_order("5-10") > entry_id_order("5-9") > entry_id_order("5")
+
+
+@pytest.mark.parametrize(("given", "rank"), [
+    ("warn", 30), ("WARNING", 30), (" Warning ", 30), ("30", 30), ("0040", 40), ("5", 5), ("0", 0),
+    ("trace", 5), ("notice", 25), ("fatal", 50), ("dbg", 10),
+])
+def test_a_threshold_is_a_rank(given: str, rank: int) -> None:
+    assert level_threshold(given) == rank
+
+
+@pytest.mark.parametrize("given", ["", "warnnig", "custom", "51", "-1", "²", "9" * 50, "<b>"])
+def test_a_threshold_needs_a_level_with_a_rank_or_a_number(given: str) -> None:
+    with pytest.raises(InvalidLevel):
+        level_threshold(given)
