@@ -38,7 +38,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.ingest = ingest = Ingest(bus)
     app.state.readback = readback = Readback(bus, default_history=settings.history,
                                              keepalive_seconds=settings.sse_keepalive_seconds)
-    app.include_router(build_live_router(ingest=ingest if settings.serves_ingest else None, readback=readback))
+    page_base = "" if settings.serves_ui else settings.public_url
+    app.include_router(build_live_router(ingest=ingest if settings.serves_ingest else None, readback=readback,
+                                         page_base=page_base))
 
     @app.get("/healthz", summary="Liveness, configuration, viewers served and entries taken by this process")
     async def health() -> dict[str, str | int]:

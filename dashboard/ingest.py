@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
 from .parsing import IngestError, parse_body
-from .protocol import MAX_BODY_BYTES, is_stream_id
+from .protocol import MAX_BODY_BYTES, canonical_stream_id
 from .stream import Bus, BusUnavailable
 
 log = logging.getLogger("uvicorn.error")
@@ -102,7 +102,7 @@ class IngestFastLane:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             path: str = scope["path"]
-            if path.startswith(_LIVE_PREFIX) and is_stream_id(stream_id := path[len(_LIVE_PREFIX):]):
+            if path.startswith(_LIVE_PREFIX) and (stream_id := canonical_stream_id(path[len(_LIVE_PREFIX):])):
                 await self._accept(stream_id, scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -1,28 +1,33 @@
 """Every `/live` route of a process, in one place and one order.
 
 Starlette tries routes in the order they were added and takes the first whose path and method
-match. The path parameter `{stream_id:stream}` matches canonical stream IDs only, so a path that
-names no stream falls through to the last route, which answers every other method and path:
+match. The path parameter `{stream_id:stream}` matches stream IDs only (a UUID in any case, given to
+the route in lower case), so a path that names no stream falls through to the last route, which
+answers every other method and path:
 
 1. `POST /live/<uuid>`: send entries (`Ingest`), or, on a UI-only process, a refusal that says
    where to send them.
 2. `OPTIONS /live/<uuid>`: the CORS preflight of browser apps on other origins.
-3. `GET /live/<uuid>`: follow the stream as Server-Sent Events (`Readback.follow`).
+3. `GET /live/<uuid>`: follow the stream as Server-Sent Events (`Readback.follow`); a browser that
+   asks for HTML (someone opened the URL) is sent to the stream's page instead.
 4. `GET /live/<uuid>/entries`: a page of entries as JSON (`Readback.page`).
 5. `/live/<anything>` and `/live`, any method: 405 with `Allow` for a stream's own paths, else 404.
 
 Route 5 must stay last: placed before 3 or 4 it would answer their GETs with 405.
+
+One more route is not under `/live`: a POST (or any method but GET) to a stream's *page* address
+`/<uuid>` says where to send logs instead of NiceGUI's bare "Method Not Allowed".
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.responses import StreamingResponse
+from starlette.responses import RedirectResponse, StreamingResponse
 
 from .http_errors import BUS_UNAVAILABLE, CORS_HEADERS, NOT_A_STREAM, error_response, not_a_stream_response
 from .ingest import Ingest
-from .protocol import MAX_BODY_BYTES, STREAM_ID_PATTERN, is_stream_id
+from .protocol import MAX_BODY_BYTES, STREAM_ID_ANY_CASE_PATTERN, canonical_stream_id
 from .readback import Readback
 
 _OTHER_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -33,6 +38,7 @@ _PREFLIGHT_HEADERS = {
     "Access-Control-Max-Age": "86400",
 }
 UI_ONLY = "this BunnyLogs process serves only pages; send logs to an ingest process"
+NO_PAGES = "this BunnyLogs process serves no pages; open the stream on a process that serves them"
 _POST_ERRORS: dict[int | str, dict[str, object]] = {
     status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
     for status, reason, example in (
@@ -47,12 +53,12 @@ _POST_ERRORS: dict[int | str, dict[str, object]] = {
 
 
 class StreamIdConvertor(Convertor[str]):
-    """A path segment that is a stream ID in canonical form."""
+    """A path segment that is a stream ID in any case; the route gets its canonical lower-case form."""
 
-    regex = STREAM_ID_PATTERN
+    regex = STREAM_ID_ANY_CASE_PATTERN
 
     def convert(self, value: str) -> str:
-        return value
+        return value.lower()
 
     def to_string(self, value: str) -> str:
         return value
@@ -61,8 +67,12 @@ class StreamIdConvertor(Convertor[str]):
 register_url_convertor("stream", StreamIdConvertor())
 
 
-def build_live_router(*, ingest: Ingest | None, readback: Readback) -> APIRouter:
-    """The `/live` routes, in the order above; `ingest` is None on a process that serves only pages."""
+def build_live_router(*, ingest: Ingest | None, readback: Readback, page_base: str | None = "") -> APIRouter:
+    """The `/live` routes, in the order above, and the page address's refusal of other methods.
+
+    `ingest` is None on a process that serves only pages. `page_base` is where the pages are: `""`
+    for this process, a base URL for another, None if there is none to send a browser to.
+    """
     router = APIRouter()
     _add_post_route(router, ingest)
 
@@ -83,6 +93,8 @@ def build_live_router(*, ingest: Ingest | None, readback: Readback) -> APIRouter
         that entry instead: no gap, no duplicate. A comment line is sent when nothing else is, to keep
         proxies from closing the connection.
         """
+        if page_base is not None and _asks_for_html(request):
+            return RedirectResponse(f"{page_base}/{stream_id}", status_code=303)
         return await readback.follow(stream_id, request)
 
     @router.get("/live/{stream_id:stream}/entries", summary="A page of a stream's entries as JSON")
@@ -94,11 +106,11 @@ def build_live_router(*, ingest: Ingest | None, readback: Readback) -> APIRouter
 
     @router.api_route("/live/{rest:path}", methods=_OTHER_METHODS, include_in_schema=False)
     async def anything_else(rest: str) -> Response:
-        if is_stream_id(rest):
+        if canonical_stream_id(rest):
             return error_response(405, "use POST to send entries to a stream, GET to follow it",
                                   headers={"Allow": "GET, POST, OPTIONS"})
         stream_id, _, tail = rest.partition("/")
-        if is_stream_id(stream_id) and tail == "entries":
+        if canonical_stream_id(stream_id) and tail == "entries":
             return error_response(405, "use GET to read a stream's entries", headers={"Allow": "GET"})
         return not_a_stream_response()
 
@@ -106,7 +118,26 @@ def build_live_router(*, ingest: Ingest | None, readback: Readback) -> APIRouter
     async def no_stream_named() -> Response:
         return not_a_stream_response()
 
+    _add_page_address_route(router, serves_pages=page_base == "")
     return router
+
+
+def _asks_for_html(request: Request) -> bool:
+    """Whether the request is a browser opening the URL (not an EventSource, curl or a client)."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "text/event-stream" not in accept
+
+
+def _add_page_address_route(router: APIRouter, *, serves_pages: bool) -> None:
+    """`/<uuid>` by any method NiceGUI does not serve there: say what that address is for."""
+    methods = [method for method in _OTHER_METHODS if not (serves_pages and method in ("GET", "HEAD"))]
+
+    @router.api_route("/{stream_id:stream}", methods=methods, include_in_schema=False)
+    async def page_address(stream_id: str, request: Request) -> Response:
+        if request.method in ("GET", "HEAD"):
+            return error_response(404, NO_PAGES)
+        return error_response(405, f"this is the stream's page; send log entries with POST to /live/{stream_id}",
+                              headers={"Allow": "GET"})
 
 
 def _add_post_route(router: APIRouter, ingest: Ingest | None) -> None:

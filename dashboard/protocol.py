@@ -23,9 +23,12 @@ _LEVEL_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_-]{{0,{MAX_LEVEL_CHARS - 1}}}")
 _NUMBERED_LEVELS = tuple((LEVEL_RANKS[name], name) for name in reversed(STANDARD_LEVELS))
 
 # --- IDs --------------------------------------------------------------------------------------------
-# A stream is named by a UUID; the canonical form is lower-case hex, 8-4-4-4-12.
+# A stream is named by a UUID; the canonical form is lower-case hex, 8-4-4-4-12. Addresses take any
+# case (macOS `uuidgen` prints upper case) and mean the stream of the lower-case form.
 STREAM_ID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+STREAM_ID_ANY_CASE_PATTERN = STREAM_ID_PATTERN.replace("a-f", "a-fA-F")
 _STREAM_ID = re.compile(STREAM_ID_PATTERN)
+_STREAM_ID_ANY_CASE = re.compile(STREAM_ID_ANY_CASE_PATTERN)
 # An entry ID is `<milliseconds>-<sequence>` (as Redis Streams number entries), each part a 64-bit
 # unsigned integer; `<milliseconds>` alone means sequence 0.
 _ENTRY_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
@@ -119,6 +122,11 @@ def level_rank(level: str) -> int:
 def is_stream_id(text: str) -> bool:
     """True for a stream ID in canonical form (a lower-case UUID)."""
     return _STREAM_ID.fullmatch(text) is not None
+
+
+def canonical_stream_id(text: str) -> str | None:
+    """The stream ID that `text` names (a UUID in any case, as lower case), or None."""
+    return text.lower() if _STREAM_ID_ANY_CASE.fullmatch(text) is not None else None
 
 
 def is_entry_id(text: str) -> bool:

@@ -15,8 +15,11 @@ class BadStreamUrl(ValueError):
     """A URL that does not name a BunnyLogs stream; the message says what is expected."""
 
 
-def stream_url(url: str) -> str:
-    """The `/live/<uuid>` URL of a stream, from that URL or the stream page's (`http://host/<uuid>`)."""
+def stream_url(url: str, *, keep_query: bool = False) -> str:
+    """The `/live/<uuid>` URL of a stream, from that URL or the stream page's (`http://host/<uuid>`).
+
+    The query is dropped unless `keep_query` (a sender keeps `?level=`/`?program=` defaults).
+    """
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise BadStreamUrl(f"{url!r} is not an http(s) URL; expected http://host:port/live/<uuid>")
@@ -24,4 +27,4 @@ def stream_url(url: str) -> str:
     if match is None:
         raise BadStreamUrl(f"{url!r} does not name a stream; expected http://host:port/live/<uuid>")
     path = f"{match['prefix']}/live/{match['uuid'].lower()}"
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query if keep_query else "", ""))

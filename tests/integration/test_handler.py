@@ -182,7 +182,8 @@ def test_after_an_outage_one_warning_says_how_many_were_lost() -> None:
 
 def test_entries_the_server_refuses_are_dropped_and_counted(server: AppProcess,
                                                             capfd: pytest.CaptureFixture[str]) -> None:
-    handler = BunnyLogsHandler(f"{server.url}/live/not-a-stream")
+    # A path prefix is kept (a proxy may serve BunnyLogs under one); this server has none, so 404.
+    handler = BunnyLogsHandler(f"{server.url}/no-such-prefix/live/{uuid.uuid4()}")
     logger = new_logger(handler)
     for i in range(3):
         logger.info("to nowhere %d", i)
@@ -190,6 +191,23 @@ def test_entries_the_server_refuses_are_dropped_and_counted(server: AppProcess,
     handler.close()
     assert handler.rejected == 3
     assert "refused log entries with 404" in capfd.readouterr().err
+
+
+def test_the_page_url_and_an_upper_case_uuid_work_as_the_handler_url(server: AppProcess) -> None:
+    stream = uuid.uuid4()
+    page_url = f"{server.url}/{str(stream).upper()}"  # as the address bar shows it, after macOS uuidgen
+    handler = BunnyLogsHandler(page_url, program="pasted")
+    logger = new_logger(handler)
+    logger.info("from the page URL")
+    assert handler.flush(10)
+    handler.close()
+    assert [e["message"] for e in wait_for_entries(server.url, str(stream), 1)] == ["from the page URL"]
+    assert handler.rejected == 0
+
+
+def test_a_url_that_names_no_stream_is_refused_when_the_handler_is_made() -> None:
+    with pytest.raises(ValueError, match="does not name a stream"):
+        BunnyLogsHandler("http://127.0.0.1:8000/live/not-a-stream")
 
 
 EXIT_SCRIPT = textwrap.dedent("""

@@ -63,8 +63,14 @@ async def test_form_post_is_204_and_lands_on_the_bus(client: httpx.AsyncClient, 
     assert (stored.entry.message, stored.entry.level, stored.entry.program) == ("hello", "WARNING", "cron")
 
 
+async def test_an_upper_case_uuid_names_the_same_stream(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    response = await client.post(f"/live/{STREAM.upper()}", data={"message": "from uuidgen on macOS"})
+    assert response.status_code == 204
+    assert [stored.entry.message for stored in await received(bus)] == ["from uuidgen on macOS"]
+
+
 @pytest.mark.parametrize("path", [
-    "/live/not-a-uuid", f"/live/{STREAM.upper()}", f"/live/{{{STREAM}}}", f"/live/{STREAM.replace('-', '')}",
+    "/live/not-a-uuid", f"/live/{{{STREAM}}}", f"/live/{STREAM.replace('-', '')}",
     f"/live/{STREAM}/extra", "/live/",
 ])
 async def test_non_canonical_stream_is_404_json(client: httpx.AsyncClient, bus: MemoryBus, path: str) -> None:

@@ -14,19 +14,24 @@ from fastapi import FastAPI
 
 from dashboard.bus.memory import MemoryBus
 from dashboard.ingest import Ingest
-from dashboard.live_routes import UI_ONLY, build_live_router
+from dashboard.live_routes import NO_PAGES, UI_ONLY, build_live_router
 from dashboard.readback import Readback
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 JSON_ONLY = {"accept": "application/json"}  # the SSE route then answers 406 at once instead of streaming
 
 
-def live_app(*, takes_logs: bool) -> FastAPI:
+def live_app(*, takes_logs: bool, page_base: str | None = "") -> FastAPI:
     bus = MemoryBus(max_length=100)
     app = FastAPI()
     readback = Readback(bus, default_history=10, keepalive_seconds=15)
-    app.include_router(build_live_router(ingest=Ingest(bus) if takes_logs else None, readback=readback))
+    app.include_router(build_live_router(ingest=Ingest(bus) if takes_logs else None, readback=readback,
+                                         page_base=page_base))
     return app
+
+
+def client_of(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
 @pytest.fixture(params=[True, False], ids=["ingest and pages", "pages only"])
@@ -76,3 +81,38 @@ async def test_paths_that_name_no_stream_are_404_json(client: httpx.AsyncClient,
     assert response.status_code == 404
     assert "no such stream" in response.json()["detail"]
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+async def test_an_upper_case_uuid_reads_the_same_stream(client: httpx.AsyncClient) -> None:
+    if client.takes_logs:  # type: ignore[attr-defined]
+        assert (await client.post(f"/live/{STREAM.upper()}", data={"message": "upper"})).status_code == 204
+        page = await client.get(f"/live/{STREAM}/entries")
+        assert [entry["message"] for entry in page.json()["entries"]] == ["upper"]
+    same = await client.get(f"/live/{STREAM.upper()}/entries")
+    assert same.json() == (await client.get(f"/live/{STREAM}/entries")).json()
+
+
+BROWSER_ACCEPT = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+async def test_a_browser_opening_the_stream_url_is_sent_to_its_page(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/live/{STREAM.upper()}", headers=BROWSER_ACCEPT)
+    assert (response.status_code, response.headers["location"]) == (303, f"/{STREAM}")
+
+
+async def test_a_process_without_pages_sends_browsers_to_the_public_url_or_streams() -> None:
+    async with client_of(live_app(takes_logs=True, page_base="https://logs.example")) as proxied:
+        response = await proxied.get(f"/live/{STREAM}", headers=BROWSER_ACCEPT)
+        assert (response.status_code, response.headers["location"]) == (303, f"https://logs.example/{STREAM}")
+    async with client_of(live_app(takes_logs=True, page_base=None)) as alone:
+        response = await alone.get(f"/live/{STREAM}", headers={**BROWSER_ACCEPT, **JSON_ONLY})
+        assert response.status_code == 406  # no page to send it to: the event stream's own answer
+        page = await alone.get(f"/{STREAM}")
+        assert (page.status_code, page.json()) == (404, {"detail": NO_PAGES})
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+async def test_a_post_to_the_page_address_says_where_to_post(client: httpx.AsyncClient, method: str) -> None:
+    response = await client.request(method, f"/{STREAM.upper()}", data={"message": "to the page"})
+    assert (response.status_code, response.headers["allow"]) == (405, "GET")
+    assert response.json() == {"detail": f"this is the stream's page; send log entries with POST to /live/{STREAM}"}

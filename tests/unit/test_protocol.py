@@ -3,7 +3,15 @@
 import pytest
 
 from dashboard.entry import InvalidEntry, normalize_level
-from dashboard.protocol import InvalidLevel, entry_id_order, is_entry_id, is_stream_id, level_rank, level_threshold
+from dashboard.protocol import (
+    InvalidLevel,
+    canonical_stream_id,
+    entry_id_order,
+    is_entry_id,
+    is_stream_id,
+    level_rank,
+    level_threshold,
+)
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -37,6 +45,15 @@ def test_stream_ids_are_canonical_uuids() -> None:
     stream = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
     assert is_stream_id(stream)
     assert not is_stream_id(stream.upper()) and not is_stream_id(stream + "0") and not is_stream_id("")
+
+
+def test_a_uuid_in_any_case_names_the_stream_of_its_lower_case() -> None:
+    stream = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
+    assert canonical_stream_id(stream) == canonical_stream_id(stream.upper()) == stream
+    assert canonical_stream_id("0B6d5F2a-8c1e-4d3b-9f7a-2e4c6a8b0d1F") == stream
+    for not_a_stream in (stream + "0", f"{{{stream}}}", stream.replace("-", ""), "",
+                         stream.replace("f", "g"), stream.replace("a", "\uff41")):
+        assert canonical_stream_id(not_a_stream) is None
 
 
 @pytest.mark.parametrize(("given", "valid"), [
