@@ -35,6 +35,9 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-rows", type=int, help="rows each browser keeps (default 10000)")
     serve.add_argument("--max-stream-length", type=int, help="entries kept per stream (default 10000)")
     serve.add_argument("--public-url", help="base URL to show in snippets, e.g. https://logs.example.com")
+    serve.add_argument("--client-install", metavar="REQUIREMENT",
+                       help="what the snippets tell users to pip install for the client "
+                            "(default: where this server was installed from)")
     serve.add_argument("--sse-keepalive-seconds", type=float,
                        help="how often an idle event stream (GET /live/<uuid>) gets a keep-alive comment (default 15)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     retention_seconds: int = Field(7 * 24 * 3600, ge=60,
                                    description="a stream nobody writes to for this long is dropped")
     public_url: str | None = Field(None, description="base URL shown in snippets (default: the URL the browser used)")
+    client_install: str | None = Field(None, description="pip requirement for the client shown in the snippets, e.g. "
+                                       "'bunnylogs @ git+https://git.example.com/bunnylogs' (default: where this "
+                                       "server was installed from)")
     sse_keepalive_seconds: float = Field(15.0, gt=0, le=300,
                                          description="an idle event stream gets a comment line this often")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="server log level")

@@ -16,7 +16,7 @@ function asWire(entry) {
   return wire;
 }
 
-async function copyText(text) {
+export async function copyText(text) {
   if (navigator.clipboard && window.isSecureContext) {
     await navigator.clipboard.writeText(text);
     return;

@@ -1,8 +1,15 @@
-"""Ready-to-copy examples that send a line to one stream."""
+"""Ready-to-copy examples that send to (and read) one stream, and how to install the client they use."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import shlex
+from pathlib import Path
+
+_DISTRIBUTION = "bunnylogs"
+# The checkout this server runs from, when it runs from one (`./dev serve`, `pip install -e .`).
+_SOURCE_TREE = Path(__file__).resolve().parents[2]
 
 
 def curl_snippet(ingest_url: str) -> str:
@@ -14,13 +21,50 @@ def curl_snippet(ingest_url: str) -> str:
 
 
 def python_snippet(ingest_url: str) -> str:
-    """A standard-library-only Python function that posts one entry."""
-    return f'''import urllib.parse, urllib.request
+    """A script that sends through `BunnyLogsHandler`, with the standard `logging` calls."""
+    return f'''import logging
+from dashboard.client import BunnyLogsHandler
 
-URL = {ingest_url!r}
+handler = BunnyLogsHandler({ingest_url!r}, program="script")
+logging.basicConfig(level=logging.INFO, handlers=[handler, logging.StreamHandler()])
 
-def send(message, level="INFO", program="script"):
-    data = urllib.parse.urlencode({{"message": message, "level": level, "program": program}})
-    urllib.request.urlopen(URL, data.encode(), timeout=5)
+logging.info("Hello from Python")
+logging.warning("disk at %d%%", 91, extra={{"disk": "/var"}})  # extra= becomes fields'''
 
-send("Hello from Python")'''
+
+def shell_snippet(ingest_url: str) -> str:
+    """`bunnylogs pipe` and `bunnylogs tail` for this stream."""
+    url = shlex.quote(ingest_url)
+    return (f"./nightly-job.sh 2>&1 | bunnylogs pipe {url} --program nightly-job\n"
+            f"tail -f /var/log/app.log | bunnylogs pipe {url} --program app\n"
+            f"bunnylogs tail {url} --level warning")
+
+
+def install_command(requirement: str | None = None) -> str:
+    """The `pip install` line for the client (the handler and the `bunnylogs` command).
+
+    The client needs only the standard library, hence `--no-deps`. `requirement` (the
+    `--client-install` setting) wins; else the source this server was installed from.
+    """
+    return ("# once, where your program runs (the client needs only the standard library)\n"
+            f"pip install --no-deps {shlex.quote(requirement or _installed_from())}")
+
+
+def _installed_from() -> str:
+    """A pip requirement for the BunnyLogs this server runs: its install URL, or its source checkout.
+
+    Never the bare name: `bunnylogs` on PyPI is another project (the original service's client).
+    """
+    try:
+        recorded = importlib.metadata.distribution(_DISTRIBUTION).read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        recorded = None
+    if recorded:
+        origin = json.loads(recorded)
+        vcs = origin.get("vcs_info")
+        if vcs:
+            return f"{_DISTRIBUTION} @ {vcs['vcs']}+{origin['url']}@{vcs['commit_id']}"
+        return f"{_DISTRIBUTION} @ {origin['url']}"
+    if (_SOURCE_TREE / "pyproject.toml").is_file():
+        return f"{_DISTRIBUTION} @ {_SOURCE_TREE.as_uri()}"
+    return f"{_DISTRIBUTION} @ <the URL you installed this server from; set --client-install>"

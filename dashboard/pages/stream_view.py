@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse
 from nicegui import Client, background_tasks, ui
 
+from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
-from ..protocol import is_stream_id
+from ..protocol import canonical_stream_id
 from ..settings import Settings
 from ..stream import Bus, BusUnavailable
 from .frame import page_frame
-from .snippets import curl_snippet, python_snippet
+from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
@@ -25,15 +27,19 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
     """Add the `/{stream_id}` page, reading from `bus`."""
 
     @ui.page("/{stream_id}", title="BunnyLogs")
-    async def stream_page(stream_id: str, request: Request) -> None:
-        if not is_stream_id(stream_id):
-            raise HTTPException(404, "No such stream: the address must end in a lower-case UUID.")
+    async def stream_page(stream_id: str, request: Request) -> RedirectResponse | None:
+        canonical = canonical_stream_id(stream_id)
+        if canonical is None:
+            raise HTTPException(404, "No such stream: the address must end in a UUID.")
+        if canonical != stream_id:  # one stream, one address: the lower-case one
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/{canonical}{query}", status_code=308)
         ui.page_title(f"BunnyLogs · {stream_id[:8]}")
         ui.add_head_html(_PRIVATE_PAGE_HEAD)
         ingest_url = f"{(settings.public_url or str(request.base_url)).rstrip('/')}/live/{stream_id}"
         view_filter = ViewFilter.from_query({key: request.query_params.getlist(key) for key in request.query_params})
         with page_frame(stream_id):
-            _send_panel(ingest_url, open_=not request.query_params)
+            _send_panel(ingest_url, install_command(settings.client_install), open_=not request.query_params)
             controls = ViewerControls(stream_id, view_filter)
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(), utc=view_filter.utc,
                            stream_name=f"bunnylogs-{stream_id[:8]}").classes("stream-log")
@@ -41,24 +47,39 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         client = ui.context.client
         await client.connected()
         if client.is_deleted:  # its socket never came (a crawler, curl): nothing to follow for
-            return
+            return None
         # Nothing the browser answers late, or never, may keep the view from following: the
         # theme is asked for on the side.
         background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
         await _follow(client, bus, stream_id, view, settings.history)
+        return None
 
 
-def _send_panel(ingest_url: str, *, open_: bool) -> None:
+def _send_panel(ingest_url: str, install: str, *, open_: bool) -> None:
     with ui.expansion("Send logs to this stream", icon="send", value=open_).classes("w-full send-panel"):
-        ui.label(f"POST to {ingest_url}").classes("font-mono text-sm ingest-url")
+        with ui.row().classes("items-center gap-2 no-wrap w-full"):
+            ui.label(f"POST to {ingest_url}").classes("font-mono text-sm ingest-url")
+            CopyButton(ingest_url, label="Copy URL", title="Copy the URL to POST log entries to")
         with ui.tabs().props("dense align=left") as tabs:
             curl_tab = ui.tab("curl")
             python_tab = ui.tab("Python")
+            shell_tab = ui.tab("pipe & tail")
         with ui.tab_panels(tabs, value=curl_tab).classes("w-full"):
             with ui.tab_panel(curl_tab).classes("p-0"):
-                ui.code(curl_snippet(ingest_url), language="bash").classes("w-full")
-            with ui.tab_panel(python_tab).classes("p-0"):
-                ui.code(python_snippet(ingest_url), language="python").classes("w-full")
+                _snippet(curl_snippet(ingest_url), "bash")
+            with ui.tab_panel(python_tab).classes("p-0 gap-1"):
+                _snippet(install, "bash")
+                _snippet(python_snippet(ingest_url), "python")
+            with ui.tab_panel(shell_tab).classes("p-0 gap-1"):
+                _snippet(install, "bash")
+                _snippet(shell_snippet(ingest_url), "bash")
+
+
+def _snippet(text: str, language: str) -> None:
+    """A code block with a labelled copy button (NiceGUI's own is faint and needs the Clipboard API)."""
+    with ui.element("div").classes("relative w-full snippet"):
+        ui.code(text, language=language).classes("w-full")
+        CopyButton(text).classes("absolute top-1 right-1")
 
 
 async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, history: int) -> None:

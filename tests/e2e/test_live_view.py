@@ -140,7 +140,7 @@ async def test_landing_page_opens_a_new_stream_with_real_snippets(page: Page, ap
     await expect(page.locator(".ingest-url")).to_have_text(f"POST to {ingest_url}")
     await expect(page.locator(".send-panel .q-tab-panel").first).to_contain_text(ingest_url)
     await page.get_by_role("tab", name="Python").click()
-    await expect(page.get_by_text(f"URL = '{ingest_url}'")).to_be_visible()
+    await expect(page.get_by_text(f"handler = BunnyLogsHandler('{ingest_url}', program=\"script\")")).to_be_visible()
 
 
 async def test_a_path_that_is_not_a_stream_is_404(page: Page, app_server: AppProcess) -> None:
@@ -163,7 +163,7 @@ async def test_copy_button_puts_the_snippet_on_the_clipboard(browser, app_server
     viewer = await context.new_page()
     stream = new_stream()
     await open_stream(viewer, app_server.url, stream)
-    await viewer.locator(".send-panel .q-tab-panel .q-btn").first.click()
+    await viewer.locator(".send-panel .q-tab-panel").get_by_role("button", name="Copy to the clipboard").first.click()
     copied = await viewer.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("curl -d message=") and f"{app_server.url}/live/{stream}" in copied
     await context.close()
