@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from .bus import create_bus
+from .http_errors import error_response
 from .ingest import Ingest, IngestFastLane
 from .live_routes import build_live_router
 from .readback import Readback
@@ -34,6 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="BunnyLogs", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
+    app.add_exception_handler(Exception, _internal_error)
     # Every role can read streams back; only ingest processes take new entries.
     app.state.ingest = ingest = Ingest(bus)
     app.state.readback = readback = Readback(bus, default_history=settings.history,
@@ -52,6 +55,14 @@ def create_app(settings: Settings) -> FastAPI:
 
         mount_ui(app, settings, bus)
     return app
+
+
+async def _internal_error(_: Request, error: Exception) -> JSONResponse:
+    """A bug, not bad input: the client still gets the JSON error every other answer has.
+
+    Starlette logs the traceback itself after this answer is sent.
+    """
+    return error_response(500, "internal server error; see the server log")
 
 
 def create_server_app(settings: Settings) -> tuple[ASGIApp, FastAPI]:

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 # Browser apps may send and read logs from any origin: the UUID in the path is the only
 # credential, and no cookies are involved.
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
-NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, with the UUID in canonical lower-case form"
+NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, e.g. /live/0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 BUS_UNAVAILABLE = "the log bus is unavailable; retry shortly"
 RETRY_AFTER_SECONDS = 1
 

@@ -69,7 +69,7 @@ class Ingest:
 async def read_limited_body(request: Request, limit: int) -> bytes:
     """The whole body, or `IngestError(413)` as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     # Read from the server directly: Request.stream() wraps each chunk in an async generator step,
     # which cost as much as reading a small body does.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,10 +15,24 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from .entry import InvalidEntry, JsonObject, LogEntry, is_finite_number, normalize_level
-from .protocol import DEFAULT_PROGRAM, MAX_BATCH_ENTRIES, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, MAX_PROGRAM_CHARS
+from .protocol import (
+    DEFAULT_PROGRAM,
+    EARLIEST_TIMESTAMP,
+    JSON_INTEGER_RANGE,
+    LATEST_TIMESTAMP,
+    MAX_BATCH_ENTRIES,
+    MAX_BODY_BYTES,
+    MAX_FIELDS_DEPTH,
+    MAX_MESSAGE_BYTES,
+    MAX_PROGRAM_CHARS,
+)
 
 _ENTRY_KEYS = frozenset({"message", "level", "program", "timestamp", "fields"})
-_LATEST_TIMESTAMP = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC).timestamp()
+# A number as ASCII text (float() also takes "1_000" and other scripts' digits).
+_DECIMAL_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# orjson reads an integer beyond 64 bits as a float, silently; such a run of digits sends the body
+# to the exact (slower) check.
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{19}")
 # Epoch numbers above this are taken as milliseconds: as seconds they would be past the year 5000.
 _MILLISECONDS_FROM = 1e11
 
@@ -80,29 +96,33 @@ def parse_timestamp(value: object, received_at: float) -> float:
     """Epoch seconds from an ISO 8601 string or an epoch number (seconds or milliseconds)."""
     if value is None or value == "":
         return received_at
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = float(text)
-        except ValueError:
-            return _parse_iso_timestamp(text)
-    if not is_finite_number(value):
+    if isinstance(value, str) and not _DECIMAL_NUMBER.fullmatch(text := value.strip()):
+        seconds = _parse_iso_timestamp(text)
+    elif isinstance(value, str) or is_finite_number(value):
+        seconds = float(value)  # type: ignore[arg-type]  # a decimal number, as text or checked
+        if seconds > _MILLISECONDS_FROM:
+            seconds /= 1000
+    else:
         raise InvalidEntry("timestamp must be an ISO 8601 string or a number of seconds since the epoch")
-    number = float(value)  # type: ignore[arg-type]  # is_finite_number checked it
-    seconds = number / 1000 if number > _MILLISECONDS_FROM else number
-    if not 0 <= seconds <= _LATEST_TIMESTAMP:
-        raise InvalidEntry(f"timestamp {value!r} is out of range")
+    if not EARLIEST_TIMESTAMP <= seconds <= LATEST_TIMESTAMP:  # also refuses inf, from "1e999"
+        raise InvalidEntry(f"timestamp {str(value)[:60]!r} is out of range: it must fall between 1970-01-01 "
+                           "and 9999-01-01 (UTC)")
     return seconds
 
 
 def _parse_iso_timestamp(text: str) -> float:
     try:
+        if not text.isascii():
+            raise ValueError
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise InvalidEntry(f"timestamp {text[:60]!r} is not ISO 8601 (e.g. 2026-11-25T10:00:00.123Z)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)  # documented: a timestamp without offset is UTC
-    return moment.timestamp()
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError):  # year 1 with a positive offset, year 9999 with a negative one
+        return -1.0  # out of range: refused by the caller
 
 
 def _check_program(program: object) -> str:
@@ -117,14 +137,53 @@ def _collect_fields(data: Mapping[str, Any]) -> JsonObject | None:
     fields = data.get("fields")
     if isinstance(fields, str):  # form posts can only carry it as JSON text
         try:
-            fields = orjson.loads(fields)
-        except orjson.JSONDecodeError:
+            fields = load_json(fields.encode(errors="replace"))
+        except InvalidJson:
             raise InvalidEntry("fields must be a JSON object") from None
     if fields is not None and not isinstance(fields, dict):
         raise InvalidEntry("fields must be a JSON object")
     extra = {key: value for key, value in data.items() if key not in _ENTRY_KEYS}
     merged = {**extra, **(fields or {})}
+    if merged and _nests_deeper_than(merged, MAX_FIELDS_DEPTH):
+        raise InvalidEntry(f"fields nest more than {MAX_FIELDS_DEPTH} objects or arrays deep")
     return merged or None
+
+
+def _nests_deeper_than(value: object, depth: int) -> bool:
+    if isinstance(value, dict):
+        children: Any = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    return depth == 0 or any(_nests_deeper_than(child, depth - 1) for child in children)
+
+
+class InvalidJson(InvalidEntry):
+    """Text that is not JSON at all."""
+
+
+def load_json(raw: bytes) -> Any:
+    """Parse JSON: `InvalidJson` if it is not JSON, `InvalidEntry` for an integer beyond 64 bits
+    (which orjson would silently turn into a float)."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidJson(str(error)) from None
+    if _LONG_DIGIT_RUN.search(raw):
+        low, high = JSON_INTEGER_RANGE
+
+        def exact_integer(text: str) -> int:
+            number = int(text)
+            if not low <= number <= high:
+                raise InvalidEntry(f"the integer {text[:24]}... does not fit in 64 bits; send it as a string")
+            return number
+
+        try:
+            json.loads(raw, parse_int=exact_integer)
+        except RecursionError:
+            raise InvalidEntry(f"fields nest more than {MAX_FIELDS_DEPTH} objects or arrays deep") from None
+    return document
 
 
 def _defaults_from_query(query: Mapping[str, str], received_at: float) -> EntryDefaults:
@@ -225,9 +284,11 @@ def _check_batch_size(count: int) -> None:
 
 def _load_json(raw: bytes, where: str) -> Any:
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        return load_json(raw)
+    except InvalidJson as error:
         raise IngestError(422, f"{where} is not valid JSON: {error}") from None
+    except InvalidEntry as error:
+        raise IngestError(422, f"{where}: {error}") from None
 
 
 _PARSERS: dict[str, Parser] = {

@@ -41,6 +41,12 @@ MAX_BATCH_ENTRIES = 1000
 MAX_PROGRAM_CHARS = 100
 # The server's JSON parser takes integers in this range only.
 JSON_INTEGER_RANGE = (-(2**63), 2**64 - 1)
+# How deeply `fields` may nest objects and arrays (JSON serialisers stop at a few hundred).
+MAX_FIELDS_DEPTH = 32
+# Timestamps an entry may carry: from the epoch to the start of year 9999 (UTC), so that every
+# one also has a date in any local time zone.
+EARLIEST_TIMESTAMP = 0.0
+LATEST_TIMESTAMP = 253370764800.0  # 9999-01-01T00:00:00Z
 
 
 class InvalidLevel(ValueError):

@@ -275,7 +275,7 @@ def _retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header (a number or an HTTP date), within reason."""
     if not value:
         return None
-    if value.strip().isdigit():
+    if value.strip().isascii() and value.strip().isdigit():
         seconds = float(value.strip())
     else:
         try:

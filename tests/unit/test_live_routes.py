@@ -116,3 +116,19 @@ async def test_a_post_to_the_page_address_says_where_to_post(client: httpx.Async
     response = await client.request(method, f"/{STREAM.upper()}", data={"message": "to the page"})
     assert (response.status_code, response.headers["allow"]) == (405, "GET")
     assert response.json() == {"detail": f"this is the stream's page; send log entries with POST to /live/{STREAM}"}
+
+
+async def test_a_bug_is_a_json_500_not_plain_text() -> None:
+    from dashboard.app import create_app
+    from dashboard.settings import Settings
+
+    app = create_app(Settings(role="ingest", redis_url="redis://127.0.0.1:1/0"))  # no pages: NiceGUI stays out
+
+    @app.get("/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/broken")
+    assert (response.status_code, response.json()) == (500, {"detail": "internal server error; see the server log"})

@@ -9,8 +9,9 @@ from urllib.parse import parse_qsl
 import pytest
 from starlette.datastructures import Headers
 
-from dashboard.entry import LogEntry
+from dashboard.entry import InvalidEntry, LogEntry
 from dashboard.parsing import IngestError, form_fields, parse_body, parse_timestamp
+from dashboard.protocol import LATEST_TIMESTAMP, MAX_FIELDS_DEPTH
 
 NOW = 1_800_000_000.0
 
@@ -182,3 +183,57 @@ async def test_unknown_content_type_is_415(content_type: str | None) -> None:
 ])
 def test_timestamp_formats(value: object, expected: float) -> None:
     assert parse_timestamp(value, NOW) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value", [
+    "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00",
+    "1969-12-31T23:59:59Z", -1, 1e300, "1e999", "-0.5",
+    "1_700_000_000", "nan", "inf", True, [1], {"s": 1},
+    "\u0661\u0667" + "\u0660" * 8, "\uff11\uff17" + "\uff10" * 8,  # Arabic-Indic and full-width digits
+])
+def test_timestamps_out_of_range_or_not_ascii_numbers_are_refused(value: object) -> None:
+    with pytest.raises(InvalidEntry, match="timestamp"):
+        parse_timestamp(value, NOW)
+
+
+def test_the_documented_range_ends_are_accepted() -> None:
+    assert parse_timestamp("1970-01-01T00:00:00Z", NOW) == 0
+    assert parse_timestamp("9999-01-01T00:00:00Z", NOW) == LATEST_TIMESTAMP
+    assert parse_timestamp(str(int(LATEST_TIMESTAMP * 1000)), NOW) == LATEST_TIMESTAMP
+
+
+@pytest.mark.parametrize("depth", [MAX_FIELDS_DEPTH + 1, 300, 1000])
+async def test_fields_nested_too_deep_are_refused(depth: int) -> None:
+    body = '{"message": "m", "fields": {"a": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}}"
+    error = await refused("application/json", body)
+    assert error.status_code == 422
+    assert error.detail == f"fields nest more than {MAX_FIELDS_DEPTH} objects or arrays deep"
+
+
+async def test_json_deeper_than_the_parser_goes_is_422() -> None:
+    error = await refused("application/json", "[" * 5000 + "]" * 5000)
+    assert error.status_code == 422 and "depth limit exceeded" in error.detail
+
+
+async def test_fields_at_the_depth_limit_are_kept() -> None:
+    nested: list = []
+    for _ in range(MAX_FIELDS_DEPTH - 2):
+        nested = [nested]
+    [entry] = await parse("application/json", json.dumps({"message": "m", "fields": {"a": nested}}))
+    assert entry.fields == {"a": nested}
+
+
+@pytest.mark.parametrize("number", [2**64, -(2**63) - 1, 10**30])
+async def test_integers_beyond_64_bits_are_refused_not_turned_into_floats(number: int) -> None:
+    for content_type, body in (("application/json", json.dumps({"message": "m", "fields": {"n": number}})),
+                               ("application/x-ndjson", json.dumps({"message": "m", "n": number})),
+                               ("application/x-www-form-urlencoded", f'message=m&fields={{"n":{number}}}')):
+        error = await refused(content_type, body)
+        assert error.status_code == 422 and "does not fit in 64 bits; send it as a string" in error.detail
+
+
+async def test_integers_at_the_64_bit_ends_and_long_digit_runs_in_text_are_kept() -> None:
+    body = json.dumps({"message": "trace 12345678901234567890123", "fields": {"hi": 2**64 - 1, "lo": -(2**63)}})
+    [entry] = await parse("application/json", body)
+    assert entry.fields == {"hi": 2**64 - 1, "lo": -(2**63)}
+    assert entry.message == "trace 12345678901234567890123"
