@@ -1,6 +1,7 @@
 // Keys and clicks: the view's keyboard shortcuts, and what a click on a row does (the copy button
 // copies the row; elsewhere on a row that can open, it opens or closes).
 import { copyRow } from "log_export";
+import { showCopied } from "log_row_element";
 
 const COPIED_MS = 1200;
 
@@ -42,8 +43,8 @@ export function listenForRowClicks(container, { entryOf, toggle }) {
     const copy = event.target.closest(".bl-copy");
     if (copy) {
       copyRow(entry).then(() => {
-        copy.textContent = "done";
-        setTimeout(() => { copy.textContent = "content_copy"; }, COPIED_MS);
+        showCopied(copy, true);
+        setTimeout(() => showCopied(copy, false), COPIED_MS);
       });
       return;
     }

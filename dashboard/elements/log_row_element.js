@@ -22,6 +22,26 @@ function el(tag, className, text) {
   return element;
 }
 
+// The copy button's icon is drawn by the stylesheet; its label says what it does, or that it did it.
+const COPY_LABEL = "Copy this line";
+const COPIED_LABEL = "Copied";
+
+function copyButton() {
+  const button = el("button", "bl-copy");
+  button.type = "button";
+  button.title = COPY_LABEL;
+  button.setAttribute("aria-label", COPY_LABEL);
+  return button;
+}
+
+// Show on `button` that its row was copied (a check mark), or go back to the copy icon.
+export function showCopied(button, copied) {
+  const label = copied ? COPIED_LABEL : COPY_LABEL;
+  button.toggleAttribute("data-copied", copied);
+  button.title = label;
+  button.setAttribute("aria-label", label);
+}
+
 // The row element of `entry` (which has its serial, _n), open or not, its time in UTC or local time.
 export function renderRow(entry, open, utc) {
   const row = el("div", open ? "bl-row bl-open" : "bl-row");
@@ -41,10 +61,7 @@ export function renderRow(entry, open, utc) {
     el("span", "bl-program", entry.program), message);
   if (multiLine && !open) line.append(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));
   if (entry.fields && !open) line.append(el("span", "bl-fields", "{…}"));
-  const copy = el("button", "bl-copy material-icons", "content_copy");
-  copy.type = "button";
-  copy.title = "Copy this line";
-  line.append(copy);
+  line.append(copyButton());
   row.append(line);
   if (open && entry.fields) row.append(el("pre", "bl-fields-json", JSON.stringify(entry.fields, null, 2)));
   if (expandable) row.classList.add("bl-expandable");

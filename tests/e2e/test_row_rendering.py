@@ -1,0 +1,82 @@
+"""How a row and the status bar read to a new user: the copy button, the rate, pause counts, unsafe
+characters, dates and ANSI colours."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+from playwright.async_api import Browser, Page, expect
+
+from harness.servers import AppProcess
+
+from .conftest import open_stream
+
+WAIT_MS = 20_000  # generous: other test runs share this machine's two cores
+
+
+def new_stream() -> str:
+    return str(uuid.uuid4())
+
+
+async def post(http: httpx.AsyncClient, app: AppProcess, stream: str, *entries: dict) -> None:
+    response = await http.post(f"{app.url}/live/{stream}", json=list(entries))
+    assert response.status_code == 204, response.text
+
+
+async def download(page: Page, file_format: str) -> str:
+    await page.locator(".bl-download").click()
+    async with page.expect_download() as download_info:
+        await page.locator(f".bl-download-{file_format}").click()
+    return Path(await (await download_info.value).path()).read_text(encoding="utf-8")
+
+
+# --- the copy button -------------------------------------------------------------------------------
+
+COPY_BUTTON_LOOK = """button => ({
+  text: button.textContent,
+  label: button.getAttribute("aria-label"),
+  icon: getComputedStyle(button, "::before").maskImage || getComputedStyle(button, "::before").webkitMaskImage,
+  opacity: getComputedStyle(button).opacity,
+  visibility: getComputedStyle(button).visibility,
+})"""
+
+
+async def test_the_copy_button_is_an_icon_with_a_label_and_says_when_it_copied(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = await context.new_page()
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "copy me"})
+    button = page.locator(".bl-copy")
+    await expect(button).to_have_count(1)
+    look = await button.evaluate(COPY_BUTTON_LOOK)
+    assert look["text"] == "", "the icon must not be drawn from words"
+    assert look["label"] == "Copy this line"
+    assert "svg" in look["icon"]
+    assert look["opacity"] == "0", "with a mouse, the button waits for the pointer"
+    await page.locator(".bl-row").hover()
+    await expect(button).to_have_css("opacity", "1")
+    await button.click()
+    await expect(button).to_have_attribute("aria-label", "Copied")
+    assert "copy me" in await page.evaluate("navigator.clipboard.readText()")
+    await expect(button).to_have_attribute("aria-label", "Copy this line", timeout=WAIT_MS)
+    await context.close()
+
+
+async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    context = await browser.new_context(has_touch=True, is_mobile=True, viewport={"width": 820, "height": 900})
+    page = await context.new_page()
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "tap to copy"})
+    button = page.locator(".bl-copy")
+    await expect(button).to_have_count(1)
+    look = await button.evaluate(COPY_BUTTON_LOOK)
+    assert (look["opacity"], look["visibility"]) == ("1", "visible")
+    row_box, button_box = await page.locator(".bl-row").bounding_box(), await button.bounding_box()
+    assert row_box and button_box and button_box["x"] + button_box["width"] <= row_box["x"] + row_box["width"]
+    await context.close()
