@@ -51,7 +51,7 @@ export default {
     });
     this.stopKeys = listenForKeys((key) => (key === "End" ? this.follow() : this.$emit("key", { key })));
     this.statusBar.start();
-    this.stopRows = listenForRows(this.feed, (entries) => this.append(entries));
+    this.stopRows = listenForRows(this.feed, (entries, history) => this.append(entries, history));
   },
   unmounted() {
     this.stopRows();
@@ -89,8 +89,9 @@ export default {
       downloadRows(this.logRows.shown, format, this.streamName);
     },
     // --- rows from the feed ---------------------------------------------------------------------
-    append(entries) {
-      this.statusBar.arrived(entries.length);
+    // The rate counts live lines only: the history would show an idle stream as a busy one.
+    append(entries, history) {
+      if (!history) this.statusBar.arrived(entries.length);
       this.logRows.arrive(entries);
       this.schedule();
     },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,13 +41,34 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address
         self._outgoing: Coalescer[StreamEntry] = Coalescer(self._send, SEND_INTERVAL_S)
+        self._receiving_history = False
 
     def push(self, entries: list[StreamEntry]) -> None:
-        """Send entries to the browser: at once if nothing was sent lately, else with the next send."""
-        self._outgoing.add(entries)
+        """Send entries to the browser: history at once; live ones at once when quiet, else with the next send."""
+        if self._receiving_history:
+            self._feed.send(self._wire(entries), history=True)
+        else:
+            self._outgoing.add(entries)
+
+    @contextmanager
+    def receiving_history(self) -> Iterator[None]:
+        """Within this, what `push` gets is the stream's history: sent at once, marked as history.
+
+        Subscribe within it: a subscription delivers the history (and what arrived while it was
+        read) before it returns, and nothing live can wait in the coalescer yet, so order holds.
+        """
+        self._receiving_history = True
+        try:
+            yield
+        finally:
+            self._receiving_history = False
 
     def _send(self, entries: list[StreamEntry]) -> None:
-        self._feed.send([stream_entry.to_wire() for stream_entry in entries])
+        self._feed.send(self._wire(entries))
+
+    @staticmethod
+    def _wire(entries: list[StreamEntry]) -> list[dict[str, Any]]:
+        return [stream_entry.to_wire() for stream_entry in entries]
 
     def _handle_delete(self) -> None:
         self._outgoing.cancel()

@@ -4,8 +4,9 @@
 
 const SOCKET_POLL_MS = 10;
 
-// Call onRows(rows) with each batch sent to `feed` ({message, id}, RowsFeed.address); returns a
-// function that stops listening.
+// Call onRows(rows, history) with each batch sent to `feed` ({message, id}, RowsFeed.address),
+// history being true for rows that were in the stream before this page came; returns a function that
+// stops listening.
 export function listenForRows(feed, onRows) {
   const { message: name, id } = feed;
   const decoder = new TextDecoder();
@@ -17,7 +18,7 @@ export function listenForRows(feed, onRows) {
       if (message._id < window.nextMessageId) return;
       window.nextMessageId = message._id + 1;
     }
-    onRows(JSON.parse(decoder.decode(message.rows)));
+    onRows(JSON.parse(decoder.decode(message.rows)), Boolean(message.history));
   };
   let timer = null;
   const listen = () => {

@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 import orjson
 from nicegui.element import Element
 
-# The socket message that carries rows: {"feed": the element's id, "rows": a JSON array as bytes}.
+# The socket message that carries rows: {"feed": the element's id, "rows": a JSON array as bytes,
+# "history": true for rows that were in the stream before the viewer came}.
 ROWS_MESSAGE = "bunnylogs_rows"
 
 Row = dict[str, Any]
@@ -32,12 +33,12 @@ class RowsFeed:
         """What `listenForRows` in the browser listens for (pass it as a prop): the message name and this feed."""
         return {"message": ROWS_MESSAGE, "id": self._element.id}
 
-    def send(self, rows: list[Row]) -> None:
+    def send(self, rows: list[Row], *, history: bool = False) -> None:
         """Send `rows` as one message, after everything sent before; nothing once the element is deleted."""
         element = self._element
         if element.is_deleted:
             return
-        payload = {"feed": element.id, "rows": orjson.dumps(rows)}
+        payload = {"feed": element.id, "rows": orjson.dumps(rows), "history": history}
         element.client.outbox.enqueue_message(ROWS_MESSAGE, payload, element.client.id)
 
 

@@ -87,7 +87,8 @@ async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, histo
     attempt = 0
     while not client.is_deleted:
         try:
-            subscription = await bus.subscribe(stream_id, view.push, history=history)
+            with view.receiving_history():
+                subscription = await bus.subscribe(stream_id, view.push, history=history)
         except BusUnavailable:
             if attempt == 0:
                 with client:

@@ -80,3 +80,18 @@ async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
     row_box, button_box = await page.locator(".bl-row").bounding_box(), await button.bounding_box()
     assert row_box and button_box and button_box["x"] + button_box["width"] <= row_box["x"] + row_box["width"]
     await context.close()
+
+
+# --- the status bar --------------------------------------------------------------------------------
+
+async def test_lines_per_second_counts_live_lines_not_the_history(page: Page, app_server: AppProcess,
+                                                                   http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await post(http, app_server, stream, *[{"message": f"old {i}"} for i in range(200)])
+    await open_stream(page, app_server.url, stream)
+    await expect(page.locator(".bl-count")).to_have_text("200 lines", timeout=WAIT_MS)
+    # The count and the rate are written together: the rate shown with the history is the one it made.
+    assert await page.locator(".bl-rate").inner_text() == "0.0 lines/s"
+    await post(http, app_server, stream, *[{"message": f"new {i}"} for i in range(50)])
+    await expect(page.locator(".bl-count")).to_have_text("250 lines", timeout=WAIT_MS)
+    await expect(page.locator(".bl-rate")).not_to_have_text("0.0 lines/s")
