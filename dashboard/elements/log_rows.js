@@ -19,8 +19,8 @@ export class LogRows {
     this.all = [];          // held entries, oldest first, at most maxRows
     this.shown = [];        // the held entries that pass the filter, in order
     this.incoming = [];     // arrived since the last admit
-    this.pending = [];      // arrived while paused
-    this.pendingTotal = 0;
+    this.pending = [];      // arrived while paused, at most maxRows
+    this.pendingShown = 0;  // how many of them pass the filter
     this.received = 0;
     this.serial = 0;        // arrival order: IDs arrive in order, so this sorts like them
     this.programsSeen = new Set();
@@ -59,6 +59,7 @@ export class LogRows {
     this.hiddenLevels = new Set(filter.hidden_levels || []);
     this.programs = new Set(filter.programs || []);
     this.shown = this.all.filter((entry) => this.matches(entry));
+    this.pendingShown = this.countShown(this.pending);
   }
 
   matches(entry) {
@@ -68,13 +69,19 @@ export class LogRows {
     return this.textTest(entry) !== this.invert;
   }
 
+  countShown(entries) {
+    let count = 0;
+    for (const entry of entries) if (this.matches(entry)) count++;
+    return count;
+  }
+
   // Returns whether rows now wait to be admitted (those held while paused, on resume).
   setPaused(paused) {
     this.paused = paused;
     if (paused || !this.pending.length) return false;
     this.incoming = this.pending.concat(this.incoming);
     this.pending = [];
-    this.pendingTotal = 0;
+    this.pendingShown = 0;
     return true;
   }
 
@@ -84,16 +91,18 @@ export class LogRows {
     this.shown = [];
     this.incoming = [];
     this.pending = [];
-    this.pendingTotal = 0;
+    this.pendingShown = 0;
   }
 
-  // While paused: keep what arrived (at most maxRows of it), and count it.
+  // While paused: keep what arrived (at most maxRows of it), and count what of it resume will show.
   hold() {
     const batch = this.incoming;
     this.incoming = [];
-    this.pendingTotal += batch.length;
+    this.pendingShown += this.countShown(batch);
     this.pending.push(...batch);
-    if (this.pending.length > this.maxRows) this.pending.splice(0, this.pending.length - this.maxRows);
+    if (this.pending.length > this.maxRows) {
+      this.pendingShown -= this.countShown(this.pending.splice(0, this.pending.length - this.maxRows));
+    }
   }
 
   // Hold what arrived, and show what passes the filter. Returns the entries that left under the

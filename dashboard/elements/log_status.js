@@ -9,6 +9,12 @@ const STATUS_EVERY_MS = 500;
 const BUSY_STATUS_MS = 100;
 const NUMBER = new Intl.NumberFormat();  // toLocaleString() builds a formatter on every call
 
+// What resume will add, and what the filter hides of what arrived: "paused · 3 new (12 hidden by filter)".
+function pausedText(shown, hidden) {
+  const text = `paused · ${NUMBER.format(shown)} new`;
+  return hidden ? `${text} (${NUMBER.format(hidden)} hidden by filter)` : text;
+}
+
 export class StatusBar {
   // The elements are the component's refs; logRows (a LogRows) has the counts.
   constructor({ state, count, shown, rate, paused, filterError, empty }, logRows) {
@@ -47,7 +53,7 @@ export class StatusBar {
   show() {
     const now = performance.now();
     this.lastShown = now;
-    const { received, shown, paused, pendingTotal, filterError } = this.logRows;
+    const { received, shown, paused, pending, pendingShown, filterError } = this.logRows;
     while (this.arrivals.length && now - this.arrivals[0][0] > RATE_WINDOW_MS) this.arrivals.shift();
     const recent = this.arrivals.reduce((sum, [, count]) => sum + count, 0);
     const span = Math.min(RATE_WINDOW_MS, Math.max(1000, now - (this.arrivals.length ? this.arrivals[0][0] : now)));
@@ -57,7 +63,7 @@ export class StatusBar {
     refs.shown.textContent = `${NUMBER.format(shown.length)} shown`;
     refs.rate.textContent = `${rate < 10 ? rate.toFixed(1) : NUMBER.format(Math.round(rate))} lines/s`;
     refs.paused.hidden = !paused;
-    refs.paused.textContent = `paused · ${NUMBER.format(pendingTotal)} new`;
+    refs.paused.textContent = pausedText(pendingShown, pending.length - pendingShown);
     refs.filterError.hidden = !filterError;
     refs.filterError.textContent = filterError || "";
     refs.empty.hidden = received > 0;

@@ -95,3 +95,33 @@ async def test_lines_per_second_counts_live_lines_not_the_history(page: Page, ap
     await post(http, app_server, stream, *[{"message": f"new {i}"} for i in range(50)])
     await expect(page.locator(".bl-count")).to_have_text("250 lines", timeout=WAIT_MS)
     await expect(page.locator(".bl-rate")).not_to_have_text("0.0 lines/s")
+
+
+# --- pausing ---------------------------------------------------------------------------------------
+
+async def test_paused_counts_only_the_new_lines_the_filter_shows(page: Page, app_server: AppProcess,
+                                                                 http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, f"{stream}?q=keep&hide=DEBUG")
+    await post(http, app_server, stream, {"message": "keep before"})
+    await expect(page.locator(".bl-message")).to_have_text(["keep before"], timeout=WAIT_MS)
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-pause")).to_contain_text("Resume")
+    await post(http, app_server, stream,
+               *[{"message": f"keep {i}"} for i in range(3)],
+               *[{"message": f"drop {i}"} for i in range(10)],
+               *[{"message": f"keep but debug {i}", "level": "debug"} for i in range(2)])
+    await expect(page.locator(".bl-count")).to_have_text("16 lines", timeout=WAIT_MS)
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 3 new (12 hidden by filter)")
+    # The count follows the filter while paused.
+    await page.locator(".bl-level-chip", has_text="DEBUG").click()
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 5 new (10 hidden by filter)")
+    await page.locator(".bl-level-chip", has_text="DEBUG").click()
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 3 new (12 hidden by filter)")
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-message")).to_have_text(["keep before", "keep 0", "keep 1", "keep 2"])
+    await expect(page.locator(".bl-paused")).to_be_hidden()
+    # With nothing hidden, the count says only what is new.
+    await page.locator(".bl-pause").click()
+    await post(http, app_server, stream, {"message": "keep after"})
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new", timeout=WAIT_MS)
