@@ -60,12 +60,19 @@ def format_line(entry: dict[str, Any], colour: bool) -> str:
     return line
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters but tab and newline (C0, DEL, C1), and the bidirectional marks, embeddings,
+# overrides and isolates (U+202E shows the text after it reversed). The page's log_text.js mirrors it.
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """`text` with control characters (other than newline and tab) written as `\\xNN`."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    """`text` with unsafe characters (see `UNSAFE_CHARACTERS`) written as `\\xNN` or `\\uNNNN`."""
+    return UNSAFE_CHARACTERS.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _status(text: str) -> None:

@@ -1,5 +1,6 @@
 // One entry drawn as a row: toggle, time, level, program and message; open, its whole message and
-// its fields as JSON. Log text is data: every value is set with textContent, never parsed as HTML.
+// its fields as JSON. Log text is data: every value is set as text (log_text), never parsed as HTML.
+import { appendEscaped } from "log_text";
 
 // A message longer than this (or of several lines, or with fields) can be opened.
 const LONG_MESSAGE = 120;
@@ -19,6 +20,13 @@ function el(tag, className, text) {
   const element = document.createElement(tag);
   if (className) element.className = className;
   if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+// An element showing log text, its unsafe characters escaped.
+function logTextElement(tag, className, text) {
+  const element = el(tag, className);
+  appendEscaped(element, text);
   return element;
 }
 
@@ -55,15 +63,15 @@ export function renderRow(entry, open, utc) {
   const multiLine = newline >= 0;
   const expandable = multiLine || Boolean(entry.fields) || entry.message.length > LONG_MESSAGE;
   const toggle = el("span", "bl-toggle", expandable ? (open ? "▾" : "▸") : "");
-  const message = el("span", "bl-message", open || !multiLine ? entry.message : entry.message.slice(0, newline));
+  const message = logTextElement("span", "bl-message", open || !multiLine ? entry.message : entry.message.slice(0, newline));
   const line = el("div", "bl-line");
   line.append(toggle, time, el("span", `bl-level bl-level-${entry.level.toLowerCase()}`, entry.level),
-    el("span", "bl-program", entry.program), message);
+    logTextElement("span", "bl-program", entry.program), message);
   if (multiLine && !open) line.append(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));
   if (entry.fields && !open) line.append(el("span", "bl-fields", "{…}"));
   line.append(copyButton());
   row.append(line);
-  if (open && entry.fields) row.append(el("pre", "bl-fields-json", JSON.stringify(entry.fields, null, 2)));
+  if (open && entry.fields) row.append(logTextElement("pre", "bl-fields-json", JSON.stringify(entry.fields, null, 2)));
   if (expandable) row.classList.add("bl-expandable");
   return row;
 }

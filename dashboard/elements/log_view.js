@@ -1,8 +1,9 @@
 // The browser half of LogView: wires its parts together, answers the calls from Python, and admits
 // new rows, at once when the stream is quiet, else at most once per animation frame.
 // The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), the row
-// model (log_rows), the virtual list (log_list, drawing rows with log_row_element), keys and clicks
-// (log_input), copy and download (log_export) and the status bar (log_status).
+// model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
+// text with log_text), keys and clicks (log_input), copy and download (log_export) and the status
+// bar (log_status).
 import { listenForRows } from "rows_feed";
 import { LogRows } from "log_rows";
 import { VirtualList } from "log_list";

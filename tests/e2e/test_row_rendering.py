@@ -3,6 +3,8 @@ characters, dates and ANSI colours."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from pathlib import Path
 
@@ -125,3 +127,25 @@ async def test_paused_counts_only_the_new_lines_the_filter_shows(page: Page, app
     await page.locator(".bl-pause").click()
     await post(http, app_server, stream, {"message": "keep after"})
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new", timeout=WAIT_MS)
+
+
+# --- unsafe characters -----------------------------------------------------------------------------
+
+async def test_control_and_bidi_characters_are_shown_escaped_and_downloaded_as_they_are(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    message = "invoice\u202efdp.exe bell\x07 csi\x9b del\x7f\u2066isolated\u2069 tab\tkept"
+    await post(http, app_server, stream, {"message": message, "program": "p\u200fq", "fields": {"k": "v\u202e"}})
+    shown = page.locator(".bl-message")
+    await expect(shown).to_have_text(
+        "invoice\\u202efdp.exe bell\\x07 csi\\x9b del\\x7f\\u2066isolated\\u2069 tab\tkept", timeout=WAIT_MS)
+    await expect(shown.locator(".bl-escape")).to_have_text(["\\u202e", "\\x07", "\\x9b", "\\x7f", "\\u2066", "\\u2069"])
+    await expect(page.locator(".bl-program")).to_have_text("p\\u200fq")
+    await page.locator(".bl-line").click()  # open the fields
+    await expect(page.locator(".bl-fields-json")).to_contain_text('"v\\u202e"')
+    unsafe = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+    assert not unsafe.search(await page.locator(".bl-log").evaluate("element => element.textContent"))
+    # The files hold what was sent.
+    assert json.loads(await download(page, "ndjson"))["message"] == message
+    assert message in await download(page, "log")
