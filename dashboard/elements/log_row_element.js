@@ -1,6 +1,6 @@
 // One entry drawn as a row: toggle, time, level, program and message; open, its whole message and
 // its fields as JSON. Log text is data: every value is set as text (log_text), never parsed as HTML.
-import { appendEscaped } from "log_text";
+import { appendColoured, appendEscaped } from "log_text";
 
 // A message longer than this (or of several lines, or with fields) can be opened.
 const LONG_MESSAGE = 120;
@@ -23,10 +23,10 @@ function el(tag, className, text) {
   return element;
 }
 
-// An element showing log text, its unsafe characters escaped.
-function logTextElement(tag, className, text) {
+// An element showing log text (see log_text): `append` is appendColoured or appendEscaped.
+function logTextElement(tag, className, text, append = appendEscaped) {
   const element = el(tag, className);
-  appendEscaped(element, text);
+  append(element, text);
   return element;
 }
 
@@ -63,7 +63,8 @@ export function renderRow(entry, open, utc) {
   const multiLine = newline >= 0;
   const expandable = multiLine || Boolean(entry.fields) || entry.message.length > LONG_MESSAGE;
   const toggle = el("span", "bl-toggle", expandable ? (open ? "▾" : "▸") : "");
-  const message = logTextElement("span", "bl-message", open || !multiLine ? entry.message : entry.message.slice(0, newline));
+  const shownMessage = open || !multiLine ? entry.message : entry.message.slice(0, newline);
+  const message = logTextElement("span", "bl-message", shownMessage, appendColoured);
   const line = el("div", "bl-line");
   line.append(toggle, time, el("span", `bl-level bl-level-${entry.level.toLowerCase()}`, entry.level),
     logTextElement("span", "bl-program", entry.program), message);

@@ -1,9 +1,12 @@
 // The row model: the entries this viewer holds (at most maxRows, oldest first), those of them that
 // pass the filter, what arrived and is not drawn yet, and what waits while paused. No drawing here.
+import { withoutEscapeSequences } from "log_text";
 
+// What the text filter searches: the message as shown (without colour codes), and the fields.
 function haystack(entry) {
   if (entry._hay === undefined) {
-    entry._hay = entry.fields ? `${entry.message} ${JSON.stringify(entry.fields)}` : entry.message;
+    const message = withoutEscapeSequences(entry.message);
+    entry._hay = entry.fields ? `${message} ${JSON.stringify(entry.fields)}` : message;
   }
   return entry._hay;
 }

@@ -1,12 +1,21 @@
 // Log text drawn as text: control characters and bidirectional formatting characters are shown
 // escaped (`\x07`, `\u202e`) in a style of their own, so log text can neither hide nor reorder what
-// the page shows. Only text nodes and spans of a constant class are made, never HTML.
+// the page shows. In messages, ANSI colour codes become styles (log_ansi) and other escape sequences
+// are dropped; an ESC that starts no sequence is shown escaped. Only text nodes and spans with
+// classes from constant lists are made, never HTML.
+import { SgrStyle } from "log_ansi";
 
 // Mirrors UNSAFE_CHARACTERS of `printable` in dashboard/client/tail.py (`bunnylogs tail`): C0 controls
 // but tab and newline, DEL, C1 controls, and the bidi marks, embeddings, overrides and isolates.
 // tests/unit/test_unsafe_characters.py checks that the two sets are the same.
 const UNSAFE_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const UNSAFE_CHARACTERS = new RegExp(UNSAFE_CHARACTER.source, "g");
+
+// ESC and then: a CSI sequence (parameters, then intermediates and a final byte; an SGR one ends in
+// "m"), a string sequence (OSC, DCS, SOS, PM, APC) ended by BEL or ST, or a short sequence (with
+// intermediates, or one byte that introduces none of the others).
+const ESCAPE_SEQUENCE = /\x1b(?:\[([0-?]*)([ -\/]*[@-~])|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[ -\/]+[0-~]|[0-OQ-WYZ\\`-~])/y;
+const ESCAPE_SEQUENCES = new RegExp(ESCAPE_SEQUENCE.source, "g");
 
 // `\xNN` or `\uNNNN`, as `printable` writes it.
 function escaped(character) {
@@ -19,6 +28,44 @@ function escapeElement(character) {
   span.className = "bl-escape";
   span.textContent = escaped(character);
   return span;
+}
+
+function styledRun(text, className) {
+  if (!className) return text;
+  const span = document.createElement("span");
+  span.className = className;
+  span.textContent = text;
+  return span;
+}
+
+// `text` as it reads on the page: without its escape sequences (what the filter searches).
+export function withoutEscapeSequences(text) {
+  return text.includes("\x1b") ? text.replace(ESCAPE_SEQUENCES, "") : text;
+}
+
+// Append `text` to `parent` with its colour codes as styles, its other escape sequences dropped and
+// its unsafe characters shown escaped.
+export function appendColoured(parent, text) {
+  if (!UNSAFE_CHARACTER.test(text)) {
+    parent.append(text);
+    return;
+  }
+  const style = new SgrStyle();
+  let start = 0;  // where the text not yet appended starts
+  UNSAFE_CHARACTERS.lastIndex = 0;
+  for (let match; (match = UNSAFE_CHARACTERS.exec(text)) !== null;) {
+    if (match.index > start) parent.append(styledRun(text.slice(start, match.index), style.className));
+    ESCAPE_SEQUENCE.lastIndex = match.index;
+    const sequence = match[0] === "\x1b" ? ESCAPE_SEQUENCE.exec(text) : null;
+    if (sequence === null) {
+      parent.append(escapeElement(match[0]));
+      start = match.index + 1;
+    } else {
+      if (sequence[2] === "m") style.apply(sequence[1]);
+      start = UNSAFE_CHARACTERS.lastIndex = match.index + sequence[0].length;
+    }
+  }
+  if (start < text.length) parent.append(styledRun(text.slice(start), style.className));
 }
 
 // Append `text` to `parent`, its unsafe characters shown escaped.

@@ -21,7 +21,7 @@ SEND_INTERVAL_S = 0.02
 
 # The parts of the browser half; log_view.js imports them by name (the page's import map).
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
-                            "log_text.js", "log_input.js", "log_export.js", "log_status.js"]
+                            "log_text.js", "log_ansi.js", "log_input.js", "log_export.js", "log_status.js"]
 
 
 class LogView(Element, component="log_view.js", dependencies=_PARTS):

@@ -149,3 +149,40 @@ async def test_control_and_bidi_characters_are_shown_escaped_and_downloaded_as_t
     # The files hold what was sent.
     assert json.loads(await download(page, "ndjson"))["message"] == message
     assert message in await download(page, "log")
+
+
+# --- ANSI colours ----------------------------------------------------------------------------------
+
+COLOURED = "\x1b[31mred\x1b[0m plain \x1b[1;32mbold green\x1b[0m"
+
+
+async def test_ansi_colours_become_styles_and_other_escape_sequences_are_dropped(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    others = "\x1b]0;window title\x07\x1b[2Kcleared \x1b[38;5;196mnear red\x1b[39m lone \x1b"
+    await post(http, app_server, stream, {"message": COLOURED}, {"message": others})
+    messages = page.locator(".bl-message")
+    await expect(messages).to_have_text(["red plain bold green", "cleared near red lone \\x1b"], timeout=WAIT_MS)
+    coloured = messages.first
+    await expect(coloured.locator("span")).to_have_count(2)
+    red, bold_green = coloured.locator("span").first, coloured.locator("span").last
+    await expect(red).to_have_text("red")
+    await expect(red).to_have_class("bl-fg-1")
+    await expect(bold_green).to_have_text("bold green")
+    await expect(bold_green).to_have_class("bl-fg-2 bl-bold")
+    plain_colour = await coloured.evaluate("element => getComputedStyle(element).color")
+    assert await red.evaluate("element => getComputedStyle(element).color") != plain_colour
+    assert await bold_green.evaluate("element => getComputedStyle(element).fontWeight") == "700"
+    await expect(messages.last.locator(".bl-fg-9")).to_have_text("near red")  # 256 colours: the nearest of 16
+    await expect(messages.last.locator(".bl-escape")).to_have_text("\\x1b")  # not part of a sequence
+    # The filter reads what is shown, not the codes.
+    await page.locator(".bl-filter-input input").fill("red plain")
+    await expect(messages).to_have_text(["red plain bold green"])
+    await page.locator(".bl-filter-input input").fill("31m")
+    await expect(page.locator(".bl-shown")).to_have_text("0 shown")
+    # The files hold what was sent.
+    await page.locator(".bl-filter-input input").fill("")
+    await expect(page.locator(".bl-shown")).to_have_text("2 shown")
+    sent = [json.loads(line)["message"] for line in (await download(page, "ndjson")).splitlines()]
+    assert sent == [COLOURED, others]
