@@ -1,7 +1,7 @@
 // The virtual list: only the shown rows in and near the viewport are in the DOM. Collapsed rows have
 // one fixed height and the few open rows their measured extra height, so positions are cheap to
 // compute. While following, the view sticks to the newest row; scrolling up stops that.
-import { renderRow } from "log_row_element";
+import { renderRow, todaySpan } from "log_row_element";
 
 const OVERSCAN_ROWS = 8;
 const AT_BOTTOM_PX = 4;
@@ -102,7 +102,8 @@ export class VirtualList {
   }
 
   measureRowHeight() {
-    const probe = renderRow({ ts: 0, level: "INFO", program: "p", message: "x", id: "0-0", _n: 0 }, false, this.utc);
+    const entry = { ts: 0, level: "INFO", program: "p", message: "x", id: "0-0", _n: 0 };
+    const probe = renderRow(entry, false, this.utc, false);
     probe.style.visibility = "hidden";
     this.container.append(probe);
     const height = probe.getBoundingClientRect().height || 22;
@@ -122,9 +123,14 @@ export class VirtualList {
 
   // Show `wanted` (consecutive shown entries), keeping the row elements already on screen: while
   // following, each frame only adds the new rows at the bottom and drops as many from the top.
+  // A row not of today shows its date; if one in view does, the time column widens for all of them.
   updateRows(wanted) {
     const rows = this.container;
-    const look = (entry) => `${this.utc ? "u" : "l"}${this.expanded.has(entry._n) ? "o" : "c"}`;
+    const [todayStart, todayEnd] = todaySpan(this.utc);
+    const dated = (entry) => entry.ts * 1000 < todayStart || entry.ts * 1000 >= todayEnd;
+    const look = (entry) =>
+      `${this.utc ? "u" : "l"}${this.expanded.has(entry._n) ? "o" : "c"}${dated(entry) ? "d" : ""}`;
+    rows.classList.toggle("bl-dated", wanted.some(dated));
     const serialOf = (node) => Number(node.dataset.serial);
     const firstWanted = wanted.length ? wanted[0]._n : Infinity;
     const lastWanted = wanted.length ? wanted[wanted.length - 1]._n : -Infinity;
@@ -137,7 +143,7 @@ export class VirtualList {
     const build = (entries) => {
       const fragment = document.createDocumentFragment();
       for (const entry of entries) {
-        const row = renderRow(entry, this.expanded.has(entry._n), this.utc);
+        const row = renderRow(entry, this.expanded.has(entry._n), this.utc, dated(entry));
         row.dataset.look = look(entry);
         fragment.append(row);
       }

@@ -9,11 +9,25 @@ function pad(number, width) {
   return String(number).padStart(width, "0");
 }
 
-export function formatTime(date, utc) {
-  const [h, m, s, ms] = utc
-    ? [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds()]
-    : [date.getHours(), date.getMinutes(), date.getSeconds(), date.getMilliseconds()];
-  return `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}.${pad(ms, 3)}${utc ? "Z" : ""}`;
+// Today, in UTC or local time, as [start, end) in ms since the epoch: a time outside it is shown with its date.
+export function todaySpan(utc, now = new Date()) {
+  if (utc) {
+    const [year, month, day] = [now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()];
+    return [Date.UTC(year, month, day), Date.UTC(year, month, day + 1)];
+  }
+  const [year, month, day] = [now.getFullYear(), now.getMonth(), now.getDate()];
+  return [new Date(year, month, day).getTime(), new Date(year, month, day + 1).getTime()];
+}
+
+// `10:00:00.123`, or with its date `2026-11-25 10:00:00.123`; in UTC with a `Z`.
+export function formatTime(date, utc, withDate) {
+  const [year, month, day, h, m, s, ms] = utc
+    ? [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(),
+      date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds()]
+    : [date.getFullYear(), date.getMonth(), date.getDate(),
+      date.getHours(), date.getMinutes(), date.getSeconds(), date.getMilliseconds()];
+  const time = `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}.${pad(ms, 3)}${utc ? "Z" : ""}`;
+  return withDate ? `${pad(year, 4)}-${pad(month + 1, 2)}-${pad(day, 2)} ${time}` : time;
 }
 
 function el(tag, className, text) {
@@ -50,14 +64,15 @@ export function showCopied(button, copied) {
   button.setAttribute("aria-label", label);
 }
 
-// The row element of `entry` (which has its serial, _n), open or not, its time in UTC or local time.
-export function renderRow(entry, open, utc) {
+// The row element of `entry` (which has its serial, _n), open or not, its time in UTC or local time,
+// with its date or not.
+export function renderRow(entry, open, utc, dated) {
   const row = el("div", open ? "bl-row bl-open" : "bl-row");
   row.dataset.id = entry.id;
   row.dataset.serial = entry._n;
   row.dataset.level = entry.level;
   const moment = new Date(entry.ts * 1000);
-  const time = el("span", "bl-time", formatTime(moment, utc));
+  const time = el("span", "bl-time", formatTime(moment, utc, dated));
   time.title = moment.toISOString();
   const newline = entry.message.indexOf("\n");
   const multiLine = newline >= 0;

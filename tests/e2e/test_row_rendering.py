@@ -3,10 +3,13 @@ characters, dates and ANSI colours."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import time
 import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.async_api import Browser, Page, expect
@@ -149,6 +152,40 @@ async def test_control_and_bidi_characters_are_shown_escaped_and_downloaded_as_t
     # The files hold what was sent.
     assert json.loads(await download(page, "ndjson"))["message"] == message
     assert message in await download(page, "log")
+
+
+# --- dates -----------------------------------------------------------------------------------------
+
+async def test_a_time_from_another_day_shows_its_date_in_local_time_and_in_utc(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    zone = "Pacific/Auckland"  # far from UTC, so that local and UTC days often differ
+    context = await browser.new_context(timezone_id=zone)
+    page = await context.new_page()
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    now = time.time()
+    stamps = {"a year ago": now - 366 * 86400, "yesterday": now - 86400, "today": now}
+    await post(http, app_server, stream, *[{"message": name, "timestamp": ts} for name, ts in stamps.items()])
+    times = page.locator(".bl-time")
+    await expect(times).to_have_count(3, timeout=WAIT_MS)
+
+    def expected(ts: float, tz: dt.tzinfo, suffix: str) -> str:
+        moment = dt.datetime.fromtimestamp(ts, tz)
+        clock = moment.strftime("%H:%M:%S.%f")[:-3] + suffix
+        today = dt.datetime.fromtimestamp(now, tz).date()
+        return clock if moment.date() == today else f"{moment:%Y-%m-%d} {clock}"
+
+    await expect(times).to_have_text([expected(ts, ZoneInfo(zone), "") for ts in stamps.values()])
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", await times.last.inner_text())
+    await page.locator(".bl-utc").click()
+    await expect(times).to_have_text([expected(ts, dt.UTC, "Z") for ts in stamps.values()])
+    # Dated rows get a column wide enough for the date: the level column stays aligned.
+    level_lefts = await page.locator(".bl-level").evaluate_all(
+        "levels => levels.map((level) => level.getBoundingClientRect().left)")
+    assert len(set(level_lefts)) == 1, level_lefts
+    time_box = await times.first.evaluate("element => [element.scrollWidth, element.clientWidth]")
+    assert time_box[0] <= time_box[1], "the date and time fit their column"
+    await context.close()
 
 
 # --- ANSI colours ----------------------------------------------------------------------------------
