@@ -15,6 +15,7 @@ from .http_errors import error_response
 from .ingest import Ingest, IngestFastLane
 from .live_routes import build_live_router
 from .readback import Readback
+from .security_headers import SecurityHeaders
 from .settings import Settings
 
 # uvicorn's own logger, so that our lines appear beside its start-up lines.
@@ -68,6 +69,9 @@ async def _internal_error(_: Request, error: Exception) -> JSONResponse:
 def create_server_app(settings: Settings) -> tuple[ASGIApp, FastAPI]:
     """The ASGI app a server runs, with ingest's fast lane in front when it takes logs, and the FastAPI app."""
     app = create_app(settings)
+    # The fast lane answers only POSTs to /live/<uuid>: 204 without a body, or a JSON error that
+    # carries its own nosniff; everything else gets the security headers.
+    served: ASGIApp = SecurityHeaders(app)
     if settings.serves_ingest:
-        return IngestFastLane(app, app.state.ingest), app
-    return app, app
+        served = IngestFastLane(served, app.state.ingest)
+    return served, app

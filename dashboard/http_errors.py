@@ -12,9 +12,12 @@ BUS_UNAVAILABLE = "the log bus is unavailable; retry shortly"
 RETRY_AFTER_SECONDS = 1
 
 
+_ERROR_HEADERS = {**CORS_HEADERS, "X-Content-Type-Options": "nosniff"}
+
+
 def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The JSON error every client gets, readable by browser apps too."""
-    return JSONResponse({"detail": detail}, status_code=status_code, headers={**CORS_HEADERS, **(headers or {})})
+    """The JSON error every client gets, readable by browser apps too (the detail may quote the request)."""
+    return JSONResponse({"detail": detail}, status_code=status_code, headers={**_ERROR_HEADERS, **(headers or {})})
 
 
 def not_a_stream_response() -> JSONResponse:
