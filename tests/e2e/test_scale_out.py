@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -53,15 +55,44 @@ async def test_each_process_serves_only_its_role(ingest_process: AppProcess, ui_
     assert (await http.get(f"{ui_process.url}/{stream}")).status_code == 200
 
 
+@pytest.fixture(scope="module")
+def other_web_app() -> Iterator[str]:
+    """A page of some other web app on this machine: an origin of its own, served over real HTTP."""
+
+    class OnePage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<!doctype html><title>some app</title>"
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OnePage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
 async def test_a_page_on_another_origin_can_post_json(page: Page, ingest_process: AppProcess,
-                                                       ui_process: AppProcess) -> None:
-    """The UI and ingest processes are different origins: a fetch() from one to the other needs CORS."""
+                                                       ui_process: AppProcess, other_web_app: str) -> None:
+    """A browser app on any origin may send logs with fetch(): /live answers its CORS preflight."""
     stream = str(uuid.uuid4())
     await open_stream(page, ui_process.url, stream)
-    status = await page.evaluate("""async (url) => {
+    assert page.context.browser is not None
+    context = await page.context.browser.new_context()
+    app_page = await context.new_page()
+    await app_page.goto(other_web_app)
+    status = await app_page.evaluate("""async (url) => {
         const response = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},
                                            body: JSON.stringify({message: "sent by fetch()", level: "warn"})});
         return response.status;
     }""", f"{ingest_process.url}/live/{stream}")
+    await context.close()
     assert status == 204
     await expect(page.locator(".bl-message")).to_have_text(["sent by fetch()"])
