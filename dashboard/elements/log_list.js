@@ -73,7 +73,10 @@ export class VirtualList {
     const height = this.rowHeight;
     const extraTotal = positions.reduce((sum, [, extra]) => sum + extra, 0);
     const contentHeight = shown.length * height + extraTotal;
-    const top = this.following ? Math.max(0, contentHeight - this.viewHeight) : scroller.scrollTop;
+    // The scroller's height is fractional and its clientHeight rounded: a pixel to spare below the
+    // rows keeps the newest one wholly in view when following.
+    const sizerHeight = Math.ceil(contentHeight) + 1;
+    const top = this.following ? Math.max(0, sizerHeight - this.viewHeight) : scroller.scrollTop;
     // First row in view: walk past the open rows above the scroll position.
     let offset = 0;
     let first = Math.floor(top / height);
@@ -86,7 +89,7 @@ export class VirtualList {
     const last = Math.min(shown.length, first + visibleCount);
     let before = 0;
     for (const [index, extra] of positions) { if (index < first) before += extra; else break; }
-    this.sizer.style.height = `${contentHeight}px`;
+    this.sizer.style.height = `${sizerHeight}px`;
     this.container.style.transform = `translateY(${first * height + before}px)`;
     this.updateRows(shown.slice(first, last));
     if (this.following) {

@@ -13,14 +13,18 @@ _STYLESHEET = (Path(__file__).parent.parent / "static" / "bunnylogs.css").read_t
 
 @contextmanager
 def page_frame(subtitle: str | None = None) -> Iterator[ui.column]:
-    """Header with the product name (and `subtitle`), then a column that fills the window."""
+    """Header with the product name (and `subtitle`), then a column that fills the window below it.
+
+    The page itself never scrolls when the content fits (see `.bl-frame` in bunnylogs.css): a log
+    view in the column takes the height that is left and scrolls inside.
+    """
     ui.add_css(_STYLESHEET)
-    ui.query(".nicegui-content").classes("h-screen p-0 gap-0")
+    ui.query(".nicegui-content").classes("p-0 gap-0")
     with ui.header().classes("items-center bg-slate-800 px-4 py-2 gap-3"):
         with ui.link(target="/").classes("flex items-center gap-1 text-lg font-semibold text-white no-underline"):
             ui.icon("cruelty_free")
             ui.label("BunnyLogs")
         if subtitle:
             ui.label(subtitle).classes("font-mono text-sm text-slate-300 truncate")
-    with ui.column().classes("w-full h-full p-4 gap-3 flex-nowrap") as content:
+    with ui.column().classes("w-full p-4 gap-3 flex-nowrap bl-frame") as content:
         yield content

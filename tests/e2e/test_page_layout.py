@@ -1,0 +1,89 @@
+"""The page as laid out in a real browser: window sizes, phones, keys that belong to menus, notices."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from playwright.async_api import Locator, Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from harness.servers import AppProcess
+
+from .conftest import open_stream
+
+WINDOW_SIZES = [(1400, 900), (1280, 700), (1920, 1200), (1024, 768), (420, 800)]
+LAYOUT_TIMEOUT_MS = 15_000
+
+
+def new_stream() -> str:
+    return str(uuid.uuid4())
+
+
+async def post_lines(http: httpx.AsyncClient, app: AppProcess, stream: str, messages: list[str]) -> None:
+    response = await http.post(f"{app.url}/live/{stream}", json=[{"message": message} for message in messages])
+    assert response.status_code == 204, response.text
+
+
+def send_panel_header(page: Page) -> Locator:
+    return page.locator(".send-panel .q-expansion-item__container > .q-item")
+
+
+async def set_send_panel(page: Page, *, open_: bool) -> None:
+    """Open or close the send panel by clicking its header, as a person would."""
+    header = send_panel_header(page)
+    expanded = "true" if open_ else "false"
+    if await header.get_attribute("aria-expanded") != expanded:
+        await header.click()
+    await expect(header).to_have_attribute("aria-expanded", expanded)
+
+
+# The newest row is wholly inside the log's scroller and the window, and the page does not scroll.
+_NEWEST_ROW_IN_VIEW = """(expected) => {
+  const rows = document.querySelectorAll('.bl-row');
+  const newest = rows[rows.length - 1];
+  if (!newest || newest.querySelector('.bl-message').textContent !== expected) return false;
+  const box = newest.getBoundingClientRect();
+  const scroller = document.querySelector('.bl-scroller').getBoundingClientRect();
+  return box.top >= scroller.top && box.bottom <= scroller.bottom + 0.05 && box.bottom <= innerHeight
+    && document.scrollingElement.scrollHeight <= innerHeight;
+}"""
+
+_GEOMETRY = """() => {
+  const rows = document.querySelectorAll('.bl-row');
+  const newest = rows[rows.length - 1];
+  const box = newest ? newest.getBoundingClientRect() : null;
+  const scroller = document.querySelector('.bl-scroller').getBoundingClientRect();
+  return {window: [innerWidth, innerHeight], pageHeight: document.scrollingElement.scrollHeight,
+          scroller: [scroller.top, scroller.bottom], newest: newest ? [newest.textContent, box.top, box.bottom] : null};
+}"""
+
+
+async def expect_newest_row_in_view(page: Page, message: str) -> None:
+    """Wait until the row of `message` is the newest and wholly in view, the page not scrolling."""
+    try:
+        await page.wait_for_function(_NEWEST_ROW_IN_VIEW, arg=message, timeout=LAYOUT_TIMEOUT_MS)
+    except PlaywrightTimeout as error:
+        raise AssertionError(f"the newest row is not wholly in view: {await page.evaluate(_GEOMETRY)}") from error
+
+
+# --- 1. following shows the newest row, whatever the window ----------------------------------------
+
+@pytest.mark.parametrize(("width", "height"), WINDOW_SIZES, ids=[f"{w}x{h}" for w, h in WINDOW_SIZES])
+async def test_following_shows_the_newest_row_at_every_window_size(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int) -> None:
+    await page.set_viewport_size({"width": width, "height": height})
+    stream = new_stream()
+    await post_lines(http, app_server, stream, [f"line {i}" for i in range(100)])
+    await open_stream(page, app_server.url, stream)
+    await expect(page.locator(".bl-count")).to_have_text("100 lines")
+    for open_ in (True, False):
+        await set_send_panel(page, open_=open_)
+        await expect_newest_row_in_view(page, "line 99")
+    await set_send_panel(page, open_=True)
+    await post_lines(http, app_server, stream, [f"live {i}" for i in range(30)])
+    await expect_newest_row_in_view(page, "live 29")
+    await set_send_panel(page, open_=False)
+    await post_lines(http, app_server, stream, ["the very last"])
+    await expect_newest_row_in_view(page, "the very last")
