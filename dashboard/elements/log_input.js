@@ -5,17 +5,30 @@ import { showCopied } from "log_row_element";
 
 const COPIED_MS = 1200;
 
-function isTyping(target) {
+// A menu or dialog that is open owns every key (Esc closes it first).
+function menuIsOpen() {
+  return document.querySelector(".q-menu, .q-dialog") !== null;
+}
+
+function isTextField(target) {
   return target instanceof HTMLElement &&
     (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
 
-// The shortcut `event` stands for: "Escape" (also while typing), "Space", "/" or "End"; else null.
+// Whether `target`, the focused element, is a control (a button, chip, switch, select, panel header…)
+// rather than the page or the log itself: a control owns Space, to act on itself.
+function isControl(target) {
+  return target instanceof Element && target !== document.body && target !== document.documentElement &&
+    !target.classList.contains("bl-scroller");
+}
+
+// The shortcut `event` stands for: "Escape", "Space", "/" or "End"; else null. A text field owns
+// every key (the filter clears itself on Esc), a control owns Space, an open menu owns them all.
 function shortcutOf(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
+  if (menuIsOpen() || isTextField(event.target)) return null;
   if (event.key === "Escape") return "Escape";
-  if (isTyping(event.target)) return null;
-  if (event.key === " " && !(event.target instanceof HTMLButtonElement)) return "Space";
+  if (event.key === " ") return isControl(event.target) ? null : "Space";
   if (event.key === "/" || event.key === "End") return event.key;
   return null;
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -87,3 +88,71 @@ async def test_following_shows_the_newest_row_at_every_window_size(
     await set_send_panel(page, open_=False)
     await post_lines(http, app_server, stream, ["the very last"])
     await expect_newest_row_in_view(page, "the very last")
+
+
+# --- 2. keys belong to the menu, field or control that has them ------------------------------------
+
+async def wait_for_query(page: Page, key: str, value: str | None) -> None:
+    """Wait until the page URL's query has `key` = `value` (None: absent); it changes asynchronously."""
+    def matches(url: str) -> bool:
+        return parse_qs(urlsplit(url).query).get(key) == (None if value is None else [value])
+    await page.wait_for_url(matches, timeout=LAYOUT_TIMEOUT_MS)
+
+
+async def settle(page: Page) -> None:
+    """Round-trip one change through the server: the events sent before it have been handled."""
+    await page.locator(".bl-invert").click()
+    await wait_for_query(page, "not", "1")
+    await page.locator(".bl-invert").click()
+    await wait_for_query(page, "not", None)
+
+
+async def expect_not_paused(page: Page) -> None:
+    await settle(page)
+    await expect(page.locator(".bl-pause")).to_contain_text("Pause")
+    await expect(page.locator(".bl-paused")).to_be_hidden()
+
+
+async def test_escape_that_closes_the_programs_menu_keeps_the_filter(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    response = await http.post(f"{app_server.url}/live/{stream}", json=[
+        {"message": "alpha one", "program": "web"}, {"message": "alpha two", "program": "worker"}])
+    assert response.status_code == 204
+    await page.locator(".bl-filter-input input").fill("alpha")
+    await wait_for_query(page, "q", "alpha")
+    await page.locator(".bl-programs").click()
+    await expect(page.get_by_role("option")).to_have_text(["web", "worker"])
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".q-menu")).to_have_count(0)
+    await settle(page)
+    await expect(page.locator(".bl-filter-input input")).to_have_value("alpha")
+    assert parse_qs(urlsplit(page.url).query).get("q") == ["alpha"]
+    # With no menu open, Esc clears the filter, as the README says.
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".bl-filter-input input")).to_have_value("")
+    await wait_for_query(page, "q", None)
+
+
+async def test_space_on_a_focused_control_acts_on_it_and_does_not_pause(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post_lines(http, app_server, stream, ["one"])
+    await expect(page.locator(".bl-message")).to_have_text(["one"])
+    chip = page.locator(".bl-level-chip", has_text="DEBUG")
+    await chip.focus()
+    await expect(chip).to_be_focused()
+    await page.keyboard.press("Space")  # a Quasar chip acts on Enter; Space is not the page's either
+    await expect_not_paused(page)
+    header = send_panel_header(page)
+    expanded = await header.get_attribute("aria-expanded")
+    await header.focus()
+    await page.keyboard.press("Space")  # opens or closes the send panel
+    await expect(header).not_to_have_attribute("aria-expanded", expanded or "")
+    await expect_not_paused(page)
+    # On the log itself, Space still pauses.
+    await page.locator(".bl-scroller").focus()
+    await page.keyboard.press("Space")
+    await expect(page.locator(".bl-pause")).to_contain_text("Resume")
