@@ -51,7 +51,9 @@ export class LogRows {
         const pattern = new RegExp(text, "i");
         test = (entry) => pattern.test(haystack(entry));
       } catch (error) {
-        this.filterError = `Invalid regular expression: ${error.message}`;
+        // Chromium's and Safari's messages already say "Invalid regular expression: …"; Firefox's do not.
+        this.filterError = /^invalid regular expression/i.test(error.message)
+          ? error.message : `Invalid regular expression: ${error.message}`;
       }
     } else if (text) {
       const needle = text.toLowerCase();

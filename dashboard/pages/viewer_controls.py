@@ -35,8 +35,8 @@ class ViewerControls:
     # --- building ---------------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
         with ui.row().classes("w-full items-center gap-2 bl-toolbar"):
-            self.text_input = ui.input(placeholder="Filter   ( / )", value=self.filter.text,
-                                       on_change=self._on_text).props("dense outlined clearable debounce=150")
+            self.text_input = ui.input(placeholder="Filter   ( / )", value=self.filter.text, on_change=self._on_text)
+            self.text_input.props("dense outlined clearable debounce=150 hide-bottom-space")
             self.text_input.classes("bl-filter-input w-52")
             self.text_input.on("keydown.esc", self._clear_text)
             self.regex_toggle = ui.checkbox(".*", value=self.filter.regex,
@@ -127,9 +127,9 @@ class ViewerControls:
                     self._add_level_chip(level)
 
     def _on_filter_error(self, event: events.GenericEventArguments) -> None:
-        message = event.args.get("message")
-        self.text_input.props["error"] = bool(message)
-        self.text_input.props["error-message"] = str(message) if message else None
+        # The message is shown once, in the log's status bar; the field only turns red, with no
+        # text below it, so the toolbar keeps its height while a pattern is being typed.
+        self.text_input.props["error"] = True if event.args.get("message") else None
         self.text_input.update()
 
     def _on_key(self, event: events.GenericEventArguments) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -156,3 +157,38 @@ async def test_space_on_a_focused_control_acts_on_it_and_does_not_pause(
     await page.locator(".bl-scroller").focus()
     await page.keyboard.press("Space")
     await expect(page.locator(".bl-pause")).to_contain_text("Resume")
+
+
+# --- 3. an invalid pattern: one message, clear of the status bar ------------------------------------
+
+_BOX = """(element) => { const box = element.getBoundingClientRect();
+  return {left: box.left, top: box.top, right: box.right, bottom: box.bottom}; }"""
+
+
+def intersects(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (420, 800)], ids=["1400x900", "420x800"])
+async def test_an_invalid_regex_is_reported_once_and_clear_of_the_status_bar(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int) -> None:
+    await page.set_viewport_size({"width": width, "height": height})
+    stream = new_stream()
+    await post_lines(http, app_server, stream, ["alpha", "beta"])
+    await open_stream(page, app_server.url, stream)
+    await page.locator(".bl-regex").click()
+    await page.locator(".bl-filter-input input").fill("a[")
+    error = page.locator(".bl-filter-error")
+    await expect(error).to_have_text(re.compile(r"^Invalid regular expression: .*\S"))
+    await expect(page.locator(".bl-filter-input")).to_have_class(re.compile(r"\bq-field--error\b"))
+    text = await error.inner_text()
+    assert text.count("Invalid regular expression") == 1, text
+    assert (await page.locator("body").inner_text()).count("Invalid regular expression") == 1
+    status = await page.locator(".bl-status").evaluate(_BOX)
+    for part in await page.locator(".bl-filter-input, .bl-filter-input *").all():
+        if await part.is_visible():
+            assert not intersects(await part.evaluate(_BOX), status), await part.evaluate("(e) => e.outerHTML")
+    await page.locator(".bl-filter-input input").fill("a[lp]")
+    await expect(error).to_be_hidden()
+    await expect(page.locator(".bl-filter-input")).not_to_have_class(re.compile(r"\bq-field--error\b"))
+    await expect(page.locator(".bl-message")).to_have_text(["alpha"])
