@@ -13,6 +13,7 @@ from ..elements.log_view import LogView
 from ..protocol import canonical_stream_id
 from ..settings import Settings
 from ..stream import Bus, BusUnavailable
+from . import send_panel_state
 from .frame import page_frame
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .view_filter import ViewFilter
@@ -38,8 +39,10 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         ui.add_head_html(_PRIVATE_PAGE_HEAD)
         ingest_url = f"{(settings.public_url or str(request.base_url)).rstrip('/')}/live/{stream_id}"
         view_filter = ViewFilter.from_query({key: request.query_params.getlist(key) for key in request.query_params})
+        panel_open = await send_panel_state.opens_by_default(bus, stream_id, has_query=bool(request.query_params))
         with page_frame(stream_id):
-            _send_panel(ingest_url, install_command(settings.client_install), open_=not request.query_params)
+            send_panel = _send_panel(ingest_url, install_command(settings.client_install), open_=panel_open)
+            send_panel_state.remember_choice(send_panel)
             controls = ViewerControls(stream_id, view_filter)
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(), utc=view_filter.utc,
                            stream_name=f"bunnylogs-{stream_id[:8]}").classes("stream-log")
@@ -49,14 +52,15 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         if client.is_deleted:  # its socket never came (a crawler, curl): nothing to follow for
             return None
         # Nothing the browser answers late, or never, may keep the view from following: the
-        # theme is asked for on the side.
+        # theme and the send panel's remembered state are asked for on the side.
         background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
+        background_tasks.create(send_panel_state.restore_choice(send_panel), name=f"restore send panel {client.id}")
         await _follow(client, bus, stream_id, view, settings.history)
         return None
 
 
-def _send_panel(ingest_url: str, install: str, *, open_: bool) -> None:
-    with ui.expansion("Send logs to this stream", icon="send", value=open_).classes("w-full send-panel"):
+def _send_panel(ingest_url: str, install: str, *, open_: bool) -> ui.expansion:
+    with ui.expansion("Send logs to this stream", icon="send", value=open_).classes("w-full send-panel") as panel:
         with ui.row().classes("items-center gap-2 no-wrap w-full"):
             ui.label(f"POST to {ingest_url}").classes("font-mono text-sm ingest-url")
             CopyButton(ingest_url, label="Copy URL", title="Copy the URL to POST log entries to")
@@ -73,6 +77,7 @@ def _send_panel(ingest_url: str, install: str, *, open_: bool) -> None:
             with ui.tab_panel(shell_tab).classes("p-0 gap-1"):
                 _snippet(install, "bash")
                 _snippet(shell_snippet(ingest_url), "bash")
+    return panel
 
 
 def _snippet(text: str, language: str) -> None:

@@ -192,3 +192,47 @@ async def test_an_invalid_regex_is_reported_once_and_clear_of_the_status_bar(
     await expect(error).to_be_hidden()
     await expect(page.locator(".bl-filter-input")).not_to_have_class(re.compile(r"\bq-field--error\b"))
     await expect(page.locator(".bl-message")).to_have_text(["alpha"])
+
+
+# --- 4. the send panel: open for an empty stream, else as this browser chose ------------------------
+
+async def stored_panel_choice(page: Page) -> str | None:
+    choice: str | None = await page.evaluate("localStorage.getItem('bunnylogs-send-panel')")
+    return choice
+
+
+async def test_send_panel_opens_on_an_empty_stream_and_is_closed_once_it_has_lines(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    empty, busy = new_stream(), new_stream()
+    await post_lines(http, app_server, busy, ["already here"])
+    await open_stream(page, app_server.url, empty)
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "true")
+    await expect(page.locator(".ingest-url")).to_be_visible()
+    await open_stream(page, app_server.url, busy)
+    await expect(page.locator(".bl-message")).to_have_text(["already here"])
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "false")
+    # A link with a view's filters is for reading, even to an empty stream.
+    await open_stream(page, app_server.url, f"{new_stream()}?q=error")
+    await expect(page.locator(".bl-state")).to_have_text("connected")
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "false")
+    assert await stored_panel_choice(page) is None  # nobody chose anything yet
+
+
+async def test_the_readers_choice_is_remembered_and_wins_over_the_default(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    empty, busy, other_busy = new_stream(), new_stream(), new_stream()
+    for stream in (busy, other_busy):
+        await post_lines(http, app_server, stream, ["already here"])
+    await open_stream(page, app_server.url, empty)
+    await set_send_panel(page, open_=False)
+    await page.wait_for_function("localStorage.getItem('bunnylogs-send-panel') === 'closed'")
+    await page.reload()
+    await expect(page.locator(".bl-state")).to_have_text("connected")
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "false", timeout=LAYOUT_TIMEOUT_MS)
+    await open_stream(page, app_server.url, busy)
+    await set_send_panel(page, open_=True)
+    await page.wait_for_function("localStorage.getItem('bunnylogs-send-panel') === 'open'")
+    await open_stream(page, app_server.url, other_busy)
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "true", timeout=LAYOUT_TIMEOUT_MS)
+    await expect(page.locator(".ingest-url")).to_be_visible()
+    assert await stored_panel_choice(page) == "open"
