@@ -23,6 +23,7 @@ export class VirtualList {
     this.viewHeight = scroller.clientHeight;
     this.resizeObserver = new ResizeObserver(() => {
       this.viewHeight = scroller.clientHeight;
+      this.rowHeight = this.measureRowHeight();  // a narrow window lays rows out on more lines
       this.requestRender();
     });
     this.resizeObserver.observe(scroller);

@@ -20,11 +20,12 @@ def page_frame(subtitle: str | None = None) -> Iterator[ui.column]:
     """
     ui.add_css(_STYLESHEET)
     ui.query(".nicegui-content").classes("p-0 gap-0")
-    with ui.header().classes("items-center bg-slate-800 px-4 py-2 gap-3"):
-        with ui.link(target="/").classes("flex items-center gap-1 text-lg font-semibold text-white no-underline"):
+    with ui.header().classes("items-center flex-nowrap bg-slate-800 px-4 py-2 gap-3"):
+        with ui.link(target="/").classes("flex flex-none items-center gap-1 text-lg font-semibold text-white "
+                                         "no-underline"):
             ui.icon("cruelty_free")
             ui.label("BunnyLogs")
         if subtitle:
-            ui.label(subtitle).classes("font-mono text-sm text-slate-300 truncate")
+            ui.label(subtitle).classes("font-mono text-sm text-slate-300 truncate min-w-0")
     with ui.column().classes("w-full p-4 gap-3 flex-nowrap bl-frame") as content:
         yield content

@@ -37,7 +37,7 @@ class ViewerControls:
         with ui.row().classes("w-full items-center gap-2 bl-toolbar"):
             self.text_input = ui.input(placeholder="Filter   ( / )", value=self.filter.text, on_change=self._on_text)
             self.text_input.props("dense outlined clearable debounce=150 hide-bottom-space")
-            self.text_input.classes("bl-filter-input w-52")
+            self.text_input.classes("bl-filter-input")
             self.text_input.on("keydown.esc", self._clear_text)
             self.regex_toggle = ui.checkbox(".*", value=self.filter.regex,
                                             on_change=lambda e: self._apply(regex=e.value))

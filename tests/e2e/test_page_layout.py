@@ -15,7 +15,7 @@ from harness.servers import AppProcess
 
 from .conftest import open_stream
 
-WINDOW_SIZES = [(1400, 900), (1280, 700), (1920, 1200), (1024, 768), (420, 800)]
+WINDOW_SIZES = [(1400, 900), (1280, 700), (1920, 1200), (1024, 768), (420, 800), (360, 640)]
 LAYOUT_TIMEOUT_MS = 15_000
 
 
@@ -236,3 +236,80 @@ async def test_the_readers_choice_is_remembered_and_wins_over_the_default(
     await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "true", timeout=LAYOUT_TIMEOUT_MS)
     await expect(page.locator(".ingest-url")).to_be_visible()
     assert await stored_panel_choice(page) == "open"
+
+
+# --- 5. phones: the message is on screen and wraps, the controls are in reach ------------------------
+
+PHONES = [(420, 800), (360, 640)]
+LONG_MESSAGE = "a long message that goes on and on " * 7
+
+_NO_SIDEWAYS_SCROLL = "document.scrollingElement.scrollWidth <= innerWidth"
+
+# Each row starts where the one above it ends: the virtual list's row height is the rows' real one.
+_ROWS_CONTIGUOUS = """() => {
+  const boxes = [...document.querySelectorAll('.bl-row')].map((row) => row.getBoundingClientRect());
+  return boxes.length > 1 && boxes.every((box, i) => i === 0 || Math.abs(box.top - boxes[i - 1].bottom) < 1);
+}"""
+
+
+async def expect_within_the_window(page: Page, selector: str) -> None:
+    element = page.locator(selector).first
+    await expect(element).to_be_visible()
+    box = await element.evaluate(_BOX)
+    width = await page.evaluate("innerWidth")
+    assert box["left"] >= 0 and box["right"] <= width, f"{selector} is at {box} in a window {width} px wide"
+
+
+@pytest.mark.parametrize(("width", "height"), PHONES, ids=[f"{w}x{h}" for w, h in PHONES])
+async def test_on_a_phone_messages_wrap_on_screen_and_the_controls_work(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int) -> None:
+    await page.set_viewport_size({"width": width, "height": height})
+    stream = new_stream()
+    await post_lines(http, app_server, stream, [*[f"line {i}" for i in range(40)], LONG_MESSAGE, "short last"])
+    await open_stream(page, app_server.url, stream)
+    await expect_newest_row_in_view(page, "short last")
+    assert await page.evaluate(_NO_SIDEWAYS_SCROLL)
+    assert await page.evaluate(_ROWS_CONTIGUOUS)
+    message = page.locator(".bl-row", has_text="a long message").locator(".bl-message")
+    box = await message.evaluate(_BOX)
+    assert box["left"] >= 0 and box["right"] <= width and box["right"] - box["left"] >= width / 2, box
+    line_height = await message.evaluate("(element) => parseFloat(getComputedStyle(element).lineHeight)")
+    assert box["bottom"] - box["top"] >= 1.9 * line_height, "a long message wraps onto a second line"
+    await expect_within_the_window(page, ".bl-row:last-child .bl-message")
+    for control in (".bl-filter-input", ".bl-regex", ".bl-invert", ".bl-programs", ".bl-pause", ".bl-clear",
+                    ".bl-utc", ".bl-download", ".bl-theme"):
+        await expect_within_the_window(page, control)
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-pause")).to_contain_text("Resume")
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-pause")).to_contain_text("Pause")
+    await page.locator(".bl-filter-input input").fill("short")
+    await expect(page.locator(".bl-message")).to_have_text(["short last"])
+    await set_send_panel(page, open_=True)  # the snippets do not widen the page either
+    assert await page.evaluate(_NO_SIDEWAYS_SCROLL)
+
+
+async def test_rows_keep_their_places_when_the_window_narrows_to_a_phone(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    stream = new_stream()
+    await post_lines(http, app_server, stream, [*[f"line {i}" for i in range(60)], "the newest"])
+    await open_stream(page, app_server.url, stream)
+    await expect_newest_row_in_view(page, "the newest")
+    await page.set_viewport_size({"width": 420, "height": 800})
+    await page.wait_for_function(_ROWS_CONTIGUOUS, timeout=LAYOUT_TIMEOUT_MS)
+    await expect_newest_row_in_view(page, "the newest")
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.wait_for_function(_ROWS_CONTIGUOUS, timeout=LAYOUT_TIMEOUT_MS)
+    await expect_newest_row_in_view(page, "the newest")
+
+
+async def test_the_toolbar_is_one_row_at_1280_px(page: Page, app_server: AppProcess) -> None:
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await open_stream(page, app_server.url, new_stream())
+    await expect(page.locator(".bl-state")).to_have_text("connected")
+    filter_box = await page.locator(".bl-filter-input").evaluate(_BOX)
+    for control in (".bl-pause", ".bl-utc", ".bl-download", ".bl-theme"):
+        box = await page.locator(control).evaluate(_BOX)
+        middle = (box["top"] + box["bottom"]) / 2
+        assert filter_box["top"] < middle < filter_box["bottom"], f"{control} wrapped below the filter field"
