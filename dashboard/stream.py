@@ -130,6 +130,7 @@ class Bus(ABC):
     """Publish entries to streams and follow them."""
 
     name: str
+    keeps_entries_across_restarts: bool  # whether a stream outlives the process that serves it
 
     def __init__(self) -> None:
         self._fanout = Fanout()

@@ -33,6 +33,7 @@ class MemoryBus(Bus):
     """Streams in this process's memory, capped at `max_length` entries, dropped after `retention_seconds` idle."""
 
     name = "memory"
+    keeps_entries_across_restarts = False
 
     def __init__(self, *, max_length: int, retention_seconds: float = 7 * 24 * 3600,
                  clock: Callable[[], float] = time.monotonic) -> None:

@@ -89,6 +89,7 @@ class RedisBus(Bus):
     """Streams in Redis, capped near `max_length` and dropped after `retention_seconds` idle."""
 
     name = "redis"
+    keeps_entries_across_restarts = True
 
     def __init__(self, url: str, *, max_length: int, retention_seconds: int) -> None:
         super().__init__()

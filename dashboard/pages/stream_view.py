@@ -12,9 +12,10 @@ from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
 from ..protocol import canonical_stream_id
 from ..settings import Settings
-from ..stream import Bus, BusUnavailable
+from ..stream import Bus, BusUnavailable, Deliver
 from . import send_panel_state
 from .frame import page_frame
+from .restart_notice import RestartNotice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
@@ -52,10 +53,12 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         if client.is_deleted:  # its socket never came (a crawler, curl): nothing to follow for
             return None
         # Nothing the browser answers late, or never, may keep the view from following: the
-        # theme and the send panel's remembered state are asked for on the side.
+        # theme, the send panel's remembered state and the tab's last visit are asked for on the side.
         background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
         background_tasks.create(send_panel_state.restore_choice(send_panel), name=f"restore send panel {client.id}")
-        await _follow(client, bus, stream_id, view, settings.history)
+        notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts)
+        background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
+        await _follow(client, bus, stream_id, view, notice.watch(view.push), settings.history)
         return None
 
 
@@ -87,13 +90,13 @@ def _snippet(text: str, language: str) -> None:
         CopyButton(text).classes("absolute top-1 right-1")
 
 
-async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, history: int) -> None:
-    """Subscribe `view` to the stream for the client's lifetime, retrying while the bus is down."""
+async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliver: Deliver, history: int) -> None:
+    """Subscribe `deliver` (the view's) to the stream for the client's lifetime, retrying while the bus is down."""
     attempt = 0
     while not client.is_deleted:
         try:
             with view.receiving_history():
-                subscription = await bus.subscribe(stream_id, view.push, history=history)
+                subscription = await bus.subscribe(stream_id, deliver, history=history)
         except BusUnavailable:
             if attempt == 0:
                 with client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -11,7 +12,8 @@ import pytest
 from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from harness.servers import AppProcess
+from dashboard.pages.restart_notice import LINES_GONE
+from harness.servers import AppProcess, free_port, running
 
 from .conftest import open_stream
 
@@ -313,3 +315,45 @@ async def test_the_toolbar_is_one_row_at_1280_px(page: Page, app_server: AppProc
         box = await page.locator(control).evaluate(_BOX)
         middle = (box["top"] + box["bottom"]) / 2
         assert filter_box["top"] < middle < filter_box["bottom"], f"{control} wrapped below the filter field"
+
+
+# --- 6. a restart of a memory-bus server: the page says its lines are gone ------------------------
+
+RESTART_TIMEOUT_MS = 60_000
+_TAB_RECORD = "JSON.parse(sessionStorage.getItem('bunnylogs-viewed') || '{}')"
+
+
+async def test_after_a_restart_of_a_memory_bus_server_the_page_says_its_lines_are_gone(
+        page: Page, http: httpx.AsyncClient) -> None:
+    app = AppProcess("--history", "50", port=free_port())
+    with running(app):
+        stream = new_stream()
+        await open_stream(page, app.url, stream)
+        await post_lines(http, app, stream, ["before the restart"])
+        await expect(page.locator(".bl-message")).to_have_text(["before the restart"])
+        await page.wait_for_function(f"{_TAB_RECORD}.rows === true")
+        # A reload by the reader is no restart: the same server, the lines still there, no notice.
+        marked = f"JSON.stringify({{...{_TAB_RECORD}, mark: 1}})"
+        await page.evaluate(f"sessionStorage.setItem('bunnylogs-viewed', {marked})")
+        await page.reload()
+        await expect(page.locator(".bl-message")).to_have_text(["before the restart"])
+        await page.wait_for_function(f"{_TAB_RECORD}.rows === true && !('mark' in {_TAB_RECORD})")
+        await expect(page.get_by_text(LINES_GONE)).to_have_count(0)
+
+        await asyncio.to_thread(app.stop)
+        await expect(page.locator(".bl-state")).not_to_have_text("connected", timeout=RESTART_TIMEOUT_MS)
+        await asyncio.to_thread(app.start)
+        # NiceGUI reloads the page when its socket reaches a server that does not know it.
+        notice = page.get_by_text(LINES_GONE)
+        await expect(notice).to_be_visible(timeout=RESTART_TIMEOUT_MS)
+        await expect(page.locator(".bl-state")).to_have_text("connected", timeout=RESTART_TIMEOUT_MS)
+        await expect(page.locator(".bl-empty")).to_be_visible()
+        await post_lines(http, app, stream, ["after the restart"])
+        await expect(page.locator(".bl-message")).to_have_text(["after the restart"])
+        await expect(notice).to_be_visible()  # it stays until the reader closes it
+        await page.get_by_role("button", name="OK").click()
+        await expect(notice).to_have_count(0)
+        # Told once: reloading now shows no notice.
+        await page.reload()
+        await expect(page.locator(".bl-message")).to_have_text(["after the restart"])
+        await expect(page.get_by_text(LINES_GONE)).to_have_count(0)
