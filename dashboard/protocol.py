@@ -1,13 +1,16 @@
 """The facts of the BunnyLogs protocol, one copy for the server and the clients alike.
 
-Level names, aliases and ranks; the forms of a stream ID and an entry ID; the limits of an entry,
-a batch and a body. `dashboard.client` imports this module, so it imports nothing outside the
+Level names, aliases and ranks; the forms of a stream ID and an entry ID; a stream's view key; the
+limits of an entry, a batch and a body. `dashboard.client` imports this module, so it imports nothing outside the
 standard library (a test checks it).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+import uuid
 
 # --- levels ---------------------------------------------------------------------------------------
 DEFAULT_LEVEL = "INFO"
@@ -33,6 +36,15 @@ _STREAM_ID_ANY_CASE = re.compile(STREAM_ID_ANY_CASE_PATTERN)
 # unsigned integer; `<milliseconds>` alone means sequence 0.
 _ENTRY_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
 MAX_ENTRY_ID_PART = 2**64 - 1
+
+# --- keys ------------------------------------------------------------------------------------------
+# The UUID in a stream's address is a key. A write key (any UUID but version 8) reads and sends; its
+# view key, derived from it by a one-way hash, only reads. A view key is a version-8 UUID (RFC 9562):
+# the first 16 bytes of sha256(VIEW_KEY_CONTEXT + the write key in canonical form), with the version
+# and variant bits set. Anyone can derive it, nobody can go back, and no server state is involved.
+VIEW_KEY_CONTEXT = b"bunnylogs view key\x00"
+VIEW_KEY_VERSION = 8
+_VERSION_DIGIT = 14  # the index of the version's hex digit in a canonical UUID
 
 # --- limits -----------------------------------------------------------------------------------------
 MAX_BODY_BYTES = 1024 * 1024
@@ -133,6 +145,32 @@ def is_stream_id(text: str) -> bool:
 def canonical_stream_id(text: str) -> str | None:
     """The stream ID that `text` names (a UUID in any case, as lower case), or None."""
     return text.lower() if _STREAM_ID_ANY_CASE.fullmatch(text) is not None else None
+
+
+def is_view_key(stream_id: str) -> bool:
+    """True for a stream ID that is a view (read-only) key: a canonical UUID of version 8."""
+    return is_stream_id(stream_id) and stream_id[_VERSION_DIGIT] == str(VIEW_KEY_VERSION)
+
+
+@functools.lru_cache(maxsize=4096)  # a busy stream's every POST asks again
+def view_key(stream_id: str) -> str:
+    """The view (read-only) key of a stream ID: derived from a write key; a view key is its own."""
+    if not is_stream_id(stream_id):
+        raise ValueError(f"a view key is derived from a stream ID in canonical form, not {stream_id[:40]!r}")
+    if is_view_key(stream_id):
+        return stream_id
+    key = bytearray(hashlib.sha256(VIEW_KEY_CONTEXT + stream_id.encode("ascii")).digest()[:16])
+    key[6] = key[6] & 0x0F | VIEW_KEY_VERSION << 4  # the version, in the high half of byte 6
+    key[8] = key[8] & 0x3F | 0x80  # the RFC 9562 variant: the top bits of byte 8 are 10
+    return str(uuid.UUID(bytes=bytes(key)))
+
+
+def bus_stream_id(stream_id: str) -> str:
+    """The name the bus keeps a stream under, whichever of its keys names it: its view key.
+
+    Every read and write goes through here, so the bus never sees, or stores, a write key.
+    """
+    return view_key(stream_id)
 
 
 def is_entry_id(text: str) -> bool:

@@ -1,16 +1,22 @@
-"""The protocol's facts: level names and numbers become canonical names; stream and entry IDs."""
+"""The protocol's facts: level names and numbers become canonical names; stream and entry IDs; view keys."""
+
+import random
+import uuid
 
 import pytest
 
 from dashboard.entry import InvalidEntry, normalize_level
 from dashboard.protocol import (
     InvalidLevel,
+    bus_stream_id,
     canonical_stream_id,
     entry_id_order,
     is_entry_id,
     is_stream_id,
+    is_view_key,
     level_rank,
     level_threshold,
+    view_key,
 )
 
 
@@ -82,3 +88,51 @@ def test_a_threshold_is_a_rank(given: str, rank: int) -> None:
 def test_a_threshold_needs_a_level_with_a_rank_or_a_number(given: str) -> None:
     with pytest.raises(InvalidLevel):
         level_threshold(given)
+
+
+WRITE_KEY = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
+# sha256(b"bunnylogs view key\x00" + WRITE_KEY), first 16 bytes, with version 8 and the RFC variant set.
+WRITE_KEY_VIEW = "a714eee6-6b51-818d-99f4-61ade4464801"
+
+
+def test_a_view_key_is_derived_from_the_write_key_the_same_way_everywhere() -> None:
+    assert view_key(WRITE_KEY) == WRITE_KEY_VIEW
+    assert is_stream_id(WRITE_KEY_VIEW)
+
+
+SOME_WRITE_KEYS = [str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4)) for seed in range(20)]
+OTHER_UUIDS = [str(uuid.uuid1()), str(uuid.UUID(int=0)), str(uuid.UUID(int=2**128 - 1))]
+
+
+@pytest.mark.parametrize("write_key", SOME_WRITE_KEYS + OTHER_UUIDS)
+def test_a_view_key_is_a_version_8_rfc_uuid_and_no_write_key_is(write_key: str) -> None:
+    derived = uuid.UUID(view_key(write_key))
+    assert (derived.version, derived.variant) == (8, uuid.RFC_4122)
+    assert is_view_key(str(derived)) and not is_view_key(write_key)
+
+
+def test_view_keys_differ_for_different_write_keys_and_do_not_show_them() -> None:
+    neighbours = [WRITE_KEY, WRITE_KEY[:-1] + "e", "1" + WRITE_KEY[1:], WRITE_KEY.replace("4d3b", "4d3a")]
+    views = [view_key(key) for key in neighbours]
+    assert len(set(views)) == len(neighbours)
+    for key, view in zip(neighbours, views, strict=True):
+        assert view != key
+        # no group of the write key survives in its view key
+        assert not any(group in view for group in key.split("-"))
+
+
+def test_is_view_key_needs_a_canonical_uuid_of_version_8() -> None:
+    assert is_view_key("00000000-0000-8000-8000-000000000000")
+    assert not is_view_key("00000000-0000-4000-8000-000000000000")
+    assert not is_view_key(WRITE_KEY_VIEW.upper()) and not is_view_key(WRITE_KEY_VIEW + "0") and not is_view_key("")
+
+
+def test_the_bus_keeps_a_stream_under_its_view_key_whichever_key_names_it() -> None:
+    assert bus_stream_id(WRITE_KEY) == bus_stream_id(WRITE_KEY_VIEW) == WRITE_KEY_VIEW
+    assert view_key(WRITE_KEY_VIEW) == WRITE_KEY_VIEW, "a view key is its own view key"
+
+
+@pytest.mark.parametrize("not_canonical", [WRITE_KEY.upper(), WRITE_KEY + "0", "", "not a uuid"])
+def test_a_view_key_is_derived_from_a_canonical_stream_id_only(not_canonical: str) -> None:
+    with pytest.raises(ValueError, match="stream ID"):
+        view_key(not_canonical)
