@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, e.g. /live/0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 BUS_UNAVAILABLE = "the log bus is unavailable; retry shortly"
+READ_ONLY = ("this is a read-only key: it can follow the stream but not send to it; "
+             "send log entries to the stream's write URL (/live/<write key>), not its read-only link")
 RETRY_AFTER_SECONDS = 1
 
 
@@ -23,6 +25,11 @@ def error_response(status_code: int, detail: str, headers: dict[str, str] | None
 def not_a_stream_response() -> JSONResponse:
     """404 for a `/live/...` path that names no stream."""
     return error_response(404, NOT_A_STREAM)
+
+
+def read_only_response() -> JSONResponse:
+    """403 for a POST with a view key, which may read a stream but not write to it."""
+    return error_response(403, READ_ONLY)
 
 
 def bus_unavailable_response() -> JSONResponse:

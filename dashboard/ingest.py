@@ -15,9 +15,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
+from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response, read_only_response
 from .parsing import IngestError, parse_body
-from .protocol import MAX_BODY_BYTES, canonical_stream_id
+from .protocol import MAX_BODY_BYTES, bus_stream_id, canonical_stream_id, is_view_key
 from .stream import Bus, BusUnavailable
 
 log = logging.getLogger("uvicorn.error")
@@ -48,12 +48,18 @@ class Ingest:
         self.requests_refused = 0
 
     async def accept(self, stream_id: str, request: Request) -> Response:
-        """Parse the request's entries and publish them: 204, or the JSON error that says why not."""
+        """Parse the request's entries and publish them: 204, or the JSON error that says why not.
+
+        `stream_id` is the key in the address; a view key may not write (403).
+        """
+        if is_view_key(stream_id):
+            self.requests_refused += 1
+            return read_only_response()
         try:
             body = await read_limited_body(request, MAX_BODY_BYTES)
             query = request.query_params if request.scope["query_string"] else _NO_QUERY
             entries = await parse_body(request.headers, body, query, time.time())
-            await self.bus.publish(stream_id, entries)
+            await self.bus.publish(bus_stream_id(stream_id), entries)
         except IngestError as error:
             self.requests_refused += 1
             return error_response(error.status_code, error.detail)

@@ -6,7 +6,7 @@ the route in lower case), so a path that names no stream falls through to the la
 answers every other method and path:
 
 1. `POST /live/<uuid>`: send entries (`Ingest`), or, on a UI-only process, a refusal that says
-   where to send them.
+   where to send them. A view (read-only) key is refused with 403 on every process.
 2. `OPTIONS /live/<uuid>`: the CORS preflight of browser apps on other origins.
 3. `GET /live/<uuid>`: follow the stream as Server-Sent Events (`Readback.follow`); a browser that
    asks for HTML (someone opened the URL) is sent to the stream's page instead.
@@ -25,9 +25,17 @@ from fastapi import APIRouter, Request, Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, StreamingResponse
 
-from .http_errors import BUS_UNAVAILABLE, CORS_HEADERS, NOT_A_STREAM, error_response, not_a_stream_response
+from .http_errors import (
+    BUS_UNAVAILABLE,
+    CORS_HEADERS,
+    NOT_A_STREAM,
+    READ_ONLY,
+    error_response,
+    not_a_stream_response,
+    read_only_response,
+)
 from .ingest import Ingest
-from .protocol import MAX_BODY_BYTES, STREAM_ID_ANY_CASE_PATTERN, canonical_stream_id
+from .protocol import MAX_BODY_BYTES, STREAM_ID_ANY_CASE_PATTERN, canonical_stream_id, is_view_key
 from .readback import Readback
 
 _OTHER_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -39,9 +47,11 @@ _PREFLIGHT_HEADERS = {
 }
 UI_ONLY = "this BunnyLogs process serves only pages; send logs to an ingest process"
 NO_PAGES = "this BunnyLogs process serves no pages; open the stream on a process that serves them"
+READ_ONLY_PAGE = "this is a stream's read-only page; it takes no log entries (send them to the stream's write URL)"
 _POST_ERRORS: dict[int | str, dict[str, object]] = {
     status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
     for status, reason, example in (
+        (403, "A read-only (view) key", READ_ONLY),
         (404, "Not a stream", NOT_A_STREAM),
         (413, f"Body over {MAX_BODY_BYTES // 1024 // 1024} MiB",
          f"the body is larger than {MAX_BODY_BYTES // 1024} KiB; send fewer entries per request"),
@@ -136,6 +146,8 @@ def _add_page_address_route(router: APIRouter, *, serves_pages: bool) -> None:
     async def page_address(stream_id: str, request: Request) -> Response:
         if request.method in ("GET", "HEAD"):
             return error_response(404, NO_PAGES)
+        if is_view_key(stream_id):
+            return error_response(405, READ_ONLY_PAGE, headers={"Allow": "GET"})
         return error_response(405, f"this is the stream's page; send log entries with POST to /live/{stream_id}",
                               headers={"Allow": "GET"})
 
@@ -144,7 +156,7 @@ def _add_post_route(router: APIRouter, ingest: Ingest | None) -> None:
     if ingest is None:
         @router.post("/live/{stream_id:stream}", include_in_schema=False)
         async def refuse(stream_id: str) -> Response:
-            return error_response(404, UI_ONLY)
+            return read_only_response() if is_view_key(stream_id) else error_response(404, UI_ONLY)
         return
 
     @router.post("/live/{stream_id:stream}", status_code=204, response_class=Response,

@@ -1,6 +1,7 @@
 """Reading a stream back over HTTP: `GET /live/<uuid>` (Server-Sent Events) and `/live/<uuid>/entries` (JSON).
 
-`Readback` answers both; `live_routes` declares the routes that call it.
+`Readback` answers both; `live_routes` declares the routes that call it. Either key of a stream
+reads it: the write key or its view key (`protocol.bus_stream_id`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.responses import Response, StreamingResponse
 
 from .entry import StreamEntry
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
-from .protocol import is_entry_id
+from .protocol import bus_stream_id, is_entry_id
 from .stream import Bus, BusUnavailable
 
 MAX_HISTORY = 10_000
@@ -76,7 +77,8 @@ class Readback:
             return error_response(422, str(error))
         reader = EventStreamReader(self._keepalive_seconds)
         try:
-            subscription = await self.bus.subscribe(stream_id, reader.deliver, history=history, after=after)
+            subscription = await self.bus.subscribe(bus_stream_id(stream_id), reader.deliver, history=history,
+                                                    after=after)
         except BusUnavailable:
             return bus_unavailable_response()
         self.open_event_streams.add(reader)
@@ -95,7 +97,7 @@ class Readback:
         except QueryError as error:
             return error_response(422, str(error))
         try:
-            entries = await self.bus.read(stream_id, after=after, limit=limit)
+            entries = await self.bus.read(bus_stream_id(stream_id), after=after, limit=limit)
         except BusUnavailable:
             return bus_unavailable_response()
         body = {"entries": [stream_entry.to_wire() for stream_entry in entries],

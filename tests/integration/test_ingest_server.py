@@ -15,6 +15,7 @@ import pytest
 
 from dashboard.bus.redis_streams import RedisBus
 from dashboard.pages.snippets import curl_snippet, python_snippet
+from dashboard.protocol import bus_stream_id
 from harness.servers import AppProcess, running_app
 
 from ..support import Collector
@@ -43,7 +44,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 async def follow(bus: RedisBus) -> tuple[str, Collector]:
     stream = str(uuid.uuid4())
     collector = Collector()
-    await bus.subscribe(stream, collector, history=0)
+    await bus.subscribe(bus_stream_id(stream), collector, history=0)
     return stream, collector
 
 

@@ -14,6 +14,7 @@ from dashboard.bus.memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.ingest import Ingest, IngestFastLane
 from dashboard.live_routes import build_live_router
+from dashboard.protocol import bus_stream_id, view_key
 from dashboard.readback import Readback
 from dashboard.stream import BusUnavailable
 
@@ -52,7 +53,7 @@ async def client(bus: MemoryBus, request: pytest.FixtureRequest) -> AsyncIterato
 
 async def received(bus: MemoryBus, stream_id: str = STREAM) -> list[StreamEntry]:
     collector = Collector()
-    (await bus.subscribe(stream_id, collector, history=10_000)).close()
+    (await bus.subscribe(bus_stream_id(stream_id), collector, history=10_000)).close()
     return collector.entries
 
 
@@ -67,6 +68,13 @@ async def test_an_upper_case_uuid_names_the_same_stream(client: httpx.AsyncClien
     response = await client.post(f"/live/{STREAM.upper()}", data={"message": "from uuidgen on macOS"})
     assert response.status_code == 204
     assert [stored.entry.message for stored in await received(bus)] == ["from uuidgen on macOS"]
+
+
+async def test_a_view_key_is_refused_with_403_and_nothing_lands(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    response = await client.post(f"/live/{view_key(STREAM)}", data={"message": "through a read-only link"})
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("this is a read-only key")
+    assert await received(bus) == [] and await received(bus, view_key(STREAM)) == []
 
 
 @pytest.mark.parametrize("path", [

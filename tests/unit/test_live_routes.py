@@ -6,7 +6,10 @@ turns the GETs below into 405s, and this test fails.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -15,14 +18,15 @@ from fastapi import FastAPI
 from dashboard.bus.memory import MemoryBus
 from dashboard.ingest import Ingest
 from dashboard.live_routes import NO_PAGES, UI_ONLY, build_live_router
+from dashboard.protocol import view_key
 from dashboard.readback import Readback
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 JSON_ONLY = {"accept": "application/json"}  # the SSE route then answers 406 at once instead of streaming
 
 
-def live_app(*, takes_logs: bool, page_base: str | None = "") -> FastAPI:
-    bus = MemoryBus(max_length=100)
+def live_app(*, takes_logs: bool, page_base: str | None = "", bus: MemoryBus | None = None) -> FastAPI:
+    bus = bus or MemoryBus(max_length=100)
     app = FastAPI()
     readback = Readback(bus, default_history=10, keepalive_seconds=15)
     app.include_router(build_live_router(ingest=Ingest(bus) if takes_logs else None, readback=readback,
@@ -36,10 +40,45 @@ def client_of(app: FastAPI) -> httpx.AsyncClient:
 
 @pytest.fixture(params=[True, False], ids=["ingest and pages", "pages only"])
 async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=live_app(takes_logs=request.param))
+    bus = MemoryBus(max_length=100)
+    transport = httpx.ASGITransport(app=live_app(takes_logs=request.param, bus=bus))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         http.takes_logs = request.param  # type: ignore[attr-defined]
+        http.bus = bus  # type: ignore[attr-defined]
         yield http
+
+
+async def post_with_the_write_key(client: httpx.AsyncClient, *messages: str) -> None:
+    """POST `messages` to STREAM on the client's process, or on an ingest process beside it (same bus)."""
+    async with client_of(live_app(takes_logs=True, bus=client.bus)) as ingest_beside:  # type: ignore[attr-defined]
+        writer = client if client.takes_logs else ingest_beside  # type: ignore[attr-defined]
+        for message in messages:
+            assert (await writer.post(f"/live/{STREAM}", data={"message": message})).status_code == 204
+
+
+async def first_events(app: FastAPI, path: str, count: int) -> list[dict[str, Any]]:
+    """The data of the first `count` events of `GET path` as Server-Sent Events; then the client leaves."""
+    events: list[dict[str, Any]] = []
+    enough = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await enough.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            assert message["status"] == 200
+        for line in message.get("body", b"").splitlines():
+            if line.startswith(b"data: "):
+                events.append(json.loads(line[len(b"data: "):]))
+        if len(events) >= count:
+            enough.set()
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "client": ("test", 1),
+             "server": ("test", 80), "headers": [(b"host", b"test"), (b"accept", b"text/event-stream")]}
+    await asyncio.wait_for(app(scope, receive, send), timeout=5)
+    return events
 
 
 async def test_reads_reach_their_routes(client: httpx.AsyncClient) -> None:
@@ -57,6 +96,35 @@ async def test_posts_and_preflights_are_taken_or_refused_by_role(client: httpx.A
     else:
         assert (post.status_code, post.json()) == (404, {"detail": UI_ONLY})
         assert (preflight.status_code, preflight.json()) == (404, {"detail": UI_ONLY})
+
+
+VIEW = view_key(STREAM)
+
+
+@pytest.mark.parametrize("key", [VIEW, VIEW.upper()])
+async def test_a_post_with_a_view_key_is_403_and_says_why(client: httpx.AsyncClient, key: str) -> None:
+    response = await client.post(f"/live/{key}", data={"message": "not allowed"})
+    assert response.status_code == 403
+    assert "read-only" in response.json()["detail"] and "write URL" in response.json()["detail"]
+    assert response.headers["access-control-allow-origin"] == "*", "a browser app may read why"
+    assert (await client.get(f"/live/{VIEW}/entries")).json()["entries"] == []
+
+
+async def test_reads_with_the_view_key_see_what_the_write_key_posted(client: httpx.AsyncClient) -> None:
+    await post_with_the_write_key(client, "one", "two")
+    by_view = (await client.get(f"/live/{VIEW}/entries")).json()
+    assert [entry["message"] for entry in by_view["entries"]] == ["one", "two"]
+    assert (await client.get(f"/live/{STREAM}/entries")).json() == by_view, "the write key reads the same"
+    assert (await client.get(f"/live/{VIEW.upper()}/entries")).json() == by_view
+    app = client._transport.app  # type: ignore[attr-defined]
+    followed = await first_events(app, f"/live/{VIEW}", 2)
+    assert followed == by_view["entries"]
+
+
+async def test_a_post_to_a_view_key_page_address_says_it_is_read_only(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"/{VIEW}", data={"message": "to the page"})
+    assert (response.status_code, response.headers["allow"]) == (405, "GET")
+    assert "read-only" in response.json()["detail"] and f"/live/{VIEW}" not in response.json()["detail"]
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "HEAD", "TRACE"])

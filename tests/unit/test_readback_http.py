@@ -15,6 +15,7 @@ from dashboard.bus.memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.ingest import Ingest
 from dashboard.live_routes import build_live_router
+from dashboard.protocol import bus_stream_id
 from dashboard.readback import MAX_PENDING_ENTRIES, EventStreamReader, Readback, accepts_event_stream, format_event
 from dashboard.stream import BusUnavailable
 
@@ -36,7 +37,8 @@ async def client(bus: MemoryBus) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def publish(bus: MemoryBus, count: int) -> list[str]:
-    return await bus.publish(STREAM, [LogEntry(message=f"m{i}", timestamp=time.time()) for i in range(count)])
+    entries = [LogEntry(message=f"m{i}", timestamp=time.time()) for i in range(count)]
+    return await bus.publish(bus_stream_id(STREAM), entries)
 
 
 async def test_entries_without_after_are_the_newest_oldest_first(client: httpx.AsyncClient, bus: MemoryBus) -> None:
