@@ -1,4 +1,4 @@
-"""`/<uuid>`: the live view of one stream, with snippets that send to it."""
+"""`/<uuid>`: the live view of one stream, with snippets that send to it (but not for a view key)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from nicegui import Client, background_tasks, ui
 
 from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
-from ..protocol import canonical_stream_id
+from ..protocol import bus_stream_id, canonical_stream_id, is_view_key, view_key
 from ..settings import Settings
 from ..stream import Bus, BusUnavailable, Deliver
 from . import send_panel_state
@@ -36,14 +36,19 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         if canonical != stream_id:  # one stream, one address: the lower-case one
             query = f"?{request.url.query}" if request.url.query else ""
             return RedirectResponse(f"/{canonical}{query}", status_code=308)
-        ui.page_title(f"BunnyLogs · {stream_id[:8]}")
+        read_only = is_view_key(stream_id)
+        ui.page_title(f"BunnyLogs · {stream_id[:8]}" + (" · read-only" if read_only else ""))
         ui.add_head_html(_PRIVATE_PAGE_HEAD)
         ingest_url = f"{(settings.public_url or str(request.base_url)).rstrip('/')}/live/{stream_id}"
         view_filter = ViewFilter.from_query({key: request.query_params.getlist(key) for key in request.query_params})
-        panel_open = await send_panel_state.opens_by_default(bus, stream_id, has_query=bool(request.query_params))
+        panel_open = not read_only and await send_panel_state.opens_by_default(
+            bus, bus_stream_id(stream_id), has_query=bool(request.query_params))
         with page_frame(stream_id):
-            send_panel = _send_panel(ingest_url, install_command(settings.client_install), open_=panel_open)
-            send_panel_state.remember_choice(send_panel)
+            _access_row(_view_url(settings, request, stream_id), read_only=read_only)
+            send_panel = None
+            if not read_only:
+                send_panel = _send_panel(ingest_url, install_command(settings.client_install), open_=panel_open)
+                send_panel_state.remember_choice(send_panel)
             controls = ViewerControls(stream_id, view_filter)
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(), utc=view_filter.utc,
                            stream_name=f"bunnylogs-{stream_id[:8]}").classes("stream-log")
@@ -55,11 +60,31 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         # Nothing the browser answers late, or never, may keep the view from following: the
         # theme, the send panel's remembered state and the tab's last visit are asked for on the side.
         background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
-        background_tasks.create(send_panel_state.restore_choice(send_panel), name=f"restore send panel {client.id}")
+        if send_panel is not None:
+            background_tasks.create(send_panel_state.restore_choice(send_panel), name=f"restore send panel {client.id}")
         notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts)
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
-        await _follow(client, bus, stream_id, view, notice.watch(view.push), settings.history)
+        await _follow(client, bus, bus_stream_id(stream_id), view, notice.watch(view.push), settings.history)
         return None
+
+
+def _view_url(settings: Settings, request: Request, stream_id: str) -> str:
+    """The address of the stream's read-only page, for either of its keys."""
+    return f"{(settings.public_url or str(request.base_url)).rstrip('/')}/{view_key(stream_id)}"
+
+
+def _access_row(view_url: str, *, read_only: bool) -> None:
+    """On a view key's page, that it is read-only; on the write key's, the read-only link to share."""
+    with ui.row().classes("items-center gap-2 no-wrap w-full access-row"):
+        if read_only:
+            ui.badge("read-only", color="slate-600").classes("read-only-badge")
+            ui.label("This link shows the stream; it cannot send logs to it.").classes("text-sm")
+            CopyButton(view_url, label="Copy link", title="Copy this read-only link")
+        else:
+            ui.icon("visibility").classes("text-slate-500")
+            ui.label(f"Read-only link: {view_url}").classes("font-mono text-sm truncate read-only-url")
+            CopyButton(view_url, label="Copy read-only link",
+                       title="Copy a link that shows this stream but cannot send logs to it")
 
 
 def _send_panel(ingest_url: str, install: str, *, open_: bool) -> ui.expansion:
