@@ -50,7 +50,7 @@ def _add_client_commands(commands: argparse._SubParsersAction) -> None:
         "pipe", help="send standard input to a stream, one entry per line",
         description="Send each line of standard input to a stream, e.g. `tail -f app.log | bunnylogs pipe URL`. "
                     "Exits once everything is sent after end of input.")
-    pipe.add_argument("url", type=_stream_url, help="the stream: http://host:port/live/<uuid> (or its page URL)")
+    pipe.add_argument("url", type=_sending_url, help="the stream: http://host:port/live/<uuid> (or its page URL)")
     pipe.add_argument("--level", type=_level, default="INFO", help="level of every line (default INFO)")
     pipe.add_argument("--program", default="pipe", help="program name of every line (default pipe)")
     pipe.add_argument("--tee", action="store_true", help="also copy the input to standard output")
@@ -61,7 +61,8 @@ def _add_client_commands(commands: argparse._SubParsersAction) -> None:
         "tail", help="print a stream's entries as they arrive",
         description="Print the last lines of a stream, then each new one. Reconnects by itself and resumes "
                     "without a gap or a repeated line.")
-    tail.add_argument("url", type=_stream_url, help="the stream: http://host:port/live/<uuid> (or its page URL)")
+    tail.add_argument("url", type=_stream_url,
+                      help="the stream: http://host:port/live/<uuid> (or its page URL, or its read-only link)")
     tail.add_argument("--level", type=_threshold,
                       help="show only this level and above: a name (e.g. warning, warn, trace) or a number 0-50")
     tail.add_argument("--grep", metavar="RE", help="show only entries whose message matches this regular expression")
@@ -82,6 +83,15 @@ def _stream_url(text: str) -> str:
 
     try:
         return stream_url(text)
+    except BadStreamUrl as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _sending_url(text: str) -> str:
+    from .client.urls import BadStreamUrl, sending_url
+
+    try:
+        return sending_url(text, keep_query=False)
     except BadStreamUrl as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 

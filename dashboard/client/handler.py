@@ -11,7 +11,7 @@ from typing import Any
 from ..protocol import is_level_name
 from .entries import encode_entry
 from .sender import BatchSender, print_problem
-from .urls import stream_url
+from .urls import sending_url
 
 # Everything a LogRecord has of its own; any other attribute came from `extra=`.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -29,7 +29,8 @@ def _default_program() -> str:
 
 class BunnyLogsHandler(logging.Handler):
     """Sends log records to `url` (`http://host:port/live/<uuid>`, or the stream's page URL) in batches
-    from a background thread. A URL that names no stream raises `ValueError` (`BadStreamUrl`).
+    from a background thread. A URL that names no stream, or a read-only link, raises `ValueError`
+    (`BadStreamUrl`).
 
     `emit()` formats the record and queues it; it never waits for the network and never raises.
     Records carry their level, `program`, the formatted message (with the traceback of
@@ -45,7 +46,7 @@ class BunnyLogsHandler(logging.Handler):
         self.setFormatter(logging.Formatter("%(message)s"))
         self.program = program or _default_program()
         self.exit_timeout = exit_timeout
-        self.sender = BatchSender(stream_url(url, keep_query=True), batch_size=batch_size, interval=interval,
+        self.sender = BatchSender(sending_url(url), batch_size=batch_size, interval=interval,
                                   capacity=capacity, timeout=timeout, program=self.program,
                                   on_problem=print_problem if report_problems else None)
         self._closed = False

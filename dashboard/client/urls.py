@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from ..protocol import STREAM_ID_PATTERN
+from ..protocol import STREAM_ID_PATTERN, is_view_key
 
 # A UUID in any case: users paste what uuidgen printed, and the URL gets the canonical lower case.
 _STREAM_PATH = re.compile(rf"^(?P<prefix>.*?)/(?:live/)?(?P<uuid>{STREAM_ID_PATTERN})/?$", re.IGNORECASE)
@@ -28,3 +28,17 @@ def stream_url(url: str, *, keep_query: bool = False) -> str:
         raise BadStreamUrl(f"{url!r} does not name a stream; expected http://host:port/live/<uuid>")
     path = f"{match['prefix']}/live/{match['uuid'].lower()}"
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query if keep_query else "", ""))
+
+
+def sending_url(url: str, *, keep_query: bool = True) -> str:
+    """`stream_url` for a sender, which also refuses a read-only link (the server would answer 403).
+
+    The query is kept unless not `keep_query` (`?level=`/`?program=` defaults).
+    """
+    checked = stream_url(url, keep_query=keep_query)
+    key = urllib.parse.urlsplit(checked).path.rpartition("/")[2]
+    if is_view_key(key):
+        raise BadStreamUrl(f"{url!r} is a read-only link: it can follow the stream (bunnylogs tail, the page) "
+                           "but not send to it; send to the stream's write URL instead (the POST URL on the page "
+                           "the read-only link was copied from)")
+    return checked

@@ -15,10 +15,10 @@ from dashboard.client import entries
 from dashboard.client.handler import BunnyLogsHandler, _level_of
 from dashboard.client.sender import BatchSender, _retry_after, backoff, error_detail
 from dashboard.client.tail import format_line
-from dashboard.client.urls import BadStreamUrl, stream_url
+from dashboard.client.urls import BadStreamUrl, sending_url, stream_url
 from dashboard.entry import normalize_level
 from dashboard.parsing import EntryDefaults, build_entry
-from dashboard.protocol import MAX_MESSAGE_BYTES, level_rank
+from dashboard.protocol import MAX_MESSAGE_BYTES, level_rank, view_key
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 DEFAULTS = EntryDefaults(level="INFO", program="api", received_at=0.0)
@@ -68,6 +68,16 @@ def test_stream_urls_are_made_canonical(given: str, expected: str) -> None:
 def test_bad_stream_urls_say_what_is_expected(given: str) -> None:
     with pytest.raises(BadStreamUrl, match="expected http://host:port/live/<uuid>"):
         stream_url(given)
+
+
+@pytest.mark.parametrize("given", [f"http://h:8000/{view_key(STREAM)}", f"http://h/live/{view_key(STREAM).upper()}?x=1"])
+def test_a_read_only_link_is_a_url_to_read_but_not_to_send_to(given: str) -> None:
+    assert stream_url(given).endswith(f"/live/{view_key(STREAM)}")
+    with pytest.raises(BadStreamUrl, match=r"is a read-only link: it can follow the stream .* but not send to it"):
+        sending_url(given)
+    with pytest.raises(ValueError, match="read-only link"):
+        BunnyLogsHandler(given)
+    assert sending_url(f"http://h/{STREAM}?level=warn") == f"http://h/live/{STREAM}?level=warn"
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
