@@ -41,10 +41,11 @@ def client_of(app: FastAPI) -> httpx.AsyncClient:
 @pytest.fixture(params=[True, False], ids=["ingest and pages", "pages only"])
 async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
     bus = MemoryBus(max_length=100)
-    transport = httpx.ASGITransport(app=live_app(takes_logs=request.param, bus=bus))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    app = live_app(takes_logs=request.param, bus=bus)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         http.takes_logs = request.param  # type: ignore[attr-defined]
         http.bus = bus  # type: ignore[attr-defined]
+        http.app = app  # type: ignore[attr-defined]
         yield http
 
 
@@ -116,8 +117,7 @@ async def test_reads_with_the_view_key_see_what_the_write_key_posted(client: htt
     assert [entry["message"] for entry in by_view["entries"]] == ["one", "two"]
     assert (await client.get(f"/live/{STREAM}/entries")).json() == by_view, "the write key reads the same"
     assert (await client.get(f"/live/{VIEW.upper()}/entries")).json() == by_view
-    app = client._transport.app  # type: ignore[attr-defined]
-    followed = await first_events(app, f"/live/{VIEW}", 2)
+    followed = await first_events(client.app, f"/live/{VIEW}", 2)  # type: ignore[attr-defined]
     assert followed == by_view["entries"]
 
 
