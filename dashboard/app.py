@@ -49,7 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/healthz", summary="Liveness, configuration, viewers served and entries taken by this process")
     async def health() -> dict[str, str | int]:
         return {"status": "ok", "role": settings.role, "bus": bus.name, "viewers": bus.viewer_total(),
-                "entries_accepted": ingest.entries_accepted, "requests_refused": ingest.requests_refused}
+                "entries_accepted": ingest.entries_accepted, "requests_refused": ingest.requests_refused,
+                **bus.stats()}
 
     if settings.serves_ui:
         from .pages import mount_ui  # NiceGUI is imported only by processes that serve pages

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from .protocol import DEFAULT_LEVEL, DEFAULT_PROGRAM, LEVEL_ALIASES, STANDARD_LEVELS, InvalidLevel, canonical_level
 
 JsonObject = dict[str, Any]
+# What an entry costs beyond its strings: its two objects, its ID string and a container slot.
+_ENTRY_OVERHEAD_BYTES = 300
 
 # The names almost every entry carries, as written in lower and upper case: one lookup, no parsing.
 _KNOWN_LEVELS = {
@@ -31,6 +36,13 @@ class LogEntry:
     level: str = DEFAULT_LEVEL
     program: str = DEFAULT_PROGRAM
     fields: JsonObject | None = field(default=None)
+
+    def memory_size(self) -> int:
+        """About how many bytes of memory the entry takes, to keep buffers and buses within bounds."""
+        size = _ENTRY_OVERHEAD_BYTES + sys.getsizeof(self.message) + sys.getsizeof(self.program)
+        if self.fields:
+            size += 2 * len(orjson.dumps(self.fields))  # as Python objects, roughly twice their JSON
+        return size
 
     def to_dict(self) -> JsonObject:
         """The entry as plain JSON-ready data."""

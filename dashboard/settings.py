@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     max_stream_length: int = Field(10_000, ge=100, description="entries kept per stream on the bus (approximate)")
     retention_seconds: int = Field(7 * 24 * 3600, ge=60,
                                    description="a stream nobody writes to for this long is dropped")
+    memory_budget_mb: int = Field(1024, ge=16, description="memory bus: MiB all streams may take together; beyond it "
+                                  "the streams written least recently are dropped")
+    max_streams: int = Field(100_000, ge=1, description="memory bus: streams kept at once; beyond it the streams "
+                             "written least recently are dropped")
     public_url: str | None = Field(None, description="base URL shown in snippets (default: the URL the browser used)")
     client_install: str | None = Field(None, description="pip requirement for the client shown in the snippets, e.g. "
                                        "'bunnylogs @ git+https://git.example.com/bunnylogs' (default: where this "

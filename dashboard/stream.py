@@ -23,12 +23,18 @@ from .entry import LogEntry, StreamEntry
 from .protocol import entry_id_order
 
 Deliver = Callable[[list[StreamEntry]], None]
+# Told, in words for the viewer, when something happened to the stream itself (e.g. it was dropped).
+Notice = Callable[[str], None]
 
 log = logging.getLogger(__name__)
 
 
 class BusUnavailable(RuntimeError):
     """The bus cannot take or give entries right now (e.g. Redis is down)."""
+
+
+class BusFull(BusUnavailable):
+    """The bus is out of memory (Redis at its `maxmemory` with `noeviction`): nothing was stored."""
 
 
 class Subscriber:
@@ -38,9 +44,11 @@ class Subscriber:
     live entries join up with no gap; entries at or below the last delivered ID are dropped.
     """
 
-    def __init__(self, stream_id: str, deliver: Deliver, *, after: str | None = None) -> None:
+    def __init__(self, stream_id: str, deliver: Deliver, *, after: str | None = None,
+                 notice: Notice | None = None) -> None:
         self.stream_id = stream_id
         self._deliver = deliver
+        self._notice = notice
         self._held: list[StreamEntry] | None = []
         self._last_id = entry_id_order(after) if after else (-1, -1)
 
@@ -62,6 +70,14 @@ class Subscriber:
             self._held.extend(entries)
         else:
             self._forward(entries)
+
+    def tell(self, text: str) -> None:
+        """Pass a notice about the stream on to the follower, if it takes them."""
+        if self._notice is not None:
+            try:
+                self._notice(text)
+            except Exception:
+                log.exception("telling a subscriber of %s failed", self.stream_id)
 
     def _forward(self, entries: list[StreamEntry]) -> None:
         fresh = []
@@ -113,6 +129,11 @@ class Fanout:
         for subscriber in list(self._subscribers.get(stream_id, ())):
             subscriber.receive(entries)
 
+    def notify(self, stream_id: str, text: str) -> None:
+        """Tell each subscriber of a stream that something happened to the stream itself."""
+        for subscriber in list(self._subscribers.get(stream_id, ())):
+            subscriber.tell(text)
+
 
 class Subscription:
     """What `Bus.subscribe` returns; `close()` stops the deliveries (safe to call twice)."""
@@ -148,14 +169,15 @@ class Bus(ABC):
         """Append entries to a stream, all or none, in order; return their IDs."""
 
     async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
-                        after: str | None = None) -> Subscription:
+                        after: str | None = None, notice: Notice | None = None) -> Subscription:
         """Deliver the last `history` entries of a stream, then each new one, to `deliver`.
 
         With `after` (an entry ID) it delivers instead every entry still kept after that ID, so a
         follower that lost its connection resumes with no gap and no duplicate. `after` only
-        filters what this subscriber receives.
+        filters what this subscriber receives. `notice` is told what happens to the stream itself
+        (the memory bus dropping it to stay within its budget).
         """
-        subscriber = Subscriber(stream_id, deliver, after=after)
+        subscriber = Subscriber(stream_id, deliver, after=after, notice=notice)
         self._fanout.add(subscriber)  # first: the subscriber holds what arrives while the backlog is read
         try:
             backlog, newest = await self._backlog(stream_id, history=history, after=after)
@@ -177,6 +199,10 @@ class Bus(ABC):
     @abstractmethod
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
+
+    def stats(self) -> dict[str, int]:
+        """Figures for `/healthz` that only this backend has (none by default)."""
+        return {}
 
     def viewer_count(self, stream_id: str) -> int:
         """How many subscribers follow `stream_id` in this process."""

@@ -17,4 +17,5 @@ def create_bus(settings: Settings) -> Bus:
     if settings.redis_url:
         return RedisBus(settings.redis_url, max_length=settings.max_stream_length,
                         retention_seconds=settings.retention_seconds)
-    return MemoryBus(max_length=settings.max_stream_length, retention_seconds=settings.retention_seconds)
+    return MemoryBus(max_length=settings.max_stream_length, retention_seconds=settings.retention_seconds,
+                     budget_bytes=settings.memory_budget_mb * 1024 * 1024, max_streams=settings.max_streams)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
@@ -10,6 +11,11 @@ from collections.abc import Callable, Sequence
 from ..entry import LogEntry, StreamEntry
 from ..protocol import entry_id_order
 from ..stream import Bus
+
+log = logging.getLogger(__name__)
+
+EVICTED_NOTICE = ("the server dropped this stream's earlier lines to stay within its memory budget "
+                  "(--memory-budget-mb); new lines still arrive")
 
 
 class EntryIdClock:
@@ -30,23 +36,38 @@ class EntryIdClock:
 
 
 class MemoryBus(Bus):
-    """Streams in this process's memory, capped at `max_length` entries, dropped after `retention_seconds` idle."""
+    """Streams in this process's memory, capped at `max_length` entries, dropped after `retention_seconds` idle.
+
+    All streams together stay within `budget_bytes` and `max_streams`: beyond them the streams
+    written least recently are dropped whole, and their followers are told.
+    """
 
     name = "memory"
     keeps_entries_across_restarts = False
 
     def __init__(self, *, max_length: int, retention_seconds: float = 7 * 24 * 3600,
+                 budget_bytes: int = 1 << 62, max_streams: int = 1 << 62,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._max_length = max_length
         self._retention_seconds = retention_seconds
+        self._budget_bytes = budget_bytes
+        self._max_streams = max_streams
         self._clock = clock
         self._streams: dict[str, deque[StreamEntry]] = {}
+        self._bytes: dict[str, int] = {}
+        self.total_bytes = 0
+        self.streams_evicted = 0
         # Streams by last write, oldest first, so expired ones are found without a scan.
         self._last_write: OrderedDict[str, float] = OrderedDict()
         self._ids = EntryIdClock()
         # Entries written in this turn of the event loop, by stream, not yet handed to the fan-out.
         self._undelivered: dict[str, list[StreamEntry]] = {}
+
+    def stats(self) -> dict[str, int]:
+        """Streams kept, about how many bytes they take, and how many the budget has dropped."""
+        return {"streams": len(self._streams), "stream_bytes": self.total_bytes,
+                "streams_evicted": self.streams_evicted}
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -64,9 +85,16 @@ class MemoryBus(Bus):
         stored = [StreamEntry(self._ids.next_id(), entry) for entry in entries]
         stream = self._streams.get(stream_id)
         if stream is None:
-            stream = self._streams[stream_id] = deque(maxlen=self._max_length)
+            stream = self._streams[stream_id] = deque()
+            self._bytes[stream_id] = 0
         stream.extend(stored)
+        added = sum(entry.memory_size() for entry in entries)
+        while len(stream) > self._max_length:
+            added -= stream.popleft().entry.memory_size()
+        self._bytes[stream_id] += added
+        self.total_bytes += added
         self._touch(stream_id)
+        self._keep_within_budget(stream_id)
         if self._fanout.count(stream_id):
             if not self._undelivered:
                 asyncio.get_running_loop().call_soon(self._deliver_written)
@@ -116,5 +144,27 @@ class MemoryBus(Bus):
             oldest, written = next(iter(self._last_write.items()))
             if written >= cutoff:
                 break
-            del self._last_write[oldest]
-            del self._streams[oldest]
+            self._drop(oldest)
+
+    def _keep_within_budget(self, written: str) -> None:
+        """Drop the least recently written streams until all fit; never the one just written."""
+        while (self.total_bytes > self._budget_bytes or len(self._streams) > self._max_streams) \
+                and len(self._last_write) > 1:
+            oldest = next(iter(self._last_write))
+            if oldest == written:  # cannot happen: it was just moved to the end
+                break
+            self._drop(oldest)
+            self.streams_evicted += 1
+            log.warning("memory budget: dropped stream %s (%d streams, %d bytes left)", oldest,
+                        len(self._streams), self.total_bytes)
+            self._fanout.notify(oldest, EVICTED_NOTICE)
+        stream = self._streams[written]
+        while self.total_bytes > self._budget_bytes and len(stream) > 1:  # one stream alone over budget
+            dropped = stream.popleft().entry.memory_size()
+            self._bytes[written] -= dropped
+            self.total_bytes -= dropped
+
+    def _drop(self, stream_id: str) -> None:
+        del self._last_write[stream_id]
+        del self._streams[stream_id]
+        self.total_bytes -= self._bytes.pop(stream_id)

@@ -115,13 +115,20 @@ def _snippet(text: str, language: str) -> None:
         CopyButton(text).classes("absolute top-1 right-1")
 
 
+def _tell(client: Client, text: str) -> None:
+    """Show a notice about the stream that stays until the viewer closes it."""
+    with client:
+        ui.notify(text[:1].upper() + text[1:], type="warning", timeout=0, close_button="OK", multi_line=True)
+
+
 async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliver: Deliver, history: int) -> None:
     """Subscribe `deliver` (the view's) to the stream for the client's lifetime, retrying while the bus is down."""
     attempt = 0
     while not client.is_deleted:
         try:
             with view.receiving_history():
-                subscription = await bus.subscribe(stream_id, deliver, history=history)
+                subscription = await bus.subscribe(stream_id, deliver, history=history,
+                                                   notice=lambda text: _tell(client, text))
         except BusUnavailable:
             if attempt == 0:
                 with client:
