@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Message, Send
 
 from .entry import StreamEntry
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
@@ -22,8 +23,18 @@ from .stream import Bus, BusUnavailable
 MAX_HISTORY = 10_000
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
+# A page of /entries ends once its entries take this much (it holds at least one): a request
+# with limit=1000 of 64 KiB entries would otherwise pin 64 MB until a slow client reads it.
+MAX_PAGE_BYTES = 1024 * 1024
+# An event stream's history is cut to its newest entries that fit in this much.
+MAX_HISTORY_BYTES = 4 * 1024 * 1024
 # A reader this far behind is disconnected; it resumes from its Last-Event-ID, and the bus still has the entries.
 MAX_PENDING_ENTRIES = 10_000
+MAX_PENDING_BYTES = 8 * 1024 * 1024
+# Events are written in pieces of about this size, so that a slow client holds up one piece at a time.
+WRITE_CHUNK_BYTES = 256 * 1024
+# A client that takes no bytes for this long is cut off (a reader that stopped reading).
+SEND_TIMEOUT_SECONDS = 30.0
 RECONNECT_DELAY_MS = 1000
 _STREAM_HEADERS = {
     **CORS_HEADERS,
@@ -78,16 +89,17 @@ class Readback:
         reader = EventStreamReader(self._keepalive_seconds)
         try:
             subscription = await self.bus.subscribe(bus_stream_id(stream_id), reader.deliver, history=history,
-                                                    after=after)
+                                                    after=after, notice=reader.tell)
         except BusUnavailable:
             return bus_unavailable_response()
+        reader.subscribed()
         self.open_event_streams.add(reader)
 
         def finished() -> None:
             subscription.close()
             self.open_event_streams.discard(reader)
 
-        return StreamingResponse(reader.events(finished), media_type="text/event-stream", headers=_STREAM_HEADERS)
+        return _EventStreamResponse(reader.events(finished), media_type="text/event-stream", headers=_STREAM_HEADERS)
 
     async def page(self, stream_id: str, request: Request) -> Response:
         """A page of entries as JSON, with `next_after` to ask for the following one."""
@@ -100,19 +112,27 @@ class Readback:
             entries = await self.bus.read(bus_stream_id(stream_id), after=after, limit=limit)
         except BusUnavailable:
             return bus_unavailable_response()
+        entries = _within_bytes(entries, MAX_PAGE_BYTES, keep_newest=after is None)
         body = {"entries": [stream_entry.to_wire() for stream_entry in entries],
                 "next_after": entries[-1].id if entries else after}
         return Response(orjson.dumps(body), media_type="application/json", headers=CORS_HEADERS)
 
 
 class EventStreamReader:
-    """Buffers one SSE client's entries between the bus and the response, and writes them as events."""
+    """Buffers one SSE client's entries between the bus and the response, and writes them as events.
+
+    What it holds is bounded: history is cut to its newest `MAX_HISTORY_BYTES`, and a reader more
+    than `MAX_PENDING_ENTRIES` or `MAX_PENDING_BYTES` behind is ended, to resume from its last ID.
+    """
 
     def __init__(self, keepalive_seconds: float) -> None:
         self._keepalive_seconds = keepalive_seconds
-        # An empty batch is the signal to end the response.
-        self._batches: asyncio.Queue[list[StreamEntry]] = asyncio.Queue()
+        # Batches of entries, or a notice for the client; an empty batch is the signal to end.
+        self._batches: asyncio.Queue[list[StreamEntry] | str] = asyncio.Queue()
         self._pending = 0
+        self._pending_bytes = 0
+        self._first = True
+        self._subscribing = True
         self._overflowed = False
         self._ending = False
 
@@ -120,10 +140,22 @@ class EventStreamReader:
         """Take entries from the bus; never blocks, never grows without bound."""
         if self._overflowed:
             return
+        if self._first and self._subscribing:  # the history: its newest part, if it is large
+            batch = _within_bytes(batch, MAX_HISTORY_BYTES, keep_newest=True)
+        self._first = False
         self._pending += len(batch)
-        if self._pending > MAX_PENDING_ENTRIES:
+        self._pending_bytes += sum(stream_entry.entry.memory_size() for stream_entry in batch)
+        if self._pending > MAX_PENDING_ENTRIES or self._pending_bytes > MAX_PENDING_BYTES:
             self._overflowed = True
         self._batches.put_nowait(batch)
+
+    def subscribed(self) -> None:
+        """The bus has delivered the history: what comes from now on is live."""
+        self._subscribing = False
+
+    def tell(self, text: str) -> None:
+        """Pass a notice about the stream on to the client, as an SSE comment."""
+        self._batches.put_nowait(text)
 
     def end(self) -> None:
         """Finish the response after what is already queued."""
@@ -136,16 +168,16 @@ class EventStreamReader:
             yield f"retry: {RECONNECT_DELAY_MS}\n: connected\n\n".encode()
             while True:
                 try:
-                    batch = await asyncio.wait_for(self._batches.get(), self._keepalive_seconds)
+                    item = await asyncio.wait_for(self._batches.get(), self._keepalive_seconds)
                 except TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
-                batches = [batch]
+                items = [item]
                 with contextlib.suppress(asyncio.QueueEmpty):
                     while True:
-                        batches.append(self._batches.get_nowait())
-                self._pending -= sum(len(b) for b in batches)
-                yield b"".join(format_event(stream_entry) for b in batches for stream_entry in b)
+                        items.append(self._batches.get_nowait())
+                for piece in self._written(items):
+                    yield piece
                 if self._ending:
                     yield b": the server is stopping; reconnect with Last-Event-ID to resume\n\n"
                     return
@@ -154,6 +186,68 @@ class EventStreamReader:
                     return
         finally:
             finished()
+
+    def _written(self, items: list[list[StreamEntry] | str]) -> Iterator[bytes]:
+        """The items as SSE text, in pieces of about `WRITE_CHUNK_BYTES`."""
+        piece: list[bytes] = []
+        size = 0
+        for item in items:
+            if isinstance(item, str):
+                events = [b": " + item.encode() + b"\n\n"]
+            else:
+                self._pending -= len(item)
+                self._pending_bytes -= sum(stream_entry.entry.memory_size() for stream_entry in item)
+                events = [format_event(stream_entry) for stream_entry in item]
+            for event in events:
+                piece.append(event)
+                size += len(event)
+                if size >= WRITE_CHUNK_BYTES:
+                    yield b"".join(piece)
+                    piece, size = [], 0
+        if piece:
+            yield b"".join(piece)
+
+
+class _EventStreamResponse(StreamingResponse):
+    """A streaming response that gives up on a client that takes nothing for `SEND_TIMEOUT_SECONDS`.
+
+    The server waits for a slow client before it takes more; one that stopped reading would
+    otherwise hold its connection and buffers forever.
+    """
+
+    async def stream_response(self, send: Send) -> None:
+        async def send_or_give_up(message: Message) -> None:
+            try:
+                await asyncio.wait_for(send(message), SEND_TIMEOUT_SECONDS)
+            except TimeoutError:
+                raise _ClientStalled from None
+
+        try:
+            await super().stream_response(send_or_give_up)
+        except _ClientStalled:
+            # Close the events at once (releasing the subscription) rather than whenever they are collected.
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                await close()
+
+
+class _ClientStalled(Exception):
+    """The client took nothing for too long: the response ends unfinished and the server closes it."""
+
+
+def _within_bytes(entries: list[StreamEntry], budget: int, *, keep_newest: bool) -> list[StreamEntry]:
+    """The newest (or oldest) of `entries` that together take at most `budget` bytes; at least one."""
+    ordered = reversed(entries) if keep_newest else iter(entries)
+    kept = 0
+    size = 0
+    for stream_entry in ordered:
+        size += stream_entry.entry.memory_size()
+        if size > budget and kept:
+            break
+        kept += 1
+    if kept == len(entries):
+        return entries
+    return entries[len(entries) - kept:] if keep_newest else entries[:kept]
 
 
 def format_event(stream_entry: StreamEntry) -> bytes:

@@ -11,12 +11,23 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from dashboard import readback
 from dashboard.bus.memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.ingest import Ingest
 from dashboard.live_routes import build_live_router
 from dashboard.protocol import bus_stream_id
-from dashboard.readback import MAX_PENDING_ENTRIES, EventStreamReader, Readback, accepts_event_stream, format_event
+from dashboard.readback import (
+    MAX_HISTORY_BYTES,
+    MAX_PAGE_BYTES,
+    MAX_PENDING_BYTES,
+    MAX_PENDING_ENTRIES,
+    WRITE_CHUNK_BYTES,
+    EventStreamReader,
+    Readback,
+    accepts_event_stream,
+    format_event,
+)
 from dashboard.stream import BusUnavailable
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
@@ -189,3 +200,71 @@ async def test_reading_while_the_bus_is_down_is_503_with_retry_after(path: str) 
         response = await http.get(path)
     assert (response.status_code, response.headers["retry-after"]) == (503, "1")
     assert response.json() == {"detail": "the log bus is unavailable; retry shortly"}
+
+
+def big_entries(count: int, size: int, start: int = 0) -> list[StreamEntry]:
+    return [StreamEntry(f"{1000 + i}-0", LogEntry(message=f"{i:06d}" + "b" * size, timestamp=1.0))
+            for i in range(start, start + count)]
+
+
+async def test_a_page_of_entries_ends_at_its_byte_bound(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    await bus.publish(bus_stream_id(STREAM), [LogEntry(message=f"{i:03d}" + "p" * 60_000, timestamp=1.0)
+                                              for i in range(100)])
+    newest = (await client.get(f"/live/{STREAM}/entries", params={"limit": 1000})).json()
+    count = len(newest["entries"])
+    assert 10 <= count < 100 and count * 60_000 <= MAX_PAGE_BYTES, "a page holds what fits in its bound"
+    assert newest["entries"][-1]["message"].startswith("099"), "without after: the newest that fit"
+    oldest = (await client.get(f"/live/{STREAM}/entries", params={"after": "0", "limit": 1000})).json()
+    assert oldest["entries"][0]["message"].startswith("000") and len(oldest["entries"]) == count
+    assert oldest["next_after"] == oldest["entries"][-1]["id"], "paging on from there misses nothing"
+
+
+async def test_history_is_cut_to_its_newest_entries_within_the_bound() -> None:
+    reader = EventStreamReader(keepalive_seconds=15)
+    reader.deliver(big_entries(200, 60_000))  # 12 MB of history
+    reader.subscribed()
+    reader.deliver(big_entries(1, 10, start=200))  # live: never cut
+    reader.end()
+    body = b"".join([chunk async for chunk in reader.events(lambda: None)])
+    ids = [line for line in body.split(b"\n") if line.startswith(b"id: ")]
+    assert 40 <= len(ids) - 1 < 200 and (len(ids) - 1) * 60_000 <= MAX_HISTORY_BYTES
+    assert ids[-2] == b"id: 1199-0" and ids[-1] == b"id: 1200-0", "the newest history, then the live entry"
+
+
+async def test_a_reader_too_many_bytes_behind_is_disconnected() -> None:
+    reader = EventStreamReader(keepalive_seconds=15)
+    reader.subscribed()
+    for start in range(0, 300, 10):  # 18 MB of live entries, nobody reading
+        reader.deliver(big_entries(10, 60_000, start=start))
+    chunks = [chunk async for chunk in reader.events(lambda: None)]
+    assert chunks[-1].startswith(b": too far behind")
+    sent = b"".join(chunks).count(b"data: ")
+    assert sent * 60_000 <= MAX_PENDING_BYTES + 10 * 61_000, "it stopped queueing once past the bound"
+    assert max(len(chunk) for chunk in chunks) <= WRITE_CHUNK_BYTES + 61_000, "written in pieces, not one buffer"
+
+
+async def test_a_notice_about_the_stream_reaches_the_client_as_a_comment() -> None:
+    reader = EventStreamReader(keepalive_seconds=15)
+    reader.subscribed()
+    reader.tell("the server dropped this stream")
+    reader.end()
+    body = b"".join([chunk async for chunk in reader.events(lambda: None)])
+    assert b"\n: the server dropped this stream\n\n" in body
+
+
+async def test_a_client_that_stops_reading_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readback, "SEND_TIMEOUT_SECONDS", 0.1)
+    reader = EventStreamReader(keepalive_seconds=0.01)
+    finished: list[bool] = []
+    response = readback._EventStreamResponse(reader.events(lambda: finished.append(True)),
+                                             media_type="text/event-stream")
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+        if len(sent) >= 3:  # the client takes the headers and the first piece, then nothing
+            await asyncio.Event().wait()
+
+    async with asyncio.timeout(5):
+        await response.stream_response(send)  # type: ignore[arg-type]
+    assert len(sent) == 3 and finished == [True]
