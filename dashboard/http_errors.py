@@ -11,6 +11,8 @@ NOT_A_STREAM = "no such stream: the path must be /live/<uuid>, e.g. /live/0b6d5f
 BUS_UNAVAILABLE = "the log bus is unavailable; retry shortly"
 READ_ONLY = ("this is a read-only key: it can follow the stream but not send to it; "
              "send log entries to the stream's write URL (/live/<write key>), not its read-only link")
+BUS_FULL = ("the log bus (Redis) is out of memory: it is at its maxmemory and may not evict; nothing was stored. "
+            "Retry later; the operator must raise maxmemory or lower --max-stream-length")
 RETRY_AFTER_SECONDS = 1
 
 
@@ -32,6 +34,6 @@ def read_only_response() -> JSONResponse:
     return error_response(403, READ_ONLY)
 
 
-def bus_unavailable_response() -> JSONResponse:
-    """503 with `Retry-After`, for when the bus (Redis) cannot be reached; nothing was stored."""
-    return error_response(503, BUS_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+def bus_unavailable_response(*, full: bool = False) -> JSONResponse:
+    """503 with `Retry-After`, for when the bus (Redis) cannot be reached or is full; nothing was stored."""
+    return error_response(503, BUS_FULL if full else BUS_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

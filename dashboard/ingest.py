@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response, read_only_response
 from .parsing import IngestError, parse_body
 from .protocol import MAX_BODY_BYTES, bus_stream_id, canonical_stream_id, is_view_key
-from .stream import Bus, BusUnavailable
+from .stream import Bus, BusFull, BusUnavailable
 
 log = logging.getLogger("uvicorn.error")
 _NO_QUERY: dict[str, str] = {}
@@ -63,9 +63,9 @@ class Ingest:
         except IngestError as error:
             self.requests_refused += 1
             return error_response(error.status_code, error.detail)
-        except BusUnavailable:
+        except BusUnavailable as error:
             self.requests_refused += 1
-            return bus_unavailable_response()
+            return bus_unavailable_response(full=isinstance(error, BusFull))
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         self.entries_accepted += len(entries)

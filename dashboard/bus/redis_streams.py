@@ -18,12 +18,12 @@ import orjson
 import redis
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import OutOfMemoryError, RedisError
 from redis.typing import KeyT, StreamIdT
 
 from ..entry import LogEntry, StreamEntry
 from ..protocol import MAX_ENTRY_ID_PART, entry_id_order
-from ..stream import Bus, BusUnavailable
+from ..stream import Bus, BusFull, BusUnavailable
 from .group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,8 @@ class RedisBus(Bus):
         encoded = [orjson.dumps(entry.to_dict()) for entry in entries]
         try:
             return await self._appends.submit((stream_key(stream_id), encoded))
+        except OutOfMemoryError as error:
+            raise BusFull(f"Redis is out of memory: {error}") from error
         except (RedisError, OSError) as error:
             raise BusUnavailable(f"Redis did not take the entries: {error}") from error
 
