@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -35,13 +36,15 @@ class SocketViewer:
     client: socketio.AsyncClient
     rows: int = 0
     messages: set[int] = field(default_factory=set)
+    # Epoch milliseconds at which each row's message arrived, by message text (when asked for).
+    arrived: dict[str, float] | None = None
 
     async def close(self) -> None:
         await self.client.disconnect()
 
 
 async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_id: str, *,
-                             javascript_delay_s: float | None = 0.0) -> SocketViewer:
+                             javascript_delay_s: float | None = 0.0, record_arrivals: bool = False) -> SocketViewer:
     """Request the stream page, then connect its socket as the page would.
 
     The page's JavaScript questions are answered after `javascript_delay_s`, or never with None
@@ -56,7 +59,7 @@ async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_
     # The page writes it as a Python literal (its template renders a dict).
     query = {key: _query_value(value) for key, value in ast.literal_eval(found.group(1)).items()}
     query.update(document_id=str(uuid.uuid4()), tab_id=str(uuid.uuid4()), old_tab_id="null")
-    viewer = SocketViewer(socketio.AsyncClient(reconnection=False))
+    viewer = SocketViewer(socketio.AsyncClient(reconnection=False), arrived={} if record_arrivals else None)
 
     async def count_rows(message: dict) -> None:
         # NiceGUI may replay a message after a reconnect; count each once, as the page does.
@@ -65,7 +68,12 @@ async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_
             if number in viewer.messages:
                 return
             viewer.messages.add(number)
-        viewer.rows += len(rows_in(message))
+        rows = rows_in(message)
+        viewer.rows += len(rows)
+        if viewer.arrived is not None:
+            now = time.time() * 1000
+            for row in rows:
+                viewer.arrived.setdefault(row["message"], now)
 
     async def answer_javascript(message: dict) -> None:
         # The page asks the browser for its stored theme; a fresh browser has none.

@@ -95,3 +95,18 @@ def normalize_level(value: object) -> str:
 def is_finite_number(value: object) -> bool:
     """True for an int or float that is not a boolean, NaN or infinite."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def within_bytes(entries: list[StreamEntry], budget: int, *, keep_newest: bool) -> list[StreamEntry]:
+    """The newest (or oldest) of `entries` that together take at most `budget` bytes; at least one."""
+    ordered = reversed(entries) if keep_newest else iter(entries)
+    kept = 0
+    size = 0
+    for stream_entry in ordered:
+        size += stream_entry.entry.memory_size()
+        if size > budget and kept:
+            break
+        kept += 1
+    if kept == len(entries):
+        return entries
+    return entries[len(entries) - kept:] if keep_newest else entries[:kept]

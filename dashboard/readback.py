@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Send
 
-from .entry import StreamEntry
+from .entry import StreamEntry, within_bytes
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
 from .protocol import bus_stream_id, is_entry_id
 from .stream import Bus, BusUnavailable
@@ -26,8 +26,6 @@ DEFAULT_PAGE = 100
 # A page of /entries ends once its entries take this much (it holds at least one): a request
 # with limit=1000 of 64 KiB entries would otherwise pin 64 MB until a slow client reads it.
 MAX_PAGE_BYTES = 1024 * 1024
-# An event stream's history is cut to its newest entries that fit in this much.
-MAX_HISTORY_BYTES = 4 * 1024 * 1024
 # A reader this far behind is disconnected; it resumes from its Last-Event-ID, and the bus still has the entries.
 MAX_PENDING_ENTRIES = 10_000
 MAX_PENDING_BYTES = 8 * 1024 * 1024
@@ -92,7 +90,6 @@ class Readback:
                                                     after=after, notice=reader.tell)
         except BusUnavailable:
             return bus_unavailable_response()
-        reader.subscribed()
         self.open_event_streams.add(reader)
 
         def finished() -> None:
@@ -112,7 +109,7 @@ class Readback:
             entries = await self.bus.read(bus_stream_id(stream_id), after=after, limit=limit)
         except BusUnavailable:
             return bus_unavailable_response()
-        entries = _within_bytes(entries, MAX_PAGE_BYTES, keep_newest=after is None)
+        entries = within_bytes(entries, MAX_PAGE_BYTES, keep_newest=after is None)
         body = {"entries": [stream_entry.to_wire() for stream_entry in entries],
                 "next_after": entries[-1].id if entries else after}
         return Response(orjson.dumps(body), media_type="application/json", headers=CORS_HEADERS)
@@ -121,8 +118,9 @@ class Readback:
 class EventStreamReader:
     """Buffers one SSE client's entries between the bus and the response, and writes them as events.
 
-    What it holds is bounded: history is cut to its newest `MAX_HISTORY_BYTES`, and a reader more
-    than `MAX_PENDING_ENTRIES` or `MAX_PENDING_BYTES` behind is ended, to resume from its last ID.
+    What it holds is bounded (the bus cuts the history to its newest `stream.MAX_HISTORY_BYTES`): a
+    reader more than `MAX_PENDING_ENTRIES` or `MAX_PENDING_BYTES` behind is ended, to resume from its
+    last ID.
     """
 
     def __init__(self, keepalive_seconds: float) -> None:
@@ -131,8 +129,6 @@ class EventStreamReader:
         self._batches: asyncio.Queue[list[StreamEntry] | str] = asyncio.Queue()
         self._pending = 0
         self._pending_bytes = 0
-        self._first = True
-        self._subscribing = True
         self._overflowed = False
         self._ending = False
 
@@ -140,18 +136,11 @@ class EventStreamReader:
         """Take entries from the bus; never blocks, never grows without bound."""
         if self._overflowed:
             return
-        if self._first and self._subscribing:  # the history: its newest part, if it is large
-            batch = _within_bytes(batch, MAX_HISTORY_BYTES, keep_newest=True)
-        self._first = False
         self._pending += len(batch)
         self._pending_bytes += sum(stream_entry.entry.memory_size() for stream_entry in batch)
         if self._pending > MAX_PENDING_ENTRIES or self._pending_bytes > MAX_PENDING_BYTES:
             self._overflowed = True
         self._batches.put_nowait(batch)
-
-    def subscribed(self) -> None:
-        """The bus has delivered the history: what comes from now on is live."""
-        self._subscribing = False
 
     def tell(self, text: str) -> None:
         """Pass a notice about the stream on to the client, as an SSE comment."""
@@ -233,21 +222,6 @@ class _EventStreamResponse(StreamingResponse):
 
 class _ClientStalled(Exception):
     """The client took nothing for too long: the response ends unfinished and the server closes it."""
-
-
-def _within_bytes(entries: list[StreamEntry], budget: int, *, keep_newest: bool) -> list[StreamEntry]:
-    """The newest (or oldest) of `entries` that together take at most `budget` bytes; at least one."""
-    ordered = reversed(entries) if keep_newest else iter(entries)
-    kept = 0
-    size = 0
-    for stream_entry in ordered:
-        size += stream_entry.entry.memory_size()
-        if size > budget and kept:
-            break
-        kept += 1
-    if kept == len(entries):
-        return entries
-    return entries[len(entries) - kept:] if keep_newest else entries[:kept]
 
 
 def format_event(stream_entry: StreamEntry) -> bytes:

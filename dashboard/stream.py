@@ -19,10 +19,13 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
-from .entry import LogEntry, StreamEntry
+from .entry import LogEntry, StreamEntry, within_bytes
 from .protocol import entry_id_order
 
 Deliver = Callable[[list[StreamEntry]], None]
+# The history a new follower starts with is cut to its newest entries that take this much memory:
+# every follower holds it (a page until its browser has taken it), so it bounds what one can pin.
+MAX_HISTORY_BYTES = 4 * 1024 * 1024
 # Told, in words for the viewer, when something happened to the stream itself (e.g. it was dropped).
 Notice = Callable[[str], None]
 
@@ -175,7 +178,8 @@ class Bus(ABC):
         With `after` (an entry ID) it delivers instead every entry still kept after that ID, so a
         follower that lost its connection resumes with no gap and no duplicate. `after` only
         filters what this subscriber receives. `notice` is told what happens to the stream itself
-        (the memory bus dropping it to stay within its budget).
+        (the memory bus dropping it to stay within its budget). The history is at most
+        `MAX_HISTORY_BYTES` (its newest entries); a resume after `after` is not cut.
         """
         subscriber = Subscriber(stream_id, deliver, after=after, notice=notice)
         self._fanout.add(subscriber)  # first: the subscriber holds what arrives while the backlog is read
@@ -184,6 +188,8 @@ class Bus(ABC):
         except BaseException:
             self._fanout.remove(subscriber)
             raise
+        if after is None:
+            backlog = within_bytes(backlog, MAX_HISTORY_BYTES, keep_newest=True)
         subscriber.start(backlog, newest=newest)
         return Subscription(self._fanout, subscriber)
 

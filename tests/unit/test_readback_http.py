@@ -18,7 +18,6 @@ from dashboard.ingest import Ingest
 from dashboard.live_routes import build_live_router
 from dashboard.protocol import bus_stream_id
 from dashboard.readback import (
-    MAX_HISTORY_BYTES,
     MAX_PAGE_BYTES,
     MAX_PENDING_BYTES,
     MAX_PENDING_ENTRIES,
@@ -28,7 +27,7 @@ from dashboard.readback import (
     accepts_event_stream,
     format_event,
 )
-from dashboard.stream import BusUnavailable
+from dashboard.stream import MAX_HISTORY_BYTES, BusUnavailable
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 
@@ -219,21 +218,21 @@ async def test_a_page_of_entries_ends_at_its_byte_bound(client: httpx.AsyncClien
     assert oldest["next_after"] == oldest["entries"][-1]["id"], "paging on from there misses nothing"
 
 
-async def test_history_is_cut_to_its_newest_entries_within_the_bound() -> None:
-    reader = EventStreamReader(keepalive_seconds=15)
-    reader.deliver(big_entries(200, 60_000))  # 12 MB of history
-    reader.subscribed()
-    reader.deliver(big_entries(1, 10, start=200))  # live: never cut
-    reader.end()
-    body = b"".join([chunk async for chunk in reader.events(lambda: None)])
-    ids = [line for line in body.split(b"\n") if line.startswith(b"id: ")]
-    assert 40 <= len(ids) - 1 < 200 and (len(ids) - 1) * 60_000 <= MAX_HISTORY_BYTES
-    assert ids[-2] == b"id: 1199-0" and ids[-1] == b"id: 1200-0", "the newest history, then the live entry"
+async def test_history_is_cut_to_its_newest_entries_within_the_bound(bus: MemoryBus) -> None:
+    stored = await bus.publish(STREAM, [LogEntry(message=f"{i:03d}" + "h" * 60_000, timestamp=1.0)
+                                        for i in range(200)])  # 12 MB of history
+    got: list[StreamEntry] = []
+    subscription = await bus.subscribe(STREAM, got.extend, history=10_000)
+    assert 40 <= len(got) < 200 and len(got) * 60_000 <= MAX_HISTORY_BYTES
+    assert got[-1].id == stored[-1], "the newest of the history"
+    subscription.close()
+    resumed: list[StreamEntry] = []
+    (await bus.subscribe(STREAM, resumed.extend, history=0, after=stored[9])).close()
+    assert len(resumed) == 190, "a resume is never cut: it would leave a gap"
 
 
 async def test_a_reader_too_many_bytes_behind_is_disconnected() -> None:
     reader = EventStreamReader(keepalive_seconds=15)
-    reader.subscribed()
     for start in range(0, 300, 10):  # 18 MB of live entries, nobody reading
         reader.deliver(big_entries(10, 60_000, start=start))
     chunks = [chunk async for chunk in reader.events(lambda: None)]
@@ -245,7 +244,6 @@ async def test_a_reader_too_many_bytes_behind_is_disconnected() -> None:
 
 async def test_a_notice_about_the_stream_reaches_the_client_as_a_comment() -> None:
     reader = EventStreamReader(keepalive_seconds=15)
-    reader.subscribed()
     reader.tell("the server dropped this stream")
     reader.end()
     body = b"".join([chunk async for chunk in reader.events(lambda: None)])
