@@ -44,6 +44,15 @@ def _build_parser() -> argparse.ArgumentParser:
                             "(default: where this server was installed from)")
     serve.add_argument("--sse-keepalive-seconds", type=float,
                        help="how often an idle event stream (GET /live/<uuid>) gets a keep-alive comment (default 15)")
+    serve.add_argument("--header-timeout-seconds", type=float,
+                       help="a request's headers must all arrive within this long of connecting (default 10)")
+    serve.add_argument("--body-timeout-seconds", type=float,
+                       help="a request's body must all arrive within this long of its headers (default 30)")
+    serve.add_argument("--idle-timeout-seconds", type=float,
+                       help="close a kept-alive connection after this long without a request (default 5)")
+    serve.add_argument("--max-connections", type=int,
+                       help="open connections at most; at the cap a new one closes the longest-waiting idle one "
+                            "(default 4000, or the open-file limit minus 100 if lower)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
     _add_client_commands(commands)
     return parser

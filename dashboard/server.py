@@ -8,7 +8,8 @@ from types import FrameType
 
 import uvicorn
 
-from .app import create_server_app
+from .app import create_server_app, log
+from .connections import ConnectionLimits, bounded_protocol, default_max_connections, raise_fd_limit
 from .readback import OpenEventStreams
 from .settings import Settings
 
@@ -18,9 +19,20 @@ SHUTDOWN_GRACE_SECONDS = 3
 def run_server(settings: Settings) -> None:
     """Serve until interrupted."""
     served, app = create_server_app(settings)
+    limits = _connection_limits(settings)
     config = uvicorn.Config(served, host=settings.host, port=settings.port, log_level=settings.log_level,
-                            access_log=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+                            access_log=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+                            http=bounded_protocol(limits))
+    log.info("At most %d connections open; timeouts: headers %g s, body %g s, idle %g s", limits.max_connections,
+             limits.header_seconds, limits.body_seconds, limits.idle_seconds)
     _Server(config, app.state.readback.open_event_streams).run()
+
+
+def _connection_limits(settings: Settings) -> ConnectionLimits:
+    """The settings' limits; the default cap follows the open-file limit, raised first to its hard limit."""
+    return ConnectionLimits(header_seconds=settings.header_timeout_seconds, body_seconds=settings.body_timeout_seconds,
+                            idle_seconds=settings.idle_timeout_seconds,
+                            max_connections=settings.max_connections or default_max_connections(raise_fd_limit()))
 
 
 class _Server(uvicorn.Server):

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
                                        "server was installed from)")
     sse_keepalive_seconds: float = Field(15.0, gt=0, le=300,
                                          description="an idle event stream gets a comment line this often")
+    # Connections (README, "Timeouts"): how long a client may take over a request, how many may be open.
+    header_timeout_seconds: float = Field(10.0, gt=0, le=3600,
+                                          description="a request's headers must all arrive within this long of the "
+                                                      "connection opening (of their first byte, between requests)")
+    body_timeout_seconds: float = Field(30.0, gt=0, le=3600,
+                                        description="a request's body must all arrive within this long of its headers")
+    idle_timeout_seconds: float = Field(5.0, gt=0, le=3600,
+                                        description="a kept-alive connection with no request is closed after this long")
+    max_connections: int | None = Field(None, ge=1, description="open connections at most (default: 4000, or the "
+                                                                "process's open-file limit minus 100 if lower)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="server log level")
 
     @field_validator("public_url")

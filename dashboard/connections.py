@@ -1,0 +1,178 @@
+"""Connections nobody can hold for free: header, body and idle timeouts, and a cap on open connections.
+
+uvicorn (0.54) closes a connection left idle between requests (`timeout_keep_alive`), but waits
+forever for the rest of a request's headers or body, and accepts connections until the process
+runs out of file descriptors. `BoundedHttpProtocol` is its httptools protocol with those limits;
+`bounded_protocol` makes the class a server passes to `uvicorn.Config(http=...)`.
+
+At the cap, a new connection closes the connection that has waited longest with no request in
+progress (still sending its first headers, or idle between requests): slow clients cannot crowd
+out a client that sends its request at once. When every connection is busy, the new one is
+answered 503 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+from collections import OrderedDict
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, ClassVar, cast
+
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, error_response
+
+# File descriptors kept for what is not a client connection: Redis, files being served, the
+# listening socket, the event loop's own.
+FD_MARGIN = 100
+MAX_CONNECTIONS = 4000
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How long a client may take over each part of a request, and how many connections may be open."""
+
+    header_seconds: float
+    body_seconds: float
+    idle_seconds: float
+    max_connections: int
+
+
+def bounded_protocol(limits: ConnectionLimits) -> type[BoundedHttpProtocol]:
+    """The protocol class for one server (`uvicorn.Config(http=...)`), bound to `limits`."""
+    headers_late = _raw_error(408, f"the request's headers did not all arrive within {limits.header_seconds:g} s")
+    body_late = _raw_error(408, f"the request's body did not all arrive within {limits.body_seconds:g} s (fewer "
+                                "bytes than its Content-Length, or sent too slowly)")
+    return type("BoundedHttpProtocol", (BoundedHttpProtocol,), {
+        "limits": limits, "waiting": OrderedDict(), "headers_late": headers_late, "body_late": body_late})
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit; return the soft limit now in force.
+
+    The usual soft limit (1,024) is what a crowd of slow clients exhausts; the hard limit is
+    usually far higher, and asyncio's epoll has no use for the low one.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+        return hard
+    return soft
+
+
+def default_max_connections(fd_limit: int) -> int:
+    """`MAX_CONNECTIONS`, or fewer when the process may not open that many files and `FD_MARGIN` more."""
+    return max(1, min(MAX_CONNECTIONS, fd_limit - FD_MARGIN))
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with header, body and idle timeouts and a cap on connections."""
+
+    limits: ClassVar[ConnectionLimits]
+    # Connections with no request in progress, the longest waiting first: the ones the cap closes.
+    waiting: ClassVar[OrderedDict[BoundedHttpProtocol, None]]
+    # The 408s a timeout answers with.
+    headers_late: ClassVar[bytes]
+    body_late: ClassVar[bytes]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timeout_keep_alive = self.limits.idle_seconds  # type: ignore[assignment]  # uvicorn says int
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        if len(self.connections) >= self.limits.max_connections and not self._close_longest_waiting():
+            self.app = _AT_CAPACITY
+        super().connection_made(transport)
+        self.waiting[self] = None
+        self._arm(self.limits.header_seconds, self.headers_late)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self.waiting.pop(self, None)
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # Bytes of a request whose headers have not all come (on a kept-alive connection, the
+        # first bytes of the next request): they now have the header timeout to finish.
+        if self._deadline is None and self.timeout_keep_alive_task is None and self._between_requests():
+            self._arm(self.limits.header_seconds, self.headers_late)
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        self.waiting.pop(self, None)
+        super().on_headers_complete()
+        if not (self.parser.should_upgrade() and self._should_upgrade()):
+            self._arm(self.limits.body_seconds, self.body_late)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.timeout_keep_alive_task is not None:  # idle until the next request
+            self.waiting[self] = None
+
+    def handle_websocket_upgrade(self) -> None:
+        # The websocket protocol owns the connection from here, and its pings tell a live peer.
+        self._disarm()
+        self.waiting.pop(self, None)
+        super().handle_websocket_upgrade()
+
+    def _between_requests(self) -> bool:
+        """No request in progress on a connection this protocol still serves (not closing, not a websocket)."""
+        if self.transport.is_closing() or self.transport.get_protocol() is not self:
+            return False
+        return self.cycle is None or self.cycle.response_complete
+
+    def _arm(self, seconds: float, answer: bytes) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._time_out, answer)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _time_out(self, answer: bytes) -> None:
+        """Answer 408 unless a response is under way, and close; the request's app sees a disconnect."""
+        self._deadline = None
+        self.waiting.pop(self, None)
+        cycle = self.cycle
+        if cycle is None or not cycle.response_started or cycle.response_complete:
+            self.transport.write(answer)
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+        self.transport.close()
+
+    def _close_longest_waiting(self) -> bool:
+        if not self.waiting:
+            return False
+        longest, _ = self.waiting.popitem(last=False)
+        longest._disarm()
+        longest.transport.close()
+        return True
+
+
+def _raw_error(status: int, detail: str) -> bytes:
+    """A whole HTTP/1.1 error answer, JSON with CORS like every other, that closes the connection."""
+    body = json.dumps({"detail": detail}).encode()
+    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "content-type: application/json",
+            *(f"{name.lower()}: {value}" for name, value in CORS_HEADERS.items()),
+            f"content-length: {len(body)}", "connection: close"]
+    return "\r\n".join(head).encode() + b"\r\n\r\n" + body
+
+
+_AT_CAPACITY = cast(ASGI3Application, error_response(
+    503, "the server has as many connections open as it takes; retry shortly",
+    headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"}))
