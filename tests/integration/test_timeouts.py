@@ -1,0 +1,238 @@
+"""Clients that hold connections without finishing a request: a real server cuts them, and keeps serving.
+
+The servers here run with timeouts of a second or two (flags), so that each story takes seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import httpx
+import pytest
+
+from bench.socket_viewers import open_socket_viewer
+from harness.servers import AppProcess, running, running_app
+
+HEADER_TIMEOUT_S = 1.0
+BODY_TIMEOUT_S = 2.0
+IDLE_TIMEOUT_S = 1.0
+# How much later than its timeout a cut may come on a loaded machine.
+SLACK_S = 4.0
+MIB = 1024 * 1024
+TEXT = {"content-type": "text/plain"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AppProcess]:
+    with running_app("--header-timeout-seconds", str(HEADER_TIMEOUT_S), "--body-timeout-seconds",
+                     str(BODY_TIMEOUT_S), "--idle-timeout-seconds", str(IDLE_TIMEOUT_S)) as app:
+        yield app
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+async def _connect(app: AppProcess, first_bytes: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+    writer.write(first_bytes)
+    await writer.drain()
+    return reader, writer
+
+
+async def _answer_and_close(reader: asyncio.StreamReader, within_s: float) -> bytes:
+    """Everything the server sends until it closes the connection (fails the test if it does not)."""
+    try:
+        return await asyncio.wait_for(reader.read(), timeout=within_s)
+    except TimeoutError:
+        pytest.fail(f"the server still holds the connection after {within_s:.0f} s")
+
+
+def _status_and_detail(answer: bytes) -> tuple[int, str]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), json.loads(body)["detail"]
+
+
+async def _stored(http: httpx.AsyncClient, app: AppProcess, stream: str) -> list[str]:
+    response = await http.get(f"{app.url}/live/{stream}/entries")
+    return [entry["message"] for entry in response.json()["entries"]]
+
+
+async def test_partial_headers_are_cut_after_the_header_timeout_while_others_are_served(
+        server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    started = time.monotonic()
+    slow, slow_writer = await _connect(server, f"POST /live/{stream} HTTP/1.1\r\nHost: a\r\nContent-Ty".encode())
+    # Meanwhile, and on the same server, everyone else is served.
+    assert (await http.get(f"{server.url}/healthz")).status_code == 200
+    assert (await http.post(f"{server.url}/live/{stream}", content="served meanwhile", headers=TEXT)).status_code == 204
+
+    answer = await _answer_and_close(slow, HEADER_TIMEOUT_S + SLACK_S)
+    held_s = time.monotonic() - started
+    slow_writer.close()
+    assert held_s >= HEADER_TIMEOUT_S * 0.9
+    status, detail = _status_and_detail(answer)
+    assert status == 408 and "headers" in detail
+    assert await _stored(http, server, stream) == ["served meanwhile"]
+
+
+async def test_a_connection_that_sends_nothing_is_cut_too(server: AppProcess) -> None:
+    silent, writer = await _connect(server, b"")
+    await _answer_and_close(silent, HEADER_TIMEOUT_S + SLACK_S)
+    writer.close()
+
+
+async def test_a_kept_alive_connection_is_closed_when_idle_and_cut_when_its_next_headers_stall(
+        server: AppProcess) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+    idle, writer = await _connect(server, request)
+    assert (await idle.readuntil(b"}")).startswith(b"HTTP/1.1 200")
+    started = time.monotonic()
+    assert await _answer_and_close(idle, IDLE_TIMEOUT_S + SLACK_S) == b""
+    assert time.monotonic() - started >= IDLE_TIMEOUT_S * 0.9
+    writer.close()
+
+    stalled, writer = await _connect(server, request)
+    assert (await stalled.readuntil(b"}")).startswith(b"HTTP/1.1 200")
+    writer.write(request[:20])  # the start of a next request, which stalls
+    status, detail = _status_and_detail(await _answer_and_close(stalled, HEADER_TIMEOUT_S + SLACK_S))
+    assert status == 408 and "headers" in detail
+    writer.close()
+
+
+async def test_a_body_shorter_than_its_content_length_gets_408_and_nothing_is_stored(
+        server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    started = time.monotonic()
+    short, writer = await _connect(server, f"POST /live/{stream} HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\n"
+                                           f"Content-Length: 100\r\n\r\nhalf of a body\n".encode())
+    answer = await _answer_and_close(short, BODY_TIMEOUT_S + SLACK_S)
+    writer.close()
+    assert time.monotonic() - started >= BODY_TIMEOUT_S * 0.9
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert b"access-control-allow-origin: *" in head and b"content-type: application/json" in head
+    status, detail = _status_and_detail(answer)
+    assert status == 408 and "body" in detail
+    assert await _stored(http, server, stream) == []
+
+
+def _rss_mib(app: AppProcess) -> float:
+    assert app.process is not None
+    for line in Path(f"/proc/{app.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS in /proc/<pid>/status")
+
+
+async def test_uploads_stalled_one_byte_short_of_1_mib_are_let_go(server: AppProcess,
+                                                                  http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    uploads = 150
+    before_mib = _rss_mib(server)
+    head = f"POST /live/{stream} HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: {MIB}\r\n\r\n"
+    almost = head.encode() + b"x" * (MIB - 1)
+    stalled = await asyncio.gather(*[_connect(server, almost) for _ in range(uploads)])
+    # While they stall, the server holds their bodies...
+    deadline = time.monotonic() + BODY_TIMEOUT_S
+    peak_mib = before_mib
+    while time.monotonic() < deadline and peak_mib - before_mib < uploads * 0.5:
+        peak_mib = max(peak_mib, _rss_mib(server))
+        await asyncio.sleep(0.05)
+    # ...until the body timeout answers each one and lets its body go.
+    answers = await asyncio.gather(*[_answer_and_close(reader, BODY_TIMEOUT_S + SLACK_S) for reader, _ in stalled])
+    for _, writer in stalled:
+        writer.close()
+    assert {_status_and_detail(answer)[0] for answer in answers} == {408}
+    assert await _stored(http, server, stream) == []
+    await asyncio.sleep(0.5)
+    after_mib = _rss_mib(server)
+    assert after_mib - before_mib < (peak_mib - before_mib) / 2, (
+        f"RSS {before_mib:.0f} MiB before, {peak_mib:.0f} MiB while stalled, {after_mib:.0f} MiB after")
+
+
+async def test_an_event_stream_and_a_page_socket_outlive_every_timeout(server: AppProcess,
+                                                                        http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    quiet_s = max(HEADER_TIMEOUT_S, BODY_TIMEOUT_S, IDLE_TIMEOUT_S) + 1.5
+    async with aiohttp.ClientSession() as session:
+        viewer = await open_socket_viewer(session, server.url, stream)
+        try:
+            async with http.stream("GET", f"{server.url}/live/{stream}",
+                                   headers={"accept": "text/event-stream"}) as events:
+                assert events.status_code == 200
+                await asyncio.sleep(quiet_s)  # longer than any timeout, with nothing sent either way
+                posted = await http.post(f"{server.url}/live/{stream}", content="still here", headers=TEXT)
+                assert posted.status_code == 204
+                lines = events.aiter_lines()
+                async with asyncio.timeout(5):
+                    while "still here" not in await anext(lines):
+                        pass
+            async with asyncio.timeout(5):
+                while viewer.rows < 1:
+                    await asyncio.sleep(0.02)
+            assert viewer.client.connected
+        finally:
+            await viewer.close()
+
+
+async def test_at_the_cap_with_every_connection_busy_a_new_one_gets_503_with_retry_after(
+        http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    with running_app("--max-connections", "3") as app:
+        async with contextlib.AsyncExitStack() as streams:
+            for _ in range(3):  # event streams: busy connections, which the cap does not close
+                follower = await streams.enter_async_context(httpx.AsyncClient(timeout=10))
+                events = await streams.enter_async_context(
+                    follower.stream("GET", f"{app.url}/live/{stream}", headers={"accept": "text/event-stream"}))
+                assert events.status_code == 200
+            refused = await http.get(f"{app.url}/healthz")
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+            assert "connections" in refused.json()["detail"]
+        assert (await http.get(f"{app.url}/healthz")).status_code == 200
+
+
+# --- many slow clients against a process with few file descriptors ---
+
+FD_LIMIT = 256
+SLOW_CLIENTS = 1_100
+
+
+class _FewDescriptorsApp(AppProcess):
+    """A server whose process may open only `FD_LIMIT` files (soft and hard), as `ulimit -n` would set."""
+
+    def command(self) -> list[str]:
+        return ["prlimit", f"--nofile={FD_LIMIT}:{FD_LIMIT}", "--", *super().command()]
+
+
+async def test_more_slow_clients_than_file_descriptors_do_not_stop_a_post(http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    # The header timeout is left at its default, far longer than this test: the cap alone must do it.
+    with running(_FewDescriptorsApp()) as app:
+        slow = []
+        for _ in range(SLOW_CLIENTS):
+            slow.append(await _connect(app, f"GET /live/{stream} HTTP/1.1\r\nHost: a\r\n".encode()))
+        try:
+            response = await http.post(f"{app.url}/live/{stream}", content="served", headers=TEXT, timeout=5)
+            assert response.status_code == 204
+            assert await _stored(http, app, stream) == ["served"]
+        finally:
+            for _, writer in slow:
+                writer.close()
+
+
+def test_a_server_raises_its_open_file_limit_to_the_hard_limit() -> None:
+    raised = subprocess.run(["prlimit", "--nofile=256:512", "--", sys.executable, "-c",
+                             "from dashboard.connections import raise_fd_limit; print(raise_fd_limit())"],
+                            capture_output=True, text=True, check=True)
+    assert raised.stdout.strip() == "512"
