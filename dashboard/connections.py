@@ -86,6 +86,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.timeout_keep_alive = self.limits.idle_seconds  # type: ignore[assignment]  # uvicorn says int
         self._deadline: asyncio.TimerHandle | None = None
+        self._reading_body = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if len(self.connections) >= self.limits.max_connections and not self._close_longest_waiting():
@@ -101,20 +102,24 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        # Bytes of a request whose headers have not all come (on a kept-alive connection, the
-        # first bytes of the next request): they now have the header timeout to finish.
-        if self._deadline is None and self.timeout_keep_alive_task is None and self._between_requests():
+        # Timers start once what arrived is parsed: a request that came whole needs none.
+        if self._deadline is not None:
+            return
+        if self._reading_body:
+            self._arm(self.limits.body_seconds, self.body_late)
+        elif self.timeout_keep_alive_task is None and self._between_requests():
+            # Part of a request's headers (on a kept-alive connection, of the next request's).
             self._arm(self.limits.header_seconds, self.headers_late)
 
     def on_headers_complete(self) -> None:
         self._disarm()
         self.waiting.pop(self, None)
         super().on_headers_complete()
-        if not (self.parser.should_upgrade() and self._should_upgrade()):
-            self._arm(self.limits.body_seconds, self.body_late)
+        self._reading_body = not (self.parser.should_upgrade() and self._should_upgrade())
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._reading_body = False
         self._disarm()
 
     def on_response_complete(self) -> None:
@@ -130,9 +135,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def _between_requests(self) -> bool:
         """No request in progress on a connection this protocol still serves (not closing, not a websocket)."""
-        if self.transport.is_closing() or self.transport.get_protocol() is not self:
-            return False
-        return self.cycle is None or self.cycle.response_complete
+        return ((self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing()
+                and self.transport.get_protocol() is self)
 
     def _arm(self, seconds: float, answer: bytes) -> None:
         self._disarm()
