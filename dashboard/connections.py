@@ -69,6 +69,8 @@ def raise_fd_limit() -> int:
 
 def default_max_connections(fd_limit: int) -> int:
     """`MAX_CONNECTIONS`, or fewer when the process may not open that many files and `FD_MARGIN` more."""
+    if fd_limit == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
     return max(1, min(MAX_CONNECTIONS, fd_limit - FD_MARGIN))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import resource
+
 import pytest
 
 from dashboard.cli import main
@@ -13,6 +15,7 @@ def test_the_default_cap_leaves_room_under_the_open_file_limit() -> None:
     assert default_max_connections(1_048_576) == 4000
     assert default_max_connections(1024) == 924
     assert default_max_connections(50) == 1
+    assert default_max_connections(resource.RLIM_INFINITY) == 4000
 
 
 def test_the_defaults_are_documented_ones(monkeypatch: pytest.MonkeyPatch) -> None:
