@@ -1,7 +1,7 @@
 """A background thread that ships encoded entries in batches, and never makes its caller wait.
 
 `put()` only appends to a bounded queue. The thread sends JSON arrays of up to `batch_size`
-entries (or what arrived within `interval`), retries network errors, 5xx and 429 with exponential
+entries (or what arrived within `interval`), retries network errors, 5xx, 408 and 429 with exponential
 backoff and jitter (honouring `Retry-After`), and drops batches the server refuses for good.
 When the queue is full the oldest entries go; once sending works again, one WARNING entry says
 how many were lost.
@@ -228,7 +228,7 @@ class BatchSender:
         if 200 <= status < 300:
             self._reported.clear()  # report the next outage again
             return "sent", None
-        if status == 429 or status >= 500:
+        if status in _RETRIED_STATUSES or status >= 500:
             self._report(f"status {status}", f"{self.url} answered {status}; retrying")
             return "retry", _retry_after(response.getheader("Retry-After"))
         self._report(f"status {status}",
@@ -269,6 +269,10 @@ def backoff(failures: int, first: float, most: float) -> float:
     """Seconds to wait after `failures` failures in a row: doubling from `first` up to `most`, with jitter."""
     ceiling = min(most, first * 2 ** min(failures - 1, 16))
     return random.uniform(ceiling / 2, ceiling)
+
+
+# Too many requests, and a request timeout (the server cut a body that came too slowly): try again.
+_RETRIED_STATUSES = frozenset({408, 429})
 
 
 def _retry_after(value: str | None) -> float | None:

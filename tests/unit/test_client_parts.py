@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+import http.server
 import json
 import logging
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -100,6 +102,36 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
     in_two_seconds = email.utils.formatdate(time.time() + 2, usegmt=True)
     assert 0.5 <= (_retry_after(in_two_seconds) or 0) <= 2.0
     assert _retry_after("soon") is None and _retry_after(None) is None
+
+
+@pytest.mark.parametrize("status", [408, 429, 503])
+def test_a_request_timeout_and_a_limit_are_retried_not_dropped(status: int) -> None:
+    """A server that cut a slow body (408) or is over a limit (429) or down (503) gets the batch again."""
+    answers = [status, status, 204]
+    bodies: list[bytes] = []
+
+    class Answers(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(answers.pop(0))
+            self.send_header("retry-after", "0")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sender = BatchSender(f"http://127.0.0.1:{server.server_address[1]}/live/{STREAM}", on_problem=None)
+        sender.put(b'{"message": "once"}')
+        assert sender.flush(10)
+        sender.close(1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(bodies) == 3 and len(set(bodies)) == 1 and sender.rejected == 0 and sender.retries == 2
 
 
 def test_a_full_queue_drops_the_oldest_and_counts_them() -> None:
