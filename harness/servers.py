@@ -137,6 +137,44 @@ class RedisServer(ServerProcess):
         return False
 
 
+class NginxServer(ServerProcess):
+    """nginx in the foreground on `port`, serving `site` (a config for its http { } context) with
+    its `listen 80` and `127.0.0.1:8000` replaced by this server's port and `upstream_port`."""
+
+    name = "nginx"
+
+    def __init__(self, site: Path, upstream_port: int, port: int | None = None) -> None:
+        super().__init__(port)
+        self._site = site
+        self._upstream_port = upstream_port
+        self._workdir = Path(tempfile.mkdtemp(prefix="bunnylogs-nginx-"))
+        self._workdir.chmod(0o755)  # nginx's workers (another user when run as root) keep request bodies here
+
+    def command(self) -> list[str]:
+        binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+        if binary is None:
+            raise MissingProgram("nginx is not installed; `./dev test` installs it on Debian "
+                                 "(apt-get install --no-install-recommends nginx; macOS: brew install nginx)")
+        site = (self._site.read_text().replace("listen 80;", f"listen 127.0.0.1:{self.port};")
+                .replace("127.0.0.1:8000", f"127.0.0.1:{self._upstream_port}"))
+        work = self._workdir
+        (work / "nginx.conf").write_text(
+            f"pid {work}/nginx.pid;\nerror_log stderr warn;\nworker_processes 1;\nevents {{}}\n"
+            f"http {{\n  access_log off;\n  client_body_temp_path {work}/body;\n  proxy_temp_path {work}/proxy;\n"
+            f"  fastcgi_temp_path {work}/fastcgi;\n  uwsgi_temp_path {work}/uwsgi;\n  scgi_temp_path {work}/scgi;\n"
+            f"{site}\n}}\n")
+        return [binary, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"]
+
+    def is_ready(self) -> bool:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+            return True
+        return False
+
+    def stop(self) -> None:
+        super().stop()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+
 class AppProcess(ServerProcess):
     """A `python -m dashboard serve` subprocess; `url` is its base URL (no trailing slash)."""
 
@@ -201,6 +239,11 @@ def running(server: Server) -> Iterator[Server]:
 def running_redis(port: int | None = None) -> contextlib.AbstractContextManager[RedisServer]:
     """A throwaway redis-server for the block (on `port`, or a free one)."""
     return running(RedisServer(port))
+
+
+def running_nginx(site: Path, upstream_port: int) -> contextlib.AbstractContextManager[NginxServer]:
+    """nginx serving `site` in front of 127.0.0.1:`upstream_port`, for the block."""
+    return running(NginxServer(site, upstream_port))
 
 
 def running_app(*args: str, port: int | None = None) -> contextlib.AbstractContextManager[AppProcess]:
