@@ -11,9 +11,12 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from .bus import create_bus
+from .follower_limits import FollowerLimits
 from .http_errors import error_response
 from .ingest import Ingest, IngestFastLane
+from .ingest_limits import IngestLimits
 from .live_routes import build_live_router
+from .rate_limit import open_storage
 from .readback import Readback
 from .security_headers import SecurityHeaders
 from .settings import Settings
@@ -39,23 +42,28 @@ def create_app(settings: Settings) -> FastAPI:
                   openapi_url="/api/openapi.json")
     app.add_exception_handler(Exception, _internal_error)
     # Every role can read streams back; only ingest processes take new entries.
-    app.state.ingest = ingest = Ingest(bus)
+    limits = IngestLimits(settings, open_storage(settings.redis_url))
+    followers = FollowerLimits(settings)
+    app.state.ingest = ingest = Ingest(bus, limits)
     app.state.readback = readback = Readback(bus, default_history=settings.history,
-                                             keepalive_seconds=settings.sse_keepalive_seconds)
+                                             keepalive_seconds=settings.sse_keepalive_seconds,
+                                             followers=followers, trust_forwarded_for=settings.trust_x_forwarded_for)
     page_base = "" if settings.serves_ui else settings.public_url
     app.include_router(build_live_router(ingest=ingest if settings.serves_ingest else None, readback=readback,
                                          page_base=page_base))
 
     @app.get("/healthz", summary="Liveness, configuration, viewers served and entries taken by this process")
-    async def health() -> dict[str, str | int]:
+    async def health() -> dict[str, str | int | dict[str, int]]:
         return {"status": "ok", "role": settings.role, "bus": bus.name, "viewers": bus.viewer_total(),
                 "entries_accepted": ingest.entries_accepted, "requests_refused": ingest.requests_refused,
-                **bus.stats()}
+                **bus.stats(),
+                "limited": {**limits.refusals.by_setting, **followers.refusals.by_setting},
+                "names_folded": limits.names.folded}
 
     if settings.serves_ui:
         from .pages import mount_ui  # NiceGUI is imported only by processes that serve pages
 
-        mount_ui(app, settings, bus)
+        mount_ui(app, settings, bus, followers)
     return app
 
 

@@ -53,9 +53,36 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-connections", type=int,
                        help="open connections at most; at the cap a new one closes the longest-waiting idle one "
                             "(default 4000, or the open-file limit minus 100 if lower)")
+    _add_limit_flags(serve)
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
     _add_client_commands(commands)
     return parser
+
+
+def _add_limit_flags(serve: argparse.ArgumentParser) -> None:
+    """The limits of `serve` (the README's "Limits"); 0 turns one off."""
+    limits = serve.add_argument_group("limits", "answered 429 with Retry-After; 0 turns a limit off")
+    limits.add_argument("--stream-entries-per-second", type=int, metavar="N",
+                        help="entries one stream takes per second (default 5000)")
+    limits.add_argument("--stream-bytes-per-second", type=int, metavar="N",
+                        help="request bytes one stream takes per second (default 10000000)")
+    limits.add_argument("--client-requests-per-second", type=int, metavar="N",
+                        help="requests to /live one client sends per second (default 200)")
+    limits.add_argument("--burst-seconds", type=int, metavar="S",
+                        help="the per-second limits are averages over this many seconds (default 5)")
+    limits.add_argument("--client-streams-per-hour", type=int, metavar="N",
+                        help="distinct streams one client sends to per hour (default 1000)")
+    limits.add_argument("--viewers-per-stream", type=int, metavar="N",
+                        help="open pages and event streams per stream, in each process (default 1000)")
+    limits.add_argument("--viewers-per-client", type=int, metavar="N",
+                        help="open pages and event streams per client, in each process (default 200)")
+    limits.add_argument("--levels-per-stream", type=int, metavar="N",
+                        help="custom level names per stream; later ones become OTHER (default 30)")
+    limits.add_argument("--programs-per-stream", type=int, metavar="N",
+                        help="program names per stream; later ones become 'other' (default 500)")
+    limits.add_argument("--trust-x-forwarded-for", action="store_true", default=None,
+                        help="take the client's address from the last X-Forwarded-For address (only behind "
+                             "a proxy that sets it)")
 
 
 def _add_client_commands(commands: argparse._SubParsersAction) -> None:

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response, read_only_response
+from .ingest_limits import IngestLimits, client_address
 from .parsing import IngestError, parse_body
 from .protocol import MAX_BODY_BYTES, bus_stream_id, canonical_stream_id, is_view_key
 from .stream import Bus, BusFull, BusUnavailable
@@ -40,10 +41,11 @@ _ACCEPTED = _AcceptedResponse(status_code=204, headers=CORS_HEADERS)
 
 
 class Ingest:
-    """Takes requests' entries onto the bus, and counts what it took and refused."""
+    """Takes requests' entries onto the bus, within `limits` when given, and counts what it took and refused."""
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, limits: IngestLimits | None = None) -> None:
         self.bus = bus
+        self.limits = limits
         self.entries_accepted = 0
         self.requests_refused = 0
 
@@ -55,10 +57,21 @@ class Ingest:
         if is_view_key(stream_id):
             self.requests_refused += 1
             return read_only_response()
+        limits = self.limits
         try:
+            if limits is not None:
+                client = client_address(request.scope, trust_forwarded_for=limits.trust_forwarded_for)
+                if refusal := await limits.check_client(client):
+                    self.requests_refused += 1
+                    return refusal.response()
             body = await read_limited_body(request, MAX_BODY_BYTES)
             query = request.query_params if request.scope["query_string"] else _NO_QUERY
             entries = await parse_body(request.headers, body, query, time.time())
+            if limits is not None:
+                if refusal := await limits.check_stream(stream_id, client, len(entries), len(body)):
+                    self.requests_refused += 1
+                    return refusal.response()
+                entries = limits.names.fold(stream_id, entries)
             await self.bus.publish(bus_stream_id(stream_id), entries)
         except IngestError as error:
             self.requests_refused += 1

@@ -16,7 +16,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Send
 
 from .entry import StreamEntry, within_bytes
+from .follower_limits import FollowerLimits
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
+from .ingest_limits import client_address
 from .protocol import bus_stream_id, is_entry_id
 from .stream import Bus, BusUnavailable
 
@@ -68,8 +70,11 @@ class OpenEventStreams:
 class Readback:
     """Answers the read requests of one process: a stream followed as events, or a page of it as JSON."""
 
-    def __init__(self, bus: Bus, *, default_history: int, keepalive_seconds: float) -> None:
+    def __init__(self, bus: Bus, *, default_history: int, keepalive_seconds: float,
+                 followers: FollowerLimits | None = None, trust_forwarded_for: bool = False) -> None:
         self.bus = bus
+        self.followers = followers
+        self._trust_forwarded_for = trust_forwarded_for
         self.open_event_streams = OpenEventStreams()
         self._default_history = default_history
         self._keepalive_seconds = keepalive_seconds
@@ -84,17 +89,26 @@ class Readback:
             history = _int_param(request.query_params, "history", self._default_history, 0, MAX_HISTORY)
         except QueryError as error:
             return error_response(422, str(error))
+        uncount = _no_count
+        if self.followers is not None:
+            client = client_address(request.scope, trust_forwarded_for=self._trust_forwarded_for)
+            counted = self.followers.open(bus_stream_id(stream_id), client)  # either key: one stream
+            if not callable(counted):
+                return counted.response()
+            uncount = counted
         reader = EventStreamReader(self._keepalive_seconds)
         try:
             subscription = await self.bus.subscribe(bus_stream_id(stream_id), reader.deliver, history=history,
                                                     after=after, notice=reader.tell)
         except BusUnavailable:
+            uncount()
             return bus_unavailable_response()
         self.open_event_streams.add(reader)
 
         def finished() -> None:
             subscription.close()
             self.open_event_streams.discard(reader)
+            uncount()
 
         return _EventStreamResponse(reader.events(finished), media_type="text/event-stream", headers=_STREAM_HEADERS)
 
@@ -222,6 +236,10 @@ class _EventStreamResponse(StreamingResponse):
 
 class _ClientStalled(Exception):
     """The client took nothing for too long: the response ends unfinished and the server closes it."""
+
+
+def _no_count() -> None:
+    """Nothing to uncount: no follower limits."""
 
 
 def format_event(stream_entry: StreamEntry) -> bytes:

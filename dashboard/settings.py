@@ -45,6 +45,27 @@ class Settings(BaseSettings):
                                         description="a kept-alive connection with no request is closed after this long")
     max_connections: int | None = Field(None, ge=1, description="open connections at most (default: 4000, or the "
                                                                 "process's open-file limit minus 100 if lower)")
+    # Limits (see the README's "Limits"): each default is far above what a busy real user sends; 0 turns one off.
+    stream_entries_per_second: int = Field(5000, ge=0, description="entries per second one stream takes "
+                                           "(averaged over --burst-seconds); 0: no limit")
+    stream_bytes_per_second: int = Field(10_000_000, ge=0, description="request bytes per second one stream takes "
+                                         "(averaged over --burst-seconds); 0: no limit")
+    client_requests_per_second: int = Field(200, ge=0, description="requests per second to /live from one client "
+                                            "(averaged over --burst-seconds); 0: no limit")
+    burst_seconds: int = Field(5, ge=1, le=3600, description="the per-second limits are averages over this many "
+                               "seconds, so a burst of this many seconds' worth passes at once")
+    client_streams_per_hour: int = Field(1000, ge=0, description="distinct streams one client sends to per hour; "
+                                         "0: no limit")
+    viewers_per_stream: int = Field(1000, ge=0, description="open pages and event streams per stream, in each "
+                                    "process; 0: no limit")
+    viewers_per_client: int = Field(200, ge=0, description="open pages and event streams per client, in each "
+                                    "process; 0: no limit")
+    levels_per_stream: int = Field(30, ge=0, description="custom level names per stream (in each process); later "
+                                   "ones become OTHER; 0: no cap")
+    programs_per_stream: int = Field(500, ge=0, description="program names per stream (in each process); later "
+                                     "ones become 'other'; 0: no cap")
+    trust_x_forwarded_for: bool = Field(False, description="take a client's address from the last X-Forwarded-For "
+                                        "address (only behind a proxy that sets it)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="server log level")
 
     @field_validator("public_url")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from nicegui import ui
 
+from ..follower_limits import FollowerLimits
 from ..settings import Settings
 from ..stream import Bus
 from .landing import register_landing_page
 from .stream_view import register_stream_page
 
 
-def mount_ui(app: FastAPI, settings: Settings, bus: Bus) -> None:
+def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimits | None = None) -> None:
     """Register the pages and mount NiceGUI on `app` (its middleware stays off the ingest path)."""
     register_landing_page()
-    register_stream_page(settings, bus)
+    register_stream_page(settings, bus, followers)
     ui.run_with(app, title="BunnyLogs", favicon="🐰", show_welcome_message=False,
                 reconnect_timeout=10.0)

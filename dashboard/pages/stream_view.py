@@ -10,6 +10,8 @@ from nicegui import Client, background_tasks, ui
 
 from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
+from ..follower_limits import FollowerLimits
+from ..ingest_limits import client_address
 from ..protocol import bus_stream_id, canonical_stream_id, is_view_key, view_key
 from ..settings import Settings
 from ..stream import Bus, BusUnavailable, Deliver
@@ -25,8 +27,8 @@ _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
 _PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
 
 
-def register_stream_page(settings: Settings, bus: Bus) -> None:
-    """Add the `/{stream_id}` page, reading from `bus`."""
+def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits | None = None) -> None:
+    """Add the `/{stream_id}` page, reading from `bus`, within `followers`' limits when given."""
 
     @ui.page("/{stream_id}", title="BunnyLogs")
     async def stream_page(stream_id: str, request: Request) -> RedirectResponse | None:
@@ -39,6 +41,8 @@ def register_stream_page(settings: Settings, bus: Bus) -> None:
         read_only = is_view_key(stream_id)
         ui.page_title(f"BunnyLogs · {stream_id[:8]}" + (" · read-only" if read_only else ""))
         ui.add_head_html(_PRIVATE_PAGE_HEAD)
+        if followers is not None and not _count_viewer(followers, settings, stream_id, request):
+            return None
         ingest_url = f"{(settings.public_url or str(request.base_url)).rstrip('/')}/live/{stream_id}"
         view_filter = ViewFilter.from_query({key: request.query_params.getlist(key) for key in request.query_params})
         panel_open = not read_only and await send_panel_state.opens_by_default(
@@ -85,6 +89,21 @@ def _access_row(view_url: str, *, read_only: bool) -> None:
             ui.label(f"Read-only link: {view_url}").classes("font-mono text-sm truncate read-only-url")
             CopyButton(view_url, label="Copy read-only link",
                        title="Copy a link that shows this stream but cannot send logs to it")
+
+
+def _count_viewer(followers: FollowerLimits, settings: Settings, stream_id: str, request: Request) -> bool:
+    """Count this page as one of the stream's viewers until it closes; or, over a limit, say so and say which."""
+    client = client_address(request.scope, trust_forwarded_for=settings.trust_x_forwarded_for)
+    counted = followers.open(bus_stream_id(stream_id), client)  # either key: one stream
+    if callable(counted):
+        ui.context.client.on_delete(counted)
+        return True
+    with page_frame(stream_id), ui.card().classes("bl-limited"):
+        ui.label("This stream has too many viewers right now").classes("text-lg")
+        ui.label(f"The server allows {counted.allowed} ({counted.limit}, set by {counted.setting}). "
+                 "Close another view of it, or reload this page later.")
+        ui.button("Reload", icon="refresh", on_click=lambda: ui.navigate.reload())
+    return False
 
 
 def _send_panel(ingest_url: str, install: str, *, open_: bool) -> ui.expansion:

@@ -1,0 +1,58 @@
+"""How many followers (open pages and event streams) a stream and a client may have, in this process.
+
+A follower holds a subscription for as long as it stays open: this is a count of what is open,
+not a rate, so it is kept here in this process rather than in `limits`' windows. With several
+processes, each process allows the configured number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .rate_limit import Refusal, RefusalCounts
+from .settings import Settings
+
+# A full stream frees a place when a follower leaves: nothing says when, so ask for a retry soon.
+FOLLOWER_RETRY_AFTER_S = 10
+
+
+class FollowerLimits:
+    """Open followers by stream and by client, each under its setting (0: no limit)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._per_stream = settings.viewers_per_stream
+        self._per_client = settings.viewers_per_client
+        self._streams: dict[str, int] = {}
+        self._clients: dict[str, int] = {}
+        self.refusals = RefusalCounts()
+
+    def open(self, stream_id: str, client: str) -> Refusal | Callable[[], None]:
+        """Count a new follower of `stream_id` from `client`: the function that uncounts it, or the refusal."""
+        if self._per_stream and self._streams.get(stream_id, 0) >= self._per_stream:
+            return self.refusals.add(Refusal(
+                "open pages and event streams per stream", "--viewers-per-stream",
+                f"{self._per_stream} in each server process", FOLLOWER_RETRY_AFTER_S))
+        if self._per_client and self._clients.get(client, 0) >= self._per_client:
+            return self.refusals.add(Refusal(
+                "open pages and event streams per client", "--viewers-per-client",
+                f"{self._per_client} in each server process", FOLLOWER_RETRY_AFTER_S))
+        _increment(self._streams, stream_id, 1)
+        _increment(self._clients, client, 1)
+        closed = False
+
+        def close() -> None:
+            nonlocal closed
+            if not closed:
+                closed = True
+                _increment(self._streams, stream_id, -1)
+                _increment(self._clients, client, -1)
+
+        return close
+
+
+def _increment(counts: dict[str, int], key: str, step: int) -> None:
+    count = counts.get(key, 0) + step
+    if count > 0:
+        counts[key] = count
+    else:
+        counts.pop(key, None)

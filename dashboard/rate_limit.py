@@ -1,0 +1,128 @@
+"""Rate limits that hold across processes: `limits`' sliding window counters, taken in leases.
+
+Every process keeps its windows in the same storage (Redis, or this process's memory on the
+memory bus), so a limit holds however many processes share the work. A request does not ask the
+storage each time: a process takes a small *lease* of the limit at once (a tenth of what the limit
+allows per second) and spends it locally for at most `LEASE_SECONDS`, so a busy key costs one
+storage call per lease, not one per request. What a lease leaves unspent is counted all the same:
+each process may refuse a key slightly early (by at most a tenth of its rate), never let more through.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from redis.exceptions import RedisError
+from starlette.responses import JSONResponse
+
+from .http_errors import error_response
+from .stream import BusUnavailable
+
+LEASE_SECONDS = 1.0
+# A lease is this share of what the limit allows in LEASE_SECONDS.
+LEASE_SHARE = 0.1
+_STORAGE_KEY_PREFIX = "bunnylogs:limits"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request was refused: which limit, the setting that sets it, and when to try again."""
+
+    limit: str  # e.g. "entries per second per stream"
+    setting: str  # the flag, e.g. "--stream-entries-per-second"
+    allowed: str  # the limit's value as a person reads it, e.g. "5000 per second, in bursts of 25000"
+    retry_after: int  # whole seconds
+
+    @property
+    def detail(self) -> str:
+        """The JSON error's `detail`: what was exceeded and how to change it."""
+        return (f"limit reached: {self.limit} ({self.allowed}, set by {self.setting}); "
+                f"retry after {self.retry_after} s")
+
+    def response(self) -> JSONResponse:
+        """429 with `Retry-After` and the detail."""
+        return error_response(429, self.detail, headers={"Retry-After": str(self.retry_after)})
+
+
+class RefusalCounts:
+    """How many requests each limit refused, by the limit's setting, for `/healthz`."""
+
+    def __init__(self) -> None:
+        self.by_setting: dict[str, int] = {}
+
+    def add(self, refusal: Refusal) -> Refusal:
+        """Count `refusal` and return it."""
+        self.by_setting[refusal.setting] = self.by_setting.get(refusal.setting, 0) + 1
+        return refusal
+
+
+def open_storage(redis_url: str | None) -> Storage:
+    """Where the windows live: Redis (through redis.asyncio) when there is one, else this process's memory."""
+    if redis_url is None:
+        return MemoryStorage()  # async+memory://
+    return RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=_STORAGE_KEY_PREFIX,
+                        wrap_exceptions=True, socket_timeout=5.0, socket_connect_timeout=5.0)
+
+
+@dataclass(slots=True)
+class _Lease:
+    left: int
+    until: float  # time.monotonic()
+
+
+class RateLimit:
+    """At most `amount` per `window_seconds` for each key (a stream, a client), counted in `storage`."""
+
+    def __init__(self, storage: Storage, *, name: str, limit: str, setting: str, allowed: str,
+                 amount: int, window_seconds: int) -> None:
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self._item = RateLimitItemPerSecond(amount, window_seconds, namespace=name)
+        self._lease_size = max(1, int(amount / window_seconds * LEASE_SECONDS * LEASE_SHARE))
+        self._leases: dict[str, _Lease] = {}
+        self._refused_until: dict[str, float] = {}
+        self._limit, self._setting, self._allowed = limit, setting, allowed
+
+    async def take(self, key: str, cost: int = 1) -> Refusal | None:
+        """Spend `cost` of `key`'s allowance: None when allowed, else the refusal to answer with."""
+        cost = min(cost, self._item.amount)  # a request larger than the whole window passes on an empty one
+        now = time.monotonic()
+        lease = self._leases.get(key)
+        if lease is not None and lease.left >= cost and lease.until > now:
+            lease.left -= cost
+            return None
+        refused_until = self._refused_until.get(key)
+        if refused_until is not None:
+            if refused_until > now:
+                return self._refusal(refused_until - now)
+            del self._refused_until[key]
+        try:
+            return await self._renew(key, cost, now)
+        except (StorageError, RedisError, OSError) as error:
+            raise BusUnavailable(f"the rate limit storage is unavailable: {error}") from error
+
+    async def _renew(self, key: str, cost: int, now: float) -> Refusal | None:
+        """Take a new lease of the storage (or just `cost`, near the limit), or refuse until the window frees some."""
+        for amount in dict.fromkeys((cost + self._lease_size, cost)):
+            if await self._limiter.hit(self._item, key, cost=amount):
+                if len(self._leases) > 100_000:
+                    self._drop_expired(now)
+                self._leases[key] = _Lease(amount - cost, now + LEASE_SECONDS)
+                return None
+        stats = await self._limiter.get_window_stats(self._item, key)
+        wait = max(stats.reset_time - time.time(), 0.05)
+        if len(self._refused_until) > 100_000:
+            self._refused_until.clear()
+        self._refused_until[key] = now + wait
+        return self._refusal(wait)
+
+    def _refusal(self, wait: float) -> Refusal:
+        return Refusal(self._limit, self._setting, self._allowed, retry_after=max(1, math.ceil(wait)))
+
+    def _drop_expired(self, now: float) -> None:
+        self._leases = {key: lease for key, lease in self._leases.items() if lease.until > now}
