@@ -11,6 +11,10 @@ function haystack(entry) {
   return entry._hay;
 }
 
+// Names of each kind (programs, levels) reported as seen, at most: the page shows fewer
+// (viewer_controls.py), and thousands of names from a buggy sender must not flood the socket.
+const MAX_SEEN_NAMES = 1000;
+
 // Nothing left under the row cap (no allocation per admitted batch).
 const NONE = Object.freeze([]);
 
@@ -120,8 +124,12 @@ export class LogRows {
     const newLevels = [];
     for (const entry of batch) {
       entry._n = ++this.serial;
-      if (!this.programsSeen.has(entry.program)) { this.programsSeen.add(entry.program); newPrograms.push(entry.program); }
-      if (!this.levelsSeen.has(entry.level)) { this.levelsSeen.add(entry.level); newLevels.push(entry.level); }
+      if (this.programsSeen.size < MAX_SEEN_NAMES && !this.programsSeen.has(entry.program)) {
+        this.programsSeen.add(entry.program); newPrograms.push(entry.program);
+      }
+      if (this.levelsSeen.size < MAX_SEEN_NAMES && !this.levelsSeen.has(entry.level)) {
+        this.levelsSeen.add(entry.level); newLevels.push(entry.level);
+      }
     }
     if (newPrograms.length || newLevels.length) this.onSeen(newPrograms, newLevels);
     this.all.push(...batch);

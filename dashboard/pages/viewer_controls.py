@@ -11,6 +11,10 @@ from .view_filter import ViewFilter
 _THEME_CYCLE = {None: True, True: False, False: None}  # auto → dark → light → auto
 _THEME_ICONS = {None: "brightness_auto", True: "dark_mode", False: "light_mode"}
 _THEME_ANSWER_TIMEOUT_S = 10.0
+# The page never makes more level chips or program choices than these, whatever a stream holds
+# (ingest caps a stream's names too: --levels-per-stream, --programs-per-stream).
+MAX_LEVEL_CHIPS = 40
+MAX_PROGRAM_CHOICES = 500
 _THEME_NAMES = {None: "Theme: follows the system", True: "Theme: dark", False: "Theme: light"}
 
 
@@ -23,6 +27,7 @@ class ViewerControls:
         self.paused = False
         self.view: LogView | None = None
         self._level_chips: dict[str, ui.chip] = {}
+        self._more_levels: ui.label | None = None
         self._build_toolbar()
 
     def attach(self, view: LogView) -> None:
@@ -118,13 +123,23 @@ class ViewerControls:
 
     def _on_seen(self, event: events.GenericEventArguments) -> None:
         programs = [p for p in event.args.get("programs", []) if isinstance(p, str)]
-        if programs:
-            options = list(dict.fromkeys([*self.program_select.options, *programs]))
+        if programs and len(self.program_select.options) < MAX_PROGRAM_CHOICES:
+            options = list(dict.fromkeys([*self.program_select.options, *programs]))[:MAX_PROGRAM_CHOICES]
             self.program_select.set_options(sorted(options, key=str.lower), value=self.program_select.value)
         for level in event.args.get("levels", []):
             if isinstance(level, str) and is_level_name(level) and level not in self._level_chips:
+                if len(self._level_chips) >= MAX_LEVEL_CHIPS:
+                    self._show_more_levels()
+                    break
                 with self._levels_row:
                     self._add_level_chip(level)
+
+    def _show_more_levels(self) -> None:
+        """Say once that the stream has more levels than chips; the text filter still finds them."""
+        if self._more_levels is None:
+            with self._levels_row:
+                self._more_levels = ui.label(f"+ more (over {MAX_LEVEL_CHIPS} levels: filter by text)")
+                self._more_levels.classes("text-xs opacity-70 bl-more-levels")
 
     def _on_filter_error(self, event: events.GenericEventArguments) -> None:
         # The message is shown once, in the log's status bar; the field only turns red, with no

@@ -1,0 +1,46 @@
+"""Limits as a person sees them: thousands of levels make a bounded toolbar, a full stream says so."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from dashboard.pages.viewer_controls import MAX_LEVEL_CHIPS
+from harness.servers import AppProcess, running_app
+
+from .conftest import open_stream
+
+
+@pytest.fixture(scope="module")
+def uncapped_server() -> Iterator[AppProcess]:
+    """A server that folds no names (so the page alone must bound them) and allows one viewer per stream."""
+    with running_app("--history", "0", "--levels-per-stream", "0", "--programs-per-stream", "0",
+                     "--viewers-per-stream", "1") as app:
+        yield app
+
+
+async def test_3000_custom_levels_make_a_bounded_number_of_chips(
+        page: Page, uncapped_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    await open_stream(page, uncapped_server.url, stream)
+    for start in range(0, 3000, 1000):
+        batch = [{"message": f"m{n}", "level": f"CUSTOM{n}", "program": f"p{n}"} for n in range(start, start + 1000)]
+        assert (await http.post(f"{uncapped_server.url}/live/{stream}", json=batch)).status_code == 204
+    await expect(page.locator(".bl-count")).to_have_text("3,000 lines", timeout=15_000)
+    await expect(page.locator(".bl-more-levels")).to_be_visible()
+    assert await page.locator(".bl-level-chip").count() == MAX_LEVEL_CHIPS
+
+
+async def test_a_page_over_the_viewers_limit_says_which_limit(
+        page: Page, second_page: Page, uncapped_server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await open_stream(page, uncapped_server.url, stream)
+    await second_page.goto(f"{uncapped_server.url}/{stream}")
+    await expect(second_page.locator(".bl-limited")).to_contain_text("too many viewers")
+    await expect(second_page.locator(".bl-limited")).to_contain_text("--viewers-per-stream")
+    assert await second_page.locator(".stream-log").count() == 0
+    await page.close()  # the first viewer leaves: its place is free once NiceGUI lets its client go
