@@ -1,0 +1,106 @@
+"""Limits on real servers, on both buses: 429s that name the limit, one limit shared by two processes on
+one Redis, and clients (`BunnyLogsHandler`, `bunnylogs pipe`) that wait as told and lose nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from dashboard.client import BunnyLogsHandler
+from harness.servers import AppProcess, running_app
+
+from .test_handler import new_logger, read_all
+
+BUNNYLOGS = [sys.executable, "-m", "dashboard"]
+# 1,000 entries per 1 s window per stream: the clients below send 2,000 at once.
+TIGHT = ("--stream-entries-per-second", "1000", "--burst-seconds", "1")
+LINES = 2000
+
+
+@contextlib.contextmanager
+def server_on(bus: str, redis_url: str, *args: str) -> Iterator[AppProcess]:
+    extra = ("--redis-url", redis_url) if bus == "redis" else ()
+    with running_app(*args, *extra) as app:
+        yield app
+
+
+def limited(app: AppProcess) -> dict[str, int]:
+    return httpx.get(f"{app.url}/healthz").json()["limited"]
+
+
+@pytest.mark.parametrize("bus", ["memory", "redis"])
+def test_a_client_over_its_request_rate_gets_429s_that_name_the_limit(bus: str, redis_url: str) -> None:
+    with server_on(bus, redis_url, "--client-requests-per-second", "2", "--burst-seconds", "5") as app:
+        url = f"{app.url}/live/{uuid.uuid4()}"
+        statuses = [httpx.post(url, data={"message": f"m{n}"}).status_code for n in range(15)]
+        # 10 per 5 s; the window slides, so once in a while an 11th fits.
+        assert statuses[:10] == [204] * 10 and statuses[-4:] == [429] * 4
+        refused = httpx.post(url, data={"message": "one more"})
+        assert refused.status_code == 429
+        assert "--client-requests-per-second" in refused.json()["detail"]
+        assert 1 <= int(refused.headers["retry-after"]) <= 5
+        assert limited(app) == {"--client-requests-per-second": statuses.count(429) + 1}
+        assert len(read_all(app.url, url.rsplit("/", 1)[1])) == statuses.count(204)
+
+
+def test_two_processes_on_one_redis_share_a_streams_limit(redis_url: str) -> None:
+    args = ("--stream-entries-per-second", "10", "--burst-seconds", "10", "--redis-url", redis_url)  # 100 per 10 s
+    with running_app(*args) as first, running_app(*args) as second:
+        stream = str(uuid.uuid4())
+        accepted = 0
+        with httpx.Client() as http:
+            for n in range(80):  # 80 to each: under the limit for either alone, over it for both
+                for app in (first, second):
+                    accepted += http.post(f"{app.url}/live/{stream}", data={"message": f"m{n}"}).status_code == 204
+        # The window slides while we post: a few more may pass, never the 160 of two separate limits.
+        assert 95 <= accepted <= 106
+        assert limited(first)["--stream-entries-per-second"] > 0
+        assert limited(second)["--stream-entries-per-second"] > 0
+        assert len(read_all(first.url, stream)) == accepted
+
+
+@pytest.mark.parametrize("bus", ["memory", "redis"])
+def test_the_handler_over_a_limit_waits_as_told_and_loses_nothing(bus: str, redis_url: str) -> None:
+    with server_on(bus, redis_url, *TIGHT) as app:
+        stream = str(uuid.uuid4())
+        handler = BunnyLogsHandler(f"{app.url}/live/{stream}", program="limited")
+        logger = new_logger(handler)
+        for n in range(LINES):
+            logger.info("line %d", n)
+        assert handler.flush(timeout=60)
+        handler.close()
+        assert (handler.lost, handler.rejected) == (0, 0)
+        assert handler.sender.retries > 0
+        assert limited(app)["--stream-entries-per-second"] > 0
+        assert [entry["message"] for entry in read_all(app.url, stream)] == [f"line {n}" for n in range(LINES)]
+
+
+@pytest.mark.parametrize("bus", ["memory", "redis"])
+def test_pipe_over_a_limit_waits_as_told_and_loses_nothing(bus: str, redis_url: str) -> None:
+    with server_on(bus, redis_url, *TIGHT) as app:
+        stream = str(uuid.uuid4())
+        text = "".join(f"line {n}\n" for n in range(LINES))
+        result = subprocess.run([*BUNNYLOGS, "pipe", f"{app.url}/live/{stream}", "--wait", "60"], input=text.encode(),
+                                capture_output=True, timeout=90)
+        assert result.returncode == 0, result.stderr.decode()
+        assert limited(app)["--stream-entries-per-second"] > 0
+        assert [entry["message"] for entry in read_all(app.url, stream)] == [f"line {n}" for n in range(LINES)]
+
+
+def test_healthz_counts_refusals_and_folded_names_from_zero() -> None:
+    with running_app() as app:
+        health = httpx.get(f"{app.url}/healthz").json()
+        assert (health["limited"], health["names_folded"]) == ({}, 0)
+        stream = str(uuid.uuid4())
+        levels = [{"message": f"m{n}", "level": f"CUSTOM{n}"} for n in range(40)]
+        assert httpx.post(f"{app.url}/live/{stream}", json=levels).status_code == 204
+        assert httpx.get(f"{app.url}/healthz").json()["names_folded"] == 10  # past the default 30 custom levels
+        kept = read_all(app.url, stream)
+        assert [entry["level"] for entry in kept[29:31]] == ["CUSTOM29", "OTHER"]
+        assert kept[30]["fields"] == {"level": "CUSTOM30"}
