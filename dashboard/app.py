@@ -32,6 +32,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await bus.start()
+        # Made here, in the running loop: limits' memory storage starts a task as it is made.
+        ingest.limits = IngestLimits(settings, open_storage(settings.redis_url))
         log.info("BunnyLogs ready: role %s, %s bus", settings.role, bus.name)
         try:
             yield
@@ -42,9 +44,8 @@ def create_app(settings: Settings) -> FastAPI:
                   openapi_url="/api/openapi.json")
     app.add_exception_handler(Exception, _internal_error)
     # Every role can read streams back; only ingest processes take new entries.
-    limits = IngestLimits(settings, open_storage(settings.redis_url))
     followers = FollowerLimits(settings)
-    app.state.ingest = ingest = Ingest(bus, limits)
+    app.state.ingest = ingest = Ingest(bus)  # its limits are made at start-up
     app.state.readback = readback = Readback(bus, default_history=settings.history,
                                              keepalive_seconds=settings.sse_keepalive_seconds,
                                              followers=followers, trust_forwarded_for=settings.trust_x_forwarded_for)
@@ -54,11 +55,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/healthz", summary="Liveness, configuration, viewers served and entries taken by this process")
     async def health() -> dict[str, str | int | dict[str, int]]:
+        ingest_limited = ingest.limits.refusals.by_setting if ingest.limits else {}
         return {"status": "ok", "role": settings.role, "bus": bus.name, "viewers": bus.viewer_total(),
                 "entries_accepted": ingest.entries_accepted, "requests_refused": ingest.requests_refused,
                 **bus.stats(),
-                "limited": {**limits.refusals.by_setting, **followers.refusals.by_setting},
-                "names_folded": limits.names.folded}
+                "limited": {**ingest_limited, **followers.refusals.by_setting},
+                "names_folded": ingest.limits.names.folded if ingest.limits else 0}
 
     if settings.serves_ui:
         from .pages import mount_ui  # NiceGUI is imported only by processes that serve pages

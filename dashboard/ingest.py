@@ -61,14 +61,15 @@ class Ingest:
         try:
             if limits is not None:
                 client = client_address(request.scope, trust_forwarded_for=limits.trust_forwarded_for)
-                if refusal := await limits.check_client(client):
+                if (pending := limits.check_client(client)) and (refusal := await pending):
                     self.requests_refused += 1
                     return refusal.response()
             body = await read_limited_body(request, MAX_BODY_BYTES)
             query = request.query_params if request.scope["query_string"] else _NO_QUERY
             entries = await parse_body(request.headers, body, query, time.time())
             if limits is not None:
-                if refusal := await limits.check_stream(stream_id, client, len(entries), len(body)):
+                pending = limits.check_stream(stream_id, client, len(entries), len(body))
+                if pending and (refusal := await pending):
                     self.requests_refused += 1
                     return refusal.response()
                 entries = limits.names.fold(stream_id, entries)

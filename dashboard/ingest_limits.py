@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable
 from dataclasses import replace
 
 from limits.aio.storage import Storage
@@ -48,32 +49,66 @@ class IngestLimits:
         self._streams_sent_to: OrderedDict[tuple[str, str], float] = OrderedDict()
         self.names = NameCaps(levels=settings.levels_per_stream, programs=settings.programs_per_stream)
 
-    async def check_client(self, client: str) -> Refusal | None:
-        """Before reading a request's body: may `client` send a request now?"""
-        if self._client_requests is None:
+    def check_client(self, client: str) -> Awaitable[Refusal | None] | None:
+        """Before reading a request's body, may `client` send a request now?
+
+        None when the lease in hand says yes (no await on the hot path); else what to await for the answer.
+        """
+        requests = self._client_requests
+        if requests is None:
             return None
-        refusal = await self._client_requests.take(client)
+        if (lease := requests.lease_covers(client, 1, time.monotonic())) is not None:
+            lease.left -= 1
+            return None
+        return self._counted(requests.take(client))
+
+    def check_stream(self, stream_id: str, client: str, entries: int, size: int) -> Awaitable[Refusal | None] | None:
+        """Once a request is parsed, may `stream_id` take `entries` entries in `size` bytes from `client`?
+
+        None when the leases in hand cover all of it (then spent); else what to await for the answer.
+        """
+        now = time.monotonic()
+        by_entries = by_bytes = None
+        if self._stream_entries is not None and (
+                by_entries := self._stream_entries.lease_covers(stream_id, entries, now)) is None:
+            return self._counted(self._take_stream(stream_id, client, entries, size))
+        if self._stream_bytes is not None and (
+                by_bytes := self._stream_bytes.lease_covers(stream_id, size, now)) is None:
+            return self._counted(self._take_stream(stream_id, client, entries, size))
+        if self._client_streams is not None and not self._sent_to_this_hour(client, stream_id, now):
+            return self._counted(self._take_stream(stream_id, client, entries, size))
+        if by_entries is not None:
+            by_entries.left -= entries
+        if by_bytes is not None:
+            by_bytes.left -= size
+        return None
+
+    async def _take_stream(self, stream_id: str, client: str, entries: int, size: int) -> Refusal | None:
+        if self._stream_entries is not None and (refusal := await self._stream_entries.take(stream_id, entries)):
+            return refusal
+        if self._stream_bytes is not None and (refusal := await self._stream_bytes.take(stream_id, size)):
+            return refusal
+        if self._client_streams is not None:
+            return await self._check_new_stream(stream_id, client)
+        return None
+
+    async def _counted(self, check: Awaitable[Refusal | None]) -> Refusal | None:
+        refusal = await check
         return refusal and self.refusals.add(refusal)
 
-    async def check_stream(self, stream_id: str, client: str, entries: int, size: int) -> Refusal | None:
-        """Once a request is parsed: may `stream_id` take `entries` entries in `size` bytes, from `client`?"""
-        if self._stream_entries is not None and (refusal := await self._stream_entries.take(stream_id, entries)):
-            return self.refusals.add(refusal)
-        if self._stream_bytes is not None and (refusal := await self._stream_bytes.take(stream_id, size)):
-            return self.refusals.add(refusal)
-        if self._client_streams is not None and (refusal := await self._check_new_stream(stream_id, client)):
-            return self.refusals.add(refusal)
-        return None
+    def _sent_to_this_hour(self, client: str, stream_id: str, now: float) -> bool:
+        first = self._streams_sent_to.get((client, stream_id))
+        return first is not None and now - first < _HOUR_S
 
     async def _check_new_stream(self, stream_id: str, client: str) -> Refusal | None:
         """The first send of `client` to `stream_id` this hour (in this process) counts as one of its streams."""
         assert self._client_streams is not None
-        pair, now = (client, stream_id), time.monotonic()
-        first = self._streams_sent_to.get(pair)
-        if first is not None and now - first < _HOUR_S:
+        now = time.monotonic()
+        if self._sent_to_this_hour(client, stream_id, now):
             return None
         refusal = await self._client_streams.take(client)
         if refusal is None:
+            pair = (client, stream_id)
             self._streams_sent_to[pair] = now
             self._streams_sent_to.move_to_end(pair)
             if len(self._streams_sent_to) > _MAX_REMEMBERED:
@@ -117,6 +152,8 @@ class NameCaps:
 
     def fold(self, stream_id: str, entries: list[LogEntry]) -> list[LogEntry]:
         """`entries`, with the levels and programs that are over their caps folded into the catch-all."""
+        if not (self._max_levels or self._max_programs):
+            return entries
         names = self._streams.get(stream_id)
         if names is None:
             names = self._streams[stream_id] = (set(), set())
@@ -139,7 +176,9 @@ class NameCaps:
 
 
 def _admit(names: set[str], name: str, cap: int) -> bool:
-    if cap and len(names) >= cap:
+    if not cap:
+        return True  # no cap: nothing to remember either
+    if len(names) >= cap:
         return False
     names.add(name)
     return True

@@ -10,6 +10,7 @@ each process may refuse a key slightly early (by at most a tenth of its rate), n
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -86,25 +87,41 @@ class RateLimit:
         self._lease_size = max(1, int(amount / window_seconds * LEASE_SECONDS * LEASE_SHARE))
         self._leases: dict[str, _Lease] = {}
         self._refused_until: dict[str, float] = {}
+        self._renewing: dict[str, asyncio.Future[None]] = {}
         self._limit, self._setting, self._allowed = limit, setting, allowed
+
+    def lease_covers(self, key: str, cost: int, now: float) -> _Lease | None:
+        """The lease in hand for `key` if it still covers `cost` (nothing is spent), else None."""
+        lease = self._leases.get(key)
+        if lease is not None and lease.left >= cost and lease.until > now:
+            return lease
+        return None
 
     async def take(self, key: str, cost: int = 1) -> Refusal | None:
         """Spend `cost` of `key`'s allowance: None when allowed, else the refusal to answer with."""
         cost = min(cost, self._item.amount)  # a request larger than the whole window passes on an empty one
-        now = time.monotonic()
-        lease = self._leases.get(key)
-        if lease is not None and lease.left >= cost and lease.until > now:
-            lease.left -= cost
-            return None
-        refused_until = self._refused_until.get(key)
-        if refused_until is not None:
-            if refused_until > now:
-                return self._refusal(refused_until - now)
-            del self._refused_until[key]
+        while True:
+            now = time.monotonic()
+            if (lease := self.lease_covers(key, cost, now)) is not None:
+                lease.left -= cost
+                return None
+            refused_until = self._refused_until.get(key)
+            if refused_until is not None:
+                if refused_until > now:
+                    return self._refusal(refused_until - now)
+                del self._refused_until[key]
+            renewing = self._renewing.get(key)
+            if renewing is None:
+                break
+            await renewing  # one renewal per key at a time: the others spend from the lease it brings
+        self._renewing[key] = renewed = asyncio.get_running_loop().create_future()
         try:
             return await self._renew(key, cost, now)
         except (StorageError, RedisError, OSError) as error:
             raise BusUnavailable(f"the rate limit storage is unavailable: {error}") from error
+        finally:
+            del self._renewing[key]
+            renewed.set_result(None)
 
     async def _renew(self, key: str, cost: int, now: float) -> Refusal | None:
         """Take a new lease of the storage (or just `cost`, near the limit), or refuse until the window frees some."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 
@@ -275,3 +276,20 @@ async def test_retry_after_comes_from_the_window(make_client: Callable) -> None:
     retry_after = assert_refused(await http.post(f"/live/{STREAM}", data={"message": "m"}),
                                  "--client-requests-per-second")
     assert 1 <= retry_after <= 30
+
+
+async def test_concurrent_requests_renew_a_lease_once() -> None:
+    storage = MemoryStorage()
+    calls = 0
+    acquire = storage.acquire_sliding_window_entry
+
+    async def counted(*args: object, **kwargs: object) -> bool:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)  # a Redis round trip
+        return await acquire(*args, **kwargs)  # type: ignore[arg-type]
+
+    storage.acquire_sliding_window_entry = counted  # type: ignore[method-assign]
+    limit = RateLimit(storage, name="t", limit="l", setting="--s", allowed="a", amount=1000 * 5, window_seconds=5)
+    assert await asyncio.gather(*[limit.take("client") for _ in range(50)]) == [None] * 50
+    assert calls == 1  # not one per waiting request: each would take (and waste) a lease
