@@ -121,7 +121,7 @@ def _per_second(storage: Storage, name: str, limit: str, setting: str, rate: int
     if not rate:
         return None
     return RateLimit(storage, name=name, limit=limit, setting=setting, amount=rate * burst, window_seconds=burst,
-                     allowed=f"{rate} per second, in bursts of up to {rate * burst} (--burst-seconds {burst})")
+                     allowed=f"{rate} per second averaged over --burst-seconds {burst}")
 
 
 def client_address(scope: Scope, *, trust_forwarded_for: bool) -> str:

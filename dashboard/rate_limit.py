@@ -37,14 +37,13 @@ class Refusal:
 
     limit: str  # e.g. "entries per second per stream"
     setting: str  # the flag, e.g. "--stream-entries-per-second"
-    allowed: str  # the limit's value as a person reads it, e.g. "5000 per second, in bursts of 25000"
+    allowed: str  # the limit's value as a person reads it, e.g. "5000 per second averaged over --burst-seconds 5"
     retry_after: int  # whole seconds
 
     @property
     def detail(self) -> str:
         """The JSON error's `detail`: what was exceeded and how to change it."""
-        return (f"limit reached: {self.limit} ({self.allowed}, set by {self.setting}); "
-                f"retry after {self.retry_after} s")
+        return f"limit reached: {self.limit}, {self.allowed} (set by {self.setting}); retry after {self.retry_after} s"
 
     def response(self) -> JSONResponse:
         """429 with `Retry-After` and the detail."""
@@ -124,12 +123,16 @@ class RateLimit:
             renewed.set_result(None)
 
     async def _renew(self, key: str, cost: int, now: float) -> Refusal | None:
-        """Take a new lease of the storage (or just `cost`, near the limit), or refuse until the window frees some."""
-        for amount in dict.fromkeys((cost + self._lease_size, cost)):
+        """Top the lease up from the storage (or by just what `cost` lacks, near the limit), or refuse until
+        the window frees some."""
+        lease = self._leases.get(key)
+        carried = lease.left if lease is not None and lease.until > now else 0  # already counted: spend it first
+        lacking = cost - carried
+        for amount in dict.fromkeys((lacking + self._lease_size, lacking)):
             if await self._limiter.hit(self._item, key, cost=amount):
                 if len(self._leases) > 100_000:
                     self._drop_expired(now)
-                self._leases[key] = _Lease(amount - cost, now + LEASE_SECONDS)
+                self._leases[key] = _Lease(carried + amount - cost, now + LEASE_SECONDS)
                 return None
         stats = await self._limiter.get_window_stats(self._item, key)
         wait = max(stats.reset_time - time.time(), 0.05)

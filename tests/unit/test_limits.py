@@ -293,3 +293,12 @@ async def test_concurrent_requests_renew_a_lease_once() -> None:
     limit = RateLimit(storage, name="t", limit="l", setting="--s", allowed="a", amount=1000 * 5, window_seconds=5)
     assert await asyncio.gather(*[limit.take("client") for _ in range(50)]) == [None] * 50
     assert calls == 1  # not one per waiting request: each would take (and waste) a lease
+
+
+async def test_batches_larger_than_a_lease_are_counted_once() -> None:
+    limit = RateLimit(MemoryStorage(), name="t", limit="l", setting="--s", allowed="a", amount=25_000,
+                      window_seconds=5)
+    taken = 0
+    while await limit.take("stream", 1000) is None:  # a lease is 500: each batch tops it up
+        taken += 1000
+    assert taken >= 24_000  # what a lease leaves is spent by the next batch, not counted twice
