@@ -14,11 +14,15 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from starlette.responses import JSONResponse
 
@@ -66,8 +70,12 @@ def open_storage(redis_url: str | None) -> Storage:
     """Where the windows live: Redis (through redis.asyncio) when there is one, else this process's memory."""
     if redis_url is None:
         return MemoryStorage()  # async+memory://
+    # After a Redis restart the pooled connection is dead: its one failure is retried on a new one,
+    # not answered 503 (a command that never reached the new server cannot count twice).
+    client_options: dict[str, Any] = {"socket_timeout": 5.0, "socket_connect_timeout": 5.0,
+                                      "retry": Retry(NoBackoff(), 1), "retry_on_error": [RedisConnectionError]}
     return RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=_STORAGE_KEY_PREFIX,
-                        wrap_exceptions=True, socket_timeout=5.0, socket_connect_timeout=5.0)
+                        wrap_exceptions=True, **client_options)
 
 
 @dataclass(slots=True)

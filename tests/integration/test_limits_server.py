@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from dashboard.client import BunnyLogsHandler
-from harness.servers import AppProcess, running_app
+from dashboard.rate_limit import RateLimit, open_storage
+from harness.servers import AppProcess, RedisServer, free_port, running_app
 
 from .test_handler import new_logger, read_all
 
@@ -104,3 +105,16 @@ def test_healthz_counts_refusals_and_folded_names_from_zero() -> None:
         kept = read_all(app.url, stream)
         assert [entry["level"] for entry in kept[29:31]] == ["CUSTOM29", "OTHER"]
         assert kept[30]["fields"] == {"level": "CUSTOM30"}
+
+
+async def test_a_redis_restart_costs_the_limits_no_failed_request() -> None:
+    redis = RedisServer(free_port()).start()
+    try:
+        limit = RateLimit(open_storage(redis.url), name="restart", limit="l",
+                          setting="--s", allowed="a", amount=10, window_seconds=10)
+        assert await limit.take("before") is None
+        redis.stop()
+        redis.start()  # the pooled connection is now dead, and Redis has forgotten the scripts
+        assert await limit.take("after") is None
+    finally:
+        redis.stop()
