@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -118,3 +119,27 @@ async def test_a_redis_restart_costs_the_limits_no_failed_request() -> None:
         assert await limit.take("after") is None
     finally:
         redis.stop()
+
+
+@pytest.mark.parametrize("bus", ["memory", "redis"])
+def test_an_event_stream_that_ends_frees_its_place(bus: str, redis_url: str) -> None:
+    with server_on(bus, redis_url, "--viewers-per-stream", "1") as app:
+        url = f"{app.url}/live/{uuid.uuid4()}"
+        with httpx.Client(timeout=5) as http:
+            with http.stream("GET", url) as first:
+                assert first.status_code == 200
+                refused = http.get(url)
+                assert refused.status_code == 429 and "--viewers-per-stream" in refused.json()["detail"]
+                assert refused.headers["retry-after"] == "10"
+            assert status_when_opened(http, url) == 200  # the first one's place is free again
+        assert limited(app)["--viewers-per-stream"] >= 1
+
+
+def status_when_opened(http: httpx.Client, url: str, timeout: float = 5) -> int:
+    """The status of an event stream opened (and closed) once the server has let the last one go."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with http.stream("GET", url) as response:
+            if response.status_code != 429 or time.monotonic() > deadline:
+                return response.status_code
+        time.sleep(0.05)

@@ -13,6 +13,7 @@ from limits.aio.storage import MemoryStorage
 from starlette.types import ASGIApp
 
 from dashboard.bus.memory import MemoryBus
+from dashboard.cli import main
 from dashboard.entry import LogEntry
 from dashboard.follower_limits import FollowerLimits
 from dashboard.ingest import Ingest, IngestFastLane
@@ -302,3 +303,20 @@ async def test_batches_larger_than_a_lease_are_counted_once() -> None:
     while await limit.take("stream", 1000) is None:  # a lease is 500: each batch tops it up
         taken += 1000
     assert taken >= 24_000  # what a lease leaves is spent by the next batch, not counted twice
+
+
+def test_every_limit_is_a_flag_and_the_cli_refuses_a_negative_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from dashboard.cli import _build_parser
+
+    args = _build_parser().parse_args(
+        ["serve", "--stream-entries-per-second", "0", "--stream-bytes-per-second", "1", "--client-requests-per-second",
+         "2", "--burst-seconds", "3", "--client-streams-per-hour", "4", "--viewers-per-stream", "5",
+         "--viewers-per-client", "6", "--levels-per-stream", "7", "--programs-per-stream", "8",
+         "--trust-x-forwarded-for"])
+    settings = Settings(**{key: value for key, value in vars(args).items() if key != "command" and value is not None})
+    assert (settings.stream_entries_per_second, settings.stream_bytes_per_second, settings.client_requests_per_second,
+            settings.burst_seconds, settings.client_streams_per_hour, settings.viewers_per_stream,
+            settings.viewers_per_client, settings.levels_per_stream, settings.programs_per_stream,
+            settings.trust_x_forwarded_for) == (0, 1, 2, 3, 4, 5, 6, 7, 8, True)
+    assert main(["serve", "--viewers-per-client", "-1"]) == 2
+    assert "viewers_per_client" in capsys.readouterr().err
