@@ -99,9 +99,10 @@ def _count_viewer(followers: FollowerLimits, settings: Settings, stream_id: str,
         ui.context.client.on_delete(counted)
         return True
     with page_frame(stream_id), ui.card().classes("bl-limited"):
-        ui.label("This stream has too many viewers right now").classes("text-lg")
+        ui.label("This stream has too many viewers right now" if counted.setting == "--viewers-per-stream"
+                 else "Too many BunnyLogs pages and event streams are open from your address").classes("text-lg")
         ui.label(f"The server allows {counted.allowed} ({counted.limit}, set by {counted.setting}). "
-                 "Close another view of it, or reload this page later.")
+                 "Close another page, or reload this one later.")
         ui.button("Reload", icon="refresh", on_click=lambda: ui.navigate.reload())
     return False
 
