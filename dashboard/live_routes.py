@@ -57,6 +57,9 @@ _POST_ERRORS: dict[int | str, dict[str, object]] = {
          f"the body is larger than {MAX_BODY_BYTES // 1024} KiB; send fewer entries per request"),
         (415, "Unsupported content type", "unsupported content type 'application/xml'; send one of: ..."),
         (422, "Invalid entry or batch", "entry 3: message is required"),
+        (429, "A limit is reached; retry after Retry-After seconds. Nothing stored",
+         "limit reached: entries per second per stream, 5000 per second averaged over --burst-seconds 5 "
+         "(set by --stream-entries-per-second); retry after 1 s"),
         (503, "Bus unavailable; nothing stored", BUS_UNAVAILABLE),
     )
 }
