@@ -3,9 +3,10 @@
 Every process keeps its windows in the same storage (Redis, or this process's memory on the
 memory bus), so a limit holds however many processes share the work. A request does not ask the
 storage each time: a process takes a small *lease* of the limit at once (a tenth of what the limit
-allows per second) and spends it locally for at most `LEASE_SECONDS`, so a busy key costs one
-storage call per lease, not one per request. What a lease leaves unspent is counted all the same:
-each process may refuse a key slightly early (by at most a tenth of its rate), never let more through.
+allows per second) and spends it locally for about `LEASE_SECONDS` (a request the lease cannot
+cover tops it up), so a busy key costs one storage call per lease, not one per request. What a
+lease leaves unspent is counted all the same: a process may refuse a key slightly early (by at most
+a tenth of its rate), and lets through no more than the window allows, give or take one lease.
 """
 
 from __future__ import annotations
