@@ -73,9 +73,10 @@ async def flood(app: AppProcess, http: aiohttp.ClientSession, stop: asyncio.Even
 
 async def run(bus: str, seconds: float) -> None:
     with ExitStack() as stack:
-        args: list[str] = []
+        # The flood is at the default per-stream limit: raise it, so that the flood is taken, not refused.
+        args = ["--stream-entries-per-second", str(FLOOD_RATE * 4)]
         if bus == "redis":
-            args = ["--redis-url", stack.enter_context(running_redis()).url]
+            args += ["--redis-url", stack.enter_context(running_redis()).url]
         app = stack.enter_context(running_app(*args))
         async with aiohttp.ClientSession() as http:
             await quiet_latencies(app, http, 2)  # warm-up
