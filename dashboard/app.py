@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 
 from .bus import create_bus
 from .follower_limits import FollowerLimits
-from .http_errors import error_response
+from .http_errors import RETRY_AFTER_SECONDS, error_response
 from .ingest import Ingest, IngestFastLane
 from .ingest_limits import IngestLimits
 from .live_routes import build_live_router
@@ -61,6 +61,18 @@ def create_app(settings: Settings) -> FastAPI:
                 **bus.stats(),
                 "limited": {**ingest_limited, **followers.refusals.by_setting},
                 "names_folded": ingest.limits.names.folded if ingest.limits else 0}
+
+    @app.get("/readyz", summary="Readiness: whether this process's bus answers (503 while Redis is away)",
+             response_model=None)
+    async def ready() -> dict[str, str] | JSONResponse:
+        """For a load balancer or an orchestrator: take the process out of rotation while this is 503.
+
+        `/healthz` says whether the process is alive; this says whether it can do its work.
+        """
+        problem = await bus.ready()
+        if problem is not None:
+            return error_response(503, problem, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return {"status": "ready", "bus": bus.name}
 
     if settings.serves_ui:
         from .pages import mount_ui  # NiceGUI is imported only by processes that serve pages

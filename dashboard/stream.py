@@ -206,6 +206,10 @@ class Bus(ABC):
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
 
+    async def ready(self) -> str | None:
+        """None when the bus can take and give entries now, else why not (for `/readyz`)."""
+        return None
+
     def stats(self) -> dict[str, int]:
         """Figures for `/healthz` that only this backend has (none by default)."""
         return {}

@@ -17,7 +17,10 @@ from typing import cast
 import orjson
 import redis
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, RedisError
 from redis.typing import KeyT, StreamIdT
 
@@ -35,6 +38,7 @@ READ_COUNT = 1000
 GATHER_S = 0.004
 # Above READ_BLOCK_MS, so that a blocking XREAD never trips the socket timeout.
 SOCKET_TIMEOUT_S = 5.0
+READY_TIMEOUT_S = 1.0
 RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 # Appends each POST's entries to its stream and renews the stream's expiry; a script runs whole,
@@ -109,7 +113,11 @@ class RedisBus(Bus):
 
     async def start(self) -> None:
         """Connect, check Redis answers, and start the reader task."""
-        self._redis = Redis.from_url(self._url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=5.0)
+        # After a Redis restart every pooled connection is dead, and the first command on one fails.
+        # That one failure is retried once on a new connection: the command never reached the new
+        # server (the old one is gone), so it cannot be stored twice.
+        self._redis = Redis.from_url(self._url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=5.0,
+                                     retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
         try:
             await self._redis.ping()
         except (RedisError, OSError) as error:
@@ -117,6 +125,15 @@ class RedisBus(Bus):
             raise BusUnavailable(f"cannot reach Redis at {self._url}: {error}") from error
         self._append_script = self._redis.register_script(APPEND_SCRIPT)
         self._reader = asyncio.create_task(self._read_forever(), name="bunnylogs redis reader")
+
+    async def ready(self) -> str | None:
+        """None when Redis answers a PING within a second, else why not (for anyone: no address in it)."""
+        try:
+            await asyncio.wait_for(self._client().ping(), READY_TIMEOUT_S)
+        except (RedisError, OSError, TimeoutError, BusUnavailable) as error:
+            log.warning("not ready: Redis does not answer a PING: %s", error or type(error).__name__)
+            return "the log bus (Redis) does not answer; POSTs get 503 until it does"
+        return None
 
     async def close(self) -> None:
         """Stop the reader and close the connection pool."""
