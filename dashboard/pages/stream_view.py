@@ -12,10 +12,10 @@ from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
 from ..follower_limits import FollowerLimits
 from ..ingest_limits import client_address
-from ..protocol import bus_stream_id, canonical_stream_id, is_view_key, view_key
+from ..protocol import bus_stream_id, canonical_stream_id, is_view_key
 from ..settings import Settings
 from ..stream import Bus, BusUnavailable, Deliver
-from . import send_panel_state
+from . import addresses, send_panel_state
 from .frame import page_frame
 from .restart_notice import RestartNotice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
@@ -43,15 +43,16 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         ui.add_head_html(_PRIVATE_PAGE_HEAD)
         if followers is not None and not _count_viewer(followers, settings, stream_id, request):
             return None
-        ingest_url = f"{(settings.public_url or str(request.base_url)).rstrip('/')}/live/{stream_id}"
         view_filter = ViewFilter.from_query({key: request.query_params.getlist(key) for key in request.query_params})
         panel_open = not read_only and await send_panel_state.opens_by_default(
             bus, bus_stream_id(stream_id), has_query=bool(request.query_params))
         with page_frame(stream_id):
-            _access_row(_view_url(settings, request, stream_id), read_only=read_only)
+            _access_row(addresses.view_url(settings, request, stream_id), read_only=read_only)
             send_panel = None
             if not read_only:
-                send_panel = _send_panel(ingest_url, install_command(settings.client_install), open_=panel_open)
+                send_panel = _send_panel(addresses.ingest_url(settings, request, stream_id),
+                                         install_command(settings.client_install), open_=panel_open,
+                                         warning=addresses.send_warning(settings, request))
                 send_panel_state.remember_choice(send_panel)
             controls = ViewerControls(stream_id, view_filter)
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(), utc=view_filter.utc,
@@ -70,11 +71,6 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
         await _follow(client, bus, bus_stream_id(stream_id), view, notice.watch(view.push), settings.history)
         return None
-
-
-def _view_url(settings: Settings, request: Request, stream_id: str) -> str:
-    """The address of the stream's read-only page, for either of its keys."""
-    return f"{(settings.public_url or str(request.base_url)).rstrip('/')}/{view_key(stream_id)}"
 
 
 def _access_row(view_url: str, *, read_only: bool) -> None:
@@ -107,8 +103,12 @@ def _count_viewer(followers: FollowerLimits, settings: Settings, stream_id: str,
     return False
 
 
-def _send_panel(ingest_url: str, install: str, *, open_: bool) -> ui.expansion:
+def _send_panel(ingest_url: str, install: str, *, open_: bool, warning: str | None) -> ui.expansion:
     with ui.expansion("Send logs to this stream", icon="send", value=open_).classes("w-full send-panel") as panel:
+        if warning is not None:
+            with ui.row().classes("items-center gap-2 no-wrap w-full send-warning text-amber-800"):
+                ui.icon("warning")
+                ui.label(warning).classes("text-sm")
         with ui.row().classes("items-center gap-2 no-wrap w-full"):
             ui.label(f"POST to {ingest_url}").classes("font-mono text-sm ingest-url")
             CopyButton(ingest_url, label="Copy URL", title="Copy the URL to POST log entries to")

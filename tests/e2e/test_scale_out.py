@@ -96,3 +96,18 @@ async def test_a_page_on_another_origin_can_post_json(page: Page, ingest_process
     await context.close()
     assert status == 204
     await expect(page.locator(".bl-message")).to_have_text(["sent by fetch()"])
+
+
+async def test_a_pages_only_process_without_a_public_url_says_its_url_takes_no_logs(page: Page,
+                                                                                  redis_url: str) -> None:
+    with running_app("--role", "ui", "--redis-url", redis_url) as alone:
+        await open_stream(page, alone.url, str(uuid.uuid4()))
+        await page.get_by_text("Send logs to this stream").click()
+        await expect(page.locator(".send-warning")).to_contain_text("serves pages only (--role ui)")
+        await expect(page.locator(".send-warning")).to_contain_text("--public-url")
+
+
+async def test_behind_a_proxy_or_with_a_public_url_no_warning(page: Page, ui_process: AppProcess) -> None:
+    await open_stream(page, ui_process.url, str(uuid.uuid4()))
+    await expect(page.locator(".ingest-url")).to_be_attached()
+    await expect(page.locator(".send-warning")).to_have_count(0)
