@@ -1,7 +1,10 @@
 """A background thread that ships encoded entries in batches, and never makes its caller wait.
 
-`put()` only appends to a bounded queue. The thread sends JSON arrays of up to `batch_size`
-entries (or what arrived within `interval`), retries network errors, 5xx, 408 and 429 with exponential
+`put()` only appends to a bounded queue. The thread sends one request at a time, and starts two
+at least `interval` apart (default 50 ms: at most 20 requests a second per sender, far below the
+server's per-client limit): an entry that comes after a quiet spell leaves at once, and what comes
+while a request is out or within the interval goes together in the next, so batches grow with the
+load, up to `batch_size` entries. It retries network errors, 5xx, 408 and 429 with exponential
 backoff and jitter (honouring `Retry-After`), and drops batches the server refuses for good.
 When the queue is full the oldest entries go; once sending works again, one WARNING entry says
 how many were lost.
@@ -40,7 +43,7 @@ def print_problem(text: str) -> None:
 class BatchSender:
     """Queues encoded entries and sends them to one stream's `/live/<uuid>` URL from a daemon thread."""
 
-    def __init__(self, url: str, *, batch_size: int = 500, interval: float = 0.1, capacity: int = 10_000,
+    def __init__(self, url: str, *, batch_size: int = 500, interval: float = 0.05, capacity: int = 10_000,
                  timeout: float = 5.0, program: str = "bunnylogs",
                  on_problem: Callable[[str], None] | None = print_problem) -> None:
         if not 1 <= batch_size <= MAX_BATCH_ENTRIES:
@@ -54,6 +57,7 @@ class BatchSender:
         self._parts = parts
         self._batch_size = batch_size
         self._interval = interval
+        self._last_start = float("-inf")  # when the last request started (monotonic seconds)
         self._capacity = capacity
         self._timeout = timeout
         self._program = program
@@ -88,7 +92,7 @@ class BatchSender:
                 self._queue.popleft()
                 self._count_lost(1)
             self._queue.append(encoded_entry)
-            # Wake the thread for the first entry (it starts the interval) and for a full batch.
+            # Wake the thread for the first entry (sent at once when nothing is out) and for a full batch.
             if len(self._queue) == 1 or len(self._queue) >= self._batch_size:
                 self._lock.notify_all()
 
@@ -165,8 +169,9 @@ class BatchSender:
                 if self._closing:
                     return None
                 self._lock.wait()
-            # Let a batch fill for up to `interval`, unless someone is waiting for it.
-            deadline = time.monotonic() + self._interval
+            # The next request starts `interval` after the last one at the earliest (at once after a
+            # quiet spell); until then the batch fills, unless someone is waiting for it.
+            deadline = self._last_start + self._interval
             while len(self._queue) < self._batch_size and not self._urgent and not self._closing:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -181,6 +186,7 @@ class BatchSender:
                 batch.append(encoded)
                 size += len(encoded) + 1
             self._in_flight = len(batch)
+            self._last_start = time.monotonic()
             return batch
 
     def _requeue(self, batch: list[bytes]) -> None:

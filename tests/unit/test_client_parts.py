@@ -134,6 +134,45 @@ def test_a_request_timeout_and_a_limit_are_retried_not_dropped(status: int) -> N
     assert len(bodies) == 3 and len(set(bodies)) == 1 and sender.rejected == 0 and sender.retries == 2
 
 
+def test_an_entry_goes_at_once_and_what_comes_while_it_is_out_goes_together_next() -> None:
+    """No waiting for a batch to fill after a quiet spell, even with a long interval; batches grow with
+    what arrives while a request is out (a flush sends them without waiting out the interval)."""
+    release_first = threading.Event()
+    first_arrived = threading.Event()
+    bodies: list[list[dict]] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            if len(bodies) == 1:
+                first_arrived.set()
+                release_first.wait(10)  # the first request is out for as long as the test likes
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sender = BatchSender(f"http://127.0.0.1:{server.server_address[1]}/live/{STREAM}", interval=60,
+                             on_problem=None)
+        sender.put(b'{"message": "first"}')
+        assert first_arrived.wait(10), "the first entry waited for a batch to fill"
+        for n in range(100):
+            sender.put(f'{{"message": "while out {n}"}}'.encode())
+        release_first.set()
+        assert sender.flush(10)
+        sender.close(1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [[entry["message"] for entry in body] for body in bodies] == [
+        ["first"], [f"while out {n}" for n in range(100)]]
+
+
 def test_a_full_queue_drops_the_oldest_and_counts_them() -> None:
     sender = BatchSender(f"http://127.0.0.1:9/live/{STREAM}", batch_size=10, capacity=10, on_problem=None)
     with sender._lock:  # hold the thread back so that nothing is sent meanwhile
