@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from nicegui import events, ui
 
+from ..client.tail import printable
 from ..elements.log_view import LogView
 from ..protocol import STANDARD_LEVELS, is_level_name
 from .view_filter import ViewFilter
@@ -57,7 +60,7 @@ class ViewerControls:
                 if level not in self._level_chips:
                     with self._levels_row:
                         self._add_level_chip(level)
-            self.program_select = ui.select(list(self.filter.programs), value=list(self.filter.programs),
+            self.program_select = ui.select(_program_options(self.filter.programs), value=list(self.filter.programs),
                                             multiple=True, label="Programs", clearable=True,
                                             on_change=self._on_programs)
             self.program_select.props("dense outlined use-chips options-dense").classes("bl-programs min-w-36")
@@ -124,8 +127,8 @@ class ViewerControls:
     def _on_seen(self, event: events.GenericEventArguments) -> None:
         programs = [p for p in event.args.get("programs", []) if isinstance(p, str)]
         if programs and len(self.program_select.options) < MAX_PROGRAM_CHOICES:
-            options = list(dict.fromkeys([*self.program_select.options, *programs]))[:MAX_PROGRAM_CHOICES]
-            self.program_select.set_options(sorted(options, key=str.lower), value=self.program_select.value)
+            names = list(dict.fromkeys([*self.program_select.options, *programs]))[:MAX_PROGRAM_CHOICES]
+            self.program_select.set_options(_program_options(names), value=self.program_select.value)
         for level in event.args.get("levels", []):
             if isinstance(level, str) and is_level_name(level) and level not in self._level_chips:
                 if len(self._level_chips) >= MAX_LEVEL_CHIPS:
@@ -202,3 +205,9 @@ class ViewerControls:
 
 def _js_theme(value: bool | None) -> str:
     return {None: "'auto'", True: "'dark'", False: "'light'"}[value]
+
+
+def _program_options(names: Iterable[str]) -> dict[str, str]:
+    """The programs to choose from, by name, as they read: sorted, with control and bidi characters
+    shown escaped as in the rows (a name like `admin\u202egpj.exe` must not read as `adminexe.jpg`)."""
+    return {name: printable(name) for name in sorted(names, key=str.lower)}

@@ -124,6 +124,24 @@ async def test_program_filter_offers_the_programs_seen(page: Page, app_server: A
     await expect(page.locator(".bl-message")).to_have_text(["beta two", "Alpha three", "from worker"])
 
 
+async def test_program_choices_show_bidi_and_control_characters_escaped(page: Page, app_server: AppProcess,
+                                                                       http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "hi", "program": "admin\u202egpj.exe"})
+    await expect(page.locator(".bl-row", has_text="hi")).to_have_count(1)
+    await page.locator(".bl-programs").click()
+    option = page.get_by_role("option")
+    await expect(option).to_have_text(["admin\\u202egpj.exe"])  # not "adminexe.jpg"
+    await option.click()
+    await page.keyboard.press("Escape")
+    chip = page.locator(".bl-programs .q-chip")
+    await expect(chip).to_contain_text("admin\\u202egpj.exe")
+    assert "\u202e" not in await page.locator(".bl-programs").inner_text()
+    await wait_for_query(page, program=["admin\u202egpj.exe"])  # the filter still holds the real name
+    await expect(page.locator(".bl-message")).to_have_text(["hi"])
+
+
 async def test_a_link_with_filters_reproduces_the_view(page: Page, app_server: AppProcess,
                                                        http: httpx.AsyncClient) -> None:
     stream = new_stream()
