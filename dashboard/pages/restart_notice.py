@@ -56,7 +56,8 @@ class RestartNotice:
             return
         if _lines_were_lost(_parse(stored), self.stream_id):
             with client:
-                ui.notify(LINES_GONE, type="warning", timeout=0, close_button="OK", classes="bl-restart-notice")
+                ui.notify(LINES_GONE, type="warning", position="top", timeout=0, close_button="OK",
+                          classes="bl-restart-notice")
         self._client = client
         self._record()
 

@@ -138,7 +138,8 @@ def _snippet(text: str, language: str) -> None:
 def _tell(client: Client, text: str) -> None:
     """Show a notice about the stream that stays until the viewer closes it."""
     with client:
-        ui.notify(text[:1].upper() + text[1:], type="warning", timeout=0, close_button="OK", multi_line=True)
+        ui.notify(text[:1].upper() + text[1:], type="warning", position="top", timeout=0, close_button="OK",
+                  multi_line=True)
 
 
 async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliver: Deliver, history: int) -> None:

@@ -351,9 +351,17 @@ async def test_after_a_restart_of_a_memory_bus_server_the_page_says_its_lines_ar
         await post_lines(http, app, stream, ["after the restart"])
         await expect(page.locator(".bl-message")).to_have_text(["after the restart"])
         await expect(notice).to_be_visible()  # it stays until the reader closes it
+        # ... and never over the newest lines, which the view follows at the bottom.
+        await post_lines(http, app, stream, [f"line {n}" for n in range(60)])
+        newest = page.locator(".bl-row", has_text="line 59")
+        await expect(newest).to_be_visible()
+        notice_box, newest_box = await notice.bounding_box(), await newest.bounding_box()
+        assert notice_box is not None and newest_box is not None
+        assert notice_box["y"] + notice_box["height"] <= newest_box["y"] or newest_box["y"] + newest_box["height"] <= \
+            notice_box["y"], f"the notice {notice_box} covers the newest line {newest_box}"
         await page.get_by_role("button", name="OK").click()
         await expect(notice).to_have_count(0)
         # Told once: reloading now shows no notice.
         await page.reload()
-        await expect(page.locator(".bl-message")).to_have_text(["after the restart"])
+        await expect(page.locator(".bl-message").last).to_have_text("line 59")
         await expect(page.get_by_text(LINES_GONE)).to_have_count(0)
