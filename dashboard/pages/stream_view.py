@@ -65,7 +65,9 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         # Nothing the browser answers late, or never, may keep the view from following: the
         # theme, the send panel's remembered state and the tab's last visit are asked for on the side.
         background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
-        if send_panel is not None:
+        # The reader's remembered choice holds where the default is a guess: a stream with lines,
+        # opened without filters. An empty stream always shows how to send; a filtered link is for reading.
+        if send_panel is not None and not panel_open and not request.query_params:
             background_tasks.create(send_panel_state.restore_choice(send_panel), name=f"restore send panel {client.id}")
         notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts)
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")

@@ -220,23 +220,30 @@ async def test_send_panel_opens_on_an_empty_stream_and_is_closed_once_it_has_lin
     assert await stored_panel_choice(page) is None  # nobody chose anything yet
 
 
-async def test_the_readers_choice_is_remembered_and_wins_over_the_default(
+async def test_the_readers_choice_is_remembered_for_streams_with_lines(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    empty, busy, other_busy = new_stream(), new_stream(), new_stream()
+    """An empty stream always opens the panel (sending is the next step) and a link with filters
+    always starts closed (it is for reading); between them, this browser's last choice holds."""
+    busy, other_busy = new_stream(), new_stream()
     for stream in (busy, other_busy):
         await post_lines(http, app_server, stream, ["already here"])
-    await open_stream(page, app_server.url, empty)
+    await open_stream(page, app_server.url, new_stream())
     await set_send_panel(page, open_=False)
     await page.wait_for_function("localStorage.getItem('bunnylogs-send-panel') === 'closed'")
-    await page.reload()
-    await expect(page.locator(".bl-state")).to_have_text("connected")
-    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "false", timeout=LAYOUT_TIMEOUT_MS)
+    await open_stream(page, app_server.url, new_stream())  # New stream: its snippets are what to see
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "true")
     await open_stream(page, app_server.url, busy)
+    await expect(page.locator(".bl-message")).to_have_text(["already here"])
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "false")
     await set_send_panel(page, open_=True)
     await page.wait_for_function("localStorage.getItem('bunnylogs-send-panel') === 'open'")
     await open_stream(page, app_server.url, other_busy)
     await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "true", timeout=LAYOUT_TIMEOUT_MS)
     await expect(page.locator(".ingest-url")).to_be_visible()
+    await open_stream(page, app_server.url, f"{other_busy}?q=already")
+    await expect(page.locator(".bl-message")).to_have_text(["already here"])
+    await page.wait_for_timeout(500)  # the remembered choice would have been applied by now
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "false")
     assert await stored_panel_choice(page) == "open"
 
 
