@@ -46,8 +46,12 @@ def install_command(requirement: str | None = None) -> str:
     The client needs only the standard library, hence `--no-deps`. `requirement` (the
     `--client-install` setting) wins; else the source this server was installed from.
     """
+    chosen = requirement or _installed_from()
+    local = "" if requirement or "file://" not in chosen else (
+        "# (a path on the server's machine: elsewhere, install the BunnyLogs you got the server from;\n"
+        "#  the operator can show that here with --client-install)\n")
     return ("# once, where your program runs (the client needs only the standard library)\n"
-            f"pip install --no-deps {shlex.quote(requirement or _installed_from())}")
+            f"{local}pip install --no-deps {shlex.quote(chosen)}")
 
 
 def _installed_from() -> str:

@@ -3,6 +3,9 @@
 import ast
 import shlex
 
+import pytest
+
+from dashboard.pages import snippets
 from dashboard.pages.snippets import curl_snippet, install_command, python_snippet, shell_snippet
 
 URL = "http://logs.example:8000/live/0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
@@ -32,3 +35,9 @@ def test_install_command_never_names_the_other_bunnylogs_on_pypi() -> None:
     assert words[:4] == ["pip", "install", "--no-deps", words[3]] and words[3].startswith("bunnylogs @ ")
     assert shlex.split(install_command("bunnylogs @ git+https://git.example/bl"), comments=True) == [
         "pip", "install", "--no-deps", "bunnylogs @ git+https://git.example/bl"]
+
+
+def test_a_local_install_path_says_it_is_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snippets, "_installed_from", lambda: "bunnylogs @ file:///srv/bunnylogs")
+    assert "a path on the server's machine" in install_command()
+    assert "a path on the server's machine" not in install_command("bunnylogs @ file:///opt/x")
