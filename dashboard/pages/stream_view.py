@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from nicegui import Client, background_tasks, ui
 
 from ..elements.copy_button import CopyButton
@@ -27,14 +27,24 @@ _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
 _PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
 
 
+# A constant page: nothing from the address is echoed into it.
+_NO_SUCH_STREAM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>No such stream · BunnyLogs</title><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#0f172a}
+a{color:#2563eb}</style></head><body><h1>No such stream</h1>
+<p>A stream's address ends in a UUID, like <code>/3f8a7c2e-1b4d-4e6f-9a0b-1c2d3e4f5a6b</code>.
+Check the link you were given, or <a href="/">open a new stream</a>.</p></body></html>"""
+
+
 def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits | None = None) -> None:
     """Add the `/{stream_id}` page, reading from `bus`, within `followers`' limits when given."""
 
     @ui.page("/{stream_id}", title="BunnyLogs")
-    async def stream_page(stream_id: str, request: Request) -> RedirectResponse | None:
+    async def stream_page(stream_id: str, request: Request) -> HTMLResponse | RedirectResponse | None:
         canonical = canonical_stream_id(stream_id)
         if canonical is None:
-            raise HTTPException(404, "No such stream: the address must end in a UUID.")
+            return HTMLResponse(_NO_SUCH_STREAM_PAGE, status_code=404)
         if canonical != stream_id:  # one stream, one address: the lower-case one
             query = f"?{request.url.query}" if request.url.query else ""
             return RedirectResponse(f"/{canonical}{query}", status_code=308)

@@ -144,8 +144,12 @@ async def test_landing_page_opens_a_new_stream_with_real_snippets(page: Page, ap
 
 
 async def test_a_path_that_is_not_a_stream_is_404(page: Page, app_server: AppProcess) -> None:
-    response = await page.goto(f"{app_server.url}/not-a-stream")
+    response = await page.goto(f"{app_server.url}/not-a-stream%3Cb%3Ex")
     assert response is not None and response.status == 404
+    await expect(page.get_by_role("heading", name="No such stream")).to_be_visible()
+    assert "not-a-stream" not in await page.content(), "nothing from the address is echoed"
+    await page.get_by_role("link", name="open a new stream").click()
+    await expect(page.get_by_role("button", name="New stream")).to_be_visible()
 
 
 async def test_a_closed_page_stops_being_fed(browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
