@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 
 import orjson
 from starlette.requests import Request
@@ -196,11 +196,13 @@ class EventStreamReader:
         size = 0
         for item in items:
             if isinstance(item, str):
-                events = [b": " + item.encode() + b"\n\n"]
+                events: Iterable[bytes] = [b": " + item.encode() + b"\n\n"]
             else:
                 self._pending -= len(item)
                 self._pending_bytes -= sum(stream_entry.entry.memory_size() for stream_entry in item)
-                events = [format_event(stream_entry) for stream_entry in item]
+                # One at a time: the whole batch formatted at once would be held while a slow client
+                # takes its first piece.
+                events = map(format_event, item)
             for event in events:
                 piece.append(event)
                 size += len(event)

@@ -72,3 +72,20 @@ def test_an_entry_with_fields_counts_them() -> None:
     bare = LogEntry(message="m", timestamp=0.0)
     with_fields = LogEntry(message="m", timestamp=0.0, fields={"payload": "z" * 10_000})
     assert with_fields.memory_size() > bare.memory_size() + 10_000
+
+
+def test_the_size_estimate_is_not_far_below_what_fields_really_take() -> None:
+    """Shapes an attacker would pick: many empty lists, many numbers, many short strings."""
+    import tracemalloc
+
+    import orjson
+
+    for shape in ({"a": [[] for _ in range(50_000)]}, {"n": list(range(50_000))},
+                  {f"k{i}": "v" * 20 for i in range(5_000)}, {"a": [{"x": 1.5, "y": "abc"} for _ in range(5_000)]}):
+        raw = orjson.dumps(shape)
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        fields = orjson.loads(raw)
+        taken = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        assert LogEntry(message="m", timestamp=0.0, fields=fields).memory_size() >= taken * 0.8, shape.keys()
