@@ -51,6 +51,14 @@ def test_a_client_over_its_request_rate_gets_429s_that_name_the_limit(bus: str, 
         assert len(read_all(app.url, url.rsplit("/", 1)[1])) == statuses.count(204)
 
 
+def test_a_forged_x_forwarded_for_is_no_new_client_unless_the_proxy_is_trusted() -> None:
+    with running_app("--client-requests-per-second", "2", "--burst-seconds", "5") as app:
+        url = f"{app.url}/live/{uuid.uuid4()}"
+        statuses = [httpx.post(url, data={"message": f"m{n}"}, headers={"x-forwarded-for": f"198.51.100.{n}"})
+                    .status_code for n in range(15)]
+        assert statuses.count(429) >= 4, "each request claimed another address, and none was believed"
+
+
 def test_two_processes_on_one_redis_share_a_streams_limit(redis_url: str) -> None:
     args = ("--stream-entries-per-second", "10", "--burst-seconds", "10", "--redis-url", redis_url)  # 100 per 10 s
     with running_app(*args) as first, running_app(*args) as second:
