@@ -25,6 +25,7 @@ from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, error_response
+from .security_headers import DATA_ANSWER_HEADERS
 
 # File descriptors kept for what is not a client connection: Redis, files being served, the
 # listening socket, the event loop's own.
@@ -174,7 +175,7 @@ def _raw_error(status: int, detail: str) -> bytes:
     """A whole HTTP/1.1 error answer, JSON with CORS like every other, that closes the connection."""
     body = json.dumps({"detail": detail}).encode()
     head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "content-type: application/json",
-            *(f"{name.lower()}: {value}" for name, value in CORS_HEADERS.items()),
+            *(f"{name.lower()}: {value}" for name, value in {**CORS_HEADERS, **DATA_ANSWER_HEADERS}.items()),
             f"content-length: {len(body)}", "connection: close"]
     return "\r\n".join(head).encode() + b"\r\n\r\n" + body
 

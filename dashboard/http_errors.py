@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
+from .security_headers import DATA_ANSWER_HEADERS
+
 # Browser apps may send and read logs from any origin: the UUID in the path is the only
 # credential, and no cookies are involved.
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -16,7 +18,8 @@ BUS_FULL = ("the log bus (Redis) is out of memory: it is at its maxmemory and ma
 RETRY_AFTER_SECONDS = 1
 
 
-_ERROR_HEADERS = {**CORS_HEADERS, "X-Content-Type-Options": "nosniff"}
+# Made outside the security headers' middleware (the fast lane answers too): they carry them themselves.
+_ERROR_HEADERS = {**CORS_HEADERS, **DATA_ANSWER_HEADERS}
 
 
 def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -19,6 +19,7 @@ from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response,
 from .ingest_limits import IngestLimits, client_address
 from .parsing import IngestError, parse_body
 from .protocol import MAX_BODY_BYTES, bus_stream_id, canonical_stream_id, is_view_key
+from .security_headers import DATA_ANSWER_HEADERS
 from .stream import Bus, BusFull, BusUnavailable
 
 log = logging.getLogger("uvicorn.error")
@@ -37,7 +38,7 @@ class _AcceptedResponse(Response):
         await send({"type": "http.response.body", "body": b""})
 
 
-_ACCEPTED = _AcceptedResponse(status_code=204, headers=CORS_HEADERS)
+_ACCEPTED = _AcceptedResponse(status_code=204, headers={**CORS_HEADERS, **DATA_ANSWER_HEADERS})
 
 
 class Ingest:
@@ -131,6 +132,7 @@ class IngestFastLane:
         try:
             response = await self._ingest.accept(stream_id, Request(scope, receive))
         except Exception:  # a bug, not bad input: answer rather than leave the client hanging
-            log.exception("ingest failed for stream %s", stream_id)
+            # The view key: the log must not hold the key that can write to the stream.
+            log.exception("ingest failed for stream %s (view key)", bus_stream_id(stream_id))
             response = error_response(500, "internal server error; see the server log")
         await response(scope, receive, send)

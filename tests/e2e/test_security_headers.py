@@ -40,10 +40,17 @@ async def test_every_kind_of_answer_carries_the_headers(app_server: AppProcess, 
     assert_headers(await http.get(f"{base}/healthz"), policy_start="default-src 'none'")
     async with http.stream("GET", f"{base}/live/{stream}") as events:
         assert_headers(events, policy_start="default-src 'none'")
-    # The fast lane's JSON errors quote the request, so they carry nosniff themselves.
+    # The ingest fast lane answers outside the middleware: its 204 and its JSON errors (which quote
+    # the request) carry the headers themselves, once each.
+    accepted = await http.post(f"{base}/live/{stream}", data={"message": "y"})
+    assert accepted.status_code == 204
+    assert_headers(accepted, policy_start="default-src 'none'")
     refused = await http.post(f"{base}/live/{stream}", content=b"<b>x</b>", headers={"content-type": "text/html"})
-    assert refused.status_code == 415 and refused.headers["x-content-type-options"] == "nosniff"
+    assert refused.status_code == 415
+    assert_headers(refused, policy_start="default-src 'none'")
     assert refused.headers.get_list("x-content-type-options") == ["nosniff"]
+    not_here = await http.get(f"{base}/live/{stream}/nope")
+    assert not_here.headers.get_list("content-security-policy") == ["default-src 'none'; frame-ancestors 'none'"]
 
 
 async def test_robots_txt_keeps_everything_but_the_landing_page_out(app_server: AppProcess,

@@ -132,6 +132,7 @@ async def test_a_body_shorter_than_its_content_length_gets_408_and_nothing_is_st
     assert time.monotonic() - started >= BODY_TIMEOUT_S * 0.9
     head = answer.partition(b"\r\n\r\n")[0].lower()
     assert b"access-control-allow-origin: *" in head and b"content-type: application/json" in head
+    assert b"x-content-type-options: nosniff" in head and b"content-security-policy: default-src 'none'" in head
     status, detail = _status_and_detail(answer)
     assert status == 408 and "body" in detail
     assert await _stored(http, server, stream) == []
