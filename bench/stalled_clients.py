@@ -50,6 +50,7 @@ def stalled_page_socket(port: int, stream: str) -> socket.socket:
         page = response.read().decode()
     line = next(line for line in page.splitlines() if line.strip().startswith("query: {"))
     query = ast.literal_eval(line.strip().removeprefix("query: ").rstrip(","))
+    query = {key: str(value).lower() if isinstance(value, bool) else value for key, value in query.items()}
     query.update(document_id=str(uuid.uuid4()), tab_id=str(uuid.uuid4()), old_tab_id="null", EIO="4",
                  transport="websocket")
     key = base64.b64encode(os.urandom(16)).decode()
@@ -78,7 +79,10 @@ def post_json(port: int, stream: str, body: bytes) -> None:
 
 def run(clients: int, entries: int, entry_kib: int, seconds: float, say: Callable[[str], None]) -> None:
     """Run the benchmark and print what the server's memory did."""
-    with running_app("--history", "10000") as app:
+    # The per-client limits would refuse most of these from one address: this measures memory.
+    with running_app("--history", "10000", "--viewers-per-client", "0", "--viewers-per-stream", "0",
+                     "--client-requests-per-second", "0", "--stream-entries-per-second", "0",
+                     "--stream-bytes-per-second", "0") as app:
         assert app.process is not None
         pid, port, stream = app.process.pid, app.port, str(uuid.uuid4())
         samples: list[tuple[str, float]] = [("started", rss_mib(pid))]

@@ -53,6 +53,9 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-connections", type=int,
                        help="open connections at most; at the cap a new one closes the longest-waiting idle one "
                             "(default 4000, or the open-file limit minus 100 if lower)")
+    serve.add_argument("--max-connections-per-client", type=int,
+                       help="open connections from one address at most; beyond, a new one is closed at once "
+                            "(default 256; 0: no cap; off with --trust-x-forwarded-for)")
     _add_limit_flags(serve)
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
     _add_client_commands(commands)

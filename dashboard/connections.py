@@ -14,6 +14,7 @@ answered 503 with `Retry-After`.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import resource
 from collections import OrderedDict
@@ -41,6 +42,7 @@ class ConnectionLimits:
     body_seconds: float
     idle_seconds: float
     max_connections: int
+    max_per_client: int = 0  # open connections from one address; 0: no cap
 
 
 def bounded_protocol(limits: ConnectionLimits) -> type[BoundedHttpProtocol]:
@@ -92,6 +94,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._reading_body = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        if self._too_many_from(transport.get_extra_info("peername")):
+            # Closed at once, without an answer: answering would mean holding it until its headers come.
+            transport.close()
+            return
         if len(self.connections) >= self.limits.max_connections and not self._close_longest_waiting():
             self.app = _AT_CAPACITY
         super().connection_made(transport)
@@ -99,6 +105,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._arm(self.limits.header_seconds, self.headers_late)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.transport is None:  # refused in connection_made
+            return
         self._disarm()
         self.waiting.pop(self, None)
         super().connection_lost(exc)
@@ -162,6 +170,21 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             cycle.message_event.set()
         self.transport.close()
 
+    def _too_many_from(self, peer: Any) -> bool:
+        """Whether the address `peer` comes from already holds `max_per_client` open connections.
+
+        Counted over every open connection, websockets and event streams included: a crowd of
+        sockets or slow bodies from one address cannot take the whole cap. Loopback addresses are
+        not capped: they are a proxy on this host (which should cap its clients itself, e.g. nginx's
+        `limit_conn`) or the machine's own users.
+        """
+        cap = self.limits.max_per_client
+        if not cap or not isinstance(peer, tuple) or not peer or _is_loopback(peer[0]):
+            return False
+        host = peer[0]
+        held = sum(1 for connection in self.connections if (getattr(connection, "client", None) or ("",))[0] == host)
+        return held >= cap
+
     def _close_longest_waiting(self) -> bool:
         if not self.waiting:
             return False
@@ -169,6 +192,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         longest._disarm()
         longest.transport.close()
         return True
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _raw_error(status: int, detail: str) -> bytes:

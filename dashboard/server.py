@@ -35,7 +35,9 @@ def _connection_limits(settings: Settings) -> ConnectionLimits:
     """The settings' limits; the default cap follows the open-file limit, raised first to its hard limit."""
     return ConnectionLimits(header_seconds=settings.header_timeout_seconds, body_seconds=settings.body_timeout_seconds,
                             idle_seconds=settings.idle_timeout_seconds,
-                            max_connections=settings.max_connections or default_max_connections(raise_fd_limit()))
+                            max_connections=settings.max_connections or default_max_connections(raise_fd_limit()),
+                            # Behind a trusted proxy every connection comes from the proxy's address.
+                            max_per_client=0 if settings.trust_x_forwarded_for else settings.max_connections_per_client)
 
 
 class _Server(uvicorn.Server):

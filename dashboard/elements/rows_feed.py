@@ -7,17 +7,24 @@ as JSON in a binary attachment, parsed once in the page by `rows_feed.js`, this 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
 from nicegui.element import Element
 
+from .socket_backlog import MAX_WAITING_MESSAGES, cut_off, waiting_messages
+
+log = logging.getLogger("uvicorn.error")
+
 # The socket message that carries rows: {"feed": the element's id, "rows": a JSON array as bytes,
 # "history": true for rows that were in the stream before the viewer came}.
 ROWS_MESSAGE = "bunnylogs_rows"
 
 Row = dict[str, Any]
+# Rows go in messages of at most about this size.
+MAX_MESSAGE_BYTES = 128 * 1024
 
 
 class RowsFeed:
@@ -27,6 +34,7 @@ class RowsFeed:
 
     def __init__(self, element: Element) -> None:
         self._element = element
+        self._cut_off = False  # the page stopped reading: nothing more goes to it
 
     @property
     def address(self) -> dict[str, Any]:
@@ -34,12 +42,35 @@ class RowsFeed:
         return {"message": ROWS_MESSAGE, "id": self._element.id}
 
     def send(self, rows: list[Row], *, history: bool = False) -> None:
-        """Send `rows` as one message, after everything sent before; nothing once the element is deleted."""
+        """Send `rows` as one message, after everything sent before; nothing once the element is deleted.
+
+        A page that has not taken `MAX_WAITING_MESSAGES` messages is cut off instead (see
+        `socket_backlog`): it gets nothing more, and reloads if it ever comes back.
+        """
         element = self._element
-        if element.is_deleted:
+        if element.is_deleted or self._cut_off:
             return
-        payload = {"feed": element.id, "rows": orjson.dumps(rows), "history": history}
-        element.client.outbox.enqueue_message(ROWS_MESSAGE, payload, element.client.id)
+        if waiting_messages(element.client) > MAX_WAITING_MESSAGES:
+            self._cut_off = True
+            log.warning("a page of client %s stopped reading its socket: cut off", element.client.id)
+            cut_off(element.client)
+            return
+        for encoded in _pieces(rows):
+            payload = {"feed": element.id, "rows": encoded, "history": history}
+            element.client.outbox.enqueue_message(ROWS_MESSAGE, payload, element.client.id)
+
+
+def _pieces(rows: list[Row]) -> list[bytes]:
+    """`rows` as JSON arrays of at most about `MAX_MESSAGE_BYTES` each (one row may be larger alone).
+
+    Bounded messages bound what a page holds in the server while it takes them, and what NiceGUI
+    keeps to replay after a reconnect.
+    """
+    encoded = orjson.dumps(rows)
+    if len(encoded) <= MAX_MESSAGE_BYTES or len(rows) == 1:
+        return [encoded]
+    half = len(rows) // 2
+    return [*_pieces(rows[:half]), *_pieces(rows[half:])]
 
 
 def rows_in(message: dict[str, Any]) -> list[Row]:

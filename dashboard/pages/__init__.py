@@ -16,5 +16,8 @@ def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimi
     """Register the pages and mount NiceGUI on `app` (its middleware stays off the ingest path)."""
     register_landing_page()
     register_stream_page(settings, bus, followers)
+    # A page that reconnects is replayed what it missed from its last 16 messages (else it reloads
+    # and starts from the history): NiceGUI's default, 1,000, kept up to 20 s of a busy stream in
+    # memory for every viewer.
     ui.run_with(app, title="BunnyLogs", favicon="🐰", show_welcome_message=False,
-                reconnect_timeout=10.0)
+                reconnect_timeout=10.0, message_history_length=16)

@@ -7,7 +7,7 @@ import resource
 import pytest
 
 from dashboard.cli import main
-from dashboard.connections import default_max_connections
+from dashboard.connections import ConnectionLimits, bounded_protocol, default_max_connections
 from dashboard.settings import Settings
 
 
@@ -31,3 +31,33 @@ def test_the_defaults_are_documented_ones(monkeypatch: pytest.MonkeyPatch) -> No
 def test_a_limit_of_zero_is_refused(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", flag, "0"]) == 2
     assert flag.removeprefix("--").replace("-", "_") in capsys.readouterr().err
+
+
+class _Open:
+    """An open connection as uvicorn's protocols record it: the peer in `client`."""
+
+    def __init__(self, host: str) -> None:
+        self.client = (host, 40000)
+
+
+def test_one_address_may_hold_only_its_share_of_connections() -> None:
+    limits = ConnectionLimits(header_seconds=10, body_seconds=30, idle_seconds=5, max_connections=4000,
+                              max_per_client=3)
+    protocol = bounded_protocol(limits).__new__(bounded_protocol(limits))  # no event loop needed for this check
+    protocol.connections = {_Open("203.0.113.7") for _ in range(3)} | {_Open("198.51.100.1")}
+    assert protocol._too_many_from(("203.0.113.7", 51000)), "a fourth from the same address"
+    assert not protocol._too_many_from(("198.51.100.1", 51000))
+    assert not protocol._too_many_from(("2001:db8::1", 51000, 0, 0))
+    # A proxy on this host (or this host's own users) is not capped: it should cap its clients itself.
+    protocol.connections |= {_Open("127.0.0.1") for _ in range(10)}
+    assert not protocol._too_many_from(("127.0.0.1", 51000)) and not protocol._too_many_from(("::1", 5, 0, 0))
+    uncapped = bounded_protocol(ConnectionLimits(header_seconds=10, body_seconds=30, idle_seconds=5,
+                                                 max_connections=4000, max_per_client=0))
+    assert not uncapped.__new__(uncapped)._too_many_from(("203.0.113.7", 51000))
+
+
+def test_behind_a_trusted_proxy_there_is_no_per_address_cap() -> None:
+    from dashboard.server import _connection_limits
+
+    assert _connection_limits(Settings(max_connections=100)).max_per_client == 256
+    assert _connection_limits(Settings(max_connections=100, trust_x_forwarded_for=True)).max_per_client == 0
