@@ -92,7 +92,9 @@ class RateLimit:
                  amount: int, window_seconds: int) -> None:
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._item = RateLimitItemPerSecond(amount, window_seconds, namespace=name)
-        self._lease_size = max(1, int(amount / window_seconds * LEASE_SECONDS * LEASE_SHARE))
+        # No lease for a slow limit (e.g. streams per hour): a spare unit would expire unspent after
+        # LEASE_SECONDS and stay counted for the whole window, halving what a client may do.
+        self._lease_size = int(amount / window_seconds * LEASE_SECONDS * LEASE_SHARE)
         self._leases: dict[str, _Lease] = {}
         self._refused_until: dict[str, float] = {}
         self._renewing: dict[str, asyncio.Future[None]] = {}

@@ -320,3 +320,25 @@ def test_every_limit_is_a_flag_and_the_cli_refuses_a_negative_one(capsys: pytest
             settings.trust_x_forwarded_for) == (0, 1, 2, 3, 4, 5, 6, 7, 8, True)
     assert main(["serve", "--viewers-per-client", "-1"]) == 2
     assert "viewers_per_client" in capsys.readouterr().err
+
+
+async def test_an_hourly_limit_allows_its_whole_amount_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new stream now and then: every one of the hour's allowance is usable, not half of it."""
+    import time as real_time
+
+    from dashboard import rate_limit
+
+    clock = [1000.0]
+
+    class Clock:
+        monotonic = staticmethod(lambda: clock[0])
+        time = staticmethod(real_time.time)
+
+    monkeypatch.setattr(rate_limit, "time", Clock)
+    limit = RateLimit(MemoryStorage(), name="hourly", limit="streams per hour per client",
+                      setting="--client-streams-per-hour", allowed="10 per hour", amount=10, window_seconds=3600)
+    for n in range(10):
+        clock[0] += 2 * rate_limit.LEASE_SECONDS  # each well after the last one's lease would have lapsed
+        assert await limit.take("client") is None, f"stream {n + 1} of 10 refused"
+    clock[0] += 2 * rate_limit.LEASE_SECONDS
+    assert await limit.take("client") is not None
