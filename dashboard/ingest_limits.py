@@ -190,4 +190,4 @@ def _folded(entry: LogEntry, *, level_ok: bool, program_ok: bool) -> LogEntry:
         original["program"] = entry.program
     return replace(entry, level=entry.level if level_ok else OTHER_LEVEL,
                    program=entry.program if program_ok else OTHER_PROGRAM,
-                   fields={**original, **(entry.fields or {})})
+                   fields={**(entry.fields or {}), **original})  # the real name wins over a field

@@ -143,6 +143,8 @@ def _collect_fields(data: Mapping[str, Any]) -> JsonObject | None:
     if fields is not None and not isinstance(fields, dict):
         raise InvalidEntry("fields must be a JSON object")
     extra = {key: value for key, value in data.items() if key not in _ENTRY_KEYS}
+    if fields and extra and (both := next((key for key in extra if key in fields), None)) is not None:
+        raise InvalidEntry(f"{both[:40]!r} is both a key of the entry and of its fields: send it once")
     merged = {**extra, **(fields or {})}
     if merged and _nests_deeper_than(merged, MAX_FIELDS_DEPTH):
         raise InvalidEntry(f"fields nest more than {MAX_FIELDS_DEPTH} objects or arrays deep")
@@ -169,6 +171,8 @@ def load_json(raw: bytes) -> Any:
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
+        if "infinity" in str(error) and _LONG_DIGIT_RUN.search(raw):  # an integer of hundreds of digits
+            raise InvalidEntry("an integer does not fit in 64 bits; send it as a string") from None
         raise InvalidJson(str(error)) from None
     if _LONG_DIGIT_RUN.search(raw):
         low, high = JSON_INTEGER_RANGE

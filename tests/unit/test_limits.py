@@ -342,3 +342,11 @@ async def test_an_hourly_limit_allows_its_whole_amount_one_at_a_time(monkeypatch
         assert await limit.take("client") is None, f"stream {n + 1} of 10 refused"
     clock[0] += 2 * rate_limit.LEASE_SECONDS
     assert await limit.take("client") is not None
+
+
+def test_a_folded_name_is_kept_over_a_field_of_the_same_name() -> None:
+    caps = NameCaps(levels=1, programs=0)
+    first, second = caps.fold(STREAM, [LogEntry(message="a", timestamp=0.0, level="ONE"),
+                                       LogEntry(message="b", timestamp=0.0, level="TWO", fields={"level": "forged"})])
+    assert first.level == "ONE"
+    assert (second.level, second.fields) == (OTHER_LEVEL, {"level": "TWO"})

@@ -237,3 +237,15 @@ async def test_integers_at_the_64_bit_ends_and_long_digit_runs_in_text_are_kept(
     [entry] = await parse("application/json", body)
     assert entry.fields == {"hi": 2**64 - 1, "lo": -(2**63)}
     assert entry.message == "trace 12345678901234567890123"
+
+
+async def test_an_integer_of_hundreds_of_digits_gets_the_64_bit_answer() -> None:
+    error = await refused("application/json", '{"message": "m", "fields": {"n": ' + "9" * 5000 + "}}")
+    assert error.status_code == 422 and "does not fit in 64 bits; send it as a string" in error.detail
+
+
+async def test_a_key_both_beside_and_inside_fields_is_refused_not_dropped() -> None:
+    error = await refused("application/json", json.dumps({"message": "x", "fields": {"a": 1}, "a": 2}))
+    assert (error.status_code, error.detail) == (422, "'a' is both a key of the entry and of its fields: send it once")
+    [entry] = await parse("application/json", json.dumps({"message": "x", "fields": {"a": 1}, "b": 2}))
+    assert entry.fields == {"b": 2, "a": 1}
