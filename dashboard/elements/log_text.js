@@ -1,14 +1,17 @@
-// Log text drawn as text: control characters and bidirectional formatting characters are shown
-// escaped (`\x07`, `\u202e`) in a style of their own, so log text can neither hide nor reorder what
+// Log text drawn as text: control characters, bidirectional formatting and invisible characters are
+// shown escaped (`\x07`, `\u202e`) in a style of their own, so log text can neither hide nor reorder what
 // the page shows. In messages, ANSI colour codes become styles (log_ansi) and other escape sequences
 // are dropped; an ESC that starts no sequence is shown escaped. Only text nodes and spans with
 // classes from constant lists are made, never HTML.
 import { SgrStyle } from "log_ansi";
 
 // Mirrors UNSAFE_CHARACTERS of `printable` in dashboard/client/tail.py (`bunnylogs tail`): C0 controls
-// but tab and newline, DEL, C1 controls, and the bidi marks, embeddings, overrides and isolates.
+// but tab and newline, DEL, C1 controls, the bidi marks, embeddings, overrides and isolates, the line
+// and paragraph separators (U+2028, U+2029), and characters that show nothing: soft hyphen, Mongolian
+// vowel separator, zero-width space, word joiner and the invisible operators (U+2060-U+2064), byte
+// order mark. (The zero-width joiner and non-joiner stay: emoji and several scripts need them.)
 // tests/unit/test_unsafe_characters.py checks that the two sets are the same.
-const UNSAFE_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 const UNSAFE_CHARACTERS = new RegExp(UNSAFE_CHARACTER.source, "g");
 
 // ESC and then: a CSI sequence (parameters, then intermediates and a final byte; an SGR one ends in

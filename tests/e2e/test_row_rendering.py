@@ -154,6 +154,24 @@ async def test_control_and_bidi_characters_are_shown_escaped_and_downloaded_as_t
     assert message in await download(page, "log")
 
 
+async def test_invisible_and_line_breaking_characters_are_shown_escaped(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    message = "ls\u2028sep\u2029para zero\u200bwidth bom\ufeff soft\u00adhyphen word\u2060joiner mongolian\u180evs"
+    await post(http, app_server, stream, {"message": message, "program": "w\u200bx"})
+    shown = page.locator(".bl-message")
+    await expect(shown).to_have_text(
+        "ls\\u2028sep\\u2029para zero\\u200bwidth bom\\ufeff soft\\xadhyphen word\\u2060joiner mongolian\\u180evs",
+        timeout=WAIT_MS)
+    await expect(shown.locator(".bl-escape")).to_have_text(
+        ["\\u2028", "\\u2029", "\\u200b", "\\ufeff", "\\xad", "\\u2060", "\\u180e"])
+    await expect(page.locator(".bl-program")).to_have_text("w\\u200bx")
+    # One row of one line: U+2028 and U+2029 break no line.
+    assert await page.locator(".bl-more").count() == 0
+    assert json.loads(await download(page, "ndjson"))["message"] == message
+
+
 # --- dates -----------------------------------------------------------------------------------------
 
 async def test_a_time_from_another_day_shows_its_date_in_local_time_and_in_utc(

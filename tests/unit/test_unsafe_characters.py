@@ -25,6 +25,8 @@ def test_the_page_escapes_the_same_characters_as_tail() -> None:
     ("del\x7f csi\x9b", "del\\x7f csi\\x9b"),
     ("invoice\u202efdp.exe", "invoice\\u202efdp.exe"),
     ("\u2066isolate\u2069 \u200e\u200f\u061c", "\\u2066isolate\\u2069 \\u200e\\u200f\\u061c"),
+    ("line\u2028para\u2029zero\u200bbom\ufeff", "line\\u2028para\\u2029zero\\u200bbom\\ufeff"),
+    ("soft\u00adjoin\u2060vs\u180e", "soft\\xadjoin\\u2060vs\\u180e"),
     ("tab\tand\nnewline stay, as do é and 日本", "tab\tand\nnewline stay, as do é and 日本"),
 ])
 def test_printable_escapes_controls_and_bidi_formatting(text: str, shown: str) -> None:
