@@ -10,16 +10,35 @@ function menuIsOpen() {
   return document.querySelector(".q-menu, .q-dialog") !== null;
 }
 
+// Inputs that take no typing: a select's focus target is a read-only input.
+const NOT_TYPED = ["button", "checkbox", "color", "file", "hidden", "image", "radio", "range", "reset", "submit"];
+
 function isTextField(target) {
-  return target instanceof HTMLElement &&
-    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target.tagName === "TEXTAREA") return !target.readOnly;
+  if (target.tagName !== "INPUT") return false;
+  return !target.readOnly && !target.classList.contains("q-select__focus-target") && !NOT_TYPED.includes(target.type);
 }
 
-// Whether `target`, the focused element, is a control (a button, chip, switch, select, panel header…)
-// rather than the page or the log itself: a control owns Space, to act on itself.
+// What a control is: something that acts on Space itself (a button, link, field, chip, tab, switch,
+// checkbox, panel header, menu item…). A container that took the focus from a click (Quasar's layout
+// has tabindex -1) is none, nor is the log itself.
+const CONTROL = [
+  "button", "a[href]", "input", "textarea", "select", "[contenteditable]:not([contenteditable='false'])",
+  ".q-chip--clickable", ".q-tab", ".q-toggle", ".q-checkbox", ".q-radio", ".q-field", ".q-item--clickable",
+  ...["button", "tab", "switch", "checkbox", "radio", "option", "menuitem", "menuitemcheckbox", "menuitemradio",
+    "combobox", "slider", "spinbutton", "link"].map((role) => `[role="${role}"]`),
+].join(", ");
+
+// Whether `target`, the focused element, is in a control rather than on the page or the log itself:
+// a control owns Space, to act on itself.
 function isControl(target) {
-  return target instanceof Element && target !== document.body && target !== document.documentElement &&
-    !target.classList.contains("bl-scroller");
+  return target instanceof Element && target.closest(CONTROL) !== null;
+}
+
+// A chip that can be clicked (a level chip is a toggle button): Quasar's acts on Enter only.
+function clickableChip(target) {
+  return target instanceof Element ? target.closest(".q-chip--clickable") : null;
 }
 
 // The shortcut `event` stands for: "Escape", "Space", "/" or "End"; else null. A text field owns
@@ -36,13 +55,33 @@ function shortcutOf(event) {
 // Call onKey(shortcut) for each shortcut pressed on the page; returns a function that stops listening.
 export function listenForKeys(onKey) {
   const onKeyDown = (event) => {
+    const chip = event.key === " " && !event.ctrlKey && !event.metaKey && !event.altKey && !menuIsOpen()
+      ? clickableChip(event.target) : null;
+    if (chip !== null) {  // Space on a chip toggles it, as Enter does
+      event.preventDefault();
+      if (!event.repeat) chip.click();
+      return;
+    }
     const shortcut = shortcutOf(event);
     if (shortcut === null) return;
     if (shortcut !== "Escape") event.preventDefault();
     onKey(shortcut);
   };
+  // A focused select takes a typed character to search its options (and stops the event there):
+  // "/" is the page's, so it is caught on its way down.
+  const onSlashToSelect = (event) => {
+    if (event.key !== "/" || !(event.target instanceof Element) || !event.target.closest(".q-select")) return;
+    if (shortcutOf(event) !== "/") return;
+    event.preventDefault();
+    event.stopPropagation();
+    onKey("/");
+  };
   document.addEventListener("keydown", onKeyDown);
-  return () => document.removeEventListener("keydown", onKeyDown);
+  document.addEventListener("keydown", onSlashToSelect, { capture: true });
+  return () => {
+    document.removeEventListener("keydown", onKeyDown);
+    document.removeEventListener("keydown", onSlashToSelect, { capture: true });
+  };
 }
 
 // Clicks on the rows in `container`: entryOf(serial) finds a row's entry, toggle(serial) opens or closes it.

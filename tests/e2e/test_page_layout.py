@@ -147,7 +147,7 @@ async def test_space_on_a_focused_control_acts_on_it_and_does_not_pause(
     chip = page.locator(".bl-level-chip", has_text="DEBUG")
     await chip.focus()
     await expect(chip).to_be_focused()
-    await page.keyboard.press("Space")  # a Quasar chip acts on Enter; Space is not the page's either
+    await page.keyboard.press("Space")  # toggles the chip (as Enter does), and is not the page's
     await expect_not_paused(page)
     header = send_panel_header(page)
     expanded = await header.get_attribute("aria-expanded")
@@ -159,6 +159,69 @@ async def test_space_on_a_focused_control_acts_on_it_and_does_not_pause(
     await page.locator(".bl-scroller").focus()
     await page.keyboard.press("Space")
     await expect(page.locator(".bl-pause")).to_contain_text("Resume")
+
+
+async def expect_paused(page: Page, paused: bool) -> None:
+    await expect(page.locator(".bl-pause")).to_contain_text("Resume" if paused else "Pause")
+
+
+async def test_space_after_a_click_on_plain_page_areas_pauses_and_resumes(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await post_lines(http, app_server, stream, ["one"])
+    await open_stream(page, app_server.url, stream)
+    await expect(page.locator(".bl-message")).to_have_text(["one"])
+    await set_send_panel(page, open_=True)
+    paused = False
+    # A click on text focuses NiceGUI's layout (tabindex -1): a container, not a control.
+    for area in (page.locator(".q-header"), page.locator(".read-only-url"), page.locator(".bl-status"),
+                 page.locator(".snippet code").first):
+        await area.click()
+        await page.keyboard.press("Space")
+        paused = not paused
+        await expect_paused(page, paused)
+
+
+async def test_space_on_a_level_chip_clicked_with_the_mouse_toggles_it(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post_lines(http, app_server, stream, ["one"])
+    await expect(page.locator(".bl-message")).to_have_text(["one"])
+    chip = page.locator(".bl-level-chip", has_text="DEBUG")
+    await chip.click()
+    await wait_for_query(page, "hide", "DEBUG")
+    await expect(chip).to_be_focused()
+    await page.keyboard.press("Space")  # as Enter does: a chip is a toggle button
+    await wait_for_query(page, "hide", None)
+    await page.keyboard.press("Space")
+    await wait_for_query(page, "hide", "DEBUG")
+    await expect_paused(page, False)
+
+
+async def test_a_second_escape_after_the_programs_menu_closed_clears_the_filter(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    response = await http.post(f"{app_server.url}/live/{stream}", json=[
+        {"message": "GET /a", "program": "web"}, {"message": "GET /b", "program": "worker"}])
+    assert response.status_code == 204
+    await page.locator(".bl-filter-input input").fill("GET")
+    await wait_for_query(page, "q", "GET")
+    await page.locator(".bl-programs").click()
+    await expect(page.get_by_role("option")).to_have_text(["web", "worker"])
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".q-menu")).to_have_count(0)
+    await expect(page.locator(".bl-filter-input input")).to_have_value("GET")
+    # Focus stays on the select's focus target (an input, but no text field).
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".bl-filter-input input")).to_have_value("")
+    await wait_for_query(page, "q", None)
+    await page.locator(".bl-programs").click()
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".q-menu")).to_have_count(0)
+    await page.keyboard.press("/")
+    await expect(page.locator(".bl-filter-input input")).to_be_focused()
 
 
 # --- 3. an invalid pattern: one message, clear of the status bar ------------------------------------
