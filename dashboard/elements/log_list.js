@@ -1,6 +1,7 @@
 // The virtual list: only the shown rows in and near the viewport are in the DOM. Collapsed rows have
 // one fixed height and the few open rows their measured extra height, so positions are cheap to
-// compute. While following, the view sticks to the newest row; scrolling up stops that.
+// compute. While following, the view sticks to the newest row; scrolling up stops that, and so does
+// opening a row that would then start above the view (its head stays in view).
 import { renderRow, todaySpan } from "log_row_element";
 
 const OVERSCAN_ROWS = 8;
@@ -18,6 +19,7 @@ export class VirtualList {
     this.expanded = new Map(); // serial -> extra height in px
     this.following = true;
     this.ownScrollTop = null;  // where render() last scrolled to while following
+    this.opening = null;       // the serial of a row opened while following, until it is measured
     this.renderFrame = null;
     this.rowHeight = this.measureRowHeight();
     this.viewHeight = scroller.clientHeight;
@@ -50,12 +52,18 @@ export class VirtualList {
   // After the rows were cleared: nothing is open, and the view follows again.
   reset() {
     this.expanded.clear();
+    this.opening = null;
     this.following = true;
   }
 
   // Open or close the row of this serial.
   toggle(serial) {
-    if (this.expanded.has(serial)) this.expanded.delete(serial); else this.expanded.set(serial, 0);
+    if (this.expanded.has(serial)) {
+      this.expanded.delete(serial);
+    } else {
+      this.expanded.set(serial, 0);
+      if (this.following) this.opening = serial;
+    }
     this.render();
   }
 
@@ -77,7 +85,18 @@ export class VirtualList {
     // The scroller's height is fractional and its clientHeight rounded: a pixel to spare below the
     // rows keeps the newest one wholly in view when following.
     const sizerHeight = Math.ceil(contentHeight) + 1;
-    const top = this.following ? Math.max(0, sizerHeight - this.viewHeight) : scroller.scrollTop;
+    let top = this.following ? Math.max(0, sizerHeight - this.viewHeight) : scroller.scrollTop;
+    // A row opened while following that is now too tall to show whole: show its head at the top,
+    // and stop following (the Jump to latest button comes back).
+    const openedTop = this.following && this.opening !== null ? this.rowTop(this.opening, positions) : null;
+    let scrollTo = this.following;
+    if (openedTop !== null && openedTop < top) {
+      top = openedTop;
+      this.following = false;
+      this.opening = null;
+      this.jump.hidden = false;
+      scrollTo = true;
+    }
     // First row in view: walk past the open rows above the scroll position.
     let offset = 0;
     let first = Math.floor(top / height);
@@ -93,11 +112,20 @@ export class VirtualList {
     this.sizer.style.height = `${sizerHeight}px`;
     this.container.style.transform = `translateY(${first * height + before}px)`;
     this.updateRows(shown.slice(first, last));
-    if (this.following) {
+    if (scrollTo) {
       scroller.scrollTop = top;
       this.ownScrollTop = scroller.scrollTop;
     }
-    this.remeasureExpanded();
+    if (!this.remeasureExpanded()) this.opening = null;  // measured: it fitted, following goes on
+  }
+
+  // Where the row of this serial starts in the list, in px; null if it is not shown.
+  rowTop(serial, positions) {
+    const index = this.logRows.indexOf(serial);
+    if (index < 0) return null;
+    let top = index * this.rowHeight;
+    for (const [position, extra] of positions) { if (position < index) top += extra; else break; }
+    return top;
   }
 
   requestRender() {
@@ -161,6 +189,7 @@ export class VirtualList {
     if (start + kept.length < wanted.length) rows.append(build(wanted.slice(start + kept.length)));
   }
 
+  // Returns whether an open row's height changed (and another render was asked for).
   remeasureExpanded() {
     let changed = false;
     for (const row of this.container.querySelectorAll(".bl-row.bl-open")) {
@@ -169,6 +198,7 @@ export class VirtualList {
       if (Math.abs((this.expanded.get(serial) ?? 0) - extra) > 0.5) { this.expanded.set(serial, extra); changed = true; }
     }
     if (changed) this.requestRender();
+    return changed;
   }
 
   onScroll() {

@@ -355,3 +355,37 @@ async def test_a_hidden_tab_draws_nothing_until_it_is_shown(page: Page, app_serv
         document.dispatchEvent(new Event("visibilitychange"));
     }""")
     await expect(page.locator(".bl-message")).to_have_text(["while visible", "while hidden 1", "while hidden 2"])
+
+async def test_opening_the_newest_row_while_following_keeps_its_head_in_view(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    await page.set_viewport_size({"width": 1280, "height": 700})
+    stream = new_stream()
+    await post(http, app_server, stream, *[{"message": f"m{i}"} for i in range(60)])
+    await open_stream(page, app_server.url, stream)
+    traceback = "job failed\n" + "\n".join(f'  File "step{i}.py", line {i}' for i in range(41))
+    await post(http, app_server, stream, {"message": traceback, "level": "error"})
+    row = page.locator(".bl-row", has_text="job failed")
+    await expect(row.locator(".bl-more")).to_have_text("+41 lines")
+    await expect(page.locator(".bl-jump")).to_be_hidden()
+    await row.locator(".bl-line").click()
+    await expect(row.locator(".bl-message")).to_have_text(traceback)
+    await page.wait_for_timeout(300)  # the open row is measured, and the view drawn again, in later frames
+    head = await row.locator(".bl-line").bounding_box()
+    scroller = await page.locator(".bl-scroller").bounding_box()
+    assert head and scroller and scroller["y"] <= head["y"] < scroller["y"] + scroller["height"], (head, scroller)
+    await expect(page.locator(".bl-jump")).to_be_visible()
+    # New lines do not move it either; Jump to latest follows again.
+    await post(http, app_server, stream, {"message": "after"})
+    await expect(page.locator(".bl-shown")).to_have_text("62 shown")
+    assert await row.locator(".bl-line").bounding_box() == head
+    await page.locator(".bl-jump").click()
+    await expect(page.locator(".bl-message").last).to_have_text("after")
+    # A short open row that fits keeps the view following.
+    await post(http, app_server, stream, {"message": "two\nlines"})
+    short = page.locator(".bl-row", has_text="two")
+    await short.locator(".bl-line").click()
+    await expect(short.locator(".bl-message")).to_have_text("two\nlines")
+    await post(http, app_server, stream, {"message": "still followed"})
+    await expect(page.locator(".bl-message").last).to_have_text("still followed")
+    await expect(page.locator(".bl-jump")).to_be_hidden()
+
