@@ -1,5 +1,6 @@
 // The status bar: connection state, lines received, lines shown, lines per second, paused and new,
-// the filter's error, and the empty view's hint. Texts only, set with textContent.
+// the filter's error, and the empty view's hint. Texts only, set with textContent: constant words and
+// numbers, never log text.
 import { feedState } from "rows_feed";
 
 const CONNECTION_POLL_MS = 250;
@@ -13,6 +14,15 @@ const NUMBER = new Intl.NumberFormat();  // toLocaleString() builds a formatter 
 function pausedText(shown, hidden) {
   const text = `paused · ${NUMBER.format(shown)} new`;
   return hidden ? `${text} (${NUMBER.format(hidden)} hidden by filter)` : text;
+}
+
+// Why the view shows no row, or null when it shows some: nothing arrived yet, the reader cleared
+// it, or the filter hides every line held.
+function emptyText(received, held, shown) {
+  if (shown) return null;
+  if (!received) return "Waiting for the first line…";
+  if (!held) return "Cleared — new lines will appear here";
+  return `No line matches the filter (${NUMBER.format(held)} hidden)`;
 }
 
 export class StatusBar {
@@ -53,7 +63,7 @@ export class StatusBar {
   show() {
     const now = performance.now();
     this.lastShown = now;
-    const { received, shown, paused, pending, pendingShown, filterError } = this.logRows;
+    const { received, all, incoming, shown, paused, pending, pendingShown, filterError } = this.logRows;
     while (this.arrivals.length && now - this.arrivals[0][0] > RATE_WINDOW_MS) this.arrivals.shift();
     const recent = this.arrivals.reduce((sum, [, count]) => sum + count, 0);
     const span = Math.min(RATE_WINDOW_MS, Math.max(1000, now - (this.arrivals.length ? this.arrivals[0][0] : now)));
@@ -66,7 +76,10 @@ export class StatusBar {
     refs.paused.textContent = pausedText(pendingShown, pending.length - pendingShown);
     refs.filterError.hidden = !filterError;
     refs.filterError.textContent = filterError || "";
-    refs.empty.hidden = received > 0;
+    // Lines that arrived but are not drawn yet (the next frame's) are not "cleared".
+    const empty = incoming.length ? null : emptyText(received, all.length, shown.length);
+    refs.empty.hidden = empty === null;
+    if (empty !== null && refs.empty.textContent !== empty) refs.empty.textContent = empty;
   }
 
   showConnection() {

@@ -356,6 +356,7 @@ async def test_a_hidden_tab_draws_nothing_until_it_is_shown(page: Page, app_serv
     }""")
     await expect(page.locator(".bl-message")).to_have_text(["while visible", "while hidden 1", "while hidden 2"])
 
+
 async def test_opening_the_newest_row_while_following_keeps_its_head_in_view(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     await page.set_viewport_size({"width": 1280, "height": 700})
@@ -389,3 +390,28 @@ async def test_opening_the_newest_row_while_following_keeps_its_head_in_view(
     await expect(page.locator(".bl-message").last).to_have_text("still followed")
     await expect(page.locator(".bl-jump")).to_be_hidden()
 
+
+async def test_an_empty_view_says_why_it_is_empty(page: Page, app_server: AppProcess,
+                                                  http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    empty = page.locator(".bl-empty")
+    await open_stream(page, app_server.url, stream)
+    await expect(empty).to_have_text("Waiting for the first line…")
+    await post(http, app_server, stream, *MIXED)
+    await expect(page.locator(".bl-message")).to_have_count(4)
+    await expect(empty).to_be_hidden()
+    await filter_by(page, "zzzz")
+    await expect(empty).to_have_text("No line matches the filter (4 hidden)")
+    await expect(empty).to_be_visible()
+    await filter_by(page, "")
+    await expect(empty).to_be_hidden()
+    await page.locator(".bl-clear").click()
+    await expect(empty).to_have_text("Cleared — new lines will appear here")
+    await expect(empty).to_be_visible()
+    await post(http, app_server, stream, {"message": "after the clear"})
+    await expect(page.locator(".bl-message")).to_have_text(["after the clear"])
+    await expect(empty).to_be_hidden()
+    # A link whose filter matches nothing on a stream with lines.
+    await open_stream(page, app_server.url, f"{stream}?q=zzzz")
+    await expect(empty).to_have_text("No line matches the filter (5 hidden)")
+    await expect(empty).to_be_visible()
