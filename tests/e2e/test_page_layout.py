@@ -41,6 +41,14 @@ async def set_send_panel(page: Page, *, open_: bool) -> None:
     if await header.get_attribute("aria-expanded") != expanded:
         await header.click()
     await expect(header).to_have_attribute("aria-expanded", expanded)
+    # The panel slides open or shut (Quasar sets its height inline meanwhile): measure once it stopped.
+    await page.wait_for_function(_PANEL_AT_REST, arg=open_, timeout=LAYOUT_TIMEOUT_MS)
+
+
+_PANEL_AT_REST = """(open) => {
+  const content = document.querySelector('.send-panel .q-expansion-item__content');
+  return content !== null && content.style.height === '' && (getComputedStyle(content).display !== 'none') === open;
+}"""
 
 
 # The newest row is wholly inside the log's scroller and the window, and the page does not scroll.
@@ -51,7 +59,8 @@ _NEWEST_ROW_IN_VIEW = """(expected) => {
   const box = newest.getBoundingClientRect();
   const scroller = document.querySelector('.bl-scroller').getBoundingClientRect();
   return box.top >= scroller.top && box.bottom <= scroller.bottom + 0.05 && box.bottom <= innerHeight
-    && document.scrollingElement.scrollHeight <= innerHeight;
+    && document.scrollingElement.scrollHeight <= innerHeight && document.scrollingElement.scrollWidth <= innerWidth
+    && document.querySelector('.bl-log').getBoundingClientRect().height >= 0.4 * innerHeight - 0.5;
 }"""
 
 _GEOMETRY = """() => {
@@ -59,8 +68,9 @@ _GEOMETRY = """() => {
   const newest = rows[rows.length - 1];
   const box = newest ? newest.getBoundingClientRect() : null;
   const scroller = document.querySelector('.bl-scroller').getBoundingClientRect();
-  return {window: [innerWidth, innerHeight], pageHeight: document.scrollingElement.scrollHeight,
-          scroller: [scroller.top, scroller.bottom], newest: newest ? [newest.textContent, box.top, box.bottom] : null};
+  return {window: [innerWidth, innerHeight], page: [document.scrollingElement.scrollWidth,
+          document.scrollingElement.scrollHeight], scroller: [scroller.top, scroller.bottom],
+          log: document.querySelector('.bl-log').getBoundingClientRect().height, newest: newest ? [newest.textContent, box.top, box.bottom] : null};
 }"""
 
 
@@ -91,6 +101,34 @@ async def test_following_shows_the_newest_row_at_every_window_size(
     await set_send_panel(page, open_=False)
     await post_lines(http, app_server, stream, ["the very last"])
     await expect_newest_row_in_view(page, "the very last")
+
+
+# An empty stream opens with the send panel open: the log keeps room, nothing is wider than the window.
+SEND_PANEL_SIZES = [(360, 640), (420, 800), (1280, 700)]
+
+
+@pytest.mark.parametrize(("width", "height"), SEND_PANEL_SIZES, ids=[f"{w}x{h}" for w, h in SEND_PANEL_SIZES])
+async def test_with_the_send_panel_open_the_log_keeps_room_and_the_page_fits_the_window(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int) -> None:
+    await page.set_viewport_size({"width": width, "height": height})
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "true")
+    await page.wait_for_function(_PANEL_AT_REST, arg=True, timeout=LAYOUT_TIMEOUT_MS)
+    await post_lines(http, app_server, stream, [f"line {i}" for i in range(30)])
+    await expect_newest_row_in_view(page, "line 29")
+    for button in (".access-row .bl-copy-button", ".send-panel .bl-copy-button"):
+        await expect_within_the_window(page, button)
+    # "Copy read-only link" stays on one line: the row is no taller than a button.
+    access = await page.locator(".access-row").evaluate(_BOX)
+    assert access["bottom"] - access["top"] <= 48, access
+    ingest = await page.locator(".ingest-url").evaluate(_BOX)
+    assert ingest["right"] <= width, ingest
+    await set_send_panel(page, open_=False)
+    await expect_newest_row_in_view(page, "line 29")
+    await set_send_panel(page, open_=True)
+    await post_lines(http, app_server, stream, ["the newest"])
+    await expect_newest_row_in_view(page, "the newest")
 
 
 # --- 2. keys belong to the menu, field or control that has them ------------------------------------
