@@ -370,6 +370,54 @@ async def expect_within_the_window(page: Page, selector: str) -> None:
     assert box["left"] >= 0 and box["right"] <= width, f"{selector} is at {box} in a window {width} px wide"
 
 
+# The code a snippet's copy button might cover: each line's boxes, as far as the code block shows them.
+_CODE_UNDER_BUTTON = """(snippet) => {
+  const button = snippet.querySelector('.bl-copy-button').getBoundingClientRect();
+  const code = snippet.querySelector('code');
+  let view = code.getBoundingClientRect();
+  for (let box = code.parentElement; box !== snippet; box = box.parentElement) {
+    if (getComputedStyle(box).overflowX !== 'visible') {
+      const clip = box.getBoundingClientRect();
+      view = {left: Math.max(view.left, clip.left), right: Math.min(view.right, clip.right), top: view.top,
+              bottom: view.bottom};
+    }
+  }
+  const range = document.createRange();
+  range.selectNodeContents(code);
+  const covered = [];
+  for (const box of range.getClientRects()) {
+    const left = Math.max(box.left, view.left), right = Math.min(box.right, view.right);
+    if (right <= left || box.width === 0) continue;
+    if (left < button.right && button.left < right && box.top < button.bottom && button.top < box.bottom)
+      covered.push([Math.round(left), Math.round(box.top), Math.round(right), Math.round(box.bottom)]);
+  }
+  const scroller = code.closest('.nicegui-markdown');
+  return {covered, hidden: scroller.scrollWidth - scroller.clientWidth,
+          button: [button.left, button.top, button.right, button.bottom]};
+}"""
+
+SNIPPET_SIZES = [(1024, 768), (420, 800), (360, 640)]
+
+
+@pytest.mark.parametrize(("width", "height"), SNIPPET_SIZES, ids=[f"{w}x{h}" for w, h in SNIPPET_SIZES])
+async def test_the_snippet_copy_buttons_cover_no_code(page: Page, app_server: AppProcess, width: int,
+                                                      height: int) -> None:
+    await page.set_viewport_size({"width": width, "height": height})
+    await open_stream(page, app_server.url, new_stream())
+    await expect(send_panel_header(page)).to_have_attribute("aria-expanded", "true")
+    for tab in ("curl", "Python", "pipe & tail"):
+        await page.get_by_role("tab", name=tab).click()
+        snippets = page.locator(".q-tab-panel:visible .snippet")
+        await expect(snippets.first).to_be_visible()
+        await page.wait_for_timeout(400)  # the tab panels slide
+        for snippet in await snippets.all():
+            await snippet.scroll_into_view_if_needed()
+            found = await snippet.evaluate(_CODE_UNDER_BUTTON)
+            assert not found["covered"], f"{tab}: code under the copy button: {found}"
+            assert found["hidden"] <= 0, f"{tab}: code hidden past the right edge: {found}"
+    assert await page.evaluate(_NO_SIDEWAYS_SCROLL)
+
+
 @pytest.mark.parametrize(("width", "height"), PHONES, ids=[f"{w}x{h}" for w, h in PHONES])
 async def test_on_a_phone_messages_wrap_on_screen_and_the_controls_work(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int) -> None:
