@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from harness.servers import AppProcess
@@ -84,6 +85,46 @@ async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
     assert (look["opacity"], look["visibility"]) == ("1", "visible")
     row_box, button_box = await page.locator(".bl-row").bounding_box(), await button.bounding_box()
     assert row_box and button_box and button_box["x"] + button_box["width"] <= row_box["x"] + row_box["width"]
+    await context.close()
+
+
+TOUCH_SIZES = [(820, 900), (390, 800)]
+
+# Each collapsed row has the one height the virtual list measured, and starts where the one above ends.
+_ROWS_ALIKE_AND_CONTIGUOUS = """() => {
+  const boxes = [...document.querySelectorAll('.bl-row:not(.bl-open)')].map((row) => row.getBoundingClientRect());
+  return boxes.length > 2 && boxes.every((box, i) => Math.abs(box.height - boxes[0].height) < 0.5
+    && (i === 0 || Math.abs(box.top - boxes[i - 1].bottom) < 1));
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), TOUCH_SIZES, ids=[f"{w}x{h}" for w, h in TOUCH_SIZES])
+async def test_the_copy_button_is_big_enough_to_tap_on_a_touch_screen(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int) -> None:
+    context = await browser.new_context(has_touch=True, is_mobile=True, viewport={"width": width, "height": height})
+    page = await context.new_page()
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"tap {i} " + "words " * 30} for i in range(20)])
+    await expect(page.locator(".bl-shown")).to_have_text("20 shown", timeout=WAIT_MS)
+    await page.wait_for_function(_ROWS_ALIKE_AND_CONTIGUOUS, timeout=WAIT_MS)
+    rows = page.locator(".bl-row")
+    for index in (0, await rows.count() - 1):
+        row = rows.nth(index)
+        row_box, button_box = await row.bounding_box(), await row.locator(".bl-copy").bounding_box()
+        message_box = await row.locator(".bl-message").bounding_box()
+        assert row_box and button_box and message_box
+        assert button_box["width"] >= 32 and button_box["height"] >= 32, button_box
+        # Inside its own row (a tap never reaches a neighbour's button), and clear of the message.
+        assert row_box["y"] <= button_box["y"] and button_box["y"] + button_box["height"] <= row_box["y"] + row_box["height"]
+        assert button_box["x"] + button_box["width"] <= row_box["x"] + row_box["width"] + 0.5
+        assert message_box["x"] + message_box["width"] <= button_box["x"] + 0.5, (message_box, button_box)
+    # The icon keeps its size: the hit area is padding.
+    icon = await rows.first.locator(".bl-copy").evaluate(
+        "(button) => [parseFloat(getComputedStyle(button, '::before').width), parseFloat(getComputedStyle(button).fontSize)]")
+    assert abs(icon[0] - 1.2 * icon[1]) < 1, icon
+    await rows.last.locator(".bl-copy").tap()
+    await expect(rows.last.locator(".bl-copy")).to_have_attribute("aria-label", "Copied")
     await context.close()
 
 
