@@ -70,7 +70,8 @@ _GEOMETRY = """() => {
   const scroller = document.querySelector('.bl-scroller').getBoundingClientRect();
   return {window: [innerWidth, innerHeight], page: [document.scrollingElement.scrollWidth,
           document.scrollingElement.scrollHeight], scroller: [scroller.top, scroller.bottom],
-          log: document.querySelector('.bl-log').getBoundingClientRect().height, newest: newest ? [newest.textContent, box.top, box.bottom] : null};
+          log: document.querySelector('.bl-log').getBoundingClientRect().height,
+          newest: newest ? [newest.textContent, box.top, box.bottom] : null};
 }"""
 
 

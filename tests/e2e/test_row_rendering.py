@@ -116,12 +116,13 @@ async def test_the_copy_button_is_big_enough_to_tap_on_a_touch_screen(
         assert row_box and button_box and message_box
         assert button_box["width"] >= 32 and button_box["height"] >= 32, button_box
         # Inside its own row (a tap never reaches a neighbour's button), and clear of the message.
-        assert row_box["y"] <= button_box["y"] and button_box["y"] + button_box["height"] <= row_box["y"] + row_box["height"]
+        assert row_box["y"] <= button_box["y"]
+        assert button_box["y"] + button_box["height"] <= row_box["y"] + row_box["height"]
         assert button_box["x"] + button_box["width"] <= row_box["x"] + row_box["width"] + 0.5
         assert message_box["x"] + message_box["width"] <= button_box["x"] + 0.5, (message_box, button_box)
     # The icon keeps its size: the hit area is padding.
     icon = await rows.first.locator(".bl-copy").evaluate(
-        "(button) => [parseFloat(getComputedStyle(button, '::before').width), parseFloat(getComputedStyle(button).fontSize)]")
+        "(button) => [getComputedStyle(button, '::before').width, getComputedStyle(button).fontSize].map(parseFloat)")
     assert abs(icon[0] - 1.2 * icon[1]) < 1, icon
     await rows.last.locator(".bl-copy").tap()
     await expect(rows.last.locator(".bl-copy")).to_have_attribute("aria-label", "Copied")
