@@ -25,7 +25,8 @@ from .protocol import entry_id_order
 Deliver = Callable[[list[StreamEntry]], None]
 # The history a new follower starts with is cut to its newest entries that take this much memory:
 # every follower holds it (a page until its browser has taken it), so it bounds what one can pin.
-MAX_HISTORY_BYTES = 4 * 1024 * 1024
+# 1 MiB is some 5,000 lines of 200 bytes, or 16 of the largest (64 KiB).
+MAX_HISTORY_BYTES = 1024 * 1024
 # Told, in words for the viewer, when something happened to the stream itself (e.g. it was dropped).
 Notice = Callable[[str], None]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from nicegui import Client, background_tasks, core
 
 # Messages waiting for one page beyond which it counts as having stopped reading. A reading page
-# takes each batch (at most ~50 a second) within a frame or two; a 4 MiB history is 32 messages of
-# 128 KiB (rows_feed), so a page that has just been sent its history is well within it.
+# takes each batch (at most ~50 a second) within a frame or two; a whole history (1 MiB, see
+# stream.MAX_HISTORY_BYTES) is 8 messages of 128 KiB (rows_feed), well within it.
 MAX_WAITING_MESSAGES = 64
 _NAMESPACE = "/"
 

@@ -24,8 +24,6 @@ from dashboard.rate_limit import RateLimit, Refusal
 from dashboard.readback import Readback
 from dashboard.settings import Settings
 
-from ..support import Collector
-
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 OTHER_STREAM = "1c7e6a3b-9d2f-4e4c-8a8b-3f5d7b9c1e2a"
 NO_LIMITS = {"stream_entries_per_second": 0, "stream_bytes_per_second": 0, "client_requests_per_second": 0,
@@ -76,9 +74,8 @@ def assert_refused(response: httpx.Response, setting: str) -> int:
 
 async def stored(bus: MemoryBus, stream_id: str = STREAM) -> list[LogEntry]:
     """What the bus holds for the stream whose write key is `stream_id`."""
-    collector = Collector()
-    (await bus.subscribe(bus_stream_id(stream_id), collector, history=10_000)).close()
-    return [stream_entry.entry for stream_entry in collector.entries]
+    # Read, not a subscription's history: that is cut to its newest MiB.
+    return [stream_entry.entry for stream_entry in await bus.read(bus_stream_id(stream_id), after="0", limit=100_000)]
 
 
 # --- the rate limit itself ---------------------------------------------------------------------------
