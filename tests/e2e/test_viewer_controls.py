@@ -79,6 +79,25 @@ async def test_regex_and_invert(page: Page, app_server: AppProcess, http: httpx.
     await wait_for_query(page, re=["1"], q=[r"^(alpha|gamma) \w+$"], **{"not": ["1"]})
 
 
+async def test_a_link_with_a_catastrophic_regex_cannot_hang_the_page(page: Page, app_server: AppProcess,
+                                                                    http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await post(http, app_server, stream, {"message": "a" * 40 + "!"}, {"message": "12-34"})
+    await page.goto(f"{app_server.url}/{stream}?q=%5E(a%2B)%2B%24&re=1")  # ^(a+)+$, as a link carries it
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    await expect(page.locator(".bl-filter-error")).to_contain_text("repeats a group that repeats something")
+    assert await page.evaluate("1 + 1") == 2  # the page still answers
+    await expect(page.locator(".bl-shown")).to_have_text("2 shown")
+    for nested in ("(\\w*x)*", "((ab)+c)+", "(?:a+){2,}", "(a*)*?"):
+        await filter_by(page, nested)
+        await expect(page.locator(".bl-filter-error")).to_contain_text("repeats a group")
+    for fine in ("(\\d+)-(\\d+)", "(abc)+", "[(a+)]+", "\\(a+\\)+", "(a|b)?x+"):
+        await filter_by(page, fine)
+        await expect(page.locator(".bl-filter-error")).to_be_hidden()
+    await filter_by(page, "(\\d+)-(\\d+)")
+    await expect(page.locator(".bl-message")).to_have_text(["12-34"])
+
+
 async def test_an_invalid_regex_is_shown_as_an_error_not_a_crash(page: Page, app_server: AppProcess,
                                                                  http: httpx.AsyncClient) -> None:
     stream = new_stream()
