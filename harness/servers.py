@@ -139,14 +139,16 @@ class RedisServer(ServerProcess):
 
 class NginxServer(ServerProcess):
     """nginx in the foreground on `port`, serving `site` (a config for its http { } context) with
-    its `listen 80` and `127.0.0.1:8000` replaced by this server's port and `upstream_port`."""
+    its `listen 80` replaced by this server's port and its upstreams' ports by the ones given
+    (`upstream_port` for a site with one, on 8000; else a mapping from the site's ports)."""
 
     name = "nginx"
 
-    def __init__(self, site: Path, upstream_port: int, port: int | None = None) -> None:
+    def __init__(self, site: Path, upstream_port: int | dict[int, int], port: int | None = None) -> None:
         super().__init__(port)
         self._site = site
-        self._upstream_port = upstream_port
+        # The site's upstream ports (8000 for one process) and the ports they stand for here.
+        self._upstreams = upstream_port if isinstance(upstream_port, dict) else {8000: upstream_port}
         self._workdir = Path(tempfile.mkdtemp(prefix="bunnylogs-nginx-"))
         self._workdir.chmod(0o755)  # nginx's workers (another user when run as root) keep request bodies here
 
@@ -155,8 +157,9 @@ class NginxServer(ServerProcess):
         if binary is None:
             raise MissingProgram("nginx is not installed; `./dev test` installs it on Debian "
                                  "(apt-get install --no-install-recommends nginx; macOS: brew install nginx)")
-        site = (self._site.read_text().replace("listen 80;", f"listen 127.0.0.1:{self.port};")
-                .replace("127.0.0.1:8000", f"127.0.0.1:{self._upstream_port}"))
+        site = self._site.read_text().replace("listen 80;", f"listen 127.0.0.1:{self.port};")
+        for placeholder, port in self._upstreams.items():
+            site = site.replace(f"127.0.0.1:{placeholder};", f"127.0.0.1:{port};")
         work = self._workdir
         (work / "nginx.conf").write_text(
             f"pid {work}/nginx.pid;\nerror_log stderr warn;\nworker_processes 1;\nevents {{}}\n"
@@ -241,8 +244,8 @@ def running_redis(port: int | None = None) -> contextlib.AbstractContextManager[
     return running(RedisServer(port))
 
 
-def running_nginx(site: Path, upstream_port: int) -> contextlib.AbstractContextManager[NginxServer]:
-    """nginx serving `site` in front of 127.0.0.1:`upstream_port`, for the block."""
+def running_nginx(site: Path, upstream_port: int | dict[int, int]) -> contextlib.AbstractContextManager[NginxServer]:
+    """nginx serving `site` in front of 127.0.0.1:`upstream_port` (or the mapped ports), for the block."""
     return running(NginxServer(site, upstream_port))
 
 

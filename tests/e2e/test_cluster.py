@@ -1,0 +1,74 @@
+"""deploy/nginx/bunnylogs-cluster.conf in front of two ingest processes, two UI processes and one
+redis-server: browsers spread over the UI processes (affinity per browser, not per address), POSTs
+over the ingest processes, and every browser shows every entry once, in the same order."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from harness.servers import AppProcess, NginxServer, running_app, running_nginx
+
+from .conftest import open_stream
+
+SITE = Path(__file__).parents[2] / "deploy" / "nginx" / "bunnylogs-cluster.conf"
+BROWSERS = 10  # all on one of two UI processes by chance: 2 in 1,024
+LINES = 30
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_url: str) -> Iterator[tuple[NginxServer, list[AppProcess], list[AppProcess]]]:
+    with contextlib.ExitStack() as stack:
+        ingest = [stack.enter_context(running_app("--role", "ingest", "--redis-url", redis_url)) for _ in range(2)]
+        ui = [stack.enter_context(running_app("--role", "ui", "--redis-url", redis_url)) for _ in range(2)]
+        ports = {8001: ingest[0].port, 8002: ingest[1].port, 8101: ui[0].port, 8102: ui[1].port}
+        nginx = stack.enter_context(running_nginx(SITE, ports))
+        yield nginx, ingest, ui
+
+
+def viewers(app: AppProcess) -> int:
+    return int(httpx.get(f"{app.url}/healthz", timeout=10).json()["viewers"])
+
+
+async def test_browsers_spread_over_the_ui_processes_and_all_show_every_entry_in_order(
+        browser: Browser, cluster: tuple[NginxServer, list[AppProcess], list[AppProcess]]) -> None:
+    nginx, ingest, ui = cluster
+    stream = str(uuid.uuid4())
+    # Each context has its own cookies: another browser. Tall enough to draw every row.
+    contexts = [await browser.new_context(viewport={"width": 1280, "height": 1600}) for _ in range(BROWSERS)]
+    try:
+        pages: list[Page] = []
+        for context in contexts:
+            page = await context.new_page()
+            await open_stream(page, nginx.url, stream)
+            pages.append(page)
+        # Both UI processes serve some of the browsers, which all share one client address.
+        assert all(viewers(process) > 0 for process in ui), [viewers(process) for process in ui]
+        assert sum(viewers(process) for process in ui) == BROWSERS
+        # Each page's socket reached the process that made the page (else its handshake fails: without
+        # the cookie each request would pick a process at random). So does a reload's.
+        await pages[0].reload()
+        await pages[0].wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+        await expect(pages[0].locator(".ingest-url")).to_have_text(f"POST to {nginx.url}/live/{stream}")
+        async with httpx.AsyncClient(timeout=10) as http:
+            for n in range(LINES):
+                response = await http.post(f"{nginx.url}/live/{stream}", data={"message": f"line {n:02d}"})
+                assert response.status_code == 204
+        taken = [int(httpx.get(f"{process.url}/healthz").json()["entries_accepted"]) for process in ingest]
+        assert all(count > 0 for count in taken) and sum(taken) >= LINES, taken
+        expected = [f"line {n:02d}" for n in range(LINES)]
+        for page in pages:
+            # Every line once (the count), in order (the rows drawn: the list draws those in view).
+            await expect(page.locator(".bl-count")).to_have_text(f"{LINES} lines")
+            await expect(page.locator(".bl-message").last).to_have_text(expected[-1])
+            drawn = await page.locator(".bl-message").all_inner_texts()
+            assert drawn == expected[-len(drawn):]
+    finally:
+        for context in contexts:
+            await context.close()
