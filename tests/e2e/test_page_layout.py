@@ -155,19 +155,25 @@ async def expect_not_paused(page: Page) -> None:
     await expect(page.locator(".bl-paused")).to_be_hidden()
 
 
-async def test_escape_that_closes_the_programs_menu_keeps_the_filter(
-        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+async def filter_then_close_the_programs_menu(page: Page, app_server: AppProcess, http: httpx.AsyncClient,
+                                             text: str) -> None:
+    """A stream with two programs; type `text` in the filter, open the Programs menu, close it with Esc."""
     stream = new_stream()
     await open_stream(page, app_server.url, stream)
     response = await http.post(f"{app_server.url}/live/{stream}", json=[
-        {"message": "alpha one", "program": "web"}, {"message": "alpha two", "program": "worker"}])
+        {"message": f"{text} one", "program": "web"}, {"message": f"{text} two", "program": "worker"}])
     assert response.status_code == 204
-    await page.locator(".bl-filter-input input").fill("alpha")
-    await wait_for_query(page, "q", "alpha")
+    await page.locator(".bl-filter-input input").fill(text)
+    await wait_for_query(page, "q", text)
     await page.locator(".bl-programs").click()
     await expect(page.get_by_role("option")).to_have_text(["web", "worker"])
     await page.keyboard.press("Escape")
     await expect(page.locator(".q-menu")).to_have_count(0)
+
+
+async def test_escape_that_closes_the_programs_menu_keeps_the_filter(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    await filter_then_close_the_programs_menu(page, app_server, http, "alpha")
     await settle(page)
     await expect(page.locator(".bl-filter-input input")).to_have_value("alpha")
     assert parse_qs(urlsplit(page.url).query).get("q") == ["alpha"]
@@ -240,17 +246,7 @@ async def test_space_on_a_level_chip_clicked_with_the_mouse_toggles_it(
 
 async def test_a_second_escape_after_the_programs_menu_closed_clears_the_filter(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    stream = new_stream()
-    await open_stream(page, app_server.url, stream)
-    response = await http.post(f"{app_server.url}/live/{stream}", json=[
-        {"message": "GET /a", "program": "web"}, {"message": "GET /b", "program": "worker"}])
-    assert response.status_code == 204
-    await page.locator(".bl-filter-input input").fill("GET")
-    await wait_for_query(page, "q", "GET")
-    await page.locator(".bl-programs").click()
-    await expect(page.get_by_role("option")).to_have_text(["web", "worker"])
-    await page.keyboard.press("Escape")
-    await expect(page.locator(".q-menu")).to_have_count(0)
+    await filter_then_close_the_programs_menu(page, app_server, http, "GET")
     await expect(page.locator(".bl-filter-input input")).to_have_value("GET")
     # Focus stays on the select's focus target (an input, but no text field).
     await page.keyboard.press("Escape")

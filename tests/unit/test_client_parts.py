@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.server
 import json
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -104,16 +106,15 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
     assert _retry_after("soon") is None and _retry_after(None) is None
 
 
-@pytest.mark.parametrize("status", [408, 429, 503])
-def test_a_request_timeout_and_a_limit_are_retried_not_dropped(status: int) -> None:
-    """A server that cut a slow body (408) or is over a limit (429) or down (503) gets the batch again."""
-    answers = [status, status, 204]
-    bodies: list[bytes] = []
+@contextlib.contextmanager
+def stream_server(answer: Callable[[bytes], int]) -> Iterator[str]:
+    """A local HTTP server standing in for BunnyLogs: `answer` gets each POST's body and returns the
+    status (with `Retry-After: 0`). Yields the stream URL to send to."""
 
-    class Answers(http.server.BaseHTTPRequestHandler):
+    class Answering(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            bodies.append(self.rfile.read(int(self.headers["content-length"])))
-            self.send_response(answers.pop(0))
+            status = answer(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(status)
             self.send_header("retry-after", "0")
             self.send_header("content-length", "0")
             self.end_headers()
@@ -121,16 +122,30 @@ def test_a_request_timeout_and_a_limit_are_retried_not_dropped(status: int) -> N
         def log_message(self, *_: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answering)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        sender = BatchSender(f"http://127.0.0.1:{server.server_address[1]}/live/{STREAM}", on_problem=None)
-        sender.put(b'{"message": "once"}')
-        assert sender.flush(10)
-        sender.close(1)
+        yield f"http://127.0.0.1:{server.server_address[1]}/live/{STREAM}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("status", [408, 429, 503])
+def test_a_request_timeout_and_a_limit_are_retried_not_dropped(status: int) -> None:
+    """A server that cut a slow body (408) or is over a limit (429) or down (503) gets the batch again."""
+    answers = [status, status, 204]
+    bodies: list[bytes] = []
+
+    def answer(body: bytes) -> int:
+        bodies.append(body)
+        return answers.pop(0)
+
+    with stream_server(answer) as url:
+        sender = BatchSender(url, on_problem=None)
+        sender.put(b'{"message": "once"}')
+        assert sender.flush(10)
+        sender.close(1)
     assert len(bodies) == 3 and len(set(bodies)) == 1 and sender.rejected == 0 and sender.retries == 2
 
 
@@ -141,24 +156,15 @@ def test_an_entry_goes_at_once_and_what_comes_while_it_is_out_goes_together_next
     first_arrived = threading.Event()
     bodies: list[list[dict]] = []
 
-    class Recorder(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            bodies.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-            if len(bodies) == 1:
-                first_arrived.set()
-                release_first.wait(10)  # the first request is out for as long as the test likes
-            self.send_response(204)
-            self.send_header("content-length", "0")
-            self.end_headers()
+    def answer(body: bytes) -> int:
+        bodies.append(json.loads(body))
+        if len(bodies) == 1:
+            first_arrived.set()
+            release_first.wait(10)  # the first request is out for as long as the test likes
+        return 204
 
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        sender = BatchSender(f"http://127.0.0.1:{server.server_address[1]}/live/{STREAM}", interval=60,
-                             on_problem=None)
+    with stream_server(answer) as url:
+        sender = BatchSender(url, interval=60, on_problem=None)
         sender.put(b'{"message": "first"}')
         assert first_arrived.wait(10), "the first entry waited for a batch to fill"
         for n in range(100):
@@ -166,9 +172,6 @@ def test_an_entry_goes_at_once_and_what_comes_while_it_is_out_goes_together_next
         release_first.set()
         assert sender.flush(10)
         sender.close(1)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert [[entry["message"] for entry in body] for body in bodies] == [
         ["first"], [f"while out {n}" for n in range(100)]]
 
