@@ -16,12 +16,12 @@ import asyncio
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 import socketio
 
-from dashboard.elements.rows_feed import ROWS_MESSAGE, rows_in
+from dashboard.elements.rows_feed import ROWS_MESSAGE
 
 # The socket's query (NiceGUI's handshake: the client id the page was made for, and its next message
 # number) is only in the page, in its script's createApp() call. The rows' message name and how to
@@ -35,7 +35,6 @@ class SocketViewer:
 
     client: socketio.AsyncClient
     rows: int = 0
-    messages: set[int] = field(default_factory=set)
     # Epoch milliseconds at which each row's message arrived, by message text (when asked for).
     arrived: dict[str, float] | None = None
 
@@ -53,22 +52,12 @@ async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_
     async with http.get(f"{base_url}/{stream_id}") as response:
         response.raise_for_status()
         page = await response.text()
-    found = _QUERY.search(page)
-    if found is None:
-        raise RuntimeError("the stream page no longer carries its socket query where this bench expects it")
-    # The page writes it as a Python literal (its template renders a dict).
-    query = {key: _query_value(value) for key, value in ast.literal_eval(found.group(1)).items()}
+    query = page_socket_query(page)
     query.update(document_id=str(uuid.uuid4()), tab_id=str(uuid.uuid4()), old_tab_id="null")
     viewer = SocketViewer(socketio.AsyncClient(reconnection=False), arrived={} if record_arrivals else None)
 
     async def count_rows(message: dict) -> None:
-        # NiceGUI may replay a message after a reconnect; count each once, as the page does.
-        number = message.get("_id")
-        if number is not None:
-            if number in viewer.messages:
-                return
-            viewer.messages.add(number)
-        rows = rows_in(message)
+        rows = message["rows"]
         viewer.rows += len(rows)
         if viewer.arrived is not None:
             now = time.time() * 1000
@@ -88,6 +77,15 @@ async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_
     await viewer.client.connect(f"{base_url}?{query_string}", socketio_path="/_nicegui_ws/socket.io",
                                 transports=["websocket"])
     return viewer
+
+
+def page_socket_query(page: str) -> dict[str, str]:
+    """The query a stream page's socket connects with (NiceGUI's handshake), read from the page's HTML."""
+    found = _QUERY.search(page)
+    if found is None:
+        raise RuntimeError("the stream page no longer carries its socket query where this bench expects it")
+    # The page writes it as a Python literal (its template renders a dict).
+    return {key: _query_value(value) for key, value in ast.literal_eval(found.group(1)).items()}
 
 
 def _query_value(value: object) -> str:

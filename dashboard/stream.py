@@ -84,17 +84,27 @@ class Subscriber:
                 log.exception("telling a subscriber of %s failed", self.stream_id)
 
     def _forward(self, entries: list[StreamEntry]) -> None:
+        if entries and entry_id_order(entries[0].id) > self._last_id:
+            # Entries come in ID order: all are new, and the list handed to every subscriber is
+            # passed on as it is (viewers encode a list they share once, see rows_feed).
+            self._last_id = entry_id_order(entries[-1].id)
+            fresh = entries
+        else:
+            fresh = self._newer_than_last(entries)
+        if fresh:
+            try:
+                self._deliver(fresh)
+            except Exception:  # one broken viewer must not stop the others
+                log.exception("delivering to a subscriber of %s failed", self.stream_id)
+
+    def _newer_than_last(self, entries: list[StreamEntry]) -> list[StreamEntry]:
         fresh = []
         for stream_entry in entries:
             entry_id = entry_id_order(stream_entry.id)
             if entry_id > self._last_id:
                 fresh.append(stream_entry)
                 self._last_id = entry_id
-        if fresh:
-            try:
-                self._deliver(fresh)
-            except Exception:  # one broken viewer must not stop the others
-                log.exception("delivering to a subscriber of %s failed", self.stream_id)
+        return fresh
 
 
 class Fanout:

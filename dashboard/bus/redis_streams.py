@@ -35,7 +35,6 @@ KEY_PREFIX = "bunnylogs"
 ENTRY_FIELD = b"e"
 READ_BLOCK_MS = 1000
 READ_COUNT = 1000
-GATHER_S = 0.004
 # Above READ_BLOCK_MS, so that a blocking XREAD never trips the socket timeout.
 SOCKET_TIMEOUT_S = 5.0
 READY_TIMEOUT_S = 1.0
@@ -236,12 +235,9 @@ class RedisBus(Bus):
         failures = 0
         while not self._closing:
             try:
-                read = await self._read_once()
+                # No pause between reads: what arrives while one XREAD is out comes with the next.
+                await self._read_once()
                 failures = 0
-                if 0 < read < READ_COUNT:
-                    # Under a steady flow each XREAD would bring one entry: a short pause lets a few
-                    # gather, which costs far fewer Redis round trips for a few ms of delay.
-                    await asyncio.sleep(GATHER_S)
             except (RedisError, OSError) as error:
                 if failures == 0:
                     log.warning("reading from Redis failed (%s); retrying", error)

@@ -52,7 +52,8 @@ export default {
     });
     this.stopKeys = listenForKeys((key) => (key === "End" ? this.follow() : this.$emit("key", { key })));
     this.statusBar.start();
-    this.stopRows = listenForRows(this.feed, (entries, history) => this.append(entries, history));
+    this.stopRows = listenForRows(this.feed, (entries, history) => this.append(entries, history),
+                                  (lastId) => this.$emit("resume", { after: lastId }));
   },
   unmounted() {
     this.stopRows();

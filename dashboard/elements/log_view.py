@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 from nicegui.element import Element
+from nicegui.events import GenericEventArguments
 
 from ..entry import StreamEntry
-from .coalescer import Coalescer
+from ..protocol import is_entry_id
 from .rows_feed import RowsFeed
 
-# Entries that arrive within this long after a send go out together: at most ~50 messages/s per
-# viewer however fast the stream is, and no added delay when it is slow. The page draws once per
-# frame anyway.
-SEND_INTERVAL_S = 0.02
-
+# Called with the ID of the last entry the page has (None if it has none) when its socket came back.
+Resume = Callable[[str | None], None]
 
 # The parts of the browser half; log_view.js imports them by name (the page's import map).
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
@@ -30,6 +28,9 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     Filtering, pausing, following and downloads run in the browser over the rows it holds; the
     methods below only tell it what to do. It emits `seen` (new programs and levels),
     `filter_error` (an invalid regular expression, or none) and `key` (keyboard shortcuts).
+
+    When the page's socket drops, nothing is sent until the page is back and says which entry it
+    has last; `on_resume` is then told, to send what it missed (see `receiving_history`).
     """
 
     def __init__(self, *, max_rows: int, view_filter: dict[str, Any], utc: bool, stream_name: str) -> None:
@@ -40,38 +41,48 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self._props["streamName"] = stream_name
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address
-        self._outgoing: Coalescer[StreamEntry] = Coalescer(self._send, SEND_INTERVAL_S)
         self._receiving_history = False
+        self._resume: Resume | None = None
+        self.client.on_disconnect(self._socket_dropped)
+        self.on("resume", self._page_resumes)
 
     def push(self, entries: list[StreamEntry]) -> None:
-        """Send entries to the browser: history at once; live ones at once when quiet, else with the next send."""
+        """Send entries to the browser: history at once; live ones at once when its socket is free, else gathered."""
         if self._receiving_history:
-            self._feed.send(self._wire(entries), history=True)
+            self._feed.send_history(entries)
         else:
-            self._outgoing.add(entries)
+            self._feed.send(entries)
+
+    def on_resume(self, resume: Resume) -> None:
+        """Call `resume` with the page's last entry ID when its socket came back after a drop."""
+        self._resume = resume
 
     @contextmanager
     def receiving_history(self) -> Iterator[None]:
         """Within this, what `push` gets is the stream's history: sent at once, marked as history.
 
         Subscribe within it: a subscription delivers the history (and what arrived while it was
-        read) before it returns, and nothing live can wait in the coalescer yet, so order holds.
+        read) before it returns, and nothing live is gathered for the page yet, so order holds.
+        It also ends a suspension after a dropped socket: what the page missed comes as history.
         """
         self._receiving_history = True
+        self._feed.resume()
         try:
             yield
         finally:
             self._receiving_history = False
 
-    def _send(self, entries: list[StreamEntry]) -> None:
-        self._feed.send(self._wire(entries))
+    def _socket_dropped(self) -> None:
+        if not getattr(self.client, "_socket_to_document_id", None):  # no other socket of the page is live
+            self._feed.suspend()
 
-    @staticmethod
-    def _wire(entries: list[StreamEntry]) -> list[dict[str, Any]]:
-        return [stream_entry.to_wire() for stream_entry in entries]
+    def _page_resumes(self, event: GenericEventArguments) -> None:
+        after = event.args.get("after") if isinstance(event.args, dict) else None
+        if self._resume is not None:
+            self._resume(after if isinstance(after, str) and is_entry_id(after) else None)
 
     def _handle_delete(self) -> None:
-        self._outgoing.cancel()
+        self._feed.close()
         super()._handle_delete()
 
     def set_filter(self, view_filter: dict[str, Any]) -> None:

@@ -1,24 +1,46 @@
 // The rows transport, the browser half of RowsFeed (rows_feed.py), and the view's only use of
-// NiceGUI's socket: rows come as their own socket message, beside NiceGUI's, and each batch is
-// handed on once, in order, also across a reconnect.
+// NiceGUI's socket: rows come as their own socket event, beside NiceGUI's messages. Each row is
+// handed on once, in order: after a dropped socket the page says which entry it has last, and the
+// server sends what came after it.
 
 const SOCKET_POLL_MS = 10;
 
-// Call onRows(rows, history) with each batch sent to `feed` ({message, id}, RowsFeed.address),
-// history being true for rows that were in the stream before this page came; returns a function that
+// An entry ID "<ms>-<seq>" as a pair of numbers, for ordering.
+function entryOrder(id) {
+  const dash = id.indexOf("-");
+  return [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
+}
+
+function isAfter(order, last) {
+  return last === null || order[0] > last[0] || (order[0] === last[0] && order[1] > last[1]);
+}
+
+// Call onRows(rows, history) with each batch sent over `feed` ({message}, RowsFeed.address), history
+// being true for rows that were in the stream before this page came (or that it missed while its
+// socket was down); onResume(lastId) when the socket is back after a drop. Returns a function that
 // stops listening.
-export function listenForRows(feed, onRows) {
-  const { message: name, id } = feed;
-  const decoder = new TextDecoder();
+export function listenForRows(feed, onRows, onResume) {
+  const { message: name } = feed;
+  let lastId = null;
+  let lastOrder = null;
+  let dropped = false;
   const onMessage = (message) => {
-    if (message.feed !== id) return;
-    // NiceGUI numbers its messages and replays the unacknowledged ones after a reconnect:
-    // skip what was already handled, and count this one as handled, as its own handlers do.
-    if (message._id !== undefined) {
-      if (message._id < window.nextMessageId) return;
-      window.nextMessageId = message._id + 1;
+    const rows = message.rows;
+    let fresh = rows;
+    // Rows at or before the last one handled (sent twice around a reconnect) are skipped.
+    if (lastOrder !== null && rows.length && !isAfter(entryOrder(rows[0].id), lastOrder)) {
+      fresh = rows.filter((row) => isAfter(entryOrder(row.id), lastOrder));
     }
-    onRows(JSON.parse(decoder.decode(message.rows)), Boolean(message.history));
+    if (!fresh.length) return;
+    lastId = fresh[fresh.length - 1].id;
+    lastOrder = entryOrder(lastId);
+    onRows(fresh, Boolean(message.history));
+  };
+  const onDisconnect = () => { dropped = true; };
+  const onConnect = () => {
+    if (!dropped) return;
+    dropped = false;
+    onResume(lastId);
   };
   let timer = null;
   const listen = () => {
@@ -29,11 +51,15 @@ export function listenForRows(feed, onRows) {
     }
     timer = null;
     window.socket.on(name, onMessage);
+    window.socket.on("disconnect", onDisconnect);
+    window.socket.on("connect", onConnect);
   };
   listen();
   return () => {
     clearTimeout(timer);
     window.socket?.off(name, onMessage);
+    window.socket?.off("disconnect", onDisconnect);
+    window.socket?.off("connect", onConnect);
   };
 }
 

@@ -1,79 +1,200 @@
-"""The rows transport: batches of rows sent to one element as their own socket message.
+"""The rows transport: batches of rows written straight onto a page's socket, encoded once per batch.
 
-Rows do not go through `run_method`: it makes the browser eval() each call's source, and Chromium
-keeps every evaluated source alive, so a busy stream grew the tab's heap without bound. The rows go
-as JSON in a binary attachment, parsed once in the page by `rows_feed.js`, this class's browser half.
+Rows do not go through `run_method` (the browser would eval() each call's source, and Chromium keeps
+every evaluated source alive) nor through NiceGUI's per-client outbox: that path encodes, numbers
+and schedules every message once per viewer, some 300 µs of CPU per row message per viewer. Here a
+batch the bus hands to all of a stream's viewers is encoded once into one socket.io packet, and
+that same packet is put on each viewer's engine.io socket queue. The browser half is `rows_feed.js`.
+
+What this gives up is NiceGUI's replay of unacknowledged messages after a brief reconnect; instead
+the page says which entry it has last (`resume`), and the view re-subscribes after it.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import orjson
+from engineio import packet as engine_packet
+from engineio.async_socket import AsyncSocket
+from nicegui import Client, core
 from nicegui.element import Element
 
-from .socket_backlog import MAX_WAITING_MESSAGES, cut_off, waiting_messages
+from ..entry import StreamEntry
+from .send_when_idle import SendWhenIdle
+from .socket_backlog import MAX_WAITING_MESSAGES, cut_off
 
 log = logging.getLogger("uvicorn.error")
 
-# The socket message that carries rows: {"feed": the element's id, "rows": a JSON array as bytes,
-# "history": true for rows that were in the stream before the viewer came}.
+# The socket.io event that carries rows: {"rows": [row, ...], "history": true for rows that were in
+# the stream before the viewer came}.
 ROWS_MESSAGE = "bunnylogs_rows"
-
-Row = dict[str, Any]
-# Rows go in messages of at most about this size.
+# Rows go in messages of at most about this size: it bounds what a page holds in the server while it
+# takes them.
 MAX_MESSAGE_BYTES = 128 * 1024
+# Rows gathered for a page whose socket is still sending earlier ones, beyond which it counts as
+# having stopped reading (the same bound as an event stream's, see readback).
+MAX_GATHERED_BYTES = 8 * 1024 * 1024
+_NAMESPACE = "/"
+
+
+class EncodedBatch:
+    """One batch of entries as JSON arrays of at most about `MAX_MESSAGE_BYTES` each (one row may be larger)."""
+
+    def __init__(self, entries: list[StreamEntry]) -> None:
+        self.pieces = _pieces([stream_entry.to_wire() for stream_entry in entries])
+        self.size = sum(len(piece) for piece in self.pieces)
+        self._packets: dict[bool, list[engine_packet.Packet]] = {}
+
+    def packets(self, *, history: bool) -> list[engine_packet.Packet]:
+        """The batch as engine.io packets, made once and shared by every page it is sent to."""
+        made = self._packets.get(history)
+        if made is None:
+            made = self._packets[history] = [rows_packet(piece, history=history) for piece in self.pieces]
+        return made
+
+
+class _LastBatch:
+    """The encoding of the batch encoded last: the bus hands one list to every viewer of a stream in turn."""
+
+    batch: list[StreamEntry] | None = None
+    encoded: EncodedBatch | None = None
+
+
+def encoded(entries: list[StreamEntry]) -> EncodedBatch:
+    """`entries` encoded, once for all the viewers the same list is handed to one after the other."""
+    if _LastBatch.batch is not entries or _LastBatch.encoded is None:
+        _LastBatch.batch, _LastBatch.encoded = entries, EncodedBatch(entries)
+    return _LastBatch.encoded
+
+
+def rows_packet(rows_json: str, *, history: bool) -> engine_packet.Packet:
+    """An engine.io message carrying the socket.io event `ROWS_MESSAGE` with rows already encoded as JSON."""
+    flag = "true" if history else "false"
+    return engine_packet.Packet(engine_packet.MESSAGE, f'2["{ROWS_MESSAGE}",{{"history":{flag},"rows":{rows_json}}}]')
+
+
+def joined(pieces: list[str]) -> list[str]:
+    """JSON arrays joined into as few arrays of at most about `MAX_MESSAGE_BYTES` as keep their order."""
+    result: list[str] = []
+    parts: list[str] = []
+    size = 0
+    for piece in pieces:
+        inner = piece[1:-1]
+        if not inner:
+            continue
+        if parts and size + len(inner) > MAX_MESSAGE_BYTES:
+            result.append(f"[{','.join(parts)}]")
+            parts, size = [], 0
+        parts.append(inner)
+        size += len(inner) + 1
+    if parts:
+        result.append(f"[{','.join(parts)}]")
+    return result
 
 
 class RowsFeed:
-    """Sends rows to the browser half of one element, which lists `RowsFeed.script` in its dependencies."""
+    """Sends rows to the browser half of one element, which lists `RowsFeed.script` in its dependencies.
+
+    Live rows go at once when the page's socket has nothing waiting; while it has, they are gathered
+    and go together as soon as it is free. A page whose socket stops taking them is cut off.
+    """
 
     script: ClassVar[Path] = Path(__file__).with_suffix(".js")
 
     def __init__(self, element: Element) -> None:
         self._element = element
         self._cut_off = False  # the page stopped reading: nothing more goes to it
+        self._suspended = False  # the socket dropped: nothing goes until the page says where it resumes
+        self._gathered_bytes = 0
+        self._live: SendWhenIdle[str] = SendWhenIdle(self._send_pieces, busy=self._socket_busy)
 
     @property
-    def address(self) -> dict[str, Any]:
-        """What `listenForRows` in the browser listens for (pass it as a prop): the message name and this feed."""
-        return {"message": ROWS_MESSAGE, "id": self._element.id}
+    def address(self) -> dict[str, str]:
+        """What `listenForRows` in the browser listens for (pass it as a prop)."""
+        return {"message": ROWS_MESSAGE}
 
-    def send(self, rows: list[Row], *, history: bool = False) -> None:
-        """Send `rows` as one message, after everything sent before; nothing once the element is deleted.
+    def send_history(self, entries: list[StreamEntry]) -> None:
+        """Send rows that were in the stream before the page came (or that it missed), at once, in order."""
+        if self._usable():
+            self._put(encoded(entries).packets(history=True), _sockets(self._element.client))
 
-        A page that has not taken `MAX_WAITING_MESSAGES` messages is cut off instead (see
-        `socket_backlog`): it gets nothing more, and reloads if it ever comes back.
-        """
-        element = self._element
-        if element.is_deleted or self._cut_off:
+    def send(self, entries: list[StreamEntry]) -> None:
+        """Send live rows after everything sent before; nothing once the element is deleted or suspended."""
+        if not self._usable():
             return
-        if waiting_messages(element.client) > MAX_WAITING_MESSAGES:
-            self._cut_off = True
-            log.warning("a page of client %s stopped reading its socket: cut off", element.client.id)
-            cut_off(element.client)
+        if not self._live.waiting:
+            sockets = _sockets(self._element.client)
+            if not any(socket.queue.qsize() for socket in sockets):
+                self._put(encoded(entries).packets(history=False), sockets)
+                return
+        batch = encoded(entries)
+        self._gathered_bytes += batch.size
+        if self._gathered_bytes > MAX_GATHERED_BYTES:
+            self._stop_reading_page()
             return
-        for encoded in _pieces(rows):
-            payload = {"feed": element.id, "rows": encoded, "history": history}
-            element.client.outbox.enqueue_message(ROWS_MESSAGE, payload, element.client.id)
+        self._live.add(batch.pieces)
+
+    def suspend(self) -> None:
+        """The page's socket dropped: send nothing, and forget what was gathered, until `resume`."""
+        self._suspended = True
+        self._live.cancel()
+        self._gathered_bytes = 0
+
+    def resume(self) -> None:
+        """Send again (the caller re-sends what the page missed, as history, first)."""
+        self._suspended = False
+
+    def close(self) -> None:
+        """Send nothing more (the element is going)."""
+        self._live.cancel()
+
+    def _usable(self) -> bool:
+        return not (self._element.is_deleted or self._cut_off or self._suspended)
+
+    def _send_pieces(self, pieces: list[str]) -> None:
+        self._gathered_bytes = 0
+        if self._usable():
+            self._put([rows_packet(piece, history=False) for piece in joined(pieces)], _sockets(self._element.client))
+
+    def _socket_busy(self) -> bool:
+        return any(socket.queue.qsize() for socket in _sockets(self._element.client))
+
+    def _put(self, packets: list[engine_packet.Packet], sockets: list[AsyncSocket]) -> None:
+        client = self._element.client
+        waiting = len(client.outbox.messages) + sum(socket.queue.qsize() for socket in sockets)
+        if waiting > MAX_WAITING_MESSAGES:
+            self._stop_reading_page()
+            return
+        for socket in sockets:
+            for packet in packets:
+                socket.queue.put_nowait(packet)
+
+    def _stop_reading_page(self) -> None:
+        self._cut_off = True
+        self._live.cancel()
+        log.warning("a page of client %s stopped reading its socket: cut off", self._element.client.id)
+        cut_off(self._element.client)
 
 
-def _pieces(rows: list[Row]) -> list[bytes]:
-    """`rows` as JSON arrays of at most about `MAX_MESSAGE_BYTES` each (one row may be larger alone).
+def _sockets(client: Client) -> list[AsyncSocket]:
+    """The engine.io sockets of a client's connected pages (NiceGUI keeps its socket IDs in a private mapping)."""
+    server = core.sio
+    sockets: list[AsyncSocket] = []
+    for socket_id in getattr(client, "_socket_to_document_id", {}):
+        engine_id = server.manager.eio_sid_from_sid(socket_id, _NAMESPACE)
+        socket = server.eio.sockets.get(engine_id) if engine_id else None
+        if socket is not None and not socket.closed:
+            sockets.append(socket)
+    return sockets
 
-    Bounded messages bound what a page holds in the server while it takes them, and what NiceGUI
-    keeps to replay after a reconnect.
-    """
-    encoded = orjson.dumps(rows)
-    if len(encoded) <= MAX_MESSAGE_BYTES or len(rows) == 1:
-        return [encoded]
+
+def _pieces(rows: list[dict]) -> list[str]:
+    """`rows` as JSON arrays of at most about `MAX_MESSAGE_BYTES` each (one row may be larger alone)."""
+    encoded_rows = orjson.dumps(rows)
+    if len(encoded_rows) <= MAX_MESSAGE_BYTES or len(rows) == 1:
+        return [encoded_rows.decode()]
     half = len(rows) // 2
     return [*_pieces(rows[:half]), *_pieces(rows[half:])]
-
-
-def rows_in(message: dict[str, Any]) -> list[Row]:
-    """The rows one `ROWS_MESSAGE` carries, for a reader of the socket other than the page."""
-    rows: list[Row] = orjson.loads(message["rows"])
-    return rows

@@ -10,23 +10,9 @@ from __future__ import annotations
 from nicegui import Client, background_tasks, core
 
 # Messages waiting for one page beyond which it counts as having stopped reading. A reading page
-# takes each batch (at most ~50 a second) within a frame or two; a whole history (1 MiB, see
-# stream.MAX_HISTORY_BYTES) is 8 messages of 128 KiB (rows_feed), well within it.
+# takes each message within a frame or two, and live rows are gathered while earlier ones wait
+# (rows_feed); a whole history (1 MiB, see stream.MAX_HISTORY_BYTES) is 8 messages of 128 KiB.
 MAX_WAITING_MESSAGES = 64
-_NAMESPACE = "/"
-
-
-def waiting_messages(client: Client) -> int:
-    """Messages sent to `client` that its browser has not taken yet (outbox and socket queues)."""
-    waiting = len(client.outbox.messages)
-    server = core.sio
-    # NiceGUI keeps the client's socket IDs in a private mapping; its public API has none.
-    for socket_id in list(getattr(client, "_socket_to_document_id", {})):
-        engine_id = server.manager.eio_sid_from_sid(socket_id, _NAMESPACE)
-        socket = server.eio.sockets.get(engine_id) if engine_id else None
-        if socket is not None:
-            waiting += socket.queue.qsize()
-    return waiting
 
 
 def cut_off(client: Client) -> None:

@@ -7,6 +7,7 @@ import asyncio
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from nicegui import Client, background_tasks, ui
+from nicegui.elements.mixins.text_element import TextElement
 
 from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
@@ -14,7 +15,7 @@ from ..follower_limits import FollowerLimits
 from ..ingest_limits import client_address
 from ..protocol import bus_stream_id, canonical_stream_id, is_view_key
 from ..settings import Settings
-from ..stream import Bus, BusUnavailable, Deliver
+from ..stream import Bus, BusUnavailable, Deliver, Subscription
 from . import addresses, send_panel_state
 from .frame import page_frame
 from .restart_notice import RestartNotice
@@ -141,10 +142,20 @@ def _send_panel(ingest_url: str, install: str, *, open_: bool, warning: str | No
 
 
 def _snippet(text: str, language: str) -> None:
-    """A code block with a labelled copy button (NiceGUI's own is faint and needs the Clipboard API)."""
+    """A code block with a labelled copy button.
+
+    Not `ui.code`: its copy button is faint and needs the Clipboard API, and each one runs a 0.1 s
+    timer in the server for as long as the page is open, which, five per page, cost a UI process
+    more CPU than sending the log rows at a few hundred open pages.
+    """
     with ui.element("div").classes("relative w-full snippet"):
-        ui.code(text, language=language).classes("w-full")
+        with ui.element("pre").classes(f"language-{language}"):
+            CodeText(tag="code", text=text)
         CopyButton(text).classes("absolute top-1 right-1")
+
+
+class CodeText(TextElement):
+    """A `<code>` element showing `text` as text (never as markup)."""
 
 
 def _tell(client: Client, text: str) -> None:
@@ -155,25 +166,49 @@ def _tell(client: Client, text: str) -> None:
 
 
 async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliver: Deliver, history: int) -> None:
-    """Subscribe `deliver` (the view's) to the stream for the client's lifetime, retrying while the bus is down."""
-    attempt = 0
-    while not client.is_deleted:
-        try:
-            with view.receiving_history():
-                subscription = await bus.subscribe(stream_id, deliver, history=history,
-                                                   notice=lambda text: _tell(client, text))
-        except BusUnavailable:
-            if attempt == 0:
-                with client:
-                    ui.notify("The log bus is unavailable; retrying…", type="warning")
-            await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
-            attempt += 1
-            continue
-        if client.is_deleted:  # closed while we were subscribing
+    """Subscribe `deliver` (the view's) to the stream for the client's lifetime, retrying while the bus is down.
+
+    When the page's socket comes back after a drop, the view is subscribed again after the last
+    entry the page has, so it misses nothing and is sent nothing twice.
+    """
+    subscription: Subscription | None = None
+    one_at_a_time = asyncio.Lock()  # a second drop while resuming must not leave two subscriptions
+
+    def close() -> None:
+        if subscription is not None:
             subscription.close()
+
+    async def subscribe(after: str | None) -> None:
+        async with one_at_a_time:
+            await subscribe_now(after)
+
+    async def subscribe_now(after: str | None) -> None:
+        nonlocal subscription
+        attempt = 0
+        while not client.is_deleted:
+            try:
+                with view.receiving_history():
+                    close()
+                    subscription = await bus.subscribe(stream_id, deliver, history=history, after=after,
+                                                       notice=lambda text: _tell(client, text))
+            except BusUnavailable:
+                if attempt == 0:
+                    with client:
+                        ui.notify("The log bus is unavailable; retrying…", type="warning")
+                await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
+                attempt += 1
+                continue
+            if client.is_deleted:  # closed while we were subscribing
+                close()
+                return
+            if attempt > 0:
+                with client:
+                    ui.notify("Connected to the log bus again", type="positive")
             return
-        client.on_delete(subscription.close)  # after NiceGUI's reconnect window, not on a brief drop
-        if attempt > 0:
-            with client:
-                ui.notify("Connected to the log bus again", type="positive")
-        return
+
+    def resume(after: str | None) -> None:
+        background_tasks.create(subscribe(after), name=f"resume {client.id}")
+
+    view.on_resume(resume)
+    client.on_delete(close)  # after NiceGUI's reconnect window, not on a brief drop
+    await subscribe(None)

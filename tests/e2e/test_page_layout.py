@@ -388,7 +388,7 @@ _CODE_UNDER_BUTTON = """(snippet) => {
     if (left < button.right && button.left < right && box.top < button.bottom && button.top < box.bottom)
       covered.push([Math.round(left), Math.round(box.top), Math.round(right), Math.round(box.bottom)]);
   }
-  const scroller = code.closest('.nicegui-markdown');
+  const scroller = code.closest('pre');
   return {covered, hidden: scroller.scrollWidth - scroller.clientWidth,
           button: [button.left, button.top, button.right, button.bottom]};
 }"""
