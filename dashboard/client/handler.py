@@ -38,7 +38,7 @@ class BunnyLogsHandler(logging.Handler):
     """
 
     def __init__(self, url: str, program: str | None = None, level: int | str = logging.NOTSET, *,
-                 batch_size: int = 500, interval: float = 0.05, capacity: int = 10_000,
+                 batch_size: int = 500, interval: float = 0.02, capacity: int = 10_000,
                  exit_timeout: float = 2.0, timeout: float = 5.0, report_problems: bool = True) -> None:
         super().__init__(level)
         # The entry has its own level, time and program: the message is just the message (and traceback).

@@ -1,7 +1,7 @@
 """A background thread that ships encoded entries in batches, and never makes its caller wait.
 
 `put()` only appends to a bounded queue. The thread sends one request at a time, and starts two
-at least `interval` apart (default 50 ms: at most 20 requests a second per sender, far below the
+at least `interval` apart (default 20 ms: at most 50 requests a second per sender, a quarter of the
 server's per-client limit): an entry that comes after a quiet spell leaves at once, and what comes
 while a request is out or within the interval goes together in the next, so batches grow with the
 load, up to `batch_size` entries. It retries network errors, 5xx, 408 and 429 with exponential
@@ -43,7 +43,7 @@ def print_problem(text: str) -> None:
 class BatchSender:
     """Queues encoded entries and sends them to one stream's `/live/<uuid>` URL from a daemon thread."""
 
-    def __init__(self, url: str, *, batch_size: int = 500, interval: float = 0.05, capacity: int = 10_000,
+    def __init__(self, url: str, *, batch_size: int = 500, interval: float = 0.02, capacity: int = 10_000,
                  timeout: float = 5.0, program: str = "bunnylogs",
                  on_problem: Callable[[str], None] | None = print_problem) -> None:
         if not 1 <= batch_size <= MAX_BATCH_ENTRIES:
