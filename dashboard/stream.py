@@ -29,6 +29,8 @@ Deliver = Callable[[list[StreamEntry]], None]
 MAX_HISTORY_BYTES = 1024 * 1024
 # Told, in words for the viewer, when something happened to the stream itself (e.g. it was dropped).
 Notice = Callable[[str], None]
+# Told False when the bus stops giving entries (Redis is unreachable), and True when it gives them again.
+Availability = Callable[[bool], None]
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,11 @@ class Subscriber:
     """
 
     def __init__(self, stream_id: str, deliver: Deliver, *, after: str | None = None,
-                 notice: Notice | None = None) -> None:
+                 notice: Notice | None = None, availability: Availability | None = None) -> None:
         self.stream_id = stream_id
         self._deliver = deliver
         self._notice = notice
+        self._availability = availability
         self._held: list[StreamEntry] | None = []
         self._last_id = entry_id_order(after) if after else (-1, -1)
 
@@ -83,6 +86,18 @@ class Subscriber:
             except Exception:
                 log.exception("telling a subscriber of %s failed", self.stream_id)
 
+    def set_available(self, available: bool) -> None:
+        """Pass on whether the bus gives entries now, if the follower wants to know."""
+        if self._availability is not None:
+            try:
+                self._availability(available)
+            except Exception:
+                log.exception("telling a subscriber of %s the bus's state failed", self.stream_id)
+
+    def start_over(self) -> None:
+        """The stream's entries were lost (the bus lost its data): take new ones whatever their IDs."""
+        self._last_id = (-1, -1)
+
     def _forward(self, entries: list[StreamEntry]) -> None:
         if entries and entry_id_order(entries[0].id) > self._last_id:
             # Entries come in ID order: all are new, and the list handed to every subscriber is
@@ -112,10 +127,13 @@ class Fanout:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self.available = True  # whether the bus gives entries now, as its reader last found
 
     def add(self, subscriber: Subscriber) -> None:
-        """Start sending a stream's entries to `subscriber`."""
+        """Start sending a stream's entries to `subscriber` (told at once if the bus is unavailable)."""
         self._subscribers.setdefault(subscriber.stream_id, set()).add(subscriber)
+        if not self.available:
+            subscriber.set_available(False)
 
     def remove(self, subscriber: Subscriber) -> None:
         """Stop sending to `subscriber`; forget the stream once nobody follows it."""
@@ -147,6 +165,23 @@ class Fanout:
         """Tell each subscriber of a stream that something happened to the stream itself."""
         for subscriber in list(self._subscribers.get(stream_id, ())):
             subscriber.tell(text)
+
+    def set_available(self, available: bool) -> None:
+        """Tell every subscriber, once per change, whether the bus gives entries now."""
+        if available == self.available:
+            return
+        self.available = available
+        for subscriber in self._every_subscriber():
+            subscriber.set_available(available)
+
+    def start_over(self, text: str) -> None:
+        """The bus lost every stream's entries: each subscriber takes new ones afresh, and is told `text`."""
+        for subscriber in self._every_subscriber():
+            subscriber.start_over()
+            subscriber.tell(text)
+
+    def _every_subscriber(self) -> list[Subscriber]:
+        return [subscriber for followers in self._subscribers.values() for subscriber in followers]
 
 
 class Subscription:
@@ -182,17 +217,18 @@ class Bus(ABC):
     async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
         """Append entries to a stream, all or none, in order; return their IDs."""
 
-    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
-                        after: str | None = None, notice: Notice | None = None) -> Subscription:
+    async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int, after: str | None = None,
+                        notice: Notice | None = None, availability: Availability | None = None) -> Subscription:
         """Deliver the last `history` entries of a stream, then each new one, to `deliver`.
 
         With `after` (an entry ID) it delivers instead every entry still kept after that ID, so a
         follower that lost its connection resumes with no gap and no duplicate. `after` only
         filters what this subscriber receives. `notice` is told what happens to the stream itself
-        (the memory bus dropping it to stay within its budget). The history is at most
-        `MAX_HISTORY_BYTES` (its newest entries); a resume after `after` is not cut.
+        (the memory bus dropping it to stay within its budget, Redis losing its data), and
+        `availability` whether the bus gives entries now (False while Redis is unreachable). The
+        history is at most `MAX_HISTORY_BYTES` (its newest entries); a resume after `after` is not cut.
         """
-        subscriber = Subscriber(stream_id, deliver, after=after, notice=notice)
+        subscriber = Subscriber(stream_id, deliver, after=after, notice=notice, availability=availability)
         self._fanout.add(subscriber)  # first: the subscriber holds what arrives while the backlog is read
         try:
             backlog, newest = await self._backlog(stream_id, history=history, after=after)
@@ -221,9 +257,18 @@ class Bus(ABC):
         """None when the bus can take and give entries now, else why not (for `/readyz`)."""
         return None
 
+    async def history_lost(self, stream_id: str) -> str | None:
+        """Why the stream's earlier entries are gone, if the bus itself knows they were lost (else None)."""
+        return None
+
     def stats(self) -> dict[str, int]:
         """Figures for `/healthz` that only this backend has (none by default)."""
         return {}
+
+    @property
+    def available(self) -> bool:
+        """Whether the bus gives entries now, as its reader last found (what subscribers were last told)."""
+        return self._fanout.available
 
     def viewer_count(self, stream_id: str) -> int:
         """How many subscribers follow `stream_id` in this process."""

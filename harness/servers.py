@@ -113,10 +113,15 @@ class ServerProcess(ABC):
 
 
 class RedisServer(ServerProcess):
-    """A throwaway redis-server: loopback only, no persistence."""
+    """A throwaway redis-server: loopback only; no persistence, or with `data_dir` an append-only file
+    there, synced at every write (a restart keeps everything it acknowledged)."""
 
     name = "redis-server"
     start_timeout_s = 10.0
+
+    def __init__(self, port: int | None = None, *, data_dir: Path | None = None) -> None:
+        super().__init__(port)
+        self.data_dir = data_dir
 
     @property
     def url(self) -> str:
@@ -128,7 +133,9 @@ class RedisServer(ServerProcess):
         if binary is None:
             raise MissingProgram("redis-server is not installed; `./dev test` installs it on Debian "
                                  "(apt-get install --no-install-recommends redis-server; macOS: brew install redis)")
-        return [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        persistence = (["--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "always"]
+                       if self.data_dir is not None else ["--appendonly", "no"])
+        return [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence]
 
     def is_ready(self) -> bool:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
@@ -239,9 +246,10 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def running_redis(port: int | None = None) -> contextlib.AbstractContextManager[RedisServer]:
-    """A throwaway redis-server for the block (on `port`, or a free one)."""
-    return running(RedisServer(port))
+def running_redis(port: int | None = None, *,
+                  data_dir: Path | None = None) -> contextlib.AbstractContextManager[RedisServer]:
+    """A throwaway redis-server for the block (on `port`, or a free one); persistent in `data_dir` if given."""
+    return running(RedisServer(port, data_dir=data_dir))
 
 
 def running_nginx(site: Path, upstream_port: int | dict[int, int]) -> contextlib.AbstractContextManager[NginxServer]:

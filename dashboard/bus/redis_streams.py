@@ -27,11 +27,12 @@ from redis.typing import KeyT, StreamIdT
 from ..entry import LogEntry, StreamEntry
 from ..protocol import MAX_ENTRY_ID_PART, entry_id_order
 from ..stream import Bus, BusFull, BusUnavailable
+from . import redis_epoch
 from .group_commit import GroupCommit
+from .redis_keys import EPOCH_KEY, stream_id_from_key, stream_key, wake_key
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "bunnylogs"
 ENTRY_FIELD = b"e"
 READ_BLOCK_MS = 1000
 READ_COUNT = 1000
@@ -65,16 +66,6 @@ StreamRows = list[tuple[bytes, dict[bytes, bytes]]]
 XReadReply = list[tuple[bytes, StreamRows]]
 
 
-def stream_key(stream_id: str) -> str:
-    """The Redis key of a log stream: the one place that builds it."""
-    return f"{KEY_PREFIX}:stream:{stream_id}"
-
-
-def stream_id_from_key(key: str) -> str:
-    """The log stream a Redis key (from `stream_key`) belongs to."""
-    return key.removeprefix(f"{KEY_PREFIX}:stream:")
-
-
 def check_reachable(url: str) -> None:
     """Raise `BusUnavailable` with a one-line reason unless Redis at `url` answers a PING."""
     try:
@@ -82,10 +73,6 @@ def check_reachable(url: str) -> None:
             client.ping()
     except (RedisError, OSError, ValueError) as error:
         raise BusUnavailable(f"cannot reach Redis at {url}: {error}") from None
-
-
-def _wake_key(process_token: str) -> str:
-    return f"{KEY_PREFIX}:wake:{process_token}"
 
 
 class RedisBus(Bus):
@@ -105,8 +92,11 @@ class RedisBus(Bus):
         # Last ID read per followed stream; the reader continues from there.
         self._cursors: dict[str, str] = {}
         # The reader also watches this private stream, so a newly followed stream joins at once.
-        self._wake_key = _wake_key(uuid.uuid4().hex)
+        self._wake_key = wake_key(uuid.uuid4().hex)
         self._wake_cursor = "0-0"
+        # The data's generation this process has seen (see `redis_epoch`); one start-over at a time.
+        self._epoch = ""
+        self._epoch_lock = asyncio.Lock()
         self._closing = False
         self._appends: GroupCommit[AppendItem, list[str]] = GroupCommit(self._append_group)
 
@@ -118,7 +108,7 @@ class RedisBus(Bus):
         self._redis = Redis.from_url(self._url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=5.0,
                                      retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
         try:
-            await self._redis.ping()
+            self._epoch = await redis_epoch.adopt_epoch(self._redis)
         except (RedisError, OSError) as error:
             await self._redis.aclose()
             raise BusUnavailable(f"cannot reach Redis at {self._url}: {error}") from error
@@ -126,13 +116,26 @@ class RedisBus(Bus):
         self._reader = asyncio.create_task(self._read_forever(), name="bunnylogs redis reader")
 
     async def ready(self) -> str | None:
-        """None when Redis answers a PING within a second, else why not (for anyone: no address in it)."""
+        """None when Redis answers within a second, else why not (for anyone: no address in it).
+
+        It also checks that Redis still holds the data this process saw, and starts over if not.
+        """
         try:
-            await asyncio.wait_for(self._client().ping(), READY_TIMEOUT_S)
+            seen = await asyncio.wait_for(self._client().get(EPOCH_KEY), READY_TIMEOUT_S)
+            if redis_epoch.as_text(seen) != self._epoch:
+                await self._check_epoch()
         except (RedisError, OSError, TimeoutError, BusUnavailable) as error:
-            log.warning("not ready: Redis does not answer a PING: %s", error or type(error).__name__)
+            log.warning("not ready: Redis does not answer: %s", error or type(error).__name__)
             return "the log bus (Redis) does not answer; POSTs get 503 until it does"
         return None
+
+    async def history_lost(self, stream_id: str) -> str | None:
+        """Why the stream's earlier entries are gone, when a process saw Redis lose them (within retention)."""
+        try:
+            since = await redis_epoch.lost_since(self._client(), stream_id)
+        except (RedisError, OSError, BusUnavailable):
+            return None
+        return None if since is None else redis_epoch.lost_text(since)
 
     async def close(self) -> None:
         """Stop the reader and close the connection pool."""
@@ -232,16 +235,21 @@ class RedisBus(Bus):
             await pipeline.execute()
 
     async def _read_forever(self) -> None:
+        """Read until closed; while Redis fails, followers are told the bus is unavailable, and cursors kept."""
         failures = 0
         while not self._closing:
             try:
                 # No pause between reads: what arrives while one XREAD is out comes with the next.
                 await self._read_once()
+                if failures:
+                    log.warning("reading from Redis works again")
                 failures = 0
+                self._fanout.set_available(True)
             except (RedisError, OSError) as error:
                 if failures == 0:
                     log.warning("reading from Redis failed (%s); retrying", error)
                 failures += 1
+                self._fanout.set_available(False)
             except Exception:
                 log.exception("the Redis reader hit an unexpected error; retrying")
                 failures += 1
@@ -258,7 +266,16 @@ class RedisBus(Bus):
         # A stream with no cursor yet is still loading its history; subscribe() sets the cursor.
         request: dict[KeyT, StreamIdT] = {stream_key(sid): cursor for sid, cursor in self._cursors.items()}
         request[self._wake_key] = self._wake_cursor
-        replies = cast(XReadReply, await self._client().xread(request, count=READ_COUNT, block=READ_BLOCK_MS))
+        # The epoch comes with every read (one round trip): a restart that lost the data is seen at
+        # once, even one so quick that no read failed.
+        epoch = self._epoch
+        pipeline = self._client().pipeline(transaction=False)
+        pipeline.get(EPOCH_KEY)
+        pipeline.xread(request, count=READ_COUNT, block=READ_BLOCK_MS)
+        seen, replies = await pipeline.execute()
+        if redis_epoch.as_text(seen) != epoch:
+            await self._check_epoch()
+            return 0  # read with the old cursors: read again from the new ones
         read = 0
         for raw_key, rows in replies:
             key = raw_key.decode()
@@ -271,6 +288,23 @@ class RedisBus(Bus):
             self._advance_cursor(stream_id, entries[-1].id)
             self._fanout.dispatch(stream_id, entries)
         return read
+
+    async def _check_epoch(self) -> None:
+        """If Redis no longer holds the data this process saw: mark the followed streams lost, tell their
+        followers, and read them from their beginning (the old cursors may lie past the new IDs)."""
+        async with self._epoch_lock:
+            client = self._client()
+            current = await redis_epoch.adopt_epoch(client)
+            if current == self._epoch:
+                return  # another caller already started over
+            followed = list(self._cursors)
+            await redis_epoch.mark_lost(client, followed, current, self._retention_seconds)
+            log.warning("Redis lost its data (a restart without persistence, or a flush): "
+                        "%d followed streams start over", len(followed))
+            self._epoch = current
+            self._cursors = dict.fromkeys(followed, "0-0")
+            self._wake_cursor = "0-0"
+            self._fanout.start_over(redis_epoch.lost_text(redis_epoch.since_ms(current)))
 
     def _advance_cursor(self, stream_id: str, entry_id: str) -> None:
         cursor = self._cursors.get(stream_id)

@@ -58,6 +58,31 @@ def test_fanout_sends_only_to_the_stream_followers_and_forgets_empty_streams() -
     fanout.remove(first)  # twice is harmless
 
 
+def test_fanout_tells_every_follower_each_change_of_the_bus_state_once() -> None:
+    fanout, told = Fanout(), []
+    for stream in ("a", "b"):
+        fanout.add(Subscriber(stream, Collector(), availability=lambda ok, stream=stream: told.append((stream, ok))))
+    fanout.set_available(False)
+    fanout.set_available(False)
+    late: list[bool] = []
+    fanout.add(Subscriber("c", Collector(), availability=late.append))  # joins while the bus is away
+    fanout.set_available(True)
+    assert sorted(told) == [("a", False), ("a", True), ("b", False), ("b", True)]
+    assert late == [False, True]
+
+
+def test_after_the_bus_lost_its_data_a_follower_takes_entries_with_lower_ids() -> None:
+    fanout, collector, notices = Fanout(), Collector(), []
+    subscriber = Subscriber("s", collector, notice=notices.append)
+    subscriber.start([])
+    fanout.add(subscriber)
+    fanout.dispatch("s", stream_entries("500-0"))
+    fanout.start_over("lost")
+    fanout.dispatch("s", stream_entries("7-0", "7-1"))
+    fanout.dispatch("s", stream_entries("7-1"))
+    assert collector.ids == ["500-0", "7-0", "7-1"] and notices == ["lost"]
+
+
 async def test_memory_bus_drops_streams_idle_past_retention() -> None:
     now = [0.0]
     bus = MemoryBus(max_length=100, retention_seconds=60, clock=lambda: now[0])
