@@ -1,4 +1,4 @@
-// The status bar: connection state, lines received, lines shown, lines per second, paused and new,
+// The status bar: connection state (the page's socket, and the log bus behind the server), lines received, lines shown, lines per second, paused and new,
 // the filter's error, and the empty view's hint. Texts only, set with textContent: constant words and
 // numbers, never log text.
 import { feedState } from "rows_feed";
@@ -9,6 +9,7 @@ const STATUS_EVERY_MS = 500;
 // While lines keep coming the status texts change at most this often: each change lays out the page.
 const BUSY_STATUS_MS = 100;
 const NUMBER = new Intl.NumberFormat();  // toLocaleString() builds a formatter on every call
+const STATE_TEXTS = { connecting: "connecting…", "bus-unavailable": "log bus unavailable — reconnecting…" };
 
 // What resume will add, and what the filter hides of what arrived: "paused · 3 new (12 hidden by filter)".
 function pausedText(shown, hidden) {
@@ -31,6 +32,7 @@ export class StatusBar {
     this.refs = { state, count, shown, rate, paused, filterError, empty };
     this.logRows = logRows;
     this.arrivals = [];     // [time, count] for the rate
+    this.busAvailable = true;  // as the server last said: false while its log bus (Redis) is away
     this.lastShown = -Infinity;
     this.timeout = null;
   }
@@ -82,11 +84,18 @@ export class StatusBar {
     if (empty !== null && refs.empty.textContent !== empty) refs.empty.textContent = empty;
   }
 
+  setBusAvailable(available) {
+    this.busAvailable = available;
+    this.showConnection();
+  }
+
+  // The socket's state; while it is connected but the server's log bus is away, that instead.
   showConnection() {
-    const state = feedState();
+    const socket = feedState();
+    const state = socket === "connected" && !this.busAvailable ? "bus-unavailable" : socket;
     const label = this.refs.state;
     if (label.dataset.state === state) return;
     label.dataset.state = state;
-    label.textContent = state === "connecting" ? "connecting…" : state;
+    label.textContent = STATE_TEXTS[state] || state;
   }
 }

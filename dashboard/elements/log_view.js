@@ -84,6 +84,9 @@ export default {
     follow() {
       this.list.follow();
     },
+    setBusAvailable(available) {
+      this.statusBar.setBusAvailable(available);
+    },
     setUtc(utc) {
       this.list.setUtc(utc);
     },

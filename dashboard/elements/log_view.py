@@ -101,6 +101,10 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         """Scroll to the newest row and stay there."""
         self.run_method("follow")
 
+    def set_bus_available(self, available: bool) -> None:
+        """Show in the status bar whether the log bus gives lines now (False: unavailable, reconnecting)."""
+        self.run_method("setBusAvailable", available)
+
     def set_utc(self, utc: bool) -> None:
         """Show times in UTC instead of the browser's local time."""
         self.run_method("setUtc", utc)

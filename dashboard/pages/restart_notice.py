@@ -1,14 +1,19 @@
-"""After the server restarts, an open stream page reloads: tell the reader when its lines are gone.
+"""Tell the reader when a restart lost the lines of the stream: of the server, or of Redis.
 
 NiceGUI reloads a page whose socket reconnects to a server that does not know it. On the memory
 bus the stream starts empty again, and the page would blank without a word. Each tab keeps in
 sessionStorage which server instance showed it which stream, and whether that page showed lines.
+
+A bus that keeps its entries across the server's restarts (Redis) can still lose them itself
+(Redis restarted without persistence): it says so, to the open pages as a notice and to a page
+opened later through `history_lost`. Every such notice is shown by `show_notice`.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 
 from nicegui import Client, ui
 
@@ -19,14 +24,26 @@ SERVER_INSTANCE = secrets.token_hex(8)  # new with each start of this process
 LINES_GONE = "The server restarted; lines from before the restart are gone."
 _STORAGE_KEY = "bunnylogs-viewed"  # sessionStorage: {"server": …, "stream": …, "rows": bool}
 _ANSWER_TIMEOUT_S = 10.0
+# Why this page's stream lost its earlier entries, if the bus knows (`Bus.history_lost` of its bus name).
+HistoryLost = Callable[[], Awaitable[str | None]]
+
+
+def show_notice(client: Client, text: str) -> None:
+    """Show a notice about the stream that stays until the viewer closes it (text only, never markup)."""
+    if client.is_deleted:
+        return
+    with client:
+        ui.notify(text[:1].upper() + text[1:], type="warning", position="top", timeout=0, close_button="OK",
+                  multi_line=True, classes="bl-restart-notice")
 
 
 class RestartNotice:
     """For one page of `stream_id`: remembers in the tab what this server showed, says when lines were lost."""
 
-    def __init__(self, stream_id: str, *, entries_survive: bool) -> None:
+    def __init__(self, stream_id: str, *, entries_survive: bool, history_lost: HistoryLost | None = None) -> None:
         self.stream_id = stream_id
         self.entries_survive = entries_survive
+        self._history_lost = history_lost
         self.rows_shown = False
         self._client: Client | None = None  # set once the tab's record was read
         self._recorded_rows = False
@@ -43,9 +60,13 @@ class RestartNotice:
     async def check(self, client: Client) -> None:
         """Read the tab's record, say so if a restart lost the lines it showed, then record this page.
 
-        Call once the page is connected; a browser that does not answer in time is not told.
+        Call once the page is connected; a browser that does not answer in time is not told. On a
+        bus whose entries survive the server's restarts, only the bus can say they were lost.
         """
-        if self.entries_survive:  # the history comes back: nothing to tell
+        if self.entries_survive:
+            lost = await self._history_lost() if self._history_lost is not None else None
+            if lost is not None:
+                show_notice(client, lost)
             return
         try:
             stored = await client.run_javascript(f"sessionStorage.getItem('{_STORAGE_KEY}')",
@@ -55,9 +76,7 @@ class RestartNotice:
         if client.is_deleted:
             return
         if _lines_were_lost(_parse(stored), self.stream_id):
-            with client:
-                ui.notify(LINES_GONE, type="warning", position="top", timeout=0, close_button="OK",
-                          classes="bl-restart-notice")
+            show_notice(client, LINES_GONE)
         self._client = client
         self._record()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,7 +19,7 @@ from ..settings import Settings
 from ..stream import Bus, BusUnavailable, Deliver, Subscription
 from . import addresses, send_panel_state
 from .frame import page_frame
-from .restart_notice import RestartNotice
+from .restart_notice import RestartNotice, show_notice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
@@ -80,7 +81,8 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         # opened without filters. An empty stream always shows how to send; a filtered link is for reading.
         if send_panel is not None and not panel_open and not request.query_params:
             background_tasks.create(send_panel_state.restore_choice(send_panel), name=f"restore send panel {client.id}")
-        notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts)
+        notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts,
+                               history_lost=functools.partial(bus.history_lost, bus_stream_id(stream_id)))
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
         await _follow(client, bus, bus_stream_id(stream_id), view, notice.watch(view.push), settings.history)
         return None
@@ -158,18 +160,12 @@ class CodeText(TextElement):
     """A `<code>` element showing `text` as text (never as markup)."""
 
 
-def _tell(client: Client, text: str) -> None:
-    """Show a notice about the stream that stays until the viewer closes it."""
-    with client:
-        ui.notify(text[:1].upper() + text[1:], type="warning", position="top", timeout=0, close_button="OK",
-                  multi_line=True)
-
-
 async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliver: Deliver, history: int) -> None:
     """Subscribe `deliver` (the view's) to the stream for the client's lifetime, retrying while the bus is down.
 
-    When the page's socket comes back after a drop, the view is subscribed again after the last
-    entry the page has, so it misses nothing and is sent nothing twice.
+    The status bar says whether the bus gives lines: the subscription tells it while it lasts. When
+    the page's socket comes back after a drop, the view is subscribed again after the last entry the
+    page has, so it misses nothing and is sent nothing twice.
     """
     subscription: Subscription | None = None
     one_at_a_time = asyncio.Lock()  # a second drop while resuming must not leave two subscriptions
@@ -190,9 +186,11 @@ async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliv
                 with view.receiving_history():
                     close()
                     subscription = await bus.subscribe(stream_id, deliver, history=history, after=after,
-                                                       notice=lambda text: _tell(client, text))
+                                                       notice=lambda text: show_notice(client, text),
+                                                       availability=view.set_bus_available)
             except BusUnavailable:
                 if attempt == 0:
+                    view.set_bus_available(False)
                     with client:
                         ui.notify("The log bus is unavailable; retrying…", type="warning")
                 await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
@@ -202,6 +200,7 @@ async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliv
                 close()
                 return
             if attempt > 0:
+                view.set_bus_available(bus.available)  # from now on, the subscription tells it each change
                 with client:
                     ui.notify("Connected to the log bus again", type="positive")
             return
