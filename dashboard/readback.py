@@ -99,7 +99,8 @@ class Readback:
         reader = EventStreamReader(self._keepalive_seconds)
         try:
             subscription = await self.bus.subscribe(bus_stream_id(stream_id), reader.deliver, history=history,
-                                                    after=after, notice=reader.tell)
+                                                    after=after, notice=reader.tell,
+                                                    availability=reader.tell_availability)
         except BusUnavailable:
             uncount()
             return bus_unavailable_response()
@@ -159,6 +160,10 @@ class EventStreamReader:
     def tell(self, text: str) -> None:
         """Pass a notice about the stream on to the client, as an SSE comment."""
         self._batches.put_nowait(text)
+
+    def tell_availability(self, available: bool) -> None:
+        """Say, as an SSE comment, when the bus stops giving entries (Redis is away) and when it gives them again."""
+        self.tell("the log bus is available again" if available else "the log bus is unavailable; reconnecting")
 
     def end(self) -> None:
         """Finish the response after what is already queued."""

@@ -1,9 +1,11 @@
-"""A Redis restart: the first request after it succeeds, and readiness says when the bus is away."""
+"""A Redis restart: the first request after it succeeds, and readiness and event streams say when the bus is away."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 
@@ -42,3 +44,18 @@ def test_readiness_follows_the_bus_while_liveness_stays_ok() -> None:
 def test_the_memory_bus_is_always_ready() -> None:
     with running_app() as app:
         assert httpx.get(f"{app.url}/readyz", timeout=10).json() == {"status": "ready", "bus": "memory"}
+
+
+def test_an_event_stream_says_when_redis_goes_away_and_comes_back(tmp_path: Path) -> None:
+    stream = str(uuid.uuid4())
+    with running_redis(data_dir=tmp_path) as redis, running_app("--redis-url", redis.url) as app, \
+            httpx.Client(timeout=10) as http, http.stream("GET", f"{app.url}/live/{stream}") as events:
+        lines = events.iter_lines()
+        assert next(line for line in lines if line.startswith(":")) == ": connected"
+        redis.stop()
+        assert next(line for line in lines if "unavailable" in line) == ": the log bus is unavailable; reconnecting"
+        redis.start()
+        assert next(line for line in lines if "available again" in line) == ": the log bus is available again"
+        http.post(f"{app.url}/live/{stream}", data={"message": "after"})
+        assert json.loads(next(line for line in lines if line.startswith("data:")).removeprefix("data:"))[
+            "message"] == "after"
