@@ -35,7 +35,12 @@ def as_text(reply: object) -> str | None:
 
 
 async def adopt_epoch(client: Redis) -> str:
-    """The epoch Redis holds, after setting a new one if it held none."""
+    """The epoch Redis holds, after setting a new one if it held none.
+
+    Read first: a Redis at its `maxmemory` with `noeviction` refuses even a SET NX that would not write.
+    """
+    if (current := as_text(await client.get(EPOCH_KEY))) is not None:
+        return current
     fresh = f"{int(time.time() * 1000)}:{uuid.uuid4().hex}"
     pipeline = client.pipeline(transaction=False)
     pipeline.set(EPOCH_KEY, fresh, nx=True)

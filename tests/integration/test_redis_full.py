@@ -44,6 +44,9 @@ def test_a_full_redis_is_a_503_that_names_it_and_a_line_is_taken_again_after(ful
             assert refused.json() == {"detail": BUS_FULL} and refused.headers["retry-after"].isdigit()
             stored = http.get(f"{app.url}/live/{stream}/entries", params={"limit": 1000}).json()["entries"]
             assert len(stored) == len(answers) - 1, "everything answered 204 is there, the refused one is not"
+            control.config_set("maxmemory", 1)  # over it for sure: no write at all passes
+            with running_app("--redis-url", full_redis.url) as late:  # a process (re)started meanwhile
+                assert http.get(f"{late.url}/readyz").json() == {"status": "ready", "bus": "redis"}
             control.config_set("maxmemory", 0)
             assert http.post(f"{app.url}/live/{stream}", json={"message": "room again"}).status_code == 204
     finally:
