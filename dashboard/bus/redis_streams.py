@@ -273,7 +273,7 @@ class RedisBus(Bus):
         pipeline.get(EPOCH_KEY)
         pipeline.xread(request, count=READ_COUNT, block=READ_BLOCK_MS)
         seen, replies = await pipeline.execute()
-        if redis_epoch.as_text(seen) != epoch:
+        if redis_epoch.as_text(seen) != epoch or self._epoch != epoch:  # (`ready` may have started over meanwhile)
             await self._check_epoch()
             return 0  # read with the old cursors: read again from the new ones
         read = 0
@@ -298,7 +298,10 @@ class RedisBus(Bus):
             if current == self._epoch:
                 return  # another caller already started over
             followed = list(self._cursors)
-            await redis_epoch.mark_lost(client, followed, current, self._retention_seconds)
+            try:
+                await redis_epoch.mark_lost(client, followed, current, self._retention_seconds)
+            except (RedisError, OSError) as error:  # the open pages are still told; later ones will not be
+                log.warning("could not mark the streams that lost their entries: %s", error)
             log.warning("Redis lost its data (a restart without persistence, or a flush): "
                         "%d followed streams start over", len(followed))
             self._epoch = current
