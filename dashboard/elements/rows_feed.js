@@ -1,19 +1,9 @@
 // The rows transport, the browser half of RowsFeed (rows_feed.py), and the view's only use of
 // NiceGUI's socket: rows come as their own socket event, beside NiceGUI's messages. Each row is
-// handed on once, in order: after a dropped socket the page says which entry it has last, and the
-// server sends what came after it.
+// handed on once, in order (the server's subscription sees to it): after a dropped socket the page
+// says which entry it has last, and the server sends what came after it.
 
 const SOCKET_POLL_MS = 10;
-
-// An entry ID "<ms>-<seq>" as a pair of numbers, for ordering.
-function entryOrder(id) {
-  const dash = id.indexOf("-");
-  return [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
-}
-
-function isAfter(order, last) {
-  return last === null || order[0] > last[0] || (order[0] === last[0] && order[1] > last[1]);
-}
 
 // Call onRows(rows, history) with each batch sent over `feed` ({message}, RowsFeed.address), history
 // being true for rows that were in the stream before this page came (or that it missed while its
@@ -22,19 +12,12 @@ function isAfter(order, last) {
 export function listenForRows(feed, onRows, onResume) {
   const { message: name } = feed;
   let lastId = null;
-  let lastOrder = null;
   let dropped = false;
   const onMessage = (message) => {
     const rows = message.rows;
-    let fresh = rows;
-    // Rows at or before the last one handled (sent twice around a reconnect) are skipped.
-    if (lastOrder !== null && rows.length && !isAfter(entryOrder(rows[0].id), lastOrder)) {
-      fresh = rows.filter((row) => isAfter(entryOrder(row.id), lastOrder));
-    }
-    if (!fresh.length) return;
-    lastId = fresh[fresh.length - 1].id;
-    lastOrder = entryOrder(lastId);
-    onRows(fresh, Boolean(message.history));
+    if (!rows.length) return;
+    lastId = rows[rows.length - 1].id;
+    onRows(rows, Boolean(message.history));
   };
   const onDisconnect = () => { dropped = true; };
   const onConnect = () => {
