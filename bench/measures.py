@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,12 +13,14 @@ from functools import partial
 import aiohttp
 from playwright.async_api import Browser
 
-from harness.servers import AppProcess, wait_for_viewers
+from dashboard.client import BunnyLogsHandler
+from harness.servers import AppProcess, ServerProcess, wait_for_viewers
 
 from .pacing import PADDING, send_at_rate
 from .processes import ResourceMeter
 from .results import (
     BatchedResult,
+    BurstResult,
     FanoutResult,
     IngestResult,
     InterleavedIngest,
@@ -38,6 +41,7 @@ from .wrk import WrkResult, run_wrk
 
 FORM_BODY = "message=GET+%2Fapi%2Fusers+200+in+12ms&level=info&program=web"
 FORM_TYPE = "application/x-www-form-urlencoded"
+ENTRIES_PAGE = 1000
 BATCH_SIZE = 500
 
 
@@ -132,7 +136,7 @@ async def latency_runs(app: AppProcess, http: aiohttp.ClientSession, browser: Br
     return LatencyRuns([await latency(app, http, browser, rate=rate, seconds=seconds) for _ in range(runs)])
 
 
-async def latency(app: AppProcess, http: aiohttp.ClientSession, browser: Browser, *, rate: int,
+async def latency(app: ServerProcess, http: aiohttp.ClientSession, browser: Browser, *, rate: int,
                   seconds: float) -> LatencyResult:
     """Single-line POSTs at `rate`/s; each line's time from its POST to the draw that handled it."""
     stream = new_stream()
@@ -190,3 +194,96 @@ async def _warm_up(app: AppProcess, http: aiohttp.ClientSession) -> None:
     for session in sessions:
         await session.close()
     await wait_for_viewers(app.url, 0, timeout_s=30)
+
+
+async def handler_latency(app: AppProcess, browser: Browser, *, rate: int, seconds: float) -> LatencyResult:
+    """`logger.info()` at `rate`/s through `BunnyLogsHandler`; each record's time from the call to its row."""
+    stream = new_stream()
+    page = await open_viewer(browser, app.url, stream)
+    try:
+        await wait_for_viewers(app.url, 1)
+        await start_latency_observer(page)
+        count = int(rate * seconds)
+        sent = await asyncio.to_thread(_log_at_rate, f"{app.url}/live/{stream}", count, rate)
+        await wait_for_count(page, count, timeout_s=10)
+        await asyncio.sleep(0.5)  # the last rows are drawn on the next frame
+        shown = await shown_at(page)
+    finally:
+        await page.close()
+    await wait_for_viewers(app.url, 0, timeout_s=30)
+    return latency_result(rate, sent, shown)
+
+
+def _log_at_rate(url: str, count: int, rate: float) -> dict[int, float]:
+    """Log `count` records at `rate`/s from this thread; the epoch ms of each `logger.info` call."""
+    logger, handler = _bench_logger(url)
+    sent: dict[int, float] = {}
+    try:
+        started = time.monotonic()
+        for number in range(count):
+            delay = started + number / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            sent[number] = time.time() * 1000
+            logger.info("lat-%d %s", number, PADDING)
+        handler.flush(30)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    return sent
+
+
+def _bench_logger(url: str) -> tuple[logging.Logger, BunnyLogsHandler]:
+    logger = logging.getLogger(f"bench.{uuid.uuid4()}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = BunnyLogsHandler(url, program="bench")
+    logger.addHandler(handler)
+    return logger, handler
+
+
+async def logging_burst(app: AppProcess, http: aiohttp.ClientSession, *, records: int) -> BurstResult:
+    """`records` `logger.info` calls as fast as one thread makes them; all stored in order, in how many requests.
+
+    Each call is timed, and so are as many calls made at a quiet pace first: the cost of a call must
+    not grow when the sender is busy.
+    """
+    stream = new_stream()
+    url = f"{app.url}/live/{stream}"
+    quiet_ns, burst_ns, requests = await asyncio.to_thread(_burst, url, records)
+    stored: list[str] = []
+    after = "0-0"
+    while True:
+        query = {"limit": str(ENTRIES_PAGE), "after": after}
+        async with http.get(f"{url}/entries", params=query) as response:
+            page = (await response.json())["entries"]
+        if not page:
+            break
+        stored += [entry["message"] for entry in page]
+        after = page[-1]["id"]
+    in_order = stored == [f"burst {n}" for n in range(records)]
+    return BurstResult(records, len(stored), in_order, requests, quiet_ns, burst_ns)
+
+
+def _burst(url: str, records: int) -> tuple[list[int], list[int], int]:
+    logger, handler = _bench_logger(url)
+    quiet_logger, quiet_handler = _bench_logger(url.rsplit("/", 1)[0] + f"/{new_stream()}")
+    try:
+        quiet = []
+        for number in range(min(records, 2000)):
+            started = time.perf_counter_ns()
+            quiet_logger.info("quiet %d", number)
+            quiet.append(time.perf_counter_ns() - started)
+            time.sleep(0.0005)
+        burst = []
+        for number in range(records):
+            started = time.perf_counter_ns()
+            logger.info("burst %d", number)
+            burst.append(time.perf_counter_ns() - started)
+        if not handler.flush(120):
+            raise RuntimeError(f"the handler did not send the burst within 120 s ({handler.sender.sent:,} sent)")
+        return quiet, burst, handler.sender.batches_sent
+    finally:
+        for each_logger, each_handler in ((logger, handler), (quiet_logger, quiet_handler)):
+            each_logger.removeHandler(each_handler)
+            each_handler.close()

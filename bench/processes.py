@@ -42,3 +42,21 @@ class ResourceMeter:
     def cpu_percent_since_last_call(self) -> float:
         """Average CPU use since the previous call, in % of one core."""
         return self._process.cpu_percent()
+
+
+class FloorProcess(ServerProcess):
+    """bench/floor.py's latency floor, served like BunnyLogs."""
+
+    name = "the latency floor"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "bench.floor:app", "--host", "127.0.0.1", "--port", str(self.port),
+                "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+
+    def is_ready(self) -> bool:
+        return http_status(f"{self.url}/healthz") == 200
+
+
+def running_floor() -> contextlib.AbstractContextManager[FloorProcess]:
+    """The latency floor server for the duration of the block."""
+    return running(FloorProcess())

@@ -136,3 +136,33 @@ class FanoutResult:
     @property
     def growth_mb_per_viewer(self) -> float:
         return (self.rss_after_mb - self.rss_idle_mb) / self.viewers
+
+
+@dataclass(frozen=True)
+class BurstResult:
+    """A burst of `logger.info` calls from one thread, through `BunnyLogsHandler`."""
+
+    records: int
+    stored: int
+    in_order: bool
+    requests: int
+    quiet_call_ns: list[int]  # each call's cost while logging at a quiet pace
+    burst_call_ns: list[int]  # each call's cost during the burst
+
+    @property
+    def complete(self) -> bool:
+        """Every record stored, in the order it was logged."""
+        return self.stored == self.records and self.in_order
+
+    @property
+    def quiet_p99_us(self) -> float:
+        return _p99(self.quiet_call_ns) / 1000
+
+    @property
+    def burst_p99_us(self) -> float:
+        return _p99(self.burst_call_ns) / 1000
+
+
+def _p99(values: list[int]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]

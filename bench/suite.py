@@ -6,12 +6,24 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import aiohttp
+from playwright.async_api import Browser
+
 from harness.servers import AppProcess, chromium, running_app, running_redis
 
-from .measures import batched_ingest, fanout, interleaved_ingest, latency_runs, single_entry_ingest
+from .measures import (
+    batched_ingest,
+    fanout,
+    handler_latency,
+    interleaved_ingest,
+    latency,
+    latency_runs,
+    logging_burst,
+    single_entry_ingest,
+)
 from .pacing import sender_session
-from .processes import running_ceiling
-from .results import BatchedResult, FanoutResult, IngestResult, InterleavedIngest, LatencyRuns
+from .processes import FloorProcess, running_ceiling, running_floor
+from .results import BatchedResult, BurstResult, FanoutResult, IngestResult, InterleavedIngest, LatencyRuns
 
 
 @dataclass(frozen=True)
@@ -23,16 +35,18 @@ class Durations:
     batched: int = 5
     batched_runs: int = 3
     latency_slow: float = 10
+    latency_mid: float = 5
     latency_fast: float = 5
     latency_runs: int = 3
     fanout: int = 30
+    burst_records: int = 200_000
 
 
-QUICK = Durations(ingest=2, ingest_rounds=2, batched=2, batched_runs=1, latency_slow=3, latency_fast=2,
-                  latency_runs=1, fanout=5)
+QUICK = Durations(ingest=2, ingest_rounds=2, batched=2, batched_runs=1, latency_slow=3, latency_mid=2,
+                  latency_fast=2, latency_runs=1, fanout=5, burst_records=20_000)
 CONNECTIONS = 32
 BATCH_CONNECTIONS = 4
-SLOW_RATE, FAST_RATE = 20, 1000
+SLOW_RATE, MID_RATE, FAST_RATE = 20, 200, 1000
 FANOUT_VIEWERS, FANOUT_RATE = 10, 1000
 
 
@@ -45,7 +59,11 @@ class BusResults:
     ingest_tab: IngestResult
     batched: BatchedResult
     latency_slow: LatencyRuns
+    latency_mid: LatencyRuns
     latency_fast: LatencyRuns
+    handler_slow: LatencyRuns
+    handler_fast: LatencyRuns
+    burst: BurstResult
     fanout: FanoutResult
 
     @property
@@ -55,17 +73,27 @@ class BusResults:
 
 
 @dataclass(frozen=True)
+class Floor:
+    """The latency floor (bench/floor.py) at each rate, measured in the same run."""
+
+    slow: LatencyRuns
+    mid: LatencyRuns
+    fast: LatencyRuns
+
+
+@dataclass(frozen=True)
 class SuiteResults:
     buses: list[BusResults]
+    floor: Floor
 
 
 @contextlib.contextmanager
-def bunnylogs_on(bus: str) -> Iterator[AppProcess]:
+def bunnylogs_on(bus: str, *extra: str) -> Iterator[AppProcess]:
     """A BunnyLogs server (all roles, no history) on the named bus; Redis gets its own redis-server."""
     # wrk sends thousands of requests per second from one address to one stream: far past the default
     # limits. They stay on (their cost is part of what is measured), set where the load never meets them.
     args = ("--history", "0", "--log-level", "warning", "--client-requests-per-second", "1000000",
-            "--stream-entries-per-second", "1000000", "--stream-bytes-per-second", "1000000000")
+            "--stream-entries-per-second", "1000000", "--stream-bytes-per-second", "1000000000", *extra)
     if bus == "memory":
         with running_app(*args) as app:
             yield app
@@ -95,16 +123,37 @@ async def run_suite(durations: Durations, buses: list[str], say: Callable[[str],
                     say(f"{bus}: batched ingest, {durations.batched_runs} runs of {durations.batched} s")
                     batched = await batched_ingest(app, runs=durations.batched_runs, seconds=durations.batched,
                                                    connections=BATCH_CONNECTIONS)
-                    say(f"{bus}: latency at {SLOW_RATE} lines/s, {durations.latency_runs} runs of "
-                        f"{durations.latency_slow} s")
-                    slow = await latency_runs(app, http, browser, rate=SLOW_RATE, seconds=durations.latency_slow,
-                                              runs=durations.latency_runs)
-                    say(f"{bus}: latency at {FAST_RATE} lines/s, {durations.latency_runs} runs of "
-                        f"{durations.latency_fast} s")
-                    fast = await latency_runs(app, http, browser, rate=FAST_RATE, seconds=durations.latency_fast,
-                                              runs=durations.latency_runs)
+                    latencies = []
+                    for rate, seconds in ((SLOW_RATE, durations.latency_slow), (MID_RATE, durations.latency_mid),
+                                          (FAST_RATE, durations.latency_fast)):
+                        say(f"{bus}: latency at {rate:,} lines/s, {durations.latency_runs} runs of {seconds} s")
+                        latencies.append(await latency_runs(app, http, browser, rate=rate, seconds=seconds,
+                                                            runs=durations.latency_runs))
+                    handler = []
+                    for rate, seconds in ((SLOW_RATE, durations.latency_slow), (FAST_RATE, durations.latency_fast)):
+                        say(f"{bus}: logger.info → row at {rate:,} records/s, {durations.latency_runs} runs of "
+                            f"{seconds} s")
+                        handler.append(LatencyRuns([await handler_latency(app, browser, rate=rate, seconds=seconds)
+                                                    for _ in range(durations.latency_runs)]))
                     say(f"{bus}: fan-out to {FANOUT_VIEWERS} viewers at {FANOUT_RATE} lines/s, {durations.fanout} s")
                     spread = await fanout(app, http, viewers=FANOUT_VIEWERS, rate=FANOUT_RATE,
                                           seconds=durations.fanout)
-                results.append(BusResults(bus, ingest, ingest_tab, batched, slow, fast, spread))
-    return SuiteResults(results)
+                say(f"{bus}: a burst of {durations.burst_records:,} logger.info calls (a server that keeps them all)")
+                with bunnylogs_on(bus, "--max-stream-length", str(durations.burst_records)) as app:
+                    burst = await logging_burst(app, http, records=durations.burst_records)
+                slow, mid, fast = latencies
+                handler_slow, handler_fast = handler
+                results.append(BusResults(bus, ingest, ingest_tab, batched, slow, mid, fast, handler_slow, handler_fast,
+                                          burst, spread))
+            say("the latency floor (bench/floor.py) at each rate")
+            with running_floor() as floor:
+                floor_runs = [await _floor_runs(floor, http, browser, rate, seconds, durations.latency_runs)
+                              for rate, seconds in ((SLOW_RATE, durations.latency_slow),
+                                                    (MID_RATE, durations.latency_mid),
+                                                    (FAST_RATE, durations.latency_fast))]
+    return SuiteResults(results, Floor(*floor_runs))
+
+
+async def _floor_runs(floor: FloorProcess, http: aiohttp.ClientSession, browser: Browser, rate: int,
+                      seconds: float, runs: int) -> LatencyRuns:
+    return LatencyRuns([await latency(floor, http, browser, rate=rate, seconds=seconds) for _ in range(runs)])

@@ -73,6 +73,7 @@ class BatchSender:
         self._connection: http.client.HTTPConnection | None = None
         self._reported: set[str] = set()
         self.sent = 0
+        self.batches_sent = 0  # requests that delivered a batch
         self.lost = 0
         self.rejected = 0
         self.retries = 0
@@ -201,6 +202,7 @@ class BatchSender:
     def _settle(self, batch: list[bytes], outcome: str) -> None:
         if outcome == "sent":
             self.sent += len(batch)
+            self.batches_sent += 1
             if self._unreported_losses:
                 self._queue.appendleft(self._loss_report(self._unreported_losses))
                 self._unreported_losses = 0

@@ -174,6 +174,7 @@ def test_an_entry_goes_at_once_and_what_comes_while_it_is_out_goes_together_next
         sender.close(1)
     assert [[entry["message"] for entry in body] for body in bodies] == [
         ["first"], [f"while out {n}" for n in range(100)]]
+    assert sender.batches_sent == 2 and sender.sent == 101
 
 
 def test_a_full_queue_drops_the_oldest_and_counts_them() -> None:
