@@ -169,8 +169,13 @@ class Bus(ABC):
         """Stop background work and release connections."""
 
     @abstractmethod
-    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
-        """Append entries to a stream, all or none, in order; return their IDs."""
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
+        """Append entries to a stream, all or none, in order; return their IDs.
+
+        A `batch_key` (a client's `Idempotency-Key`) seen for this stream within the last
+        `protocol.BATCH_KEY_SECONDS` stores nothing: the IDs its first batch stored (those still
+        kept) are returned instead.
+        """
 
     async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int,
                         after: str | None = None, notice: Notice | None = None) -> Subscription:
