@@ -212,6 +212,10 @@ class Bus(ABC):
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
 
+    @abstractmethod
+    async def read_before(self, stream_id: str, *, before: str, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
+
     async def ready(self) -> str | None:
         """None when the bus can take and give entries now, else why not (for `/readyz`)."""
         return None

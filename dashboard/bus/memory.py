@@ -142,6 +142,18 @@ class MemoryBus(Bus):
             return list(self._streams.get(stream_id, ()))[-limit:]
         return self._entries_after(stream_id, after)[:limit]
 
+    async def read_before(self, stream_id: str, *, before: str, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
+        threshold = entry_id_order(before)
+        older: list[StreamEntry] = []
+        for stream_entry in reversed(self._streams.get(stream_id, ())):
+            if len(older) >= limit:
+                break
+            if entry_id_order(stream_entry.id) < threshold:
+                older.append(stream_entry)
+        older.reverse()
+        return older
+
     def _entries_after(self, stream_id: str, after: str) -> list[StreamEntry]:
         stream = self._streams.get(stream_id, ())
         threshold = entry_id_order(after)

@@ -229,6 +229,17 @@ class RedisBus(Bus):
             raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
         return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
 
+    async def read_before(self, stream_id: str, *, before: str, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
+        if limit <= 0 or entry_id_order(before) == (0, 0):
+            return []  # nothing can come before it, and Redis refuses it as the exclusive end of a range
+        try:
+            rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), max=f"({before}",
+                                                                   count=limit))
+        except (RedisError, OSError) as error:
+            raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
+        return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
+
     async def _newest_id(self, stream_id: str) -> str | None:
         """The ID of the stream's newest entry, or None while it has none."""
         rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=1))
