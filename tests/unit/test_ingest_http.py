@@ -184,7 +184,7 @@ async def test_browser_apps_on_other_origins_may_post(client: httpx.AsyncClient)
 class FaultyBus(MemoryBus):
     """A bus with a bug: publish raises something no one expects."""
 
-    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
         raise RuntimeError("a bug")
 
 
