@@ -63,6 +63,15 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         finally:
             self._receiving_history = False
 
+    def push_older(self, entries: list[StreamEntry]) -> None:
+        """Send entries older than every row the browser holds, to go above them (at once, not coalesced)."""
+        self._feed.send(self._wire(entries), older=True)
+
+    async def restore_request(self, timeout: float) -> dict[str, Any] | None:
+        """What the browser held before it was reloaded and what it holds now (see log_view.js), or None."""
+        answer = await self.run_method("restoreRequest", timeout=timeout)
+        return answer if isinstance(answer, dict) else None
+
     def _send(self, entries: list[StreamEntry]) -> None:
         self._feed.send(self._wire(entries))
 

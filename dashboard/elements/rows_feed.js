@@ -4,9 +4,9 @@
 
 const SOCKET_POLL_MS = 10;
 
-// Call onRows(rows, history) with each batch sent to `feed` ({message, id}, RowsFeed.address),
-// history being true for rows that were in the stream before this page came; returns a function that
-// stops listening.
+// Call onRows(rows, history, older) with each batch sent to `feed` ({message, id}, RowsFeed.address),
+// history being true for rows that were in the stream before this page came, older for rows older
+// than any the page holds (to go above them); returns a function that stops listening.
 export function listenForRows(feed, onRows) {
   const { message: name, id } = feed;
   const decoder = new TextDecoder();
@@ -18,7 +18,7 @@ export function listenForRows(feed, onRows) {
       if (message._id < window.nextMessageId) return;
       window.nextMessageId = message._id + 1;
     }
-    onRows(JSON.parse(decoder.decode(message.rows)), Boolean(message.history));
+    onRows(JSON.parse(decoder.decode(message.rows)), Boolean(message.history), Boolean(message.older));
   };
   let timer = null;
   const listen = () => {

@@ -19,7 +19,8 @@ from .socket_backlog import MAX_WAITING_MESSAGES, cut_off, waiting_messages
 log = logging.getLogger("uvicorn.error")
 
 # The socket message that carries rows: {"feed": the element's id, "rows": a JSON array as bytes,
-# "history": true for rows that were in the stream before the viewer came}.
+# "history": true for rows that were in the stream before the viewer came, "older": true for rows
+# older than any the page holds, to go above them (what a reloaded page held before)}.
 ROWS_MESSAGE = "bunnylogs_rows"
 
 Row = dict[str, Any]
@@ -41,7 +42,7 @@ class RowsFeed:
         """What `listenForRows` in the browser listens for (pass it as a prop): the message name and this feed."""
         return {"message": ROWS_MESSAGE, "id": self._element.id}
 
-    def send(self, rows: list[Row], *, history: bool = False) -> None:
+    def send(self, rows: list[Row], *, history: bool = False, older: bool = False) -> None:
         """Send `rows` as one message, after everything sent before; nothing once the element is deleted.
 
         A page that has not taken `MAX_WAITING_MESSAGES` messages is cut off instead (see
@@ -56,7 +57,7 @@ class RowsFeed:
             cut_off(element.client)
             return
         for encoded in _pieces(rows):
-            payload = {"feed": element.id, "rows": encoded, "history": history}
+            payload = {"feed": element.id, "rows": encoded, "history": history, "older": older}
             element.client.outbox.enqueue_message(ROWS_MESSAGE, payload, element.client.id)
 
 
