@@ -5,21 +5,21 @@
 // text with log_text), keys and clicks (log_input), copy and download (log_export) and the status
 // bar (log_status).
 import { listenForRows } from "rows_feed";
-import { LogRows } from "log_rows";
+import { LogRows, compareIds } from "log_rows";
 import { VirtualList } from "log_list";
 import { listenForKeys, listenForRowClicks } from "log_input";
 import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
 
 const FRAME_MS = 16;
-// What this tab's view of this page held, kept across a reload (sessionStorage is per tab): how
-// many rows and the oldest one's ID. A reloaded page asks the server for the rows before its own.
+// What this tab's view of this page held, kept across a reload (sessionStorage is per tab): the
+// oldest row's ID. A reloaded page asks the server for the rows from there to its own first one.
 const HELD_KEY = `bunnylogs-held:${location.pathname}`;
 
 function readHeld() {
   try {
     const held = JSON.parse(sessionStorage.getItem(HELD_KEY));
-    return held && Number.isInteger(held.count) && typeof held.oldest === "string" ? held : null;
+    return held && typeof held.oldest === "string" ? held : null;
   } catch {
     return null;  // storage refused (privacy settings) or garbled: nothing to restore
   }
@@ -110,20 +110,21 @@ export default {
     download(format) {
       downloadRows(this.logRows.shown, format, this.streamName);
     },
-    // What to ask the server for after a reload: {count, oldest} this tab held before it, and
-    // {held, first}, what it holds now; null when there is nothing to restore.
+    // What to ask the server for after a reload: {oldest}, the oldest row this tab held before it,
+    // and {held, first}, how many it holds now and the first one's ID; null when nothing is missing.
     restoreRequest() {
       const before = this.heldBefore;
       const first = this.logRows.oldestId();
-      if (!before || first === null || this.logRows.held() >= Math.min(before.count, this.maxRows)) return null;
-      return { count: before.count, oldest: before.oldest, held: this.logRows.held(), first };
+      const held = this.logRows.held();
+      if (!before || first === null || held >= this.maxRows || compareIds(before.oldest, first) >= 0) return null;
+      return { oldest: before.oldest, held, first };
     },
     // --- kept across a reload -------------------------------------------------------------------
     rememberHeld() {
       const oldest = this.logRows.oldestId();
       try {
         if (oldest === null) sessionStorage.removeItem(HELD_KEY);
-        else sessionStorage.setItem(HELD_KEY, JSON.stringify({ count: this.logRows.held(), oldest }));
+        else sessionStorage.setItem(HELD_KEY, JSON.stringify({ oldest }));
       } catch {
         // storage full or refused: a reload then starts from the history alone
       }

@@ -1,11 +1,12 @@
 """A reloaded page gets back the rows it held, not only the history every new page gets.
 
-The browser keeps, per tab, how many rows it held and the oldest one's ID (`log_view.js`). Once
-the page follows the stream, this asks for them on the side and sends the entries older than the
-page's first row, back to the oldest it held, in pages: one page read at a time, each within the
-history's byte bound, the next read only once the browser has taken the last. A few restores run
-at once per process, so a herd of reloads neither delays page opens (they do not wait for this)
-nor piles its reads on the bus.
+The browser keeps, per tab, the ID of the oldest row it held (`log_view.js`). Once the page
+follows the stream, this asks for it on the side and sends the entries older than the page's
+first row, back to that oldest one and within --max-rows, so the page holds every entry from
+there on, also those that came while it was away, once each and in order. In pages: one read at
+a time, each within the history's byte bound, the next only once the browser took the last. A few
+restores run at once per process, so a herd of reloads neither delays page opens (they do not
+wait for this) nor piles its reads on the bus.
 """
 
 from __future__ import annotations
@@ -53,12 +54,12 @@ async def restore_held_rows(client: Client, bus: Bus, stream_id: str, view: LogV
 
 
 def _wanted(request: dict[str, Any], max_rows: int) -> tuple[int, str, tuple[int, int]] | None:
-    """From the browser's answer: how many rows to send, the ID to send them before, and the oldest to send."""
-    count, held, first, oldest = (request.get(key) for key in ("count", "held", "first", "oldest"))
-    if not (isinstance(count, int) and isinstance(held, int) and isinstance(first, str) and isinstance(oldest, str)
+    """From the browser's answer: how many rows to send at most, the ID to send them before, and the oldest to send."""
+    held, first, oldest = (request.get(key) for key in ("held", "first", "oldest"))
+    if not (isinstance(held, int) and isinstance(first, str) and isinstance(oldest, str)
             and is_entry_id(first) and is_entry_id(oldest)):
         return None  # a page that answers nonsense gets nothing
-    wanted = min(count, max_rows) - held
+    wanted = max_rows - held
     return (wanted, first, entry_id_order(oldest)) if wanted > 0 else None
 
 
