@@ -45,16 +45,18 @@ RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 # so a batch never lands in part. A POST with a batch key (`Idempotency-Key`) already recorded
 # stores nothing and gets the IDs that key stored; else its first and last ID are recorded under
 # the key, in the same run, so that no repeat can slip in between.
-# KEYS: for each POST its stream key and its batch key ('' for none); repeats allowed.
+# KEYS: for each POST its stream key and its batch key (the stream key again for none: every key
+# a script names must be one the ACL user may use); repeats allowed.
 # ARGV: max length, seconds to keep a stream, seconds to remember a batch key, then for each POST
-# its entry count followed by its entries. Returns each POST's entry IDs.
+# 1 if it has a batch key (else 0), its entry count, and its entries. Returns each POST's entry IDs.
 APPEND_SCRIPT = """
 local max_length, keep_seconds, batch_seconds = ARGV[1], ARGV[2], ARGV[3]
 local replies, at = {}, 4
 for k = 1, #KEYS, 2 do
-  local key, batch = KEYS[k], KEYS[k + 1]
+  local key, batch = KEYS[k], ARGV[at] == '1' and KEYS[k + 1]
+  at = at + 1
   local count = tonumber(ARGV[at])
-  local known = batch ~= '' and redis.call('GET', batch)
+  local known = batch and redis.call('GET', batch)
   local ids = {}
   if known then
     local first, last = string.match(known, '^(%S+) (%S+)$')
@@ -64,7 +66,7 @@ for k = 1, #KEYS, 2 do
       ids[#ids + 1] = redis.call('XADD', key, 'MAXLEN', '~', max_length, '*', 'e', ARGV[n])
     end
     redis.call('EXPIRE', key, keep_seconds)
-    if batch ~= '' and count > 0 then
+    if batch and count > 0 then
       redis.call('SET', batch, ids[1] .. ' ' .. ids[#ids], 'EX', batch_seconds, 'NX')
     end
   end
@@ -74,8 +76,8 @@ end
 return replies
 """
 _LAST_POSSIBLE_ID = (MAX_ENTRY_ID_PART, MAX_ENTRY_ID_PART)
-# One POST's part of a group: its stream key, its batch key ('' for none) and its entries, encoded.
-AppendItem = tuple[str, str, list[bytes]]
+# One POST's part of a group: its stream key, its batch key (None for none) and its entries, encoded.
+AppendItem = tuple[str, str | None, list[bytes]]
 
 # Reply shapes of redis-py (RESP2, undecoded), which its type hints leave open.
 StreamRows = list[tuple[bytes, dict[bytes, bytes]]]
@@ -175,7 +177,7 @@ class RedisBus(Bus):
     async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
         """Append the entries, together with those of other POSTs waiting at the same moment."""
         encoded = [orjson.dumps(entry.to_dict()) for entry in entries]
-        recorded_as = "" if batch_key is None else _batch_key(stream_id, batch_key)
+        recorded_as = None if batch_key is None else _batch_key(stream_id, batch_key)
         try:
             return await self._appends.submit((stream_key(stream_id), recorded_as, encoded))
         except OutOfMemoryError as error:
@@ -188,8 +190,8 @@ class RedisBus(Bus):
         args: list[bytes | int] = [self._max_length, self._retention_seconds, BATCH_KEY_SECONDS]
         keys: list[str] = []
         for key, recorded_as, encoded in group:
-            keys += [key, recorded_as]
-            args.append(len(encoded))
+            keys += [key, recorded_as or key]
+            args += [0 if recorded_as is None else 1, len(encoded)]
             args.extend(encoded)
         if self._append_script is None:
             raise BusUnavailable("the Redis bus has not been started")
