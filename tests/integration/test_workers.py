@@ -109,3 +109,14 @@ def test_workers_are_refused_for_pages_and_for_the_memory_bus() -> None:
         result = serve(*args)
         assert result.returncode == 2, result
         assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_ctrl_c_stops_the_supervisor_and_its_workers_cleanly(redis_url: str) -> None:
+    with running_app("--role", "ingest", "--workers", "2", "--redis-url", redis_url) as app:
+        workers = worker_pids(app)
+        assert len(workers) == 2 and app.process is not None
+        assert len(health_by_pid(app, wanted=2)) == 2  # both serve (the harness waits for one)
+        app.process.send_signal(signal.SIGINT)
+        assert app.process.wait(timeout=20) == 0
+        assert not any(_running(pid) for pid in workers)
+        assert app.output().count("Application shutdown complete") == 2, app.last_output()

@@ -212,3 +212,12 @@ async def test_a_bad_idempotency_key_is_a_422_that_says_the_rule(client: httpx.A
     assert response.json() == {"detail": "the Idempotency-Key header must be 1 to 128 letters, digits, '.', '_', "
                                          "':' or '-'"}
     assert await received(bus) == []
+
+
+def test_the_openapi_documents_the_idempotency_key() -> None:
+    app = ingest_app(MemoryBus(max_length=10), "router")
+    assert isinstance(app, FastAPI)
+    post = app.openapi()["paths"]["/live/{stream_id}"]["post"]
+    header = next(parameter for parameter in post["parameters"] if parameter["in"] == "header")
+    assert header["name"] == "Idempotency-Key" and header["schema"]["maxLength"] == 128
+    assert "retries" in header["description"] and "Idempotency-Key" in post["responses"]["422"]["description"]
