@@ -160,10 +160,9 @@ class BatchSender:
             with self._lock:
                 self._in_flight = 0
                 if outcome == "retry":
+                    self._retry_key, self._retry_count = key, len(batch)  # before a full queue drops some
                     self._requeue(batch)
-                    self._retry_key, self._retry_count = key, min(len(batch), len(self._queue))
                 else:
-                    self._retry_count = 0
                     self._settle(batch, outcome)
                 self._lock.notify_all()
             if outcome == "retry":
@@ -186,6 +185,7 @@ class BatchSender:
                 self._lock.wait()
             if self._retry_count:
                 retried = [self._queue.popleft() for _ in range(self._retry_count)]
+                self._retry_count = 0
                 self._in_flight = len(retried)
                 self._last_start = time.monotonic()
                 return retried, self._retry_key

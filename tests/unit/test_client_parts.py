@@ -172,6 +172,34 @@ def test_a_batch_keeps_its_idempotency_key_across_retries_and_the_next_batch_get
     assert all(BATCH_KEY_PATTERN.fullmatch(key) for key in keys)
 
 
+def test_what_comes_while_a_batch_fails_does_not_join_its_retry() -> None:
+    """The retry is the same batch under the same key (the server may have stored the first try, and
+    would then store nothing of a bigger one); what came meanwhile goes in a batch of its own."""
+    first_arrived = threading.Event()
+    more_queued = threading.Event()
+    bodies: list[list[str]] = []
+    keys: list[str] = []
+
+    def answer(body: bytes) -> int:
+        bodies.append([entry["message"] for entry in json.loads(body)])
+        if len(bodies) == 1:
+            first_arrived.set()
+            more_queued.wait(10)
+            return 503
+        return 204
+
+    with stream_server(answer, keys) as url:
+        sender = BatchSender(url, on_problem=None)
+        sender.put(b'{"message": "first"}')
+        assert first_arrived.wait(10)
+        sender.put(b'{"message": "while it failed"}')
+        more_queued.set()
+        assert sender.flush(10)
+        sender.close(1)
+    assert bodies == [["first"], ["first"], ["while it failed"]]
+    assert keys[0] == keys[1] != keys[2]
+
+
 def test_an_entry_goes_at_once_and_what_comes_while_it_is_out_goes_together_next() -> None:
     """No waiting for a batch to fill after a quiet spell, even with a long interval; batches grow with
     what arrives while a request is out (a flush sends them without waiting out the interval)."""
