@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -56,7 +57,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/healthz", summary="Liveness, configuration, viewers served and entries taken by this process")
     async def health() -> dict[str, str | int | dict[str, int]]:
         ingest_limited = ingest.limits.refusals.by_setting if ingest.limits else {}
-        return {"status": "ok", "role": settings.role, "bus": bus.name, "viewers": bus.viewer_total(),
+        return {"status": "ok", "role": settings.role, "bus": bus.name, "pid": os.getpid(),
+                "viewers": bus.viewer_total(),
                 "entries_accepted": ingest.entries_accepted, "requests_refused": ingest.requests_refused,
                 **bus.stats(),
                 "limited": {**ingest_limited, **followers.refusals.by_setting},

@@ -31,6 +31,8 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis-url", help="Redis URL, e.g. redis://localhost:6379/0 (default: in-process bus)")
     serve.add_argument("--role", choices=["all", "ingest", "ui"],
                        help="serve ingest and pages (all, default), or only one of them (needs --redis-url)")
+    serve.add_argument("--workers", type=int,
+                       help="with --role ingest: worker processes sharing the port (default 1)")
     serve.add_argument("--history", type=int, help="entries a new viewer gets (default 500)")
     serve.add_argument("--max-rows", type=int, help="rows each browser keeps (default 10000)")
     serve.add_argument("--max-stream-length", type=int, help="entries kept per stream (default 10000)")
@@ -200,6 +202,10 @@ def _serve(args: argparse.Namespace) -> int:
         except BusUnavailable as error:
             print(f"bunnylogs serve: {error}", file=sys.stderr)
             return 1
+    if settings.workers > 1:
+        from .workers import run_workers
+
+        return run_workers(settings)
     from .server import run_server
 
     run_server(settings)

@@ -18,7 +18,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response, read_only_response
 from .ingest_limits import IngestLimits, client_address
 from .parsing import IngestError, parse_body
-from .protocol import MAX_BODY_BYTES, bus_stream_id, canonical_stream_id, is_view_key
+from .protocol import (
+    BATCH_KEY_HEADER,
+    BATCH_KEY_PATTERN,
+    BATCH_KEY_RULE,
+    MAX_BODY_BYTES,
+    bus_stream_id,
+    canonical_stream_id,
+    is_view_key,
+)
 from .security_headers import DATA_ANSWER_HEADERS
 from .stream import Bus, BusFull, BusUnavailable
 
@@ -65,6 +73,7 @@ class Ingest:
                 if (pending := limits.check_client(client)) and (refusal := await pending):
                     self.requests_refused += 1
                     return refusal.response()
+            batch_key = _batch_key(request)
             body = await read_limited_body(request, MAX_BODY_BYTES)
             query = request.query_params if request.scope["query_string"] else _NO_QUERY
             entries = await parse_body(request.headers, body, query, time.time())
@@ -74,7 +83,7 @@ class Ingest:
                     self.requests_refused += 1
                     return refusal.response()
                 entries = limits.names.fold(stream_id, entries)
-            await self.bus.publish(bus_stream_id(stream_id), entries)
+            await self.bus.publish(bus_stream_id(stream_id), entries, batch_key=batch_key)
         except IngestError as error:
             self.requests_refused += 1
             return error_response(error.status_code, error.detail)
@@ -85,6 +94,14 @@ class Ingest:
             return Response(status_code=400)  # nobody is left to read it
         self.entries_accepted += len(entries)
         return _ACCEPTED
+
+
+def _batch_key(request: Request) -> str | None:
+    """The request's `Idempotency-Key`, or None without one; `IngestError(422)` if it breaks the rule."""
+    key = request.headers.get(BATCH_KEY_HEADER)
+    if key is None or BATCH_KEY_PATTERN.fullmatch(key):
+        return key
+    raise IngestError(422, f"the {BATCH_KEY_HEADER} header must be {BATCH_KEY_RULE}")
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:

@@ -35,14 +35,23 @@ from .http_errors import (
     read_only_response,
 )
 from .ingest import Ingest
-from .protocol import MAX_BODY_BYTES, STREAM_ID_ANY_CASE_PATTERN, canonical_stream_id, is_view_key
+from .protocol import (
+    BATCH_KEY_HEADER,
+    BATCH_KEY_PATTERN,
+    BATCH_KEY_RULE,
+    BATCH_KEY_SECONDS,
+    MAX_BODY_BYTES,
+    STREAM_ID_ANY_CASE_PATTERN,
+    canonical_stream_id,
+    is_view_key,
+)
 from .readback import Readback
 
 _OTHER_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 _PREFLIGHT_HEADERS = {
     **CORS_HEADERS,
     "Access-Control-Allow-Methods": "GET, POST",
-    "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID",
+    "Access-Control-Allow-Headers": f"Content-Type, Last-Event-ID, {BATCH_KEY_HEADER}",
     "Access-Control-Max-Age": "86400",
 }
 UI_ONLY = "this BunnyLogs process serves only pages; send logs to an ingest process"
@@ -56,12 +65,19 @@ _POST_ERRORS: dict[int | str, dict[str, object]] = {
         (413, f"Body over {MAX_BODY_BYTES // 1024 // 1024} MiB",
          f"the body is larger than {MAX_BODY_BYTES // 1024} KiB; send fewer entries per request"),
         (415, "Unsupported content type", "unsupported content type 'application/xml'; send one of: ..."),
-        (422, "Invalid entry or batch", "entry 3: message is required"),
+        (422, f"Invalid entry or batch, or an {BATCH_KEY_HEADER} that is not {BATCH_KEY_RULE}",
+         "entry 3: message is required"),
         (429, "A limit is reached; retry after Retry-After seconds. Nothing stored",
          "limit reached: entries per second per stream, 5000 per second averaged over --burst-seconds 5 "
          "(set by --stream-entries-per-second); retry after 1 s"),
         (503, "Bus unavailable; nothing stored", BUS_UNAVAILABLE),
     )
+}
+_BATCH_KEY_PARAMETER = {
+    "name": BATCH_KEY_HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "pattern": f"^{BATCH_KEY_PATTERN.pattern}$", "maxLength": 128},
+    "description": f"A name for this batch, {BATCH_KEY_RULE}, unique per batch and kept across retries of it: "
+                   f"a repeat within {BATCH_KEY_SECONDS // 60} minutes is answered 204 and stores nothing again.",
 }
 
 
@@ -163,12 +179,15 @@ def _add_post_route(router: APIRouter, ingest: Ingest | None) -> None:
         return
 
     @router.post("/live/{stream_id:stream}", status_code=204, response_class=Response,
-                 summary="Send log entries (form, multipart, JSON, NDJSON or text)", responses=_POST_ERRORS)
+                 summary="Send log entries (form, multipart, JSON, NDJSON or text)", responses=_POST_ERRORS,
+                 openapi_extra={"parameters": [_BATCH_KEY_PARAMETER]})
     async def post_entries(stream_id: str, request: Request) -> Response:
         """Fields: `message` (required), `level`, `program`, `timestamp` (ISO 8601 or epoch), `fields`.
 
         Form or multipart: one entry. JSON: an object or an array of up to 1,000. NDJSON: one object per
         line. Text: one entry per non-empty line. `?level=` and `?program=` set defaults for all entries.
-        A request is accepted whole (204) or not at all.
+        A request is accepted whole (204) or not at all. A client that retries should send an
+        `Idempotency-Key`, the same on each try of one batch, so that a batch stored before its answer
+        was lost is not stored twice.
         """
         return await ingest.accept(stream_id, request)

@@ -46,6 +46,14 @@ VIEW_KEY_CONTEXT = b"bunnylogs view key\x00"
 VIEW_KEY_VERSION = 8
 _VERSION_DIGIT = 14  # the index of the version's hex digit in a canonical UUID
 
+# --- batches ----------------------------------------------------------------------------------------
+# A client may name each POST with this header, and keep the name across its retries of that POST:
+# a repeat within BATCH_KEY_SECONDS is answered as the first was, and stores nothing again.
+BATCH_KEY_HEADER = "Idempotency-Key"
+BATCH_KEY_SECONDS = 600
+BATCH_KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+BATCH_KEY_RULE = "1 to 128 letters, digits, '.', '_', ':' or '-'"
+
 # --- limits -----------------------------------------------------------------------------------------
 MAX_BODY_BYTES = 1024 * 1024
 MAX_MESSAGE_BYTES = 64 * 1024

@@ -16,8 +16,8 @@ from .settings import Settings
 SHUTDOWN_GRACE_SECONDS = 3
 
 
-def run_server(settings: Settings) -> None:
-    """Serve until interrupted."""
+def run_server(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
+    """Serve until interrupted, on `sockets` when given (a worker of `workers`), else on the settings' port."""
     served, app = create_server_app(settings)
     limits = _connection_limits(settings)
     config = uvicorn.Config(served, host=settings.host, port=settings.port, log_level=settings.log_level,
@@ -28,7 +28,7 @@ def run_server(settings: Settings) -> None:
                             proxy_headers=settings.trust_x_forwarded_for)
     log.info("At most %d connections open; timeouts: headers %g s, body %g s, idle %g s", limits.max_connections,
              limits.header_seconds, limits.body_seconds, limits.idle_seconds)
-    _Server(config, app.state.readback.open_event_streams).run()
+    _Server(config, app.state.readback.open_event_streams).run(sockets)
 
 
 def _connection_limits(settings: Settings) -> ConnectionLimits:

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
                                      "ones become 'other'; 0: no cap")
     trust_x_forwarded_for: bool = Field(False, description="take a client's address from the last X-Forwarded-For "
                                         "address (only behind a proxy that sets it)")
+    workers: int = Field(1, ge=1, le=256, description="ingest processes sharing the port (role ingest with Redis "
+                         "only: a page and its socket must reach one process, and workers share only Redis)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="server log level")
 
     @field_validator("public_url")
@@ -81,7 +83,13 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _split_roles_need_redis(self) -> Settings:
+    def _split_roles_and_workers_need_redis(self) -> Settings:
+        if self.workers > 1 and self.role != "ingest":
+            raise ValueError(f"--workers {self.workers} needs --role ingest: a page and its socket must reach the "
+                             "same process (run one UI process per port behind nginx instead)")
+        if self.workers > 1 and not self.redis_url:
+            raise ValueError(f"--workers {self.workers} needs a Redis URL (--redis-url): workers share nothing "
+                             "else, and each would have its own in-process bus")
         if self.role != "all" and not self.redis_url:
             raise ValueError(f"role {self.role!r} needs a Redis URL (--redis-url): the in-process bus "
                              "cannot join an ingest process to a UI process")

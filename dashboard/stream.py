@@ -214,8 +214,13 @@ class Bus(ABC):
         """Stop background work and release connections."""
 
     @abstractmethod
-    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
-        """Append entries to a stream, all or none, in order; return their IDs."""
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
+        """Append entries to a stream, all or none, in order; return their IDs.
+
+        A `batch_key` (a client's `Idempotency-Key`) seen for this stream within the last
+        `protocol.BATCH_KEY_SECONDS` stores nothing: the IDs its first batch stored (those still
+        kept) are returned instead.
+        """
 
     async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int, after: str | None = None,
                         notice: Notice | None = None, availability: Availability | None = None) -> Subscription:
@@ -252,6 +257,10 @@ class Bus(ABC):
     @abstractmethod
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
+
+    @abstractmethod
+    async def read_before(self, stream_id: str, *, before: str, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
 
     async def ready(self) -> str | None:
         """None when the bus can take and give entries now, else why not (for `/readyz`)."""

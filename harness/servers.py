@@ -56,6 +56,7 @@ class ServerProcess(ABC):
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.env: dict[str, str] = {}  # set in its environment (which has no BUNNYLOGS_* of the caller's)
         self._log = Path(tempfile.mkstemp(prefix="bunnylogs-harness-", suffix=".log")[1])
 
     @property
@@ -74,7 +75,7 @@ class ServerProcess(ABC):
     def start(self) -> Self:
         """Start the server and return once it answers; raise `ServerDidNotStart` if it does not."""
         env = {key: value for key, value in os.environ.items()
-               if key != "PYTEST_CURRENT_TEST" and not key.startswith("BUNNYLOGS_")}
+               if key != "PYTEST_CURRENT_TEST" and not key.startswith("BUNNYLOGS_")} | self.env
         with self._log.open("wb") as log_file:
             self.process = subprocess.Popen(self.command(), stdout=log_file, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + self.start_timeout_s

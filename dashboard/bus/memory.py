@@ -9,8 +9,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 
 from ..entry import LogEntry, StreamEntry
-from ..protocol import entry_id_order
+from ..protocol import BATCH_KEY_SECONDS, entry_id_order
 from ..stream import Bus
+from .recent_batches import RecentBatches
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class MemoryBus(Bus):
         # Streams by last write, oldest first, so expired ones are found without a scan.
         self._last_write: OrderedDict[str, float] = OrderedDict()
         self._ids = EntryIdClock()
+        self._batches = RecentBatches(BATCH_KEY_SECONDS, clock=clock)
         # Entries written in this turn of the event loop, by stream, not yet handed to the fan-out.
         self._undelivered: dict[str, list[StreamEntry]] = {}
 
@@ -75,14 +77,18 @@ class MemoryBus(Bus):
     async def close(self) -> None:
         """Nothing to release."""
 
-    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
         """Append entries; the subscribers get them right after, outside this call.
 
         The fan-out runs once per turn of the event loop for all the POSTs of that turn. A stream
         nobody follows is skipped: a subscriber that comes before the fan-out runs finds these
         entries in the stream itself.
         """
+        if batch_key is not None and (known := self._batches.get(stream_id, batch_key)) is not None:
+            return self._ids_between(stream_id, *known)
         stored = [StreamEntry(self._ids.next_id(), entry) for entry in entries]
+        if batch_key is not None and stored:
+            self._batches.remember(stream_id, batch_key, stored[0].id, stored[-1].id)
         stream = self._streams.get(stream_id)
         if stream is None:
             stream = self._streams[stream_id] = deque()
@@ -100,6 +106,19 @@ class MemoryBus(Bus):
                 asyncio.get_running_loop().call_soon(self._deliver_written)
             self._undelivered.setdefault(stream_id, []).extend(stored)
         return [stream_entry.id for stream_entry in stored]
+
+    def _ids_between(self, stream_id: str, first: str, last: str) -> list[str]:
+        """The IDs of the entries still kept from `first` to `last`: what one earlier batch stored."""
+        low, high = entry_id_order(first), entry_id_order(last)
+        found = []
+        for stream_entry in reversed(self._streams.get(stream_id, ())):
+            order = entry_id_order(stream_entry.id)
+            if order < low:
+                break
+            if order <= high:
+                found.append(stream_entry.id)
+        found.reverse()
+        return found
 
     def _deliver_written(self) -> None:
         written, self._undelivered = self._undelivered, {}
@@ -122,6 +141,18 @@ class MemoryBus(Bus):
         if after is None:
             return list(self._streams.get(stream_id, ()))[-limit:]
         return self._entries_after(stream_id, after)[:limit]
+
+    async def read_before(self, stream_id: str, *, before: str, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
+        threshold = entry_id_order(before)
+        older: list[StreamEntry] = []
+        for stream_entry in reversed(self._streams.get(stream_id, ())):
+            if len(older) >= limit:
+                break
+            if entry_id_order(stream_entry.id) < threshold:
+                older.append(stream_entry)
+        older.reverse()
+        return older
 
     def _entries_after(self, stream_id: str, after: str) -> list[StreamEntry]:
         stream = self._streams.get(stream_id, ())

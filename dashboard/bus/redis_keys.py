@@ -17,6 +17,11 @@ def stream_id_from_key(key: str) -> str:
     return key.removeprefix(f"{KEY_PREFIX}:stream:")
 
 
+def batch_key_of(stream_id: str, key: str) -> str:
+    """The Redis key that records what a client's batch key (`Idempotency-Key`) stored in a stream."""
+    return f"{KEY_PREFIX}:batch:{stream_id}:{key}"
+
+
 def wake_key(process_token: str) -> str:
     """The private stream one process's reader watches, so that a newly followed stream joins at once."""
     return f"{KEY_PREFIX}:wake:{process_token}"

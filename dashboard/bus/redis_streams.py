@@ -25,11 +25,11 @@ from redis.exceptions import OutOfMemoryError, RedisError
 from redis.typing import KeyT, StreamIdT
 
 from ..entry import LogEntry, StreamEntry
-from ..protocol import MAX_ENTRY_ID_PART, entry_id_order
+from ..protocol import BATCH_KEY_SECONDS, MAX_ENTRY_ID_PART, entry_id_order
 from ..stream import Bus, BusFull, BusUnavailable
 from . import redis_epoch
 from .group_commit import GroupCommit
-from .redis_keys import EPOCH_KEY, stream_id_from_key, stream_key, wake_key
+from .redis_keys import EPOCH_KEY, batch_key_of, stream_id_from_key, stream_key, wake_key
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +42,42 @@ READY_TIMEOUT_S = 1.0
 RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 # Appends each POST's entries to its stream and renews the stream's expiry; a script runs whole,
-# so a batch never lands in part. KEYS: one stream per POST (repeats allowed).
-# ARGV: max length, seconds to keep, then for each key its entry count followed by the entries.
+# so a batch never lands in part. A POST with a batch key (`Idempotency-Key`) already recorded
+# stores nothing and gets the IDs that key stored; else its first and last ID are recorded under
+# the key, in the same run, so that no repeat can slip in between.
+# KEYS: for each POST its stream key and its batch key (the stream key again for none: every key
+# a script names must be one the ACL user may use); repeats allowed.
+# ARGV: max length, seconds to keep a stream, seconds to remember a batch key, then for each POST
+# 1 if it has a batch key (else 0), its entry count, and its entries. Returns each POST's entry IDs.
 APPEND_SCRIPT = """
-local max_length, keep_seconds = ARGV[1], ARGV[2]
-local ids, at = {}, 3
-for _, key in ipairs(KEYS) do
+local max_length, keep_seconds, batch_seconds = ARGV[1], ARGV[2], ARGV[3]
+local replies, at = {}, 4
+for k = 1, #KEYS, 2 do
+  local key, batch = KEYS[k], ARGV[at] == '1' and KEYS[k + 1]
+  at = at + 1
   local count = tonumber(ARGV[at])
-  for n = at + 1, at + count do
-    ids[#ids + 1] = redis.call('XADD', key, 'MAXLEN', '~', max_length, '*', 'e', ARGV[n])
+  local known = batch and redis.call('GET', batch)
+  local ids = {}
+  if known then
+    local first, last = string.match(known, '^(%S+) (%S+)$')
+    for _, row in ipairs(redis.call('XRANGE', key, first, last)) do ids[#ids + 1] = row[1] end
+  else
+    for n = at + 1, at + count do
+      ids[#ids + 1] = redis.call('XADD', key, 'MAXLEN', '~', max_length, '*', 'e', ARGV[n])
+    end
+    redis.call('EXPIRE', key, keep_seconds)
+    if batch and count > 0 then
+      redis.call('SET', batch, ids[1] .. ' ' .. ids[#ids], 'EX', batch_seconds, 'NX')
+    end
   end
+  replies[#replies + 1] = ids
   at = at + count + 1
-  redis.call('EXPIRE', key, keep_seconds)
 end
-return ids
+return replies
 """
 _LAST_POSSIBLE_ID = (MAX_ENTRY_ID_PART, MAX_ENTRY_ID_PART)
-# One POST's part of a group: its stream key and its entries, encoded.
-AppendItem = tuple[str, list[bytes]]
+# One POST's part of a group: its stream key, its batch key (None for none) and its entries, encoded.
+AppendItem = tuple[str, str | None, list[bytes]]
 
 # Reply shapes of redis-py (RESP2, undecoded), which its type hints leave open.
 StreamRows = list[tuple[bytes, dict[bytes, bytes]]]
@@ -153,11 +171,12 @@ class RedisBus(Bus):
                 await self._redis.delete(self._wake_key)
             await self._redis.aclose()
 
-    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
         """Append the entries, together with those of other POSTs waiting at the same moment."""
         encoded = [orjson.dumps(entry.to_dict()) for entry in entries]
+        recorded_as = None if batch_key is None else batch_key_of(stream_id, batch_key)
         try:
-            return await self._appends.submit((stream_key(stream_id), encoded))
+            return await self._appends.submit((stream_key(stream_id), recorded_as, encoded))
         except OutOfMemoryError as error:
             raise BusFull(f"Redis is out of memory: {error}") from error
         except (RedisError, OSError) as error:
@@ -165,18 +184,16 @@ class RedisBus(Bus):
 
     async def _append_group(self, group: list[AppendItem]) -> list[list[str]]:
         """One script call for the whole group; each item gets its entries' IDs back."""
-        args: list[bytes | int] = [self._max_length, self._retention_seconds]
-        for _, encoded in group:
-            args.append(len(encoded))
+        args: list[bytes | int] = [self._max_length, self._retention_seconds, BATCH_KEY_SECONDS]
+        keys: list[str] = []
+        for key, recorded_as, encoded in group:
+            keys += [key, recorded_as or key]
+            args += [0 if recorded_as is None else 1, len(encoded)]
             args.extend(encoded)
         if self._append_script is None:
             raise BusUnavailable("the Redis bus has not been started")
-        flat_ids = cast(list[bytes], await self._append_script(keys=[key for key, _ in group], args=args))
-        ids, start = [], 0
-        for _, encoded in group:
-            ids.append([entry_id.decode() for entry_id in flat_ids[start:start + len(encoded)]])
-            start += len(encoded)
-        return ids
+        replies = cast(list[list[bytes]], await self._append_script(keys=keys, args=args))
+        return [[entry_id.decode() for entry_id in ids] for ids in replies]
 
     async def _backlog(self, stream_id: str, *, history: int,
                        after: str | None) -> tuple[list[StreamEntry], str | None]:
@@ -207,6 +224,17 @@ class RedisBus(Bus):
             if after is not None:
                 return await self._range_after(stream_id, after, count=limit)
             rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=limit))
+        except (RedisError, OSError) as error:
+            raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
+        return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
+
+    async def read_before(self, stream_id: str, *, before: str, limit: int) -> list[StreamEntry]:
+        """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
+        if limit <= 0 or entry_id_order(before) == (0, 0):
+            return []  # nothing can come before it, and Redis refuses it as the exclusive end of a range
+        try:
+            rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), max=f"({before}",
+                                                                   count=limit))
         except (RedisError, OSError) as error:
             raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
         return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]

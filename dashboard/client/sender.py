@@ -5,7 +5,9 @@ at least `interval` apart (default 20 ms: at most 50 requests a second per sende
 server's per-client limit): an entry that comes after a quiet spell leaves at once, and what comes
 while a request is out or within the interval goes together in the next, so batches grow with the
 load, up to `batch_size` entries. It retries network errors, 5xx, 408 and 429 with exponential
-backoff and jitter (honouring `Retry-After`), and drops batches the server refuses for good.
+backoff and jitter (honouring `Retry-After`), and drops batches the server refuses for good. Each
+batch carries an `Idempotency-Key`, the same on every try of it: a batch the server stored before
+its answer was lost (a process killed in between, a proxy's 502) is not stored twice.
 When the queue is full the oldest entries go; once sending works again, one WARNING entry says
 how many were lost.
 """
@@ -23,9 +25,10 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 
-from ..protocol import MAX_BATCH_ENTRIES, MAX_BODY_BYTES
+from ..protocol import BATCH_KEY_HEADER, MAX_BATCH_ENTRIES, MAX_BODY_BYTES
 from .entries import encode_entry
 
 BACKOFF_FIRST_S = 0.1
@@ -65,6 +68,9 @@ class BatchSender:
         self._queue: collections.deque[bytes] = collections.deque()
         self._lock = threading.Condition()
         self._in_flight = 0
+        # The batch being retried: the first `_retry_count` entries of the queue, sent again under its key.
+        self._retry_key = ""
+        self._retry_count = 0
         self._unreported_losses = 0
         self._urgent = False  # a flush or close wants the queue emptied now
         self._closing = False
@@ -90,8 +96,7 @@ class BatchSender:
                 return
             self._ensure_thread()
             if len(self._queue) >= self._capacity:
-                self._queue.popleft()
-                self._count_lost(1)
+                self._drop_oldest(1)
             self._queue.append(encoded_entry)
             # Wake the thread for the first entry (sent at once when nothing is out) and for a full batch.
             if len(self._queue) == 1 or len(self._queue) >= self._batch_size:
@@ -135,6 +140,12 @@ class BatchSender:
             self._thread = threading.Thread(target=self._run, name="bunnylogs-sender", daemon=True)
             self._thread.start()
 
+    def _drop_oldest(self, count: int) -> None:
+        for _ in range(count):
+            self._queue.popleft()
+        self._retry_count = max(self._retry_count - count, 0)
+        self._count_lost(count)
+
     def _count_lost(self, count: int) -> None:
         self.lost += count
         self._unreported_losses += count
@@ -142,13 +153,15 @@ class BatchSender:
     def _run(self) -> None:
         failures = 0
         while True:
-            batch = self._next_batch()
-            if batch is None:
+            taken = self._next_batch()
+            if taken is None:
                 return
-            outcome, retry_after = self._send(batch)
+            batch, key = taken
+            outcome, retry_after = self._send(batch, key)
             with self._lock:
                 self._in_flight = 0
                 if outcome == "retry":
+                    self._retry_key, self._retry_count = key, len(batch)  # before a full queue drops some
                     self._requeue(batch)
                 else:
                     self._settle(batch, outcome)
@@ -164,12 +177,19 @@ class BatchSender:
             else:
                 failures = 0
 
-    def _next_batch(self) -> list[bytes] | None:
+    def _next_batch(self) -> tuple[list[bytes], str] | None:
+        """The next batch to send and its key: the one being retried, unchanged, or a new one."""
         with self._lock:
             while not self._queue:
                 if self._closing:
                     return None
                 self._lock.wait()
+            if self._retry_count:
+                retried = [self._queue.popleft() for _ in range(self._retry_count)]
+                self._retry_count = 0
+                self._in_flight = len(retried)
+                self._last_start = time.monotonic()
+                return retried, self._retry_key
             # The next request starts `interval` after the last one at the earliest (at once after a
             # quiet spell); until then the batch fills, unless someone is waiting for it.
             deadline = self._last_start + self._interval
@@ -188,16 +208,14 @@ class BatchSender:
                 size += len(encoded) + 1
             self._in_flight = len(batch)
             self._last_start = time.monotonic()
-            return batch
+            return batch, uuid.uuid4().hex
 
     def _requeue(self, batch: list[bytes]) -> None:
         """Put a batch that will be retried back in front, still within the capacity (oldest dropped first)."""
         self._queue.extendleft(reversed(batch))
         excess = len(self._queue) - self._capacity
-        for _ in range(max(excess, 0)):
-            self._queue.popleft()
         if excess > 0:
-            self._count_lost(excess)
+            self._drop_oldest(excess)
 
     def _settle(self, batch: list[bytes], outcome: str) -> None:
         if outcome == "sent":
@@ -215,16 +233,16 @@ class BatchSender:
         return encode_entry(message, level="WARNING", program=self._program, timestamp=time.time(),
                             fields={"bunnylogs_lost": count})
 
-    def _send(self, batch: list[bytes]) -> tuple[str, float | None]:
-        """POST one batch: ("sent" | "rejected" | "retry", seconds the server asked to wait)."""
+    def _send(self, batch: list[bytes], key: str) -> tuple[str, float | None]:
+        """POST one batch under `key`: ("sent" | "rejected" | "retry", seconds the server asked to wait)."""
         body = b"[" + b",".join(batch) + b"]"
         try:
             try:
-                response = self._post(body)
+                response = self._post(body, key)
             except (ConnectionError, http.client.RemoteDisconnected):
                 # The server may have closed our idle keep-alive connection: one fresh try before reporting.
                 self._drop_connection()
-                response = self._post(body)
+                response = self._post(body, key)
             detail = response.read(4096).decode(errors="replace")
         except (OSError, http.client.HTTPException) as error:
             self._drop_connection()
@@ -243,10 +261,10 @@ class BatchSender:
                      f"{self.url} refused log entries with {status}, dropping them: {error_detail(detail)}")
         return "rejected", None
 
-    def _post(self, body: bytes) -> http.client.HTTPResponse:
+    def _post(self, body: bytes, key: str) -> http.client.HTTPResponse:
         connection = self._connect()
         connection.request("POST", self._path(), body=body, headers={
-            "Content-Type": "application/json", "User-Agent": USER_AGENT})
+            "Content-Type": "application/json", "User-Agent": USER_AGENT, BATCH_KEY_HEADER: key})
         return connection.getresponse()
 
     def _connect(self) -> http.client.HTTPConnection:

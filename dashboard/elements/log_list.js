@@ -67,6 +67,20 @@ export class VirtualList {
     this.render();
   }
 
+  // `count` shown rows were put above the others: a view that follows stays at the bottom; one that
+  // does not moves down by their height, so the rows in it stay where they were.
+  prepended(count) {
+    if (!count) return;
+    if (this.following) {
+      this.render();
+      return;
+    }
+    const top = this.scroller.scrollTop;
+    this.render();  // the list is taller now: set its height before scrolling into it
+    this.scroller.scrollTop = top + count * this.rowHeight;
+    this.render();
+  }
+
   // Entries that left the model are not open any more.
   forget(entries) {
     if (!this.expanded.size) return;

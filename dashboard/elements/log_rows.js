@@ -30,6 +30,7 @@ export class LogRows {
     this.pendingShown = 0;  // how many of them pass the filter
     this.received = 0;
     this.serial = 0;        // arrival order: IDs arrive in order, so this sorts like them
+    this.olderSerial = 1;   // rows put above the oldest (prepend) count down from below the first
     this.programsSeen = new Set();
     this.levelsSeen = new Set();
     this.paused = false;
@@ -123,18 +124,8 @@ export class LogRows {
     const batch = this.incoming;
     if (!batch.length) return null;
     this.incoming = [];
-    const newPrograms = [];
-    const newLevels = [];
-    for (const entry of batch) {
-      entry._n = ++this.serial;
-      if (this.programsSeen.size < MAX_SEEN_NAMES && !this.programsSeen.has(entry.program)) {
-        this.programsSeen.add(entry.program); newPrograms.push(entry.program);
-      }
-      if (this.levelsSeen.size < MAX_SEEN_NAMES && !this.levelsSeen.has(entry.level)) {
-        this.levelsSeen.add(entry.level); newLevels.push(entry.level);
-      }
-    }
-    if (newPrograms.length || newLevels.length) this.onSeen(newPrograms, newLevels);
+    for (const entry of batch) entry._n = ++this.serial;
+    this.noteSeen(batch);
     this.all.push(...batch);
     for (const entry of batch) if (this.matches(entry)) this.shown.push(entry);
     const excess = this.all.length - this.maxRows;
@@ -145,6 +136,50 @@ export class LogRows {
     while (cut < this.shown.length && this.shown[cut]._n < oldestKept) cut++;
     if (cut) this.shown.splice(0, cut);
     return dropped;
+  }
+
+  // Entries older than every one held (oldest first), put above them at once, also while paused:
+  // they are not new. Only those older than the oldest held, and only as many as fit under the row
+  // cap (the newest of them). Returns how many of them are shown.
+  prepend(entries) {
+    const oldest = this.oldestId();
+    let older = oldest === null ? entries : entries.filter((entry) => compareIds(entry.id, oldest) < 0);
+    const room = this.maxRows - this.held();
+    if (room <= 0 || !older.length) return 0;
+    if (older.length > room) older = older.slice(older.length - room);
+    for (let i = older.length - 1; i >= 0; i--) older[i]._n = --this.olderSerial;
+    this.received += older.length;
+    this.noteSeen(older);
+    this.all = older.concat(this.all);
+    const shown = older.filter((entry) => this.matches(entry));
+    this.shown = shown.concat(this.shown);
+    return shown.length;
+  }
+
+  // How many entries this viewer holds: drawn, held while paused, and arrived but not admitted yet.
+  held() {
+    return this.all.length + this.pending.length + this.incoming.length;
+  }
+
+  // The ID of the oldest entry held, or null.
+  oldestId() {
+    const oldest = this.all[0] || this.pending[0] || this.incoming[0];
+    return oldest ? oldest.id : null;
+  }
+
+  // Report the programs and levels never seen before (at most MAX_SEEN_NAMES of each).
+  noteSeen(batch) {
+    const newPrograms = [];
+    const newLevels = [];
+    for (const entry of batch) {
+      if (this.programsSeen.size < MAX_SEEN_NAMES && !this.programsSeen.has(entry.program)) {
+        this.programsSeen.add(entry.program); newPrograms.push(entry.program);
+      }
+      if (this.levelsSeen.size < MAX_SEEN_NAMES && !this.levelsSeen.has(entry.level)) {
+        this.levelsSeen.add(entry.level); newLevels.push(entry.level);
+      }
+    }
+    if (newPrograms.length || newLevels.length) this.onSeen(newPrograms, newLevels);
   }
 
   // The shown entry with this serial, or undefined.
@@ -164,6 +199,18 @@ export class LogRows {
     }
     return -1;
   }
+}
+
+// Entry IDs ("<ms>-<seq>", each part a whole number of up to 20 digits) in stream order: -1, 0 or 1.
+export function compareIds(a, b) {
+  const [aMs, aSeq] = a.split("-");
+  const [bMs, bSeq] = b.split("-");
+  return compareWholeNumbers(aMs, bMs) || compareWholeNumbers(aSeq || "0", bSeq || "0");
+}
+
+function compareWholeNumbers(a, b) {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 // Whether `source` repeats a group that itself holds a repeat, as (a+)+ or (\w*x)*: a backtracking

@@ -5,13 +5,25 @@
 // text with log_text), keys and clicks (log_input), copy and download (log_export) and the status
 // bar (log_status).
 import { listenForRows } from "rows_feed";
-import { LogRows } from "log_rows";
+import { LogRows, compareIds } from "log_rows";
 import { VirtualList } from "log_list";
 import { listenForKeys, listenForRowClicks } from "log_input";
 import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
 
 const FRAME_MS = 16;
+// What this tab's view of this page held, kept across a reload (sessionStorage is per tab): the
+// oldest row's ID. A reloaded page asks the server for the rows from there to its own first one.
+const HELD_KEY = `bunnylogs-held:${location.pathname}`;
+
+function readHeld() {
+  try {
+    const held = JSON.parse(sessionStorage.getItem(HELD_KEY));
+    return held && typeof held.oldest === "string" ? held : null;
+  } catch {
+    return null;  // storage refused (privacy settings) or garbled: nothing to restore
+  }
+}
 
 export default {
   template: `
@@ -52,8 +64,14 @@ export default {
     });
     this.stopKeys = listenForKeys((key) => (key === "End" ? this.follow() : this.$emit("key", { key })));
     this.statusBar.start();
-    this.stopRows = listenForRows(this.feed, (entries, history) => this.append(entries, history),
-                                  (lastId) => this.$emit("resume", { after: lastId }));
+    this.heldBefore = readHeld();  // read before this page's own rows replace it
+    this.saveHeld = () => this.rememberHeld();
+    window.addEventListener("pagehide", this.saveHeld);
+    this.onHidden = () => { if (document.hidden) this.rememberHeld(); };
+    document.addEventListener("visibilitychange", this.onHidden);
+    this.stopRows = listenForRows(this.feed,
+      (entries, history, older) => (older ? this.prepend(entries) : this.append(entries, history)),
+      (lastId) => this.$emit("resume", { after: lastId }));
   },
   unmounted() {
     this.stopRows();
@@ -61,6 +79,8 @@ export default {
     this.statusBar.stop();
     this.list.stop();
     document.removeEventListener("visibilitychange", this.onVisibility);
+    document.removeEventListener("visibilitychange", this.onHidden);
+    window.removeEventListener("pagehide", this.saveHeld);
     if (this.frame !== null) cancelAnimationFrame(this.frame);
   },
   methods: {
@@ -76,6 +96,7 @@ export default {
       this.statusBar.show();
     },
     clear() {
+      this.heldBefore = null;  // rows from before the reload would come back above nothing
       this.logRows.clear();
       this.list.reset();
       this.list.render();
@@ -93,7 +114,33 @@ export default {
     download(format) {
       downloadRows(this.logRows.shown, format, this.streamName);
     },
+    // What to ask the server for after a reload: {oldest}, the oldest row this tab held before it,
+    // and {held, first}, how many it holds now and the first one's ID; null when nothing is missing.
+    restoreRequest() {
+      const before = this.heldBefore;
+      const first = this.logRows.oldestId();
+      const held = this.logRows.held();
+      if (!before || first === null || held >= this.maxRows || compareIds(before.oldest, first) >= 0) return null;
+      return { oldest: before.oldest, held, first };
+    },
+    // --- kept across a reload -------------------------------------------------------------------
+    rememberHeld() {
+      const oldest = this.logRows.oldestId();
+      try {
+        if (oldest === null) sessionStorage.removeItem(HELD_KEY);
+        else sessionStorage.setItem(HELD_KEY, JSON.stringify({ oldest }));
+      } catch {
+        // storage full or refused: a reload then starts from the history alone
+      }
+    },
     // --- rows from the feed ---------------------------------------------------------------------
+    // Rows older than every one held (what this tab held before a reload), put above them.
+    prepend(entries) {
+      if (this.heldBefore === null) return;  // cleared since: the viewer asked for an empty list
+      const shown = this.logRows.prepend(entries);
+      this.list.prepended(shown);
+      this.statusBar.show();
+    },
     // The rate counts live lines only: the history would show an idle stream as a busy one.
     append(entries, history) {
       if (!history) this.statusBar.arrived(entries.length);

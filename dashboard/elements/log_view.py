@@ -76,6 +76,19 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         if not getattr(self.client, "_socket_to_document_id", None):  # no other socket of the page is live
             self._feed.suspend()
 
+    def push_older(self, entries: list[StreamEntry]) -> None:
+        """Send entries older than every row the browser holds, to go above them (at once, not gathered)."""
+        self._feed.send_older(entries)
+
+    def waiting_messages(self) -> int:
+        """Messages sent to the page that its browser has not taken yet."""
+        return self._feed.waiting_messages()
+
+    async def restore_request(self, timeout: float) -> dict[str, Any] | None:
+        """What the browser held before it was reloaded and what it holds now (see log_view.js), or None."""
+        answer = await self.run_method("restoreRequest", timeout=timeout)
+        return answer if isinstance(answer, dict) else None
+
     def _page_resumes(self, event: GenericEventArguments) -> None:
         after = event.args.get("after") if isinstance(event.args, dict) else None
         if self._resume is not None:

@@ -5,19 +5,23 @@
 
 const SOCKET_POLL_MS = 10;
 
-// Call onRows(rows, history) with each batch sent over `feed` ({message}, RowsFeed.address), history
-// being true for rows that were in the stream before this page came (or that it missed while its
-// socket was down); onResume(lastId) when the socket is back after a drop. Returns a function that
-// stops listening.
+// Call onRows(rows, history, older) with each batch sent over `feed` ({message}, RowsFeed.address),
+// history being true for rows that were in the stream before this page came (or that it missed
+// while its socket was down), older for rows older than any the page holds (to go above them);
+// onResume(lastId) when the socket is back after a drop. Returns a function that stops listening.
 export function listenForRows(feed, onRows, onResume) {
   const { message: name } = feed;
-  let lastId = null;
+  let lastId = null;  // the newest row handed on (older rows go above it and never change it)
   let dropped = false;
   const onMessage = (message) => {
     const rows = message.rows;
     if (!rows.length) return;
+    if (message.older) {
+      onRows(rows, false, true);
+      return;
+    }
     lastId = rows[rows.length - 1].id;
-    onRows(rows, Boolean(message.history));
+    onRows(rows, Boolean(message.history), false);
   };
   const onDisconnect = () => { dropped = true; };
   const onConnect = () => {

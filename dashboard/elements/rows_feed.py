@@ -29,7 +29,8 @@ from .socket_backlog import MAX_WAITING_MESSAGES, cut_off
 log = logging.getLogger("uvicorn.error")
 
 # The socket.io event that carries rows: {"rows": [row, ...], "history": true for rows that were in
-# the stream before the viewer came}.
+# the stream before the viewer came, "older": true for rows older than any the page holds, to go
+# above them (what a reloaded page held before)}.
 ROWS_MESSAGE = "bunnylogs_rows"
 # Rows go in messages of at most about this size: it bounds what a page holds in the server while it
 # takes them.
@@ -46,13 +47,14 @@ class EncodedBatch:
     def __init__(self, entries: list[StreamEntry]) -> None:
         self.pieces = _pieces([stream_entry.to_wire() for stream_entry in entries])
         self.size = sum(len(piece) for piece in self.pieces)
-        self._packets: dict[bool, list[engine_packet.Packet]] = {}
+        self._packets: dict[tuple[bool, bool], list[engine_packet.Packet]] = {}
 
-    def packets(self, *, history: bool) -> list[engine_packet.Packet]:
+    def packets(self, *, history: bool, older: bool = False) -> list[engine_packet.Packet]:
         """The batch as engine.io packets, made once and shared by every page it is sent to."""
-        made = self._packets.get(history)
+        made = self._packets.get((history, older))
         if made is None:
-            made = self._packets[history] = [rows_packet(piece, history=history) for piece in self.pieces]
+            made = self._packets[history, older] = [rows_packet(piece, history=history, older=older)
+                                                    for piece in self.pieces]
         return made
 
 
@@ -70,10 +72,10 @@ def encoded(entries: list[StreamEntry]) -> EncodedBatch:
     return _LastBatch.encoded
 
 
-def rows_packet(rows_json: str, *, history: bool) -> engine_packet.Packet:
+def rows_packet(rows_json: str, *, history: bool, older: bool = False) -> engine_packet.Packet:
     """An engine.io message carrying the socket.io event `ROWS_MESSAGE` with rows already encoded as JSON."""
-    flag = "true" if history else "false"
-    return engine_packet.Packet(engine_packet.MESSAGE, f'2["{ROWS_MESSAGE}",{{"history":{flag},"rows":{rows_json}}}]')
+    flags = f'"history":{"true" if history else "false"},"older":{"true" if older else "false"}'
+    return engine_packet.Packet(engine_packet.MESSAGE, f'2["{ROWS_MESSAGE}",{{{flags},"rows":{rows_json}}}]')
 
 
 def joined(pieces: list[str]) -> list[str]:
@@ -121,6 +123,15 @@ class RowsFeed:
         if self._usable():
             self._put(encoded(entries).packets(history=True), _sockets(self._element.client))
 
+    def send_older(self, entries: list[StreamEntry]) -> None:
+        """Send rows older than any the page holds, to go above them (at once)."""
+        if self._usable():
+            self._put(encoded(entries).packets(history=True, older=True), _sockets(self._element.client))
+
+    def waiting_messages(self) -> int:
+        """Messages sent to the page that its browser has not taken yet (NiceGUI's outbox and the socket's queue)."""
+        return _waiting(self._element.client, _sockets(self._element.client))
+
     def send(self, entries: list[StreamEntry]) -> None:
         """Send live rows after everything sent before; nothing once the element is deleted or suspended."""
         if not self._usable():
@@ -163,9 +174,7 @@ class RowsFeed:
         return any(socket.queue.qsize() for socket in _sockets(self._element.client))
 
     def _put(self, packets: list[engine_packet.Packet], sockets: list[AsyncSocket]) -> None:
-        client = self._element.client
-        waiting = len(client.outbox.messages) + sum(socket.queue.qsize() for socket in sockets)
-        if waiting > MAX_WAITING_MESSAGES:
+        if _waiting(self._element.client, sockets) > MAX_WAITING_MESSAGES:
             self._stop_reading_page()
             return
         for socket in sockets:
@@ -177,6 +186,10 @@ class RowsFeed:
         self._live.cancel()
         log.warning("a page of client %s stopped reading its socket: cut off", self._element.client.id)
         cut_off(self._element.client)
+
+
+def _waiting(client: Client, sockets: list[AsyncSocket]) -> int:
+    return len(client.outbox.messages) + sum(socket.queue.qsize() for socket in sockets)
 
 
 def _sockets(client: Client) -> list[AsyncSocket]:

@@ -19,6 +19,7 @@ from ..settings import Settings
 from ..stream import Bus, BusUnavailable, Deliver, Subscription
 from . import addresses, send_panel_state
 from .frame import page_frame
+from .held_rows import restore_held_rows
 from .restart_notice import RestartNotice, show_notice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .view_filter import ViewFilter
@@ -85,6 +86,9 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
                                history_lost=functools.partial(bus.history_lost, bus_stream_id(stream_id)))
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
         await _follow(client, bus, bus_stream_id(stream_id), view, notice.watch(view.push), settings.history)
+        # Once it follows: a reloaded page gets back what it held, asked for on the side like the theme.
+        background_tasks.create(restore_held_rows(client, bus, bus_stream_id(stream_id), view,
+                                                  max_rows=settings.max_rows), name=f"restore rows {client.id}")
         return None
 
 

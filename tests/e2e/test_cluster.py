@@ -1,10 +1,13 @@
 """deploy/nginx/bunnylogs-cluster.conf in front of two ingest processes, two UI processes and one
 redis-server: browsers spread over the UI processes (affinity per browser, not per address), POSTs
-over the ingest processes, and every browser shows every entry once, in the same order."""
+over the ingest processes, and every browser shows every entry once, in the same order; also after
+a UI process is killed, its browsers going on at the other one, with every row they held."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from harness.servers import AppProcess, NginxServer, running_app, running_nginx
+from harness.servers import AppProcess, NginxServer, running_app, running_nginx, wait_for_viewers
 
 from .conftest import open_stream
 
@@ -69,6 +72,68 @@ async def test_browsers_spread_over_the_ui_processes_and_all_show_every_entry_in
             await expect(page.locator(".bl-message").last).to_have_text(expected[-1])
             drawn = await page.locator(".bl-message").all_inner_texts()
             assert drawn == expected[-len(drawn):]
+    finally:
+        for context in contexts:
+            await context.close()
+
+
+KILL_HISTORY = 20  # far fewer than the pages hold: a reloaded page must get back more than the history
+HELD = "getElement(document.querySelector('.bl-log')).logRows.all.map((entry) => entry.message)"
+
+
+@pytest.fixture
+def cluster_with_small_history(redis_url: str) -> Iterator[tuple[NginxServer, list[AppProcess], list[AppProcess]]]:
+    with contextlib.ExitStack() as stack:
+        ingest = [stack.enter_context(running_app("--role", "ingest", "--redis-url", redis_url)) for _ in range(2)]
+        ui = [stack.enter_context(running_app("--role", "ui", "--redis-url", redis_url, "--history", str(KILL_HISTORY),
+                                              "--max-rows", "300")) for _ in range(2)]
+        ports = {8001: ingest[0].port, 8002: ingest[1].port, 8101: ui[0].port, 8102: ui[1].port}
+        nginx = stack.enter_context(running_nginx(SITE, ports))
+        yield nginx, ingest, ui
+
+
+async def post_lines(url: str, lines: list[str]) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        for line in lines:
+            assert (await http.post(url, data={"message": line})).status_code == 204
+
+
+async def test_a_killed_ui_process_s_browsers_carry_on_at_the_other_with_every_entry_once(
+        browser: Browser, cluster_with_small_history: tuple[NginxServer, list[AppProcess], list[AppProcess]]) -> None:
+    nginx, _, ui = cluster_with_small_history
+    stream = str(uuid.uuid4())
+    url = f"{nginx.url}/live/{stream}"
+    contexts = []
+    pages_on: dict[int, list[Page]] = {0: [], 1: []}
+    try:
+        while not (pages_on[0] and pages_on[1]):  # browsers on both processes: which one is known by its count
+            assert len(contexts) < 12, "the browsers did not spread over both UI processes"
+            contexts.append(context := await browser.new_context())
+            before = viewers(ui[0])
+            page = await context.new_page()
+            await open_stream(page, nginx.url, stream)
+            deadline = time.monotonic() + 20
+            while viewers(ui[0]) + viewers(ui[1]) < len(contexts):  # it subscribes just after its socket comes
+                assert time.monotonic() < deadline, "a page was not fed"
+                await asyncio.sleep(0.05)
+            pages_on[0 if viewers(ui[0]) > before else 1].append(page)
+        expected = [f"before {n:03d}" for n in range(60)]
+        await post_lines(url, expected)
+        for page in pages_on[0] + pages_on[1]:
+            await expect(page.locator(".bl-count")).to_have_text("60 lines")
+
+        assert ui[0].process is not None
+        ui[0].process.kill()  # SIGKILL: no goodbye to its browsers
+        during = [f"during {n:03d}" for n in range(30)]
+        await post_lines(url, during)
+        # Its browsers reconnect through nginx to the other process (reloading there).
+        await wait_for_viewers(ui[1].url, len(contexts), timeout_s=60)
+        after = [f"after {n:03d}" for n in range(30)]
+        await post_lines(url, after)
+        expected += during + after
+        for page in pages_on[0] + pages_on[1]:
+            await expect(page.locator(".bl-count")).to_have_text(f"{len(expected)} lines", timeout=20_000)
+            assert await page.evaluate(HELD) == expected
     finally:
         for context in contexts:
             await context.close()

@@ -254,3 +254,46 @@ async def test_the_largest_entry_ids_are_resume_points_with_nothing_after(bus: B
     subscription = await bus.subscribe(stream, collector, history=10, after=after)
     assert collector.entries == []
     subscription.close()
+
+
+async def test_a_repeated_batch_key_stores_once_and_gets_the_first_ids(bus: Bus) -> None:
+    stream = new_stream()
+    first = await bus.publish(stream, entries("a", "b"), batch_key="batch-1")
+    again = await bus.publish(stream, entries("a", "b"), batch_key="batch-1")
+    other = await bus.publish(stream, entries("c"), batch_key="batch-2")
+    unnamed = await bus.publish(stream, entries("c"))
+    assert again == first and len(set(first + other + unnamed)) == 4
+    assert [e.entry.message for e in await bus.read(stream, after=None, limit=10)] == ["a", "b", "c", "c"]
+
+
+async def test_a_batch_key_is_per_stream(bus: Bus) -> None:
+    one, two = new_stream(), new_stream()
+    await bus.publish(one, entries("a"), batch_key="same")
+    await bus.publish(two, entries("b"), batch_key="same")
+    assert [e.entry.message for e in await bus.read(two, after=None, limit=10)] == ["b"]
+
+
+async def test_repeats_of_one_batch_key_in_one_moment_store_once(bus: Bus) -> None:
+    """Concurrent tries of one batch (a retry while the first try is still being written) store it once."""
+    stream = new_stream()
+    results = await asyncio.gather(*(bus.publish(stream, entries("x", "y"), batch_key="k") for _ in range(5)))
+    assert all(ids == results[0] for ids in results)
+    assert [e.entry.message for e in await bus.read(stream, after=None, limit=10)] == ["x", "y"]
+
+
+async def test_read_before_pages_back_from_an_id(bus: Bus) -> None:
+    stream = new_stream()
+    ids = await bus.publish(stream, entries(*[f"m{i}" for i in range(10)]))
+    page = await bus.read_before(stream, before=ids[7], limit=3)
+    assert [e.entry.message for e in page] == ["m4", "m5", "m6"]
+    earlier = await bus.read_before(stream, before=page[0].id, limit=10)
+    assert [e.entry.message for e in earlier] == ["m0", "m1", "m2", "m3"]
+    assert await bus.read_before(stream, before=ids[0], limit=10) == []
+    assert await bus.read_before(stream, before="0-0", limit=10) == []
+    assert await bus.read_before(new_stream(), before=ids[5], limit=10) == []
+
+
+async def test_read_before_an_id_beyond_the_stream_gives_the_newest(bus: Bus) -> None:
+    stream = new_stream()
+    await bus.publish(stream, entries("a", "b", "c"))
+    assert [e.entry.message for e in await bus.read_before(stream, before="99999999999999-0", limit=2)] == ["b", "c"]

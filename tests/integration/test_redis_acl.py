@@ -29,5 +29,9 @@ def test_bunnylogs_works_as_the_documented_acl_user() -> None:
                 assert http.post(f"{app.url}/live/{stream}", data={"message": "live"}).status_code == 204
                 while b"live" not in received.split(b"stored", 1)[1]:
                     received += next(chunks)
+            for _ in range(2):  # a batch key is one of its keys too
+                batch = http.post(f"{app.url}/live/{stream}", data={"message": "once"},
+                                  headers={"Idempotency-Key": "k1"})
+                assert batch.status_code == 204
             entries = http.get(f"{app.url}/live/{stream}/entries").json()["entries"]
-            assert [entry["message"] for entry in entries] == ["stored", "live"]
+            assert [entry["message"] for entry in entries] == ["stored", "live", "once"]

@@ -22,7 +22,7 @@ from dashboard.client.tail import format_line
 from dashboard.client.urls import BadStreamUrl, sending_url, stream_url
 from dashboard.entry import normalize_level
 from dashboard.parsing import EntryDefaults, build_entry
-from dashboard.protocol import MAX_MESSAGE_BYTES, level_rank, view_key
+from dashboard.protocol import BATCH_KEY_PATTERN, MAX_MESSAGE_BYTES, level_rank, view_key
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 DEFAULTS = EntryDefaults(level="INFO", program="api", received_at=0.0)
@@ -107,12 +107,14 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
 
 
 @contextlib.contextmanager
-def stream_server(answer: Callable[[bytes], int]) -> Iterator[str]:
+def stream_server(answer: Callable[[bytes], int], keys: list[str] | None = None) -> Iterator[str]:
     """A local HTTP server standing in for BunnyLogs: `answer` gets each POST's body and returns the
-    status (with `Retry-After: 0`). Yields the stream URL to send to."""
+    status (with `Retry-After: 0`); each POST's Idempotency-Key goes to `keys`. Yields the stream URL."""
 
     class Answering(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            if keys is not None:
+                keys.append(self.headers["idempotency-key"])
             status = answer(self.rfile.read(int(self.headers["content-length"])))
             self.send_response(status)
             self.send_header("retry-after", "0")
@@ -147,6 +149,55 @@ def test_a_request_timeout_and_a_limit_are_retried_not_dropped(status: int) -> N
         assert sender.flush(10)
         sender.close(1)
     assert len(bodies) == 3 and len(set(bodies)) == 1 and sender.rejected == 0 and sender.retries == 2
+
+
+def test_a_batch_keeps_its_idempotency_key_across_retries_and_the_next_batch_gets_another() -> None:
+    answers = [502, 503, 204, 204]
+    bodies: list[bytes] = []
+    keys: list[str] = []
+
+    def answer(body: bytes) -> int:
+        bodies.append(body)
+        return answers.pop(0)
+
+    with stream_server(answer, keys) as url:
+        sender = BatchSender(url, on_problem=None)
+        sender.put(b'{"message": "first"}')
+        assert sender.flush(10)
+        sender.put(b'{"message": "second"}')
+        assert sender.flush(10)
+        sender.close(1)
+    assert bodies == [b'[{"message": "first"}]'] * 3 + [b'[{"message": "second"}]']
+    assert len(set(keys[:3])) == 1 and keys[3] != keys[0]
+    assert all(BATCH_KEY_PATTERN.fullmatch(key) for key in keys)
+
+
+def test_what_comes_while_a_batch_fails_does_not_join_its_retry() -> None:
+    """The retry is the same batch under the same key (the server may have stored the first try, and
+    would then store nothing of a bigger one); what came meanwhile goes in a batch of its own."""
+    first_arrived = threading.Event()
+    more_queued = threading.Event()
+    bodies: list[list[str]] = []
+    keys: list[str] = []
+
+    def answer(body: bytes) -> int:
+        bodies.append([entry["message"] for entry in json.loads(body)])
+        if len(bodies) == 1:
+            first_arrived.set()
+            more_queued.wait(10)
+            return 503
+        return 204
+
+    with stream_server(answer, keys) as url:
+        sender = BatchSender(url, on_problem=None)
+        sender.put(b'{"message": "first"}')
+        assert first_arrived.wait(10)
+        sender.put(b'{"message": "while it failed"}')
+        more_queued.set()
+        assert sender.flush(10)
+        sender.close(1)
+    assert bodies == [["first"], ["first"], ["while it failed"]]
+    assert keys[0] == keys[1] != keys[2]
 
 
 def test_an_entry_goes_at_once_and_what_comes_while_it_is_out_goes_together_next() -> None:

@@ -26,7 +26,7 @@ STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 class BrokenBus(MemoryBus):
     """A bus whose backend is down."""
 
-    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
         raise BusUnavailable("redis is down")
 
 
@@ -174,7 +174,7 @@ async def test_browser_apps_on_other_origins_may_post(client: httpx.AsyncClient)
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "*"
     assert preflight.headers["access-control-allow-methods"] == "GET, POST"
-    assert preflight.headers["access-control-allow-headers"].lower() == "content-type, last-event-id"
+    assert preflight.headers["access-control-allow-headers"].lower() == "content-type, last-event-id, idempotency-key"
     accepted = await client.post(f"/live/{STREAM}", json={"message": "from a browser"})
     refused = await client.post(f"/live/{STREAM}", json={"level": "info"})
     assert accepted.headers["access-control-allow-origin"] == refused.headers["access-control-allow-origin"] == "*"
@@ -184,7 +184,7 @@ async def test_browser_apps_on_other_origins_may_post(client: httpx.AsyncClient)
 class FaultyBus(MemoryBus):
     """A bus with a bug: publish raises something no one expects."""
 
-    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
         raise RuntimeError("a bug")
 
 
@@ -194,3 +194,30 @@ async def test_a_bug_behind_the_fast_lane_is_a_json_500_not_a_hang() -> None:
         response = await http.post(f"/live/{STREAM}", data={"message": "x"})
     assert response.status_code == 500
     assert response.json() == {"detail": "internal server error; see the server log"}
+
+
+async def test_a_repeated_idempotency_key_stores_the_batch_once(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    for _ in range(2):
+        response = await client.post(f"/live/{STREAM}", json=[{"message": "a"}, {"message": "b"}],
+                                     headers={"Idempotency-Key": "batch-7f3a"})
+        assert response.status_code == 204
+    assert [e.entry.message for e in await received(bus)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("key", ["", "has space", "a/b", "x" * 129, "semi;colon"])
+async def test_a_bad_idempotency_key_is_a_422_that_says_the_rule(client: httpx.AsyncClient, bus: MemoryBus,
+                                                                   key: str) -> None:
+    response = await client.post(f"/live/{STREAM}", data={"message": "m"}, headers={"Idempotency-Key": key})
+    assert response.status_code == 422
+    assert response.json() == {"detail": "the Idempotency-Key header must be 1 to 128 letters, digits, '.', '_', "
+                                         "':' or '-'"}
+    assert await received(bus) == []
+
+
+def test_the_openapi_documents_the_idempotency_key() -> None:
+    app = ingest_app(MemoryBus(max_length=10), "router")
+    assert isinstance(app, FastAPI)
+    post = app.openapi()["paths"]["/live/{stream_id}"]["post"]
+    header = next(parameter for parameter in post["parameters"] if parameter["in"] == "header")
+    assert header["name"] == "Idempotency-Key" and header["schema"]["maxLength"] == 128
+    assert "retries" in header["description"] and "Idempotency-Key" in post["responses"]["422"]["description"]

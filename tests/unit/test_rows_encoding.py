@@ -53,5 +53,10 @@ def test_gathered_batches_are_joined_in_order_within_the_bound() -> None:
     assert len(result) < len(gathered)
 
 
-def test_rows_packet_keeps_history_apart_from_live() -> None:
-    assert json.loads(rows_packet("[]", history=False).encode()[2:])[1] == {"history": False, "rows": []}
+def test_rows_packet_says_what_kind_of_rows_it_carries() -> None:
+    def payload(**kind: bool) -> dict:
+        return json.loads(rows_packet("[]", **kind).encode()[2:])[1]
+
+    assert payload(history=False) == {"history": False, "older": False, "rows": []}
+    assert payload(history=True) == {"history": True, "older": False, "rows": []}
+    assert payload(history=True, older=True) == {"history": True, "older": True, "rows": []}

@@ -16,7 +16,7 @@ class DownBus(MemoryBus):
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         raise BusUnavailable("down")
 
-    async def publish(self, stream_id: str, entries: Sequence[LogEntry]) -> list[str]:
+    async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
         raise BusUnavailable("down")
 
 

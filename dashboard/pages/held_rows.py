@@ -1,0 +1,94 @@
+"""A reloaded page gets back the rows it held, not only the history every new page gets.
+
+The browser keeps, per tab, the ID of the oldest row it held (`log_view.js`). Once the page
+follows the stream, this asks for it on the side and sends the entries older than the page's
+first row, back to that oldest one and within --max-rows, so the page holds every entry from
+there on, also those that came while it was away, once each and in order. In pages: one read at
+a time, each within the history's byte bound, the next only once the browser took the last. A few
+restores run at once per process, so a herd of reloads neither delays page opens (they do not
+wait for this) nor piles its reads on the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from nicegui import Client
+
+from ..elements.log_view import LogView
+from ..entry import StreamEntry, within_bytes
+from ..protocol import entry_id_order, is_entry_id
+from ..stream import MAX_HISTORY_BYTES, Bus, BusUnavailable
+
+log = logging.getLogger("uvicorn.error")
+
+PAGE_ENTRIES = 500
+CONCURRENT_RESTORES = 4
+ASK_TIMEOUT_S = 5.0
+# The browser must take a page within this long, or the restore stops (the page keeps what it has).
+TAKE_TIMEOUT_S = 30.0
+# Messages that may wait for the page before the next page is sent (well below the cut-off).
+WAITING_AT_MOST = 4
+_restores = asyncio.Semaphore(CONCURRENT_RESTORES)
+
+
+async def restore_held_rows(client: Client, bus: Bus, stream_id: str, view: LogView, *, max_rows: int) -> None:
+    """Send `view` the rows it held before a reload and has not got back; nothing if it was not reloaded."""
+    if client.is_deleted:
+        return
+    with contextlib.suppress(TimeoutError):
+        request = await view.restore_request(ASK_TIMEOUT_S)
+        if request is None or client.is_deleted:
+            return
+        wanted = _wanted(request, max_rows)
+        if wanted is None:
+            return
+        count, first, oldest = wanted
+        async with _restores:
+            await _send_older(client, bus, stream_id, view, count=count, before=first, oldest=oldest)
+
+
+def _wanted(request: dict[str, Any], max_rows: int) -> tuple[int, str, tuple[int, int]] | None:
+    """From the browser's answer: how many rows to send at most, the ID to send them before, and the oldest to send."""
+    held, first, oldest = (request.get(key) for key in ("held", "first", "oldest"))
+    if not (isinstance(held, int) and isinstance(first, str) and isinstance(oldest, str)
+            and is_entry_id(first) and is_entry_id(oldest)):
+        return None  # a page that answers nonsense gets nothing
+    wanted = max_rows - held
+    return (wanted, first, entry_id_order(oldest)) if wanted > 0 else None
+
+
+async def _send_older(client: Client, bus: Bus, stream_id: str, view: LogView, *, count: int, before: str,
+                      oldest: tuple[int, int]) -> None:
+    while count > 0 and not client.is_deleted:
+        try:
+            page = await bus.read_before(stream_id, before=before, limit=min(count, PAGE_ENTRIES))
+        except BusUnavailable:
+            return
+        page = within_bytes(_not_older(page, oldest), MAX_HISTORY_BYTES, keep_newest=True)
+        if not page:
+            return
+        view.push_older(page)
+        count -= len(page)
+        before = page[0].id
+        if not await _taken(client, view):
+            log.info("a page did not take the rows it held before its reload; stopped sending them")
+            return
+
+
+def _not_older(page: list[StreamEntry], oldest: tuple[int, int]) -> list[StreamEntry]:
+    return [stream_entry for stream_entry in page if entry_id_order(stream_entry.id) >= oldest]
+
+
+async def _taken(client: Client, view: LogView) -> bool:
+    """Wait until the page has taken what was sent to it (within `WAITING_AT_MOST`); False if it does not."""
+    deadline = time.monotonic() + TAKE_TIMEOUT_S
+    while view.waiting_messages() > WAITING_AT_MOST:
+        if client.is_deleted or time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return not client.is_deleted
