@@ -21,6 +21,8 @@ export class VirtualList {
     this.ownScrollTop = null;  // where render() last scrolled to while following
     this.opening = null;       // the serial of a row opened while following, until it is measured
     this.renderFrame = null;
+    this.scrollFrame = null;   // a scroll to `scrollTarget` waiting for the next frame
+    this.scrollTarget = 0;
     this.rowHeight = this.measureRowHeight();
     this.viewHeight = scroller.clientHeight;
     this.resizeObserver = new ResizeObserver(() => {
@@ -36,6 +38,7 @@ export class VirtualList {
   stop() {
     this.resizeObserver.disconnect();
     if (this.renderFrame !== null) cancelAnimationFrame(this.renderFrame);
+    if (this.scrollFrame !== null) cancelAnimationFrame(this.scrollFrame);
   }
 
   follow() {
@@ -87,8 +90,9 @@ export class VirtualList {
     for (const entry of entries) this.expanded.delete(entry._n);
   }
 
-  // While following, the scroll position is computed rather than read, and set after the rows
-  // are in place: one layout per frame instead of one per read.
+  // While following, the scroll position is computed rather than read, and set in the next frame,
+  // before it is painted: new rows go into the page without waiting for a layout, and the page is
+  // laid out once per frame however many renders came before it.
   render() {
     const shown = this.logRows.shown;
     const scroller = this.scroller;
@@ -126,10 +130,7 @@ export class VirtualList {
     this.sizer.style.height = `${sizerHeight}px`;
     this.container.style.transform = `translateY(${first * height + before}px)`;
     this.updateRows(shown.slice(first, last));
-    if (scrollTo) {
-      scroller.scrollTop = top;
-      this.ownScrollTop = scroller.scrollTop;
-    }
+    if (scrollTo) this.scrollAtNextFrame(top);
     if (!this.remeasureExpanded()) this.opening = null;  // measured: it fitted, following goes on
   }
 
@@ -140,6 +141,16 @@ export class VirtualList {
     let top = index * this.rowHeight;
     for (const [position, extra] of positions) { if (position < index) top += extra; else break; }
     return top;
+  }
+
+  scrollAtNextFrame(top) {
+    this.scrollTarget = top;
+    if (this.scrollFrame !== null) return;
+    this.scrollFrame = requestAnimationFrame(() => {
+      this.scrollFrame = null;
+      this.scroller.scrollTop = this.scrollTarget;
+      this.ownScrollTop = this.scroller.scrollTop;
+    });
   }
 
   requestRender() {

@@ -1,5 +1,5 @@
 // The browser half of LogView: wires its parts together, answers the calls from Python, and admits
-// new rows, at once when the stream is quiet, else at most once per animation frame.
+// new rows, at once unless the last draw was a moment ago, else with the next animation frame.
 // The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), the row
 // model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
 // text with log_text), keys and clicks (log_input), copy and download (log_export) and the status
@@ -11,7 +11,8 @@ import { listenForKeys, listenForRowClicks } from "log_input";
 import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
 
-const FRAME_MS = 16;
+// Draws closer together than this wait for the next animation frame (16 ms at 60 Hz).
+const DRAW_GAP_MS = 4;
 // What this tab's view of this page held, kept across a reload (sessionStorage is per tab): the
 // oldest row's ID. A reloaded page asks the server for the rows from there to its own first one.
 const HELD_KEY = `bunnylogs-held:${location.pathname}`;
@@ -147,12 +148,14 @@ export default {
       this.logRows.arrive(entries);
       this.schedule();
     },
-    // A quiet stream's line is drawn the moment it arrives; while lines keep coming, at most once a
-    // frame. A hidden tab draws nothing until it is shown again.
+    // A row is drawn the moment it arrives unless the last draw was under DRAW_GAP_MS ago; then
+    // it waits for the next frame with whatever else comes. So a quiet or moderate stream's rows
+    // go in at once, and a flood costs a few draws per frame at most. A hidden tab draws nothing
+    // until it is shown again.
     schedule() {
       if (this.frame !== null) return;
       if (document.hidden) return;
-      if (performance.now() - this.lastFlush >= FRAME_MS) this.flush();
+      if (performance.now() - this.lastFlush >= DRAW_GAP_MS) this.flush();
       else this.frame = requestAnimationFrame(() => { this.frame = null; this.flush(); });
     },
     flush() {
