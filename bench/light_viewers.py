@@ -164,11 +164,17 @@ def sent_time_ms(message: str) -> float | None:
     return float(sent) if found else None
 
 
-async def open_light_viewer(http: aiohttp.ClientSession, host: str, port: int, stream_id: str) -> LightViewer:
-    """Request the stream page like a browser, then open its socket and wait until the page is connected."""
+async def open_light_viewer(http: aiohttp.ClientSession, host: str, port: int, stream_id: str, *,
+                            affinity_cookie: bool = False) -> LightViewer:
+    """Request the stream page like a browser, then open its socket and wait until the page is connected.
+
+    With `affinity_cookie`, the cookies the page came with go with the socket's request, as a
+    browser sends them (behind nginx they pick the UI process that made the page).
+    """
     async with http.get(f"http://{host}:{port}/{stream_id}") as response:
         response.raise_for_status()
         query = page_socket_query(await response.text())
+        cookies = [header.split(";", 1)[0] for header in response.headers.getall("Set-Cookie", [])]
     query.update(document_id=str(uuid.uuid4()), tab_id=str(uuid.uuid4()), old_tab_id="null",
                  EIO="4", transport="websocket")
     loop = asyncio.get_running_loop()
@@ -176,7 +182,8 @@ async def open_light_viewer(http: aiohttp.ClientSession, host: str, port: int, s
     await loop.create_connection(lambda: viewer, host, port)
     key = base64.b64encode(os.urandom(16)).decode()
     request = (f"GET {_SOCKET_PATH}?{urlencode(query)} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+               + (f"Cookie: {'; '.join(cookies)}\r\n" if affinity_cookie and cookies else "") + "\r\n")
     assert viewer._transport is not None
     viewer._transport.write(request.encode())
     await asyncio.wait_for(viewer.connected, timeout=30)
