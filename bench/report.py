@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fanout_capacity import report as capacity_report
 from .results import IngestResult, LatencyRuns
+from .scale_out import IngestRun, ScaleOutResults
 from .suite import FANOUT_RATE, FANOUT_VIEWERS, FAST_RATE, MID_RATE, SLOW_RATE, BusResults, SuiteResults
 
 
@@ -119,10 +121,43 @@ def table(suite: SuiteResults) -> list[list[str]]:
 
 
 def as_text(suite: SuiteResults) -> str:
-    """The table for a terminal."""
+    """The tables for a terminal."""
     rows = table(suite)
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
+    main = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
+    return "\n\n".join([main, *scale_sections(suite)])
+
+
+def scale_sections(suite: SuiteResults) -> list[str]:
+    """The fan-out capacity and scale-out tables, in Markdown (readable as text too)."""
+    return [capacity_report(suite.capacity, suite.capacity[0].seconds if suite.capacity else 0),
+            _scale_out_markdown(suite.scale_out)]
+
+
+def _scale_out_markdown(results: ScaleOutResults) -> str:
+    one, two = results.workers
+    lines = ["Through nginx (deploy/nginx/bunnylogs-cluster.conf, one nginx worker), one ingest process with "
+             "1 or 2 workers on Redis; CPU as % of one core, over each run:", "",
+             "| ingest workers | single-entry POSTs/s (median; runs) | CPU ingest / nginx / redis "
+             "| batched entries/s (median; runs) | CPU ingest / nginx / redis |", "|---|---|---|---|---|"]
+    for result in results.workers:
+        lines.append(f"| {result.workers} | {result.single_per_s:,.0f} ({_runs([r.per_second for r in result.single])})"
+                     f" | {_cpu(result.single)} | {result.batched_per_s:,.0f} "
+                     f"({_runs([r.per_second for r in result.batched])}) | {_cpu(result.batched)} |")
+    lines += ["", f"2 workers / 1 worker: single-entry {two.single_per_s / one.single_per_s:.2f}x, "
+                  f"batched {two.batched_per_s / one.batched_per_s:.2f}x "
+                  f"(refused: {sum(r.refused for w in results.workers for r in [*w.single, *w.batched])}).", ""]
+    spread = results.spread
+    lines.append(f"Page sessions through nginx over 2 UI processes: {sum(spread.viewers_per_process)} "
+                 f"({' + '.join(map(str, spread.viewers_per_process))}), {spread.lines:,} lines: "
+                 f"{spread.delivered:,} of {spread.expected:,} rows delivered, delay p50 / p99 "
+                 f"{spread.p50_ms:.1f} / {spread.p99_ms:.1f} ms.")
+    return "\n".join(lines)
+
+
+def _cpu(runs: list[IngestRun]) -> str:
+    median = runs[len(runs) // 2].cpu
+    return " / ".join(f"{median[part]:.0f}%" for part in ("ingest", "nginx", "redis"))
 
 
 def as_markdown(suite: SuiteResults, command: str, chart: Path, notes: str) -> str:
@@ -139,6 +174,10 @@ def as_markdown(suite: SuiteResults, command: str, chart: Path, notes: str) -> s
         *("| " + " | ".join(row) + " |" for row in rows[1:]),
         "",
         f"![Ingest against the ceiling, and latency]({chart.name})",
+        "",
+        "## Fan-out capacity and scale-out",
+        "",
+        *scale_sections(suite),
         "",
         notes.strip(),
         "",

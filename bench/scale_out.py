@@ -33,7 +33,7 @@ UNLIMITED = ("--log-level", "warning", "--client-requests-per-second", "1000000"
              "100000000", "--stream-bytes-per-second", "100000000000", "--max-connections-per-client", "0",
              "--viewers-per-stream", "0", "--viewers-per-client", "0", "--trust-x-forwarded-for")
 CONNECTIONS = 32
-BATCH_CONNECTIONS = 8
+BATCH_CONNECTIONS = 32
 
 
 @dataclass(frozen=True)

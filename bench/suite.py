@@ -11,6 +11,7 @@ from playwright.async_api import Browser
 
 from harness.servers import AppProcess, chromium, running_app, running_redis
 
+from .fanout_capacity import Step, measure_capacity
 from .measures import (
     batched_ingest,
     fanout,
@@ -24,6 +25,7 @@ from .measures import (
 from .pacing import sender_session
 from .processes import FloorProcess, running_ceiling, running_floor
 from .results import BatchedResult, BurstResult, FanoutResult, IngestResult, InterleavedIngest, LatencyRuns
+from .scale_out import ScaleOutResults, run_scale_out
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,17 @@ class Durations:
     latency_runs: int = 3
     fanout: int = 30
     burst_records: int = 200_000
+    capacity_viewers: tuple[int, ...] = (250, 500, 1000, 1500, 2000)
+    capacity_seconds: float = 10
+    scale_runs: int = 3
+    scale_seconds: int = 5
+    spread_viewers: int = 200
+    spread_rate: int = 20
 
 
 QUICK = Durations(ingest=2, ingest_rounds=2, batched=2, batched_runs=1, latency_slow=3, latency_mid=2,
-                  latency_fast=2, latency_runs=1, fanout=5, burst_records=20_000)
+                  latency_fast=2, latency_runs=1, fanout=5, burst_records=20_000, capacity_viewers=(100, 200),
+                  capacity_seconds=3, scale_runs=1, scale_seconds=2, spread_viewers=40, spread_rate=10)
 CONNECTIONS = 32
 BATCH_CONNECTIONS = 4
 SLOW_RATE, MID_RATE, FAST_RATE = 20, 200, 1000
@@ -85,6 +94,8 @@ class Floor:
 class SuiteResults:
     buses: list[BusResults]
     floor: Floor
+    capacity: list[Step]
+    scale_out: ScaleOutResults
 
 
 @contextlib.contextmanager
@@ -151,7 +162,13 @@ async def run_suite(durations: Durations, buses: list[str], say: Callable[[str],
                               for rate, seconds in ((SLOW_RATE, durations.latency_slow),
                                                     (MID_RATE, durations.latency_mid),
                                                     (FAST_RATE, durations.latency_fast))]
-    return SuiteResults(results, Floor(*floor_runs))
+    say(f"fan-out capacity of one UI process at 10 lines/s: {', '.join(map(str, durations.capacity_viewers))} "
+        f"viewers, {durations.capacity_seconds} s each")
+    capacity = await measure_capacity(list(durations.capacity_viewers), durations.capacity_seconds)
+    say("through nginx: ingest with 1 and 2 workers, then page sessions over 2 UI processes")
+    scale_out = await run_scale_out(runs=durations.scale_runs, seconds=durations.scale_seconds,
+                                    viewers=durations.spread_viewers, rate=durations.spread_rate)
+    return SuiteResults(results, Floor(*floor_runs), capacity, scale_out)
 
 
 async def _floor_runs(floor: FloorProcess, http: aiohttp.ClientSession, browser: Browser, rate: int,

@@ -223,7 +223,8 @@ class Bus(ABC):
         """
 
     async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int, after: str | None = None,
-                        notice: Notice | None = None, availability: Availability | None = None) -> Subscription:
+                        after_limit: int | None = None, notice: Notice | None = None,
+                        availability: Availability | None = None) -> Subscription:
         """Deliver the last `history` entries of a stream, then each new one, to `deliver`.
 
         With `after` (an entry ID) it delivers instead every entry still kept after that ID, so a
@@ -231,27 +232,29 @@ class Bus(ABC):
         filters what this subscriber receives. `notice` is told what happens to the stream itself
         (the memory bus dropping it to stay within its budget, Redis losing its data), and
         `availability` whether the bus gives entries now (False while Redis is unreachable). The
-        history is at most `MAX_HISTORY_BYTES` (its newest entries); a resume after `after` is not cut.
+        history is at most `MAX_HISTORY_BYTES` (its newest entries); a resume after `after` is not cut,
+        unless `after_limit` is given: then it is at most the newest `after_limit` entries after it, and
+        at most `MAX_HISTORY_BYTES` too (a resume that costs no more than opening the stream).
         """
         subscriber = Subscriber(stream_id, deliver, after=after, notice=notice, availability=availability)
         self._fanout.add(subscriber)  # first: the subscriber holds what arrives while the backlog is read
         try:
-            backlog, newest = await self._backlog(stream_id, history=history, after=after)
+            backlog, newest = await self._backlog(stream_id, history=history, after=after, limit=after_limit)
         except BaseException:
             self._fanout.remove(subscriber)
             raise
-        if after is None:
+        if after is None or after_limit is not None:
             backlog = within_bytes(backlog, MAX_HISTORY_BYTES, keep_newest=True)
         subscriber.start(backlog, newest=newest)
         return Subscription(self._fanout, subscriber)
 
     @abstractmethod
-    async def _backlog(self, stream_id: str, *, history: int,
-                       after: str | None) -> tuple[list[StreamEntry], str | None]:
+    async def _backlog(self, stream_id: str, *, history: int, after: str | None,
+                       limit: int | None = None) -> tuple[list[StreamEntry], str | None]:
         """What a new subscriber starts with, and the ID of the stream's newest entry (None if empty).
 
-        The backlog is every entry kept after `after`, or else the last `history`. Also makes sure
-        that, from now on, the stream's new entries reach the fan-out.
+        The backlog is every entry kept after `after` (the newest `limit` of them, if given), or else
+        the last `history`. Also makes sure that, from now on, the stream's new entries reach the fan-out.
         """
 
     @abstractmethod

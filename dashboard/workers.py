@@ -28,8 +28,11 @@ from .settings import Settings
 log = logging.getLogger("uvicorn.error")
 CHECK_INTERVAL_S = 0.5
 STOP_GRACE_S = 10.0
-# uvicorn exits with this when its start-up fails (e.g. the bus is unreachable): a restart would fail alike.
+# uvicorn exits with this when its start-up fails (e.g. the bus is unreachable). At start, a restart
+# would fail alike; once the workers have served, it means Redis is away for now: try again later.
 STARTUP_FAILURE = 3
+RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0)
+START_GRACE_S = 15.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -37,7 +40,12 @@ def run_workers(settings: Settings) -> int:
     """Serve with `settings.workers` processes until SIGTERM or SIGINT; the exit status."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
     raise_fd_limit()  # the workers inherit the raised limit
-    listener = _bind(settings.host, settings.port)
+    try:
+        listener = _bind(settings.host, settings.port)
+    except OSError as error:
+        print(f"bunnylogs: cannot listen on {settings.host}:{settings.port}: {error.strerror or error}",
+              file=sys.stderr)
+        return 1
     stopping = threading.Event()
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
@@ -49,15 +57,28 @@ def run_workers(settings: Settings) -> int:
     workers = [_start(context, settings, listener) for _ in range(settings.workers)]
     log.info("BunnyLogs supervisor %d: %d workers on %s:%d", os.getpid(), len(workers), settings.host, settings.port)
     status = 0
+    began = time.monotonic()
+    failures = 0
+    retry_at = 0.0
     while not stopping.wait(CHECK_INTERVAL_S):
+        # A worker that fails to start once the others have been serving a while means Redis is away
+        # for now (it is checked at start): the others answer 503 meanwhile, and it is tried again.
+        serving = time.monotonic() - began > START_GRACE_S
         for slot, worker in enumerate(workers):
             if worker.is_alive():
                 continue
-            if worker.exitcode == STARTUP_FAILURE:
+            if worker.exitcode == STARTUP_FAILURE and not serving:
                 log.error("worker %s could not start; stopping", worker.pid)
                 status = 1
                 stopping.set()
                 break
+            if time.monotonic() < retry_at:
+                continue
+            if worker.exitcode == STARTUP_FAILURE:
+                failures += 1
+                retry_at = time.monotonic() + RESTART_DELAYS_S[min(failures, len(RESTART_DELAYS_S)) - 1]
+            else:
+                failures = 0
             log.warning("worker %s exited with %s; starting another", worker.pid, worker.exitcode)
             workers[slot] = _start(context, settings, listener)
     _stop_all(workers)

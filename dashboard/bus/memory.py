@@ -125,13 +125,13 @@ class MemoryBus(Bus):
         for stream_id, stored in written.items():
             self._fanout.dispatch(stream_id, stored)
 
-    async def _backlog(self, stream_id: str, *, history: int,
-                       after: str | None) -> tuple[list[StreamEntry], str | None]:
+    async def _backlog(self, stream_id: str, *, history: int, after: str | None,
+                       limit: int | None = None) -> tuple[list[StreamEntry], str | None]:
         """The stream as it is now; publish() already hands every new entry to the fan-out."""
         stream = self._streams.get(stream_id)
         newest = stream[-1].id if stream else None
         if after is not None:
-            return self._entries_after(stream_id, after), newest
+            return self._entries_after(stream_id, after, limit=limit), newest
         return (list(stream)[-history:] if stream and history > 0 else []), newest
 
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
@@ -154,12 +154,13 @@ class MemoryBus(Bus):
         older.reverse()
         return older
 
-    def _entries_after(self, stream_id: str, after: str) -> list[StreamEntry]:
+    def _entries_after(self, stream_id: str, after: str, *, limit: int | None = None) -> list[StreamEntry]:
+        """The entries after `after`, oldest first; only the newest `limit` of them if given."""
         stream = self._streams.get(stream_id, ())
         threshold = entry_id_order(after)
         newer: list[StreamEntry] = []
         for stream_entry in reversed(stream):  # a resume usually asks for the last few entries
-            if entry_id_order(stream_entry.id) <= threshold:
+            if entry_id_order(stream_entry.id) <= threshold or (limit is not None and len(newer) >= limit):
                 break
             newer.append(stream_entry)
         newer.reverse()

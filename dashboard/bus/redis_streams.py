@@ -195,11 +195,13 @@ class RedisBus(Bus):
         replies = cast(list[list[bytes]], await self._append_script(keys=keys, args=args))
         return [[entry_id.decode() for entry_id in ids] for ids in replies]
 
-    async def _backlog(self, stream_id: str, *, history: int,
-                       after: str | None) -> tuple[list[StreamEntry], str | None]:
+    async def _backlog(self, stream_id: str, *, history: int, after: str | None,
+                       limit: int | None = None) -> tuple[list[StreamEntry], str | None]:
         """Read the backlog from Redis, and have the reader follow the stream from its newest entry."""
         try:
-            if after is not None:
+            if after is not None and limit is not None:
+                backlog = await self._newest_after(stream_id, after, count=limit)
+            elif after is not None:
                 backlog = await self._range_after(stream_id, after, count=None)
             else:
                 rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=max(history, 1)))
@@ -243,6 +245,13 @@ class RedisBus(Bus):
         """The ID of the stream's newest entry, or None while it has none."""
         rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=1))
         return rows[0][0].decode() if rows else None
+
+    async def _newest_after(self, stream_id: str, after: str, *, count: int) -> list[StreamEntry]:
+        """The newest `count` entries after `after`, oldest first."""
+        if entry_id_order(after) == _LAST_POSSIBLE_ID or count <= 0:
+            return []
+        rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), min=f"({after}", count=count))
+        return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
 
     async def _range_after(self, stream_id: str, after: str, *, count: int | None) -> list[StreamEntry]:
         if entry_id_order(after) == _LAST_POSSIBLE_ID:

@@ -43,6 +43,7 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self._props["feed"] = self._feed.address
         self._receiving_history = False
         self._resume: Resume | None = None
+        self._awaiting_resume = False  # the socket dropped and the page has not said where it resumes
         self.client.on_disconnect(self._socket_dropped)
         self.on("resume", self._page_resumes)
 
@@ -75,6 +76,7 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     def _socket_dropped(self) -> None:
         if not getattr(self.client, "_socket_to_document_id", None):  # no other socket of the page is live
             self._feed.suspend()
+            self._awaiting_resume = True
 
     def push_older(self, entries: list[StreamEntry]) -> None:
         """Send entries older than every row the browser holds, to go above them (at once, not gathered)."""
@@ -90,6 +92,10 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         return answer if isinstance(answer, dict) else None
 
     def _page_resumes(self, event: GenericEventArguments) -> None:
+        # Only once per drop the server saw: a page that asks at other times is sent nothing again.
+        if not self._awaiting_resume:
+            return
+        self._awaiting_resume = False
         after = event.args.get("after") if isinstance(event.args, dict) else None
         if self._resume is not None:
             self._resume(after if isinstance(after, str) and is_entry_id(after) else None)

@@ -124,9 +124,14 @@ class RowsFeed:
             self._put(encoded(entries).packets(history=True), _sockets(self._element.client))
 
     def send_older(self, entries: list[StreamEntry]) -> None:
-        """Send rows older than any the page holds, to go above them (at once)."""
+        """Send rows older than any the page holds, to go above them (at once).
+
+        Newest piece first: the page puts each above the rows it holds, so each must be older than
+        the piece before it.
+        """
         if self._usable():
-            self._put(encoded(entries).packets(history=True, older=True), _sockets(self._element.client))
+            packets = encoded(entries).packets(history=True, older=True)
+            self._put(packets[::-1], _sockets(self._element.client))
 
     def waiting_messages(self) -> int:
         """Messages sent to the page that its browser has not taken yet (NiceGUI's outbox and the socket's queue)."""

@@ -55,7 +55,8 @@ async def restore_held_rows(client: Client, bus: Bus, stream_id: str, view: LogV
 def _wanted(request: dict[str, Any], max_rows: int) -> tuple[int, str, tuple[int, int]] | None:
     """From the browser's answer: how many rows to send at most, the ID to send them before, and the oldest to send."""
     held, first, oldest = (request.get(key) for key in ("held", "first", "oldest"))
-    if not (isinstance(held, int) and isinstance(first, str) and isinstance(oldest, str)
+    if not (isinstance(held, int) and not isinstance(held, bool) and held >= 0
+            and isinstance(first, str) and isinstance(oldest, str)
             and is_entry_id(first) and is_entry_id(oldest)):
         return None  # a page that answers nonsense gets nothing
     wanted = max_rows - held

@@ -26,6 +26,8 @@ from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
 _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
+# After a dropped socket, the page is sent at most this many of the entries it missed (and 1 MiB).
+RESUME_ENTRIES = 1000
 # The stream's address is its only key: keep it out of search engines and Referer headers.
 _PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
 
@@ -189,7 +191,10 @@ async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliv
             try:
                 with view.receiving_history():
                     close()
+                    # A resume is bounded like a page open: a page that drops its socket on purpose,
+                    # again and again, costs no more than one that reloads.
                     subscription = await bus.subscribe(stream_id, deliver, history=history, after=after,
+                                                       after_limit=max(history, RESUME_ENTRIES),
                                                        notice=lambda text: show_notice(client, text),
                                                        availability=view.set_bus_available)
             except BusUnavailable:

@@ -113,3 +113,30 @@ async def test_older_rows_go_above_without_moving_the_rows_in_view_or_resuming(
     await post_lines(f"{small_history_app.url}/live/{stream}", ["while paused"])
     await expect(page.locator(".bl-paused")).to_contain_text("1")
     assert "while paused" not in await page.evaluate(HELD)  # still paused: the new line waits
+
+
+async def test_long_rows_come_back_whole_when_a_page_of_them_takes_several_messages(
+        page: Page, small_history_app: AppProcess) -> None:
+    # 140 rows of ~1.2 KB: one page of older rows is over 128 KiB, so it goes in several messages.
+    stream = str(uuid.uuid4())
+    await open_stream(page, small_history_app.url, stream)
+    lines = [f"line {n:03d} " + "x" * 1200 for n in range(140)]
+    await post_lines(f"{small_history_app.url}/live/{stream}", lines)
+    await expect(page.locator(".bl-count")).to_have_text("140 lines")
+    await reload_and_wait(page)
+    await expect(page.locator(".bl-count")).to_have_text("140 lines")
+    assert await page.evaluate(HELD) == lines
+
+
+async def test_a_resume_the_server_did_not_ask_for_sends_nothing_again(page: Page,
+                                                                      small_history_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await open_stream(page, small_history_app.url, stream)
+    lines = [f"line {n:03d}" for n in range(30)]
+    await post_lines(f"{small_history_app.url}/live/{stream}", lines)
+    await expect(page.locator(".bl-count")).to_have_text("30 lines")
+    for _ in range(5):  # a page asking to be sent everything again, with its socket never dropped
+        await page.evaluate(f"{VIEW}.$emit('resume', {{after: '0-0'}})")
+    await post_lines(f"{small_history_app.url}/live/{stream}", ["after"])
+    await expect(page.locator(".bl-count")).to_have_text("31 lines")
+    assert await page.evaluate(HELD) == [*lines, "after"]

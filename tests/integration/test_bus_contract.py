@@ -190,6 +190,18 @@ async def test_resuming_after_an_id_gets_every_later_entry_once(bus: Bus) -> Non
     subscription.close()
 
 
+async def test_a_bounded_resume_gets_the_newest_entries_after_the_id_then_live_ones(bus: Bus) -> None:
+    stream = new_stream()
+    ids = await bus.publish(stream, entries(*[f"m{i}" for i in range(20)]))
+    collector = Collector()
+    subscription = await bus.subscribe(stream, collector, history=500, after=ids[3], after_limit=5)
+    assert collector.messages == [f"m{i}" for i in range(15, 20)]
+    await bus.publish(stream, entries("live"))
+    await bus.publish(stream, entries(SENTINEL))
+    assert await collector.wait_for_sentinel() == [*[f"m{i}" for i in range(15, 20)], "live"]
+    subscription.close()
+
+
 async def test_resuming_after_the_newest_id_gets_only_new_entries(bus: Bus) -> None:
     stream = new_stream()
     ids = await bus.publish(stream, entries("seen"))

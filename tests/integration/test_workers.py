@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 
-from harness.servers import AppProcess, running_app
+from dashboard.workers import START_GRACE_S
+from harness.servers import AppProcess, running_app, running_redis
 from tests.integration.test_cli import serve
 
 POSTS = 40
@@ -120,3 +122,32 @@ def test_ctrl_c_stops_the_supervisor_and_its_workers_cleanly(redis_url: str) -> 
         assert app.process.wait(timeout=20) == 0
         assert not any(_running(pid) for pid in workers)
         assert app.output().count("Application shutdown complete") == 2, app.last_output()
+
+
+def test_a_busy_port_is_one_clear_line(redis_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve("--role", "ingest", "--workers", "2", "--redis-url", redis_url, "--port", str(port))
+    assert result.returncode == 1, result
+    assert result.stderr.strip() == f"bunnylogs: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_a_worker_that_cannot_start_while_redis_is_away_is_tried_again_and_the_others_keep_answering() -> None:
+    with running_redis() as redis, running_app("--role", "ingest", "--workers", "2", "--redis-url", redis.url) as app:
+        assert app.process is not None and len(health_by_pid(app, wanted=2)) == 2
+        time.sleep(START_GRACE_S + 1)  # past the start: a failed start now means Redis is away
+        redis.stop()
+        killed = next(iter(worker_pids(app)))
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda: "starting another" in app.output(), "the supervisor did not replace the worker")
+        time.sleep(2)  # the replacement fails: Redis is down
+        assert app.process.poll() is None, app.last_output()
+        refused = httpx.post(f"{app.url}/live/{uuid.uuid4()}", data={"message": "x"}, timeout=10)
+        assert refused.status_code == 503 and refused.headers["retry-after"]
+        redis.start()
+        wait_until(lambda: len(health_by_pid(app, wanted=2, tries=50)) == 2, "no second worker after Redis came back",
+                   timeout=30)
+        stored = httpx.post(f"{app.url}/live/{uuid.uuid4()}", data={"message": "back"}, timeout=10)
+        assert stored.status_code == 204

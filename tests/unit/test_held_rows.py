@@ -19,6 +19,7 @@ GOOD = {"oldest": "1-0", "held": 0, "first": "2-0"}
 
 
 @pytest.mark.parametrize("answer", [{}, {**GOOD, "held": "9"}, {**GOOD, "oldest": "x"}, {**GOOD, "first": "2-0; DROP"},
-                                    {**GOOD, "held": 9.5}, {**GOOD, "held": None}])
+                                    {**GOOD, "held": 9.5}, {**GOOD, "held": None}, {**GOOD, "held": -5_000},
+                                    {**GOOD, "held": True}])
 def test_an_answer_that_is_not_one_asks_for_nothing(answer: dict[str, object]) -> None:
     assert _wanted(answer, max_rows=10_000) is None

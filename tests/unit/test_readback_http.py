@@ -185,8 +185,8 @@ class DownBus(MemoryBus):
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         raise BusUnavailable("redis is down")
 
-    async def _backlog(self, stream_id: str, *, history: int,
-                       after: str | None) -> tuple[list[StreamEntry], str | None]:
+    async def _backlog(self, stream_id: str, *, history: int, after: str | None,
+                       limit: int | None = None) -> tuple[list[StreamEntry], str | None]:
         raise BusUnavailable("redis is down")
 
 
