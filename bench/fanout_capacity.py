@@ -1,5 +1,8 @@
 """How many viewers one UI process feeds at 10 lines/s with delivery p99 ≤ 100 ms, and its CPU per message.
 
+The ramp stops at the first step that loses rows: the server cuts off a session whose socket falls
+64 messages behind, which here means this one process, reading every session, fell behind.
+
 The server is pinned to one core and this load generator to the other, and the server's CPU is
 read from its own process accounting (user + system time), so the generator's work is not in the
 figure. Viewers are `bench.light_viewers` page sessions (real NiceGUI clients, minimal sockets).
@@ -129,6 +132,10 @@ async def _steps(app: AppProcess, server: psutil.Process, viewer_counts: list[in
             steps.append(Step(count, lines, lines * count, sum(v.arrivals.rows for v in viewers), cpu, elapsed,
                               statistics.median(delays) if delays else float("nan"), percentile(delays, 0.99)))
             print(steps[-1].line(), flush=True)
+            if steps[-1].lost:
+                # Sessions that fell behind were cut off by the server (and this client does not come
+                # back): the next step would not start with the sessions it counts on.
+                break
         for viewer in viewers:
             viewer.close()
     return steps

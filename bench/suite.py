@@ -42,7 +42,7 @@ class Durations:
     latency_runs: int = 3
     fanout: int = 30
     burst_records: int = 200_000
-    capacity_viewers: tuple[int, ...] = (250, 500, 1000, 1500, 2000)
+    capacity_viewers: tuple[int, ...] = (250, 500, 750, 1000, 1500, 2000)
     capacity_seconds: float = 10
     scale_runs: int = 3
     scale_seconds: int = 5
