@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import Any
 
-from ..protocol import is_level_name
+from ..protocol import MAX_BATCH_ENTRIES, is_level_name
 from .entries import encode_entry
 from .sender import BatchSender, print_problem
 from .urls import sending_url
@@ -38,7 +38,7 @@ class BunnyLogsHandler(logging.Handler):
     """
 
     def __init__(self, url: str, program: str | None = None, level: int | str = logging.NOTSET, *,
-                 batch_size: int = 500, interval: float = 0.02, capacity: int = 10_000,
+                 batch_size: int = MAX_BATCH_ENTRIES, interval: float = 0.02, capacity: int = 200_000,
                  exit_timeout: float = 2.0, timeout: float = 5.0, report_problems: bool = True) -> None:
         super().__init__(level)
         # The entry has its own level, time and program: the message is just the message (and traceback).

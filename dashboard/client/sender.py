@@ -46,8 +46,8 @@ def print_problem(text: str) -> None:
 class BatchSender:
     """Queues encoded entries and sends them to one stream's `/live/<uuid>` URL from a daemon thread."""
 
-    def __init__(self, url: str, *, batch_size: int = 500, interval: float = 0.02, capacity: int = 10_000,
-                 timeout: float = 5.0, program: str = "bunnylogs",
+    def __init__(self, url: str, *, batch_size: int = MAX_BATCH_ENTRIES, interval: float = 0.02,
+                 capacity: int = 200_000, timeout: float = 5.0, program: str = "bunnylogs",
                  on_problem: Callable[[str], None] | None = print_problem) -> None:
         if not 1 <= batch_size <= MAX_BATCH_ENTRIES:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_ENTRIES}")

@@ -248,3 +248,24 @@ def test_close_after_a_flush_that_ran_out_of_time_does_not_wait_again() -> None:
     started = time.monotonic()
     handler.close()
     assert time.monotonic() - started < 1.5
+
+
+def test_a_burst_from_one_thread_is_stored_whole_in_order_in_few_requests() -> None:
+    # The default limits: a stream takes 5,000 entries/s averaged over 5 s, a client 200 requests/s.
+    records = 25_000
+    with running_app("--max-stream-length", str(records)) as app:
+        stream = str(uuid.uuid4())
+        logger = logging.getLogger(f"burst.{stream}")
+        logger.propagate = False
+        handler = BunnyLogsHandler(f"{app.url}/live/{stream}", report_problems=False)
+        logger.addHandler(handler)
+        try:
+            for number in range(records):
+                logger.warning("burst %d", number)
+            assert handler.flush(60)
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+        assert handler.lost == 0 and handler.rejected == 0
+        assert [entry["message"] for entry in read_all(app.url, stream)] == [f"burst {n}" for n in range(records)]
+        assert handler.sender.batches_sent <= records // 500
