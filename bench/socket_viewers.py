@@ -26,6 +26,7 @@ from dashboard.elements.rows_feed import ROWS_MESSAGE
 # The socket's query (NiceGUI's handshake: the client id the page was made for, and its next message
 # number) is only in the page, in its script's createApp() call. The rows' message name and how to
 # read one come from dashboard.elements.rows_feed, where the server's side of the feed lives.
+CONNECT_WAIT_S = 15
 _QUERY = re.compile(r"^\s*query: (\{.*\}),$", re.MULTILINE)
 
 
@@ -74,8 +75,10 @@ async def open_socket_viewer(http: aiohttp.ClientSession, base_url: str, stream_
     viewer.client.on(ROWS_MESSAGE, count_rows)
     viewer.client.on("run_javascript", answer_javascript)
     query_string = "&".join(f"{key}={value}" for key, value in query.items())
+    # A browser waits for the handshake as long as it takes; python-socketio gives up after 1 s by
+    # default, which a crowd of page opens on a busy machine can exceed.
     await viewer.client.connect(f"{base_url}?{query_string}", socketio_path="/_nicegui_ws/socket.io",
-                                transports=["websocket"])
+                                transports=["websocket"], wait_timeout=CONNECT_WAIT_S)
     return viewer
 
 
