@@ -139,14 +139,22 @@ async def latency_runs(app: AppProcess, http: aiohttp.ClientSession, browser: Br
 async def latency(app: ServerProcess, http: aiohttp.ClientSession, browser: Browser, *, rate: int,
                   seconds: float) -> LatencyResult:
     """Single-line POSTs at `rate`/s; each line's time from its POST to the draw that handled it."""
+
+    async def post_lines(url: str, count: int) -> dict[int, float]:
+        return await send_at_rate(url, count=count, rate=rate, message=lambda n: f"lat-{n} {PADDING}")
+    return await _timed_lines(app, browser, rate=rate, seconds=seconds, send=post_lines)
+
+
+async def _timed_lines(app: ServerProcess, browser: Browser, *, rate: int, seconds: float,
+                       send: Callable[[str, int], Awaitable[dict[int, float]]]) -> LatencyResult:
+    """A fresh tab on a new stream; `send(url, count)` sends `lat-<n>` lines and says when each went."""
     stream = new_stream()
     page = await open_viewer(browser, app.url, stream)
     try:
         await wait_for_viewers(app.url, 1)
         await start_latency_observer(page)
         count = int(rate * seconds)
-        sent = await send_at_rate(f"{app.url}/live/{stream}", count=count, rate=rate,
-                                  message=lambda n: f"lat-{n} {PADDING}")
+        sent = await send(f"{app.url}/live/{stream}", count)
         await wait_for_count(page, count, timeout_s=10)
         await asyncio.sleep(0.5)  # the last rows are drawn on the next frame
         shown = await shown_at(page)
@@ -198,20 +206,10 @@ async def _warm_up(app: AppProcess, http: aiohttp.ClientSession) -> None:
 
 async def handler_latency(app: AppProcess, browser: Browser, *, rate: int, seconds: float) -> LatencyResult:
     """`logger.info()` at `rate`/s through `BunnyLogsHandler`; each record's time from the call to its row."""
-    stream = new_stream()
-    page = await open_viewer(browser, app.url, stream)
-    try:
-        await wait_for_viewers(app.url, 1)
-        await start_latency_observer(page)
-        count = int(rate * seconds)
-        sent = await asyncio.to_thread(_log_at_rate, f"{app.url}/live/{stream}", count, rate)
-        await wait_for_count(page, count, timeout_s=10)
-        await asyncio.sleep(0.5)  # the last rows are drawn on the next frame
-        shown = await shown_at(page)
-    finally:
-        await page.close()
-    await wait_for_viewers(app.url, 0, timeout_s=30)
-    return latency_result(rate, sent, shown)
+
+    async def log_lines(url: str, count: int) -> dict[int, float]:
+        return await asyncio.to_thread(_log_at_rate, url, count, rate)
+    return await _timed_lines(app, browser, rate=rate, seconds=seconds, send=log_lines)
 
 
 def _log_at_rate(url: str, count: int, rate: float) -> dict[int, float]:
