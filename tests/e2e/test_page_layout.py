@@ -183,12 +183,17 @@ async def test_escape_that_closes_the_programs_menu_keeps_the_filter(
     await wait_for_query(page, "q", None)
 
 
-async def test_space_on_a_focused_control_acts_on_it_and_does_not_pause(
-        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+async def open_with_one_line(page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """A stream page that shows one line, "one"."""
     stream = new_stream()
     await open_stream(page, app_server.url, stream)
     await post_lines(http, app_server, stream, ["one"])
     await expect(page.locator(".bl-message")).to_have_text(["one"])
+
+
+async def test_space_on_a_focused_control_acts_on_it_and_does_not_pause(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    await open_with_one_line(page, app_server, http)
     chip = page.locator(".bl-level-chip", has_text="DEBUG")
     await chip.focus()
     await expect(chip).to_be_focused()
@@ -229,10 +234,7 @@ async def test_space_after_a_click_on_plain_page_areas_pauses_and_resumes(
 
 async def test_space_on_a_level_chip_clicked_with_the_mouse_toggles_it(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    stream = new_stream()
-    await open_stream(page, app_server.url, stream)
-    await post_lines(http, app_server, stream, ["one"])
-    await expect(page.locator(".bl-message")).to_have_text(["one"])
+    await open_with_one_line(page, app_server, http)
     chip = page.locator(".bl-level-chip", has_text="DEBUG")
     await chip.click()
     await wait_for_query(page, "hide", "DEBUG")

@@ -90,21 +90,27 @@ async def test_a_rate_limit_allows_its_amount_then_refuses_until_the_window_free
     assert await limit.take("b") is None  # each key has its own window
 
 
+class CountedStorage(MemoryStorage):
+    """A memory storage that counts the window entries asked of it, each after `delay` (a Redis round trip)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__()
+        self.calls = 0
+        self._delay = delay
+
+    async def acquire_sliding_window_entry(self, *args: object, **kwargs: object) -> bool:  # type: ignore[override]
+        self.calls += 1
+        if self._delay:
+            await asyncio.sleep(self._delay)
+        return await super().acquire_sliding_window_entry(*args, **kwargs)  # type: ignore[arg-type]
+
+
 async def test_a_busy_key_asks_the_storage_once_per_lease_not_once_per_request() -> None:
-    storage = MemoryStorage()
-    calls = 0
-    acquire = storage.acquire_sliding_window_entry
-
-    async def counted(*args: object, **kwargs: object) -> bool:
-        nonlocal calls
-        calls += 1
-        return await acquire(*args, **kwargs)  # type: ignore[arg-type]
-
-    storage.acquire_sliding_window_entry = counted  # type: ignore[method-assign]
+    storage = CountedStorage()
     limit = RateLimit(storage, name="t", limit="l", setting="--s", allowed="a", amount=5000 * 5, window_seconds=5)
     for _ in range(1000):
         assert await limit.take("stream") is None
-    assert calls <= 3  # a lease is a tenth of a second's worth: 500
+    assert storage.calls <= 3  # a lease is a tenth of a second's worth: 500
 
 
 async def test_a_refused_key_is_refused_again_without_asking_the_storage() -> None:
@@ -277,20 +283,10 @@ async def test_retry_after_comes_from_the_window(make_client: Callable) -> None:
 
 
 async def test_concurrent_requests_renew_a_lease_once() -> None:
-    storage = MemoryStorage()
-    calls = 0
-    acquire = storage.acquire_sliding_window_entry
-
-    async def counted(*args: object, **kwargs: object) -> bool:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.01)  # a Redis round trip
-        return await acquire(*args, **kwargs)  # type: ignore[arg-type]
-
-    storage.acquire_sliding_window_entry = counted  # type: ignore[method-assign]
+    storage = CountedStorage(delay=0.01)
     limit = RateLimit(storage, name="t", limit="l", setting="--s", allowed="a", amount=1000 * 5, window_seconds=5)
     assert await asyncio.gather(*[limit.take("client") for _ in range(50)]) == [None] * 50
-    assert calls == 1  # not one per waiting request: each would take (and waste) a lease
+    assert storage.calls == 1  # not one per waiting request: each would take (and waste) a lease
 
 
 async def test_batches_larger_than_a_lease_are_counted_once() -> None:
