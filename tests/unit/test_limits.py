@@ -200,11 +200,14 @@ def test_the_client_is_the_peer_unless_a_trusted_proxy_says_otherwise() -> None:
 
 
 async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(make_client: Callable) -> None:
-    app, *_ = limited_app("fast lane", client_requests_per_second=1, burst_seconds=1, trust_x_forwarded_for=True)
+    # A 10 s window: a slow machine pausing between these requests must not give the allowance back.
+    app, *_ = limited_app("fast lane", client_requests_per_second=1, burst_seconds=10, trust_x_forwarded_for=True)
     http = make_client(app)
     for address in ("198.51.100.1", "198.51.100.2"):
-        response = await http.post(f"/live/{STREAM}", data={"message": "m"}, headers={"X-Forwarded-For": address})
-        assert response.status_code == 204
+        for _ in range(10):
+            response = await http.post(f"/live/{STREAM}", data={"message": "m"},
+                                       headers={"X-Forwarded-For": address})
+            assert response.status_code == 204
     response = await http.post(f"/live/{STREAM}", data={"message": "m"}, headers={"X-Forwarded-For": "198.51.100.1"})
     assert_refused(response, "--client-requests-per-second")
 
