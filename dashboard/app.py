@@ -62,7 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
                 "entries_accepted": ingest.entries_accepted, "requests_refused": ingest.requests_refused,
                 **bus.stats(),
                 "limited": {**ingest_limited, **followers.refusals.by_setting},
-                "names_folded": ingest.limits.names.folded if ingest.limits else 0}
+                "names_folded": ingest.limits.names.folded if ingest.limits else 0,
+                **_row_messages(settings)}
 
     @app.get("/readyz", summary="Readiness: whether this process's bus answers (503 while Redis is away)",
              response_model=None)
@@ -81,6 +82,14 @@ def create_app(settings: Settings) -> FastAPI:
 
         mount_ui(app, settings, bus, followers)
     return app
+
+
+def _row_messages(settings: Settings) -> dict[str, dict[str, int]]:
+    """How this process sent row messages to pages: straight to their websockets, or through engine.io's queue."""
+    if not settings.serves_ui:
+        return {}
+    from .elements.socket_writer import RowMessageCounts
+    return {"row_messages": RowMessageCounts.as_dict()}
 
 
 async def _internal_error(_: Request, error: Exception) -> JSONResponse:

@@ -22,13 +22,21 @@ def run_server(settings: Settings, sockets: list[socket.socket] | None = None) -
     limits = _connection_limits(settings)
     config = uvicorn.Config(served, host=settings.host, port=settings.port, log_level=settings.log_level,
                             access_log=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-                            http=bounded_protocol(limits),
+                            http=bounded_protocol(limits), ws=_websocket_protocol(settings),
                             # uvicorn would take X-Forwarded-For/-Proto from any local peer (a tunnel,
                             # a forwarder): only a proxy the operator vouches for may set the client.
                             proxy_headers=settings.trust_x_forwarded_for)
     log.info("At most %d connections open; timeouts: headers %g s, body %g s, idle %g s", limits.max_connections,
              limits.header_seconds, limits.body_seconds, limits.idle_seconds)
     _Server(config, app.state.readback.open_event_streams).run(sockets)
+
+
+def _websocket_protocol(settings: Settings) -> str | type:
+    """Pages' sockets on a protocol the row fan-out can write to directly; uvicorn's choice otherwise."""
+    if not settings.serves_ui:
+        return "auto"
+    from .elements.socket_writer import DirectWebSocketProtocol  # NiceGUI only where pages are served
+    return DirectWebSocketProtocol
 
 
 def _connection_limits(settings: Settings) -> ConnectionLimits:

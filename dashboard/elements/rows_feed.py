@@ -4,7 +4,8 @@ Rows do not go through `run_method` (the browser would eval() each call's source
 every evaluated source alive) nor through NiceGUI's per-client outbox: that path encodes, numbers
 and schedules every message once per viewer, some 300 µs of CPU per row message per viewer. Here a
 batch the bus hands to all of a stream's viewers is encoded once into one socket.io packet, and
-that same packet is put on each viewer's engine.io socket queue. The browser half is `rows_feed.js`.
+that same packet is written to each viewer's websocket (`socket_writer`), or put on its engine.io
+socket queue when something is already on the way to it. The browser half is `rows_feed.js`.
 
 What this gives up is NiceGUI's replay of unacknowledged messages after a brief reconnect; instead
 the page says which entry it has last (`resume`), and the view re-subscribes after it.
@@ -25,6 +26,7 @@ from nicegui.element import Element
 from ..entry import StreamEntry
 from .send_when_idle import SendWhenIdle
 from .socket_backlog import MAX_WAITING_MESSAGES, cut_off
+from .socket_writer import protocol_of, write_now
 
 log = logging.getLogger("uvicorn.error")
 
@@ -41,20 +43,39 @@ MAX_GATHERED_BYTES = 8 * 1024 * 1024
 _NAMESPACE = "/"
 
 
+class RowMessages:
+    """Row messages as engine.io packets (for a socket's queue) and as the text engine.io sends (made once)."""
+
+    def __init__(self, packets: list[engine_packet.Packet]) -> None:
+        self.packets = packets
+        self._wire: list[bytes] | None = None
+
+    @property
+    def wire(self) -> list[bytes]:
+        """Each packet as engine.io encodes it for a websocket, UTF-8."""
+        if self._wire is None:
+            self._wire = [packet.encode().encode() for packet in self.packets]
+        return self._wire
+
+    def newest_first(self) -> RowMessages:
+        """The same messages in the opposite order."""
+        return RowMessages(self.packets[::-1])
+
+
 class EncodedBatch:
     """One batch of entries as JSON arrays of at most about `MAX_MESSAGE_BYTES` each (one row may be larger)."""
 
     def __init__(self, entries: list[StreamEntry]) -> None:
         self.pieces = _pieces([stream_entry.to_wire() for stream_entry in entries])
         self.size = sum(len(piece) for piece in self.pieces)
-        self._packets: dict[tuple[bool, bool], list[engine_packet.Packet]] = {}
+        self._messages: dict[tuple[bool, bool], RowMessages] = {}
 
-    def packets(self, *, history: bool, older: bool = False) -> list[engine_packet.Packet]:
-        """The batch as engine.io packets, made once and shared by every page it is sent to."""
-        made = self._packets.get((history, older))
+    def messages(self, *, history: bool, older: bool = False) -> RowMessages:
+        """The batch as row messages, made once and shared by every page it is sent to."""
+        made = self._messages.get((history, older))
         if made is None:
-            made = self._packets[history, older] = [rows_packet(piece, history=history, older=older)
-                                                    for piece in self.pieces]
+            made = self._messages[history, older] = RowMessages(
+                [rows_packet(piece, history=history, older=older) for piece in self.pieces])
         return made
 
 
@@ -121,7 +142,7 @@ class RowsFeed:
     def send_history(self, entries: list[StreamEntry]) -> None:
         """Send rows that were in the stream before the page came (or that it missed), at once, in order."""
         if self._usable():
-            self._put(encoded(entries).packets(history=True), _sockets(self._element.client))
+            self._put(encoded(entries).messages(history=True), _sockets(self._element.client))
 
     def send_older(self, entries: list[StreamEntry]) -> None:
         """Send rows older than any the page holds, to go above them (at once).
@@ -130,8 +151,8 @@ class RowsFeed:
         the piece before it.
         """
         if self._usable():
-            packets = encoded(entries).packets(history=True, older=True)
-            self._put(packets[::-1], _sockets(self._element.client))
+            self._put(encoded(entries).messages(history=True, older=True).newest_first(),
+                      _sockets(self._element.client))
 
     def waiting_messages(self) -> int:
         """Messages sent to the page that its browser has not taken yet (NiceGUI's outbox and the socket's queue)."""
@@ -143,8 +164,8 @@ class RowsFeed:
             return
         if not self._live.waiting:
             sockets = _sockets(self._element.client)
-            if not any(socket.queue.qsize() for socket in sockets):
-                self._put(encoded(entries).packets(history=False), sockets)
+            if not _busy(sockets):
+                self._put(encoded(entries).messages(history=False), sockets)
                 return
         batch = encoded(entries)
         self._gathered_bytes += batch.size
@@ -173,24 +194,37 @@ class RowsFeed:
     def _send_pieces(self, pieces: list[str]) -> None:
         self._gathered_bytes = 0
         if self._usable():
-            self._put([rows_packet(piece, history=False) for piece in joined(pieces)], _sockets(self._element.client))
+            self._put(RowMessages([rows_packet(piece, history=False) for piece in joined(pieces)]),
+                      _sockets(self._element.client))
 
     def _socket_busy(self) -> bool:
-        return any(socket.queue.qsize() for socket in _sockets(self._element.client))
+        return _busy(_sockets(self._element.client))
 
-    def _put(self, packets: list[engine_packet.Packet], sockets: list[AsyncSocket]) -> None:
+    def _put(self, messages: RowMessages, sockets: list[AsyncSocket]) -> None:
         if _waiting(self._element.client, sockets) > MAX_WAITING_MESSAGES:
             self._stop_reading_page()
             return
         for socket in sockets:
-            for packet in packets:
-                socket.queue.put_nowait(packet)
+            if not write_now(socket, messages.wire):
+                for packet in messages.packets:
+                    socket.queue.put_nowait(packet)
 
     def _stop_reading_page(self) -> None:
         self._cut_off = True
         self._live.cancel()
         log.warning("a page of client %s stopped reading its socket: cut off", self._element.client.id)
         cut_off(self._element.client)
+
+
+def _busy(sockets: list[AsyncSocket]) -> bool:
+    """Something is still on its way to the page: queued for its socket, or written but not yet sent."""
+    for socket in sockets:
+        if socket.queue.qsize():
+            return True
+        protocol = protocol_of(socket)
+        if protocol is not None and protocol.unsent_bytes():
+            return True
+    return False
 
 
 def _waiting(client: Client, sockets: list[AsyncSocket]) -> int:

@@ -21,13 +21,13 @@ def test_a_batch_handed_to_many_viewers_in_turn_is_encoded_once() -> None:
     entries = batch(3)
     first = encoded(entries)
     assert encoded(entries) is first
-    assert first.packets(history=False) is first.packets(history=False)  # one packet object for every page
+    assert first.messages(history=False) is first.messages(history=False)  # one packet object for every page
     assert encoded(list(entries)) is not first  # another list is another batch
 
 
 def test_the_packet_is_the_rows_event_with_the_rows_as_json() -> None:
     entries = batch(2)
-    packet = encoded(entries).packets(history=True)[0].encode()
+    packet = encoded(entries).messages(history=True).packets[0].encode()
     assert packet.startswith("4")  # an engine.io message
     assert packet[1] == "2"  # a socket.io event on the default namespace
     name, payload = json.loads(packet[2:])
