@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -10,9 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.servers import running_app
+from harness.servers import running_app, viewers_fed, wait_for_viewers
 
-from .test_pipe_and_tail import post
+from ..support import SENTINEL
+from .test_pipe_and_tail import BUNNYLOGS, post, start_tail, stop
 
 STREAM_LENGTH = 4500
 
@@ -113,3 +118,70 @@ def test_bad_parameters_are_422_naming_them(server_url: str, params: dict[str, s
     response = httpx.get(f"{server_url}/live/{uuid.uuid4()}/entries", params=params, timeout=15)
     assert response.status_code == 422
     assert response.json()["detail"].split()[0].rstrip(":") == named
+
+
+# --- bunnylogs tail --since / --until ---------------------------------------------------------------
+
+
+def test_tail_since_prints_the_stored_range_then_live_entries_with_no_gap_or_repeat_at_the_seam(
+        server_url: str) -> None:
+    stream = str(uuid.uuid4())
+    post(server_url, stream, {"message": "too old", "timestamp": "2020-01-01T00:00:00Z"})
+    for start in range(0, 2400, 800):  # three pages of stored entries
+        post(server_url, stream, *[{"message": f"stored {i}"} for i in range(start, start + 800)])
+    sent: list[str] = []
+    stop_sending = threading.Event()
+
+    def send_while_tail_starts() -> None:
+        while not stop_sending.is_set() and len(sent) < 10_000:
+            batch = [f"during {len(sent) + k}" for k in range(10)]
+            post(server_url, stream, *[{"message": message} for message in batch])
+            sent.extend(batch)
+            time.sleep(0.005)
+
+    followers = viewers_fed(server_url)
+    sender = threading.Thread(target=send_while_tail_starts)
+    sender.start()
+    process, output = start_tail(f"{server_url}/live/{stream}", "--since", "15m", "--json")
+    try:
+        first = [json.loads(line)["message"] for line in output.take(2400, timeout=30)]
+        assert first == [f"stored {i}" for i in range(2400)]
+        asyncio.run(wait_for_viewers(server_url, lambda count: count > followers, timeout_s=10))
+        sent_before_live = len(sent)
+        time.sleep(0.3)  # the tail follows live while entries still arrive
+        stop_sending.set()
+        sender.join()
+        assert sent_before_live < len(sent) < 10_000, "entries arrived on both sides of the seam"
+        post(server_url, stream, {"message": SENTINEL})
+        rest = [json.loads(line)["message"] for line in output.take(len(sent) + 1, timeout=30)]
+        assert rest == [*sent, SENTINEL], "every entry once, in order, across the seam"
+    finally:
+        stop_sending.set()
+        errors = stop(process)
+    assert "Traceback" not in errors
+
+
+def test_tail_until_prints_the_stored_range_filtered_and_exits(server_url: str) -> None:
+    stream = str(uuid.uuid4())
+    post(server_url, stream, {"message": "2020 disk", "timestamp": "2020-06-01T12:00:00Z", "level": "error"},
+         {"message": "2020 cpu", "timestamp": "2020-06-01T12:00:01Z", "level": "error"},
+         {"message": "2021 disk", "timestamp": "2021-06-01T12:00:00Z", "level": "info"},
+         {"message": "2024 Disk", "timestamp": "2024-06-01T12:00:00Z", "level": "critical"},
+         {"message": "now disk", "level": "error"})
+    result = subprocess.run([*BUNNYLOGS, "tail", f"{server_url}/{stream}", "--since", "2020-06-01T12:00:00Z",
+                             "--until", "1h", "--level", "warn", "--grep", "disk", "-i", "--json"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["message"] for line in result.stdout.splitlines()] == ["2020 disk", "2024 Disk"]
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--since", "15"], "--since '15' is not a time: use ISO 8601"),
+    (["--until", "yesterday"], "--until 'yesterday' is not a time"),
+    (["--since", "1h", "--until", "2h"], "--since must be earlier than --until"),
+])
+def test_tail_with_a_bad_time_says_why_in_one_line(args: list[str], said: str) -> None:
+    result = subprocess.run([*BUNNYLOGS, "tail", f"http://127.0.0.1:9/live/{uuid.uuid4()}", *args],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"bunnylogs tail: {said}") and result.stderr.count("\n") == 1
