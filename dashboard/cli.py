@@ -115,6 +115,11 @@ def _add_client_commands(commands: argparse._SubParsersAction) -> None:
     tail.add_argument("--json", action="store_true", help="print each entry as one line of JSON")
     tail.add_argument("-n", "--lines", type=_history_lines, default=10, metavar="N",
                       help="how many earlier entries to print first, 0 to 1000 (default 10)")
+    tail.add_argument("--since", metavar="TIME",
+                      help="print every stored entry from this time on (ISO 8601, or ago: 30s, 15m, 2h, 1d), "
+                           "then follow; -n does not apply")
+    tail.add_argument("--until", metavar="TIME",
+                      help="print the stored entries before this time (ISO 8601, or ago: 15m) and exit")
 
 
 def _history_lines(text: str) -> int:
@@ -169,15 +174,31 @@ def _pipe(args: argparse.Namespace) -> int:
 
 def _tail(args: argparse.Namespace) -> int:
     import re
+    import time
 
     from .client.tail import tail
+    from .time_bounds import InvalidMoment, parse_moment
 
     try:
         pattern = re.compile(args.grep, re.IGNORECASE if args.ignore_case else 0) if args.grep else None
     except re.error as error:
         print(f"bunnylogs tail: --grep {args.grep!r} is not a regular expression: {error}", file=sys.stderr)
         return 2
-    return tail(args.url, min_rank=args.level, pattern=pattern, as_json=args.json, history=args.lines)
+    now = time.time()  # once: "15m" means the same moment on every page
+    bounds: dict[str, float | None] = {}
+    for name in ("since", "until"):
+        text = getattr(args, name)
+        try:
+            bounds[name] = None if text is None else parse_moment(text, now=now)
+        except InvalidMoment as error:
+            print(f"bunnylogs tail: --{name} {error}", file=sys.stderr)
+            return 2
+    since, until = bounds["since"], bounds["until"]
+    if since is not None and until is not None and since >= until:
+        print("bunnylogs tail: --since must be earlier than --until", file=sys.stderr)
+        return 2
+    return tail(args.url, min_rank=args.level, pattern=pattern, as_json=args.json, history=args.lines,
+                since=since, until=until)
 
 
 def _serve(args: argparse.Namespace) -> int:

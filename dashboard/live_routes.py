@@ -128,8 +128,14 @@ def build_live_router(*, ingest: Ingest | None, readback: Readback, page_base: s
 
     @router.get("/live/{stream_id:stream}/entries", summary="A page of a stream's entries as JSON")
     async def entries(stream_id: str, request: Request) -> Response:
-        """Without `after`: the newest `limit` entries. With `after=<id>` (`0` for the oldest kept): the next
-        `limit` after it. Entries come oldest first; pass `next_after` as `after` to get the following page.
+        """Without `after`: the newest `limit` entries (older than `before=<id>`, if given). With `after=<id>` (`0`
+        for the oldest kept): the next `limit` after it. Entries come oldest first; pass `next_after` as `after`
+        for newer entries, `next_before` as `before` for older ones.
+
+        Filters: `q` (text, case-insensitive, in the message and its fields), `re=1` (`q` is an RE2 regular
+        expression), `not=1`, `level` (minimum), `program` (repeatable), `since`/`until` (the entry's time: ISO
+        8601 or ago like `15m`). A filtered page scans at most 10,000 entries or 0.5 s; `scanned`,
+        `reached_start` and `reached_end` say how far it got, `kept` how many entries the stream holds.
         """
         return await readback.page(stream_id, request)
 

@@ -59,6 +59,8 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_BATCH_ENTRIES = 1000
 MAX_PROGRAM_CHARS = 100
+# The longest text filter, on the page and in `/entries?q=` (a pattern is compiled for every request).
+MAX_FILTER_CHARS = 500
 # The server's JSON parser takes integers in this range only.
 JSON_INTEGER_RANGE = (-(2**63), 2**64 - 1)
 # How deeply `fields` may nest objects and arrays (JSON serialisers stop at a few hundred).

@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Send
 
-from .entry import StreamEntry, within_bytes
+from .entry import StreamEntry
+from .entry_pages import read_page
+from .entry_query import QueryError, parse_entry_query
 from .follower_limits import FollowerLimits
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
 from .ingest_limits import client_address
@@ -25,9 +27,6 @@ from .stream import Bus, BusUnavailable
 MAX_HISTORY = 10_000
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
-# A page of /entries ends once its entries take this much (it holds at least one): a request
-# with limit=1000 of 64 KiB entries would otherwise pin 64 MB until a slow client reads it.
-MAX_PAGE_BYTES = 1024 * 1024
 # A reader this far behind is disconnected; it resumes from its Last-Event-ID, and the bus still has the entries.
 MAX_PENDING_ENTRIES = 10_000
 MAX_PENDING_BYTES = 8 * 1024 * 1024
@@ -41,10 +40,6 @@ _STREAM_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # nginx must pass each event on at once
 }
-
-
-class QueryError(ValueError):
-    """A query parameter that cannot be used; the message says which and why."""
 
 
 class OpenEventStreams:
@@ -114,20 +109,24 @@ class Readback:
         return _EventStreamResponse(reader.events(finished), media_type="text/event-stream", headers=_STREAM_HEADERS)
 
     async def page(self, stream_id: str, request: Request) -> Response:
-        """A page of entries as JSON, with `next_after` to ask for the following one."""
+        """A page of the entries that pass the query's filters, as JSON, with cursors to the pages either side."""
         try:
             after = _entry_id_param(request.query_params, "after")
+            before = _entry_id_param(request.query_params, "before")
+            if after is not None and before is not None:
+                raise QueryError("before cannot be combined with after: page toward older entries with before, "
+                                 "toward newer ones with after")
             limit = _int_param(request.query_params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
+            query = parse_entry_query(request.query_params)
         except QueryError as error:
             return error_response(422, str(error))
         try:
-            entries = await self.bus.read(bus_stream_id(stream_id), after=after, limit=limit)
+            found = await read_page(self.bus, bus_stream_id(stream_id), query, after=after, before=before,
+                                    limit=limit)
+            kept = await self.bus.length(bus_stream_id(stream_id))
         except BusUnavailable:
             return bus_unavailable_response()
-        entries = within_bytes(entries, MAX_PAGE_BYTES, keep_newest=after is None)
-        body = {"entries": [stream_entry.to_wire() for stream_entry in entries],
-                "next_after": entries[-1].id if entries else after}
-        return Response(orjson.dumps(body), media_type="application/json", headers=CORS_HEADERS)
+        return Response(orjson.dumps(found.to_wire(kept)), media_type="application/json", headers=CORS_HEADERS)
 
 
 class EventStreamReader:

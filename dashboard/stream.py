@@ -265,6 +265,10 @@ class Bus(ABC):
     async def read_before(self, stream_id: str, *, before: str, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
 
+    @abstractmethod
+    async def length(self, stream_id: str) -> int:
+        """How many entries the bus keeps for the stream now (0 for a stream it does not know); cheap."""
+
     async def ready(self) -> str | None:
         """None when the bus can take and give entries now, else why not (for `/readyz`)."""
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import time
 from collections import OrderedDict, deque
@@ -136,23 +137,23 @@ class MemoryBus(Bus):
 
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
+        stream = self._streams.get(stream_id, ())
         if limit <= 0:
             return []
         if after is None:
-            return list(self._streams.get(stream_id, ()))[-limit:]
-        return self._entries_after(stream_id, after)[:limit]
+            return _between(stream, len(stream) - limit, len(stream))
+        start = bisect.bisect_right(stream, entry_id_order(after), key=_id_order)
+        return _between(stream, start, start + limit)
 
     async def read_before(self, stream_id: str, *, before: str, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
-        threshold = entry_id_order(before)
-        older: list[StreamEntry] = []
-        for stream_entry in reversed(self._streams.get(stream_id, ())):
-            if len(older) >= limit:
-                break
-            if entry_id_order(stream_entry.id) < threshold:
-                older.append(stream_entry)
-        older.reverse()
-        return older
+        stream = self._streams.get(stream_id, ())
+        end = bisect.bisect_left(stream, entry_id_order(before), key=_id_order)
+        return _between(stream, end - limit, end)
+
+    async def length(self, stream_id: str) -> int:
+        """How many entries the stream holds now."""
+        return len(self._streams.get(stream_id, ()))
 
     def _entries_after(self, stream_id: str, after: str, *, limit: int | None = None) -> list[StreamEntry]:
         """The entries after `after`, oldest first; only the newest `limit` of them if given."""
@@ -200,3 +201,12 @@ class MemoryBus(Bus):
         del self._last_write[stream_id]
         del self._streams[stream_id]
         self.total_bytes -= self._bytes.pop(stream_id)
+
+
+def _id_order(stream_entry: StreamEntry) -> tuple[int, int]:
+    return entry_id_order(stream_entry.id)
+
+
+def _between(stream: Sequence[StreamEntry], start: int, stop: int) -> list[StreamEntry]:
+    """`stream[start:stop]` within its bounds; a deque has no slices, but indexing it is cheap near either end."""
+    return [stream[index] for index in range(max(start, 0), min(stop, len(stream)))]

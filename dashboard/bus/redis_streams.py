@@ -241,6 +241,13 @@ class RedisBus(Bus):
             raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
         return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
 
+    async def length(self, stream_id: str) -> int:
+        """How many entries the stream holds now (`XLEN`)."""
+        try:
+            return cast(int, await self._client().xlen(stream_key(stream_id)))
+        except (RedisError, OSError) as error:
+            raise BusUnavailable(f"cannot read the stream's length from Redis: {error}") from error
+
     async def _newest_id(self, stream_id: str) -> str | None:
         """The ID of the stream's newest entry, or None while it has none."""
         rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=1))

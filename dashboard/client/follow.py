@@ -7,8 +7,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 from .sender import USER_AGENT, backoff, error_detail
 
@@ -16,6 +16,7 @@ from .sender import USER_AGENT, backoff, error_detail
 READ_TIMEOUT_S = 45.0
 RECONNECT_FIRST_S = 0.25
 RECONNECT_MAX_S = 5.0
+REPLAY_PAGE = 1000
 
 Entry = dict[str, Any]
 
@@ -31,20 +32,30 @@ def follow(url: str, *, history: int = 10, on_status: Callable[[str], None] = la
     Every connection after the first page resumes after the last entry seen, so a dropped
     connection or a restarted server costs no entry and repeats none.
     """
-    failures = 0
-    last_id: str | None = None
-    while last_id is None:
-        try:
-            page = _get_json(f"{url}/entries?limit={max(history, 1)}", read_timeout)
-        except (OSError, ValueError) as error:
-            failures += 1
-            if failures == 1:
-                on_status(f"cannot reach {url} ({_reason(error)}); retrying")
-            time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
-            continue
-        entries = page["entries"]
-        yield from entries[-history:] if history > 0 else []
-        last_id = page["next_after"] or "0"  # "0": the stream is empty, so everything that comes is new
+    page = _page(url, {"limit": max(history, 1)}, on_status, read_timeout)
+    yield from page["entries"][-history:] if history > 0 else []
+    # "0": the stream is empty, so everything that comes is new
+    yield from follow_after(url, page["next_after"] or "0", on_status=on_status, read_timeout=read_timeout)
+
+
+def replay(url: str, filters: Mapping[str, str], *, live: bool, on_status: Callable[[str], None] = lambda _: None,
+           read_timeout: float = READ_TIMEOUT_S) -> Iterator[Entry]:
+    """Yield every stored entry that passes `filters` (`/entries` query parameters), oldest first.
+
+    Then, if `live`, each new entry, forever, from right after the last entry the pages looked at:
+    the stored pages and the live events meet with no gap and no repeat.
+    """
+    page: dict[str, Any] = {"next_after": "0", "reached_end": False}
+    while not page["reached_end"]:
+        page = _page(url, {**filters, "after": page["next_after"], "limit": REPLAY_PAGE}, on_status, read_timeout)
+        yield from page["entries"]
+    if live:
+        yield from follow_after(url, page["next_after"], on_status=on_status, read_timeout=read_timeout)
+
+
+def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = lambda _: None,
+                 read_timeout: float = READ_TIMEOUT_S) -> Iterator[Entry]:
+    """Yield each entry after `last_id` as it arrives, forever, reconnecting after any break."""
     failures = 0
     was_connected = False
 
@@ -65,6 +76,20 @@ def follow(url: str, *, history: int = 10, on_status: Callable[[str], None] = la
         if failures == 1:
             on_status(f"connection lost ({reason}); reconnecting")
         time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
+
+
+def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], None],
+          read_timeout: float) -> dict[str, Any]:
+    """One page of `/entries`, asked again (with backoff) until the server answers."""
+    failures = 0
+    while True:
+        try:
+            return cast(dict[str, Any], _get_json(f"{url}/entries?{urllib.parse.urlencode(params)}", read_timeout))
+        except (OSError, ValueError) as error:
+            failures += 1
+            if failures == 1:
+                on_status(f"cannot reach {url} ({_reason(error)}); retrying")
+            time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
 
 def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None]) -> Iterator[Entry]:

@@ -7,9 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from ..protocol import MAX_PROGRAM_CHARS, is_level_name
+from ..protocol import MAX_FILTER_CHARS, MAX_PROGRAM_CHARS, is_level_name
 
-MAX_FILTER_CHARS = 500
 # A link names a few levels to hide and programs to show; each becomes a control on the page, so a
 # URL must not be able to ask for thousands.
 MAX_LINKED_LEVELS = 50

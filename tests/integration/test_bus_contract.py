@@ -309,3 +309,32 @@ async def test_read_before_an_id_beyond_the_stream_gives_the_newest(bus: Bus) ->
     stream = new_stream()
     await bus.publish(stream, entries("a", "b", "c"))
     assert [e.entry.message for e in await bus.read_before(stream, before="99999999999999-0", limit=2)] == ["b", "c"]
+
+
+async def test_length_is_how_many_entries_the_stream_keeps(bus: Bus) -> None:
+    stream = new_stream()
+    assert await bus.length(stream) == 0, "a stream the bus does not know keeps nothing"
+    await bus.publish(stream, entries("a", "b", "c"))
+    await bus.publish(new_stream(), entries("elsewhere"))
+    assert await bus.length(stream) == 3
+    for start in range(0, 3 * MAX_LENGTH, 500):
+        await bus.publish(stream, entries(*[f"m{i}" for i in range(start, start + 500)]))
+    kept = await bus.length(stream)
+    assert MAX_LENGTH <= kept <= MAX_LENGTH + 200, "trimmed as the stream is (Redis trims whole nodes)"
+    assert kept == len(await bus.read(stream, after="0", limit=10 * MAX_LENGTH))
+
+
+async def test_read_and_read_before_tile_a_stream_from_either_end(bus: Bus) -> None:
+    stream = new_stream()
+    ids = await bus.publish(stream, entries(*[f"m{i}" for i in range(MAX_LENGTH)]))
+    forward: list[str] = []
+    after = "0"
+    while page := await bus.read(stream, after=after, limit=37):
+        forward += [e.id for e in page]
+        after = page[-1].id
+    backward: list[str] = []
+    page = await bus.read(stream, after=None, limit=37)
+    while page:
+        backward = [e.id for e in page] + backward
+        page = await bus.read_before(stream, before=page[0].id, limit=37)
+    assert forward == backward == ids

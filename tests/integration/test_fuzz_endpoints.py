@@ -132,6 +132,32 @@ def test_any_entries_query_gets_2xx_or_a_clear_4xx(http: httpx.Client, query: di
         assert isinstance(response.json()["entries"], list)
 
 
+filter_values = query_values | st.sampled_from([
+    "(a|aa)+$", "(a+)+b", "(?P<x>a)(?P=x)", "(?<=a)b", "[", "a{1000}{1000}", "\\", "15m", "0s", "999999999d",
+    "2026-11-25T10:00:00Z", "2026-02-30", "warn", "trace", "99", "1", "0", "on", "1795576219554-1", "0-0", "",
+])
+FILTER_PARAMETERS = ["limit", "after", "before", "q", "re", "not", "level", "program", "since", "until"]
+
+
+@FUZZ
+@given(query=st.lists(st.tuples(st.sampled_from(FILTER_PARAMETERS), filter_values), max_size=5),
+       long_lines=st.booleans())
+def test_any_filtered_or_backward_entries_query_gets_2xx_or_a_422_naming_a_parameter(
+        http: httpx.Client, query: list[tuple[str, str]], long_lines: bool) -> None:
+    stream = new_stream()
+    line = "a" * 20_000 if long_lines else "line"
+    http.post(f"/live/{stream}", json=[{"message": f"{line} {n}", "level": "warn"} for n in range(3)])
+    response = http.get(f"/live/{stream}/entries", params=query)
+    assert_answered_well(response)
+    if response.status_code == 200:
+        page = response.json()
+        assert isinstance(page["entries"], list) and page["kept"] == 3 and page["scanned"] <= 3
+    else:
+        assert response.status_code == 422, response.text[:300]
+        named = response.json()["detail"].split()[0].rstrip(":")
+        assert named in {name for name, _ in query}, response.text[:300]
+
+
 @FUZZ
 @given(query=st.dictionaries(st.sampled_from(["history", "after", "x"]), query_values, max_size=2),
        last_event_id=st.none() | st.text(string.printable.strip(), max_size=30),

@@ -103,3 +103,25 @@ async def test_a_view_key_cannot_send_and_pipe_says_why_before_sending(
     assert result.returncode == 2
     assert b"is a read-only link" in result.stderr and b"Traceback" not in result.stderr
     assert (await http.get(f"{servers.read_from}/live/{view}/entries")).json()["entries"] == []
+
+
+async def test_the_view_key_pages_back_and_filters_as_the_write_key_does(
+        servers: Servers, http: httpx.AsyncClient) -> None:
+    write = str(uuid.uuid4())
+    view = view_key(write)
+    post(servers.send_to, write, *[{"message": f"m{i}", "level": "error" if i % 3 else "info"} for i in range(30)])
+    queries = [{"limit": "5"}, {"level": "error", "q": "M2", "limit": "3"}, {"q": "^m1[0-9]$", "re": "1"},
+               {"since": "1h", "program": "api", "after": "0", "limit": "4"}]
+    for query in queries:
+        by_view = (await http.get(f"{servers.read_from}/live/{view}/entries", params=query)).json()
+        assert (await http.get(f"{servers.read_from}/live/{write}/entries", params=query)).json() == by_view
+        if by_view["next_before"]:
+            older = {**query, "before": by_view["next_before"]}
+            older.pop("after", None)
+            assert (await http.get(f"{servers.read_from}/live/{view}/entries", params=older)).json() == \
+                (await http.get(f"{servers.read_from}/live/{write}/entries", params=older)).json()
+    assert messages(by_view["entries"]) == ["m0", "m1", "m2", "m3"]
+    filtered = (await http.get(f"{servers.read_from}/live/{view}/entries", params=queries[1])).json()
+    assert messages(filtered["entries"]) == ["m26", "m28", "m29"] and filtered["kept"] == 30
+    refused = await http.post(f"{servers.send_to}/live/{view}?level=error&q=x&before=1-0", data={"message": "no"})
+    assert refused.status_code == 403, "no query parameter lets a view key write"

@@ -7,6 +7,7 @@ import email.utils
 import http.server
 import json
 import logging
+import re
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ import pytest
 from dashboard.client import entries
 from dashboard.client.handler import BunnyLogsHandler, _level_of
 from dashboard.client.sender import BatchSender, _retry_after, backoff, error_detail
-from dashboard.client.tail import format_line
+from dashboard.client.tail import format_line, means_the_same_on_the_server, server_filters
 from dashboard.client.urls import BadStreamUrl, sending_url, stream_url
 from dashboard.entry import normalize_level
 from dashboard.parsing import EntryDefaults, build_entry
@@ -277,3 +278,19 @@ def test_the_handler_sends_the_number_of_a_level_whose_name_the_server_refuses(
         record.levelname = name  # as logging.addLevelName(number, name) would make it
     encoded = json.loads(entries.encode_entry("hi", level=_level_of(record), program="p", timestamp=0.0))
     assert build_entry(encoded, DEFAULTS).level == stored
+
+
+@pytest.mark.parametrize(("pattern", "sent"), [
+    ("disk|quota", True), ("^disk (full|slow)", True), ("[a-z]+ing", True), ("a.c", True), (r"\.", True),
+    (r"path\\dir", True), ("disk$", False), (r"\bdisk", False), (r"\d+", False), (r"(?i)disk", False),
+    (r"(a)\1", False), ("a{3}", False), ("a*+", False), ("[[:alpha:]]", False), ("x" * 501, False),
+])
+def test_tail_sends_grep_to_the_server_only_where_it_finds_at_least_as_much(pattern: str, sent: bool) -> None:
+    assert means_the_same_on_the_server(pattern) is sent
+
+
+def test_tail_server_filters() -> None:
+    assert server_filters(None, None, None, None) == {}
+    assert server_filters(30, re.compile("disk|quota", re.IGNORECASE), 1_795_576_219.5, None) == {
+        "level": "30", "q": "disk|quota", "re": "1", "since": "2026-11-25T03:10:19.500000Z"}
+    assert server_filters(None, re.compile("disk$"), None, 0.0) == {"until": "1970-01-01T00:00:00Z"}

@@ -10,15 +10,17 @@ import httpx
 import orjson
 import pytest
 from fastapi import FastAPI
+from starlette.datastructures import QueryParams
 
 from dashboard import readback
 from dashboard.bus.memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
+from dashboard.entry_pages import MAX_PAGE_BYTES, MAX_SCANNED, SCAN_CHUNK, SCAN_SECONDS, read_page
+from dashboard.entry_query import parse_entry_query
 from dashboard.ingest import Ingest
 from dashboard.live_routes import build_live_router
 from dashboard.protocol import bus_stream_id
 from dashboard.readback import (
-    MAX_PAGE_BYTES,
     MAX_PENDING_BYTES,
     MAX_PENDING_ENTRIES,
     WRITE_CHUNK_BYTES,
@@ -78,7 +80,8 @@ async def test_entries_page_through_a_stream_with_next_after(client: httpx.Async
 
 async def test_entries_of_an_unknown_stream_are_an_empty_page(client: httpx.AsyncClient) -> None:
     response = await client.get(f"/live/{STREAM}/entries")
-    assert response.json() == {"entries": [], "next_after": None}
+    assert response.json() == {"entries": [], "next_after": None, "next_before": None, "kept": 0, "scanned": 0,
+                               "reached_start": True, "reached_end": True}
 
 
 @pytest.mark.parametrize(("query", "detail"), [
@@ -266,3 +269,64 @@ async def test_a_client_that_stops_reading_is_cut_off(monkeypatch: pytest.Monkey
     async with asyncio.timeout(5):
         await response.stream_response(send)  # type: ignore[arg-type]
     assert len(sent) == 3 and finished == [True]
+
+
+async def test_before_pages_back_and_the_cursors_page_either_way(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    ids = await publish(bus, 250)
+    newest = (await client.get(f"/live/{STREAM}/entries", params={"limit": 100})).json()
+    assert [e["id"] for e in newest["entries"]] == ids[150:]
+    assert (newest["next_before"], newest["next_after"]) == (ids[150], ids[-1])
+    assert (newest["kept"], newest["scanned"]) == (250, 100)
+    assert (newest["reached_start"], newest["reached_end"]) == (False, True)
+    older = (await client.get(f"/live/{STREAM}/entries", params={"before": ids[150], "limit": 100})).json()
+    assert [e["id"] for e in older["entries"]] == ids[50:150], "oldest first, like every page"
+    assert (older["next_after"], older["reached_end"]) == (ids[149], False)
+    oldest = (await client.get(f"/live/{STREAM}/entries", params={"before": ids[50], "limit": 100})).json()
+    assert [e["id"] for e in oldest["entries"]] == ids[:50] and oldest["reached_start"]
+    assert oldest["next_before"] == ids[0]
+    past_start = (await client.get(f"/live/{STREAM}/entries", params={"before": ids[0]})).json()
+    assert past_start["entries"] == [] and past_start["reached_start"] and past_start["next_before"] == ids[0]
+    forward = (await client.get(f"/live/{STREAM}/entries", params={"after": older["next_after"], "limit": 5})).json()
+    assert [e["id"] for e in forward["entries"]] == ids[150:155]
+
+
+async def test_before_and_after_together_are_422(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/live/{STREAM}/entries", params={"before": "5-0", "after": "1-0"})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("before cannot be combined with after")
+
+
+async def test_a_filtered_page_has_limit_matches_found_by_scanning(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    ids = await bus.publish(bus_stream_id(STREAM), [
+        LogEntry(message=f"m{i}", timestamp=1.0, level="ERROR" if i % 10 == 0 else "INFO") for i in range(1000)])
+    page = (await client.get(f"/live/{STREAM}/entries", params={"level": "error", "limit": 5})).json()
+    assert [e["message"] for e in page["entries"]] == ["m950", "m960", "m970", "m980", "m990"]
+    assert (page["scanned"], page["next_before"], page["next_after"]) == (50, ids[950], ids[-1])
+    forward = (await client.get(f"/live/{STREAM}/entries", params={"level": "error", "after": "0", "limit": 3})).json()
+    assert [e["message"] for e in forward["entries"]] == ["m0", "m10", "m20"]
+    assert (forward["scanned"], forward["next_after"], forward["reached_start"]) == (21, ids[20], True)
+
+
+async def test_a_rare_match_costs_each_request_a_bounded_scan_that_says_where_to_go_on() -> None:
+    bus = MemoryBus(max_length=30_000)
+    app = FastAPI()
+    app.include_router(build_live_router(ingest=None, readback=Readback(bus, default_history=5, keepalive_seconds=15)))
+    ids = await bus.publish(bus_stream_id(STREAM), [LogEntry(message="needle" if i == 3 else f"hay {i}", timestamp=1.0)
+                                                    for i in range(25_000)])
+    pages = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        params: dict[str, str] = {"q": "needle"}
+        while not pages or not pages[-1]["reached_start"]:
+            pages.append((await http.get(f"/live/{STREAM}/entries", params=params)).json())
+            params["before"] = pages[-1]["next_before"]
+    assert [page["scanned"] for page in pages] == [MAX_SCANNED, MAX_SCANNED, 5000]
+    assert [len(page["entries"]) for page in pages] == [0, 0, 1] and pages[-1]["entries"][0]["id"] == ids[3]
+    assert pages[0]["next_before"] == ids[-MAX_SCANNED] and not pages[0]["reached_start"]
+
+
+async def test_a_scan_stops_at_its_time_budget(bus: MemoryBus) -> None:
+    await bus.publish(STREAM, [LogEntry(message=f"m{i}", timestamp=1.0) for i in range(5000)])
+    ticks = iter(range(0, 1000))
+    page = await read_page(bus, STREAM, parse_entry_query(QueryParams("q=nothing")), after="0", before=None,
+                           limit=100, clock=lambda: next(ticks) * SCAN_SECONDS / 2)
+    assert page.scanned == 2 * SCAN_CHUNK and page.entries == [] and not page.reached_end
