@@ -78,11 +78,12 @@ def server_cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-async def open_viewers(http: aiohttp.ClientSession, app: AppProcess, stream: str, count: int) -> list[LightViewer]:
+async def open_viewers(http: aiohttp.ClientSession, app: AppProcess, stream: str, count: int, *,
+                       deflate: bool) -> list[LightViewer]:
     viewers: list[LightViewer] = []
     while len(viewers) < count:
         batch = min(OPEN_AT_ONCE, count - len(viewers))
-        viewers += await asyncio.gather(*(open_light_viewer(http, "127.0.0.1", app.port, stream)
+        viewers += await asyncio.gather(*(open_light_viewer(http, "127.0.0.1", app.port, stream, deflate=deflate)
                                           for _ in range(batch)))
     return viewers
 
@@ -99,26 +100,27 @@ async def send_lines(http: aiohttp.ClientSession, url: str, seconds: float) -> i
     return count
 
 
-async def measure(app: AppProcess, viewer_counts: list[int], seconds: float) -> list[Step]:
+async def measure(app: AppProcess, viewer_counts: list[int], seconds: float, *, deflate: bool = False) -> list[Step]:
     assert app.process is not None
     server = psutil.Process(app.process.pid)
     server.cpu_affinity([SERVER_CORE])
     own_cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {GENERATOR_CORE})
     try:
-        return await _steps(app, server, viewer_counts, seconds)
+        return await _steps(app, server, viewer_counts, seconds, deflate=deflate)
     finally:
         os.sched_setaffinity(0, own_cores)
 
 
-async def _steps(app: AppProcess, server: psutil.Process, viewer_counts: list[int], seconds: float) -> list[Step]:
+async def _steps(app: AppProcess, server: psutil.Process, viewer_counts: list[int], seconds: float, *,
+                 deflate: bool) -> list[Step]:
     steps = []
     connector = aiohttp.TCPConnector(limit=OPEN_AT_ONCE)
     async with aiohttp.ClientSession(connector=connector) as http:
         stream = str(uuid.uuid4())
         viewers: list[LightViewer] = []
         for count in viewer_counts:
-            viewers += await open_viewers(http, app, stream, count - len(viewers))
+            viewers += await open_viewers(http, app, stream, count - len(viewers), deflate=deflate)
             await wait_for_viewers(app.url, count, timeout_s=120)
             await asyncio.sleep(2)
             for viewer in viewers:
@@ -147,12 +149,12 @@ def most_viewers(steps: list[Step]) -> int | None:
     return max(meeting) if meeting else None
 
 
-async def measure_capacity(viewer_counts: list[int], seconds: float) -> list[Step]:
-    """A fresh UI process (memory bus) measured at each viewer count in turn."""
+async def measure_capacity(viewer_counts: list[int], seconds: float, *, deflate: bool = False) -> list[Step]:
+    """A fresh UI process (memory bus) measured at each viewer count in turn; `deflate`: sockets ask for compression."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the sessions' sockets are all in this process
     with running_app(*SERVER_FLAGS) as app:
-        return await measure(app, viewer_counts, seconds)
+        return await measure(app, viewer_counts, seconds, deflate=deflate)
 
 
 def report(steps: list[Step], seconds: float) -> str:
@@ -170,9 +172,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", default="250,500,1000,2000", help="viewer counts, ascending (comma-separated)")
     parser.add_argument("--seconds", type=float, default=10, help="seconds of lines per step (default 10)")
+    parser.add_argument("--deflate", action="store_true",
+                        help="sockets ask for per-message compression, as browsers do (default: uncompressed)")
     args = parser.parse_args()
     counts = [int(count) for count in args.viewers.split(",")]
-    steps = asyncio.run(measure_capacity(counts, args.seconds))
+    steps = asyncio.run(measure_capacity(counts, args.seconds, deflate=args.deflate))
     print()
     print(report(steps, args.seconds))
 

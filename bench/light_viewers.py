@@ -15,6 +15,7 @@ import os
 import struct
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -41,8 +42,12 @@ class Arrivals:
 class LightViewer(asyncio.Protocol):
     """One page session's socket. `arrivals` fills as rows come; `closed` is set when the socket ends."""
 
-    def __init__(self, client_id: str) -> None:
+    def __init__(self, client_id: str, *, deflate: bool = False) -> None:
         self.client_id = client_id
+        # With per-message compression asked for, as browsers ask: the server's messages come
+        # compressed with one zlib stream per connection.
+        self.deflate = deflate
+        self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
         self.arrivals = Arrivals()
         self.connected = asyncio.get_running_loop().create_future()
         self.closed = asyncio.Event()
@@ -112,7 +117,10 @@ class LightViewer(asyncio.Protocol):
             if len(buffer) < start + length:
                 return
             payload = bytes(buffer[start:start + length])
+            compressed = buffer[0] & 0x40  # RSV1: a permessage-deflate message
             del buffer[:start + length]
+            if compressed:
+                payload = self._inflate.decompress(payload + b"\x00\x00\xff\xff")
             self._frame(opcode, payload)
 
     def _frame(self, opcode: int, payload: bytes) -> None:
@@ -165,11 +173,12 @@ def sent_time_ms(message: str) -> float | None:
 
 
 async def open_light_viewer(http: aiohttp.ClientSession, host: str, port: int, stream_id: str, *,
-                            affinity_cookie: bool = False) -> LightViewer:
+                            affinity_cookie: bool = False, deflate: bool = False) -> LightViewer:
     """Request the stream page like a browser, then open its socket and wait until the page is connected.
 
     With `affinity_cookie`, the cookies the page came with go with the socket's request, as a
-    browser sends them (behind nginx they pick the UI process that made the page).
+    browser sends them (behind nginx they pick the UI process that made the page). With `deflate`,
+    the socket asks for per-message compression, as browsers do.
     """
     async with http.get(f"http://{host}:{port}/{stream_id}") as response:
         response.raise_for_status()
@@ -178,12 +187,14 @@ async def open_light_viewer(http: aiohttp.ClientSession, host: str, port: int, s
     query.update(document_id=str(uuid.uuid4()), tab_id=str(uuid.uuid4()), old_tab_id="null",
                  EIO="4", transport="websocket")
     loop = asyncio.get_running_loop()
-    viewer = LightViewer(query["client_id"])
+    viewer = LightViewer(query["client_id"], deflate=deflate)
     await loop.create_connection(lambda: viewer, host, port)
     key = base64.b64encode(os.urandom(16)).decode()
     request = (f"GET {_SOCKET_PATH}?{urlencode(query)} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-               + (f"Cookie: {'; '.join(cookies)}\r\n" if affinity_cookie and cookies else "") + "\r\n")
+               + (f"Cookie: {'; '.join(cookies)}\r\n" if affinity_cookie and cookies else "")
+               + ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if deflate else "")
+               + "\r\n")
     assert viewer._transport is not None
     viewer._transport.write(request.encode())
     await asyncio.wait_for(viewer.connected, timeout=30)

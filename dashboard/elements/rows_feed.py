@@ -26,7 +26,7 @@ from nicegui.element import Element
 from ..entry import StreamEntry
 from .send_when_idle import SendWhenIdle
 from .socket_backlog import MAX_WAITING_MESSAGES, cut_off
-from .socket_writer import protocol_of, write_now
+from .socket_writer import SharedFrames, protocol_of, write_now
 
 log = logging.getLogger("uvicorn.error")
 
@@ -48,13 +48,13 @@ class RowMessages:
 
     def __init__(self, packets: list[engine_packet.Packet]) -> None:
         self.packets = packets
-        self._wire: list[bytes] | None = None
+        self._wire: list[SharedFrames] | None = None
 
     @property
-    def wire(self) -> list[bytes]:
-        """Each packet as engine.io encodes it for a websocket, UTF-8."""
+    def wire(self) -> list[SharedFrames]:
+        """Each packet as engine.io encodes it for a websocket, framed once for every page alike."""
         if self._wire is None:
-            self._wire = [packet.encode().encode() for packet in self.packets]
+            self._wire = [SharedFrames(packet.encode().encode()) for packet in self.packets]
         return self._wire
 
     def newest_first(self) -> RowMessages:

@@ -1,30 +1,43 @@
-"""Writing a page's row messages straight into its websocket, when nothing else is on the way to it.
+"""Writing a page's row messages straight into its websocket, framed once for every page alike.
 
 engine.io sends each message through a writer task per socket: a queue, a `wait_for` (a task per
 message on Python 3.11) and four layers of ASGI `send` before uvicorn frames it. For a stream
-followed by hundreds of pages that is most of the CPU a row message costs. Here uvicorn's own
-websocket protocol frames the message (so per-message compression and the connection's state stay
-its own) and writes it to the connection at once, but only when engine.io has nothing queued for
-that socket and its writer is waiting for the next message: then nothing sent earlier can be
-overtaken. Otherwise the message goes on engine.io's queue, as before.
+followed by hundreds of pages that is most of the CPU a row message costs. Here a message is
+written to the connection at once, but only when engine.io has nothing queued for that socket and
+its writer is waiting for the next message: then nothing sent earlier can be overtaken. Otherwise
+it goes on engine.io's queue, as before.
 
-`DirectWebSocketProtocol` is the websocket protocol class the server runs with; it puts itself into
-the connection's ASGI scope, where socket.io keeps it with the socket's environ. A socket that
-reached the server some other way (long polling, or a server without this class) simply never
-gets direct writes.
+A row message is the same for every page of a stream, so its websocket frame is made once per kind
+of connection: uncompressed, or compressed with a given window. That is possible because the
+server's compression keeps no context from one message to the next (`server_no_context_takeover`,
+negotiated for every connection): a compressed message then does not depend on the connection.
+The frames are made by the websockets library itself, as it would make them for that connection.
+
+`DirectWebSocketProtocol` is the websocket protocol class the server runs pages' sockets on; it puts
+itself into the connection's ASGI scope, where socket.io keeps it with the socket's environ. A
+socket that reached the server some other way (long polling, or a server without this class)
+never gets direct writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from engineio.async_socket import AsyncSocket
 from nicegui import core
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
 
 _SCOPE_KEY = "bunnylogs.websocket_protocol"
+# uvicorn's own compression settings, with no context kept between messages.
+_COMPRESSION = {"server_max_window_bits": 12, "client_max_window_bits": 12, "compress_settings": {"memLevel": 5}}
+_PLAIN = 0  # the frame kind of a connection without compression; others are their window size in bits
 
 
 class RowMessageCounts:
@@ -39,28 +52,66 @@ class RowMessageCounts:
         return {"written": cls.written, "queued": cls.queued}
 
 
+class SharedFrames:
+    """One text message, framed once for each kind of connection it is written to."""
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+        self._frames: dict[int, bytes] = {}
+
+    def frame_for(self, kind: int, protocol: DirectWebSocketProtocol) -> bytes:
+        """The frame for connections of `kind`, made with `protocol`'s extensions the first time."""
+        frame = self._frames.get(kind)
+        if frame is None:
+            frame = self._frames[kind] = Frame(Opcode.TEXT, self.text).serialize(
+                mask=False, extensions=protocol.conn.extensions)
+        return frame
+
+
 class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's websocket protocol, reachable from the connection's scope for `write_now`."""
+    """uvicorn's websocket protocol, compressing without context, reachable from the scope for `write_now`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.config.ws_per_message_deflate:
+            self.conn = ServerProtocol(extensions=[ServerPerMessageDeflateFactory(server_no_context_takeover=True,
+                                                                                  **_COMPRESSION)],
+                                       max_size=self.config.ws_max_size, logger=logging.getLogger("uvicorn.error"))
+        self._frame_kind: int | None = None
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         scope: Any = getattr(self, "scope", None)  # no scope when the handshake was refused
         if scope is not None:
             scope[_SCOPE_KEY] = self
+            self._frame_kind = _frame_kind(self.conn)
 
     def can_write_now(self) -> bool:
         """Open, past its handshake, and not holding back writes for a peer that reads slowly."""
         return (self.handshake_complete and not self.close_sent and self.initial_response is None
-                and self.writable.is_set() and not self.transport.is_closing())
+                and self.writable.is_set() and not self.transport.is_closing() and self.conn.state is State.OPEN)
 
-    def write_text(self, text: bytes) -> None:
-        """Frame `text` (UTF-8) as one websocket text message and write it to the connection."""
-        self.conn.send_text(text)
-        self.transport.write(b"".join(self.conn.data_to_send()))
+    def write_message(self, message: SharedFrames) -> None:
+        """Write `message` as one websocket text message: its shared frame, or one framed for this connection."""
+        if self._frame_kind is None:
+            self.conn.send_text(message.text)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+        else:
+            self.transport.write(message.frame_for(self._frame_kind, self))
 
     def unsent_bytes(self) -> int:
         """Bytes written to the connection that the kernel has not taken yet."""
         return self.transport.get_write_buffer_size()
+
+
+def _frame_kind(conn: ServerProtocol) -> int | None:
+    """Which shared frames suit the connection's negotiated extensions; None if none do."""
+    if not conn.extensions:
+        return _PLAIN
+    match conn.extensions:
+        case [PerMessageDeflate(local_no_context_takeover=True, local_max_window_bits=bits)]:
+            return bits
+    return None
 
 
 def protocol_of(socket: AsyncSocket) -> DirectWebSocketProtocol | None:
@@ -72,8 +123,8 @@ def protocol_of(socket: AsyncSocket) -> DirectWebSocketProtocol | None:
     return protocol if isinstance(protocol, DirectWebSocketProtocol) else None
 
 
-def write_now(socket: AsyncSocket, messages: list[bytes]) -> bool:
-    """Write encoded engine.io messages straight to the socket's connection, if that keeps their order.
+def write_now(socket: AsyncSocket, messages: list[SharedFrames]) -> bool:
+    """Write engine.io messages straight to the socket's connection, if that keeps their order.
 
     True when written; False when they must go on the socket's queue instead: something is queued
     or being sent, the socket is not (yet) a websocket of ours, or the connection holds back writes.
@@ -83,7 +134,7 @@ def write_now(socket: AsyncSocket, messages: list[bytes]) -> bool:
         RowMessageCounts.queued += len(messages)
         return False
     for message in messages:
-        protocol.write_text(message)
+        protocol.write_message(message)
     RowMessageCounts.written += len(messages)
     return True
 
