@@ -26,7 +26,7 @@ import psutil
 
 from harness.servers import AppProcess, running_app, wait_for_viewers
 
-from .light_viewers import LightViewer, message_with_send_time, open_light_viewer
+from .light_viewers import BROWSER_DEFLATE_OFFER, LightViewer, message_with_send_time, open_light_viewer
 
 RATE = 10
 OPEN_AT_ONCE = 16
@@ -83,7 +83,8 @@ async def open_viewers(http: aiohttp.ClientSession, app: AppProcess, stream: str
     viewers: list[LightViewer] = []
     while len(viewers) < count:
         batch = min(OPEN_AT_ONCE, count - len(viewers))
-        viewers += await asyncio.gather(*(open_light_viewer(http, "127.0.0.1", app.port, stream, deflate=deflate)
+        viewers += await asyncio.gather(*(open_light_viewer(http, "127.0.0.1", app.port, stream,
+                                                          deflate=BROWSER_DEFLATE_OFFER if deflate else None)
                                           for _ in range(batch)))
     return viewers
 

@@ -29,6 +29,8 @@ from .socket_viewers import page_socket_query
 _SOCKET_PATH = "/_nicegui_ws/socket.io/"
 _TEXT, _CLOSE, _PING = 0x1, 0x8, 0x9
 _ROWS_EVENT_START = f'42["{ROWS_MESSAGE}"'
+# What Chromium offers for per-message compression.
+BROWSER_DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
 
 
 @dataclass
@@ -42,11 +44,10 @@ class Arrivals:
 class LightViewer(asyncio.Protocol):
     """One page session's socket. `arrivals` fills as rows come; `closed` is set when the socket ends."""
 
-    def __init__(self, client_id: str, *, deflate: bool = False) -> None:
+    def __init__(self, client_id: str) -> None:
         self.client_id = client_id
-        # With per-message compression asked for, as browsers ask: the server's messages come
-        # compressed with one zlib stream per connection.
-        self.deflate = deflate
+        # Messages the server compressed (when the socket asked for it) are inflated with one zlib
+        # stream per connection, which also reads messages compressed without context.
         self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
         self.arrivals = Arrivals()
         self.connected = asyncio.get_running_loop().create_future()
@@ -74,6 +75,7 @@ class LightViewer(asyncio.Protocol):
                 self.connected.set_exception(ConnectionError(bytes(self._buffer[:200]).decode(errors="replace")))
                 self.close()
                 return
+            self._inflate = zlib.decompressobj(-_server_window_bits(bytes(self._buffer[:end])))
             del self._buffer[:end + 4]
             self._upgraded = True
         self._read_frames()
@@ -161,6 +163,18 @@ class LightViewer(asyncio.Protocol):
                 arrivals.delays_ms.append(now_ms - sent_ms)
 
 
+def _server_window_bits(response_head: bytes) -> int:
+    """The window the server compresses with, as its handshake answer says (a client inflates with no more)."""
+    for line in response_head.decode("latin-1").split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "sec-websocket-extensions":
+            for parameter in value.split(";"):
+                key, _, bits = parameter.strip().partition("=")
+                if key == "server_max_window_bits" and bits.isdigit():
+                    return int(bits)
+    return zlib.MAX_WBITS
+
+
 def message_with_send_time(number: int) -> str:
     """A log line that carries the time it was sent, for `sent_time_ms` at the other end."""
     return f"line {number} sent={time.time() * 1000:.3f}"
@@ -173,12 +187,12 @@ def sent_time_ms(message: str) -> float | None:
 
 
 async def open_light_viewer(http: aiohttp.ClientSession, host: str, port: int, stream_id: str, *,
-                            affinity_cookie: bool = False, deflate: bool = False) -> LightViewer:
+                            affinity_cookie: bool = False, deflate: str | None = None) -> LightViewer:
     """Request the stream page like a browser, then open its socket and wait until the page is connected.
 
     With `affinity_cookie`, the cookies the page came with go with the socket's request, as a
-    browser sends them (behind nginx they pick the UI process that made the page). With `deflate`,
-    the socket asks for per-message compression, as browsers do.
+    browser sends them (behind nginx they pick the UI process that made the page). `deflate` is a
+    per-message compression offer for the socket to make (e.g. `BROWSER_DEFLATE_OFFER`).
     """
     async with http.get(f"http://{host}:{port}/{stream_id}") as response:
         response.raise_for_status()
@@ -187,13 +201,13 @@ async def open_light_viewer(http: aiohttp.ClientSession, host: str, port: int, s
     query.update(document_id=str(uuid.uuid4()), tab_id=str(uuid.uuid4()), old_tab_id="null",
                  EIO="4", transport="websocket")
     loop = asyncio.get_running_loop()
-    viewer = LightViewer(query["client_id"], deflate=deflate)
+    viewer = LightViewer(query["client_id"])
     await loop.create_connection(lambda: viewer, host, port)
     key = base64.b64encode(os.urandom(16)).decode()
     request = (f"GET {_SOCKET_PATH}?{urlencode(query)} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                + (f"Cookie: {'; '.join(cookies)}\r\n" if affinity_cookie and cookies else "")
-               + ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if deflate else "")
+               + (f"Sec-WebSocket-Extensions: {deflate}\r\n" if deflate else "")
                + "\r\n")
     assert viewer._transport is not None
     viewer._transport.write(request.encode())

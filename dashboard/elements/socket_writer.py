@@ -35,8 +35,6 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 _SCOPE_KEY = "bunnylogs.websocket_protocol"
-# uvicorn's own compression settings, with no context kept between messages.
-_COMPRESSION = {"server_max_window_bits": 12, "client_max_window_bits": 12, "compress_settings": {"memLevel": 5}}
 _PLAIN = 0  # the frame kind of a connection without compression; others are their window size in bits
 
 
@@ -74,9 +72,11 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.config.ws_per_message_deflate:
-            self.conn = ServerProtocol(extensions=[ServerPerMessageDeflateFactory(server_no_context_takeover=True,
-                                                                                  **_COMPRESSION)],
-                                       max_size=self.config.ws_max_size, logger=logging.getLogger("uvicorn.error"))
+            # uvicorn's own compression settings, with no context kept between messages.
+            compression = ServerPerMessageDeflateFactory(server_no_context_takeover=True, server_max_window_bits=12,
+                                                         client_max_window_bits=12, compress_settings={"memLevel": 5})
+            self.conn = ServerProtocol(extensions=[compression], max_size=self.config.ws_max_size,
+                                       logger=logging.getLogger("uvicorn.error"))
         self._frame_kind: int | None = None
 
     def handle_connect(self, event: Request) -> None:
