@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import Iterator
 
@@ -92,7 +93,9 @@ async def test_compressed_sockets_of_each_window_get_frames_they_can_inflate(ser
             await wait_for_viewers(server.url, lambda count: count >= 3)
             before = row_messages(server)
             for number in range(10):
-                line = f"line {number} " + "compressible text " * 20
+                # Text the compressor shortens by referring back (1,500 characters, past a 9-bit window).
+                block = "".join(random.Random(number).choice("abcdefghij") for _ in range(1500))
+                line = f"line {number} {block}{block}"
                 async with http.post(f"{server.url}/live/{stream}", data={"message": line}) as reply:
                     assert reply.status == 204
                 for _ in range(100):
