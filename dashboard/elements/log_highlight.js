@@ -29,27 +29,35 @@ export class Highlighter {
     this.lastHeard = 0;
     this.running = null;     // the rule the worker said it started last
     this.watchdog = null;
+    this.tooSlow = new Set();  // sources of the patterns that once kept the worker too long
   }
 
-  // filter: {text, regex, invert}; rules: [{text, regex, colour}]. Returns the errors (also in .errors).
+  // filter: {text, regex, invert}; rules: [{text, regex, colour}]. Returns whether the patterns changed;
+  // the rules refused are in .errors.
   configure(filter, rules) {
     const patterns = [];
     const errors = [];
+    const add = (source, cls, rule) => {
+      if (this.tooSlow.has(source)) errors.push({ rule, message: tooSlowMessage(rule) });
+      else patterns.push({ source, flags: FLAGS, cls, rule });
+    };
     rules.forEach((rule, index) => {
       if (!rule || typeof rule.text !== "string" || !rule.text) return;
       const { pattern, error } = compilePattern(rule.text, Boolean(rule.regex), FLAGS);
       if (error) errors.push({ rule: index, message: error });
-      else patterns.push({ source: pattern.source, flags: FLAGS, cls: rule.colour, rule: index });
+      else add(pattern.source, rule.colour, index);
     });
     const text = filter.text || "";
     if (text && !filter.invert) {
       // An invalid filter already says so in the status bar: it simply highlights nothing.
       const { pattern } = compilePattern(text, Boolean(filter.regex), FLAGS);
-      if (pattern !== null) patterns.push({ source: pattern.source, flags: FLAGS, cls: FILTER_MATCH, rule: -1 });
+      if (pattern !== null) add(pattern.source, FILTER_MATCH, -1);
     }
     this.errors = errors;
-    this.start(patterns);
-    return errors;
+    // Unchanged patterns (the filter changed its levels or programs only) keep the marks known.
+    const same = JSON.stringify(patterns) === JSON.stringify(this.patterns) && (this.worker !== null || !patterns.length);
+    if (!same) this.start(patterns);
+    return !same;
   }
 
   get active() {
@@ -85,6 +93,7 @@ export class Highlighter {
     this.generation++;
     this.patterns = patterns;
     this.waiting.clear();
+    this.running = null;
     if (!patterns.length) {
       this.endWorker();
       return;
@@ -136,20 +145,24 @@ export class Highlighter {
     this.watchdog = setTimeout(check, WATCHDOG_MS);
   }
 
-  // The worker is stuck in the pattern it started last: end it, and go on without that pattern.
+  // The worker is stuck in the pattern it started last: end it, and go on without that pattern (and
+  // without it again, whenever it comes back in this page).
   stuck() {
-    const rule = this.running;
+    const stuck = this.patterns.find((pattern) => pattern.rule === this.running);
     this.endWorker();
-    this.errors = this.errors.concat({
-      rule,
-      message: rule === -1
-        ? "Highlighting the filter's matches took too long on a line, so it is turned off."
-        : "This highlight rule took too long on a line, so it is turned off. Write a simpler one.",
-    });
-    this.start(this.patterns.filter((pattern) => pattern.rule !== rule));
+    if (stuck === undefined) return;
+    this.tooSlow.add(stuck.source);
+    this.errors = this.errors.concat({ rule: stuck.rule, message: tooSlowMessage(stuck.rule) });
+    this.start(this.patterns.filter((pattern) => pattern !== stuck));
     this.onErrors();
     this.onReset();
   }
+}
+
+function tooSlowMessage(rule) {
+  return rule === -1
+    ? "Highlighting the filter's matches took too long on a line, so it is turned off."
+    : "This highlight rule took too long on a line, so it is turned off. Write a simpler one.";
 }
 
 const NO_MARKS = Object.freeze({ colour: -1, marks: Object.freeze([]) });

@@ -101,18 +101,17 @@ export default {
       this.logRows.setFilter(filter);
       this.$emit("filter_error", { message: this.logRows.filterError });
       this.filterNow = filter;
-      this.highlighter.configure(filter, this.rules);
+      const rehighlight = this.highlighter.configure(filter, this.rules);
       this.highlightErrors();
       this.list.render();
-      this.list.highlightsChanged();
+      if (rehighlight) this.list.highlightsChanged();
       this.statusBar.show();
     },
     // rules: [{text, regex, colour}], as highlights.
     setHighlights(rules) {
       this.rules = Array.isArray(rules) ? rules : [];
-      this.highlighter.configure(this.filterNow, this.rules);
+      if (this.highlighter.configure(this.filterNow, this.rules)) this.list.highlightsChanged();
       this.highlightErrors();
-      this.list.highlightsChanged();
     },
     // Say which rules are turned off and why: in the status bar (the first), and to Python (their chips
     // turn red) when that changed.

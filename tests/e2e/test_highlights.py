@@ -216,6 +216,9 @@ async def test_a_rule_that_backtracks_on_a_long_line_is_turned_off_and_the_page_
     await expect(page.locator(".bl-hl-3")).to_have_text(["fine"], timeout=WAIT_MS)  # the other rule goes on
     await page.locator(".bl-filter-input input").fill("fine")
     await expect(page.locator(".bl-message")).to_have_text(["fine line"])
+    await page.locator(".bl-filter-input input").fill("")  # the rule stays off: it is not tried again
+    await expect(page.locator(".bl-shown")).to_have_text("2 shown")
+    await expect(page.locator(".bl-highlight-error")).to_contain_text("Highlight rule 1: This highlight rule took")
 
 
 # --- with pause, download, copy and read-only links -------------------------------------------------
