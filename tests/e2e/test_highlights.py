@@ -7,7 +7,6 @@ import json
 import re
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -17,7 +16,7 @@ from playwright.async_api import Browser, Page, expect
 from dashboard.protocol import view_key
 from harness.servers import AppProcess
 
-from .conftest import open_stream
+from .conftest import download, open_stream
 
 WAIT_MS = 20_000  # generous: other test runs share this machine's two cores
 
@@ -251,15 +250,9 @@ async def test_downloads_and_copies_are_plain_text_whatever_is_highlighted(
     await post(http, app_server, stream, coloured, REQUESTS[1])
     await open_stream(page, app_server.url, f"{with_rules(stream, 'red:timeout', 're:5..')}&q=t")
     await expect(page.locator(".bl-hl-0")).to_have_text(["timeout"], timeout=WAIT_MS)
-    await page.locator(".bl-download").click()
-    async with page.expect_download() as download_info:
-        await page.locator(".bl-download-ndjson").click()
-    lines = Path(await (await download_info.value).path()).read_text().splitlines()
+    lines = (await download(page, "ndjson")).splitlines()
     assert [json.loads(line)["message"] for line in lines] == [coloured, REQUESTS[1]]
-    await page.locator(".bl-download").click()
-    async with page.expect_download() as download_info:
-        await page.locator(".bl-download-log").click()
-    text = Path(await (await download_info.value).path()).read_text()
+    text = await download(page, "log")
     assert "<" not in text and "mark" not in text and coloured in text
     await page.locator(".bl-row").first.hover()
     await page.locator(".bl-copy").first.click()
