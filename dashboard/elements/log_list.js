@@ -1,20 +1,23 @@
 // The virtual list: only the shown rows in and near the viewport are in the DOM. Collapsed rows have
 // one fixed height and the few open rows their measured extra height, so positions are cheap to
 // compute. While following, the view sticks to the newest row; scrolling up stops that, and so does
-// opening a row that would then start above the view (its head stays in view).
-import { renderRow, todaySpan } from "log_row_element";
+// opening a row that would then start above the view (its head stays in view). Rows are drawn with
+// the highlights known for them; those not known yet are asked for, and painted in when they come.
+import { paintHighlight, renderRow, todaySpan } from "log_row_element";
 
 const OVERSCAN_ROWS = 8;
 const AT_BOTTOM_PX = 4;
 
 export class VirtualList {
-  // The elements are the component's refs; logRows (a LogRows) says which entries are shown.
-  constructor({ scroller, sizer, rows, jump }, logRows, utc) {
+  // The elements are the component's refs; logRows (a LogRows) says which entries are shown, and
+  // highlighter (a Highlighter) how they are highlighted.
+  constructor({ scroller, sizer, rows, jump }, logRows, highlighter, utc) {
     this.scroller = scroller;
     this.sizer = sizer;
     this.container = rows;
     this.jump = jump;
     this.logRows = logRows;
+    this.highlighter = highlighter;
     this.utc = utc;
     this.expanded = new Map(); // serial -> extra height in px
     this.following = true;
@@ -50,6 +53,26 @@ export class VirtualList {
   setUtc(utc) {
     this.utc = utc;
     this.render();
+  }
+
+  // The highlights of these entries arrived: paint them into their rows, if drawn.
+  highlighted(entries) {
+    const rows = new Map(Array.from(this.container.children, (row) => [Number(row.dataset.serial), row]));
+    for (const entry of entries) {
+      const row = rows.get(entry._n);
+      if (row !== undefined) paintHighlight(row, entry, this.expanded.has(entry._n), this.highlighter.marksOf(entry));
+    }
+  }
+
+  // The patterns changed: rows drawn keep their marks until the new ones come (none left: cleared now).
+  highlightsChanged() {
+    const entries = [];
+    for (const row of this.container.children) {
+      const entry = this.logRows.entryOf(Number(row.dataset.serial));
+      if (entry !== undefined) entries.push(entry);
+    }
+    if (this.highlighter.active) this.highlighter.request(entries);
+    else this.highlighted(entries);
   }
 
   // After the rows were cleared: nothing is open, and the view follows again.
@@ -200,12 +223,13 @@ export class VirtualList {
     const build = (entries) => {
       const fragment = document.createDocumentFragment();
       for (const entry of entries) {
-        const row = renderRow(entry, this.expanded.has(entry._n), this.utc, dated(entry));
+        const row = renderRow(entry, this.expanded.has(entry._n), this.utc, dated(entry), this.highlighter.marksOf(entry));
         row.dataset.look = look(entry);
         fragment.append(row);
       }
       return fragment;
     };
+    this.highlighter.request(wanted);
     if (!reusable) {
       rows.replaceChildren(build(wanted));
       return;

@@ -37,10 +37,10 @@ function el(tag, className, text) {
   return element;
 }
 
-// An element showing log text (see log_text): `append` is appendColoured or appendEscaped.
-function logTextElement(tag, className, text, append = appendEscaped) {
+// An element showing log text, its unsafe characters escaped (see log_text).
+function logTextElement(tag, className, text) {
   const element = el(tag, className);
-  append(element, text);
+  appendEscaped(element, text);
   return element;
 }
 
@@ -64,9 +64,27 @@ export function showCopied(button, copied) {
   button.setAttribute("aria-label", label);
 }
 
+// A row that a highlight rule matched is marked in the rule's colour (the first rule's, if several).
+const ROW_MARKS = Object.freeze([0, 1, 2, 3, 4, 5].map((index) => `bl-marked-${index}`));
+
+// The part of the message a row shows: the first line of a closed row; all of an open one.
+function shownMessage(entry, open) {
+  const newline = open ? -1 : entry.message.indexOf("\n");
+  return newline < 0 ? entry.message : entry.message.slice(0, newline);
+}
+
+// Mark `row` (of `entry`, open or not) and its message as `highlight` ({colour, marks}) says; null: none.
+export function paintHighlight(row, entry, open, highlight) {
+  row.classList.remove(...ROW_MARKS);
+  if (highlight && highlight.colour in ROW_MARKS) row.classList.add(ROW_MARKS[highlight.colour]);
+  const message = row.querySelector(".bl-message");
+  message.replaceChildren();
+  appendColoured(message, shownMessage(entry, open), highlight ? highlight.marks : undefined);
+}
+
 // The row element of `entry` (which has its serial, _n), open or not, its time in UTC or local time,
-// with its date or not.
-export function renderRow(entry, open, utc, dated) {
+// with its date or not, highlighted as `highlight` says (see paintHighlight).
+export function renderRow(entry, open, utc, dated, highlight = null) {
   const row = el("div", open ? "bl-row bl-open" : "bl-row");
   row.dataset.id = entry.id;
   row.dataset.serial = entry._n;
@@ -78,8 +96,7 @@ export function renderRow(entry, open, utc, dated) {
   const multiLine = newline >= 0;
   const expandable = multiLine || Boolean(entry.fields) || entry.message.length > LONG_MESSAGE;
   const toggle = el("span", "bl-toggle", expandable ? (open ? "▾" : "▸") : "");
-  const shownMessage = open || !multiLine ? entry.message : entry.message.slice(0, newline);
-  const message = logTextElement("span", "bl-message", shownMessage, appendColoured);
+  const message = el("span", "bl-message");
   const line = el("div", "bl-line");
   line.append(toggle, time, el("span", `bl-level bl-level-${entry.level.toLowerCase()}`, entry.level),
     logTextElement("span", "bl-program", entry.program), message);
@@ -89,5 +106,6 @@ export function renderRow(entry, open, utc, dated) {
   row.append(line);
   if (open && entry.fields) row.append(logTextElement("pre", "bl-fields-json", JSON.stringify(entry.fields, null, 2)));
   if (expandable) row.classList.add("bl-expandable");
+  paintHighlight(row, entry, open, highlight);
   return row;
 }

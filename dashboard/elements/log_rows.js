@@ -1,6 +1,7 @@
 // The row model: the entries this viewer holds (at most maxRows, oldest first), those of them that
 // pass the filter, what arrived and is not drawn yet, and what waits while paused. No drawing here.
 import { withoutEscapeSequences } from "log_text";
+import { compilePattern } from "log_pattern";
 
 // What the text filter searches: the message as shown (without colour codes), and the fields.
 function haystack(entry) {
@@ -51,18 +52,10 @@ export class LogRows {
     const text = filter.text || "";
     this.filterError = null;
     let test = null;
-    if (text && filter.regex && repeatsARepeat(text)) {
-      this.filterError = "This regular expression repeats a group that repeats something, like (a+)+: " +
-        "on a long line it can take longer than the page can wait. Write it without the nesting.";
-    } else if (text && filter.regex) {
-      try {
-        const pattern = new RegExp(text, "i");
-        test = (entry) => pattern.test(haystack(entry));
-      } catch (error) {
-        // Chromium's and Safari's messages already say "Invalid regular expression: …"; Firefox's do not.
-        this.filterError = /^invalid regular expression/i.test(error.message)
-          ? error.message : `Invalid regular expression: ${error.message}`;
-      }
+    if (text && filter.regex) {
+      const { pattern, error } = compilePattern(text, true, "i");
+      this.filterError = error;
+      if (pattern !== null) test = (entry) => pattern.test(haystack(entry));
     } else if (text) {
       const needle = text.toLowerCase();
       test = (entry) => haystack(entry).toLowerCase().includes(needle);
@@ -211,37 +204,4 @@ export function compareIds(a, b) {
 function compareWholeNumbers(a, b) {
   if (a.length !== b.length) return a.length < b.length ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// Whether `source` repeats a group that itself holds a repeat, as (a+)+ or (\w*x)*: a backtracking
-// engine can take time exponential in a line's length on such a pattern, and a link can carry it
-// (`?q=...&re=1`). Escapes and character classes are skipped; `?` is not counted as a repeat.
-function repeatsARepeat(source) {
-  const open = [];  // for each open group: whether it holds a repeat so far
-  let closedHeldRepeat = false;  // the group that just closed held one
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === "\\") {
-      i++;
-      closedHeldRepeat = false;
-    } else if (c === "[") {
-      i++;
-      if (source[i] === "^") i++;
-      if (source[i] === "]") i++;
-      while (i < source.length && source[i] !== "]") i += source[i] === "\\" ? 2 : 1;
-      closedHeldRepeat = false;
-    } else if (c === "(") {
-      open.push(false);
-      closedHeldRepeat = false;
-    } else if (c === ")") {
-      closedHeldRepeat = open.pop() || false;
-      if (closedHeldRepeat && open.length) open[open.length - 1] = true;
-    } else if (c === "*" || c === "+" || (c === "{" && /^\{\d*,\d*\}/.test(source.slice(i)))) {
-      if (closedHeldRepeat) return true;
-      if (open.length) open[open.length - 1] = true;
-    } else if (c !== "?") {
-      closedHeldRepeat = false;
-    }
-  }
-  return false;
 }

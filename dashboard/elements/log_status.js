@@ -1,5 +1,5 @@
 // The status bar: connection state (the page's socket, and the log bus behind the server), lines received, lines shown, lines per second, paused and new,
-// the filter's error, and the empty view's hint. Texts only, set with textContent: constant words and
+// the filter's error, a highlight rule's error, and the empty view's hint. Texts only, set with textContent: constant words and
 // numbers, never log text.
 import { feedState } from "rows_feed";
 
@@ -28,8 +28,8 @@ function emptyText(received, held, shown) {
 
 export class StatusBar {
   // The elements are the component's refs; logRows (a LogRows) has the counts.
-  constructor({ state, count, shown, rate, paused, filterError, empty }, logRows) {
-    this.refs = { state, count, shown, rate, paused, filterError, empty };
+  constructor({ state, count, shown, rate, paused, filterError, highlightError, empty }, logRows) {
+    this.refs = { state, count, shown, rate, paused, filterError, highlightError, empty };
     this.logRows = logRows;
     this.arrivals = [];     // [time, count] for the rate
     this.busAvailable = true;  // as the server last said: false while its log bus (Redis) is away
@@ -82,6 +82,12 @@ export class StatusBar {
     const empty = incoming.length ? null : emptyText(received, all.length, shown.length);
     refs.empty.hidden = empty === null;
     if (empty !== null && refs.empty.textContent !== empty) refs.empty.textContent = empty;
+  }
+
+  // Why a highlight rule is turned off (constant words and the rule's number), or null.
+  setHighlightError(text) {
+    this.refs.highlightError.hidden = text === null;
+    this.refs.highlightError.textContent = text || "";
   }
 
   setBusAvailable(available) {

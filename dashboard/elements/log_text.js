@@ -1,8 +1,9 @@
 // Log text drawn as text: control characters, bidirectional formatting and invisible characters are
 // shown escaped (`\x07`, `\u202e`) in a style of their own, so log text can neither hide nor reorder what
 // the page shows. In messages, ANSI colour codes become styles (log_ansi) and other escape sequences
-// are dropped; an ESC that starts no sequence is shown escaped. Only text nodes and spans with
-// classes from constant lists are made, never HTML.
+// are dropped; an ESC that starts no sequence is shown escaped. Highlights (log_highlight) are <mark>
+// elements around the parts they cover. Only text nodes, and spans and marks with classes from
+// constant lists, are made, never HTML.
 import { SgrStyle } from "log_ansi";
 
 // Mirrors UNSAFE_CHARACTERS of `printable` in dashboard/client/tail.py (`bunnylogs tail`): C0 controls
@@ -33,12 +34,63 @@ function escapeElement(character) {
   return span;
 }
 
-function styledRun(text, className) {
-  if (!className) return text;
+// The classes of a highlight's <mark>, by its class index: the palette's six colours, then the filter's match.
+const MARK_CLASSES = Object.freeze([0, 1, 2, 3, 4, 5].map((index) => `bl-hl bl-hl-${index}`).concat("bl-hl bl-hl-match"));
+
+// `content` (text or an element) in a span of `className`, or as it is when there is none.
+function styledRun(content, className) {
+  if (!className) return content;
   const span = document.createElement("span");
   span.className = className;
-  span.textContent = text;
+  span.append(content);
   return span;
+}
+
+function markElement(content, cls) {
+  const mark = document.createElement("mark");
+  mark.className = MARK_CLASSES[cls];
+  mark.append(content);
+  return mark;
+}
+
+// Appends what a message shows, piece by piece, to `parent`, in <mark>s where `marks` ([start, end,
+// cls, …], sorted, offsets in the text as shown: without escape sequences) say.
+class MarkedWriter {
+  constructor(parent, marks) {
+    this.parent = parent;
+    this.marks = marks;
+    this.next = 0;    // the first mark that does not end before `offset`
+    this.offset = 0;  // how much of the shown text was appended
+  }
+
+  // The mark at `position`, as [start, end, cls], or the next one after it; null when none is left.
+  markFrom(position) {
+    const marks = this.marks;
+    while (this.next < marks.length && marks[this.next + 1] <= position) this.next += 3;
+    if (this.next >= marks.length || !(marks[this.next + 2] in MARK_CLASSES)) return null;
+    return [marks[this.next], marks[this.next + 1], marks[this.next + 2]];
+  }
+
+  text(run, className) {
+    let at = 0;
+    while (at < run.length) {
+      const mark = this.markFrom(this.offset + at);
+      const inside = mark !== null && mark[0] <= this.offset + at;
+      const until = mark === null ? run.length : Math.min(run.length, (inside ? mark[1] : mark[0]) - this.offset);
+      const piece = run.slice(at, until);
+      this.parent.append(styledRun(inside ? markElement(piece, mark[2]) : piece, className));
+      at = until;
+    }
+    this.offset += run.length;
+  }
+
+  // One unsafe character, shown escaped: it counts as one character of the shown text.
+  escape(character) {
+    const mark = this.markFrom(this.offset);
+    const element = escapeElement(character);
+    this.parent.append(mark !== null && mark[0] <= this.offset ? markElement(element, mark[2]) : element);
+    this.offset += 1;
+  }
 }
 
 // `text` as it reads on the page: without its escape sequences (what the filter searches).
@@ -47,29 +99,32 @@ export function withoutEscapeSequences(text) {
 }
 
 // Append `text` to `parent` with its colour codes as styles, its other escape sequences dropped and
-// its unsafe characters shown escaped.
-export function appendColoured(parent, text) {
-  if (!UNSAFE_CHARACTER.test(text)) {
+// its unsafe characters shown escaped; `marks` (see MarkedWriter) highlight parts of it.
+export function appendColoured(parent, text, marks = NO_MARKS) {
+  if (!marks.length && !UNSAFE_CHARACTER.test(text)) {
     parent.append(text);
     return;
   }
+  const writer = new MarkedWriter(parent, marks);
   const style = new SgrStyle();
   let start = 0;  // where the text not yet appended starts
   UNSAFE_CHARACTERS.lastIndex = 0;
   for (let match; (match = UNSAFE_CHARACTERS.exec(text)) !== null;) {
-    if (match.index > start) parent.append(styledRun(text.slice(start, match.index), style.className));
+    if (match.index > start) writer.text(text.slice(start, match.index), style.className);
     ESCAPE_SEQUENCE.lastIndex = match.index;
     const sequence = match[0] === "\x1b" ? ESCAPE_SEQUENCE.exec(text) : null;
     if (sequence === null) {
-      parent.append(escapeElement(match[0]));
+      writer.escape(match[0]);
       start = match.index + 1;
     } else {
       if (sequence[2] === "m") style.apply(sequence[1]);
       start = UNSAFE_CHARACTERS.lastIndex = match.index + sequence[0].length;
     }
   }
-  if (start < text.length) parent.append(styledRun(text.slice(start), style.className));
+  if (start < text.length) writer.text(text.slice(start), style.className);
 }
+
+const NO_MARKS = Object.freeze([]);
 
 // Append `text` to `parent`, its unsafe characters shown escaped.
 export function appendEscaped(parent, text) {

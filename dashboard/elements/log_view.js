@@ -2,11 +2,12 @@
 // new rows, at once unless the last draw was a moment ago, else with the next animation frame.
 // The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), the row
 // model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
-// text with log_text), keys and clicks (log_input), copy and download (log_export) and the status
-// bar (log_status).
+// text with log_text), highlights (log_highlight), keys and clicks (log_input), copy and download
+// (log_export) and the status bar (log_status).
 import { listenForRows } from "rows_feed";
 import { LogRows, compareIds } from "log_rows";
 import { VirtualList } from "log_list";
+import { Highlighter } from "log_highlight";
 import { listenForKeys, listenForRowClicks } from "log_input";
 import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
@@ -36,6 +37,7 @@ export default {
         <span ref="rate" class="bl-rate">0 lines/s</span>
         <span ref="paused" class="bl-paused" hidden></span>
         <span ref="filterError" class="bl-filter-error" hidden></span>
+        <span ref="highlightError" class="bl-highlight-error" hidden></span>
       </div>
       <div ref="scroller" class="bl-scroller" tabindex="0">
         <div ref="empty" class="bl-empty">Waiting for the first line…</div>
@@ -46,13 +48,21 @@ export default {
   props: {
     maxRows: { type: Number, default: 10000 },
     filter: { type: Object, default: () => ({}) },
+    highlights: { type: Array, default: () => [] },  // [{text, regex, colour}]: colour indexes the palette
     utc: { type: Boolean, default: false },
     streamName: { type: String, default: "stream" },
     feed: { type: Object, required: true },  // RowsFeed.address
   },
   mounted() {
     this.logRows = new LogRows(this.maxRows, (programs, levels) => this.$emit("seen", { programs, levels }));
-    this.list = new VirtualList(this.$refs, this.logRows, this.utc);
+    this.highlighter = new Highlighter({
+      onMarks: (entries) => this.list.highlighted(entries),
+      onErrors: () => this.highlightErrors(),
+      onReset: () => this.list.highlightsChanged(),
+    });
+    this.rules = this.highlights;
+    this.rulesInError = null;
+    this.list = new VirtualList(this.$refs, this.logRows, this.highlighter, this.utc);
     this.statusBar = new StatusBar(this.$refs, this.logRows);
     this.frame = null;
     this.lastFlush = -Infinity;
@@ -76,6 +86,7 @@ export default {
   },
   unmounted() {
     this.stopRows();
+    this.highlighter.stop();
     this.stopKeys();
     this.statusBar.stop();
     this.list.stop();
@@ -89,8 +100,30 @@ export default {
     setFilter(filter) {
       this.logRows.setFilter(filter);
       this.$emit("filter_error", { message: this.logRows.filterError });
+      this.filterNow = filter;
+      const rehighlight = this.highlighter.configure(filter, this.rules);
+      this.highlightErrors();
       this.list.render();
+      if (rehighlight) this.list.highlightsChanged();
       this.statusBar.show();
+    },
+    // rules: [{text, regex, colour}], as highlights.
+    setHighlights(rules) {
+      this.rules = Array.isArray(rules) ? rules : [];
+      if (this.highlighter.configure(this.filterNow, this.rules)) this.list.highlightsChanged();
+      this.highlightErrors();
+    },
+    // Say which rules are turned off and why: in the status bar (the first), and to Python (their chips
+    // turn red) when that changed.
+    highlightErrors() {
+      const errors = this.highlighter.errors;
+      const first = errors[0];
+      this.statusBar.setHighlightError(first === undefined ? null
+        : first.rule >= 0 ? `Highlight rule ${first.rule + 1}: ${first.message}` : first.message);
+      const rules = errors.map((error) => error.rule).filter((rule) => rule >= 0);
+      if (String(rules) === String(this.rulesInError)) return;
+      this.rulesInError = rules;
+      this.$emit("highlight_errors", { rules });
     },
     setPaused(paused) {
       if (this.logRows.setPaused(paused)) this.schedule();

@@ -18,25 +18,30 @@ from .rows_feed import RowsFeed
 Resume = Callable[[str | None], None]
 
 # The parts of the browser half; log_view.js imports them by name (the page's import map).
+# log_highlight_worker runs in a worker of its own: log_highlight finds it by name, not by importing it.
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
-                            "log_text.js", "log_ansi.js", "log_input.js", "log_export.js", "log_status.js"]
+                            "log_text.js", "log_ansi.js", "log_pattern.js", "log_highlight.js",
+                            "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js"]
 
 
 class LogView(Element, component="log_view.js", dependencies=_PARTS):
     """A virtualised list of log rows that keeps at most `max_rows` in the browser.
 
-    Filtering, pausing, following and downloads run in the browser over the rows it holds; the
-    methods below only tell it what to do. It emits `seen` (new programs and levels),
-    `filter_error` (an invalid regular expression, or none) and `key` (keyboard shortcuts).
+    Filtering, highlighting, pausing, following and downloads run in the browser over the rows it
+    holds; the methods below only tell it what to do. It emits `seen` (new programs and levels),
+    `filter_error` (an invalid regular expression, or none), `highlight_errors` (the positions of
+    the highlight rules turned off: invalid, or too slow) and `key` (keyboard shortcuts).
 
     When the page's socket drops, nothing is sent until the page is back and says which entry it
     has last; `on_resume` is then told, to send what it missed (see `receiving_history`).
     """
 
-    def __init__(self, *, max_rows: int, view_filter: dict[str, Any], utc: bool, stream_name: str) -> None:
+    def __init__(self, *, max_rows: int, view_filter: dict[str, Any], highlights: list[dict[str, Any]], utc: bool,
+                 stream_name: str) -> None:
         super().__init__()
         self._props["maxRows"] = max_rows
         self._props["filter"] = view_filter
+        self._props["highlights"] = highlights
         self._props["utc"] = utc
         self._props["streamName"] = stream_name
         self._feed = RowsFeed(self)
@@ -107,6 +112,10 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     def set_filter(self, view_filter: dict[str, Any]) -> None:
         """Show only the rows that pass `view_filter` (text, regex, invert, hidden_levels, programs)."""
         self.run_method("setFilter", view_filter)
+
+    def set_highlights(self, rules: list[dict[str, Any]]) -> None:
+        """Mark what `rules` (text, regex, colour: an index in the palette) match, hiding nothing."""
+        self.run_method("setHighlights", rules)
 
     def set_paused(self, paused: bool) -> None:
         """Hold new rows (and count them) while paused; show them in order on resume."""

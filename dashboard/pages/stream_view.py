@@ -70,7 +70,8 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
                                          warning=addresses.send_warning(settings, request))
                 send_panel_state.remember_choice(send_panel)
             controls = ViewerControls(stream_id, view_filter)
-            view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(), utc=view_filter.utc,
+            view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(),
+                           highlights=view_filter.highlights_component(), utc=view_filter.utc,
                            stream_name=f"bunnylogs-{stream_id[:8]}").classes("stream-log")
             controls.attach(view)
         client = ui.context.client

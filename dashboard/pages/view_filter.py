@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..protocol import MAX_FILTER_CHARS, MAX_PROGRAM_CHARS, is_level_name
+from .highlight_rules import HighlightRule, rules_from_query
 
 # A link names a few levels to hide and programs to show; each becomes a control on the page, so a
 # URL must not be able to ask for thousands.
@@ -25,10 +26,11 @@ class ViewFilter:
     hidden_levels: tuple[str, ...] = ()
     programs: tuple[str, ...] = ()
     utc: bool = False
+    highlights: tuple[HighlightRule, ...] = ()
 
     @classmethod
     def from_query(cls, query: Mapping[str, Sequence[str]]) -> ViewFilter:
-        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1`; anything odd is ignored, not an error."""
+        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout`; anything odd is ignored."""
         def first(name: str) -> str:
             values = query.get(name) or [""]
             return values[0]
@@ -47,6 +49,7 @@ class ViewFilter:
             hidden_levels=tuple(sorted(hidden)),
             programs=tuple(programs),
             utc=flag("utc"),
+            highlights=rules_from_query(query.get("hl", [])),
         )
 
     def to_query(self) -> str:
@@ -63,12 +66,17 @@ class ViewFilter:
         pairs.extend(("program", program) for program in self.programs)
         if self.utc:
             pairs.append(("utc", "1"))
+        pairs.extend(("hl", rule.to_param()) for rule in self.highlights)
         return urlencode(pairs)
 
     def to_component(self) -> dict[str, Any]:
         """The part the browser's log view filters with."""
         return {"text": self.text, "regex": self.regex, "invert": self.invert,
                 "hidden_levels": list(self.hidden_levels), "programs": list(self.programs)}
+
+    def highlights_component(self) -> list[dict[str, Any]]:
+        """The highlight rules as the browser's log view takes them."""
+        return [rule.to_component() for rule in self.highlights]
 
     def changed(self, **changes: Any) -> ViewFilter:
         """A copy with some fields changed (levels and programs kept in a stable order)."""

@@ -9,6 +9,7 @@ from nicegui import events, ui
 from ..client.tail import printable
 from ..elements.log_view import LogView
 from ..protocol import STANDARD_LEVELS, is_level_name
+from .highlight_controls import HighlightControls
 from .view_filter import ViewFilter
 
 _THEME_CYCLE = {None: True, True: False, False: None}  # auto → dark → light → auto
@@ -38,6 +39,7 @@ class ViewerControls:
         self.view = view
         view.on("seen", self._on_seen)
         view.on("filter_error", self._on_filter_error)
+        view.on("highlight_errors", self._on_highlight_errors)
         view.on("key", self._on_key)
 
     # --- building ---------------------------------------------------------------------------------
@@ -53,6 +55,7 @@ class ViewerControls:
             self.invert_toggle = ui.checkbox("not", value=self.filter.invert,
                                              on_change=lambda e: self._apply(invert=e.value))
             self.invert_toggle.classes("bl-invert").tooltip("Show the lines that do not match")
+            self.highlights = HighlightControls(self.filter.highlights, lambda rules: self._apply(highlights=rules))
             with ui.row().classes("gap-0 items-center bl-levels") as self._levels_row:
                 for level in STANDARD_LEVELS:
                     self._add_level_chip(level)
@@ -80,6 +83,7 @@ class ViewerControls:
                 "flat dense").classes("bl-theme")
             with self.theme_button:
                 self.theme_tooltip = ui.tooltip(_THEME_NAMES[None])
+        self.highlights.place_chips()
 
     def _add_level_chip(self, level: str) -> None:
         chip = ui.chip(level, selectable=True, selected=level not in self.filter.hidden_levels,
@@ -96,9 +100,12 @@ class ViewerControls:
         if new_filter == self.filter:
             return
         refilter = new_filter.to_component() != self.filter.to_component()  # not for the UTC switch alone
+        rehighlight = new_filter.highlights != self.filter.highlights
         self.filter = new_filter
         if self.view is not None and refilter:
             self.view.set_filter(new_filter.to_component())
+        if self.view is not None and rehighlight:
+            self.view.set_highlights(new_filter.highlights_component())
         query = new_filter.to_query()
         ui.navigate.history.replace(f"/{self.stream_id}" + (f"?{query}" if query else ""))
 
@@ -149,6 +156,10 @@ class ViewerControls:
         # text below it, so the toolbar keeps its height while a pattern is being typed.
         self.text_input.props["error"] = True if event.args.get("message") else None
         self.text_input.update()
+
+    def _on_highlight_errors(self, event: events.GenericEventArguments) -> None:
+        positions = event.args.get("rules") if isinstance(event.args, dict) else None
+        self.highlights.mark_errors({p for p in positions or [] if isinstance(p, int)})
 
     def _on_key(self, event: events.GenericEventArguments) -> None:
         key = event.args.get("key")

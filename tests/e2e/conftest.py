@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -60,3 +61,11 @@ async def open_stream(page: Page, base_url: str, stream_id: str) -> None:
     response = await page.goto(f"{base_url}/{stream_id}")
     assert response is not None and response.status == 200
     await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+
+
+async def download(page: Page, file_format: str) -> str:
+    """Download the rows shown as `log` or `ndjson`, through the download menu; the file's text."""
+    await page.locator(".bl-download").click()
+    async with page.expect_download() as download_info:
+        await page.locator(f".bl-download-{file_format}").click()
+    return Path(await (await download_info.value).path()).read_text(encoding="utf-8")

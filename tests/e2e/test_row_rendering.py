@@ -8,7 +8,6 @@ import json
 import re
 import time
 import uuid
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -17,7 +16,7 @@ from playwright.async_api import Browser, Page, expect
 
 from harness.servers import AppProcess
 
-from .conftest import open_stream
+from .conftest import download, open_stream
 
 WAIT_MS = 20_000  # generous: other test runs share this machine's two cores
 
@@ -29,13 +28,6 @@ def new_stream() -> str:
 async def post(http: httpx.AsyncClient, app: AppProcess, stream: str, *entries: dict) -> None:
     response = await http.post(f"{app.url}/live/{stream}", json=list(entries))
     assert response.status_code == 204, response.text
-
-
-async def download(page: Page, file_format: str) -> str:
-    await page.locator(".bl-download").click()
-    async with page.expect_download() as download_info:
-        await page.locator(f".bl-download-{file_format}").click()
-    return Path(await (await download_info.value).path()).read_text(encoding="utf-8")
 
 
 # --- the copy button -------------------------------------------------------------------------------

@@ -8,12 +8,15 @@ from pathlib import Path
 from dashboard.elements.log_view import LogView
 from dashboard.elements.rows_feed import RowsFeed
 
-# An ES module import of a bare name, which the page's import map resolves to a dependency's URL.
+# An ES module import of a bare name, which the page's import map resolves to a dependency's URL, or
+# such a name resolved to its URL (a worker's script).
 _IMPORT = re.compile(r'^import \{[^}]*\} from "([^"./][^"]*)";$', re.MULTILINE)
+_RESOLVE = re.compile(r'import\.meta\.resolve\("([^"./][^"]*)"\)')
 
 
 def _imports(path: Path) -> set[str]:
-    return set(_IMPORT.findall(path.read_text(encoding="utf-8")))
+    text = path.read_text(encoding="utf-8")
+    return set(_IMPORT.findall(text)) | set(_RESOLVE.findall(text))
 
 
 def test_the_parts_import_exactly_the_dependencies_of_the_element() -> None:
