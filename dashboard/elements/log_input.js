@@ -41,14 +41,14 @@ function clickableChip(target) {
   return target instanceof Element ? target.closest(".q-chip--clickable") : null;
 }
 
-// The shortcut `event` stands for: "Escape", "Space", "/" or "End"; else null. A text field owns
+// The shortcut `event` stands for: "Escape", "Space", "/", "End", "Home" or "PageUp"; else null. A text field owns
 // every key (the filter clears itself on Esc), a control owns Space, an open menu owns them all.
 function shortcutOf(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
   if (menuIsOpen() || isTextField(event.target)) return null;
   if (event.key === "Escape") return "Escape";
   if (event.key === " ") return isControl(event.target) ? null : "Space";
-  if (event.key === "/" || event.key === "End") return event.key;
+  if (["/", "End", "Home", "PageUp"].includes(event.key)) return event.key;
   return null;
 }
 

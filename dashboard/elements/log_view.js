@@ -2,14 +2,15 @@
 // new rows, at once unless the last draw was a moment ago, else with the next animation frame.
 // The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), the row
 // model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
-// text with log_text), keys and clicks (log_input), copy and download (log_export) and the status
-// bar (log_status).
+// text with log_text), keys and clicks (log_input), copy and download (log_export), the status
+// bar (log_status) and the lines older than those held (log_older).
 import { listenForRows } from "rows_feed";
 import { LogRows, compareIds } from "log_rows";
 import { VirtualList } from "log_list";
 import { listenForKeys, listenForRowClicks } from "log_input";
 import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
+import { OlderLines } from "log_older";
 
 // Draws closer together than this wait for the next animation frame (16 ms at 60 Hz).
 const DRAW_GAP_MS = 4;
@@ -36,7 +37,10 @@ export default {
         <span ref="rate" class="bl-rate">0 lines/s</span>
         <span ref="paused" class="bl-paused" hidden></span>
         <span ref="filterError" class="bl-filter-error" hidden></span>
+        <span ref="history" class="bl-history" hidden></span>
+        <button ref="searchAll" class="bl-search-all" type="button" hidden></button>
       </div>
+      <div class="bl-older-place"><div ref="older" class="bl-older" role="status" hidden></div></div>
       <div ref="scroller" class="bl-scroller" tabindex="0">
         <div ref="empty" class="bl-empty">Waiting for the first line…</div>
         <div ref="sizer" class="bl-sizer"><div ref="rows" class="bl-rows"></div></div>
@@ -54,6 +58,8 @@ export default {
     this.logRows = new LogRows(this.maxRows, (programs, levels) => this.$emit("seen", { programs, levels }));
     this.list = new VirtualList(this.$refs, this.logRows, this.utc);
     this.statusBar = new StatusBar(this.$refs, this.logRows);
+    this.older = new OlderLines(this.$refs, this.logRows, this.list,
+      { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
     this.frame = null;
     this.lastFlush = -Infinity;
     this.onVisibility = () => { if (!document.hidden && this.logRows.incoming.length) this.schedule(); };
@@ -63,8 +69,9 @@ export default {
       entryOf: (serial) => this.logRows.entryOf(serial),
       toggle: (serial) => this.list.toggle(serial),
     });
-    this.stopKeys = listenForKeys((key) => (key === "End" ? this.follow() : this.$emit("key", { key })));
+    this.stopKeys = listenForKeys((key) => this.onKey(key));
     this.statusBar.start();
+    this.older.start();
     this.heldBefore = readHeld();  // read before this page's own rows replace it
     this.saveHeld = () => this.rememberHeld();
     window.addEventListener("pagehide", this.saveHeld);
@@ -78,6 +85,7 @@ export default {
     this.stopRows();
     this.stopKeys();
     this.statusBar.stop();
+    this.older.stop();
     this.list.stop();
     document.removeEventListener("visibilitychange", this.onVisibility);
     document.removeEventListener("visibilitychange", this.onHidden);
@@ -87,6 +95,7 @@ export default {
   methods: {
     // --- called from Python -------------------------------------------------------------------
     setFilter(filter) {
+      this.older.filterChanged(filter);
       this.logRows.setFilter(filter);
       this.$emit("filter_error", { message: this.logRows.filterError });
       this.list.render();
@@ -98,6 +107,7 @@ export default {
     },
     clear() {
       this.heldBefore = null;  // rows from before the reload would come back above nothing
+      this.older.clear();
       this.logRows.clear();
       this.list.reset();
       this.list.render();
@@ -108,6 +118,12 @@ export default {
     },
     setBusAvailable(available) {
       this.statusBar.setBusAvailable(available);
+    },
+    setKept(kept, maxKept) {
+      this.older.setKept(kept, maxKept);
+    },
+    olderDone(answer) {
+      this.older.done(answer);
     },
     setUtc(utc) {
       this.list.setUtc(utc);
@@ -124,6 +140,12 @@ export default {
       if (!before || first === null || held >= this.maxRows || compareIds(before.oldest, first) >= 0) return null;
       return { oldest: before.oldest, held, first };
     },
+    // End follows; Home and PageUp go up, and ask for older lines at the top; the rest are the page's.
+    onKey(key) {
+      if (key === "End") this.follow();
+      else if (key === "Home" || key === "PageUp") this.older.key(key);
+      else this.$emit("key", { key });
+    },
     // --- kept across a reload -------------------------------------------------------------------
     rememberHeld() {
       const oldest = this.logRows.oldestId();
@@ -135,16 +157,20 @@ export default {
       }
     },
     // --- rows from the feed ---------------------------------------------------------------------
-    // Rows older than every one held (what this tab held before a reload), put above them.
+    // Rows older than every one held (what this tab held before a reload, or what the reader
+    // scrolled up to), put above them.
     prepend(entries) {
-      if (this.heldBefore === null) return;  // cleared since: the viewer asked for an empty list
+      if (this.older.cleared) return;  // the viewer asked for an empty list
       const shown = this.logRows.prepend(entries);
       this.list.prepended(shown);
       this.statusBar.show();
     },
     // The rate counts live lines only: the history would show an idle stream as a busy one.
     append(entries, history) {
-      if (!history) this.statusBar.arrived(entries.length);
+      if (!history) {
+        this.statusBar.arrived(entries.length);
+        this.older.arrived(entries.length);
+      }
       this.logRows.arrive(entries);
       this.schedule();
     },
@@ -168,6 +194,7 @@ export default {
       const dropped = this.logRows.admit();
       if (dropped === null) return;
       this.list.forget(dropped);
+      if (dropped.length) this.older.dropped();
       this.list.render();
       this.statusBar.request();
     },

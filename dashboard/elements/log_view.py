@@ -19,7 +19,8 @@ Resume = Callable[[str | None], None]
 
 # The parts of the browser half; log_view.js imports them by name (the page's import map).
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
-                            "log_text.js", "log_ansi.js", "log_input.js", "log_export.js", "log_status.js"]
+                            "log_text.js", "log_ansi.js", "log_input.js", "log_export.js", "log_status.js",
+                            "log_older.js"]
 
 
 class LogView(Element, component="log_view.js", dependencies=_PARTS):
@@ -27,7 +28,8 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
 
     Filtering, pausing, following and downloads run in the browser over the rows it holds; the
     methods below only tell it what to do. It emits `seen` (new programs and levels),
-    `filter_error` (an invalid regular expression, or none) and `key` (keyboard shortcuts).
+    `filter_error` (an invalid regular expression, or none), `key` (keyboard shortcuts) and `older`
+    (an ask for the lines before its oldest row, see `pages.older_lines`).
 
     When the page's socket drops, nothing is sent until the page is back and says which entry it
     has last; `on_resume` is then told, to send what it missed (see `receiving_history`).
@@ -123,6 +125,14 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     def set_bus_available(self, available: bool) -> None:
         """Show in the status bar whether the log bus gives lines now (False: unavailable, reconnecting)."""
         self.run_method("setBusAvailable", available)
+
+    def set_kept(self, kept: int, max_kept: int) -> None:
+        """Say how many entries the bus keeps for the stream (at most `max_kept`): the page counts on from there."""
+        self.run_method("setKept", kept, max_kept)
+
+    def older_done(self, answer: dict[str, Any]) -> None:
+        """Answer the page's ask for older lines (`older`): what was sent, and where the read or search stopped."""
+        self.run_method("olderDone", answer)
 
     def set_utc(self, utc: bool) -> None:
         """Show times in UTC instead of the browser's local time."""

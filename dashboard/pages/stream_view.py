@@ -20,6 +20,7 @@ from ..stream import Bus, BusUnavailable, Deliver, Subscription
 from . import addresses, send_panel_state
 from .frame import page_frame
 from .held_rows import restore_held_rows
+from .older_lines import OlderLines
 from .restart_notice import RestartNotice, show_notice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .view_filter import ViewFilter
@@ -73,6 +74,9 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(), utc=view_filter.utc,
                            stream_name=f"bunnylogs-{stream_id[:8]}").classes("stream-log")
             controls.attach(view)
+            # Listens to the view from the start: a listener added once the page is shown would redraw it.
+            older = OlderLines(ui.context.client, bus, bus_stream_id(stream_id), view, max_rows=settings.max_rows,
+                               max_kept=settings.max_stream_length, view_filter=lambda: controls.filter)
         client = ui.context.client
         await client.connected()
         if client.is_deleted:  # its socket never came (a crawler, curl): nothing to follow for
@@ -88,6 +92,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
                                history_lost=functools.partial(bus.history_lost, bus_stream_id(stream_id)))
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
         await _follow(client, bus, bus_stream_id(stream_id), view, notice.watch(view.push), settings.history)
+        background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
         # Once it follows: a reloaded page gets back what it held, asked for on the side like the theme.
         background_tasks.create(restore_held_rows(client, bus, bus_stream_id(stream_id), view,
                                                   max_rows=settings.max_rows), name=f"restore rows {client.id}")
