@@ -1,7 +1,8 @@
 // Keys and clicks: the view's keyboard shortcuts, and what a click on a row does (the copy button
-// copies the row; elsewhere on a row that can open, it opens or closes).
-import { copyRow } from "log_export";
-import { showCopied } from "log_row_element";
+// copies the row, the link button a link to it; elsewhere on a row that can open, it opens or closes).
+import { copyRow, copyText } from "log_export";
+import { LINK_LABEL, showCopied } from "log_row_element";
+import { lineLink } from "log_link";
 
 const COPIED_MS = 1200;
 
@@ -92,11 +93,12 @@ export function listenForRowClicks(container, { entryOf, toggle }) {
     const serial = Number(row.dataset.serial);
     const entry = entryOf(serial);
     if (!entry) return;
-    const copy = event.target.closest(".bl-copy");
+    const copy = event.target.closest(".bl-copy, .bl-link");
     if (copy) {
-      copyRow(entry).then(() => {
+      const link = copy.classList.contains("bl-link");
+      (link ? copyText(lineLink(location.href, entry.id)) : copyRow(entry)).then(() => {
         showCopied(copy, true);
-        setTimeout(() => showCopied(copy, false), COPIED_MS);
+        setTimeout(() => showCopied(copy, false, link ? LINK_LABEL : undefined), COPIED_MS);
       });
       return;
     }

@@ -17,7 +17,7 @@ function capText(maxRows) {
 
 // What the status says of the rows held and the lines kept, what the search button offers ("" for
 // none), and what the top of the log says ("" for nothing).
-export function olderTexts({ held, kept, complete, maxRows, filtered, search, loading, error }) {
+export function olderTexts({ held, kept, complete, maxRows, filtered, search, loading, error, around }) {
   const keptText = NUMBER.format(kept ?? held);
   const capped = !complete && held >= maxRows;
   let status = "";
@@ -28,7 +28,8 @@ export function olderTexts({ held, kept, complete, maxRows, filtered, search, lo
       : `filter: searched the newest ${NUMBER.format(search.searched)} of ${keptText} lines kept`;
     if (!search.reachedStart && !capped) button = "search further";
   } else if (!complete && kept !== null) {
-    status = `showing the newest ${NUMBER.format(held)} of ${keptText}`;
+    status = around ? `showing ${NUMBER.format(held)} of ${keptText} lines kept, around the linked line`
+      : `showing the newest ${NUMBER.format(held)} of ${keptText}`;
     if (filtered) status += ` · filter: the ${NUMBER.format(held)} rows in this page`;
     if (filtered && !capped) button = `search all ${keptText} kept lines`;
   } else if (filtered) {
@@ -59,6 +60,8 @@ export class OlderLines {
     this.filtered = false;
     this.search = null;     // after "search all": {boundary, searched, found, nextBefore, reachedStart}
     this.error = null;
+    this.around = false;    // the rows are those around a linked line, not the newest
+    this.asked = false;     // the reader asked for older lines at least once
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     // At the top a wheel turned up scrolls nothing: it asks too.
     scroller.addEventListener("wheel", (event) => { if (event.deltaY < 0 && this.atTop()) this.load(); },
@@ -142,6 +145,7 @@ export class OlderLines {
   }
 
   load() {
+    this.asked = true;
     if (this.loading || this.cleared || this.complete() || this.logRows.held() >= this.maxRows) return;
     const search = this.search !== null;
     if (search && (this.search.reachedStart || !this.search.nextBefore)) return;
@@ -186,7 +190,7 @@ export class OlderLines {
     const texts = olderTexts({
       held: this.logRows.held(), kept: this.cleared ? null : this.kept, complete: this.cleared || this.complete(),
       maxRows: this.maxRows, filtered: this.filtered && !this.cleared, search: this.search,
-      loading: this.loading, error: this.error,
+      loading: this.loading, error: this.error, around: this.around,
     });
     const { history, searchAll } = this.refs;
     if (history.textContent !== texts.status) history.textContent = texts.status;
@@ -197,10 +201,13 @@ export class OlderLines {
     this.showTop();
   }
 
-  // The top of the log says what happens there while it is in view (or while loading).
+  // The top of the log says what happens there while the reader is there (or while loading): a
+  // list that fits the view, never scrolled nor asked for more, says nothing over its first row.
   showTop() {
-    const older = this.refs.older;
-    const text = this.loading || (this.atTop() && this.logRows.shown.length) ? this.topText : "";
+    const { older, scroller } = this.refs;
+    const scrolls = scroller.scrollHeight > scroller.clientHeight;
+    const there = this.atTop() && this.logRows.shown.length && (this.asked || scrolls);
+    const text = this.loading || there ? this.topText : "";
     if (older.textContent !== text) older.textContent = text;
     older.hidden = !text;
   }

@@ -11,6 +11,7 @@ import { listenForKeys, listenForRowClicks } from "log_input";
 import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
 import { OlderLines } from "log_older";
+import { withoutLineLink } from "log_link";
 
 // Draws closer together than this wait for the next animation frame (16 ms at 60 Hz).
 const DRAW_GAP_MS = 4;
@@ -53,6 +54,7 @@ export default {
     utc: { type: Boolean, default: false },
     streamName: { type: String, default: "stream" },
     feed: { type: Object, required: true },  // RowsFeed.address
+    anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
   },
   mounted() {
     this.logRows = new LogRows(this.maxRows, (programs, levels) => this.$emit("seen", { programs, levels }));
@@ -62,6 +64,13 @@ export default {
       { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
     this.frame = null;
     this.lastFlush = -Infinity;
+    this.linked = this.anchor;  // until the reader resumes
+    if (this.linked) {
+      this.logRows.setPaused(true);
+      this.list.following = false;
+      this.list.marked = this.linked.id;
+      this.older.around = true;
+    }
     this.onVisibility = () => { if (!document.hidden && this.logRows.incoming.length) this.schedule(); };
     document.addEventListener("visibilitychange", this.onVisibility);
     this.setFilter(this.filter);
@@ -102,6 +111,7 @@ export default {
       this.statusBar.show();
     },
     setPaused(paused) {
+      if (!paused && this.linked) this.leaveLinkedLine();
       if (this.logRows.setPaused(paused)) this.schedule();
       this.statusBar.show();
     },
@@ -146,6 +156,22 @@ export default {
       else if (key === "Home" || key === "PageUp") this.older.key(key);
       else this.$emit("key", { key });
     },
+    // Resume after a link opened the page at a line: on to the live stream. The rows held go if
+    // what waits does not follow them (more came than the server sent), so that no gap shows.
+    leaveLinkedLine() {
+      const { next } = this.linked;
+      const first = this.logRows.pending[0] || this.logRows.incoming[0];
+      this.linked = null;
+      this.older.around = false;
+      if (first && next !== null && first.id !== next) {
+        this.list.forget(this.logRows.all);
+        this.logRows.all = [];
+        this.logRows.shown = [];
+        this.older.dropped();
+      }
+      this.list.follow();
+      history.replaceState(history.state, "", withoutLineLink(location.href));
+    },
     // --- kept across a reload -------------------------------------------------------------------
     rememberHeld() {
       const oldest = this.logRows.oldestId();
@@ -163,7 +189,15 @@ export default {
       if (this.older.cleared) return;  // the viewer asked for an empty list
       const shown = this.logRows.prepend(entries);
       this.list.prepended(shown);
+      if (this.linked && !this.linked.shown) this.showLinkedLine();
       this.statusBar.show();
+    },
+    // The linked line in the middle of the view, once it came (the lines around it come newest first).
+    showLinkedLine() {
+      const entry = this.logRows.all.find((row) => row.id === this.linked.id);
+      if (entry === undefined || this.logRows.indexOf(entry._n) < 0) return;
+      this.linked.shown = true;
+      this.list.showInMiddle(entry._n);
     },
     // The rate counts live lines only: the history would show an idle stream as a busy one.
     append(entries, history) {

@@ -20,7 +20,7 @@ Resume = Callable[[str | None], None]
 # The parts of the browser half; log_view.js imports them by name (the page's import map).
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
                             "log_text.js", "log_ansi.js", "log_input.js", "log_export.js", "log_status.js",
-                            "log_older.js"]
+                            "log_older.js", "log_link.js"]
 
 
 class LogView(Element, component="log_view.js", dependencies=_PARTS):
@@ -35,12 +35,15 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     has last; `on_resume` is then told, to send what it missed (see `receiving_history`).
     """
 
-    def __init__(self, *, max_rows: int, view_filter: dict[str, Any], utc: bool, stream_name: str) -> None:
+    def __init__(self, *, max_rows: int, view_filter: dict[str, Any], utc: bool, stream_name: str,
+                 anchor: dict[str, str | None] | None = None) -> None:
+        """`anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`)."""
         super().__init__()
         self._props["maxRows"] = max_rows
         self._props["filter"] = view_filter
         self._props["utc"] = utc
         self._props["streamName"] = stream_name
+        self._props["anchor"] = anchor
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address
         self._receiving_history = False
