@@ -73,6 +73,15 @@ async def open_page(context: BrowserContext, url: str) -> Page:
     return page
 
 
+async def copy_link(page: Page, message: str) -> str:
+    """Copy the link to the row of `message` with its button, as a person would; the link copied."""
+    row = page.locator(".bl-row", has_text=message)
+    await row.hover()
+    await row.get_by_role("button", name="Copy a link to this line").click()
+    await expect(row.locator(".bl-link")).to_have_attribute("aria-label", "Copied")
+    return str(await page.evaluate("navigator.clipboard.readText()"))
+
+
 async def expect_opened_at(page: Page, message: str, *, centred: bool = True) -> None:
     """The line is marked, in the middle of the log (within a row) unless too near an end, and the page paused."""
     await expect(page.locator(".bl-row.bl-marked .bl-message")).to_have_text(message)
@@ -88,11 +97,7 @@ async def test_a_rows_link_opens_the_stream_at_it_with_its_context_paused_and_re
     lines = numbered(1000)
     await post_lines(links_app, stream, lines)
     page = await open_page(clipboard_context, f"{links_app.url}/{stream}?q=line")
-    row = page.locator(".bl-row", has_text="line 00980")
-    await row.hover()
-    await row.get_by_role("button", name="Copy a link to this line").click()
-    await expect(row.locator(".bl-link")).to_have_attribute("aria-label", "Copied")
-    link = await page.evaluate("navigator.clipboard.readText()")
+    link = await copy_link(page, "line 00980")
     ids = await entry_ids(links_app, stream)
     assert link == f"{links_app.url}/{stream}?q=line&at={ids['line 00980']}"  # the filter is kept
     await page.close()
@@ -179,11 +184,7 @@ async def test_a_read_only_page_links_with_its_view_key(clipboard_context: Brows
     write = str(uuid.uuid4())
     await post_lines(links_app, write, numbered(60))
     page = await open_page(clipboard_context, f"{links_app.url}/{view_key(write)}")
-    row = page.locator(".bl-row", has_text="line 00055")
-    await row.hover()
-    await row.get_by_role("button", name="Copy a link to this line").click()
-    await expect(row.locator(".bl-link")).to_have_attribute("aria-label", "Copied")
-    link = await page.evaluate("navigator.clipboard.readText()")
+    link = await copy_link(page, "line 00055")
     assert link.startswith(f"{links_app.url}/{view_key(write)}?at=") and write not in link
     linked = await open_page(clipboard_context, link)
     await expect_opened_at(linked, "line 00055", centred=False)
