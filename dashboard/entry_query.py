@@ -42,6 +42,7 @@ class EntryQuery:
     invert: bool = False
     min_rank: int | None = None
     programs: frozenset[str] = frozenset()
+    hidden_levels: frozenset[str] = frozenset()  # the page's level chips (not in the URL of /entries)
     since: float | None = None  # inclusive
     until: float | None = None  # exclusive
 
@@ -49,11 +50,13 @@ class EntryQuery:
     def wants_everything(self) -> bool:
         """Whether no filter is set (a page is then read as it is, without a scan)."""
         return self.text_test is None and self.min_rank is None and not self.programs and \
-            self.since is None and self.until is None
+            not self.hidden_levels and self.since is None and self.until is None
 
     def matches(self, entry: LogEntry) -> bool:
         """Whether `entry` passes every filter."""
         if self.min_rank is not None and level_rank(entry.level) < self.min_rank:
+            return False
+        if entry.level in self.hidden_levels:
             return False
         if self.programs and entry.program not in self.programs:
             return False

@@ -1,7 +1,8 @@
 // Keys and clicks: the view's keyboard shortcuts, and what a click on a row does (the copy button
-// copies the row; elsewhere on a row that can open, it opens or closes).
-import { copyRow } from "log_export";
-import { showCopied } from "log_row_element";
+// copies the row, the link button a link to it; elsewhere on a row that can open, it opens or closes).
+import { copyRow, copyText } from "log_export";
+import { LINK_LABEL, showCopied } from "log_row_element";
+import { lineLink } from "log_link";
 
 const COPIED_MS = 1200;
 
@@ -41,14 +42,14 @@ function clickableChip(target) {
   return target instanceof Element ? target.closest(".q-chip--clickable") : null;
 }
 
-// The shortcut `event` stands for: "Escape", "Space", "/" or "End"; else null. A text field owns
+// The shortcut `event` stands for: "Escape", "Space", "/", "End", "Home" or "PageUp"; else null. A text field owns
 // every key (the filter clears itself on Esc), a control owns Space, an open menu owns them all.
 function shortcutOf(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
   if (menuIsOpen() || isTextField(event.target)) return null;
   if (event.key === "Escape") return "Escape";
   if (event.key === " ") return isControl(event.target) ? null : "Space";
-  if (event.key === "/" || event.key === "End") return event.key;
+  if (["/", "End", "Home", "PageUp"].includes(event.key)) return event.key;
   return null;
 }
 
@@ -92,11 +93,12 @@ export function listenForRowClicks(container, { entryOf, toggle }) {
     const serial = Number(row.dataset.serial);
     const entry = entryOf(serial);
     if (!entry) return;
-    const copy = event.target.closest(".bl-copy");
+    const copy = event.target.closest(".bl-copy, .bl-link");
     if (copy) {
-      copyRow(entry).then(() => {
+      const link = copy.classList.contains("bl-link");
+      (link ? copyText(lineLink(location.href, entry.id)) : copyRow(entry)).then(() => {
         showCopied(copy, true);
-        setTimeout(() => showCopied(copy, false), COPIED_MS);
+        setTimeout(() => showCopied(copy, false, link ? LINK_LABEL : undefined), COPIED_MS);
       });
       return;
     }

@@ -23,6 +23,7 @@ export class VirtualList {
     this.following = true;
     this.ownScrollTop = null;  // where render() last scrolled to while following
     this.opening = null;       // the serial of a row opened while following, until it is measured
+    this.marked = null;        // the ID of the row a link opened the page at (log_link)
     this.renderFrame = null;
     this.scrollFrame = null;   // a scroll to `scrollTarget` waiting for the next frame
     this.scrollTarget = 0;
@@ -104,6 +105,17 @@ export class VirtualList {
     const top = this.scroller.scrollTop;
     this.render();  // the list is taller now: set its height before scrolling into it
     this.scroller.scrollTop = top + count * this.rowHeight;
+    this.render();
+  }
+
+  // Put the row of this serial in the middle of the view, and stop following.
+  showInMiddle(serial) {
+    const top = this.rowTop(serial, this.expandedPositions());
+    if (top === null) return;
+    this.following = false;
+    this.jump.hidden = false;
+    this.render();  // the list's height first
+    this.scroller.scrollTop = Math.max(0, top - (this.viewHeight - this.rowHeight) / 2);
     this.render();
   }
 
@@ -224,6 +236,10 @@ export class VirtualList {
       const fragment = document.createDocumentFragment();
       for (const entry of entries) {
         const row = renderRow(entry, this.expanded.has(entry._n), this.utc, dated(entry), this.highlighter.marksOf(entry));
+        if (entry.id === this.marked) {  // the linked line: marked by a border and a sign, not by colour alone
+          row.classList.add("bl-marked");
+          row.setAttribute("aria-current", "true");
+        }
         row.dataset.look = look(entry);
         fragment.append(row);
       }

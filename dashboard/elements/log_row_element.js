@@ -47,18 +47,20 @@ function logTextElement(tag, className, text) {
 // The copy button's icon is drawn by the stylesheet; its label says what it does, or that it did it.
 const COPY_LABEL = "Copy this line";
 const COPIED_LABEL = "Copied";
+// The link button copies a link that opens the page at this line (log_link).
+export const LINK_LABEL = "Copy a link to this line";
 
-function copyButton() {
-  const button = el("button", "bl-copy");
+function copyButton(className = "bl-copy", label = COPY_LABEL) {
+  const button = el("button", className);
   button.type = "button";
-  button.title = COPY_LABEL;
-  button.setAttribute("aria-label", COPY_LABEL);
+  button.title = label;
+  button.setAttribute("aria-label", label);
   return button;
 }
 
-// Show on `button` that its row was copied (a check mark), or go back to the copy icon.
-export function showCopied(button, copied) {
-  const label = copied ? COPIED_LABEL : COPY_LABEL;
+// Show on `button` that its row (or its link) was copied (a check mark), or go back to its icon.
+export function showCopied(button, copied, idle = COPY_LABEL) {
+  const label = copied ? COPIED_LABEL : idle;
   button.toggleAttribute("data-copied", copied);
   button.title = label;
   button.setAttribute("aria-label", label);
@@ -102,7 +104,7 @@ export function renderRow(entry, open, utc, dated, highlight = null) {
     logTextElement("span", "bl-program", entry.program), message);
   if (multiLine && !open) line.append(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));
   if (entry.fields && !open) line.append(el("span", "bl-fields", "{…}"));
-  line.append(copyButton());
+  line.append(copyButton(), copyButton("bl-link", LINK_LABEL));
   row.append(line);
   if (open && entry.fields) row.append(logTextElement("pre", "bl-fields-json", JSON.stringify(entry.fields, null, 2)));
   if (expandable) row.classList.add("bl-expandable");

@@ -3,7 +3,7 @@
 // The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), the row
 // model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
 // text with log_text), highlights (log_highlight), keys and clicks (log_input), copy and download
-// (log_export) and the status bar (log_status).
+// (log_export), the status bar (log_status) and the lines older than those held (log_older).
 import { listenForRows } from "rows_feed";
 import { LogRows, compareIds } from "log_rows";
 import { VirtualList } from "log_list";
@@ -11,6 +11,8 @@ import { Highlighter } from "log_highlight";
 import { listenForKeys, listenForRowClicks } from "log_input";
 import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
+import { OlderLines } from "log_older";
+import { withoutLineLink } from "log_link";
 
 // Draws closer together than this wait for the next animation frame (16 ms at 60 Hz).
 const DRAW_GAP_MS = 4;
@@ -38,7 +40,10 @@ export default {
         <span ref="paused" class="bl-paused" hidden></span>
         <span ref="filterError" class="bl-filter-error" hidden></span>
         <span ref="highlightError" class="bl-highlight-error" hidden></span>
+        <span ref="history" class="bl-history" hidden></span>
+        <button ref="searchAll" class="bl-search-all" type="button" hidden></button>
       </div>
+      <div class="bl-older-place"><div ref="older" class="bl-older" role="status" hidden></div></div>
       <div ref="scroller" class="bl-scroller" tabindex="0">
         <div ref="empty" class="bl-empty">Waiting for the first line…</div>
         <div ref="sizer" class="bl-sizer"><div ref="rows" class="bl-rows"></div></div>
@@ -52,6 +57,7 @@ export default {
     utc: { type: Boolean, default: false },
     streamName: { type: String, default: "stream" },
     feed: { type: Object, required: true },  // RowsFeed.address
+    anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
   },
   mounted() {
     this.logRows = new LogRows(this.maxRows, (programs, levels) => this.$emit("seen", { programs, levels }));
@@ -64,8 +70,17 @@ export default {
     this.rulesInError = null;
     this.list = new VirtualList(this.$refs, this.logRows, this.highlighter, this.utc);
     this.statusBar = new StatusBar(this.$refs, this.logRows);
+    this.older = new OlderLines(this.$refs, this.logRows, this.list,
+      { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
     this.frame = null;
     this.lastFlush = -Infinity;
+    this.linked = this.anchor;  // until the reader resumes
+    if (this.linked) {
+      this.logRows.setPaused(true);
+      this.list.following = false;
+      this.list.marked = this.linked.id;
+      this.older.around = true;
+    }
     this.onVisibility = () => { if (!document.hidden && this.logRows.incoming.length) this.schedule(); };
     document.addEventListener("visibilitychange", this.onVisibility);
     this.setFilter(this.filter);
@@ -73,8 +88,9 @@ export default {
       entryOf: (serial) => this.logRows.entryOf(serial),
       toggle: (serial) => this.list.toggle(serial),
     });
-    this.stopKeys = listenForKeys((key) => (key === "End" ? this.follow() : this.$emit("key", { key })));
+    this.stopKeys = listenForKeys((key) => this.onKey(key));
     this.statusBar.start();
+    this.older.start();
     this.heldBefore = readHeld();  // read before this page's own rows replace it
     this.saveHeld = () => this.rememberHeld();
     window.addEventListener("pagehide", this.saveHeld);
@@ -89,6 +105,7 @@ export default {
     this.highlighter.stop();
     this.stopKeys();
     this.statusBar.stop();
+    this.older.stop();
     this.list.stop();
     document.removeEventListener("visibilitychange", this.onVisibility);
     document.removeEventListener("visibilitychange", this.onHidden);
@@ -98,6 +115,7 @@ export default {
   methods: {
     // --- called from Python -------------------------------------------------------------------
     setFilter(filter) {
+      this.older.filterChanged(filter);
       this.logRows.setFilter(filter);
       this.$emit("filter_error", { message: this.logRows.filterError });
       this.filterNow = filter;
@@ -126,11 +144,13 @@ export default {
       this.$emit("highlight_errors", { rules });
     },
     setPaused(paused) {
+      if (!paused && this.linked) this.leaveLinkedLine();
       if (this.logRows.setPaused(paused)) this.schedule();
       this.statusBar.show();
     },
     clear() {
       this.heldBefore = null;  // rows from before the reload would come back above nothing
+      this.older.clear();
       this.logRows.clear();
       this.list.reset();
       this.list.render();
@@ -141,6 +161,12 @@ export default {
     },
     setBusAvailable(available) {
       this.statusBar.setBusAvailable(available);
+    },
+    setKept(kept, maxKept) {
+      this.older.setKept(kept, maxKept);
+    },
+    olderDone(answer) {
+      this.older.done(answer);
     },
     setUtc(utc) {
       this.list.setUtc(utc);
@@ -157,6 +183,28 @@ export default {
       if (!before || first === null || held >= this.maxRows || compareIds(before.oldest, first) >= 0) return null;
       return { oldest: before.oldest, held, first };
     },
+    // End follows; Home and PageUp go up, and ask for older lines at the top; the rest are the page's.
+    onKey(key) {
+      if (key === "End") this.follow();
+      else if (key === "Home" || key === "PageUp") this.older.key(key);
+      else this.$emit("key", { key });
+    },
+    // Resume after a link opened the page at a line: on to the live stream. The rows held go if
+    // what waits does not follow them (more came than the server sent), so that no gap shows.
+    leaveLinkedLine() {
+      const { next } = this.linked;
+      const first = this.logRows.pending[0] || this.logRows.incoming[0];
+      this.linked = null;
+      this.older.around = false;
+      if (first && next !== null && first.id !== next) {
+        this.list.forget(this.logRows.all);
+        this.logRows.all = [];
+        this.logRows.shown = [];
+        this.older.dropped();
+      }
+      this.list.follow();
+      history.replaceState(history.state, "", withoutLineLink(location.href));
+    },
     // --- kept across a reload -------------------------------------------------------------------
     rememberHeld() {
       const oldest = this.logRows.oldestId();
@@ -168,16 +216,28 @@ export default {
       }
     },
     // --- rows from the feed ---------------------------------------------------------------------
-    // Rows older than every one held (what this tab held before a reload), put above them.
+    // Rows older than every one held (what this tab held before a reload, or what the reader
+    // scrolled up to), put above them.
     prepend(entries) {
-      if (this.heldBefore === null) return;  // cleared since: the viewer asked for an empty list
+      if (this.older.cleared) return;  // the viewer asked for an empty list
       const shown = this.logRows.prepend(entries);
       this.list.prepended(shown);
+      if (this.linked && !this.linked.shown) this.showLinkedLine();
       this.statusBar.show();
+    },
+    // The linked line in the middle of the view, once it came (the lines around it come newest first).
+    showLinkedLine() {
+      const entry = this.logRows.all.find((row) => row.id === this.linked.id);
+      if (entry === undefined || this.logRows.indexOf(entry._n) < 0) return;
+      this.linked.shown = true;
+      this.list.showInMiddle(entry._n);
     },
     // The rate counts live lines only: the history would show an idle stream as a busy one.
     append(entries, history) {
-      if (!history) this.statusBar.arrived(entries.length);
+      if (!history) {
+        this.statusBar.arrived(entries.length);
+        this.older.arrived(entries.length);
+      }
       this.logRows.arrive(entries);
       this.schedule();
     },
@@ -201,6 +261,7 @@ export default {
       const dropped = this.logRows.admit();
       if (dropped === null) return;
       this.list.forget(dropped);
+      if (dropped.length) this.older.dropped();
       this.list.render();
       this.statusBar.request();
     },

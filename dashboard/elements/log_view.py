@@ -21,7 +21,8 @@ Resume = Callable[[str | None], None]
 # log_highlight_worker runs in a worker of its own: log_highlight finds it by name, not by importing it.
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
                             "log_text.js", "log_ansi.js", "log_pattern.js", "log_highlight.js",
-                            "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js"]
+                            "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js",
+                            "log_older.js", "log_link.js"]
 
 
 class LogView(Element, component="log_view.js", dependencies=_PARTS):
@@ -30,20 +31,23 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     Filtering, highlighting, pausing, following and downloads run in the browser over the rows it
     holds; the methods below only tell it what to do. It emits `seen` (new programs and levels),
     `filter_error` (an invalid regular expression, or none), `highlight_errors` (the positions of
-    the highlight rules turned off: invalid, or too slow) and `key` (keyboard shortcuts).
+    the highlight rules turned off: invalid, or too slow), `key` (keyboard shortcuts) and `older`
+    (an ask for the lines before its oldest row, see `pages.older_lines`).
 
     When the page's socket drops, nothing is sent until the page is back and says which entry it
     has last; `on_resume` is then told, to send what it missed (see `receiving_history`).
     """
 
     def __init__(self, *, max_rows: int, view_filter: dict[str, Any], highlights: list[dict[str, Any]], utc: bool,
-                 stream_name: str) -> None:
+                 stream_name: str, anchor: dict[str, str | None] | None = None) -> None:
+        """`anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`)."""
         super().__init__()
         self._props["maxRows"] = max_rows
         self._props["filter"] = view_filter
         self._props["highlights"] = highlights
         self._props["utc"] = utc
         self._props["streamName"] = stream_name
+        self._props["anchor"] = anchor
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address
         self._receiving_history = False
@@ -132,6 +136,14 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     def set_bus_available(self, available: bool) -> None:
         """Show in the status bar whether the log bus gives lines now (False: unavailable, reconnecting)."""
         self.run_method("setBusAvailable", available)
+
+    def set_kept(self, kept: int, max_kept: int) -> None:
+        """Say how many entries the bus keeps for the stream (at most `max_kept`): the page counts on from there."""
+        self.run_method("setKept", kept, max_kept)
+
+    def older_done(self, answer: dict[str, Any]) -> None:
+        """Answer the page's ask for older lines (`older`): what was sent, and where the read or search stopped."""
+        self.run_method("olderDone", answer)
 
     def set_utc(self, utc: bool) -> None:
         """Show times in UTC instead of the browser's local time."""

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from nicegui import Client
@@ -33,7 +34,8 @@ ASK_TIMEOUT_S = 5.0
 TAKE_TIMEOUT_S = 30.0
 # Messages that may wait for the page before the next page is sent (well below the cut-off).
 WAITING_AT_MOST = 4
-_restores = asyncio.Semaphore(CONCURRENT_RESTORES)
+# Shared with the reads of older lines a page asks for as its reader scrolls up (older_lines).
+restores = asyncio.Semaphore(CONCURRENT_RESTORES)
 
 
 async def restore_held_rows(client: Client, bus: Bus, stream_id: str, view: LogView, *, max_rows: int) -> None:
@@ -48,8 +50,8 @@ async def restore_held_rows(client: Client, bus: Bus, stream_id: str, view: LogV
         if wanted is None:
             return
         count, first, oldest = wanted
-        async with _restores:
-            await _send_older(client, bus, stream_id, view, count=count, before=first, oldest=oldest)
+        async with restores:
+            await send_older(client, bus, stream_id, view, count=count, before=first, oldest=oldest)
 
 
 def _wanted(request: dict[str, Any], max_rows: int) -> tuple[int, str, tuple[int, int]] | None:
@@ -63,29 +65,48 @@ def _wanted(request: dict[str, Any], max_rows: int) -> tuple[int, str, tuple[int
     return (wanted, first, entry_id_order(oldest)) if wanted > 0 else None
 
 
-async def _send_older(client: Client, bus: Bus, stream_id: str, view: LogView, *, count: int, before: str,
-                      oldest: tuple[int, int]) -> None:
+@dataclass(frozen=True, slots=True)
+class SentOlder:
+    """What `send_older` sent: how many entries, and whether the bus keeps none older than the last."""
+
+    sent: int
+    reached_start: bool
+
+
+async def send_older(client: Client, bus: Bus, stream_id: str, view: LogView, *, count: int, before: str,
+                     oldest: tuple[int, int] = (0, 0)) -> SentOlder:
+    """Send `view` up to `count` entries before `before` (and not older than `oldest`), newest first, in pages.
+
+    Each page is one read within the history's byte bound, the next only once the browser took the last.
+    """
+    sent = 0
     while count > 0 and not client.is_deleted:
+        limit = min(count, PAGE_ENTRIES)
         try:
-            page = await bus.read_before(stream_id, before=before, limit=min(count, PAGE_ENTRIES))
+            read = await bus.read_before(stream_id, before=before, limit=limit)
         except BusUnavailable:
-            return
-        page = within_bytes(_not_older(page, oldest), MAX_HISTORY_BYTES, keep_newest=True)
+            break
+        page = within_bytes(_not_older(read, oldest), MAX_HISTORY_BYTES, keep_newest=True)
+        reached_start = len(read) < limit and len(page) == len(read)
         if not page:
-            return
+            return SentOlder(sent, reached_start)
         view.push_older(page)
+        sent += len(page)
         count -= len(page)
         before = page[0].id
-        if not await _taken(client, view):
-            log.info("a page did not take the rows it held before its reload; stopped sending them")
-            return
+        if not await taken(client, view):
+            log.info("a page did not take the older rows sent to it; stopped sending them")
+            break
+        if reached_start:
+            return SentOlder(sent, True)
+    return SentOlder(sent, False)
 
 
 def _not_older(page: list[StreamEntry], oldest: tuple[int, int]) -> list[StreamEntry]:
     return [stream_entry for stream_entry in page if entry_id_order(stream_entry.id) >= oldest]
 
 
-async def _taken(client: Client, view: LogView) -> bool:
+async def taken(client: Client, view: LogView) -> bool:
     """Wait until the page has taken what was sent to it (within `WAITING_AT_MOST`); False if it does not."""
     deadline = time.monotonic() + TAKE_TIMEOUT_S
     while view.waiting_messages() > WAITING_AT_MOST:

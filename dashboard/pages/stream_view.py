@@ -20,6 +20,8 @@ from ..stream import Bus, BusUnavailable, Deliver, Subscription
 from . import addresses, send_panel_state
 from .frame import page_frame
 from .held_rows import restore_held_rows
+from .line_link import LineContext, link_target, read_context, show_link_notice
+from .older_lines import OlderLines
 from .restart_notice import RestartNotice, show_notice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .view_filter import ViewFilter
@@ -58,7 +60,9 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         ui.add_head_html(_PRIVATE_PAGE_HEAD)
         if followers is not None and not _count_viewer(followers, settings, stream_id, request):
             return None
-        view_filter = ViewFilter.from_query({key: request.query_params.getlist(key) for key in request.query_params})
+        params = {key: request.query_params.getlist(key) for key in request.query_params}
+        view_filter = ViewFilter.from_query(params)
+        context, link_notice = await _linked_line(bus, bus_stream_id(stream_id), params)
         panel_open = not read_only and await send_panel_state.opens_by_default(
             bus, bus_stream_id(stream_id), has_query=bool(request.query_params))
         with page_frame(stream_id):
@@ -72,8 +76,13 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             controls = ViewerControls(stream_id, view_filter)
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(),
                            highlights=view_filter.highlights_component(), utc=view_filter.utc,
-                           stream_name=f"bunnylogs-{stream_id[:8]}").classes("stream-log")
+                           stream_name=f"bunnylogs-{stream_id[:8]}",
+                           anchor=None if context is None else {"id": context.anchor, "next": context.next_id})
+            view.classes("stream-log")
             controls.attach(view)
+            # Listens to the view from the start: a listener added once the page is shown would redraw it.
+            older = OlderLines(ui.context.client, bus, bus_stream_id(stream_id), view, max_rows=settings.max_rows,
+                               max_kept=settings.max_stream_length, view_filter=lambda: controls.filter)
         client = ui.context.client
         await client.connected()
         if client.is_deleted:  # its socket never came (a crawler, curl): nothing to follow for
@@ -88,10 +97,18 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts,
                                history_lost=functools.partial(bus.history_lost, bus_stream_id(stream_id)))
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
-        await _follow(client, bus, bus_stream_id(stream_id), view, notice.watch(view.push), settings.history)
-        # Once it follows: a reloaded page gets back what it held, asked for on the side like the theme.
-        background_tasks.create(restore_held_rows(client, bus, bus_stream_id(stream_id), view,
-                                                  max_rows=settings.max_rows), name=f"restore rows {client.id}")
+        if link_notice is not None:
+            show_link_notice(client, link_notice)
+        if context is not None:  # the lines around the linked one, paused: what follows them waits
+            view.push_older(context.entries)
+            controls.toggle_pause()
+        await _follow(client, bus, bus_stream_id(stream_id), view, notice.watch(view.push), settings.history,
+                      start_after=None if context is None else context.entries[-1].id)
+        background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
+        if context is None:  # (a linked page shows the lines around its line, not what the tab held)
+            # Once it follows: a reloaded page gets back what it held, asked for on the side like the theme.
+            background_tasks.create(restore_held_rows(client, bus, bus_stream_id(stream_id), view,
+                                                      max_rows=settings.max_rows), name=f"restore rows {client.id}")
         return None
 
 
@@ -167,8 +184,20 @@ class CodeText(TextElement):
     """A `<code>` element showing `text` as text (never as markup)."""
 
 
-async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliver: Deliver, history: int) -> None:
+async def _linked_line(bus: Bus, stream_id: str,
+                       query: dict[str, list[str]]) -> tuple[LineContext | None, str | None]:
+    """The lines around the one a link names (`?at=`, `?since=`), and what to tell the reader about it."""
+    target = link_target(query)
+    if target is None or isinstance(target, str):
+        return None, target
+    return await read_context(bus, stream_id, target)
+
+
+async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliver: Deliver, history: int, *,
+                  start_after: str | None = None) -> None:
     """Subscribe `deliver` (the view's) to the stream for the client's lifetime, retrying while the bus is down.
+
+    From the history, or with `start_after` from the entry after it (as after a dropped socket).
 
     The status bar says whether the bus gives lines: the subscription tells it while it lasts. When
     the page's socket comes back after a drop, the view is subscribed again after the last entry the
@@ -220,4 +249,4 @@ async def _follow(client: Client, bus: Bus, stream_id: str, view: LogView, deliv
 
     view.on_resume(resume)
     client.on_delete(close)  # after NiceGUI's reconnect window, not on a brief drop
-    await subscribe(None)
+    await subscribe(start_after)

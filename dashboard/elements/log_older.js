@@ -1,0 +1,214 @@
+// Older lines: the page holds the newest rows, the bus keeps more. This part says how many ("showing
+// the newest 500 of 8,214"), asks the server for the page before the oldest row when the reader
+// scrolls to the top (or presses Home or PageUp there), one ask at a time, and, with a filter set,
+// offers to search every line kept: the matches go above the rows, and the status says what the
+// filter covers. The server answers each ask once (pages/older_lines.py). Texts only, set with
+// textContent: constant words and numbers.
+import { compareIds } from "log_rows";
+
+const AT_TOP_PX = 2;
+const SHOW_EVERY_MS = 500;
+const NUMBER = new Intl.NumberFormat();
+export const START_TEXT = "start of the stream";
+
+function capText(maxRows) {
+  return `keeping at most ${NUMBER.format(maxRows)} rows; older lines: download or bunnylogs tail --since`;
+}
+
+// What the status says of the rows held and the lines kept, what the search button offers ("" for
+// none), and what the top of the log says ("" for nothing).
+export function olderTexts({ held, kept, complete, maxRows, filtered, search, loading, error, around }) {
+  const keptText = NUMBER.format(kept ?? held);
+  const capped = !complete && held >= maxRows;
+  let status = "";
+  let button = "";
+  if (search !== null) {
+    status = search.reachedStart
+      ? `filter: all ${keptText} lines kept · ${NUMBER.format(search.found)} older matches`
+      : `filter: searched the newest ${NUMBER.format(search.searched)} of ${keptText} lines kept`;
+    if (!search.reachedStart && !capped) button = "search further";
+  } else if (!complete && kept !== null) {
+    status = around ? `showing ${NUMBER.format(held)} of ${keptText} lines kept, around the linked line`
+      : `showing the newest ${NUMBER.format(held)} of ${keptText}`;
+    if (filtered) status += ` · filter: the ${NUMBER.format(held)} rows in this page`;
+    if (filtered && !capped) button = `search all ${keptText} kept lines`;
+  } else if (filtered) {
+    status = `filter: all ${keptText} lines kept`;
+  }
+  if (capped) status += ` · ${capText(maxRows)}`;
+  if (error) status += ` · search: ${error}`;
+  const searchDone = search !== null && search.reachedStart;
+  const top = loading ? (search !== null ? "searching older lines…" : "loading older lines…")
+    : complete || searchDone ? START_TEXT : capped ? capText(maxRows) : "";
+  return { status, button, top };
+}
+
+export class OlderLines {
+  // The elements are the component's refs; logRows (a LogRows) holds the rows, list (a VirtualList)
+  // draws them; ask({before, held, search}) sends an ask to the server.
+  constructor({ scroller, history, searchAll, older }, logRows, list, { maxRows, ask }) {
+    this.refs = { scroller, history, searchAll, older };
+    this.logRows = logRows;
+    this.list = list;
+    this.maxRows = maxRows;
+    this.ask = ask;
+    this.kept = null;       // what the bus keeps, as last told, plus the live lines counted since
+    this.maxKept = Infinity;
+    this.atStart = false;   // the oldest row held is the oldest line the bus keeps
+    this.loading = false;
+    this.cleared = false;   // the reader emptied the view: nothing older comes back into it
+    this.filtered = false;
+    this.search = null;     // after "search all": {boundary, searched, found, nextBefore, reachedStart}
+    this.error = null;
+    this.around = false;    // the rows are those around a linked line, not the newest
+    this.asked = false;     // the reader asked for older lines at least once
+    scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    // At the top a wheel turned up scrolls nothing: it asks too.
+    scroller.addEventListener("wheel", (event) => { if (event.deltaY < 0 && this.atTop()) this.load(); },
+      { passive: true });
+    searchAll.addEventListener("click", () => this.searchAll());
+  }
+
+  start() {
+    this.timer = setInterval(() => this.show(), SHOW_EVERY_MS);
+    this.show();
+  }
+
+  stop() {
+    clearInterval(this.timer);
+  }
+
+  // --- told by the view ---------------------------------------------------------------------------
+  setKept(kept, maxKept) {
+    this.kept = kept;
+    this.maxKept = maxKept;
+    this.show();
+  }
+
+  // Live lines arrived: the bus keeps them too (up to what it keeps of a stream).
+  arrived(count) {
+    if (this.kept !== null) this.kept = Math.min(this.kept + count, this.maxKept);
+  }
+
+  // The row cap dropped the oldest rows: the start of the stream is not held any more.
+  dropped() {
+    this.atStart = false;
+    if (this.search !== null) this.endSearch();
+  }
+
+  // The filter changes (call before the rows are filtered again): a search's matches were of the old one.
+  filterChanged(filter) {
+    this.filtered = Boolean(filter.text || (filter.hidden_levels || []).length || (filter.programs || []).length);
+    this.error = null;
+    if (this.search !== null) this.endSearch();
+    this.show();
+  }
+
+  clear() {
+    this.cleared = true;
+    this.search = null;
+    this.show();
+  }
+
+  // Home: to the oldest row (and ask for older ones there); PageUp: a page up, or ask at the top.
+  key(key) {
+    const scroller = this.refs.scroller;
+    if (this.atTop()) this.load();
+    else if (key === "Home") scroller.scrollTop = 0;
+    else scroller.scrollTop -= scroller.clientHeight * 0.9;
+  }
+
+  // The server's answer to the last ask.
+  done(answer) {
+    this.loading = false;
+    if (typeof answer.kept === "number") this.setKept(answer.kept, answer.max_kept ?? this.maxKept);
+    this.error = typeof answer.error === "string" ? answer.error : null;
+    if (answer.search && this.search !== null) {
+      this.search.searched += answer.scanned;
+      this.search.found += answer.sent;
+      this.search.nextBefore = answer.next_before;
+      this.search.reachedStart = answer.reached_start;
+    } else if (!answer.search && answer.reached_start) {
+      this.atStart = true;
+    }
+    this.show();
+  }
+
+  // --- asking ------------------------------------------------------------------------------------
+  searchAll() {
+    if (this.search === null) {
+      const boundary = this.logRows.oldestId();
+      if (boundary === null) return;
+      this.search = { boundary, searched: this.logRows.held(), found: 0, nextBefore: boundary, reachedStart: false };
+    }
+    this.load();
+  }
+
+  load() {
+    this.asked = true;
+    if (this.loading || this.cleared || this.complete() || this.logRows.held() >= this.maxRows) return;
+    const search = this.search !== null;
+    if (search && (this.search.reachedStart || !this.search.nextBefore)) return;
+    const before = search ? this.search.nextBefore : this.logRows.oldestId();
+    if (before === null) return;
+    this.loading = true;
+    this.show();
+    this.ask({ before, held: this.logRows.held(), search });
+  }
+
+  // --- state -------------------------------------------------------------------------------------
+  // Whether the rows held go back to the oldest line kept.
+  complete() {
+    return this.atStart || (this.kept !== null && this.kept <= this.logRows.held());
+  }
+
+  atTop() {
+    return this.refs.scroller.scrollTop <= AT_TOP_PX;
+  }
+
+  // Only a list taller than the view is scrolled by the reader: a shorter one is put back at the top
+  // by the browser itself, when a filter hides rows (the wheel and the keys ask there instead).
+  onScroll() {
+    const scroller = this.refs.scroller;
+    if (this.atTop() && scroller.scrollHeight > scroller.clientHeight) this.load();
+    this.showTop();
+  }
+
+  // Put back the rows as they were before the search: its matches go.
+  endSearch() {
+    const boundary = this.search.boundary;
+    this.search = null;
+    const rows = this.logRows;
+    const first = rows.all.findIndex((entry) => compareIds(entry.id, boundary) >= 0);
+    const matches = first < 0 ? rows.all.length : first;
+    if (!matches) return;
+    this.list.forget(rows.all.splice(0, matches));
+    rows.shown = rows.all.filter((entry) => rows.matches(entry));
+  }
+
+  show() {
+    const texts = olderTexts({
+      held: this.logRows.held(), kept: this.cleared ? null : this.kept, complete: this.cleared || this.complete(),
+      maxRows: this.maxRows, filtered: this.filtered && !this.cleared, search: this.search,
+      loading: this.loading, error: this.error, around: this.around,
+    });
+    const { history, searchAll } = this.refs;
+    if (history.textContent !== texts.status) history.textContent = texts.status;
+    history.hidden = !texts.status;
+    if (searchAll.textContent !== texts.button) searchAll.textContent = texts.button;
+    searchAll.hidden = !texts.button;
+    this.topText = texts.top;
+    this.showTop();
+  }
+
+  // The top of the log says what happens there while the reader is there (or while loading): a
+  // list that fits the view, never scrolled nor asked for more, says nothing over its first row.
+  showTop() {
+    const { older, scroller } = this.refs;
+    const scrolls = scroller.scrollHeight > scroller.clientHeight;
+    const there = this.atTop() && this.logRows.shown.length && (this.asked || scrolls);
+    const text = this.loading || there ? this.topText : "";
+    if (older.textContent !== text) older.textContent = text;
+    older.hidden = !text;
+  }
+}

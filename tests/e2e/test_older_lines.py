@@ -1,0 +1,270 @@
+"""The whole history, not just the newest rows: the page says how much of what the bus keeps it holds,
+loads older lines as the reader scrolls to the top (the rows in view staying put) up to the start
+of the stream or --max-rows, and searches every line kept on request, saying which it searched."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from dashboard.protocol import view_key
+from harness.servers import AppProcess, running_app, running_redis
+
+from .conftest import open_stream
+
+HISTORY = 100
+MAX_ROWS = 1500
+CAPPED_ROWS = 150
+VIEW = "getElement(document.querySelector('.bl-log'))"
+HELD = f"{VIEW}.logRows.all.map((entry) => entry.message)"
+START = "start of the stream"
+
+
+@pytest.fixture(scope="module")
+def older_app() -> Iterator[AppProcess]:
+    with running_app("--history", str(HISTORY), "--max-rows", str(MAX_ROWS), "--max-stream-length", "20000") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def capped_app() -> Iterator[AppProcess]:
+    with running_app("--history", str(HISTORY), "--max-rows", str(CAPPED_ROWS)) as app:
+        yield app
+
+
+async def post_lines(app: AppProcess, stream: str, lines: list[str]) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        for start in range(0, len(lines), 1000):
+            batch = [{"message": line} for line in lines[start:start + 1000]]
+            response = await http.post(f"{app.url}/live/{stream}", json=batch)
+            assert response.status_code == 204, response.text
+
+
+def numbered(count: int, prefix: str = "line") -> list[str]:
+    return [f"{prefix} {n:05d}" for n in range(count)]
+
+
+# Records, for each batch of older rows put above the others, the row at the top of the view and its
+# place on the screen just before and just after.
+WATCH_PREPENDS = f"""() => {{
+  const view = {VIEW};
+  const topRow = () => {{
+    const box = document.querySelector('.bl-scroller').getBoundingClientRect();
+    const row = document.elementFromPoint(box.left + 60, box.top + 5).closest('.bl-row');
+    return [row.querySelector('.bl-message').textContent, row.getBoundingClientRect().top];
+  }};
+  window.prepends = [];
+  const prepend = view.prepend.bind(view);
+  view.prepend = (entries) => {{
+    const before = topRow();
+    prepend(entries);
+    const [message] = before;
+    const id = view.logRows.all.find((entry) => entry.message === message).id;
+    const after = document.querySelector(`.bl-row[data-id="${{id}}"]`).getBoundingClientRect().top;
+    window.prepends.push([before, [message, after]]);
+  }};
+}}"""
+
+
+async def scroll_to_top(page: Page) -> None:
+    await page.locator(".bl-scroller").evaluate("scroller => { scroller.scrollTop = 0; }")
+
+
+async def test_the_status_says_how_much_of_what_is_kept_the_page_holds(page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(1200))
+    await open_stream(page, older_app.url, stream)
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 100 of 1,200")
+    await post_lines(older_app, stream, numbered(5, "live"))  # counted as they arrive
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 105 of 1,205")
+    await expect(page.locator(".bl-search-all")).to_be_hidden()  # no filter: nothing to search
+
+
+async def test_a_stream_the_page_holds_whole_says_nothing_of_the_sort(page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(30))
+    await open_stream(page, older_app.url, stream)
+    await expect(page.locator(".bl-count")).to_have_text("30 lines")
+    await page.locator(".bl-scroller").hover()
+    await page.mouse.wheel(0, -400)  # at the top already: asks, and is told there is nothing older
+    await expect(page.locator(".bl-older")).to_have_text(START)
+    await expect(page.locator(".bl-history")).to_be_hidden()
+    assert await page.evaluate(HELD) == numbered(30)
+
+
+async def test_scrolling_to_the_top_loads_older_lines_keeping_the_row_in_view_until_the_start(
+        page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    lines = numbered(1200)
+    await post_lines(older_app, stream, lines)
+    await open_stream(page, older_app.url, stream)
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 100 of 1,200")
+    await page.evaluate(WATCH_PREPENDS)
+    for held in (600, 1100, 1200):
+        await scroll_to_top(page)
+        await expect(page.locator(".bl-count")).to_have_text(f"{held:,} lines")
+    prepends = await page.evaluate("window.prepends")
+    assert len(prepends) == 3
+    for (message, top), (same_message, top_after) in prepends:
+        assert message == same_message and abs(top - top_after) < 1  # the row at the top stayed put
+    await expect(page.locator(".bl-history")).to_be_hidden()
+    assert await page.evaluate(HELD) == lines
+    await scroll_to_top(page)
+    await expect(page.locator(".bl-older")).to_have_text(START)
+    await expect(page.locator(".bl-message").first).to_have_text("line 00000")
+
+
+async def test_home_and_page_up_at_the_top_load_older_lines_also_while_paused(page: Page,
+                                                                             older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(700))
+    await open_stream(page, older_app.url, stream)
+    await expect(page.locator(".bl-count")).to_have_text("100 lines")
+    await page.keyboard.press("Space")
+    await expect(page.locator(".bl-paused")).to_be_visible()
+    await page.keyboard.press("Home")  # to the top, which asks
+    await expect(page.locator(".bl-count")).to_have_text("600 lines")
+    await scroll_to_top(page)
+    await page.keyboard.press("PageUp")  # at the top: asks for the rest
+    await expect(page.locator(".bl-count")).to_have_text("700 lines")
+    await post_lines(older_app, stream, ["while paused"])
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new")
+    await expect(page.locator(".bl-history")).to_be_hidden()
+
+
+async def test_older_lines_pass_the_filter(page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, [f"line {n:05d} {'even' if n % 2 == 0 else 'odd'}" for n in range(400)])
+    await open_stream(page, older_app.url, f"{stream}?q=odd")
+    await expect(page.locator(".bl-shown")).to_have_text("50 shown")
+    await scroll_to_top(page)
+    await expect(page.locator(".bl-shown")).to_have_text("200 shown")
+    assert all(text.endswith("odd") for text in await page.locator(".bl-message").all_inner_texts())
+
+
+async def test_max_rows_stops_the_loading_and_says_where_older_lines_are(page: Page, capped_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(capped_app, stream, numbered(400))
+    await open_stream(page, capped_app.url, stream)
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 100 of 400")
+    await scroll_to_top(page)
+    await expect(page.locator(".bl-count")).to_have_text(f"{CAPPED_ROWS} lines")
+    cap = f"keeping at most {CAPPED_ROWS} rows; older lines: download or bunnylogs tail --since"
+    await expect(page.locator(".bl-history")).to_have_text(f"showing the newest {CAPPED_ROWS} of 400 · {cap}")
+    await scroll_to_top(page)
+    await expect(page.locator(".bl-older")).to_have_text(cap)
+    assert await page.evaluate(HELD) == numbered(400)[-CAPPED_ROWS:]
+
+
+async def test_a_page_cannot_make_the_server_read_in_a_loop(page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(300))
+    await open_stream(page, older_app.url, stream)
+    await expect(page.locator(".bl-count")).to_have_text("100 lines")
+    first = await page.evaluate(f"{VIEW}.logRows.oldestId()")
+    await page.evaluate(f"""() => {{
+      const view = {VIEW};
+      window.answers = 0;
+      const done = view.olderDone.bind(view);
+      view.olderDone = (answer) => {{ window.answers++; done(answer); }};
+      window.asker = setInterval(() => view.$emit('older', {{before: '{first}', held: 0, search: false}}), 5);
+    }}""")
+    await page.wait_for_timeout(1500)
+    await page.evaluate("clearInterval(window.asker)")
+    await page.wait_for_timeout(500)
+    answers = await page.evaluate("window.answers")
+    assert 1 <= answers <= 9, answers  # one at a time, at most one each 0.25 s: not ~300
+
+
+async def test_search_all_finds_a_line_only_the_bus_holds_and_says_what_it_searched(
+        page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    lines = numbered(1200)
+    lines[40] = "line 00040 needle in the haystack"
+    lines[1150] = "line 01150 needle in the page"
+    await post_lines(older_app, stream, lines)
+    await open_stream(page, older_app.url, f"{stream}?q=needle")
+    await expect(page.locator(".bl-message")).to_have_text(["line 01150 needle in the page"])
+    await expect(page.locator(".bl-history")).to_have_text(
+        "showing the newest 100 of 1,200 · filter: the 100 rows in this page")
+    await page.get_by_role("button", name="search all 1,200 kept lines").click()
+    await expect(page.locator(".bl-message")).to_have_text(
+        ["line 00040 needle in the haystack", "line 01150 needle in the page"])
+    await expect(page.locator(".bl-history")).to_have_text("filter: all 1,200 lines kept · 1 older matches")
+    await expect(page.locator(".bl-search-all")).to_be_hidden()
+    # Another filter: the matches of the search go, and the filter covers the page's rows again.
+    await page.locator(".bl-filter-input input").fill("line 011")
+    await expect(page.locator(".bl-history")).to_have_text(
+        "showing the newest 100 of 1,200 · filter: the 100 rows in this page")
+    assert await page.evaluate(HELD) == lines[-100:]
+
+
+async def test_a_search_that_stops_early_says_so_and_searches_further(page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    lines = numbered(13_000)
+    lines[5] = "line 00005 the rare one"
+    await post_lines(older_app, stream, lines)
+    await open_stream(page, older_app.url, f"{stream}?q=rare")
+    await page.get_by_role("button", name="search all 13,000 kept lines").click()
+    # The server scans at most 10,000 lines (or 0.5 s) per ask.
+    await expect(page.locator(".bl-history")).to_have_text(
+        re.compile(r"^filter: searched the newest [\d,]+ of 13,000 lines kept$"))
+    await expect(page.locator(".bl-row")).to_have_count(0)
+    further = page.get_by_role("button", name="search further")
+    while await page.locator(".bl-row").count() == 0:
+        await further.click()
+        await page.wait_for_function(f"!{VIEW}.older.loading")
+    await expect(page.locator(".bl-message")).to_have_text(["line 00005 the rare one"])
+    await expect(page.locator(".bl-history")).to_have_text("filter: all 13,000 lines kept · 1 older matches")
+
+
+async def test_a_read_only_page_loads_and_searches_older_lines_the_same(page: Page, older_app: AppProcess) -> None:
+    write = str(uuid.uuid4())
+    lines = numbered(700)
+    lines[3] = "line 00003 needle"
+    await post_lines(older_app, write, lines)
+    await open_stream(page, older_app.url, view_key(write))
+    await expect(page.locator(".read-only-badge")).to_be_visible()
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 100 of 700")
+    await scroll_to_top(page)
+    await expect(page.locator(".bl-count")).to_have_text("600 lines")
+    await page.locator(".bl-filter-input input").fill("needle")
+    await page.get_by_role("button", name="search all 700 kept lines").click()
+    await expect(page.locator(".bl-message")).to_have_text(["line 00003 needle"])
+
+
+@pytest.mark.parametrize(("width", "height"), [(420, 800), (1400, 700)])
+async def test_the_texts_fit_the_window(page: Page, capped_app: AppProcess, width: int, height: int) -> None:
+    await page.set_viewport_size({"width": width, "height": height})
+    stream = str(uuid.uuid4())
+    await post_lines(capped_app, stream, [f"line {n} needle" for n in range(1000)])
+    await open_stream(page, capped_app.url, f"{stream}?q=needle")
+    await scroll_to_top(page)
+    await expect(page.locator(".bl-history")).to_contain_text("keeping at most 150 rows")
+    await scroll_to_top(page)
+    await expect(page.locator(".bl-older")).to_be_visible()
+    fits = await page.evaluate("""() => {
+      const older = document.querySelector('.bl-older').getBoundingClientRect();
+      return document.scrollingElement.scrollWidth <= innerWidth && older.left >= 0 && older.right <= innerWidth
+        && document.querySelector('.bl-history').getBoundingClientRect().right <= innerWidth;
+    }""")
+    assert fits
+
+
+async def test_on_the_redis_bus_older_lines_load_the_same(page: Page) -> None:
+    with running_redis() as redis, running_app("--redis-url", redis.url, "--history", "50") as app:
+        stream = str(uuid.uuid4())
+        lines = numbered(300)
+        await post_lines(app, stream, lines)
+        await open_stream(page, app.url, stream)
+        await expect(page.locator(".bl-history")).to_have_text("showing the newest 50 of 300")
+        await scroll_to_top(page)
+        await expect(page.locator(".bl-count")).to_have_text("300 lines")
+        assert await page.evaluate(HELD) == lines
+        await scroll_to_top(page)
+        await expect(page.locator(".bl-older")).to_have_text(START)
