@@ -85,8 +85,9 @@ export function listenForKeys(onKey) {
   };
 }
 
-// Clicks on the rows in `container`: entryOf(serial) finds a row's entry, toggle(serial) opens or closes it.
-export function listenForRowClicks(container, { entryOf, toggle }) {
+// Clicks on the rows in `container`: entryOf(serial) finds a row's entry, toggle(serial) opens or closes it,
+// a row's link button copies a link to it at `linkPath` (the stream's read-only address).
+export function listenForRowClicks(container, { entryOf, toggle, linkPath }) {
   container.addEventListener("click", (event) => {
     const row = event.target.closest(".bl-row");
     if (!row) return;
@@ -96,7 +97,7 @@ export function listenForRowClicks(container, { entryOf, toggle }) {
     const copy = event.target.closest(".bl-copy, .bl-link");
     if (copy) {
       const link = copy.classList.contains("bl-link");
-      (link ? copyText(lineLink(location.href, entry.id)) : copyRow(entry)).then(() => {
+      (link ? copyText(lineLink(location.href, linkPath, entry.id)) : copyRow(entry)).then(() => {
         showCopied(copy, true);
         setTimeout(() => showCopied(copy, false, link ? LINK_LABEL : undefined), COPIED_MS);
       });

@@ -237,7 +237,7 @@ export class VirtualList {
       for (const entry of entries) {
         const row = renderRow(entry, this.expanded.has(entry._n), this.utc, dated(entry), this.highlighter.marksOf(entry));
         if (entry.id === this.marked) {  // the linked line: marked by a border and a sign, not by colour alone
-          row.classList.add("bl-marked");
+          row.classList.add("bl-linked");
           row.setAttribute("aria-current", "true");
         }
         row.dataset.look = look(entry);

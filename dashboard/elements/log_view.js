@@ -56,6 +56,7 @@ export default {
     highlights: { type: Array, default: () => [] },  // [{text, regex, colour}]: colour indexes the palette
     utc: { type: Boolean, default: false },
     streamName: { type: String, default: "stream" },
+    linkPath: { type: String, required: true },  // the stream's read-only address, for links to a line
     feed: { type: Object, required: true },  // RowsFeed.address
     anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
   },
@@ -87,6 +88,7 @@ export default {
     listenForRowClicks(this.$refs.rows, {
       entryOf: (serial) => this.logRows.entryOf(serial),
       toggle: (serial) => this.list.toggle(serial),
+      linkPath: this.linkPath,
     });
     this.stopKeys = listenForKeys((key) => this.onKey(key));
     this.statusBar.start();

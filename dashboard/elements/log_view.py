@@ -39,14 +39,18 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     """
 
     def __init__(self, *, max_rows: int, view_filter: dict[str, Any], highlights: list[dict[str, Any]], utc: bool,
-                 stream_name: str, anchor: dict[str, str | None] | None = None) -> None:
-        """`anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`)."""
+                 stream_name: str, link_path: str, anchor: dict[str, str | None] | None = None) -> None:
+        """`link_path`: the stream's read-only address, which links to a line use.
+
+        `anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`).
+        """
         super().__init__()
         self._props["maxRows"] = max_rows
         self._props["filter"] = view_filter
         self._props["highlights"] = highlights
         self._props["utc"] = utc
         self._props["streamName"] = stream_name
+        self._props["linkPath"] = link_path
         self._props["anchor"] = anchor
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address

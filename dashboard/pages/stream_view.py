@@ -14,7 +14,7 @@ from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
 from ..follower_limits import FollowerLimits
 from ..ingest_limits import client_address
-from ..protocol import bus_stream_id, canonical_stream_id, is_view_key
+from ..protocol import bus_stream_id, canonical_stream_id, is_view_key, view_key
 from ..settings import Settings
 from ..stream import Bus, BusUnavailable, Deliver, Subscription
 from . import addresses, send_panel_state
@@ -76,7 +76,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             controls = ViewerControls(stream_id, view_filter)
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(),
                            highlights=view_filter.highlights_component(), utc=view_filter.utc,
-                           stream_name=f"bunnylogs-{stream_id[:8]}",
+                           stream_name=f"bunnylogs-{stream_id[:8]}", link_path=f"/{view_key(stream_id)}",
                            anchor=None if context is None else {"id": context.anchor, "next": context.next_id})
             view.classes("stream-log")
             controls.attach(view)
