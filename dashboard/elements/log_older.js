@@ -12,7 +12,7 @@ const NUMBER = new Intl.NumberFormat();
 export const START_TEXT = "start of the stream";
 
 function capText(maxRows) {
-  return `keeping at most ${NUMBER.format(maxRows)} rows; older lines: download or bunnylogs tail --since`;
+  return `keeping at most ${NUMBER.format(maxRows)} rows; older lines: bunnylogs tail --since, or /entries?before=`;
 }
 
 // What the status says of the rows held and the lines kept, what the search button offers ("" for

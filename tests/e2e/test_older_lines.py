@@ -154,7 +154,7 @@ async def test_max_rows_stops_the_loading_and_says_where_older_lines_are(page: P
     await expect(page.locator(".bl-history")).to_have_text("showing the newest 100 of 400")
     await scroll_to_top(page)
     await expect(page.locator(".bl-count")).to_have_text(f"{CAPPED_ROWS} lines")
-    cap = f"keeping at most {CAPPED_ROWS} rows; older lines: download or bunnylogs tail --since"
+    cap = f"keeping at most {CAPPED_ROWS} rows; older lines: bunnylogs tail --since, or /entries?before="
     await expect(page.locator(".bl-history")).to_have_text(f"showing the newest {CAPPED_ROWS} of 400 · {cap}")
     await scroll_to_top(page)
     await expect(page.locator(".bl-older")).to_have_text(cap)
