@@ -18,7 +18,6 @@ import uuid
 from pathlib import Path
 
 import httpx
-
 from playwright.async_api import Page
 
 from harness.servers import chromium, running_app
