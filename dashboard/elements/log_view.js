@@ -3,7 +3,8 @@
 // The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), the row
 // model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
 // text with log_text), highlights (log_highlight), keys and clicks (log_input), copy and download
-// (log_export), the status bar (log_status) and the lines older than those held (log_older).
+// (log_export), the status bar (log_status), the lines older than those held (log_older) and the
+// volume strip above the rows (log_strip, counting with log_volume).
 import { listenForRows } from "rows_feed";
 import { LogRows, compareIds } from "log_rows";
 import { VirtualList } from "log_list";
@@ -13,6 +14,7 @@ import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
 import { OlderLines } from "log_older";
 import { withoutLineLink } from "log_link";
+import { VolumeStrip } from "log_strip";
 
 // Draws closer together than this wait for the next animation frame (16 ms at 60 Hz).
 const DRAW_GAP_MS = 4;
@@ -42,7 +44,9 @@ export default {
         <span ref="highlightError" class="bl-highlight-error" hidden></span>
         <span ref="history" class="bl-history" hidden></span>
         <button ref="searchAll" class="bl-search-all" type="button" hidden></button>
+        <button ref="stripToggle" class="bl-strip-toggle" type="button"></button>
       </div>
+      <div ref="strip" class="bl-strip" hidden></div>
       <div class="bl-older-place"><div ref="older" class="bl-older" role="status" hidden></div></div>
       <div ref="scroller" class="bl-scroller" tabindex="0">
         <div ref="empty" class="bl-empty">Waiting for the first line…</div>
@@ -58,6 +62,8 @@ export default {
     streamName: { type: String, default: "stream" },
     feed: { type: Object, required: true },  // RowsFeed.address
     anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
+    stripShown: { type: Boolean, default: true },  // the volume strip shown (log_strip)
+    levelGroups: { type: Object, default: () => ({}) },  // {LEVEL: group} for the volume strip
   },
   mounted() {
     this.logRows = new LogRows(this.maxRows, (programs, levels) => this.$emit("seen", { programs, levels }));
@@ -72,6 +78,10 @@ export default {
     this.statusBar = new StatusBar(this.$refs, this.logRows);
     this.older = new OlderLines(this.$refs, this.logRows, this.list,
       { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
+    this.strip = new VolumeStrip(this.$refs, this.logRows, this.list, {
+      levelGroups: this.levelGroups, utc: this.utc, shown: this.stripShown,
+      pause: () => this.$emit("pause"), toggled: (shown) => this.$emit("strip", { shown }),
+    });
     this.frame = null;
     this.lastFlush = -Infinity;
     this.linked = this.anchor;  // until the reader resumes
@@ -107,6 +117,7 @@ export default {
     this.statusBar.stop();
     this.older.stop();
     this.list.stop();
+    this.strip.stop();
     document.removeEventListener("visibilitychange", this.onVisibility);
     document.removeEventListener("visibilitychange", this.onHidden);
     window.removeEventListener("pagehide", this.saveHeld);
@@ -123,6 +134,7 @@ export default {
       this.highlightErrors();
       this.list.render();
       if (rehighlight) this.list.highlightsChanged();
+      this.strip.refilter();
       this.statusBar.show();
     },
     // rules: [{text, regex, colour}], as highlights.
@@ -154,6 +166,7 @@ export default {
       this.logRows.clear();
       this.list.reset();
       this.list.render();
+      this.strip.request();
       this.statusBar.show();
     },
     follow() {
@@ -170,6 +183,7 @@ export default {
     },
     setUtc(utc) {
       this.list.setUtc(utc);
+      this.strip.setUtc(utc);
     },
     download(format) {
       downloadRows(this.logRows.shown, format, this.streamName);
@@ -222,6 +236,7 @@ export default {
       if (this.older.cleared) return;  // the viewer asked for an empty list
       const shown = this.logRows.prepend(entries);
       this.list.prepended(shown);
+      this.strip.request();
       if (this.linked && !this.linked.shown) this.showLinkedLine();
       this.statusBar.show();
     },
@@ -262,6 +277,7 @@ export default {
       if (dropped === null) return;
       this.list.forget(dropped);
       if (dropped.length) this.older.dropped();
+      this.strip.admitted(dropped);
       this.list.render();
       this.statusBar.request();
     },

@@ -27,10 +27,11 @@ class ViewFilter:
     programs: tuple[str, ...] = ()
     utc: bool = False
     highlights: tuple[HighlightRule, ...] = ()
+    strip: bool = True  # the volume strip shown (`strip=0` hides it)
 
     @classmethod
     def from_query(cls, query: Mapping[str, Sequence[str]]) -> ViewFilter:
-        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout`; anything odd is ignored."""
+        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout&strip=0`; odd values are ignored."""
         def first(name: str) -> str:
             values = query.get(name) or [""]
             return values[0]
@@ -50,6 +51,7 @@ class ViewFilter:
             programs=tuple(programs),
             utc=flag("utc"),
             highlights=rules_from_query(query.get("hl", [])),
+            strip=first("strip") not in ("0", "false", "no", "off"),
         )
 
     def to_query(self) -> str:
@@ -67,6 +69,8 @@ class ViewFilter:
         if self.utc:
             pairs.append(("utc", "1"))
         pairs.extend(("hl", rule.to_param()) for rule in self.highlights)
+        if not self.strip:
+            pairs.append(("strip", "0"))
         return urlencode(pairs)
 
     def to_component(self) -> dict[str, Any]:

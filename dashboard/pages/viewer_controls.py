@@ -41,6 +41,8 @@ class ViewerControls:
         view.on("filter_error", self._on_filter_error)
         view.on("highlight_errors", self._on_highlight_errors)
         view.on("key", self._on_key)
+        view.on("pause", self._pause)
+        view.on("strip", self._on_strip)
 
     # --- building ---------------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
@@ -177,6 +179,15 @@ class ViewerControls:
         self.pause_button.props(f"icon={'play_arrow' if self.paused else 'pause'}")
         if self.view is not None:
             self.view.set_paused(self.paused)
+
+    def _pause(self) -> None:
+        if not self.paused:
+            self.toggle_pause()
+
+    def _on_strip(self, event: events.GenericEventArguments) -> None:
+        shown = event.args.get("shown") if isinstance(event.args, dict) else None
+        if isinstance(shown, bool):
+            self._apply(strip=shown)  # the view shows or hides it itself; the URL keeps the choice
 
     def _clear_rows(self) -> None:
         if self.view is not None:

@@ -45,3 +45,14 @@ def test_a_link_cannot_ask_for_thousands_of_controls() -> None:
     parsed = ViewFilter.from_query({"hide": [levels], "program": programs})
     assert parsed.hidden_levels == tuple(f"L{n:04d}" for n in range(MAX_LINKED_LEVELS))
     assert parsed.programs == tuple(f"p{n}" for n in range(MAX_LINKED_PROGRAMS))
+
+
+def test_the_volume_strip_is_shown_unless_a_link_hides_it() -> None:
+    assert ViewFilter.from_query({}).strip is True
+    hidden = ViewFilter(strip=False)
+    assert hidden.to_query() == "strip=0"
+    assert ViewFilter.from_query(parse_qs(hidden.to_query())) == hidden
+    for value in ("0", "false", "no", "off"):
+        assert ViewFilter.from_query({"strip": [value]}).strip is False
+    for odd in ("1", "", "<img src=x>", "maybe", "0 "):  # anything else keeps it: never an error
+        assert ViewFilter.from_query({"strip": [odd]}).strip is True
