@@ -4,7 +4,8 @@
 // model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
 // text with log_text), highlights (log_highlight), keys and clicks (log_input), copy and download
 // (log_export), the status bar (log_status), the lines older than those held (log_older) and the
-// volume strip above the rows (log_strip, counting with log_volume).
+// volume strip above the rows (log_strip, counting with log_volume), and the columns from fields
+// (log_columns, with log_fields).
 import { listenForRows } from "rows_feed";
 import { LogRows, compareIds } from "log_rows";
 import { VirtualList } from "log_list";
@@ -15,6 +16,7 @@ import { StatusBar } from "log_status";
 import { OlderLines } from "log_older";
 import { withoutLineLink } from "log_link";
 import { VolumeStrip } from "log_strip";
+import { ColumnBar } from "log_columns";
 
 // Draws closer together than this wait for the next animation frame (16 ms at 60 Hz).
 const DRAW_GAP_MS = 4;
@@ -47,6 +49,7 @@ export default {
         <button ref="stripToggle" class="bl-strip-toggle" type="button"></button>
       </div>
       <div ref="strip" class="bl-strip" hidden></div>
+      <div ref="columns" class="bl-columns" hidden></div>
       <div class="bl-older-place"><div ref="older" class="bl-older" role="status" hidden></div></div>
       <div ref="scroller" class="bl-scroller" tabindex="0">
         <div ref="empty" class="bl-empty">Waiting for the first line…</div>
@@ -62,7 +65,7 @@ export default {
     streamName: { type: String, default: "stream" },
     feed: { type: Object, required: true },  // RowsFeed.address
     anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
-    stripShown: { type: Boolean, default: true },  // the volume strip shown (log_strip)
+    display: { type: Object, default: () => ({ strip: true, columns: [], maxColumns: 0 }) },  // view_filter.py
     levelGroups: { type: Object, default: () => ({}) },  // {LEVEL: group} for the volume strip
   },
   mounted() {
@@ -79,9 +82,14 @@ export default {
     this.older = new OlderLines(this.$refs, this.logRows, this.list,
       { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
     this.strip = new VolumeStrip(this.$refs, this.logRows, this.list, {
-      levelGroups: this.levelGroups, utc: this.utc, shown: this.stripShown,
+      levelGroups: this.levelGroups, utc: this.utc, shown: this.display.strip,
       pause: () => this.$emit("pause"), toggled: (shown) => this.$emit("strip", { shown }),
     });
+    this.columns = new ColumnBar(this.$refs.columns, {
+      columns: this.display.columns, max: this.display.maxColumns,
+      changed: (columns) => { this.list.setColumns(columns); this.$emit("columns", { columns }); },
+    });
+    if (this.columns.columns.length) this.list.setColumns(this.columns.columns);
     this.frame = null;
     this.lastFlush = -Infinity;
     this.linked = this.anchor;  // until the reader resumes
@@ -118,6 +126,7 @@ export default {
     this.older.stop();
     this.list.stop();
     this.strip.stop();
+    this.columns.stop();
     document.removeEventListener("visibilitychange", this.onVisibility);
     document.removeEventListener("visibilitychange", this.onHidden);
     window.removeEventListener("pagehide", this.saveHeld);
@@ -129,8 +138,8 @@ export default {
       this.older.filterChanged(filter);
       this.logRows.setFilter(filter);
       this.$emit("filter_error", { message: this.logRows.filterError });
-      this.filterNow = filter;
-      const rehighlight = this.highlighter.configure(filter, this.rules);
+      this.filterNow = { ...filter, text: this.logRows.searchedText };  // marked: the text, not field conditions
+      const rehighlight = this.highlighter.configure(this.filterNow, this.rules);
       this.highlightErrors();
       this.list.render();
       if (rehighlight) this.list.highlightsChanged();
@@ -234,6 +243,7 @@ export default {
     // scrolled up to), put above them.
     prepend(entries) {
       if (this.older.cleared) return;  // the viewer asked for an empty list
+      this.columns.note(entries);
       const shown = this.logRows.prepend(entries);
       this.list.prepended(shown);
       this.strip.request();
@@ -253,6 +263,7 @@ export default {
         this.statusBar.arrived(entries.length);
         this.older.arrived(entries.length);
       }
+      this.columns.note(entries);
       this.logRows.arrive(entries);
       this.schedule();
     },

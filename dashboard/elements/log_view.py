@@ -22,7 +22,8 @@ Resume = Callable[[str | None], None]
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
                             "log_text.js", "log_ansi.js", "log_pattern.js", "log_highlight.js",
                             "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js",
-                            "log_older.js", "log_link.js", "log_volume.js", "log_strip.js"]
+                            "log_older.js", "log_link.js", "log_volume.js", "log_strip.js", "log_fields.js",
+                            "log_columns.js"]
 # The volume strip's level groups (log_volume.js's GROUPS), by the lowest rank in each: error, warning,
 # info, debug. A level not named here (a sender's own) is drawn as info.
 _STRIP_GROUP_RANKS = (LEVEL_RANKS["ERROR"], LEVEL_RANKS["WARNING"], LEVEL_RANKS["INFO"], 0)
@@ -42,17 +43,20 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     `filter_error` (an invalid regular expression, or none), `highlight_errors` (the positions of
     the highlight rules turned off: invalid, or too slow), `key` (keyboard shortcuts) and `older`
     (an ask for the lines before its oldest row, see `pages.older_lines`), `pause` (the reader went
-    to a bar of the volume strip: the view should pause) and `strip` (the reader hid or showed it).
+    to a bar of the volume strip: the view should pause), `strip` (the reader hid or showed it) and
+    `columns` (the fields the reader chose to show as columns).
 
     When the page's socket drops, nothing is sent until the page is back and says which entry it
     has last; `on_resume` is then told, to send what it missed (see `receiving_history`).
     """
 
     def __init__(self, *, max_rows: int, view_filter: dict[str, Any], highlights: list[dict[str, Any]], utc: bool,
-                 stream_name: str, anchor: dict[str, str | None] | None = None, strip: bool = True) -> None:
+                 stream_name: str, anchor: dict[str, str | None] | None = None,
+                 display: dict[str, Any] | None = None) -> None:
         """`anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`).
 
-        `strip`: the volume strip (lines per interval by level) is shown above the rows.
+        `display` ({strip, columns, maxColumns}, see `ViewFilter.display_component`): the volume strip
+        shown or not, and the fields shown as columns.
         """
         super().__init__()
         self._props["maxRows"] = max_rows
@@ -61,7 +65,8 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self._props["utc"] = utc
         self._props["streamName"] = stream_name
         self._props["anchor"] = anchor
-        self._props["stripShown"] = strip
+        if display is not None:
+            self._props["display"] = display
         self._props["levelGroups"] = strip_level_groups()
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address

@@ -78,7 +78,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
                            highlights=view_filter.highlights_component(), utc=view_filter.utc,
                            stream_name=f"bunnylogs-{stream_id[:8]}",
                            anchor=None if context is None else {"id": context.anchor, "next": context.next_id},
-                           strip=view_filter.strip)
+                           display=view_filter.display_component())
             view.classes("stream-log")
             controls.attach(view)
             # Listens to the view from the start: a listener added once the page is shown would redraw it.

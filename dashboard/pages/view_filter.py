@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +14,9 @@ from .highlight_rules import HighlightRule, rules_from_query
 # URL must not be able to ask for thousands.
 MAX_LINKED_LEVELS = 50
 MAX_LINKED_PROGRAMS = 50
+# Fields shown as columns (`col=user.id`, a dotted path), at most, each of at most so many characters.
+MAX_COLUMNS = 8
+MAX_COLUMN_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ViewFilter:
     utc: bool = False
     highlights: tuple[HighlightRule, ...] = ()
     strip: bool = True  # the volume strip shown (`strip=0` hides it)
+    columns: tuple[str, ...] = ()  # dotted paths of fields shown as columns, in order
 
     @classmethod
     def from_query(cls, query: Mapping[str, Sequence[str]]) -> ViewFilter:
@@ -52,6 +56,7 @@ class ViewFilter:
             utc=flag("utc"),
             highlights=rules_from_query(query.get("hl", [])),
             strip=first("strip") not in ("0", "false", "no", "off"),
+            columns=columns_from(query.get("col", [])),
         )
 
     def to_query(self) -> str:
@@ -71,12 +76,17 @@ class ViewFilter:
         pairs.extend(("hl", rule.to_param()) for rule in self.highlights)
         if not self.strip:
             pairs.append(("strip", "0"))
+        pairs.extend(("col", column) for column in self.columns)
         return urlencode(pairs)
 
     def to_component(self) -> dict[str, Any]:
         """The part the browser's log view filters with."""
         return {"text": self.text, "regex": self.regex, "invert": self.invert,
                 "hidden_levels": list(self.hidden_levels), "programs": list(self.programs)}
+
+    def display_component(self) -> dict[str, Any]:
+        """How the browser's log view lays its rows out: the volume strip shown, the columns from fields."""
+        return {"strip": self.strip, "columns": list(self.columns), "maxColumns": MAX_COLUMNS}
 
     def highlights_component(self) -> list[dict[str, Any]]:
         """The highlight rules as the browser's log view takes them."""
@@ -88,4 +98,13 @@ class ViewFilter:
             changes["hidden_levels"] = tuple(sorted(set(changes["hidden_levels"])))
         if "programs" in changes:
             changes["programs"] = tuple(dict.fromkeys(changes["programs"]))
+        if "columns" in changes:
+            changes["columns"] = columns_from(changes["columns"])
         return replace(self, **changes)
+
+
+def columns_from(values: Iterable[object]) -> tuple[str, ...]:
+    """The columns of a link or of the page: non-empty texts of at most `MAX_COLUMN_CHARS`, each once,
+    at most `MAX_COLUMNS`; anything else is left out."""
+    texts = (value for value in values if isinstance(value, str) and 0 < len(value) <= MAX_COLUMN_CHARS)
+    return tuple(dict.fromkeys(texts))[:MAX_COLUMNS]
