@@ -77,7 +77,8 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(),
                            highlights=view_filter.highlights_component(), utc=view_filter.utc,
                            stream_name=f"bunnylogs-{stream_id[:8]}", link_path=f"/{view_key(stream_id)}",
-                           anchor=None if context is None else {"id": context.anchor, "next": context.next_id})
+                           anchor=None if context is None else {"id": context.anchor, "next": context.next_id},
+                           display=view_filter.display_component())
             view.classes("stream-log")
             controls.attach(view)
             # Listens to the view from the start: a listener added once the page is shown would redraw it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +14,9 @@ from .highlight_rules import HighlightRule, rules_from_query
 # URL must not be able to ask for thousands.
 MAX_LINKED_LEVELS = 50
 MAX_LINKED_PROGRAMS = 50
+# Fields shown as columns (`col=user.id`, a dotted path), at most, each of at most so many characters.
+MAX_COLUMNS = 8
+MAX_COLUMN_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -27,10 +30,12 @@ class ViewFilter:
     programs: tuple[str, ...] = ()
     utc: bool = False
     highlights: tuple[HighlightRule, ...] = ()
+    strip: bool = True  # the volume strip shown (`strip=0` hides it)
+    columns: tuple[str, ...] = ()  # dotted paths of fields shown as columns, in order
 
     @classmethod
     def from_query(cls, query: Mapping[str, Sequence[str]]) -> ViewFilter:
-        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout`; anything odd is ignored."""
+        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout&strip=0`; odd values are ignored."""
         def first(name: str) -> str:
             values = query.get(name) or [""]
             return values[0]
@@ -50,6 +55,8 @@ class ViewFilter:
             programs=tuple(programs),
             utc=flag("utc"),
             highlights=rules_from_query(query.get("hl", [])),
+            strip=first("strip") not in ("0", "false", "no", "off"),
+            columns=columns_from(query.get("col", [])),
         )
 
     def to_query(self) -> str:
@@ -67,12 +74,19 @@ class ViewFilter:
         if self.utc:
             pairs.append(("utc", "1"))
         pairs.extend(("hl", rule.to_param()) for rule in self.highlights)
+        if not self.strip:
+            pairs.append(("strip", "0"))
+        pairs.extend(("col", column) for column in self.columns)
         return urlencode(pairs)
 
     def to_component(self) -> dict[str, Any]:
         """The part the browser's log view filters with."""
         return {"text": self.text, "regex": self.regex, "invert": self.invert,
                 "hidden_levels": list(self.hidden_levels), "programs": list(self.programs)}
+
+    def display_component(self) -> dict[str, Any]:
+        """How the browser's log view lays its rows out: the volume strip shown, the columns from fields."""
+        return {"strip": self.strip, "columns": list(self.columns), "maxColumns": MAX_COLUMNS}
 
     def highlights_component(self) -> list[dict[str, Any]]:
         """The highlight rules as the browser's log view takes them."""
@@ -84,4 +98,13 @@ class ViewFilter:
             changes["hidden_levels"] = tuple(sorted(set(changes["hidden_levels"])))
         if "programs" in changes:
             changes["programs"] = tuple(dict.fromkeys(changes["programs"]))
+        if "columns" in changes:
+            changes["columns"] = columns_from(changes["columns"])
         return replace(self, **changes)
+
+
+def columns_from(values: Iterable[object]) -> tuple[str, ...]:
+    """The columns of a link or of the page: non-empty texts of at most `MAX_COLUMN_CHARS`, each once,
+    at most `MAX_COLUMNS`; anything else is left out."""
+    texts = (value for value in values if isinstance(value, str) and 0 < len(value) <= MAX_COLUMN_CHARS)
+    return tuple(dict.fromkeys(texts))[:MAX_COLUMNS]
