@@ -4,7 +4,8 @@ docs/screenshot.png is the light view; docs/viewer-dark.png the dark one with th
 expanded; docs/viewer-filtered.png a view filtered by text, level and program (as its URL says);
 docs/viewer-highlights.png highlight rules and filter marks; docs/viewer-older.png a page that
 holds the newest part of a long stream and has searched all of it; docs/viewer-line-link.png a
-page opened at a line's link.
+page opened at a line's link; docs/viewer-strip-columns.png the volume strip over a stream whose
+lines came over 20 s, with two fields as columns.
 
 Run from the repository root: .venv/bin/python -m docs.take_screenshot
 """
@@ -66,6 +67,7 @@ async def main() -> None:
 
             await _highlights(page, app.url, stream)
             await _older_lines_and_line_link(page, app.url, http)
+            await _strip_and_columns(page, app.url, http)
     print(f"wrote {OUTPUT}, viewer-dark.png, viewer-filtered.png and the feature screenshots in {DOCS}")
 
 
@@ -98,3 +100,21 @@ async def _older_lines_and_line_link(page: Page, base_url: str, http: httpx.Asyn
 
 if __name__ == "__main__":
     asyncio.run(main())
+
+
+async def _strip_and_columns(page: Page, base_url: str, http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    await page.goto(f"{base_url}/{stream}?col=status&col=user.id")
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    for tick in range(80):  # 20 s of traffic, with a burst of errors in the middle
+        failing = 40 <= tick < 46
+        batch = [{"message": f"{'POST' if n % 3 else 'GET'} /api/orders/{tick * 40 + n}",
+                  "level": "ERROR" if failing and n % 2 else ("WARNING" if n == 7 else "INFO"), "program": "web",
+                  "fields": {"status": 503 if failing and n % 2 else 200, "user": {"id": 1000 + (tick * 7 + n) % 90},
+                             "duration_ms": 12 + (n * 37) % 400}}
+                 for n in range(8 + (tick * 13) % 25)]
+        await http.post(f"{base_url}/live/{stream}", content=json.dumps(batch),
+                        headers={"Content-Type": "application/json"})
+        await asyncio.sleep(0.25)
+    await page.wait_for_timeout(600)
+    await page.screenshot(path=str(DOCS / "viewer-strip-columns.png"))
