@@ -98,9 +98,6 @@ async def _older_lines_and_line_link(page: Page, base_url: str, http: httpx.Asyn
     await page.screenshot(path=str(DOCS / "viewer-line-link.png"))
 
 
-if __name__ == "__main__":
-    asyncio.run(main())
-
 
 async def _strip_and_columns(page: Page, base_url: str, http: httpx.AsyncClient) -> None:
     stream = str(uuid.uuid4())
@@ -118,3 +115,7 @@ async def _strip_and_columns(page: Page, base_url: str, http: httpx.AsyncClient)
         await asyncio.sleep(0.25)
     await page.wait_for_timeout(600)
     await page.screenshot(path=str(DOCS / "viewer-strip-columns.png"))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
