@@ -98,7 +98,7 @@ export default {
     document.addEventListener("visibilitychange", this.onHidden);
     this.stopRows = listenForRows(this.feed,
       (entries, history, older) => (older ? this.prepend(entries) : this.append(entries, history)),
-      (lastId) => this.$emit("resume", { after: lastId }));
+      (resumeAt) => this.$emit("resume", resumeAt));
   },
   unmounted() {
     this.stopRows();

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -12,10 +12,15 @@ from nicegui.events import GenericEventArguments
 
 from ..entry import StreamEntry
 from ..protocol import is_entry_id
-from .rows_feed import RowsFeed
+from .rows_feed import RowsFeed, StreamTag
 
-# Called with the ID of the last entry the page has (None if it has none) when its socket came back.
-Resume = Callable[[str | None], None]
+# Where the page resumes: the ID of the last entry it has of each stream, by the stream's index in
+# the page (0 on a page of one stream); a stream it has none of is left out.
+ResumePoints = Mapping[int, str]
+# Called with where the page resumes when its socket came back.
+Resume = Callable[[ResumePoints], None]
+# What a page's resume is read of, at most: more than a merged view follows (the rest is ignored anyway).
+_MAX_RESUME_POINTS = 32
 
 # The parts of the browser half; log_view.js imports them by name (the page's import map).
 # log_highlight_worker runs in a worker of its own: log_highlight finds it by name, not by importing it.
@@ -56,15 +61,18 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self.client.on_disconnect(self._socket_dropped)
         self.on("resume", self._page_resumes)
 
-    def push(self, entries: list[StreamEntry]) -> None:
-        """Send entries to the browser: history at once; live ones at once when its socket is free, else gathered."""
+    def push(self, entries: list[StreamEntry], stream: StreamTag = None) -> None:
+        """Send entries to the browser: history at once; live ones at once when its socket is free, else gathered.
+
+        `stream`: on a merged view, the page's index of the stream they came from (one per entry: history only).
+        """
         if self._receiving_history:
-            self._feed.send_history(entries)
+            self._feed.send_history(entries, stream)
         else:
-            self._feed.send(entries)
+            self._feed.send(entries, stream if isinstance(stream, int) else None)
 
     def on_resume(self, resume: Resume) -> None:
-        """Call `resume` with the page's last entry ID when its socket came back after a drop."""
+        """Call `resume` with the page's last entry IDs when its socket came back after a drop."""
         self._resume = resume
 
     @contextmanager
@@ -105,9 +113,8 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         if not self._awaiting_resume:
             return
         self._awaiting_resume = False
-        after = event.args.get("after") if isinstance(event.args, dict) else None
         if self._resume is not None:
-            self._resume(after if isinstance(after, str) and is_entry_id(after) else None)
+            self._resume(_resume_points(event.args))
 
     def _handle_delete(self) -> None:
         self._feed.close()
@@ -152,3 +159,18 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     def download(self, file_format: Literal["log", "ndjson"]) -> None:
         """Save the rows shown (after filters) as a `.log` text file or as `.ndjson`."""
         self.run_method("download", file_format)
+
+
+def _resume_points(args: object) -> dict[int, str]:
+    """What the page says it has last (`{"after": id}`, or `{"after_by_stream": {index: id}}`); nonsense is left out."""
+    if not isinstance(args, dict):
+        return {}
+    by_stream = args.get("after_by_stream")
+    if isinstance(by_stream, dict):
+        points = {}
+        for index, after in list(by_stream.items())[:_MAX_RESUME_POINTS]:
+            if isinstance(index, str) and index.isdigit() and isinstance(after, str) and is_entry_id(after):
+                points[int(index)] = after
+        return points
+    after = args.get("after")
+    return {0: after} if isinstance(after, str) and is_entry_id(after) else {}
