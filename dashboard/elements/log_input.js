@@ -96,7 +96,7 @@ export function listenForRowClicks(container, { entryOf, toggle }) {
     const copy = event.target.closest(".bl-copy, .bl-link");
     if (copy) {
       const link = copy.classList.contains("bl-link");
-      (link ? copyText(lineLink(location.href, entry.id)) : copyRow(entry)).then(() => {
+      (link ? copyText(lineLink(location.href, entry.id, entry._s)) : copyRow(entry)).then(() => {
         showCopied(copy, true);
         setTimeout(() => showCopied(copy, false, link ? LINK_LABEL : undefined), COPIED_MS);
       });

@@ -2,6 +2,7 @@
 // pass the filter, what arrived and is not drawn yet, and what waits while paused. No drawing here.
 import { withoutEscapeSequences } from "log_text";
 import { compilePattern } from "log_pattern";
+import { hiddenStreamIndexes } from "stream_labels";
 
 // What the text filter searches: the message as shown (without colour codes), and the fields.
 function haystack(entry) {
@@ -64,12 +65,14 @@ export class LogRows {
     this.invert = Boolean(filter.invert);
     this.hiddenLevels = new Set(filter.hidden_levels || []);
     this.programs = new Set(filter.programs || []);
+    this.hiddenStreams = hiddenStreamIndexes(filter.hidden_streams);
     this.shown = this.all.filter((entry) => this.matches(entry));
     this.pendingShown = this.countShown(this.pending);
   }
 
   matches(entry) {
     if (this.hiddenLevels.has(entry.level)) return false;
+    if (this.hiddenStreams.size && this.hiddenStreams.has(entry._s)) return false;
     if (this.programs.size && !this.programs.has(entry.program)) return false;
     if (this.textTest === null) return true;
     return this.textTest(entry) !== this.invert;

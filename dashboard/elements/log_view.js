@@ -13,6 +13,7 @@ import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
 import { OlderLines } from "log_older";
 import { withoutLineLink } from "log_link";
+import { onLabelsChanged, renameMarks, setPageStreams } from "stream_labels";
 
 // Draws closer together than this wait for the next animation frame (16 ms at 60 Hz).
 const DRAW_GAP_MS = 4;
@@ -58,8 +59,12 @@ export default {
     streamName: { type: String, default: "stream" },
     feed: { type: Object, required: true },  // RowsFeed.address
     anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
+    streams: { type: Array, default: () => [] },  // a merged view's: [{short, label_key, read_only}] (stream_labels)
+    olderUnavailable: { type: String, default: "" },  // why older lines are not asked for here, if they are not
   },
   mounted() {
+    setPageStreams(this.streams);
+    this.stopLabels = onLabelsChanged(() => renameMarks(this.$refs.rows));
     this.logRows = new LogRows(this.maxRows, (programs, levels) => this.$emit("seen", { programs, levels }));
     this.highlighter = new Highlighter({
       onMarks: (entries) => this.list.highlighted(entries),
@@ -71,7 +76,7 @@ export default {
     this.list = new VirtualList(this.$refs, this.logRows, this.highlighter, this.utc);
     this.statusBar = new StatusBar(this.$refs, this.logRows);
     this.older = new OlderLines(this.$refs, this.logRows, this.list,
-      { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
+      { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask), unavailable: this.olderUnavailable });
     this.frame = null;
     this.lastFlush = -Infinity;
     this.linked = this.anchor;  // until the reader resumes
@@ -101,6 +106,7 @@ export default {
       (resumeAt) => this.$emit("resume", resumeAt));
   },
   unmounted() {
+    this.stopLabels();
     this.stopRows();
     this.highlighter.stop();
     this.stopKeys();

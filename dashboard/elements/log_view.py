@@ -27,7 +27,7 @@ _MAX_RESUME_POINTS = 32
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
                             "log_text.js", "log_ansi.js", "log_pattern.js", "log_highlight.js",
                             "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js",
-                            "log_older.js", "log_link.js"]
+                            "log_older.js", "log_link.js", "stream_labels.js"]
 
 
 class LogView(Element, component="log_view.js", dependencies=_PARTS):
@@ -44,8 +44,13 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     """
 
     def __init__(self, *, max_rows: int, view_filter: dict[str, Any], highlights: list[dict[str, Any]], utc: bool,
-                 stream_name: str, anchor: dict[str, str | None] | None = None) -> None:
-        """`anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`)."""
+                 stream_name: str, anchor: dict[str, str | None] | None = None,
+                 streams: list[dict[str, Any]] | None = None, older_unavailable: str = "") -> None:
+        """`anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`).
+
+        On a merged view, `streams` ({short, label_key, read_only} each, by index in the page) name the
+        streams its rows are marked with, and `older_unavailable` says why it asks for no older lines.
+        """
         super().__init__()
         self._props["maxRows"] = max_rows
         self._props["filter"] = view_filter
@@ -53,6 +58,9 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self._props["utc"] = utc
         self._props["streamName"] = stream_name
         self._props["anchor"] = anchor
+        if streams:
+            self._props["streams"] = streams
+            self._props["olderUnavailable"] = older_unavailable
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address
         self._receiving_history = False

@@ -18,14 +18,21 @@ from .frame import page_frame
 PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
 
 
-# A constant page: nothing from the address is echoed into it.
-NO_SUCH_STREAM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>No such stream · BunnyLogs</title><meta name="viewport" content="width=device-width, initial-scale=1">
+
+
+def constant_page(title: str, text_html: str) -> str:
+    """A page that says why an address shows no stream; constant: nothing from the address is echoed into it."""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{title} · BunnyLogs</title><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#0f172a}
-a{color:#2563eb}</style></head><body><h1>No such stream</h1>
-<p>A stream's address ends in a UUID, like <code>/3f8a7c2e-1b4d-4e6f-9a0b-1c2d3e4f5a6b</code>.
-Check the link you were given, or <a href="/">open a new stream</a>.</p></body></html>"""
+<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#0f172a}}
+a{{color:#2563eb}}</style></head><body><h1>{title}</h1>
+<p>{text_html}</p></body></html>"""
+
+
+NO_SUCH_STREAM_PAGE = constant_page("No such stream", """A stream's address ends in a UUID, like \
+<code>/3f8a7c2e-1b4d-4e6f-9a0b-1c2d3e4f5a6b</code>.
+Check the link you were given, or <a href="/">open a new stream</a>.""")
 
 
 def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str], request: Request) -> bool:

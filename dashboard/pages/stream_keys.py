@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..protocol import STREAM_ID_ANY_CASE_PATTERN, bus_stream_id, canonical_stream_id
+from ..protocol import STREAM_ID_ANY_CASE_PATTERN, bus_stream_id, canonical_stream_id, is_view_key, view_key
 
 # A merged view follows at most this many streams (each one subscription, and one viewer of it).
 MAX_MERGED_STREAMS = 8
@@ -58,6 +58,15 @@ def short_key(key: str) -> str:
 def is_short_key(text: str) -> bool:
     """True for what `short_key` gives (lower-case hex)."""
     return _SHORT_KEY.fullmatch(text) is not None
+
+
+def page_stream(key: str) -> dict[str, str | bool]:
+    """What a page tells its browser of a stream: the start of the key it was given, the view key its
+    label is kept under (this browser's name for it), and whether it is read-only.
+
+    Never a write key it was not given: a view key's stream is named by view keys alone.
+    """
+    return {"short": short_key(key), "label_key": view_key(key), "read_only": is_view_key(key)}
 
 
 def keys_in_text(text: str) -> list[str]:

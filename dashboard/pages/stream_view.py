@@ -11,6 +11,7 @@ from nicegui.elements.mixins.text_element import TextElement
 
 from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
+from ..elements.recent_pages import PageVisit
 from ..follower_limits import FollowerLimits
 from ..protocol import bus_stream_id, canonical_stream_id, is_view_key
 from ..settings import Settings
@@ -19,11 +20,13 @@ from . import addresses, send_panel_state
 from .frame import page_frame
 from .held_rows import restore_held_rows
 from .line_link import LineContext, link_target, read_context, show_link_notice
+from .merged_view import merged_stream_page
 from .older_lines import OlderLines
 from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer
 from .page_follow import follow
 from .restart_notice import RestartNotice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
+from .stream_keys import SEPARATOR, page_stream
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
@@ -33,6 +36,8 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
 
     @ui.page("/{stream_id}", title="BunnyLogs")
     async def stream_page(stream_id: str, request: Request) -> HTMLResponse | RedirectResponse | None:
+        if SEPARATOR in stream_id:
+            return await merged_stream_page(settings, bus, followers, stream_id, request)
         canonical = canonical_stream_id(stream_id)
         if canonical is None:
             return HTMLResponse(NO_SUCH_STREAM_PAGE, status_code=404)
@@ -50,6 +55,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         panel_open = not read_only and await send_panel_state.opens_by_default(
             bus, bus_stream_id(stream_id), has_query=bool(request.query_params))
         with page_frame(stream_id):
+            PageVisit([page_stream(stream_id)])
             _access_row(addresses.view_url(settings, request, stream_id), read_only=read_only)
             send_panel = None
             if not read_only:

@@ -170,6 +170,15 @@ class ViewerControls:
         elif key == "Escape":
             self._clear_text()
 
+    def show_stream(self, short: str, shown: bool) -> None:
+        """Show or hide the rows of a merged view's stream (by its short key), as its chip says."""
+        hidden = set(self.filter.hidden_streams)
+        if shown:
+            hidden.discard(short)
+        else:
+            hidden.add(short)
+        self._apply(hidden_streams=hidden)
+
     def toggle_pause(self) -> None:
         """Pause or resume the view."""
         self.paused = not self.paused

@@ -12,8 +12,15 @@ from dashboard.elements.log_view import _resume_points
 from dashboard.elements.rows_feed import EncodedBatch, encoded
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.pages.page_follow import merged_by_id
-from dashboard.pages.stream_keys import (MAX_MERGED_STREAMS, TooManyStreams, is_short_key, keys_in_text, keys_path,
-                                         page_keys, short_key)
+from dashboard.pages.stream_keys import (
+    MAX_MERGED_STREAMS,
+    TooManyStreams,
+    is_short_key,
+    keys_in_text,
+    keys_path,
+    page_keys,
+    short_key,
+)
 from dashboard.protocol import entry_id_order, view_key
 
 
