@@ -7,6 +7,8 @@ rows a reloaded page held are per stream by nature: the chip's "open alone" link
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from nicegui import background_tasks, events, ui
@@ -111,7 +113,23 @@ def _on_remove(keys: list[str], controls: ViewerControls, event: events.GenericE
 
 def _on_add(keys: list[str], controls: ViewerControls, event: events.GenericEventArguments) -> None:
     text = event.args.get("text") if isinstance(event.args, dict) else None
-    added = keys_in_text(text) if isinstance(text, str) else []
+    if isinstance(text, str):
+        add_streams(keys, text, controls.filter)
+
+
+def add_stream_button(keys: list[str], view_filter: Callable[[], ViewFilter]) -> None:
+    """A button whose menu takes another stream's URL or key, and opens the view of these streams and it."""
+    button = ui.button("Add stream", icon="add").props("flat dense no-caps").classes("bl-add-stream")
+    button.tooltip("Show another stream in this view, merged by time")
+    with button, ui.menu():
+        field = ui.input(placeholder="Paste a stream's URL or key").props("dense outlined autofocus")
+        field.classes("bl-add-stream-input m-2 min-w-64")
+        field.on("keydown.enter", lambda: add_streams(keys, field.value or "", view_filter()))
+
+
+def add_streams(keys: list[str], text: str, view_filter: ViewFilter) -> None:
+    """Open the view of `keys` and the streams named in `text` (pasted), or say why not."""
+    added = keys_in_text(text)
     if not added:
         ui.notify("No stream key there: paste a stream's URL or its key (a UUID).", type="warning")
         return
@@ -122,7 +140,7 @@ def _on_add(keys: list[str], controls: ViewerControls, event: events.GenericEven
     if wanted is None or wanted == keys:
         ui.notify("That stream is in this view already.", type="info")
         return
-    _go_to(wanted, controls.filter)
+    _go_to(wanted, view_filter)
 
 
 def _go_to(keys: list[str], view_filter: ViewFilter) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,7 +21,7 @@ from . import addresses, send_panel_state
 from .frame import page_frame
 from .held_rows import restore_held_rows
 from .line_link import LineContext, link_target, read_context, show_link_notice
-from .merged_view import merged_stream_page
+from .merged_view import add_stream_button, merged_stream_page
 from .older_lines import OlderLines
 from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer
 from .page_follow import follow
@@ -56,7 +57,8 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             bus, bus_stream_id(stream_id), has_query=bool(request.query_params))
         with page_frame(stream_id):
             PageVisit([page_stream(stream_id)])
-            _access_row(addresses.view_url(settings, request, stream_id), read_only=read_only)
+            _access_row(addresses.view_url(settings, request, stream_id), read_only=read_only,
+                        add_stream=lambda: add_stream_button([stream_id], lambda: controls.filter))
             send_panel = None
             if not read_only:
                 send_panel = _send_panel(addresses.ingest_url(settings, request, stream_id),
@@ -102,8 +104,11 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         return None
 
 
-def _access_row(view_url: str, *, read_only: bool) -> None:
-    """On a view key's page, that it is read-only; on the write key's, the read-only link to share."""
+def _access_row(view_url: str, *, read_only: bool, add_stream: Callable[[], None]) -> None:
+    """On a view key's page, that it is read-only; on the write key's, the read-only link to share.
+
+    Then `add_stream`: a way to show another stream beside this one.
+    """
     with ui.row().classes("items-center gap-2 no-wrap w-full access-row"):
         if read_only:
             ui.badge("read-only", color="slate-600").classes("read-only-badge")
@@ -114,6 +119,7 @@ def _access_row(view_url: str, *, read_only: bool) -> None:
             ui.label(f"Read-only link: {view_url}").classes("font-mono text-sm truncate read-only-url")
             CopyButton(view_url, label="Copy read-only link",
                        title="Copy a link that shows this stream but cannot send logs to it")
+        add_stream()
 
 
 def _send_panel(ingest_url: str, install: str, *, open_: bool, warning: str | None) -> ui.expansion:

@@ -267,3 +267,31 @@ async def test_a_merged_page_is_a_viewer_of_each_stream_and_unsubscribes_all_on_
         await open_stream(await again.new_page(), app.url, b)  # its place is free again
         await wait_for_viewers(app.url, 1)
         await again.close()
+
+
+async def test_a_streams_own_page_adds_another_stream_and_a_line_link_opens_in_the_lines_stream(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = await context.new_page()
+    a, b = new_stream(), new_stream()
+    await post(http, app_server, b, "line of b")
+    await open_stream(page, app_server.url, view_key(a) + "?q=of")
+    await page.locator(".bl-add-stream").click()
+    await page.locator(".bl-add-stream-input input").fill(f"{app_server.url}/{b}")
+    await page.locator(".bl-add-stream-input input").press("Enter")
+    await page.wait_for_url(f"{app_server.url}/{view_key(a)}+{b}?q=of")
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    await expect(page.locator(".bl-message")).to_have_text(["line of b"])
+    row = page.locator(".bl-row", has_text="line of b")
+    await row.hover()
+    await row.locator(".bl-link").click()
+    link = await page.evaluate("navigator.clipboard.readText()")
+    entry_id = await row.get_attribute("data-id")
+    assert link == f"{app_server.url}/{b}?q=of&at={entry_id}"
+
+    # A link to a line names one stream: on a merged view it is said so, and the view opens live.
+    await page.goto(f"{app_server.url}/{view_key(a)}+{b}?at={entry_id}")
+    await expect(page.locator(".bl-link-notice")).to_contain_text("opens in that line's own stream")
+    await expect(page.locator(".bl-message")).to_have_text(["line of b"])
+    await expect(page.locator(".bl-paused")).to_be_hidden()
+    await context.close()
