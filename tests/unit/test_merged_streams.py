@@ -116,3 +116,15 @@ def test_a_page_resumes_each_stream_after_its_own_last_row_and_nonsense_is_left_
     assert _resume_points({"after": "9-0", "after_by_stream": {"0": "5-1", "1": "9-0"}}) == {0: "5-1", 1: "9-0"}
     assert _resume_points({"after_by_stream": {"x": "5-1", "1": "<b>", "2": 7, "3": "4-0"}}) == {3: "4-0"}
     assert _resume_points({"after": None}) == {} and _resume_points("junk") == {}
+
+
+def test_hidden_streams_go_through_the_url_by_short_key_and_odd_values_are_dropped() -> None:
+    from dashboard.pages.view_filter import ViewFilter
+
+    a, b = key(), key()
+    view_filter = ViewFilter.from_query({"hide_stream": [f"{b[:8]},{a[:8]}", "<img>", "ABCDEF12", a[:8]]})
+    assert view_filter.hidden_streams == tuple(sorted([a[:8], b[:8]]))
+    assert ViewFilter.from_query({"hide_stream": [view_filter.to_query().split("=", 1)[1].replace("%2C", ",")]}) \
+        == view_filter
+    assert view_filter.to_component()["hidden_streams"] == list(view_filter.hidden_streams)
+    assert "hidden_streams" not in ViewFilter().to_component()  # a page of one stream is sent what it was
