@@ -16,6 +16,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from .entry import InvalidEntry, JsonObject, LogEntry, is_finite_number, normalize_level
 from .protocol import (
+    DEFAULT_LEVEL,
     DEFAULT_PROGRAM,
     EARLIEST_TIMESTAMP,
     JSON_INTEGER_RANGE,
@@ -191,6 +192,8 @@ def load_json(raw: bytes) -> Any:
 
 
 def _defaults_from_query(query: Mapping[str, str], received_at: float) -> EntryDefaults:
+    if not query:  # most requests: nothing to check
+        return EntryDefaults(level=DEFAULT_LEVEL, program=DEFAULT_PROGRAM, received_at=received_at)
     try:
         level = normalize_level(query.get("level"))
         program = _check_program(query.get("program") or DEFAULT_PROGRAM)
@@ -254,7 +257,20 @@ def form_fields(body: bytes) -> dict[str, str]:
 
 
 def _unescape(text: str) -> str:
-    return unquote_plus(text, errors="replace") if "%" in text or "+" in text else text
+    if "%" not in text:
+        return text.replace("+", " ") if "+" in text else text
+    pieces = text.replace("+", " ").split("%")
+    decoded = [pieces[0]]
+    for piece in pieces[1:]:
+        character = _ASCII_ESCAPES.get(piece[:2])
+        if character is None:  # an escape of a non-ASCII byte, or a stray %: urllib's full decoding
+            return unquote_plus(text, errors="replace")
+        decoded += (character, piece[2:])
+    return "".join(decoded)
+
+
+# %XX escapes of ASCII characters, which decode on their own; bytes of a UTF-8 sequence do not.
+_ASCII_ESCAPES = {f"{code:02{case}}": chr(code) for code in range(128) for case in "xX"}
 
 
 async def _parse_multipart(body: bytes, defaults: EntryDefaults, headers: Headers) -> list[LogEntry]:

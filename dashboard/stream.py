@@ -99,10 +99,11 @@ class Subscriber:
         self._last_id = (-1, -1)
 
     def _forward(self, entries: list[StreamEntry]) -> None:
-        if entries and entry_id_order(entries[0].id) > self._last_id:
+        first, last = _id_bounds(entries)
+        if entries and first > self._last_id:
             # Entries come in ID order: all are new, and the list handed to every subscriber is
             # passed on as it is (viewers encode a list they share once, see rows_feed).
-            self._last_id = entry_id_order(entries[-1].id)
+            self._last_id = last
             fresh = entries
         else:
             fresh = self._newer_than_last(entries)
@@ -120,6 +121,21 @@ class Subscriber:
                 fresh.append(stream_entry)
                 self._last_id = entry_id
         return fresh
+
+
+class _LastBounds:
+    """The ID order of the first and last entry of the list handed to subscribers last: each asks in turn."""
+
+    entries: list[StreamEntry] | None = None
+    bounds: tuple[tuple[int, int], tuple[int, int]] = ((-1, -1), (-1, -1))
+
+
+def _id_bounds(entries: list[StreamEntry]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """`entry_id_order` of the first and last of `entries` (non-empty), worked out once per list."""
+    if _LastBounds.entries is not entries and entries:
+        _LastBounds.entries = entries
+        _LastBounds.bounds = (entry_id_order(entries[0].id), entry_id_order(entries[-1].id))
+    return _LastBounds.bounds
 
 
 class Fanout:

@@ -1,7 +1,10 @@
 """Make the README's screenshots: a real server, real entries, real Chromium.
 
 docs/screenshot.png is the light view; docs/viewer-dark.png the dark one with the traceback
-expanded; docs/viewer-filtered.png a view filtered by text, level and program (as its URL says).
+expanded; docs/viewer-filtered.png a view filtered by text, level and program (as its URL says);
+docs/viewer-highlights.png highlight rules and filter marks; docs/viewer-older.png a page that
+holds the newest part of a long stream and has searched all of it; docs/viewer-line-link.png a
+page opened at a line's link.
 
 Run from the repository root: .venv/bin/python -m docs.take_screenshot
 """
@@ -9,11 +12,13 @@ Run from the repository root: .venv/bin/python -m docs.take_screenshot
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from pathlib import Path
 
 import httpx
+from playwright.async_api import Page
 
 from harness.servers import chromium, running_app
 
@@ -56,7 +61,39 @@ async def main() -> None:
             await page.locator(".bl-row").first.wait_for()
             await page.wait_for_timeout(300)
             await page.screenshot(path=str(DOCS / "viewer-filtered.png"))
-    print(f"wrote {OUTPUT}, viewer-dark.png and viewer-filtered.png in {DOCS}")
+            await page.locator(".bl-theme").click()  # dark → light again
+            await page.locator(".bl-theme").click()
+
+            await _highlights(page, app.url, stream)
+            await _older_lines_and_line_link(page, app.url, http)
+    print(f"wrote {OUTPUT}, viewer-dark.png, viewer-filtered.png and the feature screenshots in {DOCS}")
+
+
+async def _highlights(page: Page, base_url: str, stream: str) -> None:
+    await page.goto(f"{base_url}/{stream}?hl=red:re:5%5Cd%5Cd&hl=blue:replica&hl=green:paid&hl=orange:slow")
+    await page.locator("mark").first.wait_for()
+    await page.wait_for_timeout(300)
+    await page.screenshot(path=str(DOCS / "viewer-highlights.png"))
+
+
+async def _older_lines_and_line_link(page: Page, base_url: str, http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    lines = [{"message": f"GET /orders/{n} 200 in {n % 40} ms", "level": "INFO", "program": "web"} for n in range(2400)]
+    lines[300] = {"message": "payment provider timed out after 30 s", "level": "ERROR", "program": "billing"}
+    for start in range(0, len(lines), 500):
+        await http.post(f"{base_url}/live/{stream}", content=json.dumps(lines[start:start + 500]),
+                        headers={"Content-Type": "application/json"})
+    await page.goto(f"{base_url}/{stream}?q=timed+out")
+    await page.locator(".bl-search-all").click()
+    await page.locator(".bl-row", has_text="payment provider").wait_for()
+    await page.wait_for_timeout(3600)  # the notice over the first row fades
+    await page.screenshot(path=str(DOCS / "viewer-older.png"))
+
+    entries = (await http.get(f"{base_url}/live/{stream}/entries", params={"q": "timed out"})).json()["entries"]
+    await page.goto(f"{base_url}/{stream}?at={entries[0]['id']}")
+    await page.locator(".bl-linked").wait_for()
+    await page.wait_for_timeout(300)
+    await page.screenshot(path=str(DOCS / "viewer-line-link.png"))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-// Links to one line: the page's address with `at=<entry id>` (keeping its other parameters: the
-// filters), and the address without it once the reader has left the line for the live stream.
+// Links to one line: the stream's read-only address with `at=<entry id>` (keeping the page's other
+// parameters: the filters), and the page's address without it once the reader has left the line
+// for the live stream.
 
 const LINK_PARAMETERS = ["at", "since"];
 // What only a merged view reads: a link to a line opens in the line's own stream, without it.
@@ -13,14 +14,14 @@ export function withoutLineLink(href) {
   return url.toString();
 }
 
-// The address that opens this page at the entry `id`, with the lines around it; on a merged view,
-// the page of the entry's own stream (`stream`, its index in the page's address), as its key is given there.
-export function lineLink(href, id, stream) {
+// The address that opens the stream at `path` (its read-only address: a link is for sharing, and
+// must not hand on the key that writes) at the entry `id`, with the lines around it. On a merged
+// view `path` is the view's read-only address and `stream` the entry's stream (its index in it):
+// the link opens the line in that stream's own read-only page.
+export function lineLink(href, path, id, stream) {
   const url = new URL(withoutLineLink(href));
-  if (stream !== undefined) {
-    url.pathname = `/${url.pathname.slice(1).split("+")[stream]}`;
-    for (const name of MERGED_PARAMETERS) url.searchParams.delete(name);
-  }
+  url.pathname = stream === undefined ? path : `/${path.slice(1).split("+")[stream]}`;
+  if (stream !== undefined) for (const name of MERGED_PARAMETERS) url.searchParams.delete(name);
   url.searchParams.set("at", id);
   return url.toString();
 }

@@ -24,6 +24,8 @@ export class VirtualList {
     this.ownScrollTop = null;  // where render() last scrolled to while following
     this.opening = null;       // the serial of a row opened while following, until it is measured
     this.marked = null;        // the ID of the row a link opened the page at (log_link)
+    this.columns = [];         // dotted paths of fields shown as columns (log_columns)
+    this.columnsSet = 0;       // how many times they were set: rows drawn before are drawn again
     this.renderFrame = null;
     this.scrollFrame = null;   // a scroll to `scrollTarget` waiting for the next frame
     this.scrollTarget = 0;
@@ -53,6 +55,15 @@ export class VirtualList {
 
   setUtc(utc) {
     this.utc = utc;
+    this.render();
+  }
+
+  // Show these fields as columns in every row (on a phone they take a line, so rows are measured again).
+  setColumns(columns) {
+    this.columns = columns;
+    this.columnsSet++;
+    this.container.classList.toggle("bl-with-cols", columns.length > 0);
+    this.rowHeight = this.measureRowHeight();
     this.render();
   }
 
@@ -195,7 +206,7 @@ export class VirtualList {
 
   measureRowHeight() {
     const entry = { ts: 0, level: "INFO", program: "p", message: "x", id: "0-0", _n: 0 };
-    const probe = renderRow(entry, false, this.utc, false);
+    const probe = renderRow(entry, false, this.utc, false, null, this.columns);
     probe.style.visibility = "hidden";
     this.container.append(probe);
     const height = probe.getBoundingClientRect().height || 22;
@@ -221,7 +232,7 @@ export class VirtualList {
     const [todayStart, todayEnd] = todaySpan(this.utc);
     const dated = (entry) => entry.ts * 1000 < todayStart || entry.ts * 1000 >= todayEnd;
     const look = (entry) =>
-      `${this.utc ? "u" : "l"}${this.expanded.has(entry._n) ? "o" : "c"}${dated(entry) ? "d" : ""}`;
+      `${this.utc ? "u" : "l"}${this.expanded.has(entry._n) ? "o" : "c"}${dated(entry) ? "d" : ""}${this.columnsSet}`;
     rows.classList.toggle("bl-dated", wanted.some(dated));
     const serialOf = (node) => Number(node.dataset.serial);
     const firstWanted = wanted.length ? wanted[0]._n : Infinity;
@@ -235,9 +246,10 @@ export class VirtualList {
     const build = (entries) => {
       const fragment = document.createDocumentFragment();
       for (const entry of entries) {
-        const row = renderRow(entry, this.expanded.has(entry._n), this.utc, dated(entry), this.highlighter.marksOf(entry));
+        const row = renderRow(entry, this.expanded.has(entry._n), this.utc, dated(entry), this.highlighter.marksOf(entry),
+          this.columns);
         if (entry.id === this.marked) {  // the linked line: marked by a border and a sign, not by colour alone
-          row.classList.add("bl-marked");
+          row.classList.add("bl-linked");
           row.setAttribute("aria-current", "true");
         }
         row.dataset.look = look(entry);

@@ -8,11 +8,13 @@ import { compareIds } from "log_rows";
 
 const AT_TOP_PX = 2;
 const SHOW_EVERY_MS = 500;
+// A notice of where the top is (not of loading) fades after this long: it lies over the first row.
+const TOP_NOTICE_MS = 3000;
 const NUMBER = new Intl.NumberFormat();
 export const START_TEXT = "start of the stream";
 
 function capText(maxRows) {
-  return `keeping at most ${NUMBER.format(maxRows)} rows; older lines: download or bunnylogs tail --since`;
+  return `keeping at most ${NUMBER.format(maxRows)} rows; older lines: bunnylogs tail --since, or /entries?before=`;
 }
 
 // What the status says of the rows held and the lines kept, what the search button offers ("" for
@@ -29,7 +31,7 @@ export function olderTexts({ held, kept, complete, maxRows, filtered, search, lo
   let button = "";
   if (search !== null) {
     status = search.reachedStart
-      ? `filter: all ${keptText} lines kept · ${NUMBER.format(search.found)} older matches`
+      ? `filter: all ${keptText} lines kept · ${NUMBER.format(search.found)} older ${search.found === 1 ? "match" : "matches"}`
       : `filter: searched the newest ${NUMBER.format(search.searched)} of ${keptText} lines kept`;
     if (!search.reachedStart && !capped) button = "search further";
   } else if (!complete && kept !== null) {
@@ -219,7 +221,12 @@ export class OlderLines {
     const scrolls = scroller.scrollHeight > scroller.clientHeight;
     const there = this.atTop() && this.logRows.shown.length && (this.asked || scrolls);
     const text = this.loading || there ? this.topText : "";
-    if (older.textContent !== text) older.textContent = text;
+    if (older.textContent !== text) {
+      older.textContent = text;
+      older.classList.remove("bl-older-done");
+      clearTimeout(this.fadeTimer);
+      if (text && !this.loading) this.fadeTimer = setTimeout(() => older.classList.add("bl-older-done"), TOP_NOTICE_MS);
+    }
     older.hidden = !text;
   }
 }

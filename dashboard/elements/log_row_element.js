@@ -2,6 +2,7 @@
 // its fields as JSON. Log text is data: every value is set as text (log_text), never parsed as HTML.
 import { appendColoured, appendEscaped } from "log_text";
 import { streamMark } from "stream_labels";
+import { columnCells } from "log_columns";
 
 // A message longer than this (or of several lines, or with fields) can be opened.
 const LONG_MESSAGE = 120;
@@ -67,6 +68,8 @@ export function showCopied(button, copied, idle = COPY_LABEL) {
   button.setAttribute("aria-label", label);
 }
 
+const NO_COLUMNS = Object.freeze([]);
+
 // A row that a highlight rule matched is marked in the rule's colour (the first rule's, if several).
 const ROW_MARKS = Object.freeze([0, 1, 2, 3, 4, 5].map((index) => `bl-marked-${index}`));
 
@@ -86,8 +89,9 @@ export function paintHighlight(row, entry, open, highlight) {
 }
 
 // The row element of `entry` (which has its serial, _n), open or not, its time in UTC or local time,
-// with its date or not, highlighted as `highlight` says (see paintHighlight).
-export function renderRow(entry, open, utc, dated, highlight = null) {
+// with its date or not, highlighted as `highlight` says (see paintHighlight), with the values of
+// `columns` (dotted paths of its fields, log_columns) after its program.
+export function renderRow(entry, open, utc, dated, highlight = null, columns = NO_COLUMNS) {
   const row = el("div", open ? "bl-row bl-open" : "bl-row");
   row.dataset.id = entry.id;
   row.dataset.serial = entry._n;
@@ -102,8 +106,10 @@ export function renderRow(entry, open, utc, dated, highlight = null) {
   const message = el("span", "bl-message");
   const line = el("div", "bl-line");
   line.append(toggle, time, el("span", `bl-level bl-level-${entry.level.toLowerCase()}`, entry.level),
-    logTextElement("span", "bl-program", entry.program), message);
+    logTextElement("span", "bl-program", entry.program));
   if (entry._s !== undefined) toggle.after(streamMark(entry._s));  // a merged view's row: its stream
+  if (columns.length) line.append(columnCells(entry, columns));
+  line.append(message);
   if (multiLine && !open) line.append(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));
   if (entry.fields && !open) line.append(el("span", "bl-fields", "{…}"));
   line.append(copyButton(), copyButton("bl-link", LINK_LABEL));

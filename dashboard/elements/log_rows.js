@@ -2,6 +2,7 @@
 // pass the filter, what arrived and is not drawn yet, and what waits while paused. No drawing here.
 import { withoutEscapeSequences } from "log_text";
 import { compilePattern } from "log_pattern";
+import { meetsConditions, parseFilterText } from "log_fields";
 import { hiddenStreamIndexes } from "stream_labels";
 
 // What the text filter searches: the message as shown (without colour codes), and the fields.
@@ -48,10 +49,13 @@ export class LogRows {
     if (this.incoming.length > this.maxRows) this.incoming.splice(0, this.incoming.length - this.maxRows);
   }
 
-  // filter: {text, regex, invert, hidden_levels, programs}; an invalid regex sets filterError.
+  // filter: {text, regex, invert, hidden_levels, programs}; an invalid regex sets filterError. Plain
+  // text may hold field conditions (`status=500`, see log_fields): a row must meet them and hold the rest.
   setFilter(filter) {
-    const text = filter.text || "";
-    this.filterError = null;
+    const parsed = filter.regex ? { text: filter.text || "", conditions: [], error: null } : parseFilterText(filter.text || "");
+    const text = parsed.text;
+    this.searchedText = text;  // what the filter's matches are marked for (log_highlight)
+    this.filterError = parsed.error;
     let test = null;
     if (text && filter.regex) {
       const { pattern, error } = compilePattern(text, true, "i");
@@ -60,6 +64,11 @@ export class LogRows {
     } else if (text) {
       const needle = text.toLowerCase();
       test = (entry) => haystack(entry).toLowerCase().includes(needle);
+    }
+    const { conditions } = parsed;
+    if (conditions.length) {
+      const textTest = test;
+      test = (entry) => meetsConditions(entry, conditions) && (textTest === null || textTest(entry));
     }
     this.textTest = test;
     this.invert = Boolean(filter.invert);

@@ -140,3 +140,8 @@ export function appendEscaped(parent, text) {
   }
   if (start < text.length) parent.append(text.slice(start));
 }
+
+// `text` with its unsafe characters written as escapes, for where only a string goes (an <option>'s label).
+export function printableText(text) {
+  return text.replace(UNSAFE_CHARACTERS, escaped);
+}

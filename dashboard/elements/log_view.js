@@ -3,7 +3,9 @@
 // The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), the row
 // model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
 // text with log_text), highlights (log_highlight), keys and clicks (log_input), copy and download
-// (log_export), the status bar (log_status) and the lines older than those held (log_older).
+// (log_export), the status bar (log_status), the lines older than those held (log_older) and the
+// volume strip above the rows (log_strip, counting with log_volume), and the columns from fields
+// (log_columns, with log_fields).
 import { listenForRows } from "rows_feed";
 import { LogRows, compareIds } from "log_rows";
 import { VirtualList } from "log_list";
@@ -14,6 +16,8 @@ import { StatusBar } from "log_status";
 import { OlderLines } from "log_older";
 import { withoutLineLink } from "log_link";
 import { onLabelsChanged, renameMarks, setPageStreams } from "stream_labels";
+import { VolumeStrip } from "log_strip";
+import { ColumnBar } from "log_columns";
 
 // Draws closer together than this wait for the next animation frame (16 ms at 60 Hz).
 const DRAW_GAP_MS = 4;
@@ -43,7 +47,10 @@ export default {
         <span ref="highlightError" class="bl-highlight-error" hidden></span>
         <span ref="history" class="bl-history" hidden></span>
         <button ref="searchAll" class="bl-search-all" type="button" hidden></button>
+        <button ref="stripToggle" class="bl-strip-toggle" type="button"></button>
       </div>
+      <div ref="strip" class="bl-strip" hidden></div>
+      <div ref="columns" class="bl-columns" hidden></div>
       <div class="bl-older-place"><div ref="older" class="bl-older" role="status" hidden></div></div>
       <div ref="scroller" class="bl-scroller" tabindex="0">
         <div ref="empty" class="bl-empty">Waiting for the first line…</div>
@@ -57,10 +64,13 @@ export default {
     highlights: { type: Array, default: () => [] },  // [{text, regex, colour}]: colour indexes the palette
     utc: { type: Boolean, default: false },
     streamName: { type: String, default: "stream" },
+    linkPath: { type: String, required: true },  // the read-only address (a merged view's) links to a line use
     feed: { type: Object, required: true },  // RowsFeed.address
     anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
     streams: { type: Array, default: () => [] },  // a merged view's: [{short, label_key, read_only}] (stream_labels)
     olderUnavailable: { type: String, default: "" },  // why older lines are not asked for here, if they are not
+    display: { type: Object, default: () => ({ strip: true, columns: [], maxColumns: 0 }) },  // view_filter.py
+    levelGroups: { type: Object, default: () => ({}) },  // {LEVEL: group} for the volume strip
   },
   mounted() {
     setPageStreams(this.streams);
@@ -77,6 +87,15 @@ export default {
     this.statusBar = new StatusBar(this.$refs, this.logRows);
     this.older = new OlderLines(this.$refs, this.logRows, this.list,
       { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask), unavailable: this.olderUnavailable });
+    this.strip = new VolumeStrip(this.$refs, this.logRows, this.list, {
+      levelGroups: this.levelGroups, utc: this.utc, shown: this.display.strip,
+      pause: () => this.$emit("pause"), toggled: (shown) => this.$emit("strip", { shown }),
+    });
+    this.columns = new ColumnBar(this.$refs.columns, {
+      columns: this.display.columns, max: this.display.maxColumns,
+      changed: (columns) => { this.list.setColumns(columns); this.$emit("columns", { columns }); },
+    });
+    if (this.columns.columns.length) this.list.setColumns(this.columns.columns);
     this.frame = null;
     this.lastFlush = -Infinity;
     this.linked = this.anchor;  // until the reader resumes
@@ -92,6 +111,7 @@ export default {
     listenForRowClicks(this.$refs.rows, {
       entryOf: (serial) => this.logRows.entryOf(serial),
       toggle: (serial) => this.list.toggle(serial),
+      linkPath: this.linkPath,
     });
     this.stopKeys = listenForKeys((key) => this.onKey(key));
     this.statusBar.start();
@@ -113,6 +133,8 @@ export default {
     this.statusBar.stop();
     this.older.stop();
     this.list.stop();
+    this.strip.stop();
+    this.columns.stop();
     document.removeEventListener("visibilitychange", this.onVisibility);
     document.removeEventListener("visibilitychange", this.onHidden);
     window.removeEventListener("pagehide", this.saveHeld);
@@ -124,11 +146,12 @@ export default {
       this.older.filterChanged(filter);
       this.logRows.setFilter(filter);
       this.$emit("filter_error", { message: this.logRows.filterError });
-      this.filterNow = filter;
-      const rehighlight = this.highlighter.configure(filter, this.rules);
+      this.filterNow = { ...filter, text: this.logRows.searchedText };  // marked: the text, not field conditions
+      const rehighlight = this.highlighter.configure(this.filterNow, this.rules);
       this.highlightErrors();
       this.list.render();
       if (rehighlight) this.list.highlightsChanged();
+      this.strip.refilter();
       this.statusBar.show();
     },
     // rules: [{text, regex, colour}], as highlights.
@@ -160,6 +183,7 @@ export default {
       this.logRows.clear();
       this.list.reset();
       this.list.render();
+      this.strip.request();
       this.statusBar.show();
     },
     follow() {
@@ -176,6 +200,7 @@ export default {
     },
     setUtc(utc) {
       this.list.setUtc(utc);
+      this.strip.setUtc(utc);
     },
     download(format) {
       downloadRows(this.logRows.shown, format, this.streamName);
@@ -226,8 +251,10 @@ export default {
     // scrolled up to), put above them.
     prepend(entries) {
       if (this.older.cleared) return;  // the viewer asked for an empty list
+      this.columns.note(entries);
       const shown = this.logRows.prepend(entries);
       this.list.prepended(shown);
+      this.strip.request();
       if (this.linked && !this.linked.shown) this.showLinkedLine();
       this.statusBar.show();
     },
@@ -244,6 +271,7 @@ export default {
         this.statusBar.arrived(entries.length);
         this.older.arrived(entries.length);
       }
+      this.columns.note(entries);
       this.logRows.arrive(entries);
       this.schedule();
     },
@@ -268,6 +296,7 @@ export default {
       if (dropped === null) return;
       this.list.forget(dropped);
       if (dropped.length) this.older.dropped();
+      this.strip.admitted(dropped);
       this.list.render();
       this.statusBar.request();
     },

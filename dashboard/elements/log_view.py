@@ -11,7 +11,7 @@ from nicegui.element import Element
 from nicegui.events import GenericEventArguments
 
 from ..entry import StreamEntry
-from ..protocol import is_entry_id
+from ..protocol import LEVEL_RANKS, is_entry_id
 from .rows_feed import RowsFeed, StreamTag
 
 # Where the page resumes: the ID of the last entry it has of each stream, by the stream's index in
@@ -27,7 +27,17 @@ _MAX_RESUME_POINTS = 32
 _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
                             "log_text.js", "log_ansi.js", "log_pattern.js", "log_highlight.js",
                             "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js",
-                            "log_older.js", "log_link.js", "stream_labels.js"]
+                            "log_older.js", "log_link.js", "log_volume.js", "log_strip.js", "log_fields.js",
+                            "log_columns.js", "stream_labels.js"]
+# The volume strip's level groups (log_volume.js's GROUPS), by the lowest rank in each: error, warning,
+# info, debug. A level not named here (a sender's own) is drawn as info.
+_STRIP_GROUP_RANKS = (LEVEL_RANKS["ERROR"], LEVEL_RANKS["WARNING"], LEVEL_RANKS["INFO"], 0)
+
+
+def strip_level_groups() -> dict[str, int]:
+    """Each level with a rank, and the group of the volume strip it is drawn in (0 error … 3 debug)."""
+    return {level: next(group for group, lowest in enumerate(_STRIP_GROUP_RANKS) if rank >= lowest)
+            for level, rank in LEVEL_RANKS.items()}
 
 
 class LogView(Element, component="log_view.js", dependencies=_PARTS):
@@ -37,16 +47,25 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     holds; the methods below only tell it what to do. It emits `seen` (new programs and levels),
     `filter_error` (an invalid regular expression, or none), `highlight_errors` (the positions of
     the highlight rules turned off: invalid, or too slow), `key` (keyboard shortcuts) and `older`
-    (an ask for the lines before its oldest row, see `pages.older_lines`).
+    (an ask for the lines before its oldest row, see `pages.older_lines`), `pause` (the reader went
+    to a bar of the volume strip: the view should pause), `strip` (the reader hid or showed it) and
+    `columns` (the fields the reader chose to show as columns).
 
     When the page's socket drops, nothing is sent until the page is back and says which entry it
     has last; `on_resume` is then told, to send what it missed (see `receiving_history`).
     """
 
     def __init__(self, *, max_rows: int, view_filter: dict[str, Any], highlights: list[dict[str, Any]], utc: bool,
-                 stream_name: str, anchor: dict[str, str | None] | None = None,
-                 streams: list[dict[str, Any]] | None = None, older_unavailable: str = "") -> None:
-        """`anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`).
+                 stream_name: str, link_path: str, anchor: dict[str, str | None] | None = None,
+                 display: dict[str, Any] | None = None, streams: list[dict[str, Any]] | None = None,
+                 older_unavailable: str = "") -> None:
+        """`link_path`: the stream's read-only address, which links to a line use (on a merged view, the
+        view's read-only address: a link to a line opens in the line's own stream).
+
+        `anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`).
+
+        `display` ({strip, columns, maxColumns}, see `ViewFilter.display_component`): the volume strip
+        shown or not, and the fields shown as columns.
 
         On a merged view, `streams` ({short, label_key, read_only} each, by index in the page) name the
         streams its rows are marked with, and `older_unavailable` says why it asks for no older lines.
@@ -57,7 +76,11 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self._props["highlights"] = highlights
         self._props["utc"] = utc
         self._props["streamName"] = stream_name
+        self._props["linkPath"] = link_path
         self._props["anchor"] = anchor
+        if display is not None:
+            self._props["display"] = display
+        self._props["levelGroups"] = strip_level_groups()
         if streams:
             self._props["streams"] = streams
             self._props["olderUnavailable"] = older_unavailable

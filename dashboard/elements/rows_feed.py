@@ -26,7 +26,7 @@ from nicegui.element import Element
 from ..entry import StreamEntry
 from .send_when_idle import SendWhenIdle
 from .socket_backlog import MAX_WAITING_MESSAGES, cut_off
-from .socket_writer import SharedFrames, protocol_of, write_now
+from .socket_writer import PageSocket, SharedFrames
 
 log = logging.getLogger("uvicorn.error")
 
@@ -145,6 +145,8 @@ class RowsFeed:
         self._suspended = False  # the socket dropped: nothing goes until the page says where it resumes
         self._gathered_bytes = 0
         self._live: SendWhenIdle[tuple[int | None, str]] = SendWhenIdle(self._send_pieces, busy=self._socket_busy)
+        self._socket_ids: tuple[str, ...] = ()
+        self._page_sockets: list[PageSocket] = []
 
     @property
     def address(self) -> dict[str, str]:
@@ -159,7 +161,7 @@ class RowsFeed:
             messages = EncodedBatch(entries, stream).messages(history=True)
         else:
             messages = encoded(entries).messages(history=True, stream=stream)
-        self._put(messages, _sockets(self._element.client))
+        self._put(messages, self._sockets())
 
     def send_older(self, entries: list[StreamEntry]) -> None:
         """Send rows older than any the page holds, to go above them (at once).
@@ -168,12 +170,11 @@ class RowsFeed:
         the piece before it.
         """
         if self._usable():
-            self._put(encoded(entries).messages(history=True, older=True).newest_first(),
-                      _sockets(self._element.client))
+            self._put(encoded(entries).messages(history=True, older=True).newest_first(), self._sockets())
 
     def waiting_messages(self) -> int:
         """Messages sent to the page that its browser has not taken yet (NiceGUI's outbox and the socket's queue)."""
-        return _waiting(self._element.client, _sockets(self._element.client))
+        return _waiting(self._element.client, self._sockets())
 
     def send(self, entries: list[StreamEntry], stream: int | None = None) -> None:
         """Send live rows (of the page's stream `stream`) after everything sent before; nothing once the
@@ -181,7 +182,7 @@ class RowsFeed:
         if not self._usable():
             return
         if not self._live.waiting:
-            sockets = _sockets(self._element.client)
+            sockets = self._sockets()
             if not _busy(sockets):
                 self._put(encoded(entries).messages(history=False, stream=stream), sockets)
                 return
@@ -213,20 +214,27 @@ class RowsFeed:
         self._gathered_bytes = 0
         if self._usable():
             self._put(RowMessages([rows_packet(piece, history=False, stream=stream)
-                                   for stream, run in _runs(pieces) for piece in joined(run)]),
-                      _sockets(self._element.client))
+                                   for stream, run in _runs(pieces) for piece in joined(run)]), self._sockets())
 
     def _socket_busy(self) -> bool:
-        return _busy(_sockets(self._element.client))
+        return _busy(self._sockets())
 
-    def _put(self, messages: RowMessages, sockets: list[AsyncSocket]) -> None:
+    def _sockets(self) -> list[PageSocket]:
+        """The page's open sockets, looked up again only when they changed (a stream's every batch asks)."""
+        socket_ids = tuple(getattr(self._element.client, "_socket_to_document_id", ()))
+        page_sockets = self._page_sockets
+        if (socket_ids != self._socket_ids or len(page_sockets) != len(socket_ids)
+                or any(page_socket.socket.closed for page_socket in page_sockets)):
+            page_sockets = [PageSocket(socket) for socket in _engine_sockets(socket_ids)]
+            self._socket_ids, self._page_sockets = socket_ids, page_sockets
+        return page_sockets
+
+    def _put(self, messages: RowMessages, sockets: list[PageSocket]) -> None:
         if _waiting(self._element.client, sockets) > MAX_WAITING_MESSAGES:
             self._stop_reading_page()
             return
-        for socket in sockets:
-            if not write_now(socket, messages.wire):
-                for packet in messages.packets:
-                    socket.queue.put_nowait(packet)
+        for page_socket in sockets:
+            page_socket.send(messages.packets, messages.wire)
 
     def _stop_reading_page(self) -> None:
         self._cut_off = True
@@ -235,26 +243,19 @@ class RowsFeed:
         cut_off(self._element.client)
 
 
-def _busy(sockets: list[AsyncSocket]) -> bool:
-    """Something is still on its way to the page: queued for its socket, or written but not yet sent."""
-    for socket in sockets:
-        if socket.queue.qsize():
-            return True
-        protocol = protocol_of(socket)
-        if protocol is not None and protocol.unsent_bytes():
-            return True
-    return False
+def _busy(sockets: list[PageSocket]) -> bool:
+    return any(page_socket.busy() for page_socket in sockets)
 
 
-def _waiting(client: Client, sockets: list[AsyncSocket]) -> int:
-    return len(client.outbox.messages) + sum(socket.queue.qsize() for socket in sockets)
+def _waiting(client: Client, sockets: list[PageSocket]) -> int:
+    return len(client.outbox.messages) + sum(page_socket.socket.queue.qsize() for page_socket in sockets)
 
 
-def _sockets(client: Client) -> list[AsyncSocket]:
+def _engine_sockets(socket_ids: tuple[str, ...]) -> list[AsyncSocket]:
     """The engine.io sockets of a client's connected pages (NiceGUI keeps its socket IDs in a private mapping)."""
     server = core.sio
     sockets: list[AsyncSocket] = []
-    for socket_id in getattr(client, "_socket_to_document_id", {}):
+    for socket_id in socket_ids:
         engine_id = server.manager.eio_sid_from_sid(socket_id, _NAMESPACE)
         socket = server.eio.sockets.get(engine_id) if engine_id else None
         if socket is not None and not socket.closed:

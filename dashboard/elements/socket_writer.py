@@ -26,6 +26,7 @@ import logging
 from typing import Any
 
 from engineio.async_socket import AsyncSocket
+from engineio.packet import Packet
 from nicegui import core
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
@@ -123,20 +124,35 @@ def protocol_of(socket: AsyncSocket) -> DirectWebSocketProtocol | None:
     return protocol if isinstance(protocol, DirectWebSocketProtocol) else None
 
 
-def write_now(socket: AsyncSocket, messages: list[SharedFrames]) -> bool:
-    """Write engine.io messages straight to the socket's connection, if that keeps their order.
+class PageSocket:
+    """A page's engine.io socket, and the websocket connection of ours it was opened on (if it was)."""
 
-    True when written; False when they must go on the socket's queue instead: something is queued
-    or being sent, the socket is not (yet) a websocket of ours, or the connection holds back writes.
-    """
-    protocol = _writable_protocol(socket)
-    if protocol is None:
+    __slots__ = ("protocol", "socket")
+
+    def __init__(self, socket: AsyncSocket) -> None:
+        self.socket = socket
+        self.protocol = protocol_of(socket)
+
+    def busy(self) -> bool:
+        """Something is still on its way to the page: queued for its socket, or written but not yet sent."""
+        return bool(self.socket.queue.qsize() or (self.protocol is not None and self.protocol.unsent_bytes()))
+
+    def send(self, packets: list[Packet], messages: list[SharedFrames]) -> None:
+        """Write the messages straight to the connection if that keeps their order, else queue the packets.
+
+        They are written when engine.io has nothing queued or being sent for the socket, and the
+        connection is ours, open and not holding back writes for a peer that reads slowly.
+        """
+        socket, protocol = self.socket, self.protocol
+        if (protocol is not None and socket.upgraded and not socket.closed and idle_reader(socket.queue)
+                and protocol.can_write_now()):
+            for message in messages:
+                protocol.write_message(message)
+            RowMessageCounts.written += len(messages)
+            return
+        for packet in packets:
+            socket.queue.put_nowait(packet)
         RowMessageCounts.queued += len(messages)
-        return False
-    for message in messages:
-        protocol.write_message(message)
-    RowMessageCounts.written += len(messages)
-    return True
 
 
 def idle_reader(queue: asyncio.Queue[Any]) -> bool:
@@ -148,9 +164,3 @@ def idle_reader(queue: asyncio.Queue[Any]) -> bool:
     """
     return queue.empty() and any(not getter.done() for getter in queue._getters)  # type: ignore[attr-defined]
 
-
-def _writable_protocol(socket: AsyncSocket) -> DirectWebSocketProtocol | None:
-    if not socket.upgraded or socket.closed or not idle_reader(socket.queue):
-        return None
-    protocol = protocol_of(socket)
-    return protocol if protocol is not None and protocol.can_write_now() else None

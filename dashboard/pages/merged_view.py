@@ -17,7 +17,7 @@ from ..elements.log_view import LogView
 from ..elements.recent_pages import PageVisit
 from ..elements.stream_strip import StreamStrip
 from ..follower_limits import FollowerLimits
-from ..protocol import bus_stream_id, is_view_key
+from ..protocol import bus_stream_id, is_view_key, view_key
 from ..settings import Settings
 from ..stream import Bus
 from .frame import page_frame
@@ -64,8 +64,9 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
         controls = ViewerControls(canonical[1:], view_filter)
         view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(),
                        highlights=view_filter.highlights_component(), utc=view_filter.utc,
-                       stream_name=f"bunnylogs-{len(keys)}-streams", streams=streams,
-                       older_unavailable=OLDER_UNAVAILABLE)
+                       stream_name=f"bunnylogs-{len(keys)}-streams",
+                       link_path=keys_path([view_key(key) for key in keys]),  # a line's link: its stream's, read-only
+                       display=view_filter.display_component(), streams=streams, older_unavailable=OLDER_UNAVAILABLE)
         view.classes("stream-log")
         controls.attach(view)
         strip.on("toggle", lambda event: _on_toggle(controls, event))

@@ -14,7 +14,7 @@ from ..elements.copy_button import CopyButton
 from ..elements.log_view import LogView
 from ..elements.recent_pages import PageVisit
 from ..follower_limits import FollowerLimits
-from ..protocol import bus_stream_id, canonical_stream_id, is_view_key
+from ..protocol import bus_stream_id, canonical_stream_id, is_view_key, view_key
 from ..settings import Settings
 from ..stream import Bus
 from . import addresses, send_panel_state
@@ -68,8 +68,9 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             controls = ViewerControls(stream_id, view_filter)
             view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(),
                            highlights=view_filter.highlights_component(), utc=view_filter.utc,
-                           stream_name=f"bunnylogs-{stream_id[:8]}",
-                           anchor=None if context is None else {"id": context.anchor, "next": context.next_id})
+                           stream_name=f"bunnylogs-{stream_id[:8]}", link_path=f"/{view_key(stream_id)}",
+                           anchor=None if context is None else {"id": context.anchor, "next": context.next_id},
+                           display=view_filter.display_component())
             view.classes("stream-log")
             controls.attach(view)
             # Listens to the view from the start: a listener added once the page is shown would redraw it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +15,9 @@ from .stream_keys import MAX_MERGED_STREAMS, is_short_key
 # URL must not be able to ask for thousands.
 MAX_LINKED_LEVELS = 50
 MAX_LINKED_PROGRAMS = 50
+# Fields shown as columns (`col=user.id`, a dotted path), at most, each of at most so many characters.
+MAX_COLUMNS = 8
+MAX_COLUMN_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -29,13 +32,13 @@ class ViewFilter:
     utc: bool = False
     highlights: tuple[HighlightRule, ...] = ()
     hidden_streams: tuple[str, ...] = ()  # a merged view's streams hidden, by short key (`stream_keys.short_key`)
+    strip: bool = True  # the volume strip shown (`strip=0` hides it)
+    columns: tuple[str, ...] = ()  # dotted paths of fields shown as columns, in order
 
     @classmethod
     def from_query(cls, query: Mapping[str, Sequence[str]]) -> ViewFilter:
-        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout&hide_stream=3f8a7c2e`.
-
-        Anything odd is ignored.
-        """
+        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout&strip=0&col=user.id`
+        and a merged view's `&hide_stream=3f8a7c2e`; odd values are ignored."""
         def first(name: str) -> str:
             values = query.get(name) or [""]
             return values[0]
@@ -57,6 +60,8 @@ class ViewFilter:
             utc=flag("utc"),
             highlights=rules_from_query(query.get("hl", [])),
             hidden_streams=tuple(sorted(short for short in streams if is_short_key(short))[:MAX_MERGED_STREAMS]),
+            strip=first("strip") not in ("0", "false", "no", "off"),
+            columns=columns_from(query.get("col", [])),
         )
 
     def to_query(self) -> str:
@@ -76,6 +81,9 @@ class ViewFilter:
         pairs.extend(("hl", rule.to_param()) for rule in self.highlights)
         if self.hidden_streams:
             pairs.append(("hide_stream", ",".join(self.hidden_streams)))
+        if not self.strip:
+            pairs.append(("strip", "0"))
+        pairs.extend(("col", column) for column in self.columns)
         return urlencode(pairs)
 
     def to_component(self) -> dict[str, Any]:
@@ -85,6 +93,10 @@ class ViewFilter:
         if self.hidden_streams:
             component["hidden_streams"] = list(self.hidden_streams)
         return component
+
+    def display_component(self) -> dict[str, Any]:
+        """How the browser's log view lays its rows out: the volume strip shown, the columns from fields."""
+        return {"strip": self.strip, "columns": list(self.columns), "maxColumns": MAX_COLUMNS}
 
     def highlights_component(self) -> list[dict[str, Any]]:
         """The highlight rules as the browser's log view takes them."""
@@ -98,4 +110,13 @@ class ViewFilter:
             changes["hidden_streams"] = tuple(sorted(set(changes["hidden_streams"])))
         if "programs" in changes:
             changes["programs"] = tuple(dict.fromkeys(changes["programs"]))
+        if "columns" in changes:
+            changes["columns"] = columns_from(changes["columns"])
         return replace(self, **changes)
+
+
+def columns_from(values: Iterable[object]) -> tuple[str, ...]:
+    """The columns of a link or of the page: non-empty texts of at most `MAX_COLUMN_CHARS`, each once,
+    at most `MAX_COLUMNS`; anything else is left out."""
+    texts = (value for value in values if isinstance(value, str) and 0 < len(value) <= MAX_COLUMN_CHARS)
+    return tuple(dict.fromkeys(texts))[:MAX_COLUMNS]

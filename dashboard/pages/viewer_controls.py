@@ -41,6 +41,9 @@ class ViewerControls:
         view.on("filter_error", self._on_filter_error)
         view.on("highlight_errors", self._on_highlight_errors)
         view.on("key", self._on_key)
+        view.on("pause", self._pause)
+        view.on("strip", self._on_strip)
+        view.on("columns", self._on_columns)
 
     # --- building ---------------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
@@ -48,6 +51,9 @@ class ViewerControls:
             self.text_input = ui.input(placeholder="Filter   ( / )", value=self.filter.text, on_change=self._on_text)
             self.text_input.props("dense outlined clearable debounce=150 hide-bottom-space")
             self.text_input.classes("bl-filter-input")
+            self.text_input.tooltip("Text to find (case-insensitive), and fields: key=value, key!=value, "
+                                    "key~regex, dotted paths for nested keys (user.id=42); "
+                                    "with .* all of it is one regular expression")
             self.text_input.on("keydown.esc", self._clear_text)
             self.regex_toggle = ui.checkbox(".*", value=self.filter.regex,
                                             on_change=lambda e: self._apply(regex=e.value))
@@ -176,6 +182,20 @@ class ViewerControls:
         self.pause_button.props(f"icon={'play_arrow' if self.paused else 'pause'}")
         if self.view is not None:
             self.view.set_paused(self.paused)
+
+    def _pause(self) -> None:
+        if not self.paused:
+            self.toggle_pause()
+
+    def _on_strip(self, event: events.GenericEventArguments) -> None:
+        shown = event.args.get("shown") if isinstance(event.args, dict) else None
+        if isinstance(shown, bool):
+            self._apply(strip=shown)  # the view shows or hides it itself; the URL keeps the choice
+
+    def _on_columns(self, event: events.GenericEventArguments) -> None:
+        columns = event.args.get("columns") if isinstance(event.args, dict) else None
+        if isinstance(columns, list):
+            self._apply(columns=columns)  # the view shows them itself; the URL keeps them
 
     def _clear_rows(self) -> None:
         if self.view is not None:

@@ -287,11 +287,41 @@ async def test_a_streams_own_page_adds_another_stream_and_a_line_link_opens_in_t
     await row.locator(".bl-link").click()
     link = await page.evaluate("navigator.clipboard.readText()")
     entry_id = await row.get_attribute("data-id")
-    assert link == f"{app_server.url}/{b}?q=of&at={entry_id}"
+    # b was given by its write key, but a link is for sharing: it opens b's read-only page (as main's links do).
+    assert link == f"{app_server.url}/{view_key(b)}?q=of&at={entry_id}"
 
     # A link to a line names one stream: on a merged view it is said so, and the view opens live.
     await page.goto(f"{app_server.url}/{view_key(a)}+{b}?at={entry_id}")
     await expect(page.locator(".bl-link-notice")).to_contain_text("opens in that line's own stream")
     await expect(page.locator(".bl-message")).to_have_text(["line of b"])
     await expect(page.locator(".bl-paused")).to_be_hidden()
+    await context.close()
+
+
+async def test_highlights_the_volume_strip_columns_and_line_links_work_over_a_merged_views_rows(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = await context.new_page()
+    a, b = new_stream(), new_stream()
+    for key, user in ((a, "ann"), (b, "bob")):
+        response = await http.post(f"{app_server.url}/live/{key}",
+                                   json=[{"message": f"login of {user}", "fields": {"user": user}}])
+        assert response.status_code == 204, response.text
+    await open_merged(page, app_server, a, b, query="?col=user&hl=red:bob")
+    rows = page.locator(".bl-row")
+    await expect(rows.locator(".bl-message")).to_have_text(["login of ann", "login of bob"])
+    await expect(rows.nth(0).locator(".bl-stream-mark")).to_have_text(a[:8])  # the mark, then the columns
+    await expect(rows.locator(".bl-col")).to_have_text(["ann", "bob"])
+    await expect(rows.nth(1)).to_have_class(re.compile(r"\bbl-marked-0\b"), timeout=10_000)
+    await expect(rows.nth(0)).not_to_have_class(re.compile(r"bl-marked"))
+    await expect(page.locator(".bl-strip")).to_be_visible()
+
+    # Both streams are given by their write keys; each row's link opens its own stream, read-only.
+    for index, key in enumerate((a, b)):
+        row = rows.nth(index)
+        await row.hover()
+        await row.locator(".bl-link").click()
+        link = await page.evaluate("navigator.clipboard.readText()")
+        assert link.startswith(f"{app_server.url}/{view_key(key)}?") and key not in link
+        assert parse_qs(urlsplit(link).query)["at"] == [await row.get_attribute("data-id")]
     await context.close()

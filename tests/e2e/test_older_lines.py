@@ -117,6 +117,8 @@ async def test_scrolling_to_the_top_loads_older_lines_keeping_the_row_in_view_un
     await scroll_to_top(page)
     await expect(page.locator(".bl-older")).to_have_text(START)
     await expect(page.locator(".bl-message").first).to_have_text("line 00000")
+    # The notice lies over the first row: it fades away, and the row can be read.
+    await expect(page.locator(".bl-older")).to_have_css("opacity", "0", timeout=6000)
 
 
 async def test_home_and_page_up_at_the_top_load_older_lines_also_while_paused(page: Page,
@@ -154,7 +156,7 @@ async def test_max_rows_stops_the_loading_and_says_where_older_lines_are(page: P
     await expect(page.locator(".bl-history")).to_have_text("showing the newest 100 of 400")
     await scroll_to_top(page)
     await expect(page.locator(".bl-count")).to_have_text(f"{CAPPED_ROWS} lines")
-    cap = f"keeping at most {CAPPED_ROWS} rows; older lines: download or bunnylogs tail --since"
+    cap = f"keeping at most {CAPPED_ROWS} rows; older lines: bunnylogs tail --since, or /entries?before="
     await expect(page.locator(".bl-history")).to_have_text(f"showing the newest {CAPPED_ROWS} of 400 · {cap}")
     await scroll_to_top(page)
     await expect(page.locator(".bl-older")).to_have_text(cap)
@@ -195,7 +197,7 @@ async def test_search_all_finds_a_line_only_the_bus_holds_and_says_what_it_searc
     await page.get_by_role("button", name="search all 1,200 kept lines").click()
     await expect(page.locator(".bl-message")).to_have_text(
         ["line 00040 needle in the haystack", "line 01150 needle in the page"])
-    await expect(page.locator(".bl-history")).to_have_text("filter: all 1,200 lines kept · 1 older matches")
+    await expect(page.locator(".bl-history")).to_have_text("filter: all 1,200 lines kept · 1 older match")
     await expect(page.locator(".bl-search-all")).to_be_hidden()
     # Another filter: the matches of the search go, and the filter covers the page's rows again.
     await page.locator(".bl-filter-input input").fill("line 011")
@@ -220,7 +222,7 @@ async def test_a_search_that_stops_early_says_so_and_searches_further(page: Page
         await further.click()
         await page.wait_for_function(f"!{VIEW}.older.loading")
     await expect(page.locator(".bl-message")).to_have_text(["line 00005 the rare one"])
-    await expect(page.locator(".bl-history")).to_have_text("filter: all 13,000 lines kept · 1 older matches")
+    await expect(page.locator(".bl-history")).to_have_text("filter: all 13,000 lines kept · 1 older match")
 
 
 async def test_a_read_only_page_loads_and_searches_older_lines_the_same(page: Page, older_app: AppProcess) -> None:

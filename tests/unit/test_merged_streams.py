@@ -128,3 +128,11 @@ def test_hidden_streams_go_through_the_url_by_short_key_and_odd_values_are_dropp
         == view_filter
     assert view_filter.to_component()["hidden_streams"] == list(view_filter.hidden_streams)
     assert "hidden_streams" not in ViewFilter().to_component()  # a page of one stream is sent what it was
+
+
+def test_a_merged_views_live_rows_go_to_every_page_as_one_set_of_shared_frames() -> None:
+    batch = encoded(entries([(1, 0)], "a"))
+    as_second = batch.messages(history=False, stream=1)
+    assert as_second.wire is as_second.wire  # framed once for every page that shows the stream 2nd
+    assert json.loads(as_second.wire[0].text.decode()[2:])[1]["stream"] == 1
+    assert batch.messages(history=False).wire[0].text != as_second.wire[0].text

@@ -7,6 +7,8 @@ import json
 from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.datastructures import Headers
 
 from dashboard.entry import InvalidEntry, LogEntry
@@ -60,6 +62,18 @@ async def test_form_extra_keys_become_fields() -> None:
 ])
 def test_form_fields_decode_like_parse_qsl(body: bytes, expected: dict[str, str]) -> None:
     assert form_fields(body) == expected
+    assert form_fields(body) == dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True,
+                                               errors="replace"))
+
+
+_FORM_PIECES = [b"a", b"b", b"c", b"e", b"F", b"Z", b"2", b"7", b"9", b" ", b"=", b"&", b"+", b"%",
+                b"%2B", b"%2b", b"%7e", b"%41", b"%e2", b"%9C%93", b"\xc3\xa9", b"\xff"]
+_FORM_BYTES = st.lists(st.sampled_from(_FORM_PIECES), max_size=40).map(b"".join)
+
+
+@settings(max_examples=2000)
+@given(body=_FORM_BYTES)
+def test_any_form_body_decodes_like_parse_qsl(body: bytes) -> None:
     assert form_fields(body) == dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True,
                                                errors="replace"))
 

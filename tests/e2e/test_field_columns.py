@@ -1,0 +1,220 @@
+"""Columns from fields in a real browser: any key seen (a dotted path for nested ones, a JSON message's
+too) added as a column from the Columns bar, kept in the URL, removable; `key=value`, `key!=value` and
+`key~regex` in the filter box; hostile keys stay text; the layout holds on a phone and a wide window."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from dashboard.protocol import view_key
+from harness.servers import AppProcess
+
+from .conftest import download, open_stream
+
+HOSTILE = "<img src=x onerror=window.pwned=1>"
+ORDERS = (
+    {"message": "GET /a", "fields": {"user": {"id": 7, "name": "ann"}, "status": 200}},
+    {"message": "GET /b timeout", "fields": {"user": {"id": 8}, "status": 500}},
+    {"message": json.dumps({"status": 404, "path": "/c"})},  # the message itself is a JSON object
+    {"message": "no fields here"},
+)
+
+
+def new_stream() -> str:
+    return str(uuid.uuid4())
+
+
+async def post(http: httpx.AsyncClient, app: AppProcess, stream: str, *entries: dict[str, Any]) -> None:
+    response = await http.post(f"{app.url}/live/{stream}", json=list(entries))
+    assert response.status_code == 204, response.text
+
+
+def columns_param(page: Page) -> list[str]:
+    return parse_qs(urlsplit(page.url).query).get("col", [])
+
+
+async def cells(page: Page, column: int) -> list[str]:
+    texts: list[str] = await page.locator(".bl-row").evaluate_all(
+        "(rows, column) => rows.map((row) => row.querySelectorAll('.bl-col')[column]?.textContent ?? null)", column)
+    return texts
+
+
+async def offered(page: Page) -> list[str]:
+    options: list[str] = await page.locator(".bl-col-add option").evaluate_all(
+        "(options) => options.slice(1).map((option) => option.value)")
+    return options
+
+
+async def filter_by(page: Page, text: str) -> None:
+    await page.locator(".bl-filter-input input").fill(text)
+
+
+async def test_add_columns_from_the_keys_seen_and_remove_them_the_url_keeping_them(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "plain"})
+    await expect(page.locator(".bl-message")).to_have_text(["plain"])
+    await expect(page.locator(".bl-columns")).to_be_hidden()  # no field seen yet: nothing to offer
+    await post(http, app_server, stream, *ORDERS)
+    await expect(page.locator(".bl-columns")).to_be_visible()
+    await page.wait_for_function("document.querySelectorAll('.bl-col-add option').length === 5")
+    assert await offered(page) == ["path", "status", "user.id", "user.name"]
+    await page.locator(".bl-col-add").select_option("user.id")
+    await expect(page.locator(".bl-col-chip")).to_have_text([re.compile(r"^user\.id")])
+    assert await cells(page, 0) == ["", "7", "8", "", ""]
+    await page.locator(".bl-col-add").select_option("status")
+    assert await cells(page, 1) == ["", "200", "500", "404", ""]  # the JSON message's own key too
+    await expect(page.locator(".bl-message").nth(3)).to_have_text(json.dumps({"status": 404, "path": "/c"}))
+    await page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("col") == ["user.id", "status"])
+    assert await offered(page) == ["path", "user.name"]
+    await page.get_by_role("button", name="Remove the column user.id").click()
+    await expect(page.locator(".bl-col-chip")).to_have_text([re.compile(r"^status")])
+    assert await cells(page, 0) == ["", "200", "500", "404", ""]
+    await page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("col") == ["status"])
+    # New rows get the columns as they come; an object shows as compact JSON.
+    await page.locator(".bl-col-add").select_option("user.name")
+    await post(http, app_server, stream,
+               {"message": "nested", "fields": {"status": {"code": 1}, "user": {"name": "bo"}}})
+    await expect(page.locator(".bl-row").last.locator(".bl-col")).to_have_text(['{"code":1}', "bo"])
+
+
+async def test_a_link_with_columns_reproduces_them_leniently(page: Page, app_server: AppProcess,
+                                                             http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await post(http, app_server, stream, *ORDERS)
+    odd = "&".join(f"col={quote(value)}" for value in ("status", "", "x" * 500, "status", "user.id", "missing"))
+    await open_stream(page, app_server.url, f"{stream}?{odd}")
+    await expect(page.locator(".bl-col-chip")).to_have_text(
+        [re.compile(r"^status"), re.compile(r"^user\.id"), re.compile(r"^missing")])
+    await expect(page.locator(".bl-message")).to_have_count(4)
+    assert await cells(page, 0) == ["200", "500", "404", ""]
+    assert await cells(page, 1) == ["7", "8", "", ""]
+    assert await cells(page, 2) == ["", "", "", ""]
+
+
+async def test_the_filter_box_takes_field_conditions(page: Page, app_server: AppProcess,
+                                                     http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *ORDERS)
+    await expect(page.locator(".bl-message")).to_have_count(4)
+    cases = {
+        "status=500": ["GET /b timeout"],
+        "user.id=7": ["GET /a"],
+        "status!=200": ["GET /b timeout", json.dumps({"status": 404, "path": "/c"})],
+        "path~^/C$": [json.dumps({"status": 404, "path": "/c"})],
+        "GET status~5": ["GET /b timeout"],  # text and a condition together
+        "nope=1": [],  # an unknown key matches nothing
+        'user.name="ann"': ["GET /a"],
+    }
+    for text, expected in cases.items():
+        await filter_by(page, text)
+        await expect(page.locator(".bl-message")).to_have_text(expected)
+    await filter_by(page, "timeout status=500")
+    await page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("q") == ["timeout status=500"])
+    await expect(page.locator(".bl-hl-match")).to_have_text(["timeout"])  # the text part is marked
+    await page.locator(".bl-invert").click()  # not: the rows that do not meet it all
+    await expect(page.locator(".bl-message")).to_have_count(3)
+    await page.locator(".bl-invert").click()
+    await filter_by(page, "path~(a+)+")  # refused as a regular expression filter is, and said why
+    await expect(page.locator(".bl-filter-error")).to_contain_text("repeats a group")
+    await page.locator(".bl-regex").click()  # with .* it is one regular expression over the text
+    await filter_by(page, 'status": 404')
+    await expect(page.locator(".bl-message")).to_have_text([json.dumps({"status": 404, "path": "/c"})])
+    # A link carries the conditions.
+    await open_stream(page, app_server.url, f"{stream}?q={quote('user.id=8')}")
+    await expect(page.locator(".bl-message")).to_have_text(["GET /b timeout"])
+
+
+async def test_hostile_keys_and_values_stay_text(page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    fields = {"__proto__": {"polluted": "yes"}, "constructor": "c", HOSTILE: HOSTILE, "toString": "t",
+              "a\u202eb": "bidi"}
+    await post(http, app_server, stream, {"message": "evil", "fields": fields}, {"message": "plain"})
+    await open_stream(page, app_server.url, stream)
+    await expect(page.locator(".bl-message")).to_have_count(2)
+    await page.wait_for_function("document.querySelectorAll('.bl-col-add option').length === 6")
+    assert sorted(await offered(page)) == sorted(["__proto__.polluted", "constructor", HOSTILE, "toString", "a\u202eb"])
+    option_text = await page.locator(".bl-col-add option").all_inner_texts()
+    assert "a\\u202eb" in option_text and "a\u202eb" not in option_text  # shown escaped
+    for key in (HOSTILE, "__proto__.polluted", "constructor", "toString"):
+        await page.locator(".bl-col-add").select_option(key)
+    assert await cells(page, 0) == [HOSTILE, ""]
+    assert await cells(page, 1) == ["yes", ""]
+    assert await cells(page, 2) == ["c", ""]
+    assert await cells(page, 3) == ["t", ""]  # "plain" has no toString of its own: empty
+    assert await page.locator(".bl-log img").count() == 0
+    assert await page.evaluate("window.pwned === undefined && ({}).polluted === undefined")
+    for text, expected in (("constructor=c", ["evil"]), ("toString=t", ["evil"]), ("hasOwnProperty=x", []),
+                           ("__proto__.polluted=yes", ["evil"]), (f"{HOSTILE}", [])):
+        await filter_by(page, text)
+        await expect(page.locator(".bl-message")).to_have_text(expected)
+    await page.wait_for_url(lambda url: HOSTILE in columns_param(page))
+    await page.reload()
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    await expect(page.locator(".bl-col-chip").first).to_have_text(re.compile(re.escape(HOSTILE)))
+    assert await page.locator(".bl-log img").count() == 0
+    assert await page.evaluate("window.pwned === undefined")
+
+
+LAYOUTS = [(420, 800), (1400, 700)]
+
+_LAYOUT = """() => {
+  const rows = [...document.querySelectorAll('.bl-row')];
+  const boxes = rows.map((row) => row.getBoundingClientRect());
+  const newest = boxes[boxes.length - 1];
+  const scroller = document.querySelector('.bl-scroller').getBoundingClientRect();
+  const cells = [...rows[rows.length - 1].querySelectorAll('.bl-col')].map((cell) => cell.getBoundingClientRect());
+  return {
+    sideways: document.scrollingElement.scrollWidth > innerWidth,
+    contiguous: boxes.every((box, i) => i === 0 || Math.abs(box.top - boxes[i - 1].bottom) < 1),
+    newestInView: newest.top >= scroller.top && newest.bottom <= scroller.bottom + 0.5,
+    cellsInside: cells.length === 2 && cells.every((cell) => cell.left >= 0 && cell.right <= innerWidth
+      && cell.top >= newest.top && cell.bottom <= newest.bottom + 0.5),
+  };
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), LAYOUTS, ids=[f"{w}x{h}" for w, h in LAYOUTS])
+async def test_columns_fit_the_window(page: Page, app_server: AppProcess, http: httpx.AsyncClient,
+                                      width: int, height: int) -> None:
+    await page.set_viewport_size({"width": width, "height": height})
+    stream = new_stream()
+    long_value = "v" * 300
+    await post(http, app_server, stream, *[{"message": f"line {n} " + "word " * 30,
+                                             "fields": {"user": {"id": n}, "long": long_value}} for n in range(60)])
+    await open_stream(page, app_server.url, f"{stream}?col=user.id&col=long")
+    newest_cells = page.locator(".bl-row").last.locator(".bl-col")
+    await expect(newest_cells).to_have_text(["59", long_value[:200]])  # drawn cut short, and cut off by its width
+    await expect(newest_cells.nth(1)).to_have_attribute("title", f"long: {long_value}")  # whole in its title
+    await page.wait_for_function(f"() => {{ const l = ({_LAYOUT})(); return l.contiguous && l.newestInView; }}")
+    layout = await page.evaluate(_LAYOUT)
+    assert layout == {"sideways": False, "contiguous": True, "newestInView": True, "cellsInside": True}, layout
+    await expect(page.locator(".bl-row").last.locator(".bl-message")).to_be_visible()
+
+
+async def test_columns_on_a_read_only_page_with_pause_and_download(page: Page, app_server: AppProcess,
+                                                                   http: httpx.AsyncClient) -> None:
+    write = new_stream()
+    await post(http, app_server, write, *ORDERS)
+    await open_stream(page, app_server.url, f"{view_key(write)}?col=status")
+    assert await cells(page, 0) == ["200", "500", "404", ""]
+    await page.locator(".bl-pause").click()
+    await post(http, app_server, write, {"message": "while paused", "fields": {"status": 201}})
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new")
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-row").last.locator(".bl-col")).to_have_text(["201"])
+    await filter_by(page, "status=500")
+    await expect(page.locator(".bl-message")).to_have_text(["GET /b timeout"])
+    # Downloads are the entries as they are, whatever the columns: the .ndjson has all their fields.
+    lines = [json.loads(line) for line in (await download(page, "ndjson")).splitlines()]
+    assert [line["fields"] for line in lines] == [{"user": {"id": 8}, "status": 500}]
