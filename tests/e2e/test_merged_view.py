@@ -8,7 +8,7 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from playwright.async_api import Browser, Locator, Page, WebSocket, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, WebSocket, expect
 
 from dashboard.pages.stream_keys import MAX_MERGED_STREAMS
 from dashboard.protocol import view_key
@@ -34,6 +34,19 @@ async def open_merged(page: Page, app: AppProcess, *keys: str, query: str = "") 
 
 def mark_of(page: Page, message: str) -> Locator:
     return page.locator(".bl-row", has_text=message).locator(".bl-stream-mark")
+
+
+async def clipboard_page(browser: Browser) -> tuple[BrowserContext, Page]:
+    """A page (and its context, to close) that may read what it copied."""
+    context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    return context, await context.new_page()
+
+
+async def copied_line_link(page: Page, row: Locator) -> str:
+    """What the row's link button copies."""
+    await row.hover()
+    await row.locator(".bl-link").click()
+    return await page.evaluate("navigator.clipboard.readText()")
 
 
 async def test_rows_of_both_streams_are_marked_histories_merge_by_time_and_live_rows_come_as_they_arrive(
@@ -271,8 +284,7 @@ async def test_a_merged_page_is_a_viewer_of_each_stream_and_unsubscribes_all_on_
 
 async def test_a_streams_own_page_adds_another_stream_and_a_line_link_opens_in_the_lines_stream(
         browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
-    page = await context.new_page()
+    context, page = await clipboard_page(browser)
     a, b = new_stream(), new_stream()
     await post(http, app_server, b, "line of b")
     await open_stream(page, app_server.url, view_key(a) + "?q=of")
@@ -283,9 +295,7 @@ async def test_a_streams_own_page_adds_another_stream_and_a_line_link_opens_in_t
     await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
     await expect(page.locator(".bl-message")).to_have_text(["line of b"])
     row = page.locator(".bl-row", has_text="line of b")
-    await row.hover()
-    await row.locator(".bl-link").click()
-    link = await page.evaluate("navigator.clipboard.readText()")
+    link = await copied_line_link(page, row)
     entry_id = await row.get_attribute("data-id")
     # b was given by its write key, but a link is for sharing: it opens b's read-only page (as main's links do).
     assert link == f"{app_server.url}/{view_key(b)}?q=of&at={entry_id}"
@@ -300,8 +310,7 @@ async def test_a_streams_own_page_adds_another_stream_and_a_line_link_opens_in_t
 
 async def test_highlights_the_volume_strip_columns_and_line_links_work_over_a_merged_views_rows(
         browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
-    page = await context.new_page()
+    context, page = await clipboard_page(browser)
     a, b = new_stream(), new_stream()
     for key, user in ((a, "ann"), (b, "bob")):
         response = await http.post(f"{app_server.url}/live/{key}",
@@ -319,9 +328,7 @@ async def test_highlights_the_volume_strip_columns_and_line_links_work_over_a_me
     # Both streams are given by their write keys; each row's link opens its own stream, read-only.
     for index, key in enumerate((a, b)):
         row = rows.nth(index)
-        await row.hover()
-        await row.locator(".bl-link").click()
-        link = await page.evaluate("navigator.clipboard.readText()")
+        link = await copied_line_link(page, row)
         assert link.startswith(f"{app_server.url}/{view_key(key)}?") and key not in link
         assert parse_qs(urlsplit(link).query)["at"] == [await row.get_attribute("data-id")]
     await context.close()
