@@ -1,18 +1,22 @@
 // Rows as text, out of the page: one row on the clipboard as a line of text, and the shown rows
-// downloaded as a .log text file or as .ndjson (one entry as JSON per line).
+// downloaded as a .log text file or as .ndjson (one entry as JSON per line). On a merged view each
+// line says which stream it is of: its name in the .log text, a "stream" field in .ndjson.
+import { streamName } from "stream_labels";
 
 const REVOKE_AFTER_MS = 10000;
 
 // The line as text, for copying and for the .log download.
 function asLogLine(entry) {
   const fields = entry.fields ? " " + JSON.stringify(entry.fields) : "";
-  return `${new Date(entry.ts * 1000).toISOString()} ${entry.level} ${entry.program} ${entry.message}${fields}`;
+  const stream = entry._s === undefined ? "" : ` [${streamName(entry._s)}]`;
+  return `${new Date(entry.ts * 1000).toISOString()}${stream} ${entry.level} ${entry.program} ${entry.message}${fields}`;
 }
 
 // The entry as the server sent it, without what the page added to it.
 function asWire(entry) {
   const wire = { id: entry.id, ts: entry.ts, level: entry.level, program: entry.program, message: entry.message };
   if (entry.fields) wire.fields = entry.fields;
+  if (entry._s !== undefined) wire.stream = streamName(entry._s);
   return wire;
 }
 

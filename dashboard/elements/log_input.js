@@ -86,7 +86,8 @@ export function listenForKeys(onKey) {
 }
 
 // Clicks on the rows in `container`: entryOf(serial) finds a row's entry, toggle(serial) opens or closes it,
-// a row's link button copies a link to it at `linkPath` (the stream's read-only address).
+// a row's link button copies a link to it at `linkPath` (the stream's read-only address; on a merged
+// view, the view's, of which the row's stream is taken).
 export function listenForRowClicks(container, { entryOf, toggle, linkPath }) {
   container.addEventListener("click", (event) => {
     const row = event.target.closest(".bl-row");
@@ -97,7 +98,7 @@ export function listenForRowClicks(container, { entryOf, toggle, linkPath }) {
     const copy = event.target.closest(".bl-copy, .bl-link");
     if (copy) {
       const link = copy.classList.contains("bl-link");
-      (link ? copyText(lineLink(location.href, linkPath, entry.id)) : copyRow(entry)).then(() => {
+      (link ? copyText(lineLink(location.href, linkPath, entry.id, entry._s)) : copyRow(entry)).then(() => {
         showCopied(copy, true);
         setTimeout(() => showCopied(copy, false, link ? LINK_LABEL : undefined), COPIED_MS);
       });

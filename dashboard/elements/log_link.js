@@ -3,6 +3,8 @@
 // for the live stream.
 
 const LINK_PARAMETERS = ["at", "since"];
+// What only a merged view reads: a link to a line opens in the line's own stream, without it.
+const MERGED_PARAMETERS = ["hide_stream"];
 
 // The page's address without `at` and `since`.
 export function withoutLineLink(href) {
@@ -13,10 +15,13 @@ export function withoutLineLink(href) {
 }
 
 // The address that opens the stream at `path` (its read-only address: a link is for sharing, and
-// must not hand on the key that writes) at the entry `id`, with the lines around it.
-export function lineLink(href, path, id) {
+// must not hand on the key that writes) at the entry `id`, with the lines around it. On a merged
+// view `path` is the view's read-only address and `stream` the entry's stream (its index in it):
+// the link opens the line in that stream's own read-only page.
+export function lineLink(href, path, id, stream) {
   const url = new URL(withoutLineLink(href));
-  url.pathname = path;
+  url.pathname = stream === undefined ? path : `/${path.slice(1).split("+")[stream]}`;
+  if (stream !== undefined) for (const name of MERGED_PARAMETERS) url.searchParams.delete(name);
   url.searchParams.set("at", id);
   return url.toString();
 }

@@ -1,6 +1,7 @@
 // One entry drawn as a row: toggle, time, level, program and message; open, its whole message and
 // its fields as JSON. Log text is data: every value is set as text (log_text), never parsed as HTML.
 import { appendColoured, appendEscaped } from "log_text";
+import { streamMark } from "stream_labels";
 import { columnCells } from "log_columns";
 
 // A message longer than this (or of several lines, or with fields) can be opened.
@@ -106,6 +107,7 @@ export function renderRow(entry, open, utc, dated, highlight = null, columns = N
   const line = el("div", "bl-line");
   line.append(toggle, time, el("span", `bl-level bl-level-${entry.level.toLowerCase()}`, entry.level),
     logTextElement("span", "bl-program", entry.program));
+  if (entry._s !== undefined) toggle.after(streamMark(entry._s));  // a merged view's row: its stream
   if (columns.length) line.append(columnCells(entry, columns));
   line.append(message);
   if (multiLine && !open) line.append(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));

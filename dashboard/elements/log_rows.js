@@ -3,6 +3,7 @@
 import { withoutEscapeSequences } from "log_text";
 import { compilePattern } from "log_pattern";
 import { meetsConditions, parseFilterText } from "log_fields";
+import { hiddenStreamIndexes } from "stream_labels";
 
 // What the text filter searches: the message as shown (without colour codes), and the fields.
 function haystack(entry) {
@@ -73,12 +74,14 @@ export class LogRows {
     this.invert = Boolean(filter.invert);
     this.hiddenLevels = new Set(filter.hidden_levels || []);
     this.programs = new Set(filter.programs || []);
+    this.hiddenStreams = hiddenStreamIndexes(filter.hidden_streams);
     this.shown = this.all.filter((entry) => this.matches(entry));
     this.pendingShown = this.countShown(this.pending);
   }
 
   matches(entry) {
     if (this.hiddenLevels.has(entry.level)) return false;
+    if (this.hiddenStreams.size && this.hiddenStreams.has(entry._s)) return false;
     if (this.programs.size && !this.programs.has(entry.program)) return false;
     if (this.textTest === null) return true;
     return this.textTest(entry) !== this.invert;

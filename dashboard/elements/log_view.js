@@ -15,6 +15,7 @@ import { downloadRows } from "log_export";
 import { StatusBar } from "log_status";
 import { OlderLines } from "log_older";
 import { withoutLineLink } from "log_link";
+import { onLabelsChanged, renameMarks, setPageStreams } from "stream_labels";
 import { VolumeStrip } from "log_strip";
 import { ColumnBar } from "log_columns";
 
@@ -63,13 +64,17 @@ export default {
     highlights: { type: Array, default: () => [] },  // [{text, regex, colour}]: colour indexes the palette
     utc: { type: Boolean, default: false },
     streamName: { type: String, default: "stream" },
-    linkPath: { type: String, required: true },  // the stream's read-only address, for links to a line
+    linkPath: { type: String, required: true },  // the read-only address (a merged view's) links to a line use
     feed: { type: Object, required: true },  // RowsFeed.address
     anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
+    streams: { type: Array, default: () => [] },  // a merged view's: [{short, label_key, read_only}] (stream_labels)
+    olderUnavailable: { type: String, default: "" },  // why older lines are not asked for here, if they are not
     display: { type: Object, default: () => ({ strip: true, columns: [], maxColumns: 0 }) },  // view_filter.py
     levelGroups: { type: Object, default: () => ({}) },  // {LEVEL: group} for the volume strip
   },
   mounted() {
+    setPageStreams(this.streams);
+    this.stopLabels = onLabelsChanged(() => renameMarks(this.$refs.rows));
     this.logRows = new LogRows(this.maxRows, (programs, levels) => this.$emit("seen", { programs, levels }));
     this.highlighter = new Highlighter({
       onMarks: (entries) => this.list.highlighted(entries),
@@ -81,7 +86,7 @@ export default {
     this.list = new VirtualList(this.$refs, this.logRows, this.highlighter, this.utc);
     this.statusBar = new StatusBar(this.$refs, this.logRows);
     this.older = new OlderLines(this.$refs, this.logRows, this.list,
-      { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
+      { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask), unavailable: this.olderUnavailable });
     this.strip = new VolumeStrip(this.$refs, this.logRows, this.list, {
       levelGroups: this.levelGroups, utc: this.utc, shown: this.display.strip,
       pause: () => this.$emit("pause"), toggled: (shown) => this.$emit("strip", { shown }),
@@ -118,9 +123,10 @@ export default {
     document.addEventListener("visibilitychange", this.onHidden);
     this.stopRows = listenForRows(this.feed,
       (entries, history, older) => (older ? this.prepend(entries) : this.append(entries, history)),
-      (lastId) => this.$emit("resume", { after: lastId }));
+      (resumeAt) => this.$emit("resume", resumeAt));
   },
   unmounted() {
+    this.stopLabels();
     this.stopRows();
     this.highlighter.stop();
     this.stopKeys();

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -12,10 +12,15 @@ from nicegui.events import GenericEventArguments
 
 from ..entry import StreamEntry
 from ..protocol import LEVEL_RANKS, is_entry_id
-from .rows_feed import RowsFeed
+from .rows_feed import RowsFeed, StreamTag
 
-# Called with the ID of the last entry the page has (None if it has none) when its socket came back.
-Resume = Callable[[str | None], None]
+# Where the page resumes: the ID of the last entry it has of each stream, by the stream's index in
+# the page (0 on a page of one stream); a stream it has none of is left out.
+ResumePoints = Mapping[int, str]
+# Called with where the page resumes when its socket came back.
+Resume = Callable[[ResumePoints], None]
+# What a page's resume is read of, at most: more than a merged view follows (the rest is ignored anyway).
+_MAX_RESUME_POINTS = 32
 
 # The parts of the browser half; log_view.js imports them by name (the page's import map).
 # log_highlight_worker runs in a worker of its own: log_highlight finds it by name, not by importing it.
@@ -23,7 +28,7 @@ _PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_
                             "log_text.js", "log_ansi.js", "log_pattern.js", "log_highlight.js",
                             "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js",
                             "log_older.js", "log_link.js", "log_volume.js", "log_strip.js", "log_fields.js",
-                            "log_columns.js"]
+                            "log_columns.js", "stream_labels.js"]
 # The volume strip's level groups (log_volume.js's GROUPS), by the lowest rank in each: error, warning,
 # info, debug. A level not named here (a sender's own) is drawn as info.
 _STRIP_GROUP_RANKS = (LEVEL_RANKS["ERROR"], LEVEL_RANKS["WARNING"], LEVEL_RANKS["INFO"], 0)
@@ -52,13 +57,18 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
 
     def __init__(self, *, max_rows: int, view_filter: dict[str, Any], highlights: list[dict[str, Any]], utc: bool,
                  stream_name: str, link_path: str, anchor: dict[str, str | None] | None = None,
-                 display: dict[str, Any] | None = None) -> None:
-        """`link_path`: the stream's read-only address, which links to a line use.
+                 display: dict[str, Any] | None = None, streams: list[dict[str, Any]] | None = None,
+                 older_unavailable: str = "") -> None:
+        """`link_path`: the stream's read-only address, which links to a line use (on a merged view, the
+        view's read-only address: a link to a line opens in the line's own stream).
 
         `anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`).
 
         `display` ({strip, columns, maxColumns}, see `ViewFilter.display_component`): the volume strip
         shown or not, and the fields shown as columns.
+
+        On a merged view, `streams` ({short, label_key, read_only} each, by index in the page) name the
+        streams its rows are marked with, and `older_unavailable` says why it asks for no older lines.
         """
         super().__init__()
         self._props["maxRows"] = max_rows
@@ -71,6 +81,9 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         if display is not None:
             self._props["display"] = display
         self._props["levelGroups"] = strip_level_groups()
+        if streams:
+            self._props["streams"] = streams
+            self._props["olderUnavailable"] = older_unavailable
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address
         self._receiving_history = False
@@ -79,15 +92,18 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self.client.on_disconnect(self._socket_dropped)
         self.on("resume", self._page_resumes)
 
-    def push(self, entries: list[StreamEntry]) -> None:
-        """Send entries to the browser: history at once; live ones at once when its socket is free, else gathered."""
+    def push(self, entries: list[StreamEntry], stream: StreamTag = None) -> None:
+        """Send entries to the browser: history at once; live ones at once when its socket is free, else gathered.
+
+        `stream`: on a merged view, the page's index of the stream they came from (one per entry: history only).
+        """
         if self._receiving_history:
-            self._feed.send_history(entries)
+            self._feed.send_history(entries, stream)
         else:
-            self._feed.send(entries)
+            self._feed.send(entries, stream if isinstance(stream, int) else None)
 
     def on_resume(self, resume: Resume) -> None:
-        """Call `resume` with the page's last entry ID when its socket came back after a drop."""
+        """Call `resume` with the page's last entry IDs when its socket came back after a drop."""
         self._resume = resume
 
     @contextmanager
@@ -128,9 +144,8 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         if not self._awaiting_resume:
             return
         self._awaiting_resume = False
-        after = event.args.get("after") if isinstance(event.args, dict) else None
         if self._resume is not None:
-            self._resume(after if isinstance(after, str) and is_entry_id(after) else None)
+            self._resume(_resume_points(event.args))
 
     def _handle_delete(self) -> None:
         self._feed.close()
@@ -175,3 +190,18 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     def download(self, file_format: Literal["log", "ndjson"]) -> None:
         """Save the rows shown (after filters) as a `.log` text file or as `.ndjson`."""
         self.run_method("download", file_format)
+
+
+def _resume_points(args: object) -> dict[int, str]:
+    """What the page says it has last (`{"after": id}`, or `{"after_by_stream": {index: id}}`); nonsense is left out."""
+    if not isinstance(args, dict):
+        return {}
+    by_stream = args.get("after_by_stream")
+    if isinstance(by_stream, dict):
+        points = {}
+        for index, after in list(by_stream.items())[:_MAX_RESUME_POINTS]:
+            if isinstance(index, str) and index.isdigit() and isinstance(after, str) and is_entry_id(after):
+                points[int(index)] = after
+        return points
+    after = args.get("after")
+    return {0: after} if isinstance(after, str) and is_entry_id(after) else {}

@@ -32,7 +32,8 @@ log = logging.getLogger("uvicorn.error")
 
 # The socket.io event that carries rows: {"rows": [row, ...], "history": true for rows that were in
 # the stream before the viewer came, "older": true for rows older than any the page holds, to go
-# above them (what a reloaded page held before)}.
+# above them (what a reloaded page held before)}. On a merged view of several streams, "stream" is
+# the page's index of the stream all the rows came from, or each row has its own as "s" (a merged history).
 ROWS_MESSAGE = "bunnylogs_rows"
 # Rows go in messages of at most about this size: it bounds what a page holds in the server while it
 # takes them.
@@ -41,6 +42,9 @@ MAX_MESSAGE_BYTES = 128 * 1024
 # having stopped reading (the same bound as an event stream's, see readback).
 MAX_GATHERED_BYTES = 8 * 1024 * 1024
 _NAMESPACE = "/"
+# The page's index of the stream rows came from: one for all of them, one per row (a merged
+# history), or None on a page of one stream.
+StreamTag = int | list[int] | None
 
 
 class RowMessages:
@@ -65,17 +69,22 @@ class RowMessages:
 class EncodedBatch:
     """One batch of entries as JSON arrays of at most about `MAX_MESSAGE_BYTES` each (one row may be larger)."""
 
-    def __init__(self, entries: list[StreamEntry]) -> None:
-        self.pieces = _pieces([stream_entry.to_wire() for stream_entry in entries])
+    def __init__(self, entries: list[StreamEntry], streams: list[int] | None = None) -> None:
+        """`streams`: each entry's stream index in the page, sent in its row (a merged history is one page's own)."""
+        rows = [stream_entry.to_wire() for stream_entry in entries]
+        if streams is not None:
+            for row, stream in zip(rows, streams, strict=True):
+                row["s"] = stream
+        self.pieces = _pieces(rows)
         self.size = sum(len(piece) for piece in self.pieces)
-        self._messages: dict[tuple[bool, bool], RowMessages] = {}
+        self._messages: dict[tuple[bool, bool, int | None], RowMessages] = {}
 
-    def messages(self, *, history: bool, older: bool = False) -> RowMessages:
-        """The batch as row messages, made once and shared by every page it is sent to."""
-        made = self._messages.get((history, older))
+    def messages(self, *, history: bool, older: bool = False, stream: int | None = None) -> RowMessages:
+        """The batch as row messages, made once and shared by every page it is sent to (as the same stream)."""
+        made = self._messages.get((history, older, stream))
         if made is None:
-            made = self._messages[history, older] = RowMessages(
-                [rows_packet(piece, history=history, older=older) for piece in self.pieces])
+            made = self._messages[history, older, stream] = RowMessages(
+                [rows_packet(piece, history=history, older=older, stream=stream) for piece in self.pieces])
         return made
 
 
@@ -93,9 +102,12 @@ def encoded(entries: list[StreamEntry]) -> EncodedBatch:
     return _LastBatch.encoded
 
 
-def rows_packet(rows_json: str, *, history: bool, older: bool = False) -> engine_packet.Packet:
+def rows_packet(rows_json: str, *, history: bool, older: bool = False,
+                stream: int | None = None) -> engine_packet.Packet:
     """An engine.io message carrying the socket.io event `ROWS_MESSAGE` with rows already encoded as JSON."""
     flags = f'"history":{"true" if history else "false"},"older":{"true" if older else "false"}'
+    if stream is not None:
+        flags += f',"stream":{int(stream)}'
     return engine_packet.Packet(engine_packet.MESSAGE, f'2["{ROWS_MESSAGE}",{{{flags},"rows":{rows_json}}}]')
 
 
@@ -132,7 +144,7 @@ class RowsFeed:
         self._cut_off = False  # the page stopped reading: nothing more goes to it
         self._suspended = False  # the socket dropped: nothing goes until the page says where it resumes
         self._gathered_bytes = 0
-        self._live: SendWhenIdle[str] = SendWhenIdle(self._send_pieces, busy=self._socket_busy)
+        self._live: SendWhenIdle[tuple[int | None, str]] = SendWhenIdle(self._send_pieces, busy=self._socket_busy)
         self._socket_ids: tuple[str, ...] = ()
         self._page_sockets: list[PageSocket] = []
 
@@ -141,10 +153,15 @@ class RowsFeed:
         """What `listenForRows` in the browser listens for (pass it as a prop)."""
         return {"message": ROWS_MESSAGE}
 
-    def send_history(self, entries: list[StreamEntry]) -> None:
+    def send_history(self, entries: list[StreamEntry], stream: StreamTag = None) -> None:
         """Send rows that were in the stream before the page came (or that it missed), at once, in order."""
-        if self._usable():
-            self._put(encoded(entries).messages(history=True), self._sockets())
+        if not self._usable():
+            return
+        if isinstance(stream, list):
+            messages = EncodedBatch(entries, stream).messages(history=True)
+        else:
+            messages = encoded(entries).messages(history=True, stream=stream)
+        self._put(messages, self._sockets())
 
     def send_older(self, entries: list[StreamEntry]) -> None:
         """Send rows older than any the page holds, to go above them (at once).
@@ -159,21 +176,22 @@ class RowsFeed:
         """Messages sent to the page that its browser has not taken yet (NiceGUI's outbox and the socket's queue)."""
         return _waiting(self._element.client, self._sockets())
 
-    def send(self, entries: list[StreamEntry]) -> None:
-        """Send live rows after everything sent before; nothing once the element is deleted or suspended."""
+    def send(self, entries: list[StreamEntry], stream: int | None = None) -> None:
+        """Send live rows (of the page's stream `stream`) after everything sent before; nothing once the
+        element is deleted or suspended."""
         if not self._usable():
             return
         if not self._live.waiting:
             sockets = self._sockets()
             if not _busy(sockets):
-                self._put(encoded(entries).messages(history=False), sockets)
+                self._put(encoded(entries).messages(history=False, stream=stream), sockets)
                 return
         batch = encoded(entries)
         self._gathered_bytes += batch.size
         if self._gathered_bytes > MAX_GATHERED_BYTES:
             self._stop_reading_page()
             return
-        self._live.add(batch.pieces)
+        self._live.add([(stream, piece) for piece in batch.pieces])
 
     def suspend(self) -> None:
         """The page's socket dropped: send nothing, and forget what was gathered, until `resume`."""
@@ -192,10 +210,11 @@ class RowsFeed:
     def _usable(self) -> bool:
         return not (self._element.is_deleted or self._cut_off or self._suspended)
 
-    def _send_pieces(self, pieces: list[str]) -> None:
+    def _send_pieces(self, pieces: list[tuple[int | None, str]]) -> None:
         self._gathered_bytes = 0
         if self._usable():
-            self._put(RowMessages([rows_packet(piece, history=False) for piece in joined(pieces)]), self._sockets())
+            self._put(RowMessages([rows_packet(piece, history=False, stream=stream)
+                                   for stream, run in _runs(pieces) for piece in joined(run)]), self._sockets())
 
     def _socket_busy(self) -> bool:
         return _busy(self._sockets())
@@ -242,6 +261,17 @@ def _engine_sockets(socket_ids: tuple[str, ...]) -> list[AsyncSocket]:
         if socket is not None and not socket.closed:
             sockets.append(socket)
     return sockets
+
+
+def _runs(pieces: list[tuple[int | None, str]]) -> list[tuple[int | None, list[str]]]:
+    """Gathered pieces as runs of consecutive pieces of one stream, in order."""
+    runs: list[tuple[int | None, list[str]]] = []
+    for stream, piece in pieces:
+        if runs and runs[-1][0] == stream:
+            runs[-1][1].append(piece)
+        else:
+            runs.append((stream, [piece]))
+    return runs
 
 
 def _pieces(rows: list[dict]) -> list[str]:

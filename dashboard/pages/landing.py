@@ -1,4 +1,4 @@
-"""`/`: what BunnyLogs is, and a button that opens a new stream."""
+"""`/`: what BunnyLogs is, a button that opens a new stream, and the streams this browser opened lately."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import uuid
 
 from nicegui import ui
 
+from ..elements.recent_pages import RecentPages
 from .frame import page_frame
 
 _STEPS = (
@@ -26,6 +27,7 @@ def register_landing_page() -> None:
                 .classes("text-lg text-slate-600")
             ui.button("New stream", icon="add", on_click=lambda: ui.navigate.to(f"/{uuid.uuid4()}")) \
                 .props("size=lg unelevated").classes("new-stream")
+            RecentPages().classes("w-full")
             with ui.row().classes("gap-4 flex-nowrap"):
                 for heading, text in _STEPS:
                     with ui.card().classes("w-1/3"):

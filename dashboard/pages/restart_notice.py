@@ -17,8 +17,11 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import Client, ui
 
+from ..elements.rows_feed import StreamTag
 from ..entry import StreamEntry
-from ..stream import Deliver
+
+# Sends rows to the page (see `LogView.push`).
+Push = Callable[[list[StreamEntry], StreamTag], None]
 
 SERVER_INSTANCE = secrets.token_hex(8)  # new with each start of this process
 LINES_GONE = "The server restarted; lines from before the restart are gone."
@@ -48,10 +51,10 @@ class RestartNotice:
         self._client: Client | None = None  # set once the tab's record was read
         self._recorded_rows = False
 
-    def watch(self, deliver: Deliver) -> Deliver:
-        """`deliver`, noting in the tab's record when the page is first given lines."""
-        def deliver_and_note(entries: list[StreamEntry]) -> None:
-            deliver(entries)
+    def watch(self, push: Push) -> Push:
+        """`push`, noting in the tab's record when the page is first given lines."""
+        def deliver_and_note(entries: list[StreamEntry], stream: StreamTag = None) -> None:
+            push(entries, stream)
             if entries and not self.rows_shown:
                 self.rows_shown = True
                 self._record()

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from ..protocol import MAX_FILTER_CHARS, MAX_PROGRAM_CHARS, is_level_name
 from .highlight_rules import HighlightRule, rules_from_query
+from .stream_keys import MAX_MERGED_STREAMS, is_short_key
 
 # A link names a few levels to hide and programs to show; each becomes a control on the page, so a
 # URL must not be able to ask for thousands.
@@ -30,12 +31,14 @@ class ViewFilter:
     programs: tuple[str, ...] = ()
     utc: bool = False
     highlights: tuple[HighlightRule, ...] = ()
+    hidden_streams: tuple[str, ...] = ()  # a merged view's streams hidden, by short key (`stream_keys.short_key`)
     strip: bool = True  # the volume strip shown (`strip=0` hides it)
     columns: tuple[str, ...] = ()  # dotted paths of fields shown as columns, in order
 
     @classmethod
     def from_query(cls, query: Mapping[str, Sequence[str]]) -> ViewFilter:
-        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout&strip=0`; odd values are ignored."""
+        """Read `?q=&re=1&not=1&hide=DEBUG&program=a&program=b&utc=1&hl=red:timeout&strip=0&col=user.id`
+        and a merged view's `&hide_stream=3f8a7c2e`; odd values are ignored."""
         def first(name: str) -> str:
             values = query.get(name) or [""]
             return values[0]
@@ -45,6 +48,7 @@ class ViewFilter:
 
         named = dict.fromkeys(level.strip().upper() for value in query.get("hide", []) for level in value.split(","))
         hidden = [level for level in named if is_level_name(level)][:MAX_LINKED_LEVELS]
+        streams = dict.fromkeys(short for value in query.get("hide_stream", []) for short in value.split(","))
         programs = [program for program in dict.fromkeys(query.get("program", []))
                     if program and len(program) <= MAX_PROGRAM_CHARS][:MAX_LINKED_PROGRAMS]
         return cls(
@@ -55,6 +59,7 @@ class ViewFilter:
             programs=tuple(programs),
             utc=flag("utc"),
             highlights=rules_from_query(query.get("hl", [])),
+            hidden_streams=tuple(sorted(short for short in streams if is_short_key(short))[:MAX_MERGED_STREAMS]),
             strip=first("strip") not in ("0", "false", "no", "off"),
             columns=columns_from(query.get("col", [])),
         )
@@ -74,15 +79,20 @@ class ViewFilter:
         if self.utc:
             pairs.append(("utc", "1"))
         pairs.extend(("hl", rule.to_param()) for rule in self.highlights)
+        if self.hidden_streams:
+            pairs.append(("hide_stream", ",".join(self.hidden_streams)))
         if not self.strip:
             pairs.append(("strip", "0"))
         pairs.extend(("col", column) for column in self.columns)
         return urlencode(pairs)
 
     def to_component(self) -> dict[str, Any]:
-        """The part the browser's log view filters with."""
-        return {"text": self.text, "regex": self.regex, "invert": self.invert,
-                "hidden_levels": list(self.hidden_levels), "programs": list(self.programs)}
+        """The part the browser's log view filters with (a merged view's hidden streams only when there are)."""
+        component: dict[str, Any] = {"text": self.text, "regex": self.regex, "invert": self.invert,
+                                     "hidden_levels": list(self.hidden_levels), "programs": list(self.programs)}
+        if self.hidden_streams:
+            component["hidden_streams"] = list(self.hidden_streams)
+        return component
 
     def display_component(self) -> dict[str, Any]:
         """How the browser's log view lays its rows out: the volume strip shown, the columns from fields."""
@@ -96,6 +106,8 @@ class ViewFilter:
         """A copy with some fields changed (levels and programs kept in a stable order)."""
         if "hidden_levels" in changes:
             changes["hidden_levels"] = tuple(sorted(set(changes["hidden_levels"])))
+        if "hidden_streams" in changes:
+            changes["hidden_streams"] = tuple(sorted(set(changes["hidden_streams"])))
         if "programs" in changes:
             changes["programs"] = tuple(dict.fromkeys(changes["programs"]))
         if "columns" in changes:

@@ -122,12 +122,7 @@ class ViewerControls:
         self.text_input.value = ""
 
     def _on_level(self, level: str, shown: bool) -> None:
-        hidden = set(self.filter.hidden_levels)
-        if shown:
-            hidden.discard(level)
-        else:
-            hidden.add(level)
-        self._apply(hidden_levels=hidden)
+        self._apply(hidden_levels=_hidden_after(self.filter.hidden_levels, level, shown))
 
     def _on_programs(self, event: events.ValueChangeEventArguments) -> None:
         self._apply(programs=list(event.value or []))
@@ -175,6 +170,10 @@ class ViewerControls:
             self.text_input.run_method("focus")
         elif key == "Escape":
             self._clear_text()
+
+    def show_stream(self, short: str, shown: bool) -> None:
+        """Show or hide the rows of a merged view's stream (by its short key), as its chip says."""
+        self._apply(hidden_streams=_hidden_after(self.filter.hidden_streams, short, shown))
 
     def toggle_pause(self) -> None:
         """Pause or resume the view."""
@@ -232,6 +231,11 @@ class ViewerControls:
         self.dark.value = value
         self.theme_button.props(f"icon={_THEME_ICONS[value]}")
         self.theme_tooltip.text = _THEME_NAMES[value]
+
+
+def _hidden_after(hidden: Iterable[str], name: str, shown: bool) -> set[str]:
+    """What is hidden once `name` is shown (or hidden)."""
+    return set(hidden) - {name} if shown else {*hidden, name}
 
 
 def _js_theme(value: bool | None) -> str:

@@ -39,4 +39,4 @@ class _Untouchable:
 async def test_a_bus_that_keeps_its_entries_asks_the_page_nothing() -> None:
     notice = RestartNotice(STREAM, entries_survive=True)
     await notice.check(cast(Client, _Untouchable()))
-    notice.watch(lambda entries: None)([])
+    notice.watch(lambda entries, stream: None)([], None)

@@ -1,0 +1,68 @@
+"""What every stream page shares before it shows a stream: its private head, the not-found page, the viewer count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+from nicegui import ui
+
+from ..follower_limits import FollowerLimits
+from ..ingest_limits import client_address
+from ..protocol import bus_stream_id
+from ..rate_limit import Refusal
+from ..settings import Settings
+from .frame import page_frame
+
+# The stream's address is its only key: keep it out of search engines and Referer headers.
+PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
+
+
+
+
+def constant_page(title: str, text_html: str) -> str:
+    """A page that says why an address shows no stream; constant: nothing from the address is echoed into it."""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{title} · BunnyLogs</title><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#0f172a}}
+a{{color:#2563eb}}</style></head><body><h1>{title}</h1>
+<p>{text_html}</p></body></html>"""
+
+
+NO_SUCH_STREAM_PAGE = constant_page("No such stream", """A stream's address ends in a UUID, like \
+<code>/3f8a7c2e-1b4d-4e6f-9a0b-1c2d3e4f5a6b</code>.
+Check the link you were given, or <a href="/">open a new stream</a>.""")
+
+
+def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str], request: Request) -> bool:
+    """Count this page as one viewer of each of its streams until it closes; or, over a limit, say so and say which.
+
+    A merged view is one viewer of each stream it shows, and as many of its client's as it shows streams.
+    """
+    client = client_address(request.scope, trust_forwarded_for=settings.trust_x_forwarded_for)
+    refused = _open_each(followers, [bus_stream_id(key) for key in keys], client)  # either key: one stream
+    if refused is None:
+        return True
+    with page_frame(keys[0] if len(keys) == 1 else f"{len(keys)} streams"), ui.card().classes("bl-limited"):
+        ui.label("This stream has too many viewers right now" if refused.setting == "--viewers-per-stream"
+                 else "Too many BunnyLogs pages and event streams are open from your address").classes("text-lg")
+        ui.label(f"The server allows {refused.allowed} ({refused.limit}, set by {refused.setting}). "
+                 "Close another page, or reload this one later.")
+        ui.button("Reload", icon="refresh", on_click=lambda: ui.navigate.reload())
+    return False
+
+
+def _open_each(followers: FollowerLimits, stream_ids: list[str], client: str) -> Refusal | None:
+    """Count the page as a follower of each stream until it closes; on a refusal, of none (and the refusal)."""
+    uncounters: list[Callable[[], None]] = []
+    for stream_id in stream_ids:
+        counted = followers.open(stream_id, client)
+        if not callable(counted):
+            for uncount in uncounters:
+                uncount()
+            return counted
+        uncounters.append(counted)
+    for uncount in uncounters:
+        ui.context.client.on_delete(uncount)
+    return None

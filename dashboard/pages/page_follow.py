@@ -1,0 +1,131 @@
+"""A page follows its streams: one, or several merged (their histories by time, live rows as they come).
+
+Each stream is one subscription. While they are made, what each delivers is gathered; once all are
+made, the gathered rows go to the page as history, merged by entry ID (the time the bus took each),
+and from then on each stream's rows go as they come, marked with the stream's index in the page.
+After a dropped socket, each stream is subscribed again after the last entry the page has of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections.abc import Sequence
+
+from nicegui import Client, background_tasks, ui
+
+from ..elements.log_view import LogView, ResumePoints
+from ..entry import StreamEntry
+from ..protocol import entry_id_order
+from ..stream import Bus, BusUnavailable, Subscription
+from .restart_notice import Push, show_notice
+
+_RETRY_DELAYS_S = (1.0, 2.0, 5.0)
+# After a dropped socket, the page is sent at most this many of the entries it missed (and 1 MiB), per stream.
+RESUME_ENTRIES = 1000
+
+
+def merged_by_id(batches: Sequence[list[StreamEntry]]) -> tuple[list[StreamEntry], list[int]]:
+    """The entries of several batches (each in ID order) in ID order, and the index of each one's batch.
+
+    Equal IDs (two streams' entries taken in the same millisecond) keep the order of their batches.
+    """
+    tagged = heapq.merge(*([(index, stream_entry) for stream_entry in batch] for index, batch in enumerate(batches)),
+                         key=lambda pair: entry_id_order(pair[1].id))
+    entries: list[StreamEntry] = []
+    streams: list[int] = []
+    for index, stream_entry in tagged:
+        streams.append(index)
+        entries.append(stream_entry)
+    return entries, streams
+
+
+class _Gate:
+    """One stream's deliveries: gathered while the page's subscriptions are made, then pushed as they come."""
+
+    def __init__(self, push: Push, tag: int | None) -> None:
+        self._push = push
+        self._tag = tag
+        self.gathered: list[StreamEntry] | None = []
+
+    def __call__(self, entries: list[StreamEntry]) -> None:
+        if self.gathered is not None:
+            self.gathered.extend(entries)
+        else:
+            self._push(entries, self._tag)
+
+
+async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[str], push: Push, history: int, *,
+                 start_after: ResumePoints | None = None) -> None:
+    """Subscribe the view to the streams (bus names) for the client's lifetime, retrying while the bus is down.
+
+    Each from its history, or with `start_after` from the entry after the one named for it. With
+    one stream, rows carry no stream index (the page of one stream).
+
+    The status bar says whether the bus gives lines: the subscriptions tell it while they last. When
+    the page's socket comes back after a drop, each stream is subscribed again after the last entry
+    the page has of it, so it misses nothing and is sent nothing twice.
+    """
+    subscriptions: list[Subscription] = []
+    one_at_a_time = asyncio.Lock()  # a second drop while resuming must not leave two subscriptions
+    merged = len(stream_ids) > 1
+
+    def close() -> None:
+        for subscription in subscriptions:
+            subscription.close()
+        subscriptions.clear()
+
+    async def subscribe(after: ResumePoints) -> None:
+        async with one_at_a_time:
+            await subscribe_now(after)
+
+    async def subscribe_all(after: ResumePoints) -> None:
+        with view.receiving_history():
+            close()
+            gates = [_Gate(push, index if merged else None) for index in range(len(stream_ids))]
+            for index, stream_id in enumerate(stream_ids):
+                # A resume is bounded like a page open: a page that drops its socket on purpose,
+                # again and again, costs no more than one that reloads.
+                subscriptions.append(await bus.subscribe(
+                    stream_id, gates[index], history=history, after=after.get(index),
+                    after_limit=max(history, RESUME_ENTRIES), notice=lambda text: show_notice(client, text),
+                    availability=view.set_bus_available))
+            batches = [gate.gathered or [] for gate in gates]
+            for gate in gates:
+                gate.gathered = None  # from here on, each stream's rows go as they come
+            if merged:
+                entries, streams = merged_by_id(batches)
+                if entries:
+                    push(entries, streams)
+            elif batches[0]:
+                push(batches[0], None)
+
+    async def subscribe_now(after: ResumePoints) -> None:
+        attempt = 0
+        while not client.is_deleted:
+            try:
+                await subscribe_all(after)
+            except BusUnavailable:
+                close()
+                if attempt == 0:
+                    view.set_bus_available(False)
+                    with client:
+                        ui.notify("The log bus is unavailable; retrying…", type="warning")
+                await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
+                attempt += 1
+                continue
+            if client.is_deleted:  # closed while we were subscribing
+                close()
+                return
+            if attempt > 0:
+                view.set_bus_available(bus.available)  # from now on, the subscriptions tell it each change
+                with client:
+                    ui.notify("Connected to the log bus again", type="positive")
+            return
+
+    def resume(after: ResumePoints) -> None:
+        background_tasks.create(subscribe(after), name=f"resume {client.id}")
+
+    view.on_resume(resume)
+    client.on_delete(close)  # after NiceGUI's reconnect window, not on a brief drop
+    await subscribe(start_after or {})
