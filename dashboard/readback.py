@@ -19,7 +19,7 @@ from .entry import StreamEntry
 from .entry_pages import read_page
 from .entry_query import QueryError, parse_entry_query
 from .follower_limits import FollowerLimits
-from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response
+from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, bus_unavailable_response, error_response
 from .ingest_limits import client_address
 from .protocol import bus_stream_id, is_entry_id
 from .stream import Bus, BusUnavailable
@@ -27,6 +27,9 @@ from .stream import Bus, BusUnavailable
 MAX_HISTORY = 10_000
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
+# Filtered reads (each a bounded scan) running at once in a process, and waiting for a place.
+MAX_SCANS_AT_ONCE = 2
+MAX_SCANS_WAITING = 8
 # A reader this far behind is disconnected; it resumes from its Last-Event-ID, and the bus still has the entries.
 MAX_PENDING_ENTRIES = 10_000
 MAX_PENDING_BYTES = 8 * 1024 * 1024
@@ -73,6 +76,7 @@ class Readback:
         self.open_event_streams = OpenEventStreams()
         self._default_history = default_history
         self._keepalive_seconds = keepalive_seconds
+        self._scans = ScanSlots(MAX_SCANS_AT_ONCE, MAX_SCANS_WAITING)
 
     async def follow(self, stream_id: str, request: Request) -> Response:
         """History, then live entries, as Server-Sent Events; or the JSON error that says why not."""
@@ -120,13 +124,47 @@ class Readback:
             query = parse_entry_query(request.query_params)
         except QueryError as error:
             return error_response(422, str(error))
+        if not query.wants_everything and self._scans.full():
+            return error_response(503, "too many filtered reads at once on this server; retry shortly",
+                                  headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         try:
-            found = await read_page(self.bus, bus_stream_id(stream_id), query, after=after, before=before,
-                                    limit=limit)
+            async with self._scans.slot(needed=not query.wants_everything):
+                found = await read_page(self.bus, bus_stream_id(stream_id), query, after=after, before=before,
+                                        limit=limit)
             kept = await self.bus.length(bus_stream_id(stream_id))
         except BusUnavailable:
             return bus_unavailable_response()
         return Response(orjson.dumps(found.to_wire(kept)), media_type="application/json", headers=CORS_HEADERS)
+
+
+class ScanSlots:
+    """At most `running` filtered scans at once in this process, `waiting` more in line; beyond, refuse.
+
+    A filtered read scans up to 10,000 entries (entry_pages): many at once would keep the event loop
+    from every page and POST it also serves.
+    """
+
+    def __init__(self, running: int, waiting: int) -> None:
+        self._semaphore = asyncio.Semaphore(running)
+        self._capacity = running + waiting
+        self._holding = 0  # scans running or in line
+
+    def full(self) -> bool:
+        """Whether a new scan would find no place, running or in line."""
+        return self._holding >= self._capacity
+
+    @contextlib.asynccontextmanager
+    async def slot(self, *, needed: bool) -> AsyncIterator[None]:
+        """Run the block in a slot (waiting for one), or at once when `needed` is false."""
+        if not needed:
+            yield
+            return
+        self._holding += 1
+        try:
+            async with self._semaphore:
+                yield
+        finally:
+            self._holding -= 1
 
 
 class EventStreamReader:

@@ -330,3 +330,35 @@ async def test_a_scan_stops_at_its_time_budget(bus: MemoryBus) -> None:
     page = await read_page(bus, STREAM, parse_entry_query(QueryParams("q=nothing")), after="0", before=None,
                            limit=100, clock=lambda: next(ticks) * SCAN_SECONDS / 2)
     assert page.scanned == 2 * SCAN_CHUNK and page.entries == [] and not page.reached_end
+
+
+async def test_filtered_reads_beyond_the_slots_and_the_line_are_refused_with_503(client: httpx.AsyncClient,
+                                                                                 bus: MemoryBus) -> None:
+    await publish(bus, 5000)
+    running = 0
+    most = 0
+    real_read = bus.read
+
+    async def slow_read(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await asyncio.sleep(0.01)  # a chunk's scan takes time
+            return await real_read(*args, **kwargs)
+        finally:
+            running -= 1
+
+    bus.read = slow_read  # type: ignore[method-assign]
+    many = readback.MAX_SCANS_AT_ONCE + readback.MAX_SCANS_WAITING + 10
+    answers = await asyncio.gather(*[client.get(f"/live/{STREAM}/entries", params={"q": "no such text"})
+                                     for _ in range(many)])
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(200) == readback.MAX_SCANS_AT_ONCE + readback.MAX_SCANS_WAITING
+    refused = [answer for answer in answers if answer.status_code == 503]
+    assert len(refused) == 10
+    assert refused[0].json()["detail"].startswith("too many filtered reads at once")
+    assert refused[0].headers["retry-after"] == "1"
+    assert most <= readback.MAX_SCANS_AT_ONCE  # the rest waited in line
+    # A plain page (no filter, one read) needs no slot.
+    assert (await client.get(f"/live/{STREAM}/entries", params={"limit": 5})).status_code == 200
