@@ -19,14 +19,13 @@ from typing import ClassVar
 
 import orjson
 from engineio import packet as engine_packet
-from engineio.async_socket import AsyncSocket
-from nicegui import Client, core
+from nicegui import Client
 from nicegui.element import Element
 
 from ..entry import StreamEntry
 from .send_when_idle import SendWhenIdle
 from .socket_backlog import MAX_WAITING_MESSAGES, cut_off
-from .socket_writer import PageSocket, SharedFrames
+from .socket_writer import PageSocket, SharedFrames, engine_sockets
 
 log = logging.getLogger("uvicorn.error")
 
@@ -41,7 +40,6 @@ MAX_MESSAGE_BYTES = 128 * 1024
 # Rows gathered for a page whose socket is still sending earlier ones, beyond which it counts as
 # having stopped reading (the same bound as an event stream's, see readback).
 MAX_GATHERED_BYTES = 8 * 1024 * 1024
-_NAMESPACE = "/"
 # The page's index of the stream rows came from: one for all of them, one per row (a merged
 # history), or None on a page of one stream.
 StreamTag = int | list[int] | None
@@ -225,7 +223,7 @@ class RowsFeed:
         page_sockets = self._page_sockets
         if (socket_ids != self._socket_ids or len(page_sockets) != len(socket_ids)
                 or any(page_socket.socket.closed for page_socket in page_sockets)):
-            page_sockets = [PageSocket(socket) for socket in _engine_sockets(socket_ids)]
+            page_sockets = [PageSocket(socket) for socket in engine_sockets(socket_ids)]
             self._socket_ids, self._page_sockets = socket_ids, page_sockets
         return page_sockets
 
@@ -249,18 +247,6 @@ def _busy(sockets: list[PageSocket]) -> bool:
 
 def _waiting(client: Client, sockets: list[PageSocket]) -> int:
     return len(client.outbox.messages) + sum(page_socket.socket.queue.qsize() for page_socket in sockets)
-
-
-def _engine_sockets(socket_ids: tuple[str, ...]) -> list[AsyncSocket]:
-    """The engine.io sockets of a client's connected pages (NiceGUI keeps its socket IDs in a private mapping)."""
-    server = core.sio
-    sockets: list[AsyncSocket] = []
-    for socket_id in socket_ids:
-        engine_id = server.manager.eio_sid_from_sid(socket_id, _NAMESPACE)
-        socket = server.eio.sockets.get(engine_id) if engine_id else None
-        if socket is not None and not socket.closed:
-            sockets.append(socket)
-    return sockets
 
 
 def _runs(pieces: list[tuple[int | None, str]]) -> list[tuple[int | None, list[str]]]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from engineio.async_socket import AsyncSocket
@@ -36,6 +37,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 _SCOPE_KEY = "bunnylogs.websocket_protocol"
+_NAMESPACE = "/"
 _PLAIN = 0  # the frame kind of a connection without compression; others are their window size in bits
 
 
@@ -100,6 +102,11 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
         else:
             self.transport.write(message.frame_for(self._frame_kind, self))
 
+    def abort(self) -> None:
+        """Close the connection at once, dropping what the peer has not taken (if it is still open)."""
+        if not self.transport.is_closing() or self.transport.get_write_buffer_size():
+            self.transport.abort()
+
     def unsent_bytes(self) -> int:
         """Bytes written to the connection that the kernel has not taken yet."""
         return self.transport.get_write_buffer_size()
@@ -113,6 +120,18 @@ def _frame_kind(conn: ServerProtocol) -> int | None:
         case [PerMessageDeflate(local_no_context_takeover=True, local_max_window_bits=bits)]:
             return bits
     return None
+
+
+def engine_sockets(socket_ids: Iterable[str]) -> list[AsyncSocket]:
+    """The open engine.io sockets of a client's pages, from its socket.io IDs (NiceGUI keeps them privately)."""
+    server = core.sio
+    sockets: list[AsyncSocket] = []
+    for socket_id in socket_ids:
+        engine_id = server.manager.eio_sid_from_sid(socket_id, _NAMESPACE)
+        socket = server.eio.sockets.get(engine_id) if engine_id else None
+        if socket is not None and not socket.closed:
+            sockets.append(socket)
+    return sockets
 
 
 def protocol_of(socket: AsyncSocket) -> DirectWebSocketProtocol | None:

@@ -8,6 +8,8 @@ import time
 import urllib.request
 import uuid
 
+import psutil
+
 from bench.stalled_clients import rss_mib, stalled_page_socket
 from harness.servers import running_app
 
@@ -55,3 +57,30 @@ def test_a_page_that_stops_reading_is_cut_off_and_memory_stays_bounded() -> None
         assert grown < 60, f"beyond the stream, the server grew by {grown:.0f} MiB for {PAGES} pages that read nothing"
         with urllib.request.urlopen(f"{app.url}/healthz", timeout=10) as response:
             assert json.loads(response.read())["status"] == "ok"
+
+
+def test_a_cut_off_page_that_reads_nothing_has_its_connection_aborted() -> None:
+    # Its connection, closed politely, would wait forever for the peer to take what was sent.
+    with running_app("--stream-entries-per-second", "0", "--stream-bytes-per-second", "0") as app:
+        assert app.process is not None
+        server = psutil.Process(app.process.pid)
+        stream = str(uuid.uuid4())
+        pages = [stalled_page_socket(app.port, stream) for _ in range(3)]
+        ports = {page.getsockname()[1] for page in pages}
+        body = json.dumps([{"message": "x" * ENTRY_BYTES} for _ in range(ENTRIES_PER_POST)]).encode()
+        for _ in range(20):
+            _post(app.port, stream, body)
+            time.sleep(0.02)
+
+        def held() -> set[int]:
+            return {connection.raddr.port for connection in server.net_connections(kind="tcp")
+                    if connection.raddr and connection.raddr.port in ports}
+
+        deadline = time.monotonic() + 30
+        while held() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        try:
+            assert not held(), "the server still holds connections of pages it cut off"
+        finally:
+            for page in pages:
+                page.close()
