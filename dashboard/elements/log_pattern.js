@@ -3,10 +3,9 @@
 // a message saying why, never thrown.
 
 // What a refused nested repeat reads as in the status bar.
-const NESTED_REPEAT = "This regular expression repeats a group that repeats something, like (a+)+: " +
-  "on a long line it can take longer than the page can wait. Write it without the nesting.";
+const NESTED_REPEAT = "This regular expression repeats a group that repeats or alternates something, like " +
+  "(a+)+ or (a|b)*: on a long line it can take longer than the page can wait. Write it without the nesting.";
 
-// {pattern, error}: `text` as a RegExp with `flags` (plain text matched literally), or null and why not.
 export function compilePattern(text, regex, flags) {
   if (!regex) return { pattern: new RegExp(escapeRegExp(text), flags), error: null };
   if (repeatsARepeat(text)) return { pattern: null, error: NESTED_REPEAT };
@@ -24,11 +23,12 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-// Whether `source` repeats a group that itself holds a repeat, as (a+)+ or (\w*x)*: a backtracking
-// engine can take time exponential in a line's length on such a pattern, and a link can carry it
-// (`?q=...&re=1`). Escapes and character classes are skipped; `?` is not counted as a repeat.
+// Whether `source` repeats a group that itself holds a repeat or an alternation, as (a+)+, (\w*x)*,
+// (a|a)*b or (.*a){25}: a backtracking engine can take time exponential in a line's length on such
+// a pattern, and a link can carry it (`?q=...&re=1`). Escapes and character classes are skipped;
+// `*`, `+`, `{n}` (n > 1) and `{n,m}` repeat, `?` counts inside a group; `(?:`, `(?=`, `(?<name>` are groups.
 function repeatsARepeat(source) {
-  const open = [];  // for each open group: whether it holds a repeat so far
+  const open = [];  // for each open group: whether it holds a repeat or an alternation so far
   let closedHeldRepeat = false;  // the group that just closed held one
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
@@ -44,15 +44,28 @@ function repeatsARepeat(source) {
     } else if (c === "(") {
       open.push(false);
       closedHeldRepeat = false;
+      const kind = /^\?(?:[:=!]|<[=!]|<[A-Za-z_$][\w$]*>)/.exec(source.slice(i + 1));
+      if (kind) i += kind[0].length;
     } else if (c === ")") {
       closedHeldRepeat = open.pop() || false;
       if (closedHeldRepeat && open.length) open[open.length - 1] = true;
-    } else if (c === "*" || c === "+" || (c === "{" && /^\{\d*,\d*\}/.test(source.slice(i)))) {
+    } else if (c === "|") {
+      if (open.length) open[open.length - 1] = true;
+      closedHeldRepeat = false;
+    } else if (c === "*" || c === "+" || (c === "{" && isCountedRepeat(source.slice(i)))) {
       if (closedHeldRepeat) return true;
       if (open.length) open[open.length - 1] = true;
-    } else if (c !== "?") {
+    } else if (c === "?") {  // optional (or lazy): inside a repeated group it is a repeat, alone it repeats nothing
+      if (open.length) open[open.length - 1] = true;
+    } else {
       closedHeldRepeat = false;
     }
   }
   return false;
+}
+
+// `{n,m}`, `{n,}` or `{n}` with n above 1 at the start of `text`: a repeat ({1} and {0} repeat nothing).
+function isCountedRepeat(text) {
+  const count = /^\{(\d*)(,\d*)?\}/.exec(text);
+  return count !== null && (count[2] !== undefined || Number(count[1]) > 1);
 }

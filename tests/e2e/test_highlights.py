@@ -197,7 +197,7 @@ async def test_markup_in_rules_and_messages_is_shown_as_text(page: Page, app_ser
 
 # --- a hostile pattern cannot freeze the page -------------------------------------------------------
 
-@pytest.mark.parametrize("pattern", [r"\w*\w*\w*x", "(a|a)*b"])
+@pytest.mark.parametrize("pattern", [r"\w*\w*\w*x", "a*a*a*a*b"])
 async def test_a_rule_that_backtracks_on_a_long_line_is_turned_off_and_the_page_keeps_answering(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient, pattern: str) -> None:
     stream = new_stream()

@@ -85,10 +85,11 @@ async def test_a_link_with_a_catastrophic_regex_cannot_hang_the_page(page: Page,
     await post(http, app_server, stream, {"message": "a" * 40 + "!"}, {"message": "12-34"})
     await page.goto(f"{app_server.url}/{stream}?q=%5E(a%2B)%2B%24&re=1")  # ^(a+)+$, as a link carries it
     await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
-    await expect(page.locator(".bl-filter-error")).to_contain_text("repeats a group that repeats something")
+    await expect(page.locator(".bl-filter-error")).to_contain_text("repeats a group that repeats or alternates")
     assert await page.evaluate("1 + 1") == 2  # the page still answers
     await expect(page.locator(".bl-shown")).to_have_text("2 shown")
-    for nested in ("(\\w*x)*", "((ab)+c)+", "(?:a+){2,}", "(a*)*?"):
+    # Overlapping alternatives and counted repeats hang a backtracking engine as surely (found by a review).
+    for nested in ("(\\w*x)*", "((ab)+c)+", "(?:a+){2,}", "(a*)*?", "(a|a)*b", "(.*a){25}x", "(a?){30}a{30}"):
         await filter_by(page, nested)
         await expect(page.locator(".bl-filter-error")).to_contain_text("repeats a group")
     for fine in ("(\\d+)-(\\d+)", "(abc)+", "[(a+)]+", "\\(a+\\)+", "(a|b)?x+"):
