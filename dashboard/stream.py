@@ -138,6 +138,11 @@ def _id_bounds(entries: list[StreamEntry]) -> tuple[tuple[int, int], tuple[int, 
     return _LastBounds.bounds
 
 
+# What a follower is told when a bounded resume left out the oldest of the entries it missed.
+RESUME_CUT_NOTICE = ("more lines arrived while this page's connection was down than a page is sent at once: "
+                     "the oldest of them are not shown here. Reload the page to see every line kept.")
+
+
 class Fanout:
     """Which subscribers follow which stream in this process."""
 
@@ -262,7 +267,18 @@ class Bus(ABC):
         if after is None or after_limit is not None:
             backlog = within_bytes(backlog, MAX_HISTORY_BYTES, keep_newest=True)
         subscriber.start(backlog, newest=newest)
+        if after is not None and after_limit is not None and backlog and notice is not None \
+                and await self._skipped_after(stream_id, after, backlog[0].id):
+            notice(RESUME_CUT_NOTICE)
         return Subscription(self._fanout, subscriber)
+
+    async def _skipped_after(self, stream_id: str, after: str, first_sent: str) -> bool:
+        """Whether entries kept between `after` and `first_sent` were left out of a bounded resume."""
+        try:
+            following = await self.read(stream_id, after=after, limit=1)
+        except BusUnavailable:
+            return False  # the resume itself was read: say nothing rather than guess
+        return bool(following) and following[0].id != first_sent
 
     @abstractmethod
     async def _backlog(self, stream_id: str, *, history: int, after: str | None,

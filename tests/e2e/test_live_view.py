@@ -9,6 +9,7 @@ import httpx
 from playwright.async_api import Page, Response, expect
 
 from dashboard.elements.log_view import LogView
+from dashboard.pages.page_follow import RESUME_ENTRIES
 from harness.servers import AppProcess, running_app, wait_for_viewers
 
 from .conftest import E2E_HISTORY, E2E_MAX_ROWS, open_stream
@@ -202,6 +203,25 @@ async def test_a_dropped_socket_reconnects_without_losing_or_repeating_rows(page
     expected = [*(f"before {n}" for n in range(5)), *(f"during {n}" for n in range(3)), "after"]
     await expect(page.locator(".bl-message")).to_have_text(expected)
     await expect(page.locator(".bl-count")).to_have_text("9 lines")
+
+
+async def test_a_drop_longer_than_a_resume_carries_says_lines_are_not_shown(page: Page, app_server: AppProcess,
+                                                                             http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await http.post(f"{app_server.url}/live/{stream}", data={"message": "before"})
+    await expect(page.locator(".bl-message")).to_have_text(["before"])  # the page resumes after this line
+    await page.context.set_offline(True)
+    await page.evaluate("window.socket.io.engine.close()")
+    missed = [{"message": f"while away {n}"} for n in range(RESUME_ENTRIES + 200)]  # more than a resume carries
+    assert (await http.post(f"{app_server.url}/live/{stream}", json=missed[:1000])).status_code == 204
+    assert (await http.post(f"{app_server.url}/live/{stream}", json=missed[1000:])).status_code == 204
+    await page.context.set_offline(False)
+    await page.wait_for_function("window.socket.connected", timeout=30_000)
+    notice = page.locator(".bl-restart-notice")
+    await expect(notice).to_contain_text("the oldest of them are not shown here", timeout=15_000)
+    await expect(notice).to_contain_text("Reload the page to see every line kept")
+    await expect(page.locator(".bl-message").last).to_have_text(f"while away {RESUME_ENTRIES + 199}")
 
 
 def _octal(script: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from dashboard.bus.memory import MemoryBus
 from dashboard.bus.redis_streams import RedisBus
 from dashboard.entry import LogEntry
-from dashboard.stream import Bus
+from dashboard.stream import RESUME_CUT_NOTICE, Bus
 
 from ..support import SENTINEL, Collector
 
@@ -194,11 +194,20 @@ async def test_a_bounded_resume_gets_the_newest_entries_after_the_id_then_live_o
     stream = new_stream()
     ids = await bus.publish(stream, entries(*[f"m{i}" for i in range(20)]))
     collector = Collector()
-    subscription = await bus.subscribe(stream, collector, history=500, after=ids[3], after_limit=5)
+    told: list[str] = []
+    subscription = await bus.subscribe(stream, collector, history=500, after=ids[3], after_limit=5,
+                                       notice=told.append)
     assert collector.messages == [f"m{i}" for i in range(15, 20)]
+    assert told == [RESUME_CUT_NOTICE]  # the follower is told that m4 to m14 were left out
     await bus.publish(stream, entries("live"))
     await bus.publish(stream, entries(SENTINEL))
     assert await collector.wait_for_sentinel() == [*[f"m{i}" for i in range(15, 20)], "live"]
+    subscription.close()
+    # A bounded resume that leaves nothing out says nothing.
+    whole: list[str] = []
+    subscription = await bus.subscribe(stream, Collector(), history=500, after=ids[14], after_limit=50,
+                                       notice=whole.append)
+    assert whole == []
     subscription.close()
 
 
