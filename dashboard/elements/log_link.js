@@ -5,6 +5,8 @@
 const LINK_PARAMETERS = ["at", "since"];
 // What only a merged view reads: a link to a line opens in the line's own stream, without it.
 const MERGED_PARAMETERS = ["hide_stream"];
+// What a page reads from its address (pages/view_filter.py): the filters and display options.
+const VIEW_PARAMETERS = ["q", "re", "not", "hide", "program", "utc", "hl", "col", "strip", ...MERGED_PARAMETERS];
 
 // The page's address without `at` and `since`.
 export function withoutLineLink(href) {
@@ -21,7 +23,12 @@ export function withoutLineLink(href) {
 export function lineLink(href, path, id, stream) {
   const url = new URL(withoutLineLink(href));
   url.pathname = stream === undefined ? path : `/${path.slice(1).split("+")[stream]}`;
-  if (stream !== undefined) for (const name of MERGED_PARAMETERS) url.searchParams.delete(name);
+  // Only what the page reads goes on: anything else the address carried is not the link's to share.
+  for (const name of [...new Set(url.searchParams.keys())]) {
+    if (!VIEW_PARAMETERS.includes(name) || (stream !== undefined && MERGED_PARAMETERS.includes(name))) {
+      url.searchParams.delete(name);
+    }
+  }
   url.searchParams.set("at", id);
   return url.toString();
 }

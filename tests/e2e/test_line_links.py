@@ -96,10 +96,11 @@ async def test_a_rows_link_opens_the_stream_at_it_with_its_context_paused_and_re
     stream = str(uuid.uuid4())
     lines = numbered(1000)
     await post_lines(links_app, stream, lines)
-    page = await open_page(clipboard_context, f"{links_app.url}/{stream}?q=line")
+    page = await open_page(clipboard_context, f"{links_app.url}/{stream}?q=line&secret=1")
     link = await copy_link(page, "line 00980")
     ids = await entry_ids(links_app, stream)
-    # The filter is kept; the link reads, and does not hand on the key that writes.
+    # The filter is kept, nothing else the address carried; the link reads, and does not hand on the key
+    # that writes.
     assert link == f"{links_app.url}/{view_key(stream)}?q=line&at={ids['line 00980']}"
     await page.close()
 
