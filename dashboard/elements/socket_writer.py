@@ -22,7 +22,10 @@ never gets direct writes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import struct
 from collections.abc import Iterable
 from typing import Any
 
@@ -103,8 +106,16 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.write(message.frame_for(self._frame_kind, self))
 
     def abort(self) -> None:
-        """Close the connection at once, dropping what the peer has not taken (if it is still open)."""
+        """Close the connection at once, dropping what the peer has not taken (if it is still open).
+
+        Linger off: without it the kernel would keep the closed socket and its unsent bytes, trying
+        to deliver them to a peer that reads nothing.
+        """
         if not self.transport.is_closing() or self.transport.get_write_buffer_size():
+            connection = self.transport.get_extra_info("socket")
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.transport.abort()
 
     def unsent_bytes(self) -> int:
