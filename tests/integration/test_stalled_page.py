@@ -25,13 +25,15 @@ def _post(port: int, stream: str, body: bytes) -> None:
 
 
 def _closed_by_server(connection: socket.socket, within_s: float) -> bool:
-    """Read what the server sent until it closes the connection (True), or until `within_s` (False)."""
+    """Read what the server sent until it closes (or resets) the connection (True), or until `within_s` (False)."""
     connection.settimeout(within_s)
     deadline = time.monotonic() + within_s
     try:
         while time.monotonic() < deadline:
             if not connection.recv(1 << 20):
                 return True
+    except ConnectionResetError:  # closed at once, what was unsent dropped
+        return True
     except (TimeoutError, OSError):
         return False
     return False
