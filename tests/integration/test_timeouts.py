@@ -168,8 +168,12 @@ async def test_uploads_stalled_one_byte_short_of_1_mib_are_let_go(server: AppPro
         writer.close()
     assert {_status_and_detail(answer)[0] for answer in answers} == {408}
     assert await _stored(http, server, stream) == []
-    await asyncio.sleep(0.5)
+    # The server lets a body go when its connection's task ends, which a busy machine can delay.
+    deadline = time.monotonic() + 10
     after_mib = _rss_mib(server)
+    while after_mib - before_mib >= (peak_mib - before_mib) / 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        after_mib = _rss_mib(server)
     assert after_mib - before_mib < (peak_mib - before_mib) / 2, (
         f"RSS {before_mib:.0f} MiB before, {peak_mib:.0f} MiB while stalled, {after_mib:.0f} MiB after")
 
