@@ -9,35 +9,19 @@ After a dropped socket, each stream is subscribed again after the last entry the
 from __future__ import annotations
 
 import asyncio
-import heapq
 from collections.abc import Sequence
 
 from nicegui import Client, background_tasks, ui
 
 from ..elements.log_view import LogView, ResumePoints
 from ..entry import StreamEntry
-from ..protocol import entry_id_order
+from ..merged_pages import merged_by_id
 from ..stream import Bus, BusUnavailable, Subscription
 from .restart_notice import Push, show_notice
 
 _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
 # After a dropped socket, the page is sent at most this many of the entries it missed (and 1 MiB), per stream.
 RESUME_ENTRIES = 1000
-
-
-def merged_by_id(batches: Sequence[list[StreamEntry]]) -> tuple[list[StreamEntry], list[int]]:
-    """The entries of several batches (each in ID order) in ID order, and the index of each one's batch.
-
-    Equal IDs (two streams' entries taken in the same millisecond) keep the order of their batches.
-    """
-    tagged = heapq.merge(*([(index, stream_entry) for stream_entry in batch] for index, batch in enumerate(batches)),
-                         key=lambda pair: entry_id_order(pair[1].id))
-    entries: list[StreamEntry] = []
-    streams: list[int] = []
-    for index, stream_entry in tagged:
-        streams.append(index)
-        entries.append(stream_entry)
-    return entries, streams
 
 
 class _Gate:
