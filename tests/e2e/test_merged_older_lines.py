@@ -11,7 +11,7 @@ import uuid
 import httpx
 from playwright.async_api import Page, expect
 
-from harness.servers import AppProcess
+from harness.servers import AppProcess, running_app, running_redis
 
 from .conftest import open_stream
 from .test_older_lines import HISTORY, START, VIEW, numbered, older_app, post_lines, scroll_to_top
@@ -99,6 +99,21 @@ async def test_search_all_on_a_merged_view_finds_the_older_matches_of_both_strea
     assert [mark for _, mark in await page.evaluate(HELD_MARKED)][:2] == [1, 0]
 
 
+async def test_search_all_leaves_out_a_stream_the_view_hides(page: Page, older_app: AppProcess) -> None:
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    old_a, old_b = numbered(300, "a"), numbered(300, "b")
+    old_a[3], old_b[3] = "a 00003 needle", "b 00003 needle"
+    await post_in_turns(older_app, [(a, old_a), (b, old_b)])
+    await open_stream(page, older_app.url, f"{a}+{b}?q=needle&hide_stream={b[:8]}")
+    await page.get_by_role("button", name="search all 600 kept lines").click()
+    await expect(page.locator(".bl-history")).to_have_text("filter: all 600 lines kept · 1 older match")
+    assert [row for row in await page.evaluate(HELD_MARKED) if "needle" in row[0]] == [["a 00003 needle", 0]]
+    # Shown again, the stream's rows come back as they were held, and the search is over: it can search again.
+    await page.locator('.bl-stream-chip[data-stream="1"] .bl-stream-toggle').click()
+    await page.get_by_role("button", name="search all 600 kept lines").click()
+    await expect(page.locator(".bl-message")).to_have_text(["a 00003 needle", "b 00003 needle"])
+
+
 async def test_a_reloaded_merged_view_gets_back_every_row_it_held(page: Page, older_app: AppProcess) -> None:
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
     await open_stream(page, older_app.url, f"{a}+{b}")
@@ -129,3 +144,19 @@ async def test_after_a_dropped_socket_a_stream_the_view_holds_no_row_of_sends_on
     await expect(page.locator(".bl-count")).to_have_text("156 lines")
     assert [message for message, _ in await page.evaluate(HELD_MARKED)] == \
         numbered(5, "quiet") + numbered(150, "busy") + ["quiet during the drop"]
+
+
+async def test_on_the_redis_bus_a_merged_view_loads_older_lines_the_same(page: Page) -> None:
+    with running_redis() as redis, running_app("--redis-url", redis.url, "--history", "50") as app:
+        a, b = str(uuid.uuid4()), str(uuid.uuid4())
+        turns = [(a if turn % 2 else b, numbered(40, f"turn {turn:02d}")) for turn in range(10)]
+        await post_in_turns(app, turns)
+        await open_stream(page, app.url, f"{a}+{b}")
+        # a's newest 50 go back to the 31st line of turn 7, b's further: the view opens from there.
+        await expect(page.locator(".bl-history")).to_have_text("showing the newest 90 of 400")
+        await scroll_to_top(page)
+        await expect(page.locator(".bl-count")).to_have_text("400 lines")
+        assert await page.evaluate(HELD_MARKED) == [[line, 0 if turn % 2 else 1] for turn, (_, lines)
+                                                    in enumerate(turns) for line in lines]
+        await scroll_to_top(page)
+        await expect(page.locator(".bl-older")).to_have_text(START)
