@@ -33,7 +33,9 @@ async def open_merged(page: Page, app: AppProcess, *keys: str, query: str = "") 
 
 
 def mark_of(page: Page, message: str) -> Locator:
-    return page.locator(".bl-row", has_text=message).locator(".bl-stream-mark")
+    """The stream mark of the row whose message is `message` (not of a row whose mark holds it: a key may)."""
+    exact = page.locator(".bl-message", has_text=re.compile(f"^{re.escape(message)}$"))
+    return page.locator(".bl-row", has=exact).locator(".bl-stream-mark")
 
 
 async def clipboard_page(browser: Browser) -> tuple[BrowserContext, Page]:
