@@ -7,7 +7,8 @@ where its scan stopped, and the next request goes on from there.
 
 Every page covers the run of entries it scanned, from `next_before` (exclusive for the older page)
 to `next_after` (exclusive for the newer one), and holds every match in that run: pages fetched
-with those cursors tile the stream with no gap and no repeat, in either direction.
+with those cursors tile the stream with no gap and no repeat, in either direction. A scan of several
+streams at once (a merged view's search, `merged_pages`) splits one scan's budget between them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,21 @@ SCAN_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
+class ScanBudget:
+    """How far one scan may go: at most `entries` entries looked at, for at most `seconds`."""
+
+    entries: int = MAX_SCANNED
+    seconds: float = SCAN_SECONDS
+
+    def split(self, parts: int) -> ScanBudget:
+        """One of `parts` equal shares of this budget (at least one entry each)."""
+        return ScanBudget(max(1, self.entries // parts), self.seconds / parts)
+
+
+FULL_SCAN = ScanBudget()
+
+
+@dataclass(frozen=True, slots=True)
 class EntryPage:
     """The matches of one scan, oldest first, and where the scan began and ended."""
 
@@ -52,9 +68,13 @@ class EntryPage:
 
 
 async def read_page(bus: Bus, stream_id: str, query: EntryQuery, *, after: str | None, before: str | None,
-                    limit: int, clock: Callable[[], float] = time.monotonic) -> EntryPage:
-    """With `after`: the first `limit` matches after it. Else the newest `limit` matches (before `before`)."""
-    scan = _Scan(query, limit, deadline=clock() + SCAN_SECONDS, clock=clock)
+                    limit: int, clock: Callable[[], float] = time.monotonic, budget: ScanBudget = FULL_SCAN,
+                    scanned_ids: list[str] | None = None) -> EntryPage:
+    """With `after`: the first `limit` matches after it. Else the newest `limit` matches (before `before`).
+
+    `scanned_ids`, if given, gets the ID of every entry scanned, in the scan's order.
+    """
+    scan = _Scan(query, limit, budget=budget, clock=clock, scanned_ids=scanned_ids)
     if after is not None:
         return await scan.forward(bus, stream_id, after)
     return await scan.backward(bus, stream_id, before)
@@ -63,11 +83,14 @@ async def read_page(bus: Bus, stream_id: str, query: EntryQuery, *, after: str |
 class _Scan:
     """The state of one page's scan: what it matched, how far it got, and its bounds."""
 
-    def __init__(self, query: EntryQuery, limit: int, *, deadline: float, clock: Callable[[], float]) -> None:
+    def __init__(self, query: EntryQuery, limit: int, *, budget: ScanBudget, clock: Callable[[], float],
+                 scanned_ids: list[str] | None) -> None:
         self._query = query
         self._limit = limit
-        self._deadline = deadline
+        self._max_scanned = budget.entries
+        self._deadline = clock() + budget.seconds
         self._clock = clock
+        self._scanned_ids = scanned_ids
         # Unfiltered, every entry matches: one read of `limit` entries is the whole page.
         self._chunk = limit if query.wants_everything else SCAN_CHUNK
         self.matches: list[StreamEntry] = []
@@ -115,7 +138,7 @@ class _Scan:
                          reached_start=reached_start and not cut, reached_end=before is None)
 
     def _next_chunk(self) -> int:
-        return min(self._chunk, MAX_SCANNED - self.scanned)
+        return min(self._chunk, self._max_scanned - self.scanned)
 
     def _take(self, batch: list[StreamEntry]) -> bool:
         """Scan `batch` in the scan's order; False if it stopped early, with `limit` matches."""
@@ -123,6 +146,8 @@ class _Scan:
             self.scanned += 1
             self.first_id = self.first_id or stream_entry.id
             self.last_id = stream_entry.id
+            if self._scanned_ids is not None:
+                self._scanned_ids.append(stream_entry.id)
             if self._query.matches(stream_entry.entry):
                 self.matches.append(stream_entry)
                 self.matched_bytes += stream_entry.entry.memory_size()
@@ -134,4 +159,4 @@ class _Scan:
         return len(self.matches) >= self._limit or self.matched_bytes > MAX_PAGE_BYTES
 
     def _done(self) -> bool:
-        return self._full() or self.scanned >= MAX_SCANNED or self._clock() >= self._deadline
+        return self._full() or self.scanned >= self._max_scanned or self._clock() >= self._deadline

@@ -206,11 +206,15 @@ class Fanout:
 
 
 class Subscription:
-    """What `Bus.subscribe` returns; `close()` stops the deliveries (safe to call twice)."""
+    """What `Bus.subscribe` returns; `close()` stops the deliveries (safe to call twice).
 
-    def __init__(self, fanout: Fanout, subscriber: Subscriber) -> None:
+    `history_whole`: the history it delivered holds every entry the stream had (none was left out).
+    """
+
+    def __init__(self, fanout: Fanout, subscriber: Subscriber, *, history_whole: bool = False) -> None:
         self._fanout = fanout
         self._subscriber = subscriber
+        self.history_whole = history_whole
 
     def close(self) -> None:
         """Stop delivering entries."""
@@ -264,13 +268,15 @@ class Bus(ABC):
         except BaseException:
             self._fanout.remove(subscriber)
             raise
+        read = len(backlog)
         if after is None or after_limit is not None:
             backlog = within_bytes(backlog, MAX_HISTORY_BYTES, keep_newest=True)
         subscriber.start(backlog, newest=newest)
         if after is not None and after_limit is not None and backlog and notice is not None \
                 and await self._skipped_after(stream_id, after, backlog[0].id):
             notice(RESUME_CUT_NOTICE)
-        return Subscription(self._fanout, subscriber)
+        return Subscription(self._fanout, subscriber,
+                            history_whole=after is None and read < history and len(backlog) == read)
 
     async def _skipped_after(self, stream_id: str, after: str, first_sent: str) -> bool:
         """Whether entries kept between `after` and `first_sent` were left out of a bounded resume."""

@@ -18,13 +18,9 @@ function capText(maxRows) {
 }
 
 // What the status says of the rows held and the lines kept, what the search button offers ("" for
-// none), and what the top of the log says ("" for nothing). `unavailable`: why this page has no older
-// lines to ask for (a merged view); then the filter covers the rows in the page, and the top says why.
-export function olderTexts({ held, kept, complete, maxRows, filtered, search, loading, error, around, unavailable }) {
-  if (unavailable) {
-    const status = filtered ? `filter: the ${NUMBER.format(held)} rows in this page · search all: one stream at a time` : "";
-    return { status, button: "", top: unavailable };
-  }
+// none), and what the top of the log says ("" for nothing). On a merged view, the lines kept are
+// those of all its streams.
+export function olderTexts({ held, kept, complete, maxRows, filtered, search, loading, error, around }) {
   const keptText = NUMBER.format(kept ?? held);
   const capped = !complete && held >= maxRows;
   let status = "";
@@ -53,14 +49,12 @@ export function olderTexts({ held, kept, complete, maxRows, filtered, search, lo
 export class OlderLines {
   // The elements are the component's refs; logRows (a LogRows) holds the rows, list (a VirtualList)
   // draws them; ask({before, held, search}) sends an ask to the server.
-  constructor({ scroller, history, searchAll, older }, logRows, list, { maxRows, ask, unavailable = "" }) {
+  constructor({ scroller, history, searchAll, older }, logRows, list, { maxRows, ask }) {
     this.refs = { scroller, history, searchAll, older };
     this.logRows = logRows;
     this.list = list;
     this.maxRows = maxRows;
     this.ask = ask;
-    this.unavailable = unavailable;  // why this page asks for no older lines (a merged view), or ""
-    if (unavailable) history.title = unavailable;
     this.kept = null;       // what the bus keeps, as last told, plus the live lines counted since
     this.maxKept = Infinity;
     this.atStart = false;   // the oldest row held is the oldest line the bus keeps
@@ -155,10 +149,6 @@ export class OlderLines {
 
   load() {
     this.asked = true;
-    if (this.unavailable) {
-      this.showTop();
-      return;
-    }
     if (this.loading || this.cleared || this.complete() || this.logRows.held() >= this.maxRows) return;
     const search = this.search !== null;
     if (search && (this.search.reachedStart || !this.search.nextBefore)) return;
@@ -203,7 +193,7 @@ export class OlderLines {
     const texts = olderTexts({
       held: this.logRows.held(), kept: this.cleared ? null : this.kept, complete: this.cleared || this.complete(),
       maxRows: this.maxRows, filtered: this.filtered && !this.cleared, search: this.search,
-      loading: this.loading, error: this.error, around: this.around, unavailable: this.unavailable,
+      loading: this.loading, error: this.error, around: this.around,
     });
     const { history, searchAll } = this.refs;
     if (history.textContent !== texts.status) history.textContent = texts.status;

@@ -68,7 +68,6 @@ export default {
     feed: { type: Object, required: true },  // RowsFeed.address
     anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
     streams: { type: Array, default: () => [] },  // a merged view's: [{short, label_key, read_only}] (stream_labels)
-    olderUnavailable: { type: String, default: "" },  // why older lines are not asked for here, if they are not
     display: { type: Object, default: () => ({ strip: true, columns: [], maxColumns: 0 }) },  // view_filter.py
     levelGroups: { type: Object, default: () => ({}) },  // {LEVEL: group} for the volume strip
   },
@@ -86,7 +85,7 @@ export default {
     this.list = new VirtualList(this.$refs, this.logRows, this.highlighter, this.utc);
     this.statusBar = new StatusBar(this.$refs, this.logRows);
     this.older = new OlderLines(this.$refs, this.logRows, this.list,
-      { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask), unavailable: this.olderUnavailable });
+      { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
     this.strip = new VolumeStrip(this.$refs, this.logRows, this.list, {
       levelGroups: this.levelGroups, utc: this.utc, shown: this.display.strip,
       pause: () => this.$emit("pause"), toggled: (shown) => this.$emit("strip", { shown }),

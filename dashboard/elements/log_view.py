@@ -57,8 +57,7 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
 
     def __init__(self, *, max_rows: int, view_filter: dict[str, Any], highlights: list[dict[str, Any]], utc: bool,
                  stream_name: str, link_path: str, anchor: dict[str, str | None] | None = None,
-                 display: dict[str, Any] | None = None, streams: list[dict[str, Any]] | None = None,
-                 older_unavailable: str = "") -> None:
+                 display: dict[str, Any] | None = None, streams: list[dict[str, Any]] | None = None) -> None:
         """`link_path`: the stream's read-only address, which links to a line use (on a merged view, the
         view's read-only address: a link to a line opens in the line's own stream).
 
@@ -68,7 +67,7 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         shown or not, and the fields shown as columns.
 
         On a merged view, `streams` ({short, label_key, read_only} each, by index in the page) name the
-        streams its rows are marked with, and `older_unavailable` says why it asks for no older lines.
+        streams its rows are marked with.
         """
         super().__init__()
         self._props["maxRows"] = max_rows
@@ -83,7 +82,6 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         self._props["levelGroups"] = strip_level_groups()
         if streams:
             self._props["streams"] = streams
-            self._props["olderUnavailable"] = older_unavailable
         self._feed = RowsFeed(self)
         self._props["feed"] = self._feed.address
         self._receiving_history = False
@@ -126,9 +124,12 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
             self._feed.suspend()
             self._awaiting_resume = True
 
-    def push_older(self, entries: list[StreamEntry]) -> None:
-        """Send entries older than every row the browser holds, to go above them (at once, not gathered)."""
-        self._feed.send_older(entries)
+    def push_older(self, entries: list[StreamEntry], streams: list[int] | None = None) -> None:
+        """Send entries older than every row the browser holds, to go above them (at once, not gathered).
+
+        `streams`: on a merged view, each entry's stream index in the page.
+        """
+        self._feed.send_older(entries, streams)
 
     def waiting_messages(self) -> int:
         """Messages sent to the page that its browser has not taken yet."""

@@ -10,7 +10,7 @@ const SOCKET_POLL_MS = 10;
 // while its socket was down), older for rows older than any the page holds (to go above them);
 // onResume({after, after_by_stream}) when the socket is back after a drop: the newest row's ID,
 // and on a merged view the newest of each stream's by its index. On a merged view each row gets
-// its stream's index as `_s` (from the message, or from the row's own `s` in a merged history).
+// its stream's index as `_s` (from the message, or from the row's own `s`: merged history or older rows).
 // Returns a function that stops listening.
 export function listenForRows(feed, onRows, onResume) {
   const { message: name } = feed;
@@ -63,7 +63,7 @@ export function feedState() {
   return socket === undefined ? "connecting" : socket.connected ? "connected" : "reconnecting";
 }
 
-// Mark each row with its stream's index: the message's, or the row's own (`s`, a merged history).
+// Mark each row with its stream's index: the message's, or the row's own (`s`, merged history or older rows).
 function tagStreams(rows, stream) {
   if (stream !== undefined) for (const row of rows) row._s = stream;
   else if (rows[0].s !== undefined) for (const row of rows) row._s = row.s;

@@ -31,8 +31,9 @@ log = logging.getLogger("uvicorn.error")
 
 # The socket.io event that carries rows: {"rows": [row, ...], "history": true for rows that were in
 # the stream before the viewer came, "older": true for rows older than any the page holds, to go
-# above them (what a reloaded page held before)}. On a merged view of several streams, "stream" is
-# the page's index of the stream all the rows came from, or each row has its own as "s" (a merged history).
+# above them (what a reloaded page held before, or older lines)}. On a merged view of several streams,
+# "stream" is the page's index of the stream all the rows came from, or each row has its own as "s"
+# (a merged history, or merged older rows).
 ROWS_MESSAGE = "bunnylogs_rows"
 # Rows go in messages of at most about this size: it bounds what a page holds in the server while it
 # takes them.
@@ -161,14 +162,15 @@ class RowsFeed:
             messages = encoded(entries).messages(history=True, stream=stream)
         self._put(messages, self._sockets())
 
-    def send_older(self, entries: list[StreamEntry]) -> None:
-        """Send rows older than any the page holds, to go above them (at once).
+    def send_older(self, entries: list[StreamEntry], streams: list[int] | None = None) -> None:
+        """Send rows older than any the page holds, to go above them (at once); `streams` as for `EncodedBatch`.
 
         Newest piece first: the page puts each above the rows it holds, so each must be older than
         the piece before it.
         """
         if self._usable():
-            self._put(encoded(entries).messages(history=True, older=True).newest_first(), self._sockets())
+            batch = encoded(entries) if streams is None else EncodedBatch(entries, streams)
+            self._put(batch.messages(history=True, older=True).newest_first(), self._sockets())
 
     def waiting_messages(self) -> int:
         """Messages sent to the page that its browser has not taken yet (NiceGUI's outbox and the socket's queue)."""

@@ -1,12 +1,13 @@
 """A reloaded page gets back the rows it held, not only the history every new page gets.
 
 The browser keeps, per tab, the ID of the oldest row it held (`log_view.js`). Once the page
-follows the stream, this asks for it on the side and sends the entries older than the page's
+follows its streams, this asks for it on the side and sends the entries older than the page's
 first row, back to that oldest one and within --max-rows, so the page holds every entry from
-there on, also those that came while it was away, once each and in order. In pages: one read at
-a time, each within the history's byte bound, the next only once the browser took the last. A few
-restores run at once per process, so a herd of reloads neither delays page opens (they do not
-wait for this) nor piles its reads on the bus.
+there on, also those that came while it was away, once each and in order. In pages: one read of
+each stream at a time (a merged view's merged by ID, `merged_pages.newest_page`), each page within
+the history's byte bound, the next only once the browser took the last. A few restores run at once
+per process, so a herd of reloads neither delays page opens (they do not wait for this) nor piles
+its reads on the bus.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nicegui import Client
 
 from ..elements.log_view import LogView
-from ..entry import StreamEntry, within_bytes
+from ..entry import StreamEntry
+from ..merged_pages import newest_page
 from ..protocol import entry_id_order, is_entry_id
 from ..stream import MAX_HISTORY_BYTES, Bus, BusUnavailable
 
@@ -38,7 +41,8 @@ WAITING_AT_MOST = 4
 restores = asyncio.Semaphore(CONCURRENT_RESTORES)
 
 
-async def restore_held_rows(client: Client, bus: Bus, stream_id: str, view: LogView, *, max_rows: int) -> None:
+async def restore_held_rows(client: Client, bus: Bus, stream_ids: Sequence[str], view: LogView, *,
+                            max_rows: int) -> None:
     """Send `view` the rows it held before a reload and has not got back; nothing if it was not reloaded."""
     if client.is_deleted:
         return
@@ -51,7 +55,7 @@ async def restore_held_rows(client: Client, bus: Bus, stream_id: str, view: LogV
             return
         count, first, oldest = wanted
         async with restores:
-            await send_older(client, bus, stream_id, view, count=count, before=first, oldest=oldest)
+            await send_older(client, bus, stream_ids, view, count=count, before=first, oldest=oldest)
 
 
 def _wanted(request: dict[str, Any], max_rows: int) -> tuple[int, str, tuple[int, int]] | None:
@@ -73,31 +77,34 @@ class SentOlder:
     reached_start: bool
 
 
-async def send_older(client: Client, bus: Bus, stream_id: str, view: LogView, *, count: int, before: str,
+async def send_older(client: Client, bus: Bus, stream_ids: Sequence[str], view: LogView, *, count: int, before: str,
                      oldest: tuple[int, int] = (0, 0)) -> SentOlder:
-    """Send `view` up to `count` entries before `before` (and not older than `oldest`), newest first, in pages.
+    """Send `view` up to `count` entries of its streams before `before` (and not older than `oldest`), newest
+    first, in pages; on a merged view each marked with its stream's index.
 
-    Each page is one read within the history's byte bound, the next only once the browser took the last.
+    Each page is one read of each stream, merged by ID, within the history's byte bound; the next
+    page only once the browser took the last.
     """
     sent = 0
     while count > 0 and not client.is_deleted:
         limit = min(count, PAGE_ENTRIES)
         try:
-            read = await bus.read_before(stream_id, before=before, limit=limit)
+            reads = [await bus.read_before(stream_id, before=before, limit=limit) for stream_id in stream_ids]
         except BusUnavailable:
             break
-        page = within_bytes(_not_older(read, oldest), MAX_HISTORY_BYTES, keep_newest=True)
-        reached_start = len(read) < limit and len(page) == len(read)
-        if not page:
-            return SentOlder(sent, reached_start)
-        view.push_older(page)
-        sent += len(page)
-        count -= len(page)
-        before = page[0].id
+        kept = [_not_older(read, oldest) for read in reads]
+        whole = [len(read) < limit and len(read) == len(left) for read, left in zip(reads, kept, strict=True)]
+        page = newest_page(kept, whole, limit=limit, max_bytes=MAX_HISTORY_BYTES)
+        if not page.entries:
+            return SentOlder(sent, page.reached_start)
+        view.push_older(page.entries, page.streams if len(stream_ids) > 1 else None)
+        sent += len(page.entries)
+        count -= len(page.entries)
+        before = page.entries[0].id
         if not await taken(client, view):
             log.info("a page did not take the older rows sent to it; stopped sending them")
             break
-        if reached_start:
+        if page.reached_start:
             return SentOlder(sent, True)
     return SentOlder(sent, False)
 

@@ -1,8 +1,9 @@
 """`/<key>+<key>[+…]`: one live view of several streams, each row marked with its stream's colour and name.
 
 A merged view is for reading: it has no send panel (each stream's chip opens the stream alone, where
-a write key's page has one), and it shows no key it was not given. Older lines, search all and the
-rows a reloaded page held are per stream by nature: the chip's "open alone" link leads to them.
+a write key's page has one), and it shows no key it was not given. Like a stream's page, it loads
+older lines, searches everything kept and gets back the rows it held when reloaded: of each stream,
+merged by ID (`older_lines`, `held_rows`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from ..protocol import bus_stream_id, is_view_key, view_key
 from ..settings import Settings
 from ..stream import Bus
 from .frame import page_frame
+from .held_rows import restore_held_rows
 from .line_link import link_target, show_link_notice
+from .older_lines import OlderLines
 from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, constant_page, count_viewer
 from .page_follow import follow
 from .restart_notice import RestartNotice
@@ -29,7 +32,6 @@ from .stream_keys import MAX_MERGED_STREAMS, TooManyStreams, keys_in_text, keys_
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
-OLDER_UNAVAILABLE = "Older lines and search all work on one stream: open it alone (↗ on its chip)"
 LINE_LINK_ELSEWHERE = ("A link to a line opens in that line's own stream; this merged view shows the "
                        "streams from their newest lines.")
 TOO_MANY = f"A merged view shows at most {MAX_MERGED_STREAMS} streams."
@@ -66,9 +68,13 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
                        highlights=view_filter.highlights_component(), utc=view_filter.utc,
                        stream_name=f"bunnylogs-{len(keys)}-streams",
                        link_path=keys_path([view_key(key) for key in keys]),  # a line's link: its stream's, read-only
-                       display=view_filter.display_component(), streams=streams, older_unavailable=OLDER_UNAVAILABLE)
+                       display=view_filter.display_component(), streams=streams)
         view.classes("stream-log")
         controls.attach(view)
+        # Listens to the view from the start: a listener added once the page is shown would redraw it.
+        older = OlderLines(ui.context.client, bus, [bus_stream_id(key) for key in keys], view,
+                           max_rows=settings.max_rows, max_kept=settings.max_stream_length,
+                           view_filter=lambda: controls.filter, short_keys=[short_key(key) for key in keys])
         strip.on("toggle", lambda event: _on_toggle(controls, event))
         strip.on("remove", lambda event: _on_remove(keys, controls, event))
         strip.on("add", lambda event: _on_add(keys, controls, event))
@@ -84,6 +90,10 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
     if link_target(params) is not None:
         show_link_notice(client, LINE_LINK_ELSEWHERE)
     await follow(client, view, bus, stream_ids, notice.watch(view.push), settings.history)
+    background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
+    # Once it follows: a reloaded page gets back what it held, asked for on the side.
+    background_tasks.create(restore_held_rows(client, bus, stream_ids, view, max_rows=settings.max_rows),
+                            name=f"restore rows {client.id}")
     return None
 
 

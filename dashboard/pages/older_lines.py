@@ -1,14 +1,18 @@
 """Older lines on demand: what a page asks for as its reader scrolls to the top, or searches everything kept.
 
 The page holds the newest rows (its history, then live ones); the bus keeps more. The page says
-how many (`kept`), and asks (`older`) for the page of entries before its oldest row, or, with a
-filter, for the older entries that match it (a bounded scan of what the bus keeps, as
-`/entries` does). Each ask is answered once with what was sent and where it stopped.
+how many (`kept`, over all its streams), and asks (`older`) for the page of entries before its
+oldest row, or, with a filter, for the older entries that match it (a bounded scan of what the bus
+keeps, as `/entries` does). Each ask is answered once with what was sent and where it stopped. A
+merged view asks the same: each of its streams is read or scanned, and the results merged by ID
+(`merged_pages`); a stream its reader hid is still read (its rows are held, only not shown) but
+not searched (the search's matches go when the reader shows it: that changes the filter).
 
 A page cannot make the server re-read the stream in a tight loop: it has one ask in flight at a
 time (others are ignored), asks at most every `MIN_GAP_S`, each ask reads at most `PAGE_ENTRIES`
-entries (a search scans at most `entry_pages.MAX_SCANNED`, for `SCAN_SECONDS`), and the reads of
-every page of the process share the restore path's few slots (`held_rows.restores`).
+entries of each stream (a search scans at most `entry_pages.MAX_SCANNED`, for `SCAN_SECONDS`, split
+between the streams searched), and the reads of every page of the process share the restore
+path's few slots (`held_rows.restores`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,8 +29,9 @@ from nicegui.events import GenericEventArguments
 from starlette.datastructures import QueryParams
 
 from ..elements.log_view import LogView
-from ..entry_pages import read_page
+from ..entry_pages import FULL_SCAN, MAX_PAGE_BYTES, EntryPage, read_page
 from ..entry_query import EntryQuery, QueryError, parse_entry_query
+from ..merged_pages import search_page
 from ..protocol import is_entry_id
 from ..stream import Bus, BusUnavailable
 from .held_rows import PAGE_ENTRIES, restores, send_older, taken
@@ -63,25 +68,32 @@ def search_query(view_filter: ViewFilter) -> EntryQuery:
 
 
 class OlderLines:
-    """Answers one page's asks for older lines and tells it how many the bus keeps."""
+    """Answers one page's asks for older lines and tells it how many the bus keeps of its streams.
 
-    def __init__(self, client: Client, bus: Bus, stream_id: str, view: LogView, *, max_rows: int,
-                 max_kept: int, view_filter: Callable[[], ViewFilter]) -> None:
+    `short_keys`: on a merged view, each stream's short key (what the filter's hidden streams name).
+    """
+
+    def __init__(self, client: Client, bus: Bus, stream_ids: Sequence[str], view: LogView, *, max_rows: int,
+                 max_kept: int, view_filter: Callable[[], ViewFilter], short_keys: Sequence[str] = ()) -> None:
         self._client = client
         self._bus = bus
-        self._stream_id = stream_id
+        self._stream_ids = list(stream_ids)
+        self._short_keys = list(short_keys)
         self._view = view
         self._max_rows = max_rows
-        self._max_kept = max_kept
+        self._max_kept = max_kept * len(self._stream_ids)
         self._view_filter = view_filter
         self._busy = False
         self._last_ask = -MIN_GAP_S
         view.on("older", self._on_ask)
 
     async def tell_kept(self) -> None:
-        """Tell the page how many entries the bus keeps for the stream (nothing while the bus is away)."""
+        """Tell the page how many entries the bus keeps for its streams (nothing while the bus is away)."""
         with contextlib.suppress(BusUnavailable):
-            self._view.set_kept(await self._bus.length(self._stream_id), self._max_kept)
+            self._view.set_kept(await self._kept(), self._max_kept)
+
+    async def _kept(self) -> int:
+        return sum([await self._bus.length(stream_id) for stream_id in self._stream_ids])
 
     async def _on_ask(self, event: GenericEventArguments) -> None:
         ask = parse_ask(event.args, self._max_rows)
@@ -93,7 +105,7 @@ class OlderLines:
             async with restores:
                 answer = await (self._search(ask) if ask.search else self._rows(ask))
             with contextlib.suppress(BusUnavailable):
-                answer["kept"] = await self._bus.length(self._stream_id)
+                answer["kept"] = await self._kept()
             answer["max_kept"] = self._max_kept
             if not self._client.is_deleted:
                 self._view.older_done(answer)
@@ -102,22 +114,38 @@ class OlderLines:
             self._busy = False
 
     async def _rows(self, ask: OlderAsk) -> dict[str, Any]:
-        sent = await send_older(self._client, self._bus, self._stream_id, self._view, count=ask.count,
+        sent = await send_older(self._client, self._bus, self._stream_ids, self._view, count=ask.count,
                                 before=ask.before)
         return {"sent": sent.sent, "reached_start": sent.reached_start}
 
     async def _search(self, ask: OlderAsk) -> dict[str, Any]:
+        view_filter = self._view_filter()
         try:
-            query = search_query(self._view_filter())
+            query = search_query(view_filter)
         except QueryError as error:
             return {"sent": 0, "error": str(error)}
+        searched = self._searched(view_filter)
+        budget = FULL_SCAN.split(max(1, len(searched)))
+        pages: list[EntryPage] = []
+        scanned_ids: list[list[str]] = []
         try:
-            page = await read_page(self._bus, self._stream_id, query, after=None, before=ask.before,
-                                   limit=ask.count)
+            for index in searched:
+                scanned_ids.append([])
+                pages.append(await read_page(self._bus, self._stream_ids[index], query, after=None, before=ask.before,
+                                             limit=ask.count, budget=budget, scanned_ids=scanned_ids[-1]))
         except BusUnavailable:
             return {"sent": 0, "error": "the log bus is unavailable; try again"}
+        page = search_page(pages, scanned_ids, limit=ask.count, max_bytes=MAX_PAGE_BYTES)
         if page.entries:
-            self._view.push_older(page.entries)
+            merged = len(self._stream_ids) > 1
+            self._view.push_older(page.entries, [searched[index] for index in page.streams] if merged else None)
             await taken(self._client, self._view)
         return {"sent": len(page.entries), "search": True, "scanned": page.scanned,
-                "next_before": page.next_before, "reached_start": page.reached_start}
+                "next_before": page.next_before or ask.before, "reached_start": page.reached_start}
+
+    def _searched(self, view_filter: ViewFilter) -> list[int]:
+        """The indexes of the streams a search scans: on a merged view, those its reader did not hide."""
+        if len(self._stream_ids) == 1:
+            return [0]
+        hidden = set(view_filter.hidden_streams)
+        return [index for index, short in enumerate(self._short_keys) if short not in hidden]

@@ -3,41 +3,30 @@
 Each stream is one subscription. While they are made, what each delivers is gathered; once all are
 made, the gathered rows go to the page as history, merged by entry ID (the time the bus took each),
 and from then on each stream's rows go as they come, marked with the stream's index in the page.
-After a dropped socket, each stream is subscribed again after the last entry the page has of it.
+A merged history starts where every stream's is whole (`merged_pages.from_common_start`): a busy
+stream's newest lines reach back less far than a quiet one's, and the quiet one's older lines come
+with the older lines the page asks for, not as a hole in the busy one's.
+After a dropped socket, each stream is subscribed again after the last entry the page has of it
+(one it has none of: after the page's newest row, as nothing of it is newer than the page's oldest).
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 from collections.abc import Sequence
 
 from nicegui import Client, background_tasks, ui
 
 from ..elements.log_view import LogView, ResumePoints
 from ..entry import StreamEntry
-from ..protocol import entry_id_order
+from ..merged_pages import from_common_start, merged_by_id
+from ..protocol import MAX_ENTRY_ID_PART, entry_id_order
 from ..stream import Bus, BusUnavailable, Subscription
 from .restart_notice import Push, show_notice
 
 _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
 # After a dropped socket, the page is sent at most this many of the entries it missed (and 1 MiB), per stream.
 RESUME_ENTRIES = 1000
-
-
-def merged_by_id(batches: Sequence[list[StreamEntry]]) -> tuple[list[StreamEntry], list[int]]:
-    """The entries of several batches (each in ID order) in ID order, and the index of each one's batch.
-
-    Equal IDs (two streams' entries taken in the same millisecond) keep the order of their batches.
-    """
-    tagged = heapq.merge(*([(index, stream_entry) for stream_entry in batch] for index, batch in enumerate(batches)),
-                         key=lambda pair: entry_id_order(pair[1].id))
-    entries: list[StreamEntry] = []
-    streams: list[int] = []
-    for index, stream_entry in tagged:
-        streams.append(index)
-        entries.append(stream_entry)
-    return entries, streams
 
 
 class _Gate:
@@ -83,17 +72,20 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
         with view.receiving_history():
             close()
             gates = [_Gate(push, index if merged else None) for index in range(len(stream_ids))]
+            newest = _before_newest(after)
             for index, stream_id in enumerate(stream_ids):
                 # A resume is bounded like a page open: a page that drops its socket on purpose,
                 # again and again, costs no more than one that reloads.
                 subscriptions.append(await bus.subscribe(
-                    stream_id, gates[index], history=history, after=after.get(index),
+                    stream_id, gates[index], history=history, after=after.get(index, newest),
                     after_limit=max(history, RESUME_ENTRIES), notice=lambda text: show_notice(client, text),
                     availability=view.set_bus_available))
             batches = [gate.gathered or [] for gate in gates]
             for gate in gates:
                 gate.gathered = None  # from here on, each stream's rows go as they come
             if merged:
+                if not after:  # the page opens (or had nothing): its history
+                    batches = from_common_start(batches, [subscription.history_whole for subscription in subscriptions])
                 entries, streams = merged_by_id(batches)
                 if entries:
                     push(entries, streams)
@@ -129,3 +121,15 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
     view.on_resume(resume)
     client.on_delete(close)  # after NiceGUI's reconnect window, not on a brief drop
     await subscribe(start_after or {})
+
+
+def _before_newest(after: ResumePoints) -> str | None:
+    """Just before the millisecond of the newest entry the page has (None if it has none).
+
+    A stream the page has no row of resumes from there: also its entries taken in that same
+    millisecond as the page's newest are new to the page.
+    """
+    if not after:
+        return None
+    milliseconds, _ = max(entry_id_order(entry_id) for entry_id in after.values())
+    return f"{milliseconds - 1}-{MAX_ENTRY_ID_PART}" if milliseconds else "0-0"

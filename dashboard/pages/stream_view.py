@@ -74,7 +74,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             view.classes("stream-log")
             controls.attach(view)
             # Listens to the view from the start: a listener added once the page is shown would redraw it.
-            older = OlderLines(ui.context.client, bus, bus_stream_id(stream_id), view, max_rows=settings.max_rows,
+            older = OlderLines(ui.context.client, bus, [bus_stream_id(stream_id)], view, max_rows=settings.max_rows,
                                max_kept=settings.max_stream_length, view_filter=lambda: controls.filter)
         client = ui.context.client
         await client.connected()
@@ -100,7 +100,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
         if context is None:  # (a linked page shows the lines around its line, not what the tab held)
             # Once it follows: a reloaded page gets back what it held, asked for on the side like the theme.
-            background_tasks.create(restore_held_rows(client, bus, bus_stream_id(stream_id), view,
+            background_tasks.create(restore_held_rows(client, bus, [bus_stream_id(stream_id)], view,
                                                       max_rows=settings.max_rows), name=f"restore rows {client.id}")
         return None
 

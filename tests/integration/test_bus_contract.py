@@ -68,6 +68,25 @@ async def test_history_is_the_latest_n(bus: Bus) -> None:
     assert collector.messages == [f"m{i}" for i in range(40, 50)]
 
 
+async def test_a_subscription_says_whether_its_history_is_the_whole_stream(bus: Bus) -> None:
+    stream = new_stream()
+    await bus.publish(stream, entries(*[f"m{i}" for i in range(10)]))
+    whole = {}
+    for history in (11, 10, 3):
+        subscription = await bus.subscribe(stream, Collector(), history=history)
+        whole[history] = subscription.history_whole
+        subscription.close()
+    assert whole == {11: True, 10: False, 3: False}  # 10 of 10: not known to be all, so not said
+    big = new_stream()  # cut to the history's byte bound: not whole, however many were asked for
+    await bus.publish(big, [LogEntry(message="x" * 60_000, timestamp=time.time()) for _ in range(20)])
+    subscription = await bus.subscribe(big, Collector(), history=100)
+    assert not subscription.history_whole
+    subscription.close()
+    resumed = await bus.subscribe(stream, Collector(), history=100, after="0-1")
+    assert not resumed.history_whole  # a resume is not a history
+    resumed.close()
+
+
 async def test_zero_history_gets_only_new_entries(bus: Bus) -> None:
     stream = new_stream()
     await bus.publish(stream, entries("old"))

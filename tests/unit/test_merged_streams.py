@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from dashboard.elements.log_view import _resume_points
 from dashboard.elements.rows_feed import EncodedBatch, encoded
 from dashboard.entry import LogEntry, StreamEntry
-from dashboard.pages.page_follow import merged_by_id
+from dashboard.merged_pages import merged_by_id
 from dashboard.pages.stream_keys import (
     MAX_MERGED_STREAMS,
     TooManyStreams,
