@@ -25,7 +25,17 @@ from .line_link import link_target, show_link_notice
 from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, constant_page, count_viewer
 from .page_follow import follow
 from .restart_notice import RestartNotice
-from .stream_keys import MAX_MERGED_STREAMS, TooManyStreams, keys_in_text, keys_path, page_keys, page_stream, short_key
+from .stream_keys import (
+    MAX_ADDRESS_PARTS,
+    MAX_MERGED_STREAMS,
+    TooManyParts,
+    TooManyStreams,
+    keys_in_text,
+    keys_path,
+    page_keys,
+    page_stream,
+    short_key,
+)
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
@@ -36,6 +46,8 @@ TOO_MANY = f"A merged view shows at most {MAX_MERGED_STREAMS} streams."
 
 TOO_MANY_STREAMS_PAGE = constant_page("Too many streams", f"""{TOO_MANY} Its address joins their keys with \
 <code>+</code>, like <code>/3f8a7c2e-…+9b1dc0a4-…</code>. Open fewer at once, or <a href="/">go to the start</a>.""")
+TOO_MANY_PARTS_PAGE = constant_page("Address too long", f"""This address joins more than {MAX_ADDRESS_PARTS} \
+keys with <code>+</code>, so it is not read. {TOO_MANY} Name each stream once, or <a href="/">go to the start</a>.""")
 
 
 async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits | None, path: str,
@@ -46,6 +58,8 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
         return HTMLResponse(NO_SUCH_STREAM_PAGE, status_code=404)
     if isinstance(keys, TooManyStreams):
         return HTMLResponse(TOO_MANY_STREAMS_PAGE, status_code=400)
+    if isinstance(keys, TooManyParts):
+        return HTMLResponse(TOO_MANY_PARTS_PAGE, status_code=400)
     canonical = keys_path(keys)
     if canonical != f"/{path}":  # one view, one address: lower-case keys, each stream once (one: its own page)
         query = f"?{request.url.query}" if request.url.query else ""
@@ -135,7 +149,7 @@ def add_streams(keys: list[str], text: str, view_filter: ViewFilter) -> None:
         ui.notify("No stream key there: paste a stream's URL or its key (a UUID).", type="warning")
         return
     wanted = page_keys("+".join([*keys, *added]))
-    if isinstance(wanted, TooManyStreams):
+    if isinstance(wanted, TooManyStreams | TooManyParts):
         ui.notify(TOO_MANY, type="warning")
         return
     if wanted is None or wanted == keys:

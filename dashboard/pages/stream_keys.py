@@ -12,6 +12,9 @@ from ..protocol import STREAM_ID_ANY_CASE_PATTERN, bus_stream_id, canonical_stre
 
 # A merged view follows at most this many streams (each one subscription, and one viewer of it).
 MAX_MERGED_STREAMS = 8
+# An address may repeat a stream (in another case, or by its other key): it names one stream each time.
+# Past this many parts it is refused unread, so a huge address costs nothing to answer.
+MAX_ADDRESS_PARTS = 100
 SEPARATOR = "+"
 # How much of a key names it in the page (a row's mark, `?hide_stream=`): enough to tell streams apart.
 SHORT_KEY_CHARS = 8
@@ -26,14 +29,22 @@ class TooManyStreams:
     named: int
 
 
-def page_keys(path: str) -> list[str] | TooManyStreams | None:
+@dataclass(frozen=True)
+class TooManyParts:
+    """An address that joins more than `MAX_ADDRESS_PARTS` parts: not read, whatever they name."""
+
+    parts: int
+
+
+def page_keys(path: str) -> list[str] | TooManyStreams | TooManyParts | None:
     """The keys `path` (without its leading `/`) names, lower-case, each stream once, in order; None if malformed.
 
-    A write key and its view key name one stream: the one given first stays.
+    A write key and its view key name one stream: the one given first stays. Streams are counted once
+    the repeats are collapsed.
     """
-    parts = path.split(SEPARATOR)
-    if len(parts) > 4 * MAX_MERGED_STREAMS:  # not worth parsing, whatever it holds
-        return TooManyStreams(len(parts))
+    parts = path.split(SEPARATOR, MAX_ADDRESS_PARTS)
+    if len(parts) > MAX_ADDRESS_PARTS:  # not worth parsing, whatever it holds
+        return TooManyParts(path.count(SEPARATOR) + 1)
     keys: dict[str, str] = {}
     for part in parts:
         key = canonical_stream_id(part)

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from playwright.async_api import Browser, BrowserContext, Locator, Page, WebSocket, expect
 
-from dashboard.pages.stream_keys import MAX_MERGED_STREAMS
+from dashboard.pages.stream_keys import MAX_ADDRESS_PARTS, MAX_MERGED_STREAMS
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app, wait_for_viewers
 
@@ -236,6 +236,13 @@ async def test_malformed_and_too_long_addresses_are_answered_clearly(page: Page,
     assert page.url == f"{app_server.url}/{a}+{keys[0]}?q=x"
     await page.goto(f"{app_server.url}/{a}+{a}")
     assert page.url == f"{app_server.url}/{a}"
+    # Repeats are counted once collapsed: 33 times one stream is that stream's page.
+    response = await page.goto(f"{app_server.url}/{'+'.join([a, keys[1].upper()] * 33)}")
+    assert response is not None and response.status == 200
+    assert page.url == f"{app_server.url}/{a}+{keys[1]}"
+    response = await page.goto(f"{app_server.url}/{'+'.join([a] * (MAX_ADDRESS_PARTS + 1))}")
+    assert response is not None and response.status == 400
+    await expect(page.get_by_role("heading", name="Address too long")).to_be_visible()
 
 
 async def test_the_merged_view_fits_narrow_and_wide_windows(page: Page, app_server: AppProcess,

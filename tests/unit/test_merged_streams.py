@@ -13,7 +13,9 @@ from dashboard.elements.rows_feed import EncodedBatch, encoded
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.pages.page_follow import merged_by_id
 from dashboard.pages.stream_keys import (
+    MAX_ADDRESS_PARTS,
     MAX_MERGED_STREAMS,
+    TooManyParts,
     TooManyStreams,
     is_short_key,
     keys_in_text,
@@ -54,7 +56,15 @@ def test_more_streams_than_a_merged_view_follows_are_refused_by_count() -> None:
     keys = [key() for _ in range(MAX_MERGED_STREAMS + 1)]
     assert page_keys("+".join(keys[:-1])) == keys[:-1]
     assert page_keys("+".join(keys)) == TooManyStreams(MAX_MERGED_STREAMS + 1)
-    assert isinstance(page_keys("+".join(["x"] * 1000)), TooManyStreams)  # not parsed at all
+    assert page_keys("+".join(["x"] * 1000)) == TooManyParts(1000)  # not parsed at all
+
+
+def test_repeats_collapse_before_the_streams_are_counted_and_only_a_huge_address_is_refused_unread() -> None:
+    a, b = key(), key()
+    assert page_keys("+".join([a] * (4 * MAX_MERGED_STREAMS + 1))) == [a]
+    assert page_keys("+".join([a, view_key(a), a.upper(), b] * (MAX_ADDRESS_PARTS // 4))) == [a, b]
+    assert page_keys("+".join([a] * MAX_ADDRESS_PARTS)) == [a]
+    assert page_keys("+".join([a] * (MAX_ADDRESS_PARTS + 1))) == TooManyParts(MAX_ADDRESS_PARTS + 1)
 
 
 def test_keys_are_found_in_pasted_urls_and_short_keys_name_them() -> None:
