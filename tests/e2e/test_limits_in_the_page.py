@@ -44,3 +44,18 @@ async def test_a_page_over_the_viewers_limit_says_which_limit(
     await expect(second_page.locator(".bl-limited")).to_contain_text("--viewers-per-stream")
     assert await second_page.locator(".stream-log").count() == 0
     await page.close()  # the first viewer leaves: its place is free once NiceGUI lets its client go
+
+
+async def test_a_merged_view_of_more_streams_than_a_client_may_follow_says_it_can_never_open_here(page: Page) -> None:
+    streams = [str(uuid.uuid4()) for _ in range(8)]
+    with running_app("--viewers-per-client", "6") as app:
+        response = await page.goto(f"{app.url}/{'+'.join(streams)}")
+        assert response is not None and response.status == 200  # as every refusal of a viewer limit in the page
+        limited = page.locator(".bl-limited")
+        await expect(limited).to_contain_text("This view follows 8 streams")
+        await expect(limited).to_contain_text("lets one client follow at most 6 at once")
+        await expect(limited).to_contain_text("--viewers-per-client")
+        await expect(limited).not_to_contain_text("Close another page")
+        assert await page.locator(".stream-log").count() == 0
+        await open_stream(page, app.url, "+".join(streams[:6]))  # six fit
+        await expect(page.locator(".stream-log")).to_have_count(1)
