@@ -22,7 +22,7 @@ from ..settings import Settings
 from ..stream import Bus
 from .frame import page_frame
 from .line_link import link_target, show_link_notice
-from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, constant_page, count_viewer
+from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, constant_page, count_viewer, socket_connected
 from .page_follow import follow
 from .restart_notice import RestartNotice
 from .stream_keys import (
@@ -87,8 +87,7 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
         strip.on("remove", lambda event: _on_remove(keys, controls, event))
         strip.on("add", lambda event: _on_add(keys, controls, event))
     client = ui.context.client
-    await client.connected()
-    if client.is_deleted:
+    if not await socket_connected(client):  # its socket never came (a crawler, curl): nothing to follow for
         return None
     background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
     stream_ids = [bus_stream_id(key) for key in keys]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from fastapi import Request
-from nicegui import ui
+from nicegui import Client, ui
 
 from ..follower_limits import FollowerLimits
 from ..ingest_limits import client_address
@@ -16,6 +17,9 @@ from .frame import page_frame
 
 # The stream's address is its only key: keep it out of search engines and Referer headers.
 PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
+# A page whose socket has not connected this long after its GET is let go, and its viewer places with it:
+# NiceGUI would keep it a minute or more (it prunes clients that never connected after 60 s).
+SOCKET_WAIT_S = 15.0
 
 
 
@@ -55,6 +59,16 @@ def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str],
                  "Close another page, or reload this one later.")
         ui.button("Reload", icon="refresh", on_click=lambda: ui.navigate.reload())
     return False
+
+
+async def socket_connected(client: Client) -> bool:
+    """Wait for the page's socket; a page whose socket has not connected within `SOCKET_WAIT_S` (a crawler,
+    curl, a prefetch never used) is deleted, which frees its viewer places. False when the page is gone."""
+    try:
+        await asyncio.wait_for(client.connected(), SOCKET_WAIT_S)
+    except TimeoutError:
+        client.delete()
+    return not client.is_deleted
 
 
 def _show_view_too_big(streams: int, allowed: int, refusal: Refusal) -> None:

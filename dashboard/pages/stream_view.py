@@ -23,7 +23,7 @@ from .held_rows import restore_held_rows
 from .line_link import LineContext, link_target, read_context, show_link_notice
 from .merged_view import add_stream_button, merged_stream_page
 from .older_lines import OlderLines
-from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer
+from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer, socket_connected
 from .page_follow import follow
 from .restart_notice import RestartNotice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
@@ -77,8 +77,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             older = OlderLines(ui.context.client, bus, bus_stream_id(stream_id), view, max_rows=settings.max_rows,
                                max_kept=settings.max_stream_length, view_filter=lambda: controls.filter)
         client = ui.context.client
-        await client.connected()
-        if client.is_deleted:  # its socket never came (a crawler, curl): nothing to follow for
+        if not await socket_connected(client):  # its socket never came (a crawler, curl): nothing to follow for
             return None
         # Nothing the browser answers late, or never, may keep the view from following: the
         # theme, the send panel's remembered state and the tab's last visit are asked for on the side.
