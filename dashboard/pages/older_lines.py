@@ -115,7 +115,7 @@ class OlderLines:
             page = await read_page(self._bus, self._stream_id, query, after=None, before=ask.before,
                                    limit=ask.count)
         except BusUnavailable:
-            return {"sent": 0, "error": "the log bus is unavailable; try again"}
+            return {"sent": 0, "error": "the log bus is unavailable; try again", "retry": True}
         if page.entries:
             self._view.push_older(page.entries)
             await taken(self._client, self._view)
