@@ -73,6 +73,8 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
     view_filter = ViewFilter.from_query(params)
     streams = [page_stream(key) for key in keys]
     with page_frame(f"{len(keys)} streams" + (" · read-only" if read_only else "")):
+        if link_target(params) is not None:
+            show_link_notice(LINE_LINK_ELSEWHERE)
         PageVisit(streams)
         strip = StreamStrip(streams, hidden=view_filter.hidden_streams)
         controls = ViewerControls(canonical[1:], view_filter)
@@ -94,8 +96,6 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
     notice = RestartNotice(canonical, entries_survive=bus.keeps_entries_across_restarts,
                            history_lost=lambda: _first_lost(bus, stream_ids))
     background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
-    if link_target(params) is not None:
-        show_link_notice(client, LINE_LINK_ELSEWHERE)
     await follow(client, view, bus, stream_ids, notice.watch(view.push), settings.history)
     return None
 

@@ -56,6 +56,8 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         panel_open = not read_only and await send_panel_state.opens_by_default(
             bus, bus_stream_id(stream_id), has_query=bool(request.query_params))
         with page_frame(stream_id):
+            if link_notice is not None:
+                show_link_notice(link_notice)
             PageVisit([page_stream(stream_id)])
             _access_row(addresses.view_url(settings, request, stream_id), read_only=read_only,
                         add_stream=lambda: add_stream_button([stream_id], lambda: controls.filter))
@@ -89,8 +91,6 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts,
                                history_lost=functools.partial(bus.history_lost, bus_stream_id(stream_id)))
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
-        if link_notice is not None:
-            show_link_notice(client, link_notice)
         if context is not None:  # the lines around the linked one, paused: what follows them waits
             view.push_older(context.entries)
             controls.toggle_pause()
