@@ -32,9 +32,10 @@ from .stream_keys import (
     TooManyStreams,
     keys_in_text,
     keys_path,
+    named_streams,
     page_keys,
-    page_stream,
-    short_key,
+    page_streams,
+    short_keys,
 )
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
@@ -70,8 +71,9 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
     if followers is not None and not count_viewer(followers, settings, keys, request):
         return None
     params = {key: request.query_params.getlist(key) for key in request.query_params}
-    view_filter = ViewFilter.from_query(params)
-    streams = [page_stream(key) for key in keys]
+    view_filter = ViewFilter.from_query(params)  # a hidden stream: by the start of its key, as long as it is one
+    view_filter = view_filter.changed(hidden_streams=named_streams(view_filter.hidden_streams, keys))
+    streams = page_streams(keys)
     with page_frame(f"{len(keys)} streams" + (" · read-only" if read_only else "")):
         if link_target(params) is not None:
             show_link_notice(LINE_LINK_ELSEWHERE)
@@ -85,7 +87,7 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
                        display=view_filter.display_component(), streams=streams, older_unavailable=OLDER_UNAVAILABLE)
         view.classes("stream-log")
         controls.attach(view)
-        strip.on("toggle", lambda event: _on_toggle(controls, event))
+        strip.on("toggle", lambda event: _on_toggle(keys, controls, event))
         strip.on("remove", lambda event: _on_remove(keys, controls, event))
         strip.on("add", lambda event: _on_add(keys, controls, event))
     client = ui.context.client
@@ -108,10 +110,10 @@ async def _first_lost(bus: Bus, stream_ids: list[str]) -> str | None:
     return None
 
 
-def _on_toggle(controls: ViewerControls, event: events.GenericEventArguments) -> None:
+def _on_toggle(keys: list[str], controls: ViewerControls, event: events.GenericEventArguments) -> None:
     args = event.args if isinstance(event.args, dict) else {}
     short, shown = args.get("short"), args.get("shown")
-    if isinstance(short, str) and isinstance(shown, bool):
+    if short in short_keys(keys) and isinstance(shown, bool):
         controls.show_stream(short, shown)
 
 
@@ -119,7 +121,7 @@ def _on_remove(keys: list[str], controls: ViewerControls, event: events.GenericE
     index = event.args.get("index") if isinstance(event.args, dict) else None
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(keys) or len(keys) < 2:
         return
-    removed = short_key(keys[index])
+    removed = short_keys(keys)[index]
     left = [key for position, key in enumerate(keys) if position != index]
     hidden = [short for short in controls.filter.hidden_streams if short != removed and len(left) > 1]
     _go_to(left, controls.filter.changed(hidden_streams=hidden))

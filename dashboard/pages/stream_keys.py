@@ -6,6 +6,7 @@ Each key is a write key or a view key (`protocol`), in any case. Nothing here re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..protocol import STREAM_ID_ANY_CASE_PATTERN, bus_stream_id, canonical_stream_id, is_view_key, view_key
@@ -16,9 +17,10 @@ MAX_MERGED_STREAMS = 8
 # Past this many parts it is refused unread, so a huge address costs nothing to answer.
 MAX_ADDRESS_PARTS = 100
 SEPARATOR = "+"
-# How much of a key names it in the page (a row's mark, `?hide_stream=`): enough to tell streams apart.
+# How much of a key names it in a page (a row's mark, `?hide_stream=`) at least: more when two keys of
+# one view start alike (`short_keys`).
 SHORT_KEY_CHARS = 8
-_SHORT_KEY = re.compile(rf"[0-9a-f]{{{SHORT_KEY_CHARS}}}")
+_SHORT_KEY = re.compile(rf"[0-9a-f]{{{SHORT_KEY_CHARS}}}[0-9a-f-]{{0,{36 - SHORT_KEY_CHARS}}}")
 _KEY_IN_TEXT = re.compile(rf"(?<![0-9a-fA-F-])({STREAM_ID_ANY_CASE_PATTERN})(?![0-9a-fA-F-])")
 
 
@@ -61,23 +63,40 @@ def keys_path(keys: list[str]) -> str:
     return "/" + SEPARATOR.join(keys)
 
 
-def short_key(key: str) -> str:
-    """The first characters of a key, which name its stream within a page."""
-    return key[:SHORT_KEY_CHARS]
+def short_keys(keys: list[str]) -> list[str]:
+    """The names of a page's streams (`keys`, distinct): the first characters of each key, as many for all
+    (at least `SHORT_KEY_CHARS`) as it takes to tell them apart."""
+    length, longest = SHORT_KEY_CHARS, max((len(key) for key in keys), default=0)
+    while length < longest and len({key[:length] for key in keys}) < len(keys):
+        length += 1
+    return [key[:length] for key in keys]
 
 
 def is_short_key(text: str) -> bool:
-    """True for what `short_key` gives (lower-case hex)."""
+    """True for what `short_keys` gives (the start of a lower-case key), or a link may name a stream by."""
     return _SHORT_KEY.fullmatch(text) is not None
 
 
-def page_stream(key: str) -> dict[str, str | bool]:
-    """What a page tells its browser of a stream: the start of the key it was given, the view key its
-    label is kept under (this browser's name for it), and whether it is read-only.
+def named_streams(names: Iterable[str], keys: list[str]) -> list[str]:
+    """The `short_keys` of the streams of `keys` that `names` (starts of keys, from a link) name; a name
+    that starts more than one key (an 8-character link to two keys alike) names none of them."""
+    shorts = short_keys(keys)
+    named = []
+    for name in names:
+        starting = [short for key, short in zip(keys, shorts, strict=True) if key.startswith(name)]
+        if len(starting) == 1:
+            named.append(starting[0])
+    return list(dict.fromkeys(named))
+
+
+def page_streams(keys: list[str]) -> list[dict[str, str | bool]]:
+    """What a page tells its browser of each of its streams: its name (`short_keys`), the view key its label
+    is kept under (this browser's name for it), and whether it is read-only.
 
     Never a write key it was not given: a view key's stream is named by view keys alone.
     """
-    return {"short": short_key(key), "label_key": view_key(key), "read_only": is_view_key(key)}
+    return [{"short": short, "label_key": view_key(key), "read_only": is_view_key(key)}
+            for key, short in zip(keys, short_keys(keys), strict=True)]
 
 
 def keys_in_text(text: str) -> list[str]:

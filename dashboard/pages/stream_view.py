@@ -27,7 +27,7 @@ from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer, s
 from .page_follow import follow
 from .restart_notice import RestartNotice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
-from .stream_keys import SEPARATOR, page_stream
+from .stream_keys import SEPARATOR, page_streams
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
@@ -58,7 +58,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         with page_frame(stream_id):
             if link_notice is not None:
                 show_link_notice(link_notice)
-            PageVisit([page_stream(stream_id)])
+            PageVisit(page_streams([stream_id]))
             _access_row(addresses.view_url(settings, request, stream_id), read_only=read_only,
                         add_stream=lambda: add_stream_button([stream_id], lambda: controls.filter))
             send_panel = None
