@@ -26,6 +26,20 @@ class FollowerLimits:
         self._clients: dict[str, int] = {}
         self.refusals = RefusalCounts()
 
+    @property
+    def per_client(self) -> int:
+        """How many followers one client may have at once (0: no limit)."""
+        return self._per_client
+
+    def too_many_for_a_client(self, count: int) -> Refusal | None:
+        """The refusal (counted) of a page that follows `count` streams at once when no client may follow so
+        many, whatever else it has open; else None."""
+        if not self._per_client or count <= self._per_client:
+            return None
+        return self.refusals.add(Refusal(
+            "open pages and event streams per client", "--viewers-per-client",
+            f"{self._per_client} in each server process", FOLLOWER_RETRY_AFTER_S))
+
     def open(self, stream_id: str, client: str) -> Refusal | Callable[[], None]:
         """Count a new follower of `stream_id` from `client`: the function that uncounts it, or the refusal."""
         if self._per_stream and self._streams.get(stream_id, 0) >= self._per_stream:

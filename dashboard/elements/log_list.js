@@ -7,6 +7,9 @@ import { paintHighlight, renderRow, todaySpan } from "log_row_element";
 
 const OVERSCAN_ROWS = 8;
 const AT_BOTTOM_PX = 4;
+// A message keeps at least this many characters' width: columns from fields that would leave it less
+// on the row's line go on a line of their own below it (the container's class bl-cols-below).
+const MIN_MESSAGE_CHARS = 40;
 
 export class VirtualList {
   // The elements are the component's refs; logRows (a LogRows) says which entries are shown, and
@@ -204,14 +207,27 @@ export class VirtualList {
     this.renderFrame = requestAnimationFrame(() => { this.renderFrame = null; this.render(); });
   }
 
+  // The height of a collapsed row, in the layout the columns take at this width (see MIN_MESSAGE_CHARS).
   measureRowHeight() {
+    this.container.classList.remove("bl-cols-below");
+    let probe = this.probeRow();
+    if (this.columns.length && !messageFits(probe.querySelector(".bl-message"))) {
+      probe.remove();
+      this.container.classList.add("bl-cols-below");
+      probe = this.probeRow();
+    }
+    const height = probe.getBoundingClientRect().height || 22;
+    probe.remove();
+    return height;
+  }
+
+  // A row drawn, hidden, in the list: to measure.
+  probeRow() {
     const entry = { ts: 0, level: "INFO", program: "p", message: "x", id: "0-0", _n: 0 };
     const probe = renderRow(entry, false, this.utc, false, null, this.columns);
     probe.style.visibility = "hidden";
     this.container.append(probe);
-    const height = probe.getBoundingClientRect().height || 22;
-    probe.remove();
-    return height;
+    return probe;
   }
 
   // The open rows among those shown, by position: [index, extra px], in order.
@@ -287,4 +303,15 @@ export class VirtualList {
     this.jump.hidden = atBottom || this.logRows.shown.length === 0;
     this.requestRender();
   }
+}
+
+// Whether the `message` cell of a row is at least MIN_MESSAGE_CHARS characters wide.
+function messageFits(message) {
+  const sample = document.createElement("span");
+  sample.style.position = "absolute";
+  sample.textContent = "x".repeat(MIN_MESSAGE_CHARS);
+  message.append(sample);
+  const wanted = sample.getBoundingClientRect().width;
+  sample.remove();
+  return message.getBoundingClientRect().width >= wanted;
 }

@@ -19,8 +19,10 @@ function capText(maxRows) {
 
 // What the status says of the rows held and the lines kept, what the search button offers ("" for
 // none), and what the top of the log says ("" for nothing). On a merged view, the lines kept are
-// those of all its streams.
-export function olderTexts({ held, kept, complete, maxRows, filtered, search, loading, error, around }) {
+// those of all its streams. After an ask answered with an `error`, the button offers to try again if
+// `retry` (the bus was away), else nothing: the server refused the filter, and would refuse it again
+// until it changes.
+export function olderTexts({ held, kept, complete, maxRows, filtered, search, loading, error, retry, around }) {
   const keptText = NUMBER.format(kept ?? held);
   const capped = !complete && held >= maxRows;
   let status = "";
@@ -40,6 +42,7 @@ export function olderTexts({ held, kept, complete, maxRows, filtered, search, lo
   }
   if (capped) status += ` · ${capText(maxRows)}`;
   if (error) status += ` · search: ${error}`;
+  if (error && button) button = retry ? "try again" : "";
   const searchDone = search !== null && search.reachedStart;
   const top = loading ? (search !== null ? "searching older lines…" : "loading older lines…")
     : complete || searchDone ? START_TEXT : capped ? capText(maxRows) : "";
@@ -63,6 +66,7 @@ export class OlderLines {
     this.filtered = false;
     this.search = null;     // after "search all": {boundary, searched, found, nextBefore, reachedStart}
     this.error = null;
+    this.retry = false;     // the error was the bus's, not a refusal of the filter: asking again may work
     this.around = false;    // the rows are those around a linked line, not the newest
     this.asked = false;     // the reader asked for older lines at least once
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
@@ -126,6 +130,7 @@ export class OlderLines {
     this.loading = false;
     if (typeof answer.kept === "number") this.setKept(answer.kept, answer.max_kept ?? this.maxKept);
     this.error = typeof answer.error === "string" ? answer.error : null;
+    this.retry = answer.retry === true;
     if (answer.search && this.search !== null) {
       this.search.searched += answer.scanned;
       this.search.found += answer.sent;
@@ -152,6 +157,7 @@ export class OlderLines {
     if (this.loading || this.cleared || this.complete() || this.logRows.held() >= this.maxRows) return;
     const search = this.search !== null;
     if (search && (this.search.reachedStart || !this.search.nextBefore)) return;
+    if (search && this.error !== null && !this.retry) return;  // refused: not again with the same filter
     const before = search ? this.search.nextBefore : this.logRows.oldestId();
     if (before === null) return;
     this.loading = true;
@@ -193,7 +199,7 @@ export class OlderLines {
     const texts = olderTexts({
       held: this.logRows.held(), kept: this.cleared ? null : this.kept, complete: this.cleared || this.complete(),
       maxRows: this.maxRows, filtered: this.filtered && !this.cleared, search: this.search,
-      loading: this.loading, error: this.error, around: this.around,
+      loading: this.loading, error: this.error, retry: this.retry, around: this.around,
     });
     const { history, searchAll } = this.refs;
     if (history.textContent !== texts.status) history.textContent = texts.status;

@@ -10,7 +10,7 @@ export const MAX_RECENT = 20;
 // Each stream of a merged view has one of these colours (bunnylogs.css: .bl-stream-0 … -7).
 export const PALETTE_SIZE = 8;
 const MAX_STREAMS_KEPT = 8;  // of a recent entry (a merged view shows no more)
-const SHORT = /^[0-9a-f]{8}$/;
+const SHORT = /^[0-9a-f]{8}[0-9a-f-]{0,28}$/;  // the start of a key: longer where two keys of a view start alike
 const KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PATH = /^\/[0-9a-f+-]{36,400}$/;
 
@@ -79,7 +79,8 @@ export function hiddenStreamIndexes(shorts) {
   return indexes;
 }
 
-// A stream's name in this page: its label in this browser, else the first characters of its key.
+// A stream's name in this page: its label in this browser, else the first characters of its key (as many as
+// tell this page's streams apart: stream_keys.short_keys).
 export function streamName(index) {
   const stream = pageStreams[index];
   if (stream === undefined) return String(index + 1);

@@ -25,10 +25,21 @@ from .frame import page_frame
 from .held_rows import restore_held_rows
 from .line_link import link_target, show_link_notice
 from .older_lines import OlderLines
-from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, constant_page, count_viewer
+from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, constant_page, count_viewer, socket_connected
 from .page_follow import follow
 from .restart_notice import RestartNotice
-from .stream_keys import MAX_MERGED_STREAMS, TooManyStreams, keys_in_text, keys_path, page_keys, page_stream, short_key
+from .stream_keys import (
+    MAX_ADDRESS_PARTS,
+    MAX_MERGED_STREAMS,
+    TooManyParts,
+    TooManyStreams,
+    keys_in_text,
+    keys_path,
+    named_streams,
+    page_keys,
+    page_streams,
+    short_keys,
+)
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
@@ -38,6 +49,8 @@ TOO_MANY = f"A merged view shows at most {MAX_MERGED_STREAMS} streams."
 
 TOO_MANY_STREAMS_PAGE = constant_page("Too many streams", f"""{TOO_MANY} Its address joins their keys with \
 <code>+</code>, like <code>/3f8a7c2e-…+9b1dc0a4-…</code>. Open fewer at once, or <a href="/">go to the start</a>.""")
+TOO_MANY_PARTS_PAGE = constant_page("Address too long", f"""This address joins more than {MAX_ADDRESS_PARTS} \
+keys with <code>+</code>, so it is not read. {TOO_MANY} Name each stream once, or <a href="/">go to the start</a>.""")
 
 
 async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits | None, path: str,
@@ -48,6 +61,8 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
         return HTMLResponse(NO_SUCH_STREAM_PAGE, status_code=404)
     if isinstance(keys, TooManyStreams):
         return HTMLResponse(TOO_MANY_STREAMS_PAGE, status_code=400)
+    if isinstance(keys, TooManyParts):
+        return HTMLResponse(TOO_MANY_PARTS_PAGE, status_code=400)
     canonical = keys_path(keys)
     if canonical != f"/{path}":  # one view, one address: lower-case keys, each stream once (one: its own page)
         query = f"?{request.url.query}" if request.url.query else ""
@@ -58,9 +73,12 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
     if followers is not None and not count_viewer(followers, settings, keys, request):
         return None
     params = {key: request.query_params.getlist(key) for key in request.query_params}
-    view_filter = ViewFilter.from_query(params)
-    streams = [page_stream(key) for key in keys]
+    view_filter = ViewFilter.from_query(params)  # a hidden stream: by the start of its key, as long as it is one
+    view_filter = view_filter.changed(hidden_streams=named_streams(view_filter.hidden_streams, keys))
+    streams = page_streams(keys)
     with page_frame(f"{len(keys)} streams" + (" · read-only" if read_only else "")):
+        if link_target(params) is not None:
+            show_link_notice(LINE_LINK_ELSEWHERE)
         PageVisit(streams)
         strip = StreamStrip(streams, hidden=view_filter.hidden_streams)
         controls = ViewerControls(canonical[1:], view_filter)
@@ -74,21 +92,18 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
         # Listens to the view from the start: a listener added once the page is shown would redraw it.
         older = OlderLines(ui.context.client, bus, [bus_stream_id(key) for key in keys], view,
                            max_rows=settings.max_rows, max_kept=settings.max_stream_length,
-                           view_filter=lambda: controls.filter, short_keys=[short_key(key) for key in keys])
-        strip.on("toggle", lambda event: _on_toggle(controls, event))
+                           view_filter=lambda: controls.filter, short_keys=short_keys(keys))
+        strip.on("toggle", lambda event: _on_toggle(keys, controls, event))
         strip.on("remove", lambda event: _on_remove(keys, controls, event))
         strip.on("add", lambda event: _on_add(keys, controls, event))
     client = ui.context.client
-    await client.connected()
-    if client.is_deleted:
+    if not await socket_connected(client):  # its socket never came (a crawler, curl): nothing to follow for
         return None
     background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
     stream_ids = [bus_stream_id(key) for key in keys]
     notice = RestartNotice(canonical, entries_survive=bus.keeps_entries_across_restarts,
                            history_lost=lambda: _first_lost(bus, stream_ids))
     background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
-    if link_target(params) is not None:
-        show_link_notice(client, LINE_LINK_ELSEWHERE)
     await follow(client, view, bus, stream_ids, notice.watch(view.push), settings.history)
     background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
     # Once it follows: a reloaded page gets back what it held, asked for on the side.
@@ -105,10 +120,10 @@ async def _first_lost(bus: Bus, stream_ids: list[str]) -> str | None:
     return None
 
 
-def _on_toggle(controls: ViewerControls, event: events.GenericEventArguments) -> None:
+def _on_toggle(keys: list[str], controls: ViewerControls, event: events.GenericEventArguments) -> None:
     args = event.args if isinstance(event.args, dict) else {}
     short, shown = args.get("short"), args.get("shown")
-    if isinstance(short, str) and isinstance(shown, bool):
+    if short in short_keys(keys) and isinstance(shown, bool):
         controls.show_stream(short, shown)
 
 
@@ -116,7 +131,7 @@ def _on_remove(keys: list[str], controls: ViewerControls, event: events.GenericE
     index = event.args.get("index") if isinstance(event.args, dict) else None
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(keys) or len(keys) < 2:
         return
-    removed = short_key(keys[index])
+    removed = short_keys(keys)[index]
     left = [key for position, key in enumerate(keys) if position != index]
     hidden = [short for short in controls.filter.hidden_streams if short != removed and len(left) > 1]
     _go_to(left, controls.filter.changed(hidden_streams=hidden))
@@ -145,7 +160,7 @@ def add_streams(keys: list[str], text: str, view_filter: ViewFilter) -> None:
         ui.notify("No stream key there: paste a stream's URL or its key (a UUID).", type="warning")
         return
     wanted = page_keys("+".join([*keys, *added]))
-    if isinstance(wanted, TooManyStreams):
+    if isinstance(wanted, TooManyStreams | TooManyParts):
         ui.notify(TOO_MANY, type="warning")
         return
     if wanted is None or wanted == keys:

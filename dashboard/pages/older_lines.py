@@ -134,7 +134,7 @@ class OlderLines:
                 pages.append(await read_page(self._bus, self._stream_ids[index], query, after=None, before=ask.before,
                                              limit=ask.count, budget=budget, scanned_ids=scanned_ids[-1]))
         except BusUnavailable:
-            return {"sent": 0, "error": "the log bus is unavailable; try again"}
+            return {"sent": 0, "error": "the log bus is unavailable; try again", "retry": True}
         page = search_page(pages, scanned_ids, limit=ask.count, max_bytes=MAX_PAGE_BYTES)
         if page.entries:
             merged = len(self._stream_ids) > 1

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from fastapi import Request
-from nicegui import ui
+from nicegui import Client, ui
 
 from ..follower_limits import FollowerLimits
 from ..ingest_limits import client_address
@@ -16,6 +17,9 @@ from .frame import page_frame
 
 # The stream's address is its only key: keep it out of search engines and Referer headers.
 PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
+# A page whose socket has not connected this long after its GET is let go, and its viewer places with it:
+# NiceGUI would keep it a minute or more (it prunes clients that never connected after 60 s).
+SOCKET_WAIT_S = 15.0
 
 
 
@@ -40,6 +44,10 @@ def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str],
 
     A merged view is one viewer of each stream it shows, and as many of its client's as it shows streams.
     """
+    never_fits = followers.too_many_for_a_client(len(keys))
+    if never_fits is not None:
+        _show_view_too_big(len(keys), followers.per_client, never_fits)
+        return False
     client = client_address(request.scope, trust_forwarded_for=settings.trust_x_forwarded_for)
     refused = _open_each(followers, [bus_stream_id(key) for key in keys], client)  # either key: one stream
     if refused is None:
@@ -51,6 +59,26 @@ def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str],
                  "Close another page, or reload this one later.")
         ui.button("Reload", icon="refresh", on_click=lambda: ui.navigate.reload())
     return False
+
+
+async def socket_connected(client: Client) -> bool:
+    """Wait for the page's socket; a page whose socket has not connected within `SOCKET_WAIT_S` (a crawler,
+    curl, a prefetch never used) is deleted, which frees its viewer places. False when the page is gone."""
+    try:
+        await asyncio.wait_for(client.connected(), SOCKET_WAIT_S)
+    except TimeoutError:
+        client.delete()
+    return not client.is_deleted
+
+
+def _show_view_too_big(streams: int, allowed: int, refusal: Refusal) -> None:
+    """Say that a merged view of `streams` streams can never open here: closing other pages would not help."""
+    with page_frame(f"{streams} streams"), ui.card().classes("bl-limited bl-view-too-big"):
+        ui.label("This view follows more streams than this server lets one client follow").classes("text-lg")
+        ui.label(f"This view follows {streams} streams, and this server lets one client follow at most "
+                 f"{allowed} at once (set by {refusal.setting}, in each server process). Open fewer at "
+                 "once: take some keys out of its address.")
+        ui.link("Go to the start", "/")
 
 
 def _open_each(followers: FollowerLimits, stream_ids: list[str], client: str) -> Refusal | None:

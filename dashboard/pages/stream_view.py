@@ -23,11 +23,11 @@ from .held_rows import restore_held_rows
 from .line_link import LineContext, link_target, read_context, show_link_notice
 from .merged_view import add_stream_button, merged_stream_page
 from .older_lines import OlderLines
-from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer
+from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer, socket_connected
 from .page_follow import follow
 from .restart_notice import RestartNotice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
-from .stream_keys import SEPARATOR, page_stream
+from .stream_keys import SEPARATOR, page_streams
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
@@ -56,7 +56,9 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         panel_open = not read_only and await send_panel_state.opens_by_default(
             bus, bus_stream_id(stream_id), has_query=bool(request.query_params))
         with page_frame(stream_id):
-            PageVisit([page_stream(stream_id)])
+            if link_notice is not None:
+                show_link_notice(link_notice)
+            PageVisit(page_streams([stream_id]))
             _access_row(addresses.view_url(settings, request, stream_id), read_only=read_only,
                         add_stream=lambda: add_stream_button([stream_id], lambda: controls.filter))
             send_panel = None
@@ -77,8 +79,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             older = OlderLines(ui.context.client, bus, [bus_stream_id(stream_id)], view, max_rows=settings.max_rows,
                                max_kept=settings.max_stream_length, view_filter=lambda: controls.filter)
         client = ui.context.client
-        await client.connected()
-        if client.is_deleted:  # its socket never came (a crawler, curl): nothing to follow for
+        if not await socket_connected(client):  # its socket never came (a crawler, curl): nothing to follow for
             return None
         # Nothing the browser answers late, or never, may keep the view from following: the
         # theme, the send panel's remembered state and the tab's last visit are asked for on the side.
@@ -90,8 +91,6 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts,
                                history_lost=functools.partial(bus.history_lost, bus_stream_id(stream_id)))
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
-        if link_notice is not None:
-            show_link_notice(client, link_notice)
         if context is not None:  # the lines around the linked one, paused: what follows them waits
             view.push_older(context.entries)
             controls.toggle_pause()

@@ -31,7 +31,7 @@ class ViewFilter:
     programs: tuple[str, ...] = ()
     utc: bool = False
     highlights: tuple[HighlightRule, ...] = ()
-    hidden_streams: tuple[str, ...] = ()  # a merged view's streams hidden, by short key (`stream_keys.short_key`)
+    hidden_streams: tuple[str, ...] = ()  # a merged view's streams hidden, by name (`stream_keys.short_keys`)
     strip: bool = True  # the volume strip shown (`strip=0` hides it)
     columns: tuple[str, ...] = ()  # dotted paths of fields shown as columns, in order
 

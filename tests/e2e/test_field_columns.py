@@ -229,3 +229,50 @@ async def test_columns_on_a_read_only_page_with_pause_and_download(page: Page, a
     # Downloads are the entries as they are, whatever the columns: the .ndjson has all their fields.
     lines = [json.loads(line) for line in (await download(page, "ndjson")).splitlines()]
     assert [line["fields"] for line in lines] == [{"user": {"id": 8}, "status": 500}]
+
+
+EIGHT_FIELDS = {f"field{n}": f"value {n} " + "x" * 40 for n in range(8)}
+# The message cell's and each field cell's box in the newest row, the row's box, and whether the page
+# scrolls sideways.
+_EIGHT_COLUMNS_LAYOUT = """() => {
+  const rows = document.querySelectorAll('.bl-row');
+  const row = rows[rows.length - 1];
+  const box = (element) => { const r = element.getBoundingClientRect(); return {left: r.left, right: r.right,
+    width: r.width, top: r.top, bottom: r.bottom}; };
+  return {message: box(row.querySelector('.bl-message')), row: box(row), sideways:
+    document.scrollingElement.scrollWidth > innerWidth, cells: [...row.querySelectorAll('.bl-col')].map(box)};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1024, 1600])
+async def test_eight_columns_leave_the_message_a_readable_width_and_every_value_readable(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, width: int) -> None:
+    await page.set_viewport_size({"width": width, "height": 800})
+    stream = new_stream()
+    message = "the message that must stay readable " * 4
+    await post(http, app_server, stream, *[{"message": f"{n} {message}", "fields": EIGHT_FIELDS} for n in range(20)])
+    query = "&".join(f"col={key}" for key in EIGHT_FIELDS)
+    await open_stream(page, app_server.url, f"{stream}?{query}")
+    newest = page.locator(".bl-row").last
+    await expect(newest.locator(".bl-col")).to_have_count(8)
+    await expect(newest.locator(".bl-col").last).to_have_text(EIGHT_FIELDS["field7"])
+    layout = await page.evaluate(_EIGHT_COLUMNS_LAYOUT)
+    assert not layout["sideways"], layout
+    # At least 40 characters of the message show (30 ch of 0.82rem monospace is some 240 px), or, on a
+    # phone, where it has lines of its own, most of the row's width.
+    char_width = await newest.locator(".bl-message").evaluate(
+        "(cell) => { const probe = document.createElement('span'); probe.textContent = 'x'.repeat(100);"
+        " cell.append(probe); const width = probe.getBoundingClientRect().width / 100; probe.remove();"
+        " return width; }")
+    wanted = min(40 * char_width, 0.8 * layout["row"]["width"])
+    assert layout["message"]["width"] >= wanted, (layout["message"], wanted)
+    assert layout["message"]["right"] <= width + 0.5
+    # Each cell shows at least the start of its value, inside the row.
+    assert all(cell["width"] >= 3.5 * char_width and layout["row"]["left"] <= cell["left"]
+               and cell["right"] <= layout["row"]["right"] + 0.5 for cell in layout["cells"]), layout
+    # Every value can be read: whole in its cell's title, and in the row opened.
+    for n, key in enumerate(EIGHT_FIELDS):
+        await expect(newest.locator(".bl-col").nth(n)).to_have_attribute("title", f"{key}: {EIGHT_FIELDS[key]}")
+    await newest.locator(".bl-message").click()
+    json_text = await page.locator(".bl-open .bl-fields-json").text_content()
+    assert all(value in (json_text or "") for value in EIGHT_FIELDS.values())

@@ -158,6 +158,41 @@ async def test_a_link_to_a_line_no_longer_kept_opens_at_the_oldest_kept(page: Pa
     await expect_opened_at(page, "line 00000", centred=False)  # nothing above it to put in the middle
 
 
+# The boxes of the visible controls outside the link's notice that the notice's box overlaps.
+CONTROLS_UNDER_NOTICE = """() => {
+  const notice = document.querySelector('.bl-link-notice').getBoundingClientRect();
+  const overlaps = (box) => box.width && box.height && box.left < notice.right && notice.left < box.right
+    && box.top < notice.bottom && notice.top < box.bottom;
+  return [...document.querySelectorAll('button, a, input, [role=button], .q-btn')]
+    .filter((control) => !control.closest('.bl-link-notice') && overlaps(control.getBoundingClientRect()))
+    .map((control) => control.textContent.trim() || control.getAttribute('aria-label'));
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1024])
+async def test_the_notice_of_a_link_covers_no_control(clipboard_context: BrowserContext, links_app: AppProcess,
+                                                      width: int) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(links_app, stream, numbered(300))
+    page = await clipboard_context.new_page()
+    await page.set_viewport_size({"width": width, "height": 800})
+    await open_stream(page, links_app.url, f"{stream}?at=1000-0")
+    notice = page.locator(".bl-link-notice")
+    await expect(notice).to_contain_text(NO_LONGER_KEPT)
+    copy = page.get_by_role("button", name="Copy a link that shows this stream but cannot send logs to it")
+    notice_box, copy_box = await notice.bounding_box(), await copy.bounding_box()
+    assert notice_box is not None and copy_box is not None
+    assert (copy_box["y"] >= notice_box["y"] + notice_box["height"]
+            or copy_box["y"] + copy_box["height"] <= notice_box["y"]
+            or copy_box["x"] >= notice_box["x"] + notice_box["width"]
+            or copy_box["x"] + copy_box["width"] <= notice_box["x"]), (notice_box, copy_box)
+    assert await page.evaluate(CONTROLS_UNDER_NOTICE) == []
+    await copy.click(timeout=3000)  # nothing in front of it takes the click
+    await expect(copy).to_contain_text("Copied")
+    await expect(notice).to_be_visible()
+    assert await page.evaluate("navigator.clipboard.readText()") == f"{links_app.url}/{view_key(stream)}"
+
+
 async def test_a_link_to_an_id_between_lines_opens_at_the_next(page: Page, links_app: AppProcess) -> None:
     stream = str(uuid.uuid4())
     await post_lines(links_app, stream, numbered(150))

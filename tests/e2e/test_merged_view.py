@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from playwright.async_api import Browser, BrowserContext, Locator, Page, WebSocket, expect
 
-from dashboard.pages.stream_keys import MAX_MERGED_STREAMS
+from dashboard.pages.stream_keys import MAX_ADDRESS_PARTS, MAX_MERGED_STREAMS
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app, wait_for_viewers
 
@@ -118,6 +118,42 @@ async def test_a_chip_hides_its_streams_rows_the_url_keeps_it_and_filters_and_pa
     await expect(page.locator(".bl-message")).to_have_text(["alpha two", "alpha two again", "beta two hidden"])
     await page.wait_for_url(lambda url: "hide_stream" not in url)
     await expect(page.locator(".bl-search-all")).to_be_hidden()
+
+
+async def test_streams_whose_keys_start_alike_get_names_that_tell_them_apart_and_a_chip_hides_one(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    a = new_stream()
+    b = a[:8] + new_stream()[8:]  # the same first 8 characters
+    c = new_stream()
+    length = next(n for n in range(8, 37) if a[:n] != b[:n])
+    await post(http, app_server, a, "alpha")
+    await post(http, app_server, b, "beta")
+    await post(http, app_server, c, "gamma")
+    await open_merged(page, app_server, a, b, c)
+    await expect(page.locator(".bl-message")).to_have_text(["alpha", "beta", "gamma"])
+    await expect(mark_of(page, "alpha")).to_have_text(a[:length])
+    await expect(mark_of(page, "beta")).to_have_text(b[:length])
+    await expect(mark_of(page, "gamma")).to_have_text(c[:length])
+    await expect(page.locator(".bl-stream-name")).to_have_text([a[:length], b[:length], c[:length]])
+    await page.locator('.bl-stream-chip[data-stream="1"] .bl-stream-toggle').click()
+    await expect(page.locator(".bl-message")).to_have_text(["alpha", "gamma"])
+    await page.wait_for_url(re.compile(r"hide_stream="))
+    assert parse_qs(urlsplit(page.url).query)["hide_stream"] == [b[:length]]
+    await page.reload()
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    await expect(page.locator(".bl-message")).to_have_text(["alpha", "gamma"])
+    log = await download(page, "log")
+    assert f"[{a[:length]}] INFO api alpha" in log and f"[{b[:length]}]" not in log
+    # An old link by 8 characters: it hides the stream it names alone, and nothing where two start so.
+    await open_merged(page, app_server, a, b, c, query=f"?hide_stream={a[:8]}")
+    await expect(page.locator(".bl-message")).to_have_text(["alpha", "beta", "gamma"])
+    await open_merged(page, app_server, a, b, c, query=f"?hide_stream={c[:8]}")
+    await expect(page.locator(".bl-message")).to_have_text(["alpha", "beta"])
+    await expect(page.locator('.bl-stream-chip[data-stream="2"] .bl-stream-toggle')).to_have_attribute(
+        "aria-pressed", "false")
+    await page.goto(f"{app_server.url}/")  # the recent list keeps the view with its names
+    await expect(page.locator(".bl-recent-item").first.locator(".bl-recent-name")).to_have_text(
+        [a[:length], b[:length], c[:length]])
 
 
 async def test_streams_are_added_and_removed_from_the_page(page: Page, app_server: AppProcess,
@@ -235,6 +271,13 @@ async def test_malformed_and_too_long_addresses_are_answered_clearly(page: Page,
     assert page.url == f"{app_server.url}/{a}+{keys[0]}?q=x"
     await page.goto(f"{app_server.url}/{a}+{a}")
     assert page.url == f"{app_server.url}/{a}"
+    # Repeats are counted once collapsed: 33 times one stream is that stream's page.
+    response = await page.goto(f"{app_server.url}/{'+'.join([a, keys[1].upper()] * 33)}")
+    assert response is not None and response.status == 200
+    assert page.url == f"{app_server.url}/{a}+{keys[1]}"
+    response = await page.goto(f"{app_server.url}/{'+'.join([a] * (MAX_ADDRESS_PARTS + 1))}")
+    assert response is not None and response.status == 400
+    await expect(page.get_by_role("heading", name="Address too long")).to_be_visible()
 
 
 async def test_the_merged_view_fits_narrow_and_wide_windows(page: Page, app_server: AppProcess,

@@ -225,6 +225,24 @@ async def test_a_search_that_stops_early_says_so_and_searches_further(page: Page
     await expect(page.locator(".bl-history")).to_have_text("filter: all 13,000 lines kept · 1 older match")
 
 
+async def test_a_filter_re2_refuses_is_not_offered_further_until_it_changes(page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(1200))
+    await open_stream(page, older_app.url, f"{stream}?re=1&q=line(?=%2001)")  # a lookahead: the page's regex, not RE2
+    await page.get_by_role("button", name="search all 1,200 kept lines").click()
+    await expect(page.locator(".bl-history")).to_contain_text("search: ")
+    await expect(page.locator(".bl-history")).to_contain_text("RE2")
+    await expect(page.locator(".bl-search-all")).to_be_hidden()
+    await page.evaluate(f"{VIEW}.older.asked = false")
+    await scroll_to_top(page)  # nor asked again by scrolling to the top
+    await page.wait_for_function(f"{VIEW}.older.asked")
+    assert not await page.evaluate(f"{VIEW}.older.loading")
+    await expect(page.locator(".bl-history")).to_contain_text("RE2")
+    await page.locator(".bl-filter-input input").fill("line 001")  # another filter: offered again
+    await expect(page.get_by_role("button", name="search all 1,200 kept lines")).to_be_visible()
+    await expect(page.locator(".bl-history")).not_to_contain_text("search: ")
+
+
 async def test_a_read_only_page_loads_and_searches_older_lines_the_same(page: Page, older_app: AppProcess) -> None:
     write = str(uuid.uuid4())
     lines = numbered(700)
@@ -270,3 +288,18 @@ async def test_on_the_redis_bus_older_lines_load_the_same(page: Page) -> None:
         assert await page.evaluate(HELD) == lines
         await scroll_to_top(page)
         await expect(page.locator(".bl-older")).to_have_text(START)
+
+
+async def test_a_search_the_bus_could_not_answer_offers_to_try_again(page: Page) -> None:
+    with running_redis() as redis, running_app("--redis-url", redis.url, "--history", "50") as app:
+        stream = str(uuid.uuid4())
+        await post_lines(app, stream, numbered(300))
+        await open_stream(page, app.url, f"{stream}?q=line")
+        search_all = page.get_by_role("button", name="search all 300 kept lines")
+        await expect(search_all).to_be_visible()
+        redis.stop()
+        await search_all.click()
+        await expect(page.locator(".bl-history")).to_contain_text("search: the log bus is unavailable",
+                                                                  timeout=20_000)
+        await expect(page.get_by_role("button", name="try again")).to_be_visible()
+        await expect(page.get_by_role("button", name="search further")).to_have_count(0)

@@ -264,6 +264,15 @@ def test_followers_are_counted_per_stream_and_per_client_and_uncounted_once() ->
     assert followers.refusals.by_setting == {"--viewers-per-stream": 2, "--viewers-per-client": 1}
 
 
+def test_a_view_of_more_streams_than_a_client_may_follow_is_refused_whatever_else_is_open() -> None:
+    followers = FollowerLimits(Settings(**{**NO_LIMITS, "viewers_per_client": 6}))
+    assert followers.too_many_for_a_client(6) is None
+    refused = followers.too_many_for_a_client(8)
+    assert isinstance(refused, Refusal) and refused.setting == "--viewers-per-client"
+    assert followers.refusals.by_setting == {"--viewers-per-client": 1}
+    assert FollowerLimits(Settings(**NO_LIMITS)).too_many_for_a_client(8) is None  # 0: no limit
+
+
 @pytest.mark.parametrize(("limits", "setting"), [({"viewers_per_stream": 1}, "--viewers-per-stream"),
                                                   ({"viewers_per_client": 1}, "--viewers-per-client")])
 async def test_an_event_stream_over_a_limit_is_a_429(make_client: Callable, limits: dict, setting: str) -> None:

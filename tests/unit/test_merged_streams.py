@@ -13,13 +13,17 @@ from dashboard.elements.rows_feed import EncodedBatch, encoded
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.merged_pages import merged_by_id
 from dashboard.pages.stream_keys import (
+    MAX_ADDRESS_PARTS,
     MAX_MERGED_STREAMS,
+    TooManyParts,
     TooManyStreams,
     is_short_key,
     keys_in_text,
     keys_path,
+    named_streams,
     page_keys,
-    short_key,
+    page_streams,
+    short_keys,
 )
 from dashboard.protocol import entry_id_order, view_key
 
@@ -54,7 +58,15 @@ def test_more_streams_than_a_merged_view_follows_are_refused_by_count() -> None:
     keys = [key() for _ in range(MAX_MERGED_STREAMS + 1)]
     assert page_keys("+".join(keys[:-1])) == keys[:-1]
     assert page_keys("+".join(keys)) == TooManyStreams(MAX_MERGED_STREAMS + 1)
-    assert isinstance(page_keys("+".join(["x"] * 1000)), TooManyStreams)  # not parsed at all
+    assert page_keys("+".join(["x"] * 1000)) == TooManyParts(1000)  # not parsed at all
+
+
+def test_repeats_collapse_before_the_streams_are_counted_and_only_a_huge_address_is_refused_unread() -> None:
+    a, b = key(), key()
+    assert page_keys("+".join([a] * (4 * MAX_MERGED_STREAMS + 1))) == [a]
+    assert page_keys("+".join([a, view_key(a), a.upper(), b] * (MAX_ADDRESS_PARTS // 4))) == [a, b]
+    assert page_keys("+".join([a] * MAX_ADDRESS_PARTS)) == [a]
+    assert page_keys("+".join([a] * (MAX_ADDRESS_PARTS + 1))) == TooManyParts(MAX_ADDRESS_PARTS + 1)
 
 
 def test_keys_are_found_in_pasted_urls_and_short_keys_name_them() -> None:
@@ -63,8 +75,24 @@ def test_keys_are_found_in_pasted_urls_and_short_keys_name_them() -> None:
     assert keys_in_text(f"https://logs.example/{a}+{b}?q=x") == [a, b]
     assert keys_in_text(f" {b} ") == [b]
     assert keys_in_text(f"{a}0") == [] and keys_in_text("nothing here") == []
-    assert short_key(a) == a[:8] and is_short_key(short_key(a))
-    assert not is_short_key("ABCDEF12") and not is_short_key("abc")
+    assert short_keys([a, b]) == [a[:8], b[:8]] and all(is_short_key(short) for short in short_keys([a, b]))
+    assert not is_short_key("ABCDEF12") and not is_short_key("abc") and not is_short_key(a + "0")
+
+
+def test_keys_that_start_alike_get_names_as_long_as_tells_them_apart_and_links_hide_exactly_one() -> None:
+    a = "3f8a7c2e-1b4d-4e6f-9a0b-1c2d3e4f5a6b"
+    b = "3f8a7c2e-1b5d-4e6f-9a0b-1c2d3e4f5a6b"  # the same first 11 characters
+    c = key()
+    shorts = short_keys([a, b, c])
+    assert shorts == [a[:12], b[:12], c[:12]] and len(set(shorts)) == 3
+    assert [stream["short"] for stream in page_streams([a, b, c])] == shorts
+    assert all(is_short_key(short) for short in shorts)
+    # An old 8-character link names a stream only where no other stream of the view starts so.
+    assert named_streams([a[:8]], [a, b, c]) == []
+    assert named_streams([c[:8]], [a, b, c]) == [c[:12]]
+    assert named_streams([b[:12], b[:12], a], [a, b, c]) == [b[:12], a[:12]]
+    assert named_streams([a[:8]], [a, c]) == [a[:8]]  # once b is out of the view, its names are short again
+    assert named_streams([a[:12]], [a, c]) == [a[:8]]
 
 
 def entries(ids: list[tuple[int, int]], stream: str) -> list[StreamEntry]:
