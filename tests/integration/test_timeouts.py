@@ -146,36 +146,42 @@ def _rss_mib(app: AppProcess) -> float:
     raise AssertionError("no VmRSS in /proc/<pid>/status")
 
 
-async def test_uploads_stalled_one_byte_short_of_1_mib_are_let_go(server: AppProcess,
-                                                                  http: httpx.AsyncClient) -> None:
-    stream = str(uuid.uuid4())
-    uploads = 150
-    before_mib = _rss_mib(server)
+async def _stall_uploads(server: AppProcess, stream: str, uploads: int) -> float:
+    """Start `uploads` POSTs of 1 MiB bodies one byte short, wait until each is answered 408; the RSS peak in MiB."""
     head = f"POST /live/{stream} HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: {MIB}\r\n\r\n"
     almost = head.encode() + b"x" * (MIB - 1)
+    before_mib = _rss_mib(server)
     stalled = await asyncio.gather(*[_connect(server, almost) for _ in range(uploads)])
-    # While they stall, the server holds their bodies...
     deadline = time.monotonic() + BODY_TIMEOUT_S * 0.8
     peak_mib = before_mib
     while time.monotonic() < deadline and peak_mib - before_mib < uploads * 0.9:
         peak_mib = max(peak_mib, _rss_mib(server))
         await asyncio.sleep(0.02)
-    assert peak_mib - before_mib > uploads / 2, f"the server did not read the bodies: RSS {before_mib:.0f} MiB " \
-                                                f"before, {peak_mib:.0f} MiB while they stalled"
-    # ...until the body timeout answers each one and lets its body go.
     answers = await asyncio.gather(*[_answer_and_close(reader, BODY_TIMEOUT_S + SLACK_S) for reader, _ in stalled])
     for _, writer in stalled:
         writer.close()
     assert {_status_and_detail(answer)[0] for answer in answers} == {408}
+    return peak_mib
+
+
+async def test_uploads_stalled_one_byte_short_of_1_mib_are_let_go(server: AppProcess,
+                                                                  http: httpx.AsyncClient) -> None:
+    stream = str(uuid.uuid4())
+    uploads = 150
+    before_mib = _rss_mib(server)
+    # While they stall, the server holds their bodies...
+    first_peak_mib = await _stall_uploads(server, stream, uploads)
+    assert first_peak_mib - before_mib > uploads / 2, f"the server did not read the bodies: RSS {before_mib:.0f} " \
+                                                      f"MiB before, {first_peak_mib:.0f} MiB while they stalled"
     assert await _stored(http, server, stream) == []
-    # The server lets a body go when its connection's task ends, which a busy machine can delay.
-    deadline = time.monotonic() + 10
-    after_mib = _rss_mib(server)
-    while after_mib - before_mib >= (peak_mib - before_mib) / 2 and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        after_mib = _rss_mib(server)
-    assert after_mib - before_mib < (peak_mib - before_mib) / 2, (
-        f"RSS {before_mib:.0f} MiB before, {peak_mib:.0f} MiB while stalled, {after_mib:.0f} MiB after")
+    # ...until the body timeout answers each one and lets its body go: as many stalled again fit in
+    # the memory the first ones used. (Whether freed memory goes back to the system at once is the
+    # allocator's choice: a fragmented heap keeps it, to be used again.)
+    second_peak_mib = await _stall_uploads(server, stream, uploads)
+    assert second_peak_mib - first_peak_mib < (first_peak_mib - before_mib) / 2, (
+        f"RSS {before_mib:.0f} MiB before, {first_peak_mib:.0f} MiB while the first uploads stalled, "
+        f"{second_peak_mib:.0f} MiB while as many again stalled after them")
+    assert await _stored(http, server, stream) == []
 
 
 async def test_an_event_stream_and_a_page_socket_outlive_every_timeout(server: AppProcess,
