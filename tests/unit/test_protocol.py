@@ -101,7 +101,8 @@ def test_a_view_key_is_derived_from_the_write_key_the_same_way_everywhere() -> N
 
 
 SOME_WRITE_KEYS = [str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4)) for seed in range(20)]
-OTHER_UUIDS = [str(uuid.uuid1()), str(uuid.UUID(int=0)), str(uuid.UUID(int=2**128 - 1))]
+OTHER_UUIDS = ["2810e888-ea00-11f1-a532-02fc00000001",  # a version 1 (time-based) UUID
+               str(uuid.UUID(int=0)), str(uuid.UUID(int=2**128 - 1))]
 
 
 @pytest.mark.parametrize("write_key", SOME_WRITE_KEYS + OTHER_UUIDS)
