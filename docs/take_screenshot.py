@@ -5,7 +5,8 @@ expanded; docs/viewer-filtered.png a view filtered by text, level and program (a
 docs/viewer-highlights.png highlight rules and filter marks; docs/viewer-older.png a page that
 holds the newest part of a long stream and has searched all of it; docs/viewer-line-link.png a
 page opened at a line's link; docs/viewer-strip-columns.png the volume strip over a stream whose
-lines came over 20 s, with two fields as columns.
+lines came over 20 s, with two fields as columns; docs/viewer-merged.png three streams in one view,
+named in this browser.
 
 Run from the repository root: .venv/bin/python -m docs.take_screenshot
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Page
 
+from dashboard.protocol import view_key
 from harness.servers import chromium, running_app
 
 DOCS = Path(__file__).parent
@@ -68,6 +70,7 @@ async def main() -> None:
             await _highlights(page, app.url, stream)
             await _older_lines_and_line_link(page, app.url, http)
             await _strip_and_columns(page, app.url, http)
+            await _merged_view(page, app.url, http)
     print(f"wrote {OUTPUT}, viewer-dark.png, viewer-filtered.png and the feature screenshots in {DOCS}")
 
 
@@ -98,7 +101,6 @@ async def _older_lines_and_line_link(page: Page, base_url: str, http: httpx.Asyn
     await page.screenshot(path=str(DOCS / "viewer-line-link.png"))
 
 
-
 async def _strip_and_columns(page: Page, base_url: str, http: httpx.AsyncClient) -> None:
     stream = str(uuid.uuid4())
     await page.goto(f"{base_url}/{stream}?col=status&col=user.id")
@@ -115,6 +117,31 @@ async def _strip_and_columns(page: Page, base_url: str, http: httpx.AsyncClient)
         await asyncio.sleep(0.25)
     await page.wait_for_timeout(600)
     await page.screenshot(path=str(DOCS / "viewer-strip-columns.png"))
+
+
+MERGED_SAMPLE = [
+    (0, "INFO", "GET /orders 200 in 12 ms"), (1, "INFO", "picked job 9f1c from queue 'emails'"),
+    (0, "INFO", "POST /checkout 201 in 48 ms"), (2, "INFO", "invoice 2026-1142 paid"),
+    (1, "WARNING", "SMTP slow to answer (2.4 s); retrying"), (0, "DEBUG", "cache miss for /orders/42"),
+    (2, "ERROR", "card declined for invoice 2026-1143"), (1, "INFO", "sent 'order confirmed' to 3 addresses"),
+    (0, "INFO", "GET /health 200 in 1 ms"), (2, "INFO", "refund 2026-0981 queued"),
+    (1, "ERROR", "job 9f20 failed: mailbox full"), (0, "WARNING", "GET /search 200 in 1,204 ms (slow)"),
+]
+
+
+async def _merged_view(page: Page, base_url: str, http: httpx.AsyncClient) -> None:
+    streams = [str(uuid.uuid4()) for _ in range(3)]
+    names = {view_key(stream): name for stream, name in zip(streams, ["web", "mailer", "billing"], strict=True)}
+    await page.evaluate("names => localStorage.setItem('bunnylogs-labels', JSON.stringify(names))", names)
+    programs = ["gunicorn", "celery", "payments"]
+    for index, level, message in MERGED_SAMPLE:
+        entry = {"message": message, "level": level, "program": programs[index]}
+        await http.post(f"{base_url}/live/{streams[index]}", json=entry)
+        await asyncio.sleep(0.02)
+    await page.goto(f"{base_url}/{'+'.join(view_key(stream) for stream in streams)}")
+    await page.locator(".bl-row").nth(len(MERGED_SAMPLE) - 1).wait_for()
+    await page.wait_for_timeout(300)
+    await page.screenshot(path=str(DOCS / "viewer-merged.png"))
 
 
 if __name__ == "__main__":
