@@ -6,6 +6,9 @@ Measures what the person at the tab would feel, from inside the page:
 - JS heap and DOM rows every 10 s (bounded memory: it levels off once the row cap is reached),
 - every line accounted for (the tab's received count equals what was sent).
 
+It runs twice: the page as it opens (the volume strip on), and the page with every per-row feature
+on as well (three highlight rules, one of them a regular expression, and two columns from fields).
+
 Run from the repository root:  .venv/bin/python -m bench.viewer_load [--rate 2000] [--seconds 60]
 Writes docs/viewer-load.md.
 """
@@ -26,6 +29,10 @@ from harness.servers import chromium, running_app, wait_for_viewers
 REPORT = Path(__file__).parent.parent / "docs" / "viewer-load.md"
 BATCHES_PER_SECOND = 20
 SAMPLE_EVERY_S = 10
+# The two pages measured: as it opens, and with highlight rules and columns from fields (the URL's query).
+PAGES = [("the page as it opens", ""),
+         ("three highlight rules and two columns", "hl=red:re:line%20%5Cd*7%20&hl=blue:svc-3&hl=green:WARNING"
+                                                    "&col=status&col=user.id")]
 
 PROBE = """
 () => {
@@ -52,7 +59,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
-async def run(rate: int, seconds: int, max_rows: int) -> str:
+async def run(rate: int, seconds: int, max_rows: int, query: str) -> tuple[int, float, list[float], list[float],
+                                                                  list[tuple[str, dict]]]:
     per_batch = rate // BATCHES_PER_SECOND
     # --rate may be above what one stream takes by default: this measures the tab, not the limits.
     with running_app("--max-rows", str(max_rows), "--history", "0", "--stream-entries-per-second", "0",
@@ -61,7 +69,7 @@ async def run(rate: int, seconds: int, max_rows: int) -> str:
         measuring = ["--enable-precise-memory-info", "--js-flags=--expose-gc"]
         async with httpx.AsyncClient(timeout=10) as http, chromium(*measuring) as browser:
             page = await browser.new_page(viewport={"width": 1280, "height": 800})
-            await page.goto(f"{app.url}/{stream}")
+            await page.goto(f"{app.url}/{stream}" + (f"?{query}" if query else ""))
             await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
             await wait_for_viewers(app.url, lambda count: count >= 1, timeout_s=10)
             await page.evaluate(PROBE)
@@ -71,7 +79,8 @@ async def run(rate: int, seconds: int, max_rows: int) -> str:
             batches = seconds * BATCHES_PER_SECOND
             for batch_number in range(batches):
                 body = [{"message": f"line {sent + i} " + "x" * 60, "level": ("INFO", "DEBUG", "WARNING")[i % 3],
-                         "program": f"svc-{i % 7}"} for i in range(per_batch)]
+                         "program": f"svc-{i % 7}", "fields": {"status": 200 + i % 3, "user": {"id": i % 97}}}
+                        for i in range(per_batch)]
                 response = await http.post(f"{app.url}/live/{stream}", json=body)
                 assert response.status_code == 204, response.text
                 sent += per_batch
@@ -90,17 +99,16 @@ async def run(rate: int, seconds: int, max_rows: int) -> str:
             samples.append(("end", await page.evaluate(SAMPLE)))
             frames = await page.evaluate("window.__frames")
             lags = await page.evaluate("window.__lags")
-    return report(rate, seconds, max_rows, sent, elapsed, frames, lags, samples)
+    return sent, elapsed, frames, lags, samples
 
 
-def report(rate: int, seconds: int, max_rows: int, sent: int, elapsed: float, frames: list[float],
+def report(title: str, query: str, sent: int, elapsed: float, frames: list[float],
            lags: list[float], samples: list[tuple[str, dict]]) -> str:
     lines = [
-        "# Viewer under load",
+        f"## {title[0].upper()}{title[1:]}",
         "",
-        f"One Chromium tab (Debian's, headless) following a stream at {rate:,} lines/s for {seconds} s "
-        f"({sent:,} lines sent in {elapsed:.1f} s, in {BATCHES_PER_SECOND} POSTs/s), row cap {max_rows:,}. "
-        "Made by `.venv/bin/python -m bench.viewer_load`; figures from this machine (2 cores), not a promise.",
+        (f"Its address's query: `?{query}`." if query else "The page's defaults, no query.")
+        + f" {sent:,} lines sent in {elapsed:.1f} s.",
         "",
         "| measure | value |",
         "|---|---|",
@@ -126,7 +134,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60, help="how long (default 60)")
     parser.add_argument("--max-rows", type=int, default=10_000, help="the viewer's row cap (default 10000)")
     args = parser.parse_args()
-    text = asyncio.run(run(args.rate, args.seconds, args.max_rows))
+    parts = ["# Viewer under load", "",
+             f"One Chromium tab (Debian's, headless) following a stream at {args.rate:,} lines/s for {args.seconds} s "
+             f"(in {BATCHES_PER_SECOND} POSTs/s, each line with two fields), row cap {args.max_rows:,}, on each of "
+             "two pages. Made by `.venv/bin/python -m bench.viewer_load`; figures from this machine (2 cores), "
+             "not a promise.",
+             ""]
+    for title, query in PAGES:
+        parts.append(report(title, query, *asyncio.run(run(args.rate, args.seconds, args.max_rows, query))))
+    text = "\n".join(parts)
     REPORT.write_text(text)
     print(text)
     print(f"wrote {REPORT}")
