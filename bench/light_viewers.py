@@ -27,7 +27,7 @@ from dashboard.elements.rows_feed import ROWS_MESSAGE
 from .socket_viewers import page_socket_query
 
 _SOCKET_PATH = "/_nicegui_ws/socket.io/"
-_TEXT, _CLOSE, _PING = 0x1, 0x8, 0x9
+_TEXT, _CLOSE, _PING, _PONG = 0x1, 0x8, 0x9, 0xA
 _ROWS_EVENT_START = f'42["{ROWS_MESSAGE}"'
 # What Chromium offers for per-message compression.
 BROWSER_DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
@@ -81,11 +81,14 @@ class LightViewer(asyncio.Protocol):
         self._read_frames()
 
     def send_text(self, text: str) -> None:
-        """Send one masked text frame (a client must mask)."""
-        payload = text.encode()
+        """Send one text frame."""
+        self._send_frame(_TEXT, text.encode())
+
+    def _send_frame(self, opcode: int, payload: bytes) -> None:
+        """Send one masked frame (a client must mask)."""
         mask = os.urandom(4)
         length = len(payload)
-        header = bytes([0x80 | _TEXT])
+        header = bytes([0x80 | opcode])
         if length < 126:
             header += bytes([0x80 | length])
         elif length < 65536:
@@ -131,7 +134,8 @@ class LightViewer(asyncio.Protocol):
         elif opcode == _CLOSE:
             self.close()
         elif opcode == _PING:
-            pass  # uvicorn's websocket server does not ping clients
+            # uvicorn pings every 20 s and closes a socket that has not answered 20 s later, as a browser does.
+            self._send_frame(_PONG, payload)
 
     def _packet(self, text: str) -> None:
         """One engine.io packet: open, ping, or a socket.io packet."""
