@@ -134,6 +134,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._disarm()
 
     def on_response_complete(self) -> None:
+        if self.transport.get_protocol() is not self:
+            # The response's last, empty part came after its connection had become a websocket's: a
+            # proxy that had the whole body reused the connection for the upgrade at once (a page's
+            # answer ends so, through Starlette's middleware). The idle timer uvicorn arms now
+            # would close that websocket `--idle-timeout-seconds` later.
+            self.server_state.total_requests += 1
+            return
         super().on_response_complete()
         if self.timeout_keep_alive_task is not None:  # idle until the next request
             self.waiting[self] = None

@@ -170,7 +170,9 @@ class NginxServer(ServerProcess):
             site = site.replace(f"127.0.0.1:{placeholder};", f"127.0.0.1:{port};")
         work = self._workdir
         (work / "nginx.conf").write_text(
-            f"pid {work}/nginx.pid;\nerror_log stderr warn;\nworker_processes 1;\nevents {{}}\n"
+            # Each page session holds two connections: nginx's default of 512 is 250 sessions.
+            f"pid {work}/nginx.pid;\nerror_log stderr warn;\nworker_processes 1;\n"
+            f"events {{ worker_connections 4096; }}\n"
             f"http {{\n  access_log off;\n  client_body_temp_path {work}/body;\n  proxy_temp_path {work}/proxy;\n"
             f"  fastcgi_temp_path {work}/fastcgi;\n  uwsgi_temp_path {work}/uwsgi;\n  scgi_temp_path {work}/scgi;\n"
             f"{site}\n}}\n")

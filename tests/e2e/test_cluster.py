@@ -12,16 +12,20 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from bench.light_viewers import open_light_viewer
 from harness.servers import AppProcess, NginxServer, running_app, running_nginx, wait_for_viewers
 
 from .conftest import open_stream
 
 SITE = Path(__file__).parents[2] / "deploy" / "nginx" / "bunnylogs-cluster.conf"
 BROWSERS = 10  # all on one of two UI processes by chance: 2 in 1,024
+UI_IDLE_TIMEOUT_S = 1.0
+SESSIONS = 200
 LINES = 30
 
 
@@ -29,7 +33,10 @@ LINES = 30
 def cluster(redis_url: str) -> Iterator[tuple[NginxServer, list[AppProcess], list[AppProcess]]]:
     with contextlib.ExitStack() as stack:
         ingest = [stack.enter_context(running_app("--role", "ingest", "--redis-url", redis_url)) for _ in range(2)]
-        ui = [stack.enter_context(running_app("--role", "ui", "--redis-url", redis_url)) for _ in range(2)]
+        # A short idle timeout: a socket the idle timer wrongly closes closes within seconds.
+        ui = [stack.enter_context(running_app("--role", "ui", "--redis-url", redis_url, "--idle-timeout-seconds",
+                                              str(UI_IDLE_TIMEOUT_S), "--viewers-per-client", "0"))
+              for _ in range(2)]
         ports = {8001: ingest[0].port, 8002: ingest[1].port, 8101: ui[0].port, 8102: ui[1].port}
         nginx = stack.enter_context(running_nginx(SITE, ports))
         yield nginx, ingest, ui
@@ -75,6 +82,32 @@ async def test_browsers_spread_over_the_ui_processes_and_all_show_every_entry_in
     finally:
         for context in contexts:
             await context.close()
+
+
+
+async def test_sockets_that_nginx_sends_on_kept_alive_connections_outlive_the_idle_timeout(
+        cluster: tuple[NginxServer, list[AppProcess], list[AppProcess]]) -> None:
+    """nginx keeps its connections to the UI processes alive and may send a page's socket upgrade on
+    the very connection the page came on, as soon as it has the page's whole body: before the
+    process has finished that answer (its last, empty part comes through Starlette's middleware a
+    moment later). The process's idle timer must not then close the socket."""
+    nginx, _, _ = cluster
+    stream = str(uuid.uuid4())
+    # Like browsers, without a cookie jar: each session's page picks its UI process, its socket follows.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        sessions = [await open_light_viewer(http, "127.0.0.1", nginx.port, stream, affinity_cookie=True)
+                    for _ in range(SESSIONS)]
+        try:
+            await asyncio.sleep(UI_IDLE_TIMEOUT_S + 2)
+            assert sum(session.closed.is_set() for session in sessions) == 0
+            async with http.post(f"{nginx.url}/live/{stream}", data={"message": "to every socket"}) as answer:
+                assert answer.status == 204
+            async with asyncio.timeout(10):
+                while any(session.arrivals.rows < 1 for session in sessions):
+                    await asyncio.sleep(0.05)
+        finally:
+            for session in sessions:
+                session.close()
 
 
 KILL_HISTORY = 20  # far fewer than the pages hold: a reloaded page must get back more than the history
