@@ -249,7 +249,7 @@ class Bus(ABC):
 
     async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int, after: str | None = None,
                         after_limit: int | None = None, notice: Notice | None = None,
-                        availability: Availability | None = None) -> Subscription:
+                        availability: Availability | None = None, tell_cut: bool = True) -> Subscription:
         """Deliver the last `history` entries of a stream, then each new one, to `deliver`.
 
         With `after` (an entry ID) it delivers instead every entry still kept after that ID, so a
@@ -259,7 +259,9 @@ class Bus(ABC):
         `availability` whether the bus gives entries now (False while Redis is unreachable). The
         history is at most `MAX_HISTORY_BYTES` (its newest entries); a resume after `after` is not cut,
         unless `after_limit` is given: then it is at most the newest `after_limit` entries after it, and
-        at most `MAX_HISTORY_BYTES` too (a resume that costs no more than opening the stream).
+        at most `MAX_HISTORY_BYTES` too (a resume that costs no more than opening the stream), and
+        `notice` is told when that left entries out, unless `tell_cut` is False (not a resume: e.g. a
+        page that opens after a linked line's context, whose reader gets the newest on going live).
         """
         subscriber = Subscriber(stream_id, deliver, after=after, notice=notice, availability=availability)
         self._fanout.add(subscriber)  # first: the subscriber holds what arrives while the backlog is read
@@ -272,7 +274,7 @@ class Bus(ABC):
         if after is None or after_limit is not None:
             backlog = within_bytes(backlog, MAX_HISTORY_BYTES, keep_newest=True)
         subscriber.start(backlog, newest=newest)
-        if after is not None and after_limit is not None and backlog and notice is not None \
+        if after is not None and after_limit is not None and backlog and notice is not None and tell_cut \
                 and await self._skipped_after(stream_id, after, backlog[0].id):
             notice(RESUME_CUT_NOTICE)
         return Subscription(self._fanout, subscriber,

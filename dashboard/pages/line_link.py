@@ -12,8 +12,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from nicegui import ui
-
 from ..entry import StreamEntry, within_bytes
 from ..protocol import MAX_ENTRY_ID_PART, entry_id_order, is_entry_id
 from ..stream import MAX_HISTORY_BYTES, Bus, BusUnavailable
@@ -44,17 +42,6 @@ class LineContext:
     entries: list[StreamEntry]
     anchor: str
     next_id: str | None
-
-
-def show_link_notice(text: str) -> None:
-    """Say what became of the page's link (a constant text, never one from the URL) until the reader closes it.
-
-    A row in the page's flow, where it is built, rather than a notification over the page: it covers no control.
-    """
-    with ui.row().classes("bl-link-notice items-center gap-2 no-wrap w-full").props("role=status") as notice:
-        ui.icon("info").classes("flex-none")
-        ui.label(text).classes("text-sm min-w-0 grow")
-        ui.button("OK", on_click=notice.delete).props("flat dense no-caps").classes("flex-none")
 
 
 def link_target(query: Mapping[str, Sequence[str]], *, now: float | None = None) -> LinkTarget | str | None:

@@ -23,10 +23,11 @@ from ..settings import Settings
 from ..stream import Bus
 from .frame import page_frame
 from .held_rows import restore_held_rows
-from .line_link import link_target, show_link_notice
+from .line_link import link_target
 from .older_lines import OlderLines
 from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, constant_page, count_viewer, socket_connected
 from .page_follow import follow
+from .page_notices import PageNotices
 from .restart_notice import RestartNotice
 from .stream_keys import (
     MAX_ADDRESS_PARTS,
@@ -77,8 +78,9 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
     view_filter = view_filter.changed(hidden_streams=named_streams(view_filter.hidden_streams, keys))
     streams = page_streams(keys)
     with page_frame(f"{len(keys)} streams" + (" · read-only" if read_only else "")):
+        notices = PageNotices()
         if link_target(params) is not None:
-            show_link_notice(LINE_LINK_ELSEWHERE)
+            notices.show(LINE_LINK_ELSEWHERE, "link")
         PageVisit(streams)
         strip = StreamStrip(streams, hidden=view_filter.hidden_streams)
         controls = ViewerControls(canonical[1:], view_filter)
@@ -101,10 +103,10 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
         return None
     background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
     stream_ids = [bus_stream_id(key) for key in keys]
-    notice = RestartNotice(canonical, entries_survive=bus.keeps_entries_across_restarts,
+    notice = RestartNotice(canonical, notices.show, entries_survive=bus.keeps_entries_across_restarts,
                            history_lost=lambda: _first_lost(bus, stream_ids))
     background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
-    await follow(client, view, bus, stream_ids, notice.watch(view.push), settings.history)
+    await follow(client, view, bus, stream_ids, notice.watch(view.push), settings.history, notice=notices.show)
     background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
     # Once it follows: a reloaded page gets back what it held, asked for on the side.
     background_tasks.create(restore_held_rows(client, bus, stream_ids, view, max_rows=settings.max_rows),

@@ -13,7 +13,7 @@ After a dropped socket, each stream is subscribed again after the last entry the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from nicegui import Client, background_tasks, ui
 
@@ -22,7 +22,7 @@ from ..entry import StreamEntry
 from ..merged_pages import from_common_start, merged_by_id
 from ..protocol import MAX_ENTRY_ID_PART, entry_id_order
 from ..stream import Bus, BusUnavailable, Subscription
-from .restart_notice import Push, show_notice
+from .restart_notice import Push
 
 _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
 # After a dropped socket, the page is sent at most this many of the entries it missed (and 1 MiB), per stream.
@@ -45,7 +45,7 @@ class _Gate:
 
 
 async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[str], push: Push, history: int, *,
-                 start_after: ResumePoints | None = None) -> None:
+                 notice: Callable[[str], None], start_after: ResumePoints | None = None) -> None:
     """Subscribe the view to the streams (bus names) for the client's lifetime, retrying while the bus is down.
 
     Each from its history, or with `start_after` from the entry after the one named for it. With
@@ -53,7 +53,8 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
 
     The status bar says whether the bus gives lines: the subscriptions tell it while they last. When
     the page's socket comes back after a drop, each stream is subscribed again after the last entry
-    the page has of it, so it misses nothing and is sent nothing twice.
+    the page has of it, so it misses nothing and is sent nothing twice (or, when a resume cannot
+    read back that far, `notice` says that lines were left out).
     """
     subscriptions: list[Subscription] = []
     one_at_a_time = asyncio.Lock()  # a second drop while resuming must not leave two subscriptions
@@ -64,11 +65,11 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
             subscription.close()
         subscriptions.clear()
 
-    async def subscribe(after: ResumePoints) -> None:
+    async def subscribe(after: ResumePoints, *, resuming: bool = True) -> None:
         async with one_at_a_time:
-            await subscribe_now(after)
+            await subscribe_now(after, resuming)
 
-    async def subscribe_all(after: ResumePoints) -> None:
+    async def subscribe_all(after: ResumePoints, resuming: bool) -> None:
         with view.receiving_history():
             close()
             gates = [_Gate(push, index if merged else None) for index in range(len(stream_ids))]
@@ -78,8 +79,8 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
                 # again and again, costs no more than one that reloads.
                 subscriptions.append(await bus.subscribe(
                     stream_id, gates[index], history=history, after=after.get(index, newest),
-                    after_limit=max(history, RESUME_ENTRIES), notice=lambda text: show_notice(client, text),
-                    availability=view.set_bus_available))
+                    after_limit=max(history, RESUME_ENTRIES), notice=notice,
+                    availability=view.set_bus_available, tell_cut=resuming))
             batches = [gate.gathered or [] for gate in gates]
             for gate in gates:
                 gate.gathered = None  # from here on, each stream's rows go as they come
@@ -92,11 +93,11 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
             elif batches[0]:
                 push(batches[0], None)
 
-    async def subscribe_now(after: ResumePoints) -> None:
+    async def subscribe_now(after: ResumePoints, resuming: bool) -> None:
         attempt = 0
         while not client.is_deleted:
             try:
-                await subscribe_all(after)
+                await subscribe_all(after, resuming)
             except BusUnavailable:
                 close()
                 if attempt == 0:
@@ -120,7 +121,7 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
 
     view.on_resume(resume)
     client.on_delete(close)  # after NiceGUI's reconnect window, not on a brief drop
-    await subscribe(start_after or {})
+    await subscribe(start_after or {}, resuming=False)
 
 
 def _before_newest(after: ResumePoints) -> str | None:

@@ -6,7 +6,7 @@ sessionStorage which server instance showed it which stream, and whether that pa
 
 A bus that keeps its entries across the server's restarts (Redis) can still lose them itself
 (Redis restarted without persistence): it says so, to the open pages as a notice and to a page
-opened later through `history_lost`. Every such notice is shown by `show_notice`.
+opened later through `history_lost`. Each notice is shown in the page (`PageNotices`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable
 
-from nicegui import Client, ui
+from nicegui import Client
 
 from ..elements.rows_feed import StreamTag
 from ..entry import StreamEntry
@@ -31,20 +31,14 @@ _ANSWER_TIMEOUT_S = 10.0
 HistoryLost = Callable[[], Awaitable[str | None]]
 
 
-def show_notice(client: Client, text: str) -> None:
-    """Show a notice about the stream that stays until the viewer closes it (text only, never markup)."""
-    if client.is_deleted:
-        return
-    with client:
-        ui.notify(text[:1].upper() + text[1:], type="warning", position="top", timeout=0, close_button="OK",
-                  multi_line=True, classes="bl-restart-notice")
-
-
 class RestartNotice:
     """For one page of `stream_id`: remembers in the tab what this server showed, says when lines were lost."""
 
-    def __init__(self, stream_id: str, *, entries_survive: bool, history_lost: HistoryLost | None = None) -> None:
+    def __init__(self, stream_id: str, show: Callable[[str], None], *, entries_survive: bool,
+                 history_lost: HistoryLost | None = None) -> None:
+        """`show` puts a notice in the page (`PageNotices.show`)."""
         self.stream_id = stream_id
+        self._show = show
         self.entries_survive = entries_survive
         self._history_lost = history_lost
         self.rows_shown = False
@@ -69,7 +63,7 @@ class RestartNotice:
         if self.entries_survive:
             lost = await self._history_lost() if self._history_lost is not None else None
             if lost is not None:
-                show_notice(client, lost)
+                self._show(lost)
             return
         try:
             stored = await client.run_javascript(f"sessionStorage.getItem('{_STORAGE_KEY}')",
@@ -79,7 +73,7 @@ class RestartNotice:
         if client.is_deleted:
             return
         if _lines_were_lost(_parse(stored), self.stream_id):
-            show_notice(client, LINES_GONE)
+            self._show(LINES_GONE)
         self._client = client
         self._record()
 

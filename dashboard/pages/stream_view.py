@@ -20,11 +20,12 @@ from ..stream import Bus
 from . import addresses, send_panel_state
 from .frame import page_frame
 from .held_rows import restore_held_rows
-from .line_link import LineContext, link_target, read_context, show_link_notice
+from .line_link import LineContext, link_target, read_context
 from .merged_view import add_stream_button, merged_stream_page
 from .older_lines import OlderLines
 from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer, socket_connected
 from .page_follow import follow
+from .page_notices import PageNotices
 from .restart_notice import RestartNotice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .stream_keys import SEPARATOR, page_streams
@@ -56,8 +57,9 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         panel_open = not read_only and await send_panel_state.opens_by_default(
             bus, bus_stream_id(stream_id), has_query=bool(request.query_params))
         with page_frame(stream_id):
+            notices = PageNotices()
             if link_notice is not None:
-                show_link_notice(link_notice)
+                notices.show(link_notice, "link")
             PageVisit(page_streams([stream_id]))
             _access_row(addresses.view_url(settings, request, stream_id), read_only=read_only,
                         add_stream=lambda: add_stream_button([stream_id], lambda: controls.filter))
@@ -88,14 +90,14 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
         # opened without filters. An empty stream always shows how to send; a filtered link is for reading.
         if send_panel is not None and not panel_open and not request.query_params:
             background_tasks.create(send_panel_state.restore_choice(send_panel), name=f"restore send panel {client.id}")
-        notice = RestartNotice(stream_id, entries_survive=bus.keeps_entries_across_restarts,
+        notice = RestartNotice(stream_id, notices.show, entries_survive=bus.keeps_entries_across_restarts,
                                history_lost=functools.partial(bus.history_lost, bus_stream_id(stream_id)))
         background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
         if context is not None:  # the lines around the linked one, paused: what follows them waits
             view.push_older(context.entries)
             controls.toggle_pause()
         await follow(client, view, bus, [bus_stream_id(stream_id)], notice.watch(view.push), settings.history,
-                     start_after=None if context is None else {0: context.entries[-1].id})
+                     notice=notices.show, start_after=None if context is None else {0: context.entries[-1].id})
         background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
         if context is None:  # (a linked page shows the lines around its line, not what the tab held)
             # Once it follows: a reloaded page gets back what it held, asked for on the side like the theme.

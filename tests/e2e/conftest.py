@@ -69,3 +69,20 @@ async def download(page: Page, file_format: str) -> str:
     async with page.expect_download() as download_info:
         await page.locator(f".bl-download-{file_format}").click()
     return Path(await (await download_info.value).path()).read_text(encoding="utf-8")
+
+
+# The visible controls outside the element that the element's box overlaps (their text or label).
+_CONTROLS_UNDER = """(selector) => {
+  const cover = document.querySelector(selector).getBoundingClientRect();
+  const overlaps = (box) => box.width && box.height && box.left < cover.right && cover.left < box.right
+    && box.top < cover.bottom && cover.top < box.bottom;
+  return [...document.querySelectorAll('button, a, input, [role=button], .q-btn')]
+    .filter((control) => !control.closest(selector) && overlaps(control.getBoundingClientRect()))
+    .map((control) => control.textContent.trim() || control.getAttribute('aria-label'));
+}"""
+
+
+async def controls_under(page: Page, selector: str) -> list[str]:
+    """The controls that the first element `selector` matches lies over (a notice must cover none)."""
+    controls: list[str] = await page.evaluate(_CONTROLS_UNDER, selector)
+    return controls

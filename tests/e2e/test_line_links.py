@@ -17,7 +17,7 @@ from dashboard.pages.line_link import NO_LONGER_KEPT, NO_SUCH_LINE, NOT_A_LINE, 
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app
 
-from .conftest import open_stream
+from .conftest import controls_under, open_stream
 
 HISTORY = 50
 VIEW = "getElement(document.querySelector('.bl-log'))"
@@ -131,6 +131,8 @@ async def test_resume_after_more_than_the_server_sends_shows_the_newest_without_
     ids = await entry_ids(links_app, stream)
     await open_stream(page, links_app.url, f"{stream}?at={ids['line 00100']}")
     await expect_opened_at(page, "line 00100")
+    # The page opened at a line: no connection was lost, so nothing says lines were left out.
+    await expect(page.locator(".bl-restart-notice")).to_have_count(0)
     await page.keyboard.press("Space")
     await expect(page.locator(".bl-message").last).to_have_text("line 01499")
     held = await page.evaluate(HELD)
@@ -158,17 +160,6 @@ async def test_a_link_to_a_line_no_longer_kept_opens_at_the_oldest_kept(page: Pa
     await expect_opened_at(page, "line 00000", centred=False)  # nothing above it to put in the middle
 
 
-# The boxes of the visible controls outside the link's notice that the notice's box overlaps.
-CONTROLS_UNDER_NOTICE = """() => {
-  const notice = document.querySelector('.bl-link-notice').getBoundingClientRect();
-  const overlaps = (box) => box.width && box.height && box.left < notice.right && notice.left < box.right
-    && box.top < notice.bottom && notice.top < box.bottom;
-  return [...document.querySelectorAll('button, a, input, [role=button], .q-btn')]
-    .filter((control) => !control.closest('.bl-link-notice') && overlaps(control.getBoundingClientRect()))
-    .map((control) => control.textContent.trim() || control.getAttribute('aria-label'));
-}"""
-
-
 @pytest.mark.parametrize("width", [390, 1024])
 async def test_the_notice_of_a_link_covers_no_control(clipboard_context: BrowserContext, links_app: AppProcess,
                                                       width: int) -> None:
@@ -186,7 +177,7 @@ async def test_the_notice_of_a_link_covers_no_control(clipboard_context: Browser
             or copy_box["y"] + copy_box["height"] <= notice_box["y"]
             or copy_box["x"] >= notice_box["x"] + notice_box["width"]
             or copy_box["x"] + copy_box["width"] <= notice_box["x"]), (notice_box, copy_box)
-    assert await page.evaluate(CONTROLS_UNDER_NOTICE) == []
+    assert await controls_under(page, ".bl-link-notice") == []
     await copy.click(timeout=3000)  # nothing in front of it takes the click
     await expect(copy).to_contain_text("Copied")
     await expect(notice).to_be_visible()

@@ -15,7 +15,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from dashboard.pages.restart_notice import LINES_GONE
 from harness.servers import AppProcess, free_port, running
 
-from .conftest import open_stream
+from .conftest import controls_under, open_stream
 
 WINDOW_SIZES = [(1400, 900), (1280, 700), (1920, 1200), (1024, 768), (420, 800), (360, 640)]
 LAYOUT_TIMEOUT_MS = 15_000
@@ -506,6 +506,7 @@ async def test_after_a_restart_of_a_memory_bus_server_the_page_says_its_lines_ar
         await post_lines(http, app, stream, ["after the restart"])
         await expect(page.locator(".bl-message")).to_have_text(["after the restart"])
         await expect(notice).to_be_visible()  # it stays until the reader closes it
+        assert await controls_under(page, ".bl-restart-notice") == []  # in the page's flow, over nothing
         # ... and never over the newest lines, which the view follows at the bottom.
         await post_lines(http, app, stream, [f"line {n}" for n in range(60)])
         newest = page.locator(".bl-row", has_text="line 59")

@@ -228,6 +228,12 @@ async def test_a_bounded_resume_gets_the_newest_entries_after_the_id_then_live_o
                                        notice=whole.append)
     assert whole == []
     subscription.close()
+    # Nor does one that is no resume (a page opening after a linked line's context), as its caller says.
+    opening: list[str] = []
+    subscription = await bus.subscribe(stream, Collector(), history=500, after=ids[3], after_limit=5,
+                                       notice=opening.append, tell_cut=False)
+    assert opening == []
+    subscription.close()
 
 
 async def test_resuming_after_the_newest_id_gets_only_new_entries(bus: Bus) -> None:

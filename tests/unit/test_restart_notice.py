@@ -37,6 +37,8 @@ class _Untouchable:
 
 
 async def test_a_bus_that_keeps_its_entries_asks_the_page_nothing() -> None:
-    notice = RestartNotice(STREAM, entries_survive=True)
+    shown: list[str] = []
+    notice = RestartNotice(STREAM, shown.append, entries_survive=True)
     await notice.check(cast(Client, _Untouchable()))
+    assert shown == []
     notice.watch(lambda entries, stream: None)([], None)
