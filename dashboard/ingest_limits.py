@@ -9,6 +9,7 @@ into a catch-all, so that a buggy sender cannot make thousands of chips in every
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable
@@ -125,15 +126,33 @@ def _per_second(storage: Storage, name: str, limit: str, setting: str, rate: int
 
 
 def client_address(scope: Scope, *, trust_forwarded_for: bool) -> str:
-    """Who sent a request: its peer's address, or the last X-Forwarded-For address when a trusted proxy set it."""
+    """Who sent a request, as the per-client limits count clients: its peer's address, or the last
+    X-Forwarded-For address when a trusted proxy set it; an IPv6 address by its /64 network.
+
+    One IPv6 host is usually given a whole /64: counted by full address, it would be as many clients
+    as it cares to use addresses.
+    """
+    address = ""
     if trust_forwarded_for:
         for name, value in scope["headers"]:
             if name == b"x-forwarded-for":
-                forwarded = value.decode("latin-1").rsplit(",", 1)[-1].strip()
-                if forwarded:
-                    return forwarded
-    peer = scope.get("client")
-    return peer[0] if peer else "unknown"
+                address = value.decode("latin-1").rsplit(",", 1)[-1].strip()
+    if not address:
+        peer = scope.get("client")
+        address = peer[0] if peer else "unknown"
+    return _as_client(address)
+
+
+def _as_client(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # not an address (a proxy's odd header, a test client): counted as it is
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address
 
 
 class NameCaps:

@@ -199,6 +199,19 @@ def test_the_client_is_the_peer_unless_a_trusted_proxy_says_otherwise() -> None:
     assert client_address({"client": None, "headers": []}, trust_forwarded_for=True) == "unknown"
 
 
+def test_an_ipv6_client_is_its_slash_64_network() -> None:
+    def of(peer: str, forwarded: bytes = b"") -> str:
+        headers = [(b"x-forwarded-for", forwarded)] if forwarded else []
+        return client_address({"client": (peer, 5555), "headers": headers}, trust_forwarded_for=bool(forwarded))
+
+    assert of("2001:db8:1:2::1") == of("2001:db8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64"
+    assert of("2001:db8:1:3::1") != of("2001:db8:1:2::1")
+    assert of("10.0.0.5", b"2001:db8:1:2::7") == "2001:db8:1:2::/64"  # also when a trusted proxy names it
+    assert of("::ffff:203.0.113.9") == "203.0.113.9"  # an IPv4 client seen through an IPv6 socket
+    assert of("203.0.113.9") == "203.0.113.9"
+    assert of("10.0.0.5", b"not an address") == "not an address"
+
+
 async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(make_client: Callable) -> None:
     # A 10 s window: a slow machine pausing between these requests must not give the allowance back.
     app, *_ = limited_app("fast lane", client_requests_per_second=1, burst_seconds=10, trust_x_forwarded_for=True)
