@@ -141,8 +141,14 @@ class _Scan:
         return min(self._chunk, self._max_scanned - self.scanned)
 
     def _take(self, batch: list[StreamEntry]) -> bool:
-        """Scan `batch` in the scan's order; False if it stopped early, with `limit` matches."""
+        """Scan `batch` in the scan's order; False if it stopped early: with `limit` matches, or out of time.
+
+        The time is read at each entry: one long line against a costly pattern takes milliseconds,
+        and a batch of them must not run the scan far past its time.
+        """
         for stream_entry in batch:
+            if self.scanned and self._clock() >= self._deadline:
+                return False
             self.scanned += 1
             self.first_id = self.first_id or stream_entry.id
             self.last_id = stream_entry.id

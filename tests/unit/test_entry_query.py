@@ -108,6 +108,8 @@ def test_programs_and_the_time_range() -> None:
     ("q=(a)\\1&re=1", "q is not a regular expression RE2 accepts"),
     ("q=(?<=a)b&re=1", "q is not a regular expression RE2 accepts"),
     ("q=((a{100}){100}){100}&re=1", "q is not a regular expression RE2 accepts"),
+    ("q=[^c]{1000}c&re=1", "q is too large a regular expression to search a stream with (RE2 program size 9005"),
+    ("q=((a|b){30}){30}c&re=1", "q is too large a regular expression"),
     ("re=maybe", "re must be 1 or 0"),
     ("not=2", "not must be 1 or 0"),
     ("level=loud", "level: 'loud' is not a level with a rank"),
