@@ -111,6 +111,13 @@ export class OlderLines {
     this.show();
   }
 
+  // The page refused the filter it was given (an invalid or too costly regex): it shows every row,
+  // and no search of the server's lines is offered for a filter the page itself does not apply.
+  filterRefused() {
+    this.filtered = false;
+    this.show();
+  }
+
   clear() {
     this.cleared = true;
     this.search = null;
@@ -144,6 +151,7 @@ export class OlderLines {
 
   // --- asking ------------------------------------------------------------------------------------
   searchAll() {
+    if (!this.filtered) return;
     if (this.search === null) {
       const boundary = this.logRows.oldestId();
       if (boundary === null) return;

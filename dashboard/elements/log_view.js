@@ -144,6 +144,7 @@ export default {
     setFilter(filter) {
       this.older.filterChanged(filter);
       this.logRows.setFilter(filter);
+      if (this.logRows.filterError) this.older.filterRefused();
       this.$emit("filter_error", { message: this.logRows.filterError });
       this.filterNow = { ...filter, text: this.logRows.searchedText };  // marked: the text, not field conditions
       const rehighlight = this.highlighter.configure(this.filterNow, this.rules);

@@ -243,6 +243,17 @@ async def test_a_filter_re2_refuses_is_not_offered_further_until_it_changes(page
     await expect(page.locator(".bl-history")).not_to_contain_text("search: ")
 
 
+
+async def test_a_filter_the_page_refuses_is_not_searched_for_on_the_server(page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(1200))
+    await open_stream(page, older_app.url, f"{stream}?re=1&q=(a%2B)%2B")  # a nested repeat: the page refuses it
+    await expect(page.locator(".bl-filter-error")).to_be_visible()
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 100 of 1,200")
+    await expect(page.locator(".bl-search-all")).to_be_hidden()
+    await page.locator(".bl-filter-input input").fill("line 001")  # a filter it applies: offered
+    await expect(page.get_by_role("button", name="search all 1,200 kept lines")).to_be_visible()
+
 async def test_a_read_only_page_loads_and_searches_older_lines_the_same(page: Page, older_app: AppProcess) -> None:
     write = str(uuid.uuid4())
     lines = numbered(700)
