@@ -13,6 +13,11 @@ const MAX_CELL_CHARS = 200;  // a cell draws at most this much of its value (the
 const MAX_TITLE_CHARS = 2000;
 const KEYS_EVERY_MS = 500;
 
+// A field key as a one-line label: its unsafe characters, line breaks and tabs written as escapes.
+function keyLabel(key) {
+  return printableText(key).replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+}
+
 function el(tag, className, text) {
   const element = document.createElement(tag);
   element.className = className;
@@ -86,8 +91,7 @@ export class ColumnBar {
   render() {
     this.box.hidden = !this.keys.keys.size && !this.columns.length;
     this.chips.replaceChildren(...this.columns.map((path, index) => {
-      const chip = el("span", "bl-col-chip");
-      appendEscaped(chip, path);
+      const chip = el("span", "bl-col-chip", keyLabel(path));
       const remove = el("button", "bl-col-remove", "×");
       remove.type = "button";
       remove.dataset.index = String(index);
@@ -97,7 +101,7 @@ export class ColumnBar {
       return chip;
     }));
     const offered = [...this.keys.keys].filter((key) => !this.columns.includes(key)).sort();
-    this.select.replaceChildren(new Option(ADD_LABEL, ""), ...offered.map((key) => new Option(printableText(key), key)));
+    this.select.replaceChildren(new Option(ADD_LABEL, ""), ...offered.map((key) => new Option(keyLabel(key), key)));
     this.select.value = "";
     this.select.disabled = !offered.length || this.columns.length >= this.max;
   }

@@ -44,8 +44,8 @@ from .stream_keys import (
 from .view_filter import ViewFilter
 from .viewer_controls import ViewerControls
 
-LINE_LINK_ELSEWHERE = ("A link to a line opens in that line's own stream; this merged view shows the "
-                       "streams from their newest lines.")
+LINE_LINK_ELSEWHERE = ("A link to a line opens in that line's own stream, and one to a time (since=) in one "
+                       "stream's page; this merged view shows the streams from their newest lines.")
 TOO_MANY = f"A merged view shows at most {MAX_MERGED_STREAMS} streams."
 
 TOO_MANY_STREAMS_PAGE = constant_page("Too many streams", f"""{TOO_MANY} Its address joins their keys with \

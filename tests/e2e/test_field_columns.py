@@ -176,6 +176,16 @@ async def test_hostile_keys_and_values_stay_text(page: Page, app_server: AppProc
     assert await page.evaluate("window.pwned === undefined")
 
 
+
+async def test_a_column_key_with_a_line_break_is_one_line_written_with_escapes(page: Page, app_server: AppProcess,
+                                                                             http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await post(http, app_server, stream, {"message": "odd key", "fields": {"nl\nkey": 1}})
+    await open_stream(page, app_server.url, f"{stream}?col=nl%0Akey")
+    await expect(page.locator(".bl-col-chip")).to_have_text(re.compile(r"^nl\\nkey"))
+    await expect_cells(page, 0, ["1"])
+
+
 LAYOUTS = [(420, 800), (1400, 700)]
 
 _LAYOUT = """() => {

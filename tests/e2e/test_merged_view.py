@@ -347,6 +347,8 @@ async def test_a_streams_own_page_adds_another_stream_and_a_line_link_opens_in_t
     await expect(page.locator(".bl-link-notice")).to_contain_text("opens in that line's own stream")
     await expect(page.locator(".bl-message")).to_have_text(["line of b"])
     await expect(page.locator(".bl-paused")).to_be_hidden()
+    await page.goto(f"{app_server.url}/{view_key(a)}+{b}?since=15m")  # so is a link to a time
+    await expect(page.locator(".bl-link-notice")).to_contain_text("one to a time (since=) in one stream's page")
     await context.close()
 
 
