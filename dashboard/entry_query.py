@@ -10,6 +10,7 @@ whose matching time is linear in the text: no pattern can make a search backtrac
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,9 +73,17 @@ class EntryQuery:
         return self.text_test(searched_text(entry)) != self.invert
 
 
+# A terminal escape sequence, as the page drops it from what it shows and searches (ESCAPE_SEQUENCE in
+# dashboard/elements/log_text.js): ESC and a CSI sequence, a string sequence ended by BEL or ST, or a short one.
+_ESCAPE_SEQUENCES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]+[0-~]"
+                               r"|[0-OQ-WYZ\\`-~])")
+
+
 def searched_text(entry: LogEntry) -> str:
-    """What the text filter searches: the message, then the fields as compact JSON (as the page does)."""
-    return f"{entry.message} {orjson.dumps(entry.fields).decode()}" if entry.fields else entry.message
+    """What the text filter searches, as the page does: the message as shown (without its colour codes and
+    other escape sequences), then the fields as compact JSON."""
+    message = _ESCAPE_SEQUENCES.sub("", entry.message) if "\x1b" in entry.message else entry.message
+    return f"{message} {orjson.dumps(entry.fields).decode()}" if entry.fields else message
 
 
 def parse_entry_query(query: QueryParams, *, now: float | None = None) -> EntryQuery:

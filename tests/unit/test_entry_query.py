@@ -84,6 +84,13 @@ def test_text_is_case_insensitive_and_searches_the_fields_too() -> None:
     assert searched_text(entry("paid", fields={"order": 42, "ok": True})) == 'paid {"order":42,"ok":true}'
 
 
+def test_text_is_searched_as_the_page_shows_it_without_colour_codes() -> None:
+    coloured = entry("\x1b[31mERROR\x1b[0m disk full \x1b]8;;http://x\x07link\x1b]8;;\x07")
+    assert query("q=ERROR disk full").matches(coloured)
+    assert query("q=^error disk full link$&re=1").matches(coloured)
+    assert not query("q=31m").matches(coloured)
+
+
 def test_a_regex_is_case_insensitive_and_not_inverts_the_text_test() -> None:
     assert query("q=^disk (full|slow)$&re=1").matches(entry("Disk FULL"))
     assert not query("q=^disk (full|slow)$&re=1").matches(entry("disk ok"))
