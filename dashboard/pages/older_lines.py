@@ -61,8 +61,15 @@ def parse_ask(args: Any, max_rows: int) -> OlderAsk | None:
     return OlderAsk(before, count, search) if count > 0 else None
 
 
+FIELD_CONDITIONS_REFUSED = ("search all does not apply field conditions (key=value, key!=value, key~regex): "
+                            "it searches text, levels, programs and time")
+
+
 def search_query(view_filter: ViewFilter) -> EntryQuery:
-    """What the page's filter shows, as a query of the bus (regular expressions on RE2: `QueryError` if refused)."""
+    """What the page's filter shows, as a query of the bus; `QueryError` if the bus cannot search for it
+    (a regular expression RE2 refuses, field conditions)."""
+    if view_filter.has_field_conditions:
+        raise QueryError(FIELD_CONDITIONS_REFUSED)
     query = parse_entry_query(QueryParams(view_filter.to_query()))
     return replace(query, hidden_levels=frozenset(view_filter.hidden_levels))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +19,11 @@ MAX_LINKED_PROGRAMS = 50
 # Fields shown as columns (`col=user.id`, a dotted path), at most, each of at most so many characters.
 MAX_COLUMNS = 8
 MAX_COLUMN_CHARS = 200
+
+
+# The page's field conditions in plain filter text (TOKENS and CONDITION in dashboard/elements/log_fields.js).
+_TOKENS = re.compile(r'(?:[^\s"]+|"[^"]*")+')
+_CONDITION = re.compile(r'^([^\s=!~"]+)(!=|=|~)(?:"([^"]*)"|([^\s"]*))$')
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,11 @@ class ViewFilter:
             strip=first("strip") not in ("0", "false", "no", "off"),
             columns=columns_from(query.get("col", [])),
         )
+
+    @property
+    def has_field_conditions(self) -> bool:
+        """Whether the filter text holds field conditions (`key=value`, `key!=value`, `key~regex`; plain mode only)."""
+        return not self.regex and any(_CONDITION.match(token.group(0)) for token in _TOKENS.finditer(self.text))
 
     def to_query(self) -> str:
         """The query string (without `?`) that `from_query` reads back to this filter; empty for the default."""

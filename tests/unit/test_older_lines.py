@@ -45,3 +45,15 @@ def test_the_search_uses_every_filter_of_the_page() -> None:
 def test_a_pattern_re2_refuses_is_said_not_run() -> None:
     with pytest.raises(QueryError, match="RE2"):
         search_query(ViewFilter(text=r"(a)\1", regex=True))
+
+
+@pytest.mark.parametrize("text", ["disk status=500", "user.id!=7", 'path~"^/api"', 'name="a b" x'])
+def test_field_conditions_are_refused_by_name_not_searched_as_text(text: str) -> None:
+    with pytest.raises(QueryError, match="does not apply field conditions"):
+        search_query(ViewFilter(text=text))
+
+
+@pytest.mark.parametrize(("text", "regex"), [("a=b", True), ("disk full", False), ('"quoted words"', False),
+                                              ("=500", False)])
+def test_text_that_holds_no_field_condition_is_searched(text: str, regex: bool) -> None:
+    search_query(ViewFilter(text=text, regex=regex))
