@@ -18,6 +18,7 @@ export class VirtualList {
     this.scroller = scroller;
     this.sizer = sizer;
     this.container = rows;
+    this.merged = false;  // set by the view: its rows carry a stream's mark
     this.jump = jump;
     this.logRows = logRows;
     this.highlighter = highlighter;
@@ -221,9 +222,11 @@ export class VirtualList {
     return height;
   }
 
-  // A row drawn, hidden, in the list: to measure.
+  // A row drawn, hidden, in the list: to measure. As wide as a row with fields (their badge) and, on a
+  // merged view, a stream's mark.
   probeRow() {
-    const entry = { ts: 0, level: "INFO", program: "p", message: "x", id: "0-0", _n: 0 };
+    const entry = { ts: 0, level: "INFO", program: "p", message: "x", id: "0-0", _n: 0, fields: { x: 1 } };
+    if (this.merged) entry._s = 0;
     const probe = renderRow(entry, false, this.utc, false, null, this.columns);
     probe.style.visibility = "hidden";
     this.container.append(probe);

@@ -83,6 +83,7 @@ export default {
     this.rules = this.highlights;
     this.rulesInError = null;
     this.list = new VirtualList(this.$refs, this.logRows, this.highlighter, this.utc);
+    this.list.merged = this.streams.length > 1;  // its rows carry a stream's mark
     this.statusBar = new StatusBar(this.$refs, this.logRows);
     this.older = new OlderLines(this.$refs, this.logRows, this.list,
       { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });

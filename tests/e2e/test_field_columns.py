@@ -286,3 +286,25 @@ async def test_eight_columns_leave_the_message_a_readable_width_and_every_value_
     await newest.locator(".bl-message").click()
     json_text = await page.locator(".bl-open .bl-fields-json").text_content()
     assert all(value in (json_text or "") for value in EIGHT_FIELDS.values())
+
+
+@pytest.mark.parametrize("columns", [2, 3])
+async def test_on_a_merged_view_few_columns_also_leave_the_message_forty_characters(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, columns: int) -> None:
+    # A merged view's rows also carry their stream's mark, and rows with fields a badge: the room the
+    # columns leave is measured with both.
+    await page.set_viewport_size({"width": 1024, "height": 768})
+    a, b = new_stream(), new_stream()
+    for stream in (a, b):
+        await post(http, app_server, stream, {"message": "the message that must stay readable " * 3,
+                                              "fields": EIGHT_FIELDS})
+    query = "&".join(f"col=field{n}" for n in range(columns))
+    await open_stream(page, app_server.url, f"{a}+{b}?{query}")
+    newest = page.locator(".bl-row").last
+    await expect(newest.locator(".bl-col")).to_have_count(columns)
+    layout = await page.evaluate(_EIGHT_COLUMNS_LAYOUT)
+    char_width = await newest.locator(".bl-message").evaluate(
+        "(cell) => { const probe = document.createElement('span'); probe.textContent = 'x'.repeat(100);"
+        " cell.append(probe); const width = probe.getBoundingClientRect().width / 100; probe.remove();"
+        " return width; }")
+    assert layout["message"]["width"] >= 40 * char_width - 0.5, (layout["message"], char_width)
