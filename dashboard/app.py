@@ -63,7 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
                 **bus.stats(),
                 "limited": {**ingest_limited, **followers.refusals.by_setting},
                 "names_folded": ingest.limits.names.folded if ingest.limits else 0,
-                **_row_messages(settings)}
+                **_page_figures(settings)}
 
     @app.get("/readyz", summary="Readiness: whether this process's bus answers (503 while Redis is away)",
              response_model=None)
@@ -84,12 +84,14 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def _row_messages(settings: Settings) -> dict[str, dict[str, int]]:
-    """How this process sent row messages to pages: straight to their websockets, or through engine.io's queue."""
+def _page_figures(settings: Settings) -> dict[str, dict[str, int]]:
+    """How this process sent row messages to pages (straight to their websockets, or through engine.io's
+    queue), and how its pages' objects are collected."""
     if not settings.serves_ui:
         return {}
     from .elements.socket_writer import RowMessageCounts
-    return {"row_messages": RowMessageCounts.as_dict()}
+    from .pages.page_heap import page_heap
+    return {"row_messages": RowMessageCounts.as_dict(), "heap": page_heap.state.as_dict()}
 
 
 async def _internal_error(_: Request, error: Exception) -> JSONResponse:
