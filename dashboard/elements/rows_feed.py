@@ -77,6 +77,14 @@ class EncodedBatch:
         self.pieces = _pieces(rows)
         self.size = sum(len(piece) for piece in self.pieces)
         self._messages: dict[tuple[bool, bool, int | None], RowMessages] = {}
+        self._live: RowMessages | None = None
+        self._live_stream: int | None = None
+
+    def live_messages(self, stream: int | None) -> RowMessages:
+        """`messages(history=False, stream=stream)`, kept at hand for the page after page a live batch goes to."""
+        if self._live is None or self._live_stream != stream:
+            self._live, self._live_stream = self.messages(history=False, stream=stream), stream
+        return self._live
 
     def messages(self, *, history: bool, older: bool = False, stream: int | None = None) -> RowMessages:
         """The batch as row messages, made once and shared by every page it is sent to (as the same stream)."""
@@ -183,6 +191,9 @@ class RowsFeed:
             return
         if not self._live.waiting:
             sockets = self._sockets()
+            if (len(sockets) == 1 and len(self._element.client.outbox.messages) <= MAX_WAITING_MESSAGES
+                    and sockets[0].write_if_idle(encoded(entries).live_messages(stream).wire)):
+                return
             if not _busy(sockets):
                 self._put(encoded(entries).messages(history=False, stream=stream), sockets)
                 return
@@ -221,12 +232,13 @@ class RowsFeed:
 
     def _sockets(self) -> list[PageSocket]:
         """The page's open sockets, looked up again only when they changed (a stream's every batch asks)."""
-        socket_ids = tuple(getattr(self._element.client, "_socket_to_document_id", ()))
-        page_sockets = self._page_sockets
-        if (socket_ids != self._socket_ids or len(page_sockets) != len(socket_ids)
-                or any(page_socket.socket.closed for page_socket in page_sockets)):
-            page_sockets = [PageSocket(socket) for socket in engine_sockets(socket_ids)]
-            self._socket_ids, self._page_sockets = socket_ids, page_sockets
+        current: dict[str, str] = getattr(self._element.client, "_socket_to_document_id", None) or {}
+        page_sockets, known = self._page_sockets, self._socket_ids
+        if len(current) == len(known) == len(page_sockets) and _same_open_sockets(current, known, page_sockets):
+            return page_sockets
+        socket_ids = tuple(current)
+        page_sockets = [PageSocket(socket) for socket in engine_sockets(socket_ids)]
+        self._socket_ids, self._page_sockets = socket_ids, page_sockets
         return page_sockets
 
     def _put(self, messages: RowMessages, sockets: list[PageSocket]) -> None:
@@ -241,6 +253,17 @@ class RowsFeed:
         self._live.cancel()
         log.warning("a page of client %s stopped reading its socket: cut off", self._element.client.id)
         cut_off(self._element.client)
+
+
+def _same_open_sockets(current: dict[str, str], known: tuple[str, ...], page_sockets: list[PageSocket]) -> bool:
+    """The client's socket IDs are still those looked up, and none of their sockets has closed."""
+    for socket_id in known:
+        if socket_id not in current:
+            return False
+    for page_socket in page_sockets:  # noqa: SIM110 (every row message asks: a loop, no generator made)
+        if page_socket.socket.closed:
+            return False
+    return True
 
 
 def _busy(sockets: list[PageSocket]) -> bool:
