@@ -6,7 +6,10 @@ The ramp stops at the first step that loses rows: the server cuts off a session 
 The server is pinned to one core and this load generator to the other, and the server's CPU is
 read from its own process accounting (user + system time), so the generator's work is not in the
 figure. The generator's own CPU is reported beside it: near 100 % of its core, the delays measure
-the generator reading late, not the server sending late. Viewers are `bench.light_viewers` page
+the generator reading late, not the server sending late. Each step measures a steady stream: its
+new pages are first sent 2 s of lines that are not counted (a page's first rows also write its
+restart record, one more NiceGUI message per page, which all of a step's new pages would
+otherwise send within the same few lines). Viewers are `bench.light_viewers` page
 sessions (real NiceGUI clients, minimal sockets).
 
 Run from the repository root:  .venv/bin/python -m bench.fanout_capacity [--viewers 250,500,1000,2000]
@@ -32,6 +35,7 @@ from .light_viewers import BROWSER_DEFLATE_OFFER, LightViewer, message_with_send
 
 RATE = 10
 OPEN_AT_ONCE = 16
+WARM_UP_SECONDS = 2.0
 SERVER_CORE, GENERATOR_CORE = 0, 1
 P99_TARGET_MS = 100.0
 # Every limit that would refuse thousands of sessions from one address is lifted: this measures fan-out.
@@ -135,7 +139,10 @@ async def _steps(app: AppProcess, server: psutil.Process, viewer_counts: list[in
         for count in viewer_counts:
             viewers += await open_viewers(http, app, stream, count - len(viewers), deflate=deflate)
             await wait_for_viewers(app.url, count, timeout_s=120)
-            await asyncio.sleep(2)
+            # Warm-up, not measured: a page's first rows also write its restart record (one NiceGUI
+            # message), so the first line after a step's new pages costs more than a steady stream.
+            await send_lines(http, f"{app.url}/live/{stream}", WARM_UP_SECONDS)
+            await asyncio.sleep(1)
             for viewer in viewers:
                 viewer.arrivals.rows = 0
                 viewer.arrivals.delays_ms.clear()
