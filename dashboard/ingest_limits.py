@@ -9,6 +9,7 @@ into a catch-all, so that a buggy sender cannot make thousands of chips in every
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections import OrderedDict
@@ -143,7 +144,9 @@ def client_address(scope: Scope, *, trust_forwarded_for: bool) -> str:
     return _as_client(address)
 
 
+@functools.lru_cache(maxsize=4096)
 def _as_client(address: str) -> str:
+    # Cached: the same few addresses send request after request, and parsing one costs a few µs.
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
