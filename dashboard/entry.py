@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -30,15 +29,16 @@ class InvalidEntry(ValueError):
     """An entry that cannot be accepted; the message says why, for the client."""
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
+# Entries are named tuples rather than frozen dataclasses: as immutable, and made in half the time
+# (a frozen dataclass sets each field through object.__setattr__), which counts on every POST.
+class LogEntry(NamedTuple):
     """One validated log line."""
 
     message: str
     timestamp: float  # seconds since the epoch, UTC
     level: str = DEFAULT_LEVEL
     program: str = DEFAULT_PROGRAM
-    fields: JsonObject | None = field(default=None)
+    fields: JsonObject | None = None
 
     def memory_size(self) -> int:
         """About how many bytes of memory the entry takes, to keep buffers and buses within bounds."""
@@ -76,8 +76,7 @@ class LogEntry:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class StreamEntry:
+class StreamEntry(NamedTuple):
     """An entry as stored on a stream, with the ID the bus gave it."""
 
     id: str

@@ -14,7 +14,6 @@ import ipaddress
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable
-from dataclasses import replace
 
 from limits.aio.storage import Storage
 from starlette.types import Scope
@@ -210,6 +209,6 @@ def _folded(entry: LogEntry, *, level_ok: bool, program_ok: bool) -> LogEntry:
     original = {} if level_ok else {"level": entry.level}
     if not program_ok:
         original["program"] = entry.program
-    return replace(entry, level=entry.level if level_ok else OTHER_LEVEL,
-                   program=entry.program if program_ok else OTHER_PROGRAM,
-                   fields={**(entry.fields or {}), **original})  # the real name wins over a field
+    return entry._replace(level=entry.level if level_ok else OTHER_LEVEL,
+                          program=entry.program if program_ok else OTHER_PROGRAM,
+                          fields={**(entry.fields or {}), **original})  # the real name wins over a field
