@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
 
+from starlette.types import Scope
 from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .direct_answers import NO_CONTENT_EXTENSION, write_no_content
 from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, error_response
 from .security_headers import DATA_ANSWER_HEADERS
 
@@ -127,6 +129,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.waiting.pop(self, None)
         super().on_headers_complete()
         self._reading_body = not (self.parser.should_upgrade() and self._should_upgrade())
+        if self.scope["method"] == "POST":
+            self.scope["extensions"] = {NO_CONTENT_EXTENSION: {"write": self._write_no_content}}
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -144,6 +148,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.timeout_keep_alive_task is not None:  # idle until the next request
             self.waiting[self] = None
+
+    def _write_no_content(self, scope: Scope, header_lines: bytes) -> bool:
+        """Answer the request of `scope` 204 straight to the connection (`direct_answers`), if it is the current one."""
+        cycle = self.cycle
+        return cycle is not None and cycle.scope is scope and write_no_content(cycle, header_lines)
 
     def handle_websocket_upgrade(self) -> None:
         # The websocket protocol owns the connection from here, and its pings tell a live peer.

@@ -3,18 +3,21 @@
 `Ingest` parses, publishes and counts; `live_routes` declares the route that calls it. A server
 also puts `IngestFastLane` in front of the whole app, which answers that one request shape with
 the same `Ingest` before FastAPI's middleware and routing: those per-request layers cost more
-than the ingest itself.
+than the ingest itself. Its 204s go straight to the connection where the server allows it
+(`direct_answers`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .direct_answers import NO_CONTENT_EXTENSION, NoContentWriter, encode_header_lines
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response, read_only_response
 from .ingest_limits import IngestLimits, client_address
 from .parsing import IngestError, parse_body
@@ -49,6 +52,8 @@ class _AcceptedResponse(Response):
 
 
 _ACCEPTED = _AcceptedResponse(status_code=204, headers={**CORS_HEADERS, **DATA_ANSWER_HEADERS})
+_ACCEPTED_LINES = encode_header_lines({**CORS_HEADERS, **DATA_ANSWER_HEADERS})
+_NO_EXTENSIONS: dict[str, dict[str, Any]] = {}
 
 
 class Ingest:
@@ -75,10 +80,11 @@ class Ingest:
                 if (pending := limits.check_client(client)) and (refusal := await pending):
                     self.requests_refused += 1
                     return refusal.response()
-            batch_key = _batch_key(request)
-            body = await read_limited_body(request, MAX_BODY_BYTES)
+            head = _RequestHead(request.scope["headers"])
+            batch_key = _batch_key(head.batch_key)
+            body = await read_limited_body(request, MAX_BODY_BYTES, declared=head.content_length)
             query = request.query_params if request.scope["query_string"] else _NO_QUERY
-            entries = await parse_body(request.headers, body, query, time.time())
+            entries = await parse_body(head.content_type, body, query, time.time())
             if limits is not None:
                 pending = limits.check_stream(stream_id, client, len(entries), len(body))
                 if pending and (refusal := await pending):
@@ -98,29 +104,41 @@ class Ingest:
         return _ACCEPTED
 
 
-def _raw_header(request: Request, name: bytes) -> str | None:
-    """The first value of header `name` (lower case), read from the raw headers.
+class _RequestHead:
+    """The headers ingest reads, each the first of its name as `Headers.get` gives it, found in one pass.
 
-    `Headers.get` finds a missing header by catching the KeyError its lookup raises, which cost
-    more than the rest of the lookup: most POSTs carry no `Idempotency-Key`.
+    Starlette's `Headers` decodes every name for each lookup, and finds a missing one by catching
+    a KeyError: three lookups cost more than parsing a small form.
     """
-    for key, value in request.scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
+
+    __slots__ = ("batch_key", "content_length", "content_type")
+
+    def __init__(self, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        content_type = content_length = batch_key = None
+        for name, value in raw_headers:
+            if name == b"content-type":
+                content_type = content_type if content_type is not None else value
+            elif name == b"content-length":
+                content_length = content_length if content_length is not None else value
+            elif name == _BATCH_KEY_NAME:
+                batch_key = batch_key if batch_key is not None else value
+        self.content_type = content_type.decode("latin-1") if content_type is not None else ""
+        self.content_length = content_length.decode("latin-1") if content_length is not None else None
+        self.batch_key = batch_key.decode("latin-1") if batch_key is not None else None
 
 
-def _batch_key(request: Request) -> str | None:
-    """The request's `Idempotency-Key`, or None without one; `IngestError(422)` if it breaks the rule."""
-    key = _raw_header(request, _BATCH_KEY_NAME)
+def _batch_key(key: str | None) -> str | None:
+    """The request's `Idempotency-Key` if it has one; `IngestError(422)` if it breaks the rule."""
     if key is None or BATCH_KEY_PATTERN.fullmatch(key):
         return key
     raise IngestError(422, f"the {BATCH_KEY_HEADER} header must be {BATCH_KEY_RULE}")
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """The whole body, or `IngestError(413)` as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length")
+async def read_limited_body(request: Request, limit: int, *, declared: str | None) -> bytes:
+    """The whole body, or `IngestError(413)` as soon as it is known to exceed `limit` bytes.
+
+    `declared`: the request's Content-Length, if it has one.
+    """
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     # Read from the server directly: Request.stream() wraps each chunk in an async generator step,
@@ -166,4 +184,9 @@ class IngestFastLane:
             # The view key: the log must not hold the key that can write to the stream.
             log.exception("ingest failed for stream %s (view key)", bus_stream_id(stream_id))
             response = error_response(500, "internal server error; see the server log")
+        if response is _ACCEPTED:
+            extension = scope.get("extensions", _NO_EXTENSIONS).get(NO_CONTENT_EXTENSION)
+            write: NoContentWriter | None = extension["write"] if extension else None
+            if write is not None and write(scope, _ACCEPTED_LINES):
+                return
         await response(scope, receive, send)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 import orjson
@@ -47,8 +47,7 @@ class IngestError(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
-class EntryDefaults:
+class EntryDefaults(NamedTuple):
     """What an entry gets for the fields it leaves out."""
 
     level: str
@@ -56,21 +55,34 @@ class EntryDefaults:
     received_at: float
 
 
-Parser = Callable[[bytes, EntryDefaults, Headers], Awaitable[list[LogEntry]]]
+Parser = Callable[[bytes, EntryDefaults], list[LogEntry]]
+_MULTIPART = "multipart/form-data"
 
 
-async def parse_body(headers: Headers, body: bytes, query: Mapping[str, str], received_at: float) -> list[LogEntry]:
-    """Parse and validate a whole body; raise `IngestError` (415 or 422) if any of it is wrong."""
-    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+async def parse_body(content_type: str, body: bytes, query: Mapping[str, str], received_at: float) -> list[LogEntry]:
+    """Parse and validate a whole body sent as `content_type` (the header's value, "" without one).
+
+    Raise `IngestError` (415 or 422) if any of it is wrong.
+    """
+    media_type = _media_type(content_type)
     parser = _PARSERS.get(media_type)
-    if parser is None:
+    if parser is None and media_type != _MULTIPART:
         shown = media_type or "none"
         raise IngestError(415, f"unsupported content type {shown!r}; send one of: {', '.join(SUPPORTED_TYPES)}")
     defaults = _defaults_from_query(query, received_at)
-    entries = await parser(body, defaults, headers)
+    if parser is not None:
+        entries = parser(body, defaults)
+    else:
+        entries = await _parse_multipart(body, defaults, content_type)
     if not entries:
         raise IngestError(422, "the body holds no log entry")
     return entries
+
+
+@functools.lru_cache(maxsize=64)
+def _media_type(content_type: str) -> str:
+    """`text/plain; charset=utf-8` → `text/plain`; clients send the same few values on every request."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def build_entry(data: Mapping[str, Any], defaults: EntryDefaults) -> LogEntry:
@@ -136,6 +148,8 @@ def _check_program(program: object) -> str:
 
 def _collect_fields(data: Mapping[str, Any]) -> JsonObject | None:
     fields = data.get("fields")
+    if fields is None and data.keys() <= _ENTRY_KEYS:  # most entries: only the known keys
+        return None
     if isinstance(fields, str):  # form posts can only carry it as JSON text
         try:
             fields = load_json(fields.encode(errors="replace"))
@@ -216,27 +230,27 @@ def _entries_from_objects(objects: list[Any], defaults: EntryDefaults) -> list[L
     return entries
 
 
-async def _parse_json(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+def _parse_json(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
     document = _load_json(body, "body")
     objects = document if isinstance(document, list) else [document]
     return _entries_from_objects(objects, defaults)
 
 
-async def _parse_ndjson(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+def _parse_ndjson(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
     lines = [line for line in body.splitlines() if line.strip()]
     _check_batch_size(len(lines))
     objects = [_load_json(line, f"line {number}") for number, line in enumerate(lines, start=1)]
     return _entries_from_objects(objects, defaults)
 
 
-async def _parse_text(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+def _parse_text(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
     text = body.decode("utf-8", errors="replace")  # piped logs may hold stray bytes; keep the line
     lines = [line.rstrip("\r") for line in text.split("\n") if line.strip()]
     _check_batch_size(len(lines))
     return _entries_from_objects([{"message": line} for line in lines], defaults)
 
 
-async def _parse_urlencoded(body: bytes, defaults: EntryDefaults, _: Headers) -> list[LogEntry]:
+def _parse_urlencoded(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
     return _entries_from_form(form_fields(body), defaults)
 
 
@@ -252,7 +266,10 @@ def form_fields(body: bytes) -> dict[str, str]:
     for pair in body.decode("utf-8", errors="replace").split("&"):
         if pair:
             key, _, value = pair.partition("=")
-            fields[_unescape(key)] = _unescape(value)
+            # Most keys and values hold neither; the checks cost less than the calls.
+            if "%" in key or "+" in key:
+                key = _unescape(key)
+            fields[key] = _unescape(value) if "%" in value or "+" in value else value
     return fields
 
 
@@ -273,11 +290,13 @@ def _unescape(text: str) -> str:
 _ASCII_ESCAPES = {f"{code:02{case}}": chr(code) for code in range(128) for case in "xX"}
 
 
-async def _parse_multipart(body: bytes, defaults: EntryDefaults, headers: Headers) -> list[LogEntry]:
+async def _parse_multipart(body: bytes, defaults: EntryDefaults, content_type: str) -> list[LogEntry]:
     async def single_chunk() -> AsyncGenerator[bytes, None]:
         yield body
 
-    parser = MultiPartParser(headers, single_chunk(), max_files=10, max_fields=100, max_part_size=MAX_BODY_BYTES)
+    # The parser reads only the content type (boundary, charset) of the headers.
+    parser = MultiPartParser(Headers({"content-type": content_type}), single_chunk(), max_files=10, max_fields=100,
+                             max_part_size=MAX_BODY_BYTES)
     try:
         form = await parser.parse()
     except MultiPartException as error:
@@ -311,13 +330,13 @@ def _load_json(raw: bytes, where: str) -> Any:
         raise IngestError(422, f"{where}: {error}") from None
 
 
+# Multipart bodies are parsed apart: Starlette's parser is asynchronous.
 _PARSERS: dict[str, Parser] = {
     "application/x-www-form-urlencoded": _parse_urlencoded,
-    "multipart/form-data": _parse_multipart,
     "application/json": _parse_json,
     "application/x-ndjson": _parse_ndjson,
     "application/ndjson": _parse_ndjson,
     "application/jsonl": _parse_ndjson,
     "text/plain": _parse_text,
 }
-SUPPORTED_TYPES = tuple(_PARSERS)
+SUPPORTED_TYPES = (*_PARSERS, _MULTIPART)

@@ -95,7 +95,9 @@ class MemoryBus(Bus):
             stream = self._streams[stream_id] = deque()
             self._bytes[stream_id] = 0
         stream.extend(stored)
-        added = sum(entry.memory_size() for entry in entries)
+        added = 0
+        for entry in entries:
+            added += entry.memory_size()
         while len(stream) > self._max_length:
             added -= stream.popleft().entry.memory_size()
         self._bytes[stream_id] += added
