@@ -62,6 +62,7 @@ class MemoryBus(Bus):
         self.streams_evicted = 0
         # Streams by last write, oldest first, so expired ones are found without a scan.
         self._last_write: OrderedDict[str, float] = OrderedDict()
+        self._next_expiry_check = float("-inf")
         self._ids = EntryIdClock()
         self._batches = RecentBatches(BATCH_KEY_SECONDS, clock=clock)
         # Entries written in this turn of the event loop, by stream, not yet handed to the fan-out.
@@ -103,7 +104,8 @@ class MemoryBus(Bus):
         self._bytes[stream_id] += added
         self.total_bytes += added
         self._touch(stream_id)
-        self._keep_within_budget(stream_id)
+        if self.total_bytes > self._budget_bytes or len(self._streams) > self._max_streams:
+            self._keep_within_budget(stream_id)
         if self._fanout.count(stream_id):
             if not self._undelivered:
                 asyncio.get_running_loop().call_soon(self._deliver_written)
@@ -170,10 +172,13 @@ class MemoryBus(Bus):
         return newer
 
     def _touch(self, stream_id: str) -> None:
-        """Record a write and drop the streams nobody has written to for `retention_seconds`."""
+        """Record a write; drop the streams nobody has written to for `retention_seconds` (looked for once a second)."""
         now = self._clock()
         self._last_write[stream_id] = now
         self._last_write.move_to_end(stream_id)
+        if now < self._next_expiry_check:  # looked less than a second ago: nothing can be much overdue
+            return
+        self._next_expiry_check = now + 1.0
         cutoff = now - self._retention_seconds
         while self._last_write:
             oldest, written = next(iter(self._last_write.items()))
