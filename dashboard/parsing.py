@@ -57,6 +57,7 @@ class EntryDefaults(NamedTuple):
 
 Parser = Callable[[bytes, EntryDefaults], list[LogEntry]]
 _MULTIPART = "multipart/form-data"
+_CACHED_CONTENT_TYPE_CHARS = 200
 
 
 async def parse_body(content_type: str, body: bytes, query: Mapping[str, str], received_at: float) -> list[LogEntry]:
@@ -79,9 +80,17 @@ async def parse_body(content_type: str, body: bytes, query: Mapping[str, str], r
     return entries
 
 
-@functools.lru_cache(maxsize=64)
 def _media_type(content_type: str) -> str:
-    """`text/plain; charset=utf-8` → `text/plain`; clients send the same few values on every request."""
+    """`text/plain; charset=utf-8` → `text/plain`."""
+    # Clients send the same few values on every request; a long one (headers have no size limit)
+    # is not kept, so that a few requests cannot hold megabytes in the cache.
+    if len(content_type) <= _CACHED_CONTENT_TYPE_CHARS:
+        return _cached_media_type(content_type)
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 

@@ -31,6 +31,7 @@ _NUMBERED_LEVELS = tuple((LEVEL_RANKS[name], name) for name in reversed(STANDARD
 STREAM_ID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 STREAM_ID_ANY_CASE_PATTERN = STREAM_ID_PATTERN.replace("a-f", "a-fA-F")
 _STREAM_ID = re.compile(STREAM_ID_PATTERN)
+_STREAM_ID_CHARS = 36
 _STREAM_ID_ANY_CASE = re.compile(STREAM_ID_ANY_CASE_PATTERN)
 # An entry ID is `<milliseconds>-<sequence>` (as Redis Streams number entries), each part a 64-bit
 # unsigned integer; `<milliseconds>` alone means sequence 0.
@@ -153,9 +154,15 @@ def is_stream_id(text: str) -> bool:
     return _STREAM_ID.fullmatch(text) is not None
 
 
-@functools.lru_cache(maxsize=4096)  # asked on every POST, mostly for the same few streams
 def canonical_stream_id(text: str) -> str | None:
     """The stream ID that `text` names (a UUID in any case, as lower case), or None."""
+    # Asked on every POST, mostly for the same few streams; only text of a UUID's length is cached,
+    # so that junk paths (any length, from anyone) cannot fill the cache with megabytes.
+    return _canonical_stream_id(text) if len(text) == _STREAM_ID_CHARS else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_stream_id(text: str) -> str | None:
     return text.lower() if _STREAM_ID_ANY_CASE.fullmatch(text) is not None else None
 
 

@@ -261,3 +261,13 @@ async def test_a_key_both_beside_and_inside_fields_is_refused_not_dropped() -> N
     assert (error.status_code, error.detail) == (422, "'a' is both a key of the entry and of its fields: send it once")
     [entry] = await parse("application/json", json.dumps({"message": "x", "fields": {"a": 1}, "b": 2}))
     assert entry.fields == {"b": 2, "a": 1}
+
+
+async def test_a_long_content_type_is_parsed_but_not_remembered() -> None:
+    # Header values have no size limit: 64 of 4 MB each, kept by the cache, held 380 MB.
+    from dashboard.parsing import _cached_media_type
+
+    before = _cached_media_type.cache_info().currsize
+    [entry] = await parse("text/plain; a=" + "b" * 100_000, "line")
+    assert entry.message == "line"
+    assert _cached_media_type.cache_info().currsize == before

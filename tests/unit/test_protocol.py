@@ -137,3 +137,14 @@ def test_the_bus_keeps_a_stream_under_its_view_key_whichever_key_names_it() -> N
 def test_a_view_key_is_derived_from_a_canonical_stream_id_only(not_canonical: str) -> None:
     with pytest.raises(ValueError, match="stream ID"):
         view_key(not_canonical)
+
+
+def test_only_text_of_a_uuids_length_is_remembered_between_calls() -> None:
+    # Any path after /live/ is asked about: junk of any length must not stay in memory.
+    from dashboard.protocol import _canonical_stream_id
+
+    before = _canonical_stream_id.cache_info().currsize
+    for size in (0, 35, 37, 64_000):
+        assert canonical_stream_id("a" * size) is None
+    assert _canonical_stream_id.cache_info().currsize == before
+    assert canonical_stream_id("0B6D5F2A-8C1E-4D3B-9F7A-2E4C6A8B0D1F") == "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
