@@ -18,12 +18,14 @@ import ipaddress
 import json
 import resource
 from collections import OrderedDict
+from collections.abc import Sized
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
 
 from starlette.types import Scope
 from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .direct_answers import NO_CONTENT_EXTENSION, write_no_content
@@ -34,6 +36,10 @@ from .security_headers import DATA_ANSWER_HEADERS
 # listening socket, the event loop's own.
 FD_MARGIN = 100
 MAX_CONNECTIONS = 4000
+# Pipelined requests a connection may have waiting before its reading stays paused. uvicorn resumes
+# reading whenever an answer is done, so a client that sends requests without reading the answers
+# had the server read, parse and hold all of them (30 MB of POSTs held 480 MB).
+MAX_PIPELINED = 64
 
 
 @dataclass(frozen=True)
@@ -49,11 +55,14 @@ class ConnectionLimits:
 
 def bounded_protocol(limits: ConnectionLimits) -> type[BoundedHttpProtocol]:
     """The protocol class for one server (`uvicorn.Config(http=...)`), bound to `limits`."""
+    malformed = _raw_error(400, "the request is not valid HTTP/1.1: its request line, headers or chunks could not "
+                                "be read (two Content-Length headers, or one beside Transfer-Encoding, are refused)")
     headers_late = _raw_error(408, f"the request's headers did not all arrive within {limits.header_seconds:g} s")
     body_late = _raw_error(408, f"the request's body did not all arrive within {limits.body_seconds:g} s (fewer "
                                 "bytes than its Content-Length, or sent too slowly)")
     return type("BoundedHttpProtocol", (BoundedHttpProtocol,), {
-        "limits": limits, "waiting": OrderedDict(), "headers_late": headers_late, "body_late": body_late})
+        "limits": limits, "waiting": OrderedDict(), "headers_late": headers_late, "body_late": body_late,
+        "malformed": malformed})
 
 
 def raise_fd_limit() -> int:
@@ -85,9 +94,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     limits: ClassVar[ConnectionLimits]
     # Connections with no request in progress, the longest waiting first: the ones the cap closes.
     waiting: ClassVar[OrderedDict[BoundedHttpProtocol, None]]
-    # The 408s a timeout answers with.
+    # The 408s a timeout answers with, and the 400 for what is not HTTP.
     headers_late: ClassVar[bytes]
     body_late: ClassVar[bytes]
+    malformed: ClassVar[bytes]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,6 +113,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if len(self.connections) >= self.limits.max_connections and not self._close_longest_waiting():
             self.app = _AT_CAPACITY
         super().connection_made(transport)
+        self.flow = _PipelineFlow(transport, self.pipeline)
         self.waiting[self] = None
         self._arm(self.limits.header_seconds, self.headers_late)
 
@@ -153,6 +164,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         """Answer the request of `scope` 204 straight to the connection (`direct_answers`), if it is the current one."""
         cycle = self.cycle
         return cycle is not None and cycle.scope is scope and write_no_content(cycle, header_lines)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's own is plain text, without the headers every other answer carries.
+        self.transport.write(self.malformed)
+        self.transport.close()
 
     def handle_websocket_upgrade(self) -> None:
         # The websocket protocol owns the connection from here, and its pings tell a live peer.
@@ -208,6 +224,18 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         longest._disarm()
         longest.transport.close()
         return True
+
+
+class _PipelineFlow(FlowControl):
+    """uvicorn's flow control, but reading stays paused while `MAX_PIPELINED` requests wait their turn."""
+
+    def __init__(self, transport: asyncio.Transport, pipeline: Sized) -> None:
+        super().__init__(transport)
+        self._pipeline = pipeline
+
+    def resume_reading(self) -> None:
+        if len(self._pipeline) < MAX_PIPELINED:
+            super().resume_reading()
 
 
 def _is_loopback(host: str) -> bool:

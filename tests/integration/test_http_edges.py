@@ -1,0 +1,118 @@
+"""HTTP at its edges, against a real server: requests that are not HTTP, and clients that send without reading."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import select
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dashboard.security_headers import DATA_ANSWER_HEADERS
+from harness.servers import AppProcess, running_app
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AppProcess]:
+    with running_app("--history", "0", "--client-requests-per-second", "0", "--stream-entries-per-second", "0",
+                     "--stream-bytes-per-second", "0") as app:
+        yield app
+
+
+def _post(stream: str, body: bytes = b"message=x") -> bytes:
+    return (b"POST /live/%s HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (stream.encode(), len(body), body))
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    sock.settimeout(5)
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("bad_head", [
+    b"Content-Length: 9\r\nContent-Length: 10\r\n",
+    b"Content-Length: 9\r\nTransfer-Encoding: chunked\r\n",
+    b"Content-Length: +9\r\n",
+    b"X-Bad: a\x00b\r\nContent-Length: 9\r\n",
+])
+def test_what_is_not_http_gets_a_json_400_with_the_headers_of_every_answer(server: AppProcess,
+                                                                            bad_head: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"POST /live/%s HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     b"%s\r\nmessage=x" % (str(uuid.uuid4()).encode(), bad_head))
+        answer = _read_all(sock)  # and the server closes the connection
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode().lower().split("\r\n")
+    assert lines[0] == "http/1.1 400 bad request"
+    assert "content-type: application/json" in lines and "connection: close" in lines
+    for name, value in DATA_ANSWER_HEADERS.items():
+        assert f"{name.lower()}: {value.lower()}" in lines
+    assert "not valid http/1.1" in json.loads(body)["detail"].lower()
+
+
+def _rss_mib(app: AppProcess) -> float:
+    assert app.process is not None
+    for line in Path(f"/proc/{app.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_client_that_pipelines_without_reading_is_not_read_ahead(server: AppProcess) -> None:
+    # uvicorn resumes reading as each answer is done: a client that never read had the server read,
+    # parse and hold every request it sent (30 MB of POSTs: +460 MB).
+    stream = str(uuid.uuid4())
+    count = 100_000
+    payload = _post(stream) * count  # 14.6 MB
+    before_rss = _rss_mib(server)
+    before = httpx.get(f"{server.url}/healthz").json()["entries_accepted"]
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.setblocking(False)
+        sent = _send_until_stalled(sock, payload)
+        held_mib = _rss_mib(server) - before_rss
+        assert sent < len(payload), "the server read everything a client that never reads sent"
+        assert held_mib < 60, f"the server grew by {held_mib:.0f} MiB holding unanswered requests"
+        # Once the client reads, everything it sent is answered, in order, and stored.
+        answers = _answers_while_sending(sock, payload, sent, count)
+    assert answers == count
+    accepted = httpx.get(f"{server.url}/healthz").json()["entries_accepted"] - before
+    assert accepted == count
+
+
+def _send_until_stalled(sock: socket.socket, payload: bytes) -> int:
+    sent = 0
+    last_progress = time.monotonic()
+    while sent < len(payload) and time.monotonic() - last_progress < 1.5:
+        try:
+            sent += sock.send(payload[sent:sent + 65536])
+            last_progress = time.monotonic()
+        except BlockingIOError:
+            select.select([], [sock], [], 0.1)
+    return sent
+
+
+def _answers_while_sending(sock: socket.socket, payload: bytes, sent: int, count: int) -> int:
+    """Send the rest of `payload` while reading answers; the number of 204s once `count` came (or 30 s)."""
+    received = b""
+    answers = 0
+    deadline = time.monotonic() + 30
+    while answers < count and time.monotonic() < deadline:
+        readable, writable, _ = select.select([sock], [sock] if sent < len(payload) else [], [], 0.5)
+        if writable:
+            with contextlib.suppress(BlockingIOError):
+                sent += sock.send(payload[sent:sent + 65536])
+        if readable:
+            received += sock.recv(1 << 20)
+            *complete, received = received.split(b"\r\n\r\n")
+            assert all(head.startswith(b"HTTP/1.1 204 ") for head in complete), complete[:1]
+            answers += len(complete)
+    return answers
