@@ -9,13 +9,14 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from dashboard.security_headers import DATA_ANSWER_HEADERS
 from harness.servers import AppProcess, running_app
+
+from .test_timeouts import _rss_mib
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +58,6 @@ def test_what_is_not_http_gets_a_json_400_with_the_headers_of_every_answer(serve
     for name, value in DATA_ANSWER_HEADERS.items():
         assert f"{name.lower()}: {value.lower()}" in lines
     assert "not valid http/1.1" in json.loads(body)["detail"].lower()
-
-
-def _rss_mib(app: AppProcess) -> float:
-    assert app.process is not None
-    for line in Path(f"/proc/{app.process.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 def test_a_client_that_pipelines_without_reading_is_not_read_ahead(server: AppProcess) -> None:

@@ -133,6 +133,7 @@ def stop(process: subprocess.Popen[str]) -> str:
 def test_tail_prints_history_then_live_entries_with_filters(server: AppProcess) -> None:
     stream = str(uuid.uuid4())
     post(server.url, stream, *[{"message": f"old {i}"} for i in range(5)])
+    before = viewers_fed(server.url)
     process, output = start_tail(f"{server.url}/live/{stream}", "-n", "2")
     try:
         history = output.take(2)
@@ -144,7 +145,8 @@ def test_tail_prints_history_then_live_entries_with_filters(server: AppProcess) 
     finally:
         stop(process)
 
-    followers = viewers_fed(server.url)
+    # The server sees the first tail go a moment after it ended: count from after that.
+    followers = asyncio.run(wait_for_viewers(server.url, lambda count: count <= before, timeout_s=10))
     process, output = start_tail(f"{server.url}/live/{stream}", "-n", "0", "--json", "--level", "WARNING",
                                  "--grep", "^disk", "-i")
     try:

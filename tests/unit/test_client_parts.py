@@ -274,8 +274,9 @@ def test_tail_level_ranks() -> None:
 def test_the_handler_sends_the_number_of_a_level_whose_name_the_server_refuses(
         number: int, name: str | None, stored: str) -> None:
     record = logging.LogRecord("app", number, __file__, 1, "hi", (), None)
-    if name is not None:
-        record.levelname = name  # as logging.addLevelName(number, name) would make it
+    # As logging.addLevelName(number, name) would make it, or the name of a number nobody named (uvicorn,
+    # once imported, names 5 TRACE for the whole process).
+    record.levelname = name if name is not None else f"Level {number}"
     encoded = json.loads(entries.encode_entry("hi", level=_level_of(record), program="p", timestamp=0.0))
     assert build_entry(encoded, DEFAULTS).level == stored
 
