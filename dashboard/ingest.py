@@ -51,8 +51,9 @@ class _AcceptedResponse(Response):
         await send({"type": "http.response.body", "body": b""})
 
 
-_ACCEPTED = _AcceptedResponse(status_code=204, headers={**CORS_HEADERS, **DATA_ANSWER_HEADERS})
-_ACCEPTED_LINES = encode_header_lines({**CORS_HEADERS, **DATA_ANSWER_HEADERS})
+_ACCEPTED_HEADERS = {**CORS_HEADERS, **DATA_ANSWER_HEADERS}
+_ACCEPTED = _AcceptedResponse(status_code=204, headers=_ACCEPTED_HEADERS)
+_ACCEPTED_LINES = encode_header_lines(_ACCEPTED_HEADERS)  # the same answer, written straight to the connection
 _NO_EXTENSIONS: dict[str, dict[str, Any]] = {}
 
 

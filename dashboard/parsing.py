@@ -86,12 +86,14 @@ def _media_type(content_type: str) -> str:
     # is not kept, so that a few requests cannot hold megabytes in the cache.
     if len(content_type) <= _CACHED_CONTENT_TYPE_CHARS:
         return _cached_media_type(content_type)
+    return _media_type_of(content_type)
+
+
+def _media_type_of(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-@functools.lru_cache(maxsize=64)
-def _cached_media_type(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
+_cached_media_type = functools.lru_cache(maxsize=64)(_media_type_of)
 
 
 def build_entry(data: Mapping[str, Any], defaults: EntryDefaults) -> LogEntry:
