@@ -30,6 +30,9 @@ export class VirtualList {
     this.marked = null;        // the ID of the row a link opened the page at (log_link)
     this.columns = [];         // dotted paths of fields shown as columns (log_columns)
     this.columnsSet = 0;       // how many times they were set: rows drawn before are drawn again
+    this.drawn = [];           // the serials of the rows in the container, in order (updateRows)
+    this.drawnLook = null;
+    this.opened = 0;           // counts the rows opened and closed: their look changed
     this.renderFrame = null;
     this.scrollFrame = null;   // a scroll to `scrollTarget` waiting for the next frame
     this.scrollTarget = 0;
@@ -93,6 +96,7 @@ export class VirtualList {
 
   // After the rows were cleared: nothing is open, and the view follows again.
   reset() {
+    this.opened++;
     this.expanded.clear();
     this.opening = null;
     this.following = true;
@@ -100,6 +104,7 @@ export class VirtualList {
 
   // Open or close the row of this serial.
   toggle(serial) {
+    this.opened++;
     if (this.expanded.has(serial)) {
       this.expanded.delete(serial);
     } else {
@@ -244,24 +249,27 @@ export class VirtualList {
   }
 
   // Show `wanted` (consecutive shown entries), keeping the row elements already on screen: while
-  // following, each frame only adds the new rows at the bottom and drops as many from the top.
+  // following, each draw only adds the new rows at the bottom and drops as many from the top.
   // A row not of today shows its date; if one in view does, the time column widens for all of them.
+  // What is drawn is kept beside the rows (`drawn`, their serials in order, all drawn in the look
+  // `drawnLook`): reading it back from the rows' attributes cost more than the rest of a draw.
   updateRows(wanted) {
     const rows = this.container;
     const [todayStart, todayEnd] = todaySpan(this.utc);
     const dated = (entry) => entry.ts * 1000 < todayStart || entry.ts * 1000 >= todayEnd;
-    const look = (entry) =>
-      `${this.utc ? "u" : "l"}${this.expanded.has(entry._n) ? "o" : "c"}${dated(entry) ? "d" : ""}${this.columnsSet}`;
+    const look = `${this.utc}:${todayStart}:${this.columnsSet}:${this.opened}`;
     rows.classList.toggle("bl-dated", wanted.some(dated));
-    const serialOf = (node) => Number(node.dataset.serial);
+    const drawn = this.drawn;
     const firstWanted = wanted.length ? wanted[0]._n : Infinity;
     const lastWanted = wanted.length ? wanted[wanted.length - 1]._n : -Infinity;
-    while (rows.firstElementChild && serialOf(rows.firstElementChild) < firstWanted) rows.firstElementChild.remove();
-    while (rows.lastElementChild && serialOf(rows.lastElementChild) > lastWanted) rows.lastElementChild.remove();
-    const kept = Array.from(rows.children);
-    const start = kept.length ? wanted.findIndex((entry) => entry._n === serialOf(kept[0])) : -1;
-    const reusable = start >= 0 && kept.every((node, i) =>
-      wanted[start + i] !== undefined && wanted[start + i]._n === serialOf(node) && node.dataset.look === look(wanted[start + i]));
+    let above = 0;  // drawn rows above the first wanted, and below the last
+    while (above < drawn.length && drawn[above] < firstWanted) above++;
+    let below = 0;
+    while (below < drawn.length - above && drawn[drawn.length - 1 - below] > lastWanted) below++;
+    const kept = drawn.length - above - below;
+    const start = kept ? wanted.findIndex((entry) => entry._n === drawn[above]) : -1;
+    let reusable = look === this.drawnLook && start >= 0 && start + kept <= wanted.length;
+    for (let i = 0; reusable && i < kept; i++) reusable = wanted[start + i]._n === drawn[above + i];
     const build = (entries) => {
       const fragment = document.createDocumentFragment();
       for (const entry of entries) {
@@ -271,18 +279,21 @@ export class VirtualList {
           row.classList.add("bl-linked");
           row.setAttribute("aria-current", "true");
         }
-        row.dataset.look = look(entry);
         fragment.append(row);
       }
       return fragment;
     };
     this.highlighter.request(wanted);
+    this.drawnLook = look;
+    this.drawn = wanted.map((entry) => entry._n);
     if (!reusable) {
       rows.replaceChildren(build(wanted));
       return;
     }
+    for (let i = 0; i < above; i++) rows.firstElementChild.remove();
+    for (let i = 0; i < below; i++) rows.lastElementChild.remove();
     if (start > 0) rows.prepend(build(wanted.slice(0, start)));
-    if (start + kept.length < wanted.length) rows.append(build(wanted.slice(start + kept.length)));
+    if (start + kept < wanted.length) rows.append(build(wanted.slice(start + kept)));
   }
 
   // Returns whether an open row's height changed (and another render was asked for).

@@ -231,6 +231,6 @@ export class OlderLines {
       clearTimeout(this.fadeTimer);
       if (text && !this.loading) this.fadeTimer = setTimeout(() => older.classList.add("bl-older-done"), TOP_NOTICE_MS);
     }
-    older.hidden = !text;
+    if (older.hidden !== !text) older.hidden = !text;  // set even to the same value, it restyles: every scroll
   }
 }

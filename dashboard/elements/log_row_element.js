@@ -82,40 +82,60 @@ function shownMessage(entry, open) {
 // Mark `row` (of `entry`, open or not) and its message as `highlight` ({colour, marks}) says; null: none.
 export function paintHighlight(row, entry, open, highlight) {
   row.classList.remove(...ROW_MARKS);
-  if (highlight && highlight.colour in ROW_MARKS) row.classList.add(ROW_MARKS[highlight.colour]);
   const message = row.querySelector(".bl-message");
   message.replaceChildren();
+  writeMessage(row, message, entry, open, highlight);
+}
+
+function writeMessage(row, message, entry, open, highlight) {
+  if (highlight && highlight.colour in ROW_MARKS) row.classList.add(ROW_MARKS[highlight.colour]);
   appendColoured(message, shownMessage(entry, open), highlight ? highlight.marks : undefined);
 }
+
+// Every row starts as a copy of this one: cloning a tree costs a fraction of building it element by
+// element, and a live view builds a row for every line. Rows are <bl-row> elements, not <div>s:
+// Quasar's `div:nth-child(1 of …)` rules would otherwise make each row dropped at the top restyle
+// all the rows below it.
+const ROW_SKELETON = (() => {
+  const row = el("bl-row", "bl-row");
+  const line = el("div", "bl-line");
+  line.append(el("span", "bl-toggle"), el("span", "bl-time"), el("span", "bl-level"), el("span", "bl-program"),
+    el("span", "bl-message"), copyButton(), copyButton("bl-link", LINK_LABEL));
+  row.append(line);
+  return row;
+})();
 
 // The row element of `entry` (which has its serial, _n), open or not, its time in UTC or local time,
 // with its date or not, highlighted as `highlight` says (see paintHighlight), with the values of
 // `columns` (dotted paths of its fields, log_columns) after its program.
 export function renderRow(entry, open, utc, dated, highlight = null, columns = NO_COLUMNS) {
-  const row = el("div", open ? "bl-row bl-open" : "bl-row");
+  const row = ROW_SKELETON.cloneNode(true);
+  const line = row.firstChild;
+  const toggle = line.firstChild;
+  const time = toggle.nextSibling;
+  const level = time.nextSibling;
+  const program = level.nextSibling;
+  const message = program.nextSibling;
+  if (open) row.classList.add("bl-open");
   row.dataset.id = entry.id;
   row.dataset.serial = entry._n;
   row.dataset.level = entry.level;
   const moment = new Date(entry.ts * 1000);
-  const time = el("span", "bl-time", formatTime(moment, utc, dated));
+  time.textContent = formatTime(moment, utc, dated);
   time.title = moment.toISOString();
   const newline = entry.message.indexOf("\n");
   const multiLine = newline >= 0;
   const expandable = multiLine || Boolean(entry.fields) || entry.message.length > LONG_MESSAGE;
-  const toggle = el("span", "bl-toggle", expandable ? (open ? "▾" : "▸") : "");
-  const message = el("span", "bl-message");
-  const line = el("div", "bl-line");
-  line.append(toggle, time, el("span", `bl-level bl-level-${entry.level.toLowerCase()}`, entry.level),
-    logTextElement("span", "bl-program", entry.program));
+  if (expandable) toggle.textContent = open ? "▾" : "▸";
+  level.className = `bl-level bl-level-${entry.level.toLowerCase()}`;
+  level.textContent = entry.level;
+  appendEscaped(program, entry.program);
   if (entry._s !== undefined) toggle.after(streamMark(entry._s));  // a merged view's row: its stream
-  if (columns.length) line.append(columnCells(entry, columns));
-  line.append(message);
-  if (multiLine && !open) line.append(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));
-  if (entry.fields && !open) line.append(el("span", "bl-fields", "{…}"));
-  line.append(copyButton(), copyButton("bl-link", LINK_LABEL));
-  row.append(line);
+  if (columns.length) message.before(columnCells(entry, columns));
+  if (entry.fields && !open) message.after(el("span", "bl-fields", "{…}"));
+  if (multiLine && !open) message.after(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));
   if (open && entry.fields) row.append(logTextElement("pre", "bl-fields-json", JSON.stringify(entry.fields, null, 2)));
   if (expandable) row.classList.add("bl-expandable");
-  paintHighlight(row, entry, open, highlight);
+  writeMessage(row, message, entry, open, highlight);
   return row;
 }

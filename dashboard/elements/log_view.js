@@ -25,6 +25,22 @@ const DRAW_GAP_MS = 4;
 // oldest row's ID. A reloaded page asks the server for the rows from there to its own first one.
 const HELD_KEY = `bunnylogs-held:${location.pathname}`;
 
+// NiceGUI's page hides everything after its "no ES modules" notice with `#esm-fallback ~ *`, and
+// takes the notice away once modules load (before this module runs). The rule then matches nothing,
+// but the browser still tries it on every element: a sibling rule that made each row dropped at the
+// top of the list restyle every row below it. Taken out here, once.
+function dropModuleFallbackRule() {
+  for (const sheet of document.styleSheets) {
+    try {
+      const rules = sheet.cssRules;
+      for (let i = rules.length - 1; i >= 0; i--) if (rules[i].selectorText === "#esm-fallback ~ *") sheet.deleteRule(i);
+    } catch {
+      // a sheet of another origin cannot be read: the rule is in the page's own
+    }
+  }
+}
+dropModuleFallbackRule();
+
 function readHeld() {
   try {
     const held = JSON.parse(sessionStorage.getItem(HELD_KEY));

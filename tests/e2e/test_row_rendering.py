@@ -38,6 +38,7 @@ COPY_BUTTON_LOOK = """button => ({
   icon: getComputedStyle(button, "::before").maskImage || getComputedStyle(button, "::before").webkitMaskImage,
   opacity: getComputedStyle(button).opacity,
   visibility: getComputedStyle(button).visibility,
+  iconVisibility: getComputedStyle(button, "::before").visibility,
 })"""
 
 
@@ -55,8 +56,10 @@ async def test_the_copy_button_is_an_icon_with_a_label_and_says_when_it_copied(
     assert look["label"] == "Copy this line"
     assert "svg" in look["icon"]
     assert look["opacity"] == "0", "with a mouse, the button waits for the pointer"
+    assert look["iconVisibility"] == "hidden", "an icon not shown is not painted either"
     await page.locator(".bl-row").hover()
     await expect(button).to_have_css("opacity", "1")
+    assert (await button.evaluate(COPY_BUTTON_LOOK))["iconVisibility"] == "visible"
     await button.click()
     await expect(button).to_have_attribute("aria-label", "Copied")
     assert "copy me" in await page.evaluate("navigator.clipboard.readText()")
@@ -74,7 +77,7 @@ async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
     button = page.locator(".bl-copy")
     await expect(button).to_have_count(1)
     look = await button.evaluate(COPY_BUTTON_LOOK)
-    assert (look["opacity"], look["visibility"]) == ("1", "visible")
+    assert (look["opacity"], look["visibility"], look["iconVisibility"]) == ("1", "visible", "visible")
     row_box, button_box = await page.locator(".bl-row").bounding_box(), await button.bounding_box()
     assert row_box and button_box and button_box["x"] + button_box["width"] <= row_box["x"] + row_box["width"]
     await context.close()
