@@ -22,4 +22,4 @@ def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimi
     # and starts from the history): NiceGUI's default, 1,000, kept up to 20 s of a busy stream in
     # memory for every viewer.
     ui.run_with(app, title="BunnyLogs", favicon="🐰", show_welcome_message=False,
-                reconnect_timeout=10.0, message_history_length=16)
+                reconnect_timeout=10.0, message_history_length=16, tailwind=False)

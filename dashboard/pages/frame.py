@@ -8,7 +8,9 @@ from pathlib import Path
 
 from nicegui import ui
 
-_STYLESHEET = (Path(__file__).parent.parent / "static" / "bunnylogs.css").read_text()
+_STATIC = Path(__file__).parent.parent / "static"
+# The Tailwind utilities the pages use, built ahead of time (`./dev css`), then the pages' own styles.
+_STYLESHEET = (_STATIC / "tailwind.css").read_text() + (_STATIC / "bunnylogs.css").read_text()
 
 
 @contextmanager

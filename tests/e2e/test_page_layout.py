@@ -472,6 +472,26 @@ async def test_the_toolbar_is_one_row_at_1280_px(page: Page, app_server: AppProc
         assert filter_box["top"] < middle < filter_box["bottom"], f"{control} wrapped below the filter field"
 
 
+async def test_the_page_is_styled_without_an_in_page_css_compiler(page: Page, app_server: AppProcess,
+                                                                 http: httpx.AsyncClient) -> None:
+    """The Tailwind classes come built ahead of time (dashboard/static/tailwind.css), and rows are
+    not divs: NiceGUI's compiler rescanned the page on every new row, and Quasar's `div` rules
+    made every row restyle when one left the list."""
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post_lines(http, app_server, stream, ["styled"])
+    await expect(page.locator(".bl-row")).to_have_count(1)
+    scripts = await page.evaluate("() => [...document.scripts].map((script) => script.src).join(' ')")
+    assert "tailwind" not in scripts
+    header = await page.locator(".q-header").evaluate(
+        "header => ({background: getComputedStyle(header).backgroundColor, gap: getComputedStyle(header).columnGap})")
+    assert header["background"] not in ("", "rgba(0, 0, 0, 0)"), "bg-slate-800 is styled"
+    assert header["gap"] == "12px", "gap-3 is styled"
+    assert await page.locator(".bl-row").evaluate("row => row.tagName") == "BL-ROW"
+    assert await page.evaluate("() => [...document.styleSheets].every((sheet) => "
+                               "[...sheet.cssRules].every((rule) => rule.selectorText !== '#esm-fallback ~ *'))")
+
+
 # --- 6. a restart of a memory-bus server: the page says its lines are gone ------------------------
 
 RESTART_TIMEOUT_MS = 60_000
