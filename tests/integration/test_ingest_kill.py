@@ -66,6 +66,20 @@ def kill_in_flight(apps: list[AppProcess]) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def wait_until_both_send(url: str, timeout_s: float = 60) -> None:
+    """Until a line of the handler and one of the pipe are stored: both are sending (on a busy
+    machine the two programs take a while to start, and a kill before then would hit nothing)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            page = httpx.get(f"{url}/entries", params={"limit": 1000}, timeout=5).json()
+            sources = {entry["message"].split()[0] for entry in page["entries"]}
+            if {"handler", "pipe"} <= sources:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the handler and the pipe did not both start sending")
+
+
 def all_messages(url: str) -> list[str]:
     messages: list[str] = []
     after = "0"
@@ -91,7 +105,7 @@ def test_killed_workers_lose_nothing_and_store_nothing_twice(
     assert lines.stdout is not None
     lines.stdout.close()  # the pipe holds it now
     try:
-        time.sleep(0.5)
+        wait_until_both_send(url)
         kill_in_flight(ingest)
         handler_output, _ = handler.communicate(timeout=120)
         pipe_output, _ = pipe.communicate(timeout=120)
