@@ -8,6 +8,7 @@ from nicegui import ui
 from ..follower_limits import FollowerLimits
 from ..settings import Settings
 from ..stream import Bus
+from .frame import add_tailwind_to_every_page
 from .landing import register_landing_page
 from .page_heap import page_heap
 from .stream_view import register_stream_page
@@ -17,6 +18,7 @@ def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimi
     """Register the pages and mount NiceGUI on `app` (its middleware stays off the ingest path)."""
     register_landing_page()
     register_stream_page(settings, bus, followers)
+    add_tailwind_to_every_page()  # in place of NiceGUI's in-page compiler (tailwind=False below)
     page_heap.install()
     # A page that reconnects is replayed what it missed from its last 16 messages (else it reloads
     # and starts from the history): NiceGUI's default, 1,000, kept up to 20 s of a busy stream in

@@ -9,8 +9,18 @@ from pathlib import Path
 from nicegui import ui
 
 _STATIC = Path(__file__).parent.parent / "static"
-# The Tailwind utilities the pages use, built ahead of time (`./dev css`), then the pages' own styles.
-_STYLESHEET = (_STATIC / "tailwind.css").read_text() + (_STATIC / "bunnylogs.css").read_text()
+_STYLESHEET = (_STATIC / "bunnylogs.css").read_text()
+_TAILWIND = (_STATIC / "tailwind.css").read_text()
+_tailwind_added = False
+
+
+def add_tailwind_to_every_page() -> None:
+    """The Tailwind utilities the pages use, built ahead of time (`./dev css`), in the head of every
+    page NiceGUI serves, its own error pages included (they lean on Tailwind's base styles)."""
+    global _tailwind_added
+    if not _tailwind_added:
+        ui.add_css(_TAILWIND, shared=True)
+        _tailwind_added = True
 
 
 @contextmanager

@@ -113,7 +113,9 @@ def _access_row(view_url: str, *, read_only: bool, add_stream: Callable[[], None
     """
     with ui.row().classes("items-center gap-2 no-wrap w-full access-row"):
         if read_only:
-            ui.badge("read-only", color="slate-600").classes("read-only-badge")
+            # The colour as a class: NiceGUI's color="slate-600" makes one at run time, which the
+            # stylesheet built ahead of time (./dev css) cannot see.
+            ui.badge("read-only", color=None).classes("read-only-badge bg-slate-600")
             ui.label("This link shows the stream; it cannot send logs to it.").classes("text-sm")
             CopyButton(view_url, label="Copy link", title="Copy this read-only link")
         else:

@@ -13,6 +13,7 @@ from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from dashboard.pages.restart_notice import LINES_GONE
+from dashboard.protocol import view_key
 from harness.servers import AppProcess, free_port, running
 
 from .conftest import controls_under, open_stream
@@ -490,6 +491,23 @@ async def test_the_page_is_styled_without_an_in_page_css_compiler(page: Page, ap
     assert await page.locator(".bl-row").evaluate("row => row.tagName") == "BL-ROW"
     assert await page.evaluate("() => [...document.styleSheets].every((sheet) => "
                                "[...sheet.cssRules].every((rule) => rule.selectorText !== '#esm-fallback ~ *'))")
+
+
+async def test_colours_and_base_styles_built_ahead_of_time_reach_every_page(page: Page,
+                                                                           app_server: AppProcess) -> None:
+    """The read-only badge's slate (a class, not NiceGUI's color= made into one at run time), and
+    Tailwind's base styles on NiceGUI's own error page, which is not drawn in our page frame."""
+    await open_stream(page, app_server.url, view_key(new_stream()))
+    badge = page.locator(".read-only-badge")
+    await expect(badge).to_be_visible()
+    slate = await page.evaluate("""() => { const probe = document.createElement('div');
+        probe.className = 'bg-slate-600'; document.body.append(probe);
+        const colour = getComputedStyle(probe).backgroundColor; probe.remove(); return colour; }""")
+    assert slate not in ("", "rgba(0, 0, 0, 0)")
+    assert await badge.evaluate("badge => getComputedStyle(badge).backgroundColor") == slate
+    await page.goto(f"{app_server.url}/no/such-page")
+    await expect(page.locator("svg").first).to_be_visible()
+    assert await page.locator("svg").first.evaluate("svg => getComputedStyle(svg).display") == "block"
 
 
 # --- 6. a restart of a memory-bus server: the page says its lines are gone ------------------------

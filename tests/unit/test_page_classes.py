@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import nicegui
+from nicegui.elements.mixins.color_elements import TAILWIND_COLORS
 
 PACKAGE = Path(__file__).parents[2] / "dashboard"
 STATIC = PACKAGE / "static"
@@ -24,26 +25,74 @@ HOOKS = {"stream-log", "snippet", "new-stream", "read-only-badge", "access-row",
 
 
 def class_names_in_code() -> dict[str, str]:
-    """Each whole class name written in a `.classes(...)` call of the package, and where."""
+    """Each whole class name written in a `.classes(...)` call (its strings, however joined, and the
+    module's string constants it names) or a `class=` in `.props(...)` of the package, and where."""
     found: dict[str, str] = {}
-    for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "classes"):
+    for path, tree in _modules():
+        constants = _string_constants(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
-            for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
-                for name in _whole_names(argument):
-                    found.setdefault(name, f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+            arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+            if node.func.attr == "classes":
+                names = [name for argument in arguments for name in _whole_names(argument, constants)]
+            elif node.func.attr == "props":
+                names = [name for argument in arguments for text in _whole_names(argument, constants)
+                         for name in _props_classes(text)]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name, where)
     return found
 
 
-def _whole_names(argument: ast.expr) -> list[str]:
-    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-        return argument.value.split()
-    if isinstance(argument, ast.JoinedStr):  # f"bl-swatch-{name}": only the names no placeholder touches
-        text = "".join(part.value if isinstance(part, ast.Constant) else "\0" for part in argument.values)
+def colours_made_into_classes() -> dict[str, str]:
+    """`color=` and `text_color=` arguments that NiceGUI turns into Tailwind classes at run time."""
+    found: dict[str, str] = {}
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    value = keyword.value
+                    if (keyword.arg in ("color", "text_color") and isinstance(value, ast.Constant)
+                            and value.value in TAILWIND_COLORS):
+                        found[f"{keyword.arg}={value.value!r}"] = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+    return found
+
+
+def _modules() -> list[tuple[Path, ast.Module]]:
+    return [(path, ast.parse(path.read_text(), str(path))) for path in sorted(PACKAGE.rglob("*.py"))]
+
+
+def _string_constants(tree: ast.Module) -> dict[str, str]:
+    """The module's top-level `NAME = "text"` assignments."""
+    constants = {}
+    for statement in tree.body:
+        if (isinstance(statement, ast.Assign | ast.AnnAssign) and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)):
+            for target in statement.targets if isinstance(statement, ast.Assign) else [statement.target]:
+                if isinstance(target, ast.Name):
+                    constants[target.id] = statement.value.value
+    return constants
+
+
+def _whole_names(node: ast.AST, constants: dict[str, str]) -> list[str]:
+    """The class names in an expression's strings: every part of a join or a choice, each name whole."""
+    if isinstance(node, ast.Constant):
+        return node.value.split() if isinstance(node.value, str) else []
+    if isinstance(node, ast.JoinedStr):  # f"bl-swatch-{name}": only the names no placeholder touches
+        text = "".join(part.value if isinstance(part, ast.Constant) else "\0" for part in node.values)
         return [name for name in text.split() if "\0" not in name]
-    return []
+    if isinstance(node, ast.Name):
+        return constants.get(node.id, "").split()
+    return [name for child in ast.iter_child_nodes(node) for name in _whole_names(child, constants)]
+
+
+def _props_classes(prop: str) -> list[str]:
+    """The classes of a `class=...` in a props string ("flat class=a" or 'class="a b"')."""
+    match = re.search(r"""(?:^|\s)class=(?:"([^"]*)"|'([^']*)'|(\S+))""", prop)
+    return [] if match is None else " ".join(group or "" for group in match.groups()).split()
 
 
 def styled_class_names() -> set[str]:
@@ -60,6 +109,21 @@ def test_every_class_the_pages_use_is_styled_or_a_hook() -> None:
                if name not in styled and name not in HOOKS and not name.startswith("bl-")}
     assert not missing, (f"classes no stylesheet defines: {missing}. A Tailwind class: run `./dev css`; "
                          "a name only for tests to find an element: add it to HOOKS")
+
+
+def test_no_colour_is_left_for_nicegui_to_make_into_a_class() -> None:
+    found = colours_made_into_classes()
+    assert not found, (f"NiceGUI makes these into Tailwind classes at run time, which `./dev css` cannot see: "
+                       f"{found}; write the class instead (.classes('bg-…') or 'text-…')")
+
+
+def test_the_finder_sees_classes_however_they_are_written() -> None:
+    constants = {"CHOSEN": "text-lime-700 bl-chosen"}
+    expression = ast.parse('("a " + "text-rose-900") if x else (CHOSEN + f"bl-x-{y} font-bold")', mode="eval").body
+    assert set(_whole_names(expression, constants)) == {"a", "text-rose-900", "text-lime-700", "bl-chosen",
+                                                        "font-bold"}
+    assert _props_classes('flat class="text-rose-900 p-1" dense') == ["text-rose-900", "p-1"]
+    assert _props_classes("flat dense") == []
 
 
 def test_the_finder_sees_the_classes_of_the_page_frame() -> None:
