@@ -87,6 +87,7 @@ export function paintHighlight(row, entry, open, highlight) {
   writeMessage(row, message, entry, open, highlight);
 }
 
+// Mark `row` as `highlight` says and write its message into `message`, which is empty.
 function writeMessage(row, message, entry, open, highlight) {
   if (highlight && highlight.colour in ROW_MARKS) row.classList.add(ROW_MARKS[highlight.colour]);
   appendColoured(message, shownMessage(entry, open), highlight ? highlight.marks : undefined);
