@@ -84,14 +84,18 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def _page_figures(settings: Settings) -> dict[str, dict[str, int]]:
-    """How this process sent row messages to pages (straight to their websockets, or through engine.io's
-    queue), and how its pages' objects are collected."""
+def _page_figures(settings: Settings) -> dict[str, int | dict[str, int]]:
+    """How many page sessions this process holds (open, or served and waiting for their socket), how it sent
+    row messages to pages (straight to their websockets, or through engine.io's queue), and how its pages'
+    objects are collected."""
     if not settings.serves_ui:
         return {}
+    from nicegui import Client
+
     from .elements.socket_writer import RowMessageCounts
     from .pages.page_heap import page_heap
-    return {"row_messages": RowMessageCounts.as_dict(), "heap": page_heap.state.as_dict()}
+    return {"pages": len(Client.instances), "row_messages": RowMessageCounts.as_dict(),
+            "heap": page_heap.state.as_dict()}
 
 
 async def _internal_error(_: Request, error: Exception) -> JSONResponse:

@@ -10,6 +10,7 @@ from ..settings import Settings
 from ..stream import Bus
 from .frame import add_tailwind_to_every_page
 from .landing import register_landing_page
+from .not_found import answer_not_found_without_a_page
 from .page_heap import page_heap
 from .stream_view import register_stream_page
 
@@ -18,6 +19,7 @@ def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimi
     """Register the pages and mount NiceGUI on `app` (its middleware stays off the ingest path)."""
     register_landing_page()
     register_stream_page(settings, bus, followers)
+    answer_not_found_without_a_page()
     add_tailwind_to_every_page()  # in place of NiceGUI's in-page compiler (tailwind=False below)
     page_heap.install()
     # A page that reconnects is replayed what it missed from its last 16 messages (else it reloads

@@ -25,7 +25,14 @@ from .frame import page_frame
 from .held_rows import restore_held_rows
 from .line_link import link_target
 from .older_lines import OlderLines
-from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, constant_page, count_viewer, socket_connected
+from .page_access import (
+    NO_SUCH_STREAM_PAGE,
+    PRIVATE_PAGE_HEAD,
+    answer_instead,
+    constant_page,
+    count_viewer,
+    socket_connected,
+)
 from .page_follow import follow
 from .page_notices import PageNotices
 from .restart_notice import RestartNotice
@@ -59,20 +66,21 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
     """Build the page of the merged view `path` names (the address without its `/`), or answer why not."""
     keys = page_keys(path)
     if keys is None:
-        return HTMLResponse(NO_SUCH_STREAM_PAGE, status_code=404)
+        return answer_instead(HTMLResponse(NO_SUCH_STREAM_PAGE, status_code=404))
     if isinstance(keys, TooManyStreams):
-        return HTMLResponse(TOO_MANY_STREAMS_PAGE, status_code=400)
+        return answer_instead(HTMLResponse(TOO_MANY_STREAMS_PAGE, status_code=400))
     if isinstance(keys, TooManyParts):
-        return HTMLResponse(TOO_MANY_PARTS_PAGE, status_code=400)
+        return answer_instead(HTMLResponse(TOO_MANY_PARTS_PAGE, status_code=400))
     canonical = keys_path(keys)
     if canonical != f"/{path}":  # one view, one address: lower-case keys, each stream once (one: its own page)
         query = f"?{request.url.query}" if request.url.query else ""
-        return RedirectResponse(f"{canonical}{query}", status_code=308)
+        return answer_instead(RedirectResponse(f"{canonical}{query}", status_code=308))
     read_only = all(is_view_key(key) for key in keys)
     ui.page_title(f"BunnyLogs · {len(keys)} streams" + (" · read-only" if read_only else ""))
     ui.add_head_html(PRIVATE_PAGE_HEAD)
-    if followers is not None and not count_viewer(followers, settings, keys, request):
-        return None
+    refusal = None if followers is None else count_viewer(followers, settings, keys, request)
+    if refusal is not None:
+        return answer_instead(refusal)
     params = {key: request.query_params.getlist(key) for key in request.query_params}
     view_filter = ViewFilter.from_query(params)  # a hidden stream: by the start of its key, as long as it is one
     view_filter = view_filter.changed(hidden_streams=named_streams(view_filter.hidden_streams, keys))

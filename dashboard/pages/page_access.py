@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from html import escape
+from typing import TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
 from nicegui import Client, ui
 
 from ..follower_limits import FollowerLimits
@@ -13,7 +16,6 @@ from ..ingest_limits import client_address
 from ..protocol import bus_stream_id
 from ..rate_limit import Refusal
 from ..settings import Settings
-from .frame import page_frame
 
 # The stream's address is its only key: keep it out of search engines and Referer headers.
 PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
@@ -21,17 +23,17 @@ PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name=
 # NiceGUI would keep it a minute or more (it prunes clients that never connected after 60 s).
 SOCKET_WAIT_S = 15.0
 
+AnyResponse = TypeVar("AnyResponse", bound=Response)
 
 
-
-def constant_page(title: str, text_html: str) -> str:
+def constant_page(title: str, text_html: str, classes: str = "") -> str:
     """A page that says why an address shows no stream; constant: nothing from the address is echoed into it."""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{title} · BunnyLogs</title><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#0f172a}}
-a{{color:#2563eb}}</style></head><body><h1>{title}</h1>
-<p>{text_html}</p></body></html>"""
+a{{color:#2563eb}}</style></head><body><main class="{classes}"><h1>{title}</h1>
+<p>{text_html}</p></main></body></html>"""
 
 
 NO_SUCH_STREAM_PAGE = constant_page("No such stream", """A stream's address ends in a UUID, like \
@@ -39,26 +41,40 @@ NO_SUCH_STREAM_PAGE = constant_page("No such stream", """A stream's address ends
 Check the link you were given, or <a href="/">open a new stream</a>.""")
 
 
-def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str], request: Request) -> bool:
-    """Count this page as one viewer of each of its streams until it closes; or, over a limit, say so and say which.
+def answer_instead(response: AnyResponse) -> AnyResponse:
+    """`response` in place of the page (not found, a redirect): the NiceGUI client made for the page goes now.
+
+    NiceGUI keeps a client whose socket never connects for a minute or more, and it makes one for every
+    page request before the page reads its address: each bad address held some 50 KB for that minute
+    (350 KB with a 60 KB address), so a stream of them could fill the server's memory.
+    """
+    ui.context.client.delete()
+    return response
+
+
+def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str],
+                 request: Request) -> HTMLResponse | None:
+    """Count this page as one viewer of each of its streams until it closes (None); or, over a limit, the page to
+    answer instead, which says so and says which.
 
     A merged view is one viewer of each stream it shows, and as many of its client's as it shows streams.
+    A refusal is a constant page, not a NiceGUI one: a client refused over and over must not pile up pages
+    in the server's memory waiting for sockets that never come.
     """
     never_fits = followers.too_many_for_a_client(len(keys))
     if never_fits is not None:
-        _show_view_too_big(len(keys), followers.per_client, never_fits)
-        return False
+        return _view_too_big_page(len(keys), followers.per_client, never_fits)
     client = client_address(request.scope, trust_forwarded_for=settings.trust_x_forwarded_for)
     refused = _open_each(followers, [bus_stream_id(key) for key in keys], client)  # either key: one stream
     if refused is None:
-        return True
-    with page_frame(keys[0] if len(keys) == 1 else f"{len(keys)} streams"), ui.card().classes("bl-limited"):
-        ui.label("This stream has too many viewers right now" if refused.setting == "--viewers-per-stream"
-                 else "Too many BunnyLogs pages and event streams are open from your address").classes("text-lg")
-        ui.label(f"The server allows {refused.allowed} ({refused.limit}, set by {refused.setting}). "
-                 "Close another page, or reload this one later.")
-        ui.button("Reload", icon="refresh", on_click=lambda: ui.navigate.reload())
-    return False
+        return None
+    heading = ("This stream has too many viewers right now" if refused.setting == "--viewers-per-stream"
+               else "Too many BunnyLogs pages and event streams are open from your address")
+    text = (f"The server allows {escape(refused.allowed)} ({escape(refused.limit)}, set by "
+            f"<code>{escape(refused.setting)}</code>). Close another page, or "
+            '<a href="">reload this one</a> later.')  # an empty href: this address, without echoing it
+    return HTMLResponse(constant_page(heading, text, "bl-limited"), status_code=429,
+                        headers={"Retry-After": str(refused.retry_after)})
 
 
 async def socket_connected(client: Client) -> bool:
@@ -71,14 +87,13 @@ async def socket_connected(client: Client) -> bool:
     return not client.is_deleted
 
 
-def _show_view_too_big(streams: int, allowed: int, refusal: Refusal) -> None:
+def _view_too_big_page(streams: int, allowed: int, refusal: Refusal) -> HTMLResponse:
     """Say that a merged view of `streams` streams can never open here: closing other pages would not help."""
-    with page_frame(f"{streams} streams"), ui.card().classes("bl-limited bl-view-too-big"):
-        ui.label("This view follows more streams than this server lets one client follow").classes("text-lg")
-        ui.label(f"This view follows {streams} streams, and this server lets one client follow at most "
-                 f"{allowed} at once (set by {refusal.setting}, in each server process). Open fewer at "
-                 "once: take some keys out of its address.")
-        ui.link("Go to the start", "/")
+    text = (f"This view follows {streams} streams, and this server lets one client follow at most {allowed} at "
+            f"once (set by <code>{escape(refusal.setting)}</code>, in each server process). Open fewer at once: "
+            'take some keys out of its address, or <a href="/">go to the start</a>.')
+    return HTMLResponse(constant_page("This view follows more streams than this server lets one client follow",
+                                      text, "bl-limited bl-view-too-big"), status_code=400)
 
 
 def _open_each(followers: FollowerLimits, stream_ids: list[str], client: str) -> Refusal | None:

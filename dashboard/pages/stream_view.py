@@ -23,7 +23,7 @@ from .held_rows import restore_held_rows
 from .line_link import LineContext, link_target, read_context
 from .merged_view import add_stream_button, merged_stream_page
 from .older_lines import OlderLines
-from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, count_viewer, socket_connected
+from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, answer_instead, count_viewer, socket_connected
 from .page_follow import follow
 from .page_notices import PageNotices
 from .restart_notice import RestartNotice
@@ -42,15 +42,16 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             return await merged_stream_page(settings, bus, followers, stream_id, request)
         canonical = canonical_stream_id(stream_id)
         if canonical is None:
-            return HTMLResponse(NO_SUCH_STREAM_PAGE, status_code=404)
+            return answer_instead(HTMLResponse(NO_SUCH_STREAM_PAGE, status_code=404))
         if canonical != stream_id:  # one stream, one address: the lower-case one
             query = f"?{request.url.query}" if request.url.query else ""
-            return RedirectResponse(f"/{canonical}{query}", status_code=308)
+            return answer_instead(RedirectResponse(f"/{canonical}{query}", status_code=308))
         read_only = is_view_key(stream_id)
         ui.page_title(f"BunnyLogs · {stream_id[:8]}" + (" · read-only" if read_only else ""))
         ui.add_head_html(PRIVATE_PAGE_HEAD)
-        if followers is not None and not count_viewer(followers, settings, [stream_id], request):
-            return None
+        refusal = None if followers is None else count_viewer(followers, settings, [stream_id], request)
+        if refusal is not None:
+            return answer_instead(refusal)
         params = {key: request.query_params.getlist(key) for key in request.query_params}
         view_filter = ViewFilter.from_query(params)
         context, link_notice = await _linked_line(bus, bus_stream_id(stream_id), params)

@@ -1,0 +1,44 @@
+"""A request answered in place of a page (not found, a redirect, a refusal) holds nothing in the server.
+
+NiceGUI makes a page session for every request to a page route before the page reads its address, and
+keeps one whose socket never connects for a minute or more: a stream of junk addresses, or of pages a
+limit refused, held some 50-350 KB each for that minute, enough for one client to fill the memory.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from dashboard.pages.not_found import NO_SUCH_PAGE
+from harness.servers import AppProcess, running_app
+
+REFUSAL = "Too many BunnyLogs pages and event streams are open from your address"
+
+
+def pages_held(app: AppProcess) -> int:
+    return httpx.get(f"{app.url}/healthz").json()["pages"]
+
+
+def test_not_found_redirects_and_refusals_leave_no_page_session() -> None:
+    with running_app("--viewers-per-client", "1") as app, httpx.Client(base_url=app.url, timeout=10) as http:
+        before = pages_held(app)
+        junk = ["/not-a-stream", "/" + "a" * 60_000, f"/{uuid.uuid4()}+junk", "/" + "+".join(["x"] * 30)]
+        for path in junk:
+            assert http.get(path).status_code in (400, 404)
+        for path in ("/no/such/page", "/x/" + "a" * 20_000, "/_nicegui/nothing"):  # no page route: NiceGUI's 404
+            answer = http.get(path)
+            assert answer.status_code == 404 and answer.text == NO_SUCH_PAGE
+        upper = str(uuid.uuid4()).upper()
+        for path in (f"/{upper}", f"/{uuid.uuid4()}+{upper}"):
+            assert http.get(path, follow_redirects=False).status_code == 308
+        assert pages_held(app) == before
+        assert http.get(f"/{uuid.uuid4()}").status_code == 200  # the client's one page, waiting for its socket
+        for _ in range(20):
+            refused = http.get(f"/{uuid.uuid4()}")
+            assert refused.status_code == 429 and refused.headers["retry-after"] == "10"
+            assert REFUSAL in refused.text and "--viewers-per-client" in refused.text
+        merged = http.get("/" + "+".join(str(uuid.uuid4()) for _ in range(2)))
+        assert merged.status_code == 400 and "This view follows 2 streams" in merged.text
+        assert pages_held(app) == before + 1
