@@ -3,7 +3,7 @@
 // text; and the filter's `key=value`, `key!=value` and `key~regex` conditions on them. Keys and values
 // are data: kept in Sets and looked up as own properties only (a key `__proto__` or `constructor` is
 // a key like any other), and shown as text (log_columns).
-import { compilePattern } from "log_pattern";
+import { compileFilterPattern } from "log_pattern";
 
 export const MAX_KEYS = 200;  // keys remembered, at most
 const MAX_DEPTH = 4;          // levels of nested objects walked for keys and paths
@@ -107,7 +107,7 @@ export function parseFilterText(text) {
     const value = quoted ?? bare;
     const condition = { path, op, value, pattern: null };
     if (op === "~") {  // an invalid pattern is left out, as an invalid regular expression filter is
-      const compiled = compilePattern(value, true, "i");
+      const compiled = compileFilterPattern(value);
       error = error ?? compiled.error;
       if (compiled.pattern === null) continue;
       condition.pattern = compiled.pattern;

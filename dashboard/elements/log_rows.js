@@ -1,7 +1,7 @@
 // The row model: the entries this viewer holds (at most maxRows, oldest first), those of them that
 // pass the filter, what arrived and is not drawn yet, and what waits while paused. No drawing here.
 import { withoutEscapeSequences } from "log_text";
-import { compilePattern } from "log_pattern";
+import { compileFilterPattern } from "log_pattern";
 import { meetsConditions, parseFilterText } from "log_fields";
 import { hiddenStreamIndexes } from "stream_labels";
 
@@ -58,7 +58,7 @@ export class LogRows {
     this.filterError = parsed.error;
     let test = null;
     if (text && filter.regex) {
-      const { pattern, error } = compilePattern(text, true, "i");
+      const { pattern, error } = compileFilterPattern(text);
       this.filterError = error;
       if (pattern !== null) test = (entry) => pattern.test(haystack(entry));
     } else if (text) {

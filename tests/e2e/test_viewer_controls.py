@@ -6,7 +6,7 @@ import json
 import re
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 from playwright.async_api import Page, expect
@@ -97,6 +97,22 @@ async def test_a_link_with_a_catastrophic_regex_cannot_hang_the_page(page: Page,
         await expect(page.locator(".bl-filter-error")).to_be_hidden()
     await filter_by(page, "(\\d+)-(\\d+)")
     await expect(page.locator(".bl-message")).to_have_text(["12-34"])
+
+
+async def test_a_filter_that_backtracks_for_a_power_of_the_line_length_still_filters_at_once(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """No nested repeat, yet the browser's engine takes the fifth power of a line's length on it (hours on
+    5,000 `a`s): the filter runs on RE2's engine, which reads the line once."""
+    stream = new_stream()
+    await post(http, app_server, stream, {"message": "a" * 5000}, {"message": "aaab"}, {"message": "b"})
+    await page.goto(f"{app_server.url}/{stream}?q={quote('a*a*a*a*a*b')}&re=1")
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    await expect(page.locator(".bl-message")).to_have_text(["aaab", "b"])
+    await expect(page.locator(".bl-filter-error")).to_be_hidden()
+    assert await page.evaluate("1 + 1") == 2  # the page still answers
+    await filter_by(page, "(?=a)b")  # the browser's own syntax that RE2 lacks, as the server's search does
+    await expect(page.locator(".bl-filter-error")).to_contain_text("Invalid regular expression")
+    await expect(page.locator(".bl-filter-error")).to_contain_text("(?=")
 
 
 async def test_an_invalid_regex_is_shown_as_an_error_not_a_crash(page: Page, app_server: AppProcess,
