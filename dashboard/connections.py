@@ -28,6 +28,7 @@ from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .client_identity import client_of
 from .direct_answers import NO_CONTENT_EXTENSION, write_no_content
 from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, error_response
 from .security_headers import DATA_ANSWER_HEADERS
@@ -203,7 +204,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def _too_many_from(self, peer: Any) -> bool:
-        """Whether the address `peer` comes from already holds `max_per_client` open connections.
+        """Whether the client `peer` is (its address; an IPv6 host's /64) already holds `max_per_client` open
+        connections.
 
         Counted over every open connection, websockets and event streams included: a crowd of
         sockets or slow bodies from one address cannot take the whole cap. Loopback addresses are
@@ -213,8 +215,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cap = self.limits.max_per_client
         if not cap or not isinstance(peer, tuple) or not peer or _is_loopback(peer[0]):
             return False
-        host = peer[0]
-        held = sum(1 for connection in self.connections if (getattr(connection, "client", None) or ("",))[0] == host)
+        client = client_of(peer[0])  # an IPv6 host by its /64, as every per-client limit counts it
+        held = sum(1 for connection in self.connections
+                   if client_of((getattr(connection, "client", None) or ("",))[0]) == client)
         return held >= cap
 
     def _close_longest_waiting(self) -> bool:

@@ -17,9 +17,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .client_identity import client_address
 from .direct_answers import NO_CONTENT_EXTENSION, NoContentWriter, encode_header_lines
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response, read_only_response
-from .ingest_limits import IngestLimits, client_address
+from .ingest_limits import IngestLimits
 from .parsing import IngestError, parse_body
 from .protocol import (
     BATCH_KEY_HEADER,

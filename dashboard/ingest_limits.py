@@ -9,14 +9,11 @@ into a catch-all, so that a buggy sender cannot make thousands of chips in every
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable
 
 from limits.aio.storage import Storage
-from starlette.types import Scope
 
 from .entry import LogEntry
 from .protocol import DEFAULT_PROGRAM, LEVEL_RANKS
@@ -123,38 +120,6 @@ def _per_second(storage: Storage, name: str, limit: str, setting: str, rate: int
         return None
     return RateLimit(storage, name=name, limit=limit, setting=setting, amount=rate * burst, window_seconds=burst,
                      allowed=f"{rate} per second averaged over --burst-seconds {burst}")
-
-
-def client_address(scope: Scope, *, trust_forwarded_for: bool) -> str:
-    """Who sent a request, as the per-client limits count clients: its peer's address, or the last
-    X-Forwarded-For address when a trusted proxy set it; an IPv6 address by its /64 network.
-
-    One IPv6 host is usually given a whole /64: counted by full address, it would be as many clients
-    as it cares to use addresses.
-    """
-    address = ""
-    if trust_forwarded_for:
-        for name, value in scope["headers"]:
-            if name == b"x-forwarded-for":
-                address = value.decode("latin-1").rsplit(",", 1)[-1].strip()
-    if not address:
-        peer = scope.get("client")
-        address = peer[0] if peer else "unknown"
-    return _as_client(address)
-
-
-@functools.lru_cache(maxsize=4096)
-def _as_client(address: str) -> str:
-    # Cached: the same few addresses send request after request, and parsing one costs a few µs.
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address  # not an address (a proxy's odd header, a test client): counted as it is
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return address
 
 
 class NameCaps:

@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Send
 
+from .client_identity import client_address
 from .entry import StreamEntry
 from .entry_pages import read_page
 from .entry_query import QueryError, parse_entry_query
 from .follower_limits import FollowerLimits
 from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, bus_unavailable_response, error_response
-from .ingest_limits import client_address
 from .protocol import bus_stream_id, is_entry_id
 from .stream import Bus, BusUnavailable
 

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
                                         description="a kept-alive connection with no request is closed after this long")
     max_connections: int | None = Field(None, ge=1, description="open connections at most (default: 4000, or the "
                                                                 "process's open-file limit minus 100 if lower)")
-    max_connections_per_client: int = Field(256, ge=0, description="open connections from one address at most (0: "
+    max_connections_per_client: int = Field(256, ge=0, description="open connections from one client (an IPv6 "
+                                            "host by its /64) at most (0: "
                                             "no cap; not applied with --trust-x-forwarded-for, where every "
                                             "connection comes from the proxy)")
     # Limits (see the README's "Limits"): each default is far above what a busy real user sends; 0 turns one off.

@@ -11,8 +11,8 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from nicegui import Client, ui
 
+from ..client_identity import client_address
 from ..follower_limits import FollowerLimits
-from ..ingest_limits import client_address
 from ..protocol import bus_stream_id
 from ..rate_limit import Refusal
 from ..settings import Settings

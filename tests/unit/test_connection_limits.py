@@ -48,6 +48,10 @@ def test_one_address_may_hold_only_its_share_of_connections() -> None:
     assert protocol._too_many_from(("203.0.113.7", 51000)), "a fourth from the same address"
     assert not protocol._too_many_from(("198.51.100.1", 51000))
     assert not protocol._too_many_from(("2001:db8::1", 51000, 0, 0))
+    # An IPv6 host has a whole /64: another address in it is the same client, one outside is not.
+    protocol.connections |= {_Open(f"2001:db8:0:7::{n}") for n in range(1, 4)}
+    assert protocol._too_many_from(("2001:db8:0:7:abcd::1", 51000, 0, 0))
+    assert not protocol._too_many_from(("2001:db8:0:8::1", 51000, 0, 0))
     # A proxy on this host (or this host's own users) is not capped: it should cap its clients itself.
     protocol.connections |= {_Open("127.0.0.1") for _ in range(10)}
     assert not protocol._too_many_from(("127.0.0.1", 51000)) and not protocol._too_many_from(("::1", 5, 0, 0))

@@ -14,10 +14,11 @@ from starlette.types import ASGIApp
 
 from dashboard.bus.memory import MemoryBus
 from dashboard.cli import main
+from dashboard.client_identity import client_address
 from dashboard.entry import LogEntry
 from dashboard.follower_limits import FollowerLimits
 from dashboard.ingest import Ingest, IngestFastLane
-from dashboard.ingest_limits import OTHER_LEVEL, OTHER_PROGRAM, IngestLimits, NameCaps, client_address
+from dashboard.ingest_limits import OTHER_LEVEL, OTHER_PROGRAM, IngestLimits, NameCaps
 from dashboard.live_routes import build_live_router
 from dashboard.protocol import bus_stream_id
 from dashboard.rate_limit import RateLimit, Refusal
