@@ -8,6 +8,7 @@ from nicegui import ui
 
 from ..elements.recent_pages import RecentPages
 from .frame import page_frame
+from .page_access import socket_connected
 
 _STEPS = (
     ("1. Open a stream", "Each stream lives at its own random URL. Nobody signs up: the UUID is the key."),
@@ -20,7 +21,7 @@ def register_landing_page() -> None:
     """Add the `/` page."""
 
     @ui.page("/", title="BunnyLogs · live logs")
-    def landing_page() -> None:
+    async def landing_page() -> None:
         with page_frame(), ui.column().classes("max-w-3xl mx-auto mt-8 gap-6"):
             ui.label("Live logs from any script, in your browser.").classes("text-3xl font-semibold")
             ui.label("Self-hosted and pure Python. Send lines over HTTP; watch them stream in live.") \
@@ -33,3 +34,4 @@ def register_landing_page() -> None:
                     with ui.card().classes("w-1/3"):
                         ui.label(heading).classes("font-semibold")
                         ui.label(text).classes("text-sm text-slate-600")
+        await socket_connected(ui.context.client)  # let go soon of a page nobody opened (NiceGUI: a minute)

@@ -28,4 +28,4 @@ def answer_not_found_without_a_page() -> None:
 async def _not_found(request: Request, exception: Exception) -> Response:
     if request.scope.get("endpoint") not in (None, app) and isinstance(exception, HTTPException):
         return await http_exception_handler(request, exception)  # a route's own 404, as JSON
-    return HTMLResponse(NO_SUCH_PAGE, status_code=404)
+    return HTMLResponse(NO_SUCH_PAGE, status_code=404, headers={"Cache-Control": "no-store"})

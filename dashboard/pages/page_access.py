@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse
 from nicegui import Client, ui
 
 from ..client_identity import client_address
-from ..follower_limits import FollowerLimits
+from ..follower_limits import FOLLOWER_RETRY_AFTER_S, FollowerLimits
 from ..protocol import bus_stream_id
 from ..rate_limit import Refusal
 from ..settings import Settings
+from .page_heap import page_heap
 
 # The stream's address is its only key: keep it out of search engines and Referer headers.
 PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
@@ -48,7 +49,10 @@ def answer_instead(response: AnyResponse) -> AnyResponse:
     page request before the page reads its address: each bad address held some 50 KB for that minute
     (350 KB with a 60 KB address), so a stream of them could fill the server's memory.
     """
-    ui.context.client.delete()
+    client = ui.context.client
+    page_heap.answered_instead(client)
+    client.delete()
+    response.headers["Cache-Control"] = "no-store"  # as every page: a refusal or a 404 may not be so later
     return response
 
 
@@ -71,8 +75,9 @@ def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str],
     heading = ("This stream has too many viewers right now" if refused.setting == "--viewers-per-stream"
                else "Too many BunnyLogs pages and event streams are open from your address")
     text = (f"The server allows {escape(refused.allowed)} ({escape(refused.limit)}, set by "
-            f"<code>{escape(refused.setting)}</code>). Close another page, or "
-            '<a href="">reload this one</a> later.')  # an empty href: this address, without echoing it
+            f"<code>{escape(refused.setting)}</code>). Close another page (its place is free about "
+            f"{FOLLOWER_RETRY_AFTER_S} s after it closes), then "
+            '<a href="">reload this one</a>.')  # an empty href: this address, without echoing it
     return HTMLResponse(constant_page(heading, text, "bl-limited"), status_code=429,
                         headers={"Retry-After": str(refused.retry_after)})
 

@@ -73,6 +73,7 @@ class PageHeap:
         self._reclaim_scheduled = False
         self._reclaiming = False
         self._hourly: asyncio.TimerHandle | None = None
+        self._answered: set[str] = set()  # clients being deleted that drew no page (answered_instead)
 
     def install(self) -> None:
         """Follow NiceGUI's clients and Python's collections (once per process)."""
@@ -93,8 +94,17 @@ class PageHeap:
         gc.collect(1)
         gc.freeze()
 
-    def page_closed(self) -> None:
+    def answered_instead(self, client: Client) -> None:
+        """`client` is deleted before its page drew anything (a 404, a redirect, a refusal in its place): it
+        leaves next to nothing, so it is not counted as a closed page (counted, a stream of bad addresses
+        made a full collection every 32 requests)."""
+        self._answered.add(client.id)
+
+    def page_closed(self, client: Client) -> None:
         """Count a deleted page; schedule a reclaim when enough pages closed."""
+        if client.id in self._answered:
+            self._answered.discard(client.id)
+            return
         self.state.closed_since_reclaim += 1
         kept = self.state.kept_after_reclaim or len(Client.instances) * OBJECTS_PER_CLOSED_PAGE
         if reclaim_due(self.state.closed_since_reclaim, kept):

@@ -7,11 +7,13 @@ limit refused, held some 50-350 KB each for that minute, enough for one client t
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
 
 from dashboard.pages.not_found import NO_SUCH_PAGE
+from dashboard.pages.page_access import SOCKET_WAIT_S
 from harness.servers import AppProcess, running_app
 
 REFUSAL = "Too many BunnyLogs pages and event streams are open from your address"
@@ -24,12 +26,16 @@ def pages_held(app: AppProcess) -> int:
 def test_not_found_redirects_and_refusals_leave_no_page_session() -> None:
     with running_app("--viewers-per-client", "1") as app, httpx.Client(base_url=app.url, timeout=10) as http:
         before = pages_held(app)
+        heap_before = http.get("/healthz").json()["heap"]
+        for n in range(40):  # more than the closed pages that make a full collection due: none is counted
+            assert http.get(f"/not-a-stream-{n}").status_code == 404
         junk = ["/not-a-stream", "/" + "a" * 60_000, f"/{uuid.uuid4()}+junk", "/" + "+".join(["x"] * 30)]
         for path in junk:
             assert http.get(path).status_code in (400, 404)
         for path in ("/no/such/page", "/x/" + "a" * 20_000, "/_nicegui/nothing"):  # no page route: NiceGUI's 404
             answer = http.get(path)
             assert answer.status_code == 404 and answer.text == NO_SUCH_PAGE
+            assert answer.headers["cache-control"] == "no-store"
         upper = str(uuid.uuid4()).upper()
         for path in (f"/{upper}", f"/{uuid.uuid4()}+{upper}"):
             assert http.get(path, follow_redirects=False).status_code == 308
@@ -38,7 +44,22 @@ def test_not_found_redirects_and_refusals_leave_no_page_session() -> None:
         for _ in range(20):
             refused = http.get(f"/{uuid.uuid4()}")
             assert refused.status_code == 429 and refused.headers["retry-after"] == "10"
+            assert refused.headers["cache-control"] == "no-store"
             assert REFUSAL in refused.text and "--viewers-per-client" in refused.text
         merged = http.get("/" + "+".join(str(uuid.uuid4()) for _ in range(2)))
         assert merged.status_code == 400 and "This view follows 2 streams" in merged.text
         assert pages_held(app) == before + 1
+        heap = http.get("/healthz").json()["heap"]
+        assert (heap["reclaims"], heap["closed_since_reclaim"]) == (heap_before["reclaims"], 0)
+
+
+def test_a_landing_page_nobody_opens_is_let_go_with_the_stream_pages() -> None:
+    with running_app() as app, httpx.Client(base_url=app.url, timeout=10) as http:
+        before = pages_held(app)
+        for n in range(20):  # a crawler, or curl: the page's HTML, never its socket
+            assert http.get(f"/?q={n}").status_code == 200
+        assert pages_held(app) == before + 20
+        deadline = time.monotonic() + SOCKET_WAIT_S + 10  # NiceGUI alone keeps them a minute or more
+        while pages_held(app) > before:
+            assert time.monotonic() < deadline, "landing pages without a socket are still held"
+            time.sleep(0.5)
