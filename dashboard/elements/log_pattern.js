@@ -4,11 +4,17 @@
 //
 // The filter runs on the page's own thread, on log text anyone who can send may write, with a pattern
 // a link may carry: its regular expressions run on RE2's engine (re2js, vendored: a JavaScript port
-// of RE2), whose time grows with a line's length, never exponentially or as a high power of it, and
-// which reads a pattern as the server's search of older lines does (google-re2). The browser's own
-// engine backtracks: `a*a*a*a*b` took 20 s on a line of 200 `a`s. Highlights keep the browser's
-// engine, in a worker the page ends when it takes too long (log_highlight).
+// of RE2), whose time grows with a line's length times the pattern's size, never exponentially or as
+// a high power of the length, and which reads a pattern as the server's search of older lines does
+// (google-re2). The browser's own engine backtracks: `a*a*a*a*b` took 20 s on a line of 200 `a`s.
+// A pattern's size is bounded as the server's search bounds it: `[^z]{1000}` thirty times over took
+// 50 s on a 60 KB line; at the bound, a crafted pattern and line take up to ~0.6 s per 64 KB line.
+// Highlights keep the browser's engine, in a worker the page ends when it takes too long (log_highlight).
 import { RE2JS } from "re2js";
+
+// The largest compiled filter pattern (re2js's count of instructions): counted repeats like {100}
+// make programs large; the patterns people filter logs with are tens of instructions.
+export const MAX_FILTER_PROGRAM = 1000;
 
 // What a refused nested repeat reads as in the status bar.
 const NESTED_REPEAT = "This regular expression repeats a group that repeats or alternates something, like " +
@@ -31,11 +37,17 @@ export function compilePattern(text, regex, flags) {
 // text, ignoring case.
 export function compileFilterPattern(text) {
   if (repeatsARepeat(text)) return { pattern: null, error: NESTED_REPEAT };
+  let pattern;
   try {
-    return { pattern: RE2JS.compile(text, RE2JS.CASE_INSENSITIVE), error: null };
+    pattern = RE2JS.compile(text, RE2JS.CASE_INSENSITIVE);
   } catch (error) {
-    return { pattern: null, error: `Invalid regular expression: ${error.message}` };
+    return { pattern: null, error: `Invalid regular expression (RE2 syntax: no lookarounds or backreferences): ${error.message}` };
   }
+  if (pattern.programSize() > MAX_FILTER_PROGRAM) {
+    return { pattern: null, error: `This regular expression is too large to filter with (${pattern.programSize()} ` +
+      `instructions, at most ${MAX_FILTER_PROGRAM}): use fewer or smaller counted repeats like {100}.` };
+  }
+  return { pattern, error: null };
 }
 
 function escapeRegExp(text) {
