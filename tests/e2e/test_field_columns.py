@@ -230,6 +230,7 @@ async def test_columns_on_a_read_only_page_with_pause_and_download(page: Page, a
     await expect(page.locator(".bl-message")).to_have_count(4)  # the history drawn
     await expect_cells(page, 0, ["200", "500", "404", ""])
     await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the post
     await post(http, app_server, write, {"message": "while paused", "fields": {"status": 201}})
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new")
     await page.locator(".bl-pause").click()

@@ -229,6 +229,7 @@ async def test_rows_held_while_paused_are_marked_by_the_rules_of_when_they_are_s
     await post(http, app_server, stream, "before")
     await expect(page.locator(".bl-message")).to_have_text(["before"], timeout=WAIT_MS)
     await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the post
     await post(http, app_server, stream, *REQUESTS)
     await expect(page.locator(".bl-paused")).to_have_text("paused · 3 new", timeout=WAIT_MS)
     await page.locator(".bl-highlight-button").click()

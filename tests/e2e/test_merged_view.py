@@ -109,6 +109,7 @@ async def test_a_chip_hides_its_streams_rows_the_url_keeps_it_and_filters_and_pa
     await page.locator(".bl-filter-input input").fill("two")
     await expect(page.locator(".bl-message")).to_have_text(["alpha two"])
     await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the posts
     await post(http, app_server, a, "alpha two again")
     await post(http, app_server, b, "beta two hidden")
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new (1 hidden by filter)")

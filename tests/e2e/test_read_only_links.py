@@ -44,6 +44,7 @@ async def test_the_read_only_page_follows_the_stream_and_holds_nothing_that_send
     await page.locator(".bl-filter-input input").fill("beta")
     await expect(page.locator(".bl-message")).to_have_text(["live beta"])
     await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the post
     assert (await post(http, app_server, write, "beta while paused")).status_code == 204
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new")
     await page.locator(".bl-pause").click()

@@ -165,6 +165,7 @@ async def test_paused_counts_only_the_new_lines_the_filter_shows(page: Page, app
     await expect(page.locator(".bl-paused")).to_be_hidden()
     # With nothing hidden, the count says only what is new.
     await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the post
     await post(http, app_server, stream, {"message": "keep after"})
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new", timeout=WAIT_MS)
 
