@@ -41,7 +41,7 @@ export function compileFilterPattern(text) {
   try {
     pattern = RE2JS.compile(text, RE2JS.CASE_INSENSITIVE);
   } catch (error) {
-    return { pattern: null, error: `Invalid regular expression (RE2 syntax: no lookarounds or backreferences): ${error.message}` };
+    return { pattern: null, error: `Invalid regular expression: ${error.message} (RE2 syntax: no lookarounds or backreferences)` };
   }
   if (pattern.programSize() > MAX_FILTER_PROGRAM) {
     return { pattern: null, error: `This regular expression is too large to filter with (${pattern.programSize()} ` +
