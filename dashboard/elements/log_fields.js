@@ -3,7 +3,7 @@
 // text; and the filter's `key=value`, `key!=value` and `key~regex` conditions on them. Keys and values
 // are data: kept in Sets and looked up as own properties only (a key `__proto__` or `constructor` is
 // a key like any other), and shown as text (log_columns).
-import { compileFilterPattern } from "log_pattern";
+import { MAX_FILTER_PROGRAM, compileFilterPattern, tooLargeToFilter } from "log_pattern";
 
 export const MAX_KEYS = 200;  // keys remembered, at most
 const MAX_DEPTH = 4;          // levels of nested objects walked for keys and paths
@@ -97,6 +97,7 @@ export function parseFilterText(text) {
   const conditions = [];
   const words = [];
   let error = null;
+  let instructions = 0;  // of the `~` patterns kept
   for (const [token] of text.matchAll(TOKENS)) {
     const match = CONDITION.exec(token);
     if (match === null) {
@@ -110,6 +111,12 @@ export function parseFilterText(text) {
       const compiled = compileFilterPattern(value);
       error = error ?? compiled.error;
       if (compiled.pattern === null) continue;
+      // The bound on a pattern's size holds for all of them together: each is run on every row.
+      instructions += compiled.pattern.programSize();
+      if (instructions > MAX_FILTER_PROGRAM) {
+        error = error ?? tooLargeToFilter(instructions);
+        continue;
+      }
       condition.pattern = compiled.pattern;
     }
     conditions.push(condition);

@@ -8,7 +8,8 @@
 // a high power of the length, and which reads a pattern as the server's search of older lines does
 // (google-re2). The browser's own engine backtracks: `a*a*a*a*b` took 20 s on a line of 200 `a`s.
 // A pattern's size is bounded as the server's search bounds it: `[^z]{1000}` thirty times over took
-// 50 s on a 60 KB line; at the bound, a crafted pattern and line take up to ~0.6 s per 64 KB line.
+// 50 s on a 60 KB line. At the bound a crafted pattern and row still take about 1 s per 64 KB of the
+// row's text in Chromium (a row's fields can make it 1 MiB): only a worker could put a time limit on it.
 // Highlights keep the browser's engine, in a worker the page ends when it takes too long (log_highlight).
 import { RE2JS } from "re2js";
 
@@ -43,11 +44,14 @@ export function compileFilterPattern(text) {
   } catch (error) {
     return { pattern: null, error: `Invalid regular expression: ${error.message} (RE2 syntax: no lookarounds or backreferences)` };
   }
-  if (pattern.programSize() > MAX_FILTER_PROGRAM) {
-    return { pattern: null, error: `This regular expression is too large to filter with (${pattern.programSize()} ` +
-      `instructions, at most ${MAX_FILTER_PROGRAM}): use fewer or smaller counted repeats like {100}.` };
-  }
+  if (pattern.programSize() > MAX_FILTER_PROGRAM) return { pattern: null, error: tooLargeToFilter(pattern.programSize()) };
   return { pattern, error: null };
+}
+
+// What a filter's regular expressions of `size` instructions in all, over the bound, read as in the status bar.
+export function tooLargeToFilter(size) {
+  return `This regular expression is too large to filter with (${size} instructions, at most ` +
+    `${MAX_FILTER_PROGRAM} in all of the filter's): use fewer or smaller counted repeats like {100}.`;
 }
 
 function escapeRegExp(text) {

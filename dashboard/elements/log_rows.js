@@ -38,6 +38,7 @@ export class LogRows {
     this.levelsSeen = new Set();
     this.paused = false;
     this.filterError = null;
+    this.textGeneration = 0;
     this.setFilter({});
   }
 
@@ -71,6 +72,7 @@ export class LogRows {
       test = (entry) => meetsConditions(entry, conditions) && (textTest === null || textTest(entry));
     }
     this.textTest = test;
+    this.textGeneration++;  // rows remember their text test's answer for this filter (matches)
     this.invert = Boolean(filter.invert);
     this.hiddenLevels = new Set(filter.hidden_levels || []);
     this.programs = new Set(filter.programs || []);
@@ -84,7 +86,13 @@ export class LogRows {
     if (this.hiddenStreams.size && this.hiddenStreams.has(entry._s)) return false;
     if (this.programs.size && !this.programs.has(entry.program)) return false;
     if (this.textTest === null) return true;
-    return this.textTest(entry) !== this.invert;
+    // Kept on the row: the volume strip asks again for each row it counts, and a regular expression on a
+    // long row is the dearest part of the filter.
+    if (entry._tg !== this.textGeneration) {
+      entry._tm = this.textTest(entry);
+      entry._tg = this.textGeneration;
+    }
+    return entry._tm !== this.invert;
   }
 
   countShown(entries) {

@@ -117,6 +117,12 @@ async def test_a_filter_that_backtracks_for_a_power_of_the_line_length_still_fil
     await filter_by(page, "[^z]{1000}" * 30 + "z")
     await expect(page.locator(".bl-filter-error")).to_contain_text("too large to filter with")
     assert await page.evaluate("1 + 1") == 2
+    # The bound holds for the filter's field conditions together: each runs on every row.
+    await page.locator(".bl-regex").click()
+    await filter_by(page, "m~a{600}")
+    await expect(page.locator(".bl-filter-error")).to_be_hidden()
+    await filter_by(page, "m~a{600} m~b{600}")
+    await expect(page.locator(".bl-filter-error")).to_contain_text("too large to filter with")
 
 
 async def test_an_invalid_regex_is_shown_as_an_error_not_a_crash(page: Page, app_server: AppProcess,
