@@ -43,7 +43,8 @@ Check the link you were given, or <a href="/">open a new stream</a>.""")
 
 
 def answer_instead(response: AnyResponse) -> AnyResponse:
-    """`response` in place of the page (not found, a redirect): the NiceGUI client made for the page goes now.
+    """`response` in place of the page (not found, a redirect, a refusal): the NiceGUI client made for the page
+    goes now.
 
     NiceGUI keeps a client whose socket never connects for a minute or more, and it makes one for every
     page request before the page reads its address: each bad address held some 50 KB for that minute
