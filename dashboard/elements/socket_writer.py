@@ -8,7 +8,8 @@ its writer is waiting for the next message: then nothing sent earlier can be ove
 it goes on engine.io's queue, as before.
 
 A row message is the same for every page of a stream, so its websocket frame is made once per kind
-of connection: uncompressed, or compressed with a given window. That is possible because the
+of connection: uncompressed, or compressed with a given window (a short message goes uncompressed
+to every connection). That is possible because the
 server's compression keeps no context from one message to the next (`server_no_context_takeover`,
 negotiated for every connection): a compressed message then does not depend on the connection.
 The frames are made by the websockets library itself, as it would make them for that connection.
@@ -42,6 +43,8 @@ from websockets.server import ServerProtocol
 _SCOPE_KEY = "bunnylogs.websocket_protocol"
 _NAMESPACE = "/"
 _PLAIN = 0  # the frame kind of a connection without compression; others are their window size in bits
+# Messages from this size on are compressed for connections that negotiated compression.
+COMPRESS_FROM_BYTES = 1024
 
 
 class RowMessageCounts:
@@ -64,11 +67,18 @@ class SharedFrames:
         self._frames: dict[int, bytes] = {}
 
     def frame_for(self, kind: int, protocol: DirectWebSocketProtocol) -> bytes:
-        """The frame for connections of `kind`, made with `protocol`'s extensions the first time."""
+        """The frame for connections of `kind`, made with `protocol`'s extensions the first time.
+
+        A message shorter than `COMPRESS_FROM_BYTES` goes uncompressed to every connection (RFC 7692
+        lets a sender leave any message uncompressed): a new deflate stream per message costs both
+        ends more time than its few saved bytes are worth, and a quiet stream's line waits for it.
+        """
+        if len(self.text) < COMPRESS_FROM_BYTES:
+            kind = _PLAIN
         frame = self._frames.get(kind)
         if frame is None:
-            frame = self._frames[kind] = Frame(Opcode.TEXT, self.text).serialize(
-                mask=False, extensions=protocol.conn.extensions)
+            extensions = protocol.conn.extensions if kind != _PLAIN else []
+            frame = self._frames[kind] = Frame(Opcode.TEXT, self.text).serialize(mask=False, extensions=extensions)
         return frame
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
+from types import SimpleNamespace
 
-from dashboard.elements.socket_writer import idle_reader
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+
+from dashboard.elements.socket_writer import COMPRESS_FROM_BYTES, SharedFrames, idle_reader
 
 
 async def test_a_reader_waiting_on_an_empty_queue_is_idle() -> None:
@@ -31,3 +35,30 @@ async def test_a_queue_holding_messages_is_not_idle_even_with_a_reader_waiting()
     assert not idle_reader(queue)
     assert sorted(await asyncio.gather(*readers)) == ["first", "second"]
     assert queue.qsize() == 1 and not idle_reader(queue)
+
+
+def _deflate_connection() -> SimpleNamespace:
+    """What `SharedFrames` reads of a page's socket: its negotiated extensions (deflate, no context kept)."""
+    deflate = PerMessageDeflate(remote_no_context_takeover=False, local_no_context_takeover=True,
+                                remote_max_window_bits=12, local_max_window_bits=12)
+    return SimpleNamespace(conn=SimpleNamespace(extensions=[deflate]))
+
+
+def test_a_short_row_message_goes_uncompressed_even_where_compression_was_negotiated() -> None:
+    text = b'42["bunnylogs_rows",{"rows":[{"message":"hello"}]}]'
+    frame = SharedFrames(text).frame_for(12, _deflate_connection())  # type: ignore[arg-type]
+    assert frame[0] == 0x81, "FIN and a text opcode, RSV1 (compressed) not set"
+    assert frame[2:] == text and frame[1] == len(text)
+
+
+def test_a_long_row_message_is_compressed_once_for_every_connection_of_its_kind() -> None:
+    text = b'42["bunnylogs_rows",{"rows":[' + b'{"message":"a line of log text"},' * 100 + b'{}]}]'
+    assert len(text) >= COMPRESS_FROM_BYTES
+    message = SharedFrames(text)
+    frame = message.frame_for(12, _deflate_connection())  # type: ignore[arg-type]
+    assert frame[0] == 0xC1, "FIN, RSV1 (compressed) and a text opcode"
+    length, start = (frame[1], 2) if frame[1] < 126 else (int.from_bytes(frame[2:4], "big"), 4)
+    assert length == len(frame) - start < len(text)
+    inflate = zlib.decompressobj(-12)
+    assert inflate.decompress(frame[start:] + b"\x00\x00\xff\xff") == text
+    assert message.frame_for(12, _deflate_connection()) is frame  # type: ignore[arg-type]
