@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from dashboard.bus.memory import EntryIdClock, MemoryBus
+from dashboard.bus.memory import AT_ONCE_AFTER_S, EntryIdClock, MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.protocol import entry_id_order
 from dashboard.stream import Fanout, Subscriber
@@ -108,14 +108,37 @@ def test_entries_up_to_the_newest_at_start_are_never_live() -> None:
     assert delivered.ids == ["3-0", "4-0"]
 
 
-async def test_memory_bus_fans_out_after_publish_once_per_turn_of_the_loop() -> None:
-    bus = MemoryBus(max_length=100)
+async def test_memory_bus_hands_a_quiet_write_on_at_once_and_gathers_writes_close_behind_it() -> None:
+    now = [100.0]
+    bus = MemoryBus(max_length=100, clock=lambda: now[0])
     batches: list[list[str]] = []
     subscription = await bus.subscribe("s", lambda batch: batches.append([e.entry.message for e in batch]),
                                        history=0)
     await bus.publish("s", [LogEntry(message="one", timestamp=0.0)])
+    assert batches == [["one"]], "a write after a quiet spell reaches its followers within publish()"
+    now[0] += AT_ONCE_AFTER_S / 2
     await bus.publish("s", [LogEntry(message="two", timestamp=0.0)])
-    assert batches == [], "a viewer must not run inside the POST that published"
+    now[0] += AT_ONCE_AFTER_S * 2  # long after the first, but the second is still being gathered
+    await bus.publish("s", [LogEntry(message="three", timestamp=0.0)])
+    assert batches == [["one"]], "writes close behind another wait for the end of the loop's turn"
     await asyncio.sleep(0)
-    assert batches == [["one", "two"]]
+    assert batches == [["one"], ["two", "three"]]
+    now[0] += AT_ONCE_AFTER_S
+    await bus.publish("s", [LogEntry(message="four", timestamp=0.0)])
+    assert batches == [["one"], ["two", "three"], ["four"]]
+    subscription.close()
+
+
+async def test_memory_bus_counts_writes_to_streams_nobody_follows_as_keeping_it_busy() -> None:
+    now = [100.0]
+    bus = MemoryBus(max_length=100, clock=lambda: now[0])
+    batches: list[list[str]] = []
+    subscription = await bus.subscribe("s", lambda batch: batches.append([e.entry.message for e in batch]),
+                                       history=0)
+    await bus.publish("other", [LogEntry(message="elsewhere", timestamp=0.0)])
+    now[0] += AT_ONCE_AFTER_S / 2
+    await bus.publish("s", [LogEntry(message="one", timestamp=0.0)])
+    assert batches == []
+    await asyncio.sleep(0)
+    assert batches == [["one"]]
     subscription.close()
