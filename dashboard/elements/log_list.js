@@ -298,6 +298,7 @@ export class VirtualList {
 
   // Returns whether an open row's height changed (and another render was asked for).
   remeasureExpanded() {
+    if (!this.expanded.size) return false;  // no row is open: nothing to look for among the rows
     let changed = false;
     for (const row of this.container.querySelectorAll(".bl-row.bl-open")) {
       const serial = Number(row.dataset.serial);
