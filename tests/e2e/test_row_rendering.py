@@ -38,7 +38,7 @@ COPY_BUTTON_LOOK = """button => ({
   icon: getComputedStyle(button, "::before").maskImage || getComputedStyle(button, "::before").webkitMaskImage,
   opacity: getComputedStyle(button).opacity,
   visibility: getComputedStyle(button).visibility,
-  iconVisibility: getComputedStyle(button, "::before").visibility,
+  iconContent: getComputedStyle(button, "::before").content,
 })"""
 
 
@@ -56,15 +56,34 @@ async def test_the_copy_button_is_an_icon_with_a_label_and_says_when_it_copied(
     assert look["label"] == "Copy this line"
     assert "svg" in look["icon"]
     assert look["opacity"] == "0", "with a mouse, the button waits for the pointer"
-    assert look["iconVisibility"] == "hidden", "an icon not shown is not painted either"
+    assert look["iconContent"] == "none", "an icon not shown is not made at all (nor painted, nor laid out)"
     await page.locator(".bl-row").hover()
     await expect(button).to_have_css("opacity", "1")
-    assert (await button.evaluate(COPY_BUTTON_LOOK))["iconVisibility"] == "visible"
+    assert (await button.evaluate(COPY_BUTTON_LOOK))["iconContent"] == '""'
     await button.click()
     await expect(button).to_have_attribute("aria-label", "Copied")
     assert "copy me" in await page.evaluate("navigator.clipboard.readText()")
     await expect(button).to_have_attribute("aria-label", "Copy this line", timeout=WAIT_MS)
     await context.close()
+
+
+async def test_the_copy_button_reached_by_the_keyboard_shows_its_icon(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    page = await browser.new_page()
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "reach me with Tab"})
+    button = page.locator(".bl-copy")
+    await expect(button).to_have_count(1)
+    for _ in range(80):
+        await page.keyboard.press("Tab")
+        if await button.evaluate("(button) => document.activeElement === button"):
+            break
+    else:
+        pytest.fail("Tab never reached the row's copy button")
+    look = await button.evaluate(COPY_BUTTON_LOOK)
+    assert (look["opacity"], look["iconContent"]) == ("1", '""'), look
+    await page.close()
 
 
 async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
@@ -77,7 +96,7 @@ async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
     button = page.locator(".bl-copy")
     await expect(button).to_have_count(1)
     look = await button.evaluate(COPY_BUTTON_LOOK)
-    assert (look["opacity"], look["visibility"], look["iconVisibility"]) == ("1", "visible", "visible")
+    assert (look["opacity"], look["visibility"], look["iconContent"]) == ("1", "visible", '""')
     row_box, button_box = await page.locator(".bl-row").bounding_box(), await button.bounding_box()
     assert row_box and button_box and button_box["x"] + button_box["width"] <= row_box["x"] + row_box["width"]
     await context.close()
