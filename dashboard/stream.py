@@ -6,11 +6,11 @@ by many processes); `dashboard.bus.create_bus` picks one. Both give every entry 
 and no duplicate.
 
 **Where `deliver` runs.** On both backends a subscriber's `deliver` callback is called on the
-event loop. The memory bus hands a write that follows a quiet spell on within `publish` (nothing
-else is being written, and the line reaches its viewers before the POST is answered); writes
-closer together it hands on right after, once per turn of the event loop for all that was written
-in it. The Redis bus fans out in the process's one reader task. `deliver` must not block or
-await: it hands the entries on (a queue, a coalescer) and returns.
+event loop. The memory bus hands a write that follows a quiet spell on within `publish` when its
+stream has only a few followers (the line reaches them before the POST is answered); other writes
+it hands on right after, once per turn of the event loop for all that was written in it. The
+Redis bus fans out in the process's one reader task. `deliver` must not block or await: it hands
+the entries on (a queue, a coalescer) and returns.
 """
 
 from __future__ import annotations

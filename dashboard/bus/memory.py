@@ -16,11 +16,14 @@ from .recent_batches import RecentBatches
 
 log = logging.getLogger(__name__)
 
-# A write that comes this long after the one before goes to the followers within publish(): the
-# server is not busy with other writes then, and waiting for the end of the event loop's turn would
-# only delay it. Writes closer together are gathered per turn and handed on together, so a flood of
-# POSTs costs one fan-out per turn, not one per POST.
+# A write that comes this long after the bus's last write or fan-out ended goes to its followers
+# within publish(), if it has no more than AT_ONCE_MAX_FOLLOWERS: no other write was being handled,
+# and waiting for the end of the event loop's turn would only delay it. Writes closer together are
+# gathered per turn and handed on together, so a flood of POSTs costs one fan-out per turn, not one
+# per POST, however long a fan-out takes. A stream with more followers answers its POST first: the
+# answer would otherwise wait for every one of them.
 AT_ONCE_AFTER_S = 0.001
+AT_ONCE_MAX_FOLLOWERS = 4
 
 EVICTED_NOTICE = ("the server dropped this stream's earlier lines to stay within its memory budget "
                   "(--memory-budget-mb); new lines still arrive")
@@ -73,7 +76,7 @@ class MemoryBus(Bus):
         self._batches = RecentBatches(BATCH_KEY_SECONDS, clock=clock)
         # Entries written in this turn of the event loop, by stream, not yet handed to the fan-out.
         self._undelivered: dict[str, list[StreamEntry]] = {}
-        self._written_at = float("-inf")  # when publish() last stored entries (on the clock)
+        self._busy_until = float("-inf")  # when the last write or fan-out ended (on the clock)
 
     def stats(self) -> dict[str, int]:
         """Streams kept, about how many bytes they take, and how many the budget has dropped."""
@@ -87,12 +90,12 @@ class MemoryBus(Bus):
         """Nothing to release."""
 
     async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
-        """Append entries; the subscribers get them within this call after a quiet spell, else right after.
+        """Append entries; a few subscribers get them within this call after a quiet spell, else right after.
 
-        A write after a quiet spell (`AT_ONCE_AFTER_S`) is handed on at once. Writes closer together
-        are handed on once per turn of the event loop, all of that turn's together. A stream nobody
-        follows is skipped: a subscriber that comes before the fan-out runs finds these entries in
-        the stream itself.
+        A write after a quiet spell (`AT_ONCE_AFTER_S`) to a stream with few followers is handed on
+        at once. Other writes are handed on once per turn of the event loop, all of that turn's
+        together. A stream nobody follows is skipped: a subscriber that comes before the fan-out
+        runs finds these entries in the stream itself.
         """
         if batch_key is not None and (known := self._batches.get(stream_id, batch_key)) is not None:
             return self._ids_between(stream_id, *known)
@@ -112,14 +115,15 @@ class MemoryBus(Bus):
         self._bytes[stream_id] += added
         self.total_bytes += added
         now = self._clock()
-        quiet_before = now - self._written_at >= AT_ONCE_AFTER_S
-        self._written_at = now
+        quiet_before = now - self._busy_until >= AT_ONCE_AFTER_S
+        self._busy_until = now
         self._touch(stream_id, now)
         if self.total_bytes > self._budget_bytes or len(self._streams) > self._max_streams:
             self._keep_within_budget(stream_id)
-        if self._fanout.count(stream_id):
-            if quiet_before and not self._undelivered:
+        if followers := self._fanout.count(stream_id):
+            if quiet_before and followers <= AT_ONCE_MAX_FOLLOWERS and not self._undelivered:
                 self._fanout.dispatch(stream_id, stored)
+                self._busy_until = self._clock()
                 return [stream_entry.id for stream_entry in stored]
             if not self._undelivered:
                 asyncio.get_running_loop().call_soon(self._deliver_written)
@@ -143,6 +147,7 @@ class MemoryBus(Bus):
         written, self._undelivered = self._undelivered, {}
         for stream_id, stored in written.items():
             self._fanout.dispatch(stream_id, stored)
+        self._busy_until = self._clock()
 
     async def _backlog(self, stream_id: str, *, history: int, after: str | None,
                        limit: int | None = None) -> tuple[list[StreamEntry], str | None]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
 
-from dashboard.bus.memory import AT_ONCE_AFTER_S, EntryIdClock, MemoryBus
+from dashboard.bus.memory import AT_ONCE_AFTER_S, AT_ONCE_MAX_FOLLOWERS, EntryIdClock, MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.protocol import entry_id_order
 from dashboard.stream import Fanout, Subscriber
@@ -127,6 +128,46 @@ async def test_memory_bus_hands_a_quiet_write_on_at_once_and_gathers_writes_clos
     await bus.publish("s", [LogEntry(message="four", timestamp=0.0)])
     assert batches == [["one"], ["two", "three"], ["four"]]
     subscription.close()
+
+
+async def test_memory_bus_gathers_the_writes_queued_behind_a_slow_fan_out() -> None:
+    """A fan-out that takes longer than the quiet spell must not make each write behind it look quiet."""
+    now = [100.0]
+    bus = MemoryBus(max_length=100, clock=lambda: now[0])
+    batches: list[list[str]] = []
+
+    def slow_viewer(batch: Sequence[StreamEntry]) -> None:
+        batches.append([e.entry.message for e in batch])
+        now[0] += AT_ONCE_AFTER_S * 2  # handing on took two quiet spells
+
+    subscription = await bus.subscribe("s", slow_viewer, history=0)
+    for number in range(5):  # all in one turn of the loop, as POSTs read together are
+        await bus.publish("s", [LogEntry(message=str(number), timestamp=0.0)])
+    assert batches == [["0"]]
+    await asyncio.sleep(0)
+    assert batches == [["0"], ["1", "2", "3", "4"]]
+    await bus.publish("s", [LogEntry(message="5", timestamp=0.0)])  # right after the gathered fan-out
+    assert len(batches) == 2
+    await asyncio.sleep(0)
+    assert batches[-1] == ["5"]
+    subscription.close()
+
+
+async def test_memory_bus_answers_first_when_a_quiet_write_has_many_followers() -> None:
+    now = [100.0]
+    bus = MemoryBus(max_length=100, clock=lambda: now[0])
+    viewers = [Collector() for _ in range(AT_ONCE_MAX_FOLLOWERS + 1)]
+    subscriptions = [await bus.subscribe("s", viewer, history=0) for viewer in viewers]
+    await bus.publish("s", [LogEntry(message="one", timestamp=0.0)])
+    assert all(viewer.messages == [] for viewer in viewers), "many followers: the POST is not held for them"
+    await asyncio.sleep(0)
+    assert all(viewer.messages == ["one"] for viewer in viewers)
+    subscriptions[0].close()  # now as many as may be served within the write
+    now[0] += AT_ONCE_AFTER_S
+    await bus.publish("s", [LogEntry(message="two", timestamp=0.0)])
+    assert all(viewer.messages == ["one", "two"] for viewer in viewers[1:])
+    for subscription in subscriptions[1:]:
+        subscription.close()
 
 
 async def test_memory_bus_counts_writes_to_streams_nobody_follows_as_keeping_it_busy() -> None:
