@@ -9,7 +9,8 @@ it goes on engine.io's queue, as before.
 
 A row message is the same for every page of a stream, so its websocket frame is made once per kind
 of connection: uncompressed, or compressed with a given window (a short message goes uncompressed
-to every connection). That is possible because the
+to every connection; one queued for engine.io is framed by the websockets library, compressed as
+the connection negotiated). That is possible because the
 server's compression keeps no context from one message to the next (`server_no_context_takeover`,
 negotiated for every connection): a compressed message then does not depend on the connection.
 The frames are made by the websockets library itself, as it would make them for that connection.

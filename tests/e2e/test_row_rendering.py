@@ -68,8 +68,7 @@ async def test_the_copy_button_is_an_icon_with_a_label_and_says_when_it_copied(
 
 
 async def test_the_copy_button_reached_by_the_keyboard_shows_its_icon(
-        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    page = await browser.new_page()
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     stream = new_stream()
     await open_stream(page, app_server.url, stream)
     await post(http, app_server, stream, {"message": "reach me with Tab"})
@@ -83,7 +82,6 @@ async def test_the_copy_button_reached_by_the_keyboard_shows_its_icon(
         pytest.fail("Tab never reached the row's copy button")
     look = await button.evaluate(COPY_BUTTON_LOOK)
     assert (look["opacity"], look["iconContent"]) == ("1", '""'), look
-    await page.close()
 
 
 async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(

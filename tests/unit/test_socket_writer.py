@@ -6,6 +6,7 @@ import asyncio
 import zlib
 from types import SimpleNamespace
 
+import pytest
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 
 from dashboard.elements.socket_writer import COMPRESS_FROM_BYTES, SharedFrames, idle_reader
@@ -44,16 +45,20 @@ def _deflate_connection() -> SimpleNamespace:
     return SimpleNamespace(conn=SimpleNamespace(extensions=[deflate]))
 
 
-def test_a_short_row_message_goes_uncompressed_even_where_compression_was_negotiated() -> None:
-    text = b'42["bunnylogs_rows",{"rows":[{"message":"hello"}]}]'
+@pytest.mark.parametrize("size", [60, COMPRESS_FROM_BYTES - 1])
+def test_a_short_row_message_goes_uncompressed_even_where_compression_was_negotiated(size: int) -> None:
+    text = (b'42["bunnylogs_rows",{"rows":[{"message":"' + b"x" * size)[:size - 4] + b'"}]}'
+    assert len(text) == size
     frame = SharedFrames(text).frame_for(12, _deflate_connection())  # type: ignore[arg-type]
     assert frame[0] == 0x81, "FIN and a text opcode, RSV1 (compressed) not set"
-    assert frame[2:] == text and frame[1] == len(text)
+    assert frame.endswith(text) and len(frame) == size + (2 if size < 126 else 4)
 
 
 def test_a_long_row_message_is_compressed_once_for_every_connection_of_its_kind() -> None:
     text = b'42["bunnylogs_rows",{"rows":[' + b'{"message":"a line of log text"},' * 100 + b'{}]}]'
     assert len(text) >= COMPRESS_FROM_BYTES
+    boundary = SharedFrames(text[:COMPRESS_FROM_BYTES]).frame_for(12, _deflate_connection())  # type: ignore[arg-type]
+    assert boundary[0] == 0xC1, "a message of exactly COMPRESS_FROM_BYTES is compressed"
     message = SharedFrames(text)
     frame = message.frame_for(12, _deflate_connection())  # type: ignore[arg-type]
     assert frame[0] == 0xC1, "FIN, RSV1 (compressed) and a text opcode"
