@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dashboard.bus.memory import AT_ONCE_AFTER_S, AT_ONCE_MAX_FOLLOWERS, EntryIdClock, MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.protocol import entry_id_order
-from dashboard.stream import Fanout, Subscriber
+from dashboard.stream import Fanout, Subscriber, Subscription
 
 from ..support import Collector
 
@@ -109,12 +109,18 @@ def test_entries_up_to_the_newest_at_start_are_never_live() -> None:
     assert delivered.ids == ["3-0", "4-0"]
 
 
+async def batches_of(bus: MemoryBus, stream: str) -> tuple[list[list[str]], Subscription]:
+    """Follow `stream`: the messages of each batch it hands on, as they come, and the subscription."""
+    batches: list[list[str]] = []
+    subscription = await bus.subscribe(stream, lambda batch: batches.append([e.entry.message for e in batch]),
+                                       history=0)
+    return batches, subscription
+
+
 async def test_memory_bus_hands_a_quiet_write_on_at_once_and_gathers_writes_close_behind_it() -> None:
     now = [100.0]
     bus = MemoryBus(max_length=100, clock=lambda: now[0])
-    batches: list[list[str]] = []
-    subscription = await bus.subscribe("s", lambda batch: batches.append([e.entry.message for e in batch]),
-                                       history=0)
+    batches, subscription = await batches_of(bus, "s")
     await bus.publish("s", [LogEntry(message="one", timestamp=0.0)])
     assert batches == [["one"]], "a write after a quiet spell reaches its followers within publish()"
     now[0] += AT_ONCE_AFTER_S / 2
@@ -173,9 +179,7 @@ async def test_memory_bus_answers_first_when_a_quiet_write_has_many_followers() 
 async def test_memory_bus_counts_writes_to_streams_nobody_follows_as_keeping_it_busy() -> None:
     now = [100.0]
     bus = MemoryBus(max_length=100, clock=lambda: now[0])
-    batches: list[list[str]] = []
-    subscription = await bus.subscribe("s", lambda batch: batches.append([e.entry.message for e in batch]),
-                                       history=0)
+    batches, subscription = await batches_of(bus, "s")
     await bus.publish("other", [LogEntry(message="elsewhere", timestamp=0.0)])
     now[0] += AT_ONCE_AFTER_S / 2
     await bus.publish("s", [LogEntry(message="one", timestamp=0.0)])
