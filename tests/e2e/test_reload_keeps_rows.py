@@ -84,6 +84,7 @@ async def test_restored_rows_keep_the_filter(page: Page, small_history_app: AppP
 
 
 VIEW = "getElement(document.querySelector('.bl-log'))"
+AFTER_TWO_FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 # The message of the row at the top of the log's viewport.
 TOP_ROW = """() => {
   const box = document.querySelector('.bl-scroller').getBoundingClientRect();
@@ -105,6 +106,8 @@ async def test_older_rows_go_above_without_moving_the_rows_in_view_or_resuming(
     await page.locator(".bl-scroller").evaluate("scroller => { scroller.scrollTop = scroller.scrollHeight / 2; }")
     await page.keyboard.press("Space")
     await expect(page.locator(".bl-paused")).to_be_visible()
+    # The scroll's own draw comes with a frame (its event, then the redraw it asks for): read the rows after it.
+    await page.evaluate(AFTER_TWO_FRAMES)
     in_view = await page.evaluate(TOP_ROW)
     older = [{"id": f"1-{n}", "ts": 1, "level": "INFO", "program": "p", "message": f"older {n}"} for n in range(10)]
     await page.evaluate(f"older => {VIEW}.prepend(older)", older)  # what a message of older rows calls
