@@ -2,13 +2,16 @@
 
 Writers XADD through one Lua script call per group of concurrent POSTs (see `group_commit`), with
 an approximate MAXLEN. Each process runs a single reader task that XREADs all the streams its
-viewers follow, so Redis connections do not grow with viewers.
+viewers follow, so Redis connections do not grow with viewers. Both go over connections of their
+own (`redis_channel`), which skip redis-py's client on the path of every line; everything else
+goes through redis-py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -21,13 +24,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import OutOfMemoryError, RedisError
+from redis.exceptions import NoScriptError, OutOfMemoryError, RedisError
 from redis.typing import KeyT, StreamIdT
 
 from ..entry import LogEntry, StreamEntry
 from ..protocol import BATCH_KEY_SECONDS, MAX_ENTRY_ID_PART, entry_id_order
 from ..stream import Bus, BusFull, BusUnavailable
-from . import redis_epoch
+from . import redis_channel, redis_epoch
 from .group_commit import GroupCommit
 from .redis_keys import EPOCH_KEY, batch_key_of, stream_id_from_key, stream_key, wake_key
 
@@ -75,12 +78,14 @@ for k = 1, #KEYS, 2 do
 end
 return replies
 """
+APPEND_SCRIPT_SHA = hashlib.sha1(APPEND_SCRIPT.encode()).hexdigest()
 _LAST_POSSIBLE_ID = (MAX_ENTRY_ID_PART, MAX_ENTRY_ID_PART)
 # One POST's part of a group: its stream key, its batch key (None for none) and its entries, encoded.
 AppendItem = tuple[str, str | None, list[bytes]]
 
-# Reply shapes of redis-py (RESP2, undecoded), which its type hints leave open.
-StreamRows = list[tuple[bytes, dict[bytes, bytes]]]
+# Reply shapes of redis-py (RESP2, undecoded), which its type hints leave open; from a channel
+# (hiredis) an entry's fields are a flat list instead.
+StreamRows = list[tuple[bytes, dict[bytes, bytes] | list[bytes]]]
 XReadReply = list[tuple[bytes, StreamRows]]
 
 
@@ -117,6 +122,10 @@ class RedisBus(Bus):
         self._epoch_lock = asyncio.Lock()
         self._closing = False
         self._appends: GroupCommit[AppendItem, list[str]] = GroupCommit(self._append_group)
+        # The appends' and the reader's own connections, when the URL is one they speak (else both go
+        # through redis-py's client).
+        self._channel: redis_channel.RedisChannel | None = None
+        self._read_channel: redis_channel.RedisChannel | None = None
 
     async def start(self) -> None:
         """Connect, check Redis answers, and start the reader task."""
@@ -131,6 +140,10 @@ class RedisBus(Bus):
             await self._redis.aclose()
             raise BusUnavailable(f"cannot reach Redis at {self._url}: {error}") from error
         self._append_script = self._redis.register_script(APPEND_SCRIPT)
+        if redis_channel.supports(self._url):
+            self._channel = redis_channel.RedisChannel(self._url, timeout_s=SOCKET_TIMEOUT_S, connect_timeout_s=5.0)
+            self._read_channel = redis_channel.RedisChannel(self._url, timeout_s=SOCKET_TIMEOUT_S,
+                                                            connect_timeout_s=5.0)
         self._reader = asyncio.create_task(self._read_forever(), name="bunnylogs redis reader")
 
     async def ready(self) -> str | None:
@@ -170,6 +183,9 @@ class RedisBus(Bus):
             with contextlib.suppress(RedisError, OSError):
                 await self._redis.delete(self._wake_key)
             await self._redis.aclose()
+        for channel in (self._channel, self._read_channel):
+            if channel is not None:
+                channel.close()
 
     async def publish(self, stream_id: str, entries: Sequence[LogEntry], *, batch_key: str | None = None) -> list[str]:
         """Append the entries, together with those of other POSTs waiting at the same moment."""
@@ -190,10 +206,27 @@ class RedisBus(Bus):
             keys += [key, recorded_as or key]
             args += [0 if recorded_as is None else 1, len(encoded)]
             args.extend(encoded)
+        replies = cast(list[list[bytes]], await self._append_script_reply(keys, args))
+        return [[entry_id.decode() for entry_id in ids] for ids in replies]
+
+    async def _append_script_reply(self, keys: list[str], args: list[bytes | int]) -> object:
+        """The append script's reply: through the channel when there is one, else through redis-py's client."""
         if self._append_script is None:
             raise BusUnavailable("the Redis bus has not been started")
-        replies = cast(list[list[bytes]], await self._append_script(keys=keys, args=args))
-        return [[entry_id.decode() for entry_id in ids] for ids in replies]
+        if self._channel is None:
+            return await self._append_script(keys=keys, args=args)
+        for attempt in (1, 2):
+            try:
+                try:
+                    return await self._channel.call("EVALSHA", APPEND_SCRIPT_SHA, len(keys), *keys, *args)
+                except NoScriptError:  # a Redis that restarted, or whose scripts were flushed
+                    return await self._channel.call("EVAL", APPEND_SCRIPT, len(keys), *keys, *args)
+            except RedisConnectionError:
+                # As redis-py's client is set up in `start`: the first command after a restart may
+                # meet a connection the old server closed; it never reached the new one.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _backlog(self, stream_id: str, *, history: int, after: str | None,
                        limit: int | None = None) -> tuple[list[StreamEntry], str | None]:
@@ -308,15 +341,12 @@ class RedisBus(Bus):
             if stream_id not in streams:
                 del self._cursors[stream_id]
         # A stream with no cursor yet is still loading its history; subscribe() sets the cursor.
-        request: dict[KeyT, StreamIdT] = {stream_key(sid): cursor for sid, cursor in self._cursors.items()}
+        request = {stream_key(sid): cursor for sid, cursor in self._cursors.items()}
         request[self._wake_key] = self._wake_cursor
         # The epoch comes with every read (one round trip): a restart that lost the data is seen at
         # once, even one so quick that no read failed.
         epoch = self._epoch
-        pipeline = self._client().pipeline(transaction=False)
-        pipeline.get(EPOCH_KEY)
-        pipeline.xread(request, count=READ_COUNT, block=READ_BLOCK_MS)
-        seen, replies = await pipeline.execute()
+        seen, replies = await self._read_streams(request)
         if redis_epoch.as_text(seen) != epoch or self._epoch != epoch:  # (`ready` may have started over meanwhile)
             await self._check_epoch()
             return 0  # read with the old cursors: read again from the new ones
@@ -332,6 +362,19 @@ class RedisBus(Bus):
             self._advance_cursor(stream_id, entries[-1].id)
             self._fanout.dispatch(stream_id, entries)
         return read
+
+    async def _read_streams(self, request: dict[str, str]) -> tuple[object, XReadReply]:
+        """The epoch key's value and one blocking XREAD (each stream's rows, oldest first; [] for none)."""
+        if self._read_channel is None:
+            pipeline = self._client().pipeline(transaction=False)
+            pipeline.get(EPOCH_KEY)
+            pipeline.xread(cast(dict[KeyT, StreamIdT], request), count=READ_COUNT, block=READ_BLOCK_MS)
+            seen, replies = await pipeline.execute()
+            return seen, replies
+        keys, cursors = list(request), list(request.values())
+        seen, replies = await self._read_channel.call_each(
+            ("GET", EPOCH_KEY), ("XREAD", "COUNT", READ_COUNT, "BLOCK", READ_BLOCK_MS, "STREAMS", *keys, *cursors))
+        return seen, replies or []
 
     async def _check_epoch(self) -> None:
         """If Redis no longer holds the data this process saw: mark the followed streams lost, tell their
@@ -359,5 +402,6 @@ class RedisBus(Bus):
             self._cursors[stream_id] = entry_id
 
 
-def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> StreamEntry:
-    return StreamEntry(entry_id.decode(), LogEntry.from_dict(orjson.loads(fields[ENTRY_FIELD])))
+def _decode(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> StreamEntry:
+    encoded = fields[ENTRY_FIELD] if isinstance(fields, dict) else fields[fields.index(ENTRY_FIELD) + 1]
+    return StreamEntry(entry_id.decode(), LogEntry.from_dict(orjson.loads(encoded)))
