@@ -4,8 +4,13 @@ logging in, picking the database, timing out, and coming back after Redis restar
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import ssl
+import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -23,7 +28,7 @@ from redis.exceptions import (
 )
 
 from dashboard.bus.redis_channel import RedisChannel, supports
-from harness.servers import free_port, running_redis
+from harness.servers import RedisServer, free_port, running, running_redis
 
 
 def channel_to(url: str, timeout_s: float = 5.0) -> RedisChannel:
@@ -152,3 +157,49 @@ async def test_a_closed_channel_fails_what_waits_on_it(redis_url: str) -> None:
 ])
 def test_which_urls_it_speaks(url: str, spoken: bool) -> None:
     assert supports(url) is spoken
+
+
+class TlsRedisServer(RedisServer):
+    """A redis-server that speaks only TLS, with a certificate for `localhost`."""
+
+    name = "redis-server (TLS)"
+
+    def __init__(self, certificate: Path, key: Path) -> None:
+        super().__init__()
+        self.certificate, self.key = certificate, key
+
+    @property
+    def url(self) -> str:
+        return f"rediss://localhost:{self.port}/0"
+
+    def command(self) -> list[str]:
+        plain = super().command()
+        return [plain[0], "--port", "0", "--tls-port", str(self.port), *plain[3:], "--tls-cert-file",
+                str(self.certificate), "--tls-key-file", str(self.key), "--tls-ca-cert-file", str(self.certificate),
+                "--tls-auth-clients", "no"]
+
+    def is_ready(self) -> bool:
+        context = ssl.create_default_context(cafile=str(self.certificate))
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn, \
+                context.wrap_socket(conn, server_hostname="localhost") as tls:
+            tls.sendall(b"PING\r\n")
+            return tls.recv(16).startswith(b"+PONG")
+        return False
+
+
+async def test_rediss_is_tls_checked_against_the_systems_trusted_certificates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    certificate, key = tmp_path / "redis.crt", tmp_path / "redis.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(certificate)],
+                   check=True, capture_output=True)
+    with running(TlsRedisServer(certificate, key)) as server:
+        untrusted = channel_to(server.url)
+        with pytest.raises(RedisConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+            await untrusted.call("PING")
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # as if the system trusted it
+        trusted = channel_to(server.url)
+        try:
+            assert await trusted.call("PING") == b"PONG"
+        finally:
+            trusted.close()
