@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 import hiredis
 from redis.exceptions import (
     AuthenticationError,
+    DataError,
     NoPermissionError,
     NoScriptError,
     OutOfMemoryError,
@@ -53,8 +54,9 @@ class Address:
         self.host = parts.hostname
         self.port = parts.port or DEFAULT_PORT
         self.tls = parts.scheme == "rediss"
+        # As redis-py reads them: an empty user name or password is none.
         self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password is not None else None
+        self.password = unquote(parts.password) if parts.password else None
         database = parts.path.lstrip("/")
         self.database = int(database) if database else 0
 
@@ -129,6 +131,7 @@ class RedisChannel:
         self._connect_timeout_s = connect_timeout_s
         self._replies: _Replies | None = None
         self._connecting: asyncio.Lock | None = None
+        self._closed = False
 
     async def call(self, *args: bytes | str | int | float) -> Any:
         """Send one command and return its reply (raising redis-py's exceptions, as its client would).
@@ -155,7 +158,8 @@ class RedisChannel:
         return results
 
     def close(self) -> None:
-        """Close the connection; commands still waiting fail."""
+        """Close the connection for good; commands still waiting fail, and later ones too."""
+        self._closed = True
         if self._replies is not None:
             self._replies.fail(RedisConnectionError("the channel to Redis was closed"))
             self._replies = None
@@ -165,11 +169,13 @@ class RedisChannel:
         """Write the commands at once; their futures, which take the replies in order."""
         assert replies.transport is not None
         loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[Any]] = []
-        for _ in commands:
-            futures.append(loop.create_future())
+        # Packed first: a command that cannot be packed must not leave a future waiting for a reply.
+        try:
+            packed = [hiredis.pack_command(args) for args in commands]  # type: ignore[arg-type]  # (its stub: a 1-tuple)
+        except (TypeError, ValueError) as error:  # as redis-py's client says it
+            raise DataError(f"a command that cannot be sent to Redis: {error}") from error
+        futures = [loop.create_future() for _ in commands]
         replies.waiting.extend(futures)
-        packed = [hiredis.pack_command(args) for args in commands]  # type: ignore[arg-type]  # (its stub: a 1-tuple)
         replies.transport.write(packed[0] if len(packed) == 1 else b"".join(packed))
         # The replies come in order: once the last is in, all are.
         timer = loop.call_later(self._timeout_s, self._time_out, replies, futures[-1])
@@ -186,6 +192,8 @@ class RedisChannel:
         if self._connecting is None:
             self._connecting = asyncio.Lock()
         async with self._connecting:
+            if self._closed:
+                raise RedisConnectionError("the channel to Redis was closed")
             if self._replies is not None and self._replies.transport is not None:
                 return self._replies  # another caller connected meanwhile
             address = self._address
@@ -204,6 +212,9 @@ class RedisChannel:
             except OSError as error:
                 raise RedisConnectionError(f"cannot connect to Redis at {address.host}:{address.port}: {error}") \
                     from error
+            if self._closed:  # closed while this connection was being made
+                replies.fail(RedisConnectionError("the channel to Redis was closed"))
+                raise RedisConnectionError("the channel to Redis was closed")
             self._replies = replies
             return replies
 

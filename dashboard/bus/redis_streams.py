@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from typing import cast
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import redis
@@ -89,13 +90,22 @@ StreamRows = list[tuple[bytes, dict[bytes, bytes] | list[bytes]]]
 XReadReply = list[tuple[bytes, StreamRows]]
 
 
+def redacted(url: str) -> str:
+    """The URL without its password, to be shown in messages and logs."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    login = f"{parts.username or ''}:***@"
+    return urlunsplit(parts._replace(netloc=login + parts.netloc.rsplit("@", 1)[1]))
+
+
 def check_reachable(url: str) -> None:
     """Raise `BusUnavailable` with a one-line reason unless Redis at `url` answers a PING."""
     try:
         with redis.Redis.from_url(url, socket_timeout=3.0, socket_connect_timeout=3.0) as client:
             client.ping()
     except (RedisError, OSError, ValueError) as error:
-        raise BusUnavailable(f"cannot reach Redis at {url}: {error}") from None
+        raise BusUnavailable(f"cannot reach Redis at {redacted(url)}: {error}") from None
 
 
 class RedisBus(Bus):
@@ -138,12 +148,17 @@ class RedisBus(Bus):
             self._epoch = await redis_epoch.adopt_epoch(self._redis)
         except (RedisError, OSError) as error:
             await self._redis.aclose()
-            raise BusUnavailable(f"cannot reach Redis at {self._url}: {error}") from error
+            raise BusUnavailable(f"cannot reach Redis at {redacted(self._url)}: {error}") from error
         self._append_script = self._redis.register_script(APPEND_SCRIPT)
         if redis_channel.supports(self._url):
             self._channel = redis_channel.RedisChannel(self._url, timeout_s=SOCKET_TIMEOUT_S, connect_timeout_s=5.0)
             self._read_channel = redis_channel.RedisChannel(self._url, timeout_s=SOCKET_TIMEOUT_S,
                                                             connect_timeout_s=5.0)
+            try:  # it logs in as redis-py did; a URL that works for one and not the other is found now
+                await self._channel.call("PING")
+            except (RedisError, OSError) as error:
+                await self.close()
+                raise BusUnavailable(f"cannot reach Redis at {redacted(self._url)}: {error}") from error
         self._reader = asyncio.create_task(self._read_forever(), name="bunnylogs redis reader")
 
     async def ready(self) -> str | None:
@@ -215,18 +230,13 @@ class RedisBus(Bus):
             raise BusUnavailable("the Redis bus has not been started")
         if self._channel is None:
             return await self._append_script(keys=keys, args=args)
-        for attempt in (1, 2):
-            try:
-                try:
-                    return await self._channel.call("EVALSHA", APPEND_SCRIPT_SHA, len(keys), *keys, *args)
-                except NoScriptError:  # a Redis that restarted, or whose scripts were flushed
-                    return await self._channel.call("EVAL", APPEND_SCRIPT, len(keys), *keys, *args)
-            except RedisConnectionError:
-                # As redis-py's client is set up in `start`: the first command after a restart may
-                # meet a connection the old server closed; it never reached the new one.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        # Not repeated after a lost connection: it may have been carried out, and its POST answers 503
+        # (a client repeats it under its Idempotency-Key). A connection Redis closed while idle is
+        # seen closed before the next call, which then makes a new one.
+        try:
+            return await self._channel.call("EVALSHA", APPEND_SCRIPT_SHA, len(keys), *keys, *args)
+        except NoScriptError:  # a Redis that restarted, or whose scripts were flushed
+            return await self._channel.call("EVAL", APPEND_SCRIPT, len(keys), *keys, *args)
 
     async def _backlog(self, stream_id: str, *, history: int, after: str | None,
                        limit: int | None = None) -> tuple[list[StreamEntry], str | None]:
@@ -371,9 +381,15 @@ class RedisBus(Bus):
             pipeline.xread(cast(dict[KeyT, StreamIdT], request), count=READ_COUNT, block=READ_BLOCK_MS)
             seen, replies = await pipeline.execute()
             return seen, replies
-        keys, cursors = list(request), list(request.values())
-        seen, replies = await self._read_channel.call_each(
-            ("GET", EPOCH_KEY), ("XREAD", "COUNT", READ_COUNT, "BLOCK", READ_BLOCK_MS, "STREAMS", *keys, *cursors))
+        read: tuple[str | int, ...] = ("XREAD", "COUNT", READ_COUNT, "BLOCK", READ_BLOCK_MS, "STREAMS",
+                                       *request, *request.values())
+        commands = (("GET", EPOCH_KEY), read)
+        try:
+            seen, replies = await self._read_channel.call_each(*commands)
+        except RedisConnectionError:
+            # A read is safe to repeat: once at once on a new connection (a dropped connection, or
+            # Redis restarted), before the followers are told that the bus is unavailable.
+            seen, replies = await self._read_channel.call_each(*commands)
         return seen, replies or []
 
     async def _check_epoch(self) -> None:

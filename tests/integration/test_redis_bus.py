@@ -8,6 +8,7 @@ import uuid
 
 import orjson
 import pytest
+import redis
 from redis.asyncio import Redis
 
 from dashboard.bus.redis_streams import RedisBus, stream_key
@@ -117,3 +118,23 @@ async def test_publish_during_outage_is_bus_unavailable_and_reader_recovers() ->
         await bus.close()
     finally:
         redis.stop()
+
+
+async def test_a_url_with_an_empty_password_works_as_it_does_for_redis_py(redis_url: str) -> None:
+    bus = RedisBus(redis_url.replace("redis://", "redis://:@"), max_length=100, retention_seconds=600)
+    await bus.start()
+    try:
+        stream = str(uuid.uuid4())
+        assert len(await bus.publish(stream, [LogEntry(message="one", timestamp=time.time())])) == 1
+    finally:
+        await bus.close()
+
+
+async def test_a_wrong_password_fails_start_without_showing_the_password() -> None:
+    with running_redis() as server:
+        with redis.Redis.from_url(server.url) as admin:
+            admin.config_set("requirepass", "right-one")
+        bus = RedisBus(f"redis://:wrong-one@127.0.0.1:{server.port}/0", max_length=100, retention_seconds=600)
+        with pytest.raises(BusUnavailable) as refused:
+            await bus.start()
+        assert "wrong-one" not in str(refused.value) and "***" in str(refused.value)

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.connection import parse_url
 from redis.exceptions import (
     AuthenticationError,
+    DataError,
     NoScriptError,
     OutOfMemoryError,
     ResponseError,
@@ -27,7 +29,7 @@ from redis.exceptions import (
     TimeoutError as RedisTimeoutError,
 )
 
-from dashboard.bus.redis_channel import RedisChannel, supports
+from dashboard.bus.redis_channel import Address, RedisChannel, supports
 from harness.servers import RedisServer, free_port, running, running_redis
 
 
@@ -203,3 +205,36 @@ async def test_rediss_is_tls_checked_against_the_systems_trusted_certificates(
             assert await trusted.call("PING") == b"PONG"
         finally:
             trusted.close()
+
+
+@pytest.mark.parametrize("url", [
+    "redis://localhost", "redis://:@127.0.0.1:7000/0", "redis://user@127.0.0.1", "redis://:pw@127.0.0.1/2",
+    "redis://bunny%20logs:p%40ss%3Aw%2Frd@10.0.0.5:6380/3", "redis://[::1]:7001", "rediss://cache.example.com/1",
+])
+def test_it_reads_a_url_as_redis_py_does(url: str) -> None:
+    theirs = parse_url(url)
+    ours = Address(url)
+    assert (ours.host, ours.port, ours.database, ours.username, ours.password) == \
+        (theirs["host"], theirs.get("port", 6379), theirs.get("db", 0), theirs.get("username"), theirs.get("password"))
+
+
+async def test_a_command_that_cannot_be_packed_fails_alone_and_the_replies_stay_in_step(redis_url: str) -> None:
+    channel = channel_to(redis_url, timeout_s=2.0)
+    try:
+        with pytest.raises(DataError):
+            await channel.call("ECHO", "\udcff")  # a lone surrogate: no UTF-8 for it
+        with pytest.raises(DataError):
+            await channel.call_each(("ECHO", "fine"), ("SET", new_key(), None))  # type: ignore[arg-type]
+        started = time.monotonic()
+        assert await channel.call("ECHO", "next") == b"next"
+        assert time.monotonic() - started < 1
+    finally:
+        channel.close()
+
+
+async def test_a_closed_channel_stays_closed(redis_url: str) -> None:
+    channel = channel_to(redis_url)
+    assert await channel.call("PING") == b"PONG"
+    channel.close()
+    with pytest.raises(RedisConnectionError, match="closed"):
+        await channel.call("PING")

@@ -116,3 +116,29 @@ async def test_readiness_finds_a_lost_epoch_too_and_the_followers_are_told_once(
         assert len(notices) == 1 and notices[0].startswith(LOST)
         subscription.close()
         await bus.close()
+
+
+async def test_dropped_connections_and_flushed_scripts_go_unnoticed_by_followers() -> None:
+    with running_redis() as redis:
+        bus = new_bus(redis)
+        await bus.start()
+        admin = Redis.from_url(redis.url)
+        told: list[bool] = []
+        try:
+            stream = str(uuid.uuid4())
+            collector = Collector()
+            subscription = await bus.subscribe(stream, collector, history=0, availability=told.append)
+            for round_number in range(5):
+                await admin.script_flush()  # the next append meets NOSCRIPT and sends the script itself
+                await bus.publish(stream, entries(f"after flush {round_number}"))
+                await collector.wait_for(2 * round_number + 1)
+                await admin.client_kill_filter(_type="normal", skipme=True)  # the reader's and the appends' too
+                await asyncio.sleep(0.05)
+                await bus.publish(stream, entries(f"after kill {round_number}"))
+                await collector.wait_for(2 * round_number + 2)
+            assert collector.messages == [f"after {what} {n}" for n in range(5) for what in ("flush", "kill")]
+            assert told == [], "a dropped connection that the next read replaced told the followers nothing"
+            subscription.close()
+        finally:
+            await admin.aclose()
+            await bus.close()
