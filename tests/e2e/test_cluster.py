@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from bench.light_viewers import open_light_viewer
 from harness.servers import AppProcess, NginxServer, running_app, running_nginx, wait_for_viewers
@@ -23,7 +23,10 @@ from harness.servers import AppProcess, NginxServer, running_app, running_nginx,
 from .conftest import open_stream
 
 SITE = Path(__file__).parents[2] / "deploy" / "nginx" / "bunnylogs-cluster.conf"
-BROWSERS = 10  # all on one of two UI processes by chance: 2 in 1,024
+# Browsers opened first, and at most: while all are on one of the two UI processes (by chance,
+# 2 in 1,024 for ten), more are opened (all twenty on one: 2 in a million).
+BROWSERS = 10
+MAX_BROWSERS = 20
 UI_IDLE_TIMEOUT_S = 1.0
 SESSIONS = 200
 LINES = 30
@@ -51,16 +54,17 @@ async def test_browsers_spread_over_the_ui_processes_and_all_show_every_entry_in
     nginx, ingest, ui = cluster
     stream = str(uuid.uuid4())
     # Each context has its own cookies: another browser. Tall enough to draw every row.
-    contexts = [await browser.new_context(viewport={"width": 1280, "height": 1600}) for _ in range(BROWSERS)]
+    contexts: list[BrowserContext] = []
     try:
         pages: list[Page] = []
-        for context in contexts:
-            page = await context.new_page()
+        while len(pages) < BROWSERS or (len(pages) < MAX_BROWSERS and not all(viewers(process) for process in ui)):
+            contexts.append(await browser.new_context(viewport={"width": 1280, "height": 1600}))
+            page = await contexts[-1].new_page()
             await open_stream(page, nginx.url, stream)
             pages.append(page)
         # Both UI processes serve some of the browsers, which all share one client address.
         assert all(viewers(process) > 0 for process in ui), [viewers(process) for process in ui]
-        assert sum(viewers(process) for process in ui) == BROWSERS
+        assert sum(viewers(process) for process in ui) == len(pages)
         # Each page's socket reached the process that made the page (else its handshake fails: without
         # the cookie each request would pick a process at random). So does a reload's.
         await pages[0].reload()
