@@ -148,14 +148,21 @@ class RedisChannel:
 
         If one of them fails, that error is raised once every reply is in.
         """
-        replies = self._replies
-        if replies is None or replies.transport is None:
-            replies = await self._connect()
-        results = await asyncio.gather(*self._send(replies, commands), return_exceptions=True)
+        results = await self.call_each_settled(*commands)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         return results
+
+    async def call_each_settled(self, *commands: tuple[bytes | str | int | float, ...]) -> list[Any]:
+        """Like `call_each`, but each command's error takes its reply's place instead of being raised.
+
+        Only making the connection, or a command that cannot be packed, raises.
+        """
+        replies = self._replies
+        if replies is None or replies.transport is None:
+            replies = await self._connect()
+        return await asyncio.gather(*self._send(replies, commands), return_exceptions=True)
 
     def close(self) -> None:
         """Close the connection for good; commands still waiting fail, and later ones too."""

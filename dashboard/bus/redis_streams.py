@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 ENTRY_FIELD = b"e"
 READ_BLOCK_MS = 1000
 READ_COUNT = 1000
+READ_RETRIES_AFTER_ANSWER = 50
 # Above READ_BLOCK_MS, so that a blocking XREAD never trips the socket timeout.
 SOCKET_TIMEOUT_S = 5.0
 READY_TIMEOUT_S = 1.0
@@ -383,14 +384,23 @@ class RedisBus(Bus):
             return seen, replies
         read: tuple[str | int, ...] = ("XREAD", "COUNT", READ_COUNT, "BLOCK", READ_BLOCK_MS, "STREAMS",
                                        *request, *request.values())
-        commands = (("GET", EPOCH_KEY), read)
-        try:
-            seen, replies = await self._read_channel.call_each(*commands)
-        except RedisConnectionError:
-            # A read is safe to repeat: once at once on a new connection (a dropped connection, or
-            # Redis restarted), before the followers are told that the bus is unavailable.
-            seen, replies = await self._read_channel.call_each(*commands)
-        return seen, replies or []
+        # A read is safe to repeat, at once on a new connection, before the followers are told that the
+        # bus is unavailable: once after a connection that gave no answer was lost (Redis restarted), and
+        # again each time one was lost after answering the GET (Redis is up: a client killed it while
+        # the XREAD blocked), up to READ_RETRIES_AFTER_ANSWER in a row.
+        retried_unanswered = False
+        for _ in range(READ_RETRIES_AFTER_ANSWER + 1):
+            seen, replies = await self._read_channel.call_each_settled(("GET", EPOCH_KEY), read)
+            for result in (seen, replies):
+                if isinstance(result, BaseException) and not isinstance(result, RedisConnectionError):
+                    raise result
+            if not isinstance(seen, BaseException) and not isinstance(replies, BaseException):
+                return seen, replies or []
+            if isinstance(seen, BaseException):
+                if retried_unanswered:
+                    raise seen
+                retried_unanswered = True
+        raise replies
 
     async def _check_epoch(self) -> None:
         """If Redis no longer holds the data this process saw: mark the followed streams lost, tell their

@@ -142,3 +142,25 @@ async def test_dropped_connections_and_flushed_scripts_go_unnoticed_by_followers
         finally:
             await admin.aclose()
             await bus.close()
+
+
+async def test_a_storm_of_dropped_connections_on_a_quiet_stream_goes_unnoticed_too() -> None:
+    with running_redis() as redis:
+        bus = new_bus(redis)
+        await bus.start()
+        admin = Redis.from_url(redis.url)
+        told: list[bool] = []
+        try:
+            stream = str(uuid.uuid4())
+            collector = Collector()
+            subscription = await bus.subscribe(stream, collector, history=0, availability=told.append)
+            for _ in range(15):  # each lands while the reader's retried XREAD blocks, 0.2 s apart
+                await admin.client_kill_filter(_type="normal", skipme=True)
+                await asyncio.sleep(0.2)
+            await bus.publish(stream, entries("after the storm"))
+            await collector.wait_for(1)
+            assert told == [], "the reader's connection was replaced each time, and Redis was up all along"
+            subscription.close()
+        finally:
+            await admin.aclose()
+            await bus.close()
