@@ -4,9 +4,11 @@ a restart that lost the data is said, and new entries still arrive."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -118,49 +120,57 @@ async def test_readiness_finds_a_lost_epoch_too_and_the_followers_are_told_once(
         await bus.close()
 
 
-async def test_dropped_connections_and_flushed_scripts_go_unnoticed_by_followers() -> None:
+@dataclass
+class Followed:
+    """A bus on its own Redis, an admin client of that Redis, and one follower of a new stream."""
+
+    bus: RedisBus
+    admin: Redis
+    stream: str
+    collector: Collector
+    told: list[bool]  # what the follower was told of the bus's availability
+
+
+@contextlib.asynccontextmanager
+async def followed_stream() -> AsyncIterator[Followed]:
     with running_redis() as redis:
         bus = new_bus(redis)
         await bus.start()
         admin = Redis.from_url(redis.url)
-        told: list[bool] = []
+        followed = Followed(bus, admin, str(uuid.uuid4()), Collector(), [])
         try:
-            stream = str(uuid.uuid4())
-            collector = Collector()
-            subscription = await bus.subscribe(stream, collector, history=0, availability=told.append)
-            for round_number in range(5):
-                await admin.script_flush()  # the next append meets NOSCRIPT and sends the script itself
-                await bus.publish(stream, entries(f"after flush {round_number}"))
-                await collector.wait_for(2 * round_number + 1)
-                await admin.client_kill_filter(_type="normal", skipme=True)  # the reader's and the appends' too
-                await asyncio.sleep(0.05)
-                await bus.publish(stream, entries(f"after kill {round_number}"))
-                await collector.wait_for(2 * round_number + 2)
-            assert collector.messages == [f"after {what} {n}" for n in range(5) for what in ("flush", "kill")]
-            assert told == [], "a dropped connection that the next read replaced told the followers nothing"
+            subscription = await bus.subscribe(followed.stream, followed.collector, history=0,
+                                               availability=followed.told.append)
+            yield followed
             subscription.close()
         finally:
             await admin.aclose()
             await bus.close()
+
+
+async def kill_every_connection(admin: Redis) -> None:
+    await admin.client_kill_filter(_type="normal", skipme=True)  # the reader's and the appends' too
+
+
+async def test_dropped_connections_and_flushed_scripts_go_unnoticed_by_followers() -> None:
+    async with followed_stream() as followed:
+        for round_number in range(5):
+            await followed.admin.script_flush()  # the next append meets NOSCRIPT and sends the script itself
+            await followed.bus.publish(followed.stream, entries(f"after flush {round_number}"))
+            await followed.collector.wait_for(2 * round_number + 1)
+            await kill_every_connection(followed.admin)
+            await asyncio.sleep(0.05)
+            await followed.bus.publish(followed.stream, entries(f"after kill {round_number}"))
+            await followed.collector.wait_for(2 * round_number + 2)
+        assert followed.collector.messages == [f"after {what} {n}" for n in range(5) for what in ("flush", "kill")]
+        assert followed.told == [], "a dropped connection that the next read replaced told the followers nothing"
 
 
 async def test_a_storm_of_dropped_connections_on_a_quiet_stream_goes_unnoticed_too() -> None:
-    with running_redis() as redis:
-        bus = new_bus(redis)
-        await bus.start()
-        admin = Redis.from_url(redis.url)
-        told: list[bool] = []
-        try:
-            stream = str(uuid.uuid4())
-            collector = Collector()
-            subscription = await bus.subscribe(stream, collector, history=0, availability=told.append)
-            for _ in range(15):  # each lands while the reader's retried XREAD blocks, 0.2 s apart
-                await admin.client_kill_filter(_type="normal", skipme=True)
-                await asyncio.sleep(0.2)
-            await bus.publish(stream, entries("after the storm"))
-            await collector.wait_for(1)
-            assert told == [], "the reader's connection was replaced each time, and Redis was up all along"
-            subscription.close()
-        finally:
-            await admin.aclose()
-            await bus.close()
+    async with followed_stream() as followed:
+        for _ in range(15):  # each lands while the reader's retried XREAD blocks, 0.2 s apart
+            await kill_every_connection(followed.admin)
+            await asyncio.sleep(0.2)
+        await followed.bus.publish(followed.stream, entries("after the storm"))
+        await followed.collector.wait_for(1)
+        assert followed.told == [], "the reader's connection was replaced each time, and Redis was up all along"
