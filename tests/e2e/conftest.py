@@ -7,7 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, ConsoleMessage, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from harness.servers import AppProcess, chromium, running_app
 
@@ -22,13 +23,29 @@ async def browser() -> AsyncIterator[Browser]:
         yield browser
 
 
+# The `page` fixture's console lines, for the report of a test that fails.
+CONSOLE = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """A failed test's report shows what its tab wrote to the console (NiceGUI says there why it reloads)."""
+    report: pytest.TestReport = yield
+    console = item.stash.get(CONSOLE, None)
+    if report.failed and console:
+        report.sections.append(("browser console", "\n".join(console[-200:])))
+    return report
+
+
 @pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
+async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
     """A fresh tab; fails the test if the page throws a JavaScript error."""
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     tab = await context.new_page()
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    console = request.node.stash.setdefault(CONSOLE, [])
+    tab.on("console", lambda message: console.append(_console_line(message)))
     yield tab
     await context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
@@ -56,11 +73,27 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def _console_line(message: ConsoleMessage) -> str:
+    return f"{message.type}: {message.text}"
+
+
 async def open_stream(page: Page, base_url: str, stream_id: str) -> None:
     """Open a stream's page and wait until its websocket is live."""
-    response = await page.goto(f"{base_url}/{stream_id}")
-    assert response is not None and response.status == 200
-    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    console: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        console.append(_console_line(message))
+
+    page.on("console", note)
+    try:
+        response = await page.goto(f"{base_url}/{stream_id}")
+        assert response is not None and response.status == 200
+        await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    except PlaywrightTimeoutError as error:
+        raise AssertionError(f"{page.url}: the page's socket did not connect and handshake; its console said "
+                             f"{console}") from error
+    finally:
+        page.remove_listener("console", note)
 
 
 async def download(page: Page, file_format: str) -> str:
