@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page
+from playwright.async_api import Browser, ConsoleMessage, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from harness.servers import AppProcess, chromium, running_app
@@ -94,6 +94,13 @@ async def open_stream(page: Page, base_url: str, stream_id: str) -> None:
                              f"{console}") from error
     finally:
         page.remove_listener("console", note)
+
+
+async def pause(page: Page) -> None:
+    """Press Pause and wait until the page holds what arrives. The server tells the page to pause, and
+    rows that come before that are drawn; the paused count is there all along, hidden ("paused · 0 new")."""
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-paused")).to_be_visible()
 
 
 async def download(page: Page, file_format: str) -> str:

@@ -19,7 +19,7 @@ from playwright.async_api import Page, expect
 from dashboard.protocol import view_key
 from harness.servers import AppProcess
 
-from .conftest import download, open_stream
+from .conftest import download, open_stream, pause
 
 HOSTILE = "<img src=x onerror=window.pwned=1>"
 ORDERS = (
@@ -229,8 +229,8 @@ async def test_columns_on_a_read_only_page_with_pause_and_download(page: Page, a
     await open_stream(page, app_server.url, f"{view_key(write)}?col=status")
     await expect(page.locator(".bl-message")).to_have_count(4)  # the history drawn
     await expect_cells(page, 0, ["200", "500", "404", ""])
-    await page.locator(".bl-pause").click()
-    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the post
+    await pause(page)
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")
     await post(http, app_server, write, {"message": "while paused", "fields": {"status": 201}})
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new")
     await page.locator(".bl-pause").click()

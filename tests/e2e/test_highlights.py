@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page, expect
 from dashboard.protocol import view_key
 from harness.servers import AppProcess
 
-from .conftest import download, open_stream
+from .conftest import download, open_stream, pause
 
 WAIT_MS = 20_000  # generous: other test runs share this machine's two cores
 
@@ -228,8 +228,8 @@ async def test_rows_held_while_paused_are_marked_by_the_rules_of_when_they_are_s
     await open_stream(page, app_server.url, stream)
     await post(http, app_server, stream, "before")
     await expect(page.locator(".bl-message")).to_have_text(["before"], timeout=WAIT_MS)
-    await page.locator(".bl-pause").click()
-    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the post
+    await pause(page)
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")
     await post(http, app_server, stream, *REQUESTS)
     await expect(page.locator(".bl-paused")).to_have_text("paused · 3 new", timeout=WAIT_MS)
     await page.locator(".bl-highlight-button").click()

@@ -14,7 +14,7 @@ from dashboard.pages.stream_keys import MAX_ADDRESS_PARTS, MAX_MERGED_STREAMS
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app, wait_for_viewers
 
-from .conftest import download, open_stream
+from .conftest import download, open_stream, pause
 
 HOSTILE = "<img src=x onerror=\"window.__xss = 1\">"
 
@@ -108,8 +108,8 @@ async def test_a_chip_hides_its_streams_rows_the_url_keeps_it_and_filters_and_pa
 
     await page.locator(".bl-filter-input input").fill("two")
     await expect(page.locator(".bl-message")).to_have_text(["alpha two"])
-    await page.locator(".bl-pause").click()
-    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the posts
+    await pause(page)
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")
     await post(http, app_server, a, "alpha two again")
     await post(http, app_server, b, "beta two hidden")
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new (1 hidden by filter)")

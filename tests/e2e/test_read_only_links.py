@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page, expect
 from dashboard.protocol import view_key
 from harness.servers import AppProcess
 
-from .conftest import open_stream
+from .conftest import open_stream, pause
 
 
 async def post(http: httpx.AsyncClient, app: AppProcess, key: str, *messages: str) -> httpx.Response:
@@ -43,8 +43,8 @@ async def test_the_read_only_page_follows_the_stream_and_holds_nothing_that_send
     # The viewer's own tools work as on any page: filter, pause, download.
     await page.locator(".bl-filter-input input").fill("beta")
     await expect(page.locator(".bl-message")).to_have_text(["live beta"])
-    await page.locator(".bl-pause").click()
-    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the post
+    await pause(page)
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")
     assert (await post(http, app_server, write, "beta while paused")).status_code == 204
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new")
     await page.locator(".bl-pause").click()

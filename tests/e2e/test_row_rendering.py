@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page, expect
 
 from harness.servers import AppProcess
 
-from .conftest import download, open_stream
+from .conftest import download, open_stream, pause
 
 WAIT_MS = 20_000  # generous: other test runs share this machine's two cores
 
@@ -181,8 +181,8 @@ async def test_paused_counts_only_the_new_lines_the_filter_shows(page: Page, app
     await expect(page.locator(".bl-message")).to_have_text(["keep before", "keep 0", "keep 1", "keep 2"])
     await expect(page.locator(".bl-paused")).to_be_hidden()
     # With nothing hidden, the count says only what is new.
-    await page.locator(".bl-pause").click()
-    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")  # the page paused before the post
+    await pause(page)
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")
     await post(http, app_server, stream, {"message": "keep after"})
     await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new", timeout=WAIT_MS)
 

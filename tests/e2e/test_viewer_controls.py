@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 
 from harness.servers import AppProcess
 
-from .conftest import open_stream
+from .conftest import open_stream, pause
 
 
 def new_stream() -> str:
@@ -228,7 +228,7 @@ async def test_pause_holds_new_rows_counts_them_and_resume_shows_them_in_order(
     await open_stream(page, app_server.url, stream)
     await post(http, app_server, stream, {"message": "before"})
     await expect(page.locator(".bl-message")).to_have_text(["before"])
-    await page.locator(".bl-pause").click()
+    await pause(page)
     await expect(page.locator(".bl-pause")).to_contain_text("Resume")
     for i in range(5):
         await post(http, app_server, stream, {"message": f"held {i}"})
