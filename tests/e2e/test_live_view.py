@@ -101,6 +101,39 @@ async def test_history_on_open_then_live_lines_up_to_the_row_cap(page: Page, app
     await expect(messages.last).to_have_text("m499")
 
 
+# A row's top inside the rows' layer (what a frame paints again when it changes), and on the screen.
+_ROW_PLACE = """(row) => ({connected: row.isConnected, screen: row.getBoundingClientRect().top,
+  layer: row.getBoundingClientRect().top - row.closest('.bl-rows').getBoundingClientRect().top,
+  height: row.getBoundingClientRect().height})"""
+
+
+async def test_rows_already_drawn_keep_their_place_in_the_layer_as_new_lines_come(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """While following, new rows go in below and the rows' layer moves as a whole: a row already drawn
+    stays the same element at the same place in the layer (else every frame paints every row again),
+    and only moves up on the screen. Also once the row cap drops the oldest rows with each new one."""
+    stream = new_stream()
+    url = f"{app_server.url}/live/{stream}"
+    await open_stream(page, app_server.url, stream)
+    sent = 0
+    for batch in (100, E2E_MAX_ROWS):  # far more than the window shows; then past the row cap
+        assert (await http.post(url, json=[{"message": f"m{sent + i}"} for i in range(batch)])).status_code == 204
+        sent += batch
+        await expect(page.locator(".bl-message").last).to_have_text(f"m{sent - 1}")
+        row = await page.locator(".bl-row", has_text=re.compile(f"^.*m{sent - 10}$")).element_handle()
+        before = await row.evaluate(_ROW_PLACE)
+        for _ in range(5):  # one at a time: a draw each
+            assert (await http.post(url, data={"message": f"m{sent}"})).status_code == 204
+            sent += 1
+            await expect(page.locator(".bl-message").last).to_have_text(f"m{sent - 1}")
+        # The view scrolls to the newest row in the frame after the draw: read after that one.
+        await page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        after = await row.evaluate(_ROW_PLACE)
+        assert after["connected"] and abs(after["layer"] - before["layer"]) < 0.5, (before, after)
+        assert abs(before["screen"] - after["screen"] - 5 * before["height"]) < 1.5, (before, after)
+    await expect(page.locator(".bl-shown")).to_have_text(f"{E2E_MAX_ROWS} shown")
+
+
 async def scroll_to_top(page: Page) -> None:
     await page.locator(".bl-scroller").evaluate("element => { element.scrollTop = 0; }")
 

@@ -433,7 +433,7 @@ async def test_on_a_phone_messages_wrap_on_screen_and_the_controls_work(
     assert box["left"] >= 0 and box["right"] <= width and box["right"] - box["left"] >= width / 2, box
     line_height = await message.evaluate("(element) => parseFloat(getComputedStyle(element).lineHeight)")
     assert box["bottom"] - box["top"] >= 1.9 * line_height, "a long message wraps onto a second line"
-    await expect_within_the_window(page, ".bl-row:last-child .bl-message")
+    await expect_within_the_window(page, ".bl-row >> nth=-1 >> .bl-message")
     for control in (".bl-filter-input", ".bl-regex", ".bl-invert", ".bl-programs", ".bl-pause", ".bl-clear",
                     ".bl-utc", ".bl-download", ".bl-theme"):
         await expect_within_the_window(page, control)
