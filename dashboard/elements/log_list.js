@@ -9,6 +9,11 @@ const OVERSCAN_ROWS = 8;
 // Rows are drawn in blocks of up to this many, each placed at its own top in the rows' layer (see
 // updateRows).
 const BLOCK_ROWS = 16;
+// How far down the rows' layer a block may be placed before all blocks are placed afresh. At the row
+// cap every new line lowers each row's index by one: the layer moves up a row and new blocks go a row
+// further down in it, without end. (Chromium lays out in fixed point up to about 33 million px, and
+// composites in 32-bit floats: 1/16 px apart at 500,000 px.)
+const MAX_BLOCK_TOP_PX = 500_000;
 const AT_BOTTOM_PX = 4;
 // A message keeps at least this many characters' width: columns from fields that would leave it less
 // on the row's line go on a line of their own below it (the container's class bl-cols-below).
@@ -36,6 +41,7 @@ export class VirtualList {
     this.blocks = [];          // the rows drawn: [{element, serials, top (in the layer, px)}], in order (updateRows)
     this.drawnLook = null;
     this.layerOffset = null;   // where the rows' layer is moved to, in px (placeLayer)
+    this.maxBlockTop = MAX_BLOCK_TOP_PX;
     this.opened = 0;           // counts the rows opened and closed: their look changed
     this.renderFrame = null;
     this.scrollFrame = null;   // a scroll to `scrollTarget` waiting for the next frame
@@ -331,9 +337,10 @@ export class VirtualList {
   }
 
   // Where the drawn blocks' rows are among the shown ones now ([from, to) of their indexes) if they
-  // are still consecutive shown rows, in order, and some of them are wanted ([first, last)); else null.
+  // are still consecutive shown rows, in order, and some of them are wanted ([first, last)), and no
+  // block is placed too far down the layer; else null (all are drawn afresh).
   blocksAt(first, last) {
-    if (!this.blocks.length) return null;
+    if (!this.blocks.length || this.blocks[this.blocks.length - 1].top > this.maxBlockTop) return null;
     const shown = this.logRows.shown;
     const from = this.logRows.indexOf(this.blocks[0].serials[0]);
     if (from < 0) return null;

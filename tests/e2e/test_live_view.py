@@ -134,6 +134,42 @@ async def test_rows_already_drawn_keep_their_place_in_the_layer_as_new_lines_com
     await expect(page.locator(".bl-shown")).to_have_text(f"{E2E_MAX_ROWS} shown")
 
 
+_LIST = "getElement(document.querySelector('.bl-log')).list"
+# The rows drawn, in page order: their messages, and whether each starts where the one before ends.
+_ROWS_DRAWN = """() => {
+  const rows = [...document.querySelectorAll('.bl-row')].map((row) => [row.querySelector('.bl-message').textContent,
+    row.getBoundingClientRect().top, row.getBoundingClientRect().bottom]);
+  return {messages: rows.map((row) => row[0]), gaps: rows.slice(1).map((row, i) => Math.abs(row[1] - rows[i][2]))};
+}"""
+
+
+async def test_at_the_row_cap_the_layer_is_placed_afresh_before_its_blocks_go_too_far_down(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """At the row cap each new line lowers every row's index: the layer moves up and new blocks go further
+    down in it, without end (past what the browser can place: tens of millions of px). Past a bound, all
+    blocks are placed afresh. The bound is lowered here to a few screens, so a few hundred lines reach it."""
+    stream = new_stream()
+    url = f"{app_server.url}/live/{stream}"
+    await open_stream(page, app_server.url, stream)
+    assert (await http.post(url, json=[{"message": f"m{i:04d}"} for i in range(E2E_MAX_ROWS)])).status_code == 204
+    await expect(page.locator(".bl-message").last).to_have_text(f"m{E2E_MAX_ROWS - 1:04d}")
+    bound = 2000
+    await page.evaluate(f"{_LIST}.maxBlockTop = {bound}")
+    row_height = await page.evaluate(f"{_LIST}.rowHeight")
+    sent, highest = E2E_MAX_ROWS, 0.0
+    for _ in range(40):  # 5 lines a draw: the blocks drawn stay in use
+        assert (await http.post(url, json=[{"message": f"m{sent + i:04d}"} for i in range(5)])).status_code == 204
+        sent += 5
+        await expect(page.locator(".bl-message").last).to_have_text(f"m{sent - 1:04d}")
+        highest = max(highest, await page.evaluate(f"Math.max(...{_LIST}.blocks.map((block) => block.top))"))
+    assert sent * row_height > 3 * bound  # far past the bound, had nothing been placed afresh
+    assert highest <= bound + 16 * row_height + 1, highest
+    drawn = await page.evaluate(_ROWS_DRAWN)
+    first = int(drawn["messages"][0][1:])
+    assert drawn["messages"] == [f"m{n:04d}" for n in range(first, sent)]
+    assert max(drawn["gaps"]) < 1, drawn["gaps"]
+
+
 async def scroll_to_top(page: Page) -> None:
     await page.locator(".bl-scroller").evaluate("element => { element.scrollTop = 0; }")
 
