@@ -17,20 +17,25 @@ from dashboard.settings import Settings
 SITES = sorted((Path(__file__).parents[2] / "deploy" / "nginx").glob("*.conf"))
 UPSTREAM = re.compile(r"^upstream\s+(\w+)\s*\{(.*?)^\}", re.MULTILINE | re.DOTALL)
 DIRECTIVE = re.compile(r"^\s*(keepalive|keepalive_timeout)\s+(\S+?);", re.MULTILINE)
-# nginx's time units (its default unit is seconds).
-UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+# nginx's time units (a number alone is seconds).
+UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
+TIME_PART = re.compile(r"(\d+)(ms|[smhdwMy])?")
 # How much earlier than BunnyLogs nginx must close: the two clocks start a moment apart, on a busy host.
 MARGIN_S = 1.0
 
 
 def nginx_seconds(value: str) -> float:
-    """An nginx time (`4s`, `500ms`, `1m`, `30`) in seconds."""
-    number, unit = re.fullmatch(r"(\d+)(ms|s|m|h)?", value).groups()  # type: ignore[union-attr]
-    return int(number) * UNITS[unit or "s"]
+    """An nginx time (`4s`, `500ms`, `1m30s`, `30`) in seconds."""
+    parts = TIME_PART.findall(value)
+    if not parts or "".join(number + unit for number, unit in parts) != value:
+        raise ValueError(f"not an nginx time: {value!r}")
+    return sum(int(number) * UNITS[unit or "s"] for number, unit in parts)
 
 
 def test_nginx_times_read_as_nginx_reads_them() -> None:
-    assert [nginx_seconds(value) for value in ("4s", "500ms", "1m", "30")] == [4, 0.5, 60, 30]
+    assert [nginx_seconds(value) for value in ("4s", "500ms", "1m", "30", "1m30s", "1d")] == [4, 0.5, 60, 30, 90, 86400]
+    with pytest.raises(ValueError):
+        nginx_seconds("4 s")
 
 
 @pytest.mark.parametrize("site", SITES, ids=[site.name for site in SITES])
