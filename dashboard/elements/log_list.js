@@ -14,6 +14,8 @@ const BLOCK_ROWS = 16;
 // further down in it, without end. (Chromium lays out in fixed point up to about 33 million px, and
 // composites in 32-bit floats: 1/16 px apart at 500,000 px.)
 const MAX_BLOCK_TOP_PX = 500_000;
+// Draws in a row after open rows were measured at new heights, before the rest waits for a frame.
+const MAX_SETTLING_RENDERS = 2;
 const AT_BOTTOM_PX = 4;
 // A message keeps at least this many characters' width: columns from fields that would leave it less
 // on the row's line go on a line of their own below it (the container's class bl-cols-below).
@@ -48,10 +50,12 @@ export class VirtualList {
     this.scrollTarget = 0;
     this.rowHeight = this.measureRowHeight();
     this.viewHeight = scroller.clientHeight;
+    // Drawn again at once, before the frame is painted: the rows in each block have already taken their
+    // new heights, and blocks placed for the old ones would overlap them, or leave gaps, for a frame.
     this.resizeObserver = new ResizeObserver(() => {
       this.viewHeight = scroller.clientHeight;
       this.rowHeight = this.measureRowHeight();  // a narrow window lays rows out on more lines
-      this.requestRender();
+      this.render();
     });
     this.resizeObserver.observe(scroller);
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
@@ -158,7 +162,7 @@ export class VirtualList {
   // While following, the scroll position is computed rather than read, and set in the next frame,
   // before it is painted: new rows go into the page without waiting for a layout, and the page is
   // laid out once per frame however many renders came before it.
-  render() {
+  render(settling = 0) {
     const shown = this.logRows.shown;
     const scroller = this.scroller;
     const positions = this.expandedPositions();
@@ -193,7 +197,11 @@ export class VirtualList {
     this.sizer.style.height = `${sizerHeight}px`;
     this.updateRows(first, last, positions);
     if (scrollTo) this.scrollAtNextFrame(top);
+    // An open row measured at another height moves the blocks below it: they are placed again at once
+    // (else they would overlap it, or leave a gap, until the next frame).
     if (!this.remeasureExpanded()) this.opening = null;  // measured: it fitted, following goes on
+    else if (settling < MAX_SETTLING_RENDERS) this.render(settling + 1);
+    else this.requestRender();
   }
 
   // Where the row of this serial starts in the list, in px; null if it is not shown.
@@ -372,7 +380,7 @@ export class VirtualList {
     this.container.style.transform = `translateY(${offset}px)`;
   }
 
-  // Returns whether an open row's height changed (and another render was asked for).
+  // Returns whether an open row's height changed (its new height is noted).
   remeasureExpanded() {
     if (!this.expanded.size) return false;  // no row is open: nothing to look for among the rows
     let changed = false;
@@ -381,7 +389,6 @@ export class VirtualList {
       const extra = Math.max(0, row.getBoundingClientRect().height - this.rowHeight);
       if (Math.abs((this.expanded.get(serial) ?? 0) - extra) > 0.5) { this.expanded.set(serial, extra); changed = true; }
     }
-    if (changed) this.requestRender();
     return changed;
   }
 

@@ -170,6 +170,44 @@ async def test_at_the_row_cap_the_layer_is_placed_afresh_before_its_blocks_go_to
     assert max(drawn["gaps"]) < 1, drawn["gaps"]
 
 
+# Checks the rows each time the log's box is resized, after the page's own observer has drawn and
+# before the frame is painted: rows that do not start where the one before ends.
+_WATCH_RESIZES = """() => {
+  window.__misplaced = [];
+  window.__resizes = 0;
+  new ResizeObserver(() => {
+    window.__resizes++;
+    const rows = [...document.querySelectorAll('.bl-row')].map((row) => row.getBoundingClientRect());
+    rows.slice(1).forEach((row, i) => {
+      const apart = row.top - rows[i].bottom;
+      if (Math.abs(apart) > 1) window.__misplaced.push([window.__resizes, i, apart]);
+    });
+  }).observe(document.querySelector('.bl-scroller'));
+}"""
+
+
+async def test_rows_stay_in_place_in_every_frame_while_the_window_is_resized(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """A narrower window makes rows taller (an open one by more): the blocks of rows are placed again
+    in the same frame, never a frame with rows overlapping or apart."""
+    stream = new_stream()
+    lines = [f"m{i:02d}" for i in range(60)]
+    lines[3] = "m03 " + "a long line that wraps " * 30 + "\nand a second line"
+    await open_stream(page, app_server.url, f"{stream}?hide=")  # the send panel closed: room for rows
+    response = await http.post(f"{app_server.url}/live/{stream}", json=[{"message": line} for line in lines])
+    assert response.status_code == 204
+    await expect(page.locator(".bl-message").last).to_have_text("m59")
+    await scroll_to_top(page)
+    await page.locator(".bl-row", has_text="m03 a long line").click()  # open: blocks below it hold later rows
+    await expect(page.locator(".bl-row.bl-open")).to_have_count(1)
+    await page.evaluate(_WATCH_RESIZES)
+    for width in (1000, 420, 700, 1280):
+        await page.set_viewport_size({"width": width, "height": 800})
+        await page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    assert await page.evaluate("window.__resizes") >= 4
+    assert await page.evaluate("window.__misplaced") == []
+
+
 async def scroll_to_top(page: Page) -> None:
     await page.locator(".bl-scroller").evaluate("element => { element.scrollTop = 0; }")
 
