@@ -9,13 +9,14 @@ const OVERSCAN_ROWS = 8;
 // Rows are drawn in blocks of up to this many, each placed at its own top in the rows' layer (see
 // updateRows).
 const BLOCK_ROWS = 16;
-// How far down the rows' layer a block may be placed before all blocks are placed afresh. At the row
-// cap every new line lowers each row's index by one: the layer moves up a row and new blocks go a row
-// further down in it, without end. (Chromium lays out in fixed point up to about 33 million px, and
-// composites in 32-bit floats: 1/16 px apart at 500,000 px.)
+// How far from the layer's start the first block may drift before all blocks are placed afresh (which
+// puts it at 0). At the row cap every new line lowers each row's index by one: the layer moves up a
+// row and the blocks go a row further down in it, without end. (Chromium lays out in fixed point up
+// to about 33 million px, and composites in 32-bit floats: 1/16 px apart at 500,000 px.) The first
+// block, not the last: an open row can itself be taller than this.
 const MAX_BLOCK_TOP_PX = 500_000;
 // Draws in a row after open rows were measured at new heights, before the rest waits for a frame.
-const MAX_SETTLING_RENDERS = 2;
+const MAX_SETTLING_RENDERS = 4;
 const AT_BOTTOM_PX = 4;
 // A message keeps at least this many characters' width: columns from fields that would leave it less
 // on the row's line go on a line of their own below it (the container's class bl-cols-below).
@@ -189,7 +190,7 @@ export class VirtualList {
     let first = Math.floor(top / height);
     for (const [index, extra] of positions) {
       if (index * height + offset + height + extra <= top) { offset += extra; first = Math.floor((top - offset) / height); }
-      else break;
+      else { first = Math.min(first, index); break; }  // an open row that reaches into the view is the first
     }
     first = Math.max(0, Math.min(first, shown.length - 1) - OVERSCAN_ROWS);
     const visibleCount = Math.ceil(this.viewHeight / height) + 2 * OVERSCAN_ROWS;
@@ -348,7 +349,7 @@ export class VirtualList {
   // are still consecutive shown rows, in order, and some of them are wanted ([first, last)), and no
   // block is placed too far down the layer; else null (all are drawn afresh).
   blocksAt(first, last) {
-    if (!this.blocks.length || this.blocks[this.blocks.length - 1].top > this.maxBlockTop) return null;
+    if (!this.blocks.length || Math.abs(this.blocks[0].top) > this.maxBlockTop) return null;
     const shown = this.logRows.shown;
     const from = this.logRows.indexOf(this.blocks[0].serials[0]);
     if (from < 0) return null;

@@ -161,13 +161,45 @@ async def test_at_the_row_cap_the_layer_is_placed_afresh_before_its_blocks_go_to
         assert (await http.post(url, json=[{"message": f"m{sent + i:04d}"} for i in range(5)])).status_code == 204
         sent += 5
         await expect(page.locator(".bl-message").last).to_have_text(f"m{sent - 1:04d}")
-        highest = max(highest, await page.evaluate(f"Math.max(...{_LIST}.blocks.map((block) => block.top))"))
+        highest = max(highest, await page.evaluate(f"{_LIST}.blocks[0].top"))
     assert sent * row_height > 3 * bound  # far past the bound, had nothing been placed afresh
     assert highest <= bound + 16 * row_height + 1, highest
     drawn = await page.evaluate(_ROWS_DRAWN)
     first = int(drawn["messages"][0][1:])
     assert drawn["messages"] == [f"m{n:04d}" for n in range(first, sent)]
     assert max(drawn["gaps"]) < 1, drawn["gaps"]
+
+
+async def test_an_open_row_taller_than_the_bound_is_drawn_once_and_scrolled_inside(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """An open row may be taller than the bound on how far blocks drift: it is not drawn afresh with
+    every new line (the reader's selection in it would go). Scrolled into its middle, it fills the view."""
+    stream = new_stream()
+    url = f"{app_server.url}/live/{stream}"
+    await open_stream(page, app_server.url, f"{stream}?hide=")
+    tall = "tall " + "\n".join(f"part {n}" for n in range(300))
+    after = [{"message": f"after {i:02d}"} for i in range(100)]  # in blocks below it
+    entries = [{"message": f"m{i:02d}"} for i in range(20)] + [{"message": tall}] + after
+    assert (await http.post(url, json=entries)).status_code == 204
+    await expect(page.locator(".bl-message").last).to_have_text("after 99")
+    await page.evaluate(f"{_LIST}.maxBlockTop = 2000")
+    await scroll_to_top(page)
+    await page.locator(".bl-row", has_text="part 0").click()
+    open_row = page.locator(".bl-row.bl-open")
+    height = (await open_row.bounding_box() or {}).get("height", 0)
+    assert height > 3 * 2000 / 2, height  # taller than the view and the bound
+    head = await page.evaluate(f"{_LIST}.rowTop({_LIST}.logRows.shown[20]._n, {_LIST}.expandedPositions())")
+    await page.locator(".bl-scroller").evaluate(f"(element) => {{ element.scrollTop = {head + 2000}; }}")
+    await page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    view = await page.locator(".bl-scroller").bounding_box()
+    box = await open_row.bounding_box()
+    assert view is not None and box is not None
+    assert box["y"] < view["y"] and box["y"] + box["height"] > view["y"] + view["height"], (box, view)
+    row = await open_row.element_handle()
+    for n in range(3):
+        assert (await http.post(url, data={"message": f"new {n}"})).status_code == 204
+        await expect(page.locator(".bl-count")).to_have_text(f"{len(entries) + n + 1} lines")
+    assert await row.evaluate("(element) => element.isConnected")  # the same element: not drawn afresh
 
 
 # Checks the rows each time the log's box is resized, after the page's own observer has drawn and
