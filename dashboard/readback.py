@@ -131,7 +131,7 @@ class Readback:
             async with self._scans.slot(needed=not query.wants_everything):
                 found = await read_page(self.bus, bus_stream_id(stream_id), query, after=after, before=before,
                                         limit=limit)
-            kept = await self.bus.length(bus_stream_id(stream_id))
+            kept = (await self.bus.kept(bus_stream_id(stream_id))).length
         except BusUnavailable:
             return bus_unavailable_response()
         return Response(orjson.dumps(found.to_wire(kept)), media_type="application/json", headers=CORS_HEADERS)

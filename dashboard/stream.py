@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from .entry import LogEntry, StreamEntry, within_bytes
 from .protocol import entry_id_order
@@ -33,6 +34,14 @@ Notice = Callable[[str], None]
 Availability = Callable[[bool], None]
 
 log = logging.getLogger(__name__)
+
+
+class KeptCount(NamedTuple):
+    """How many entries the bus keeps for a stream, and the newest one's ID (None while it keeps none),
+    read together: a page counts on from there with the live entries newer than `newest`."""
+
+    length: int
+    newest: str | None
 
 
 class BusUnavailable(RuntimeError):
@@ -306,8 +315,9 @@ class Bus(ABC):
         """Up to `limit` entries older than `before`, oldest first: the newest ones before it."""
 
     @abstractmethod
-    async def length(self, stream_id: str) -> int:
-        """How many entries the bus keeps for the stream now (0 for a stream it does not know); cheap."""
+    async def kept(self, stream_id: str) -> KeptCount:
+        """How many entries the bus keeps for the stream now, and the newest one's ID, at one moment
+        (0 and None for a stream it does not know); cheap."""
 
     async def ready(self) -> str | None:
         """None when the bus can take and give entries now, else why not (for `/readyz`)."""

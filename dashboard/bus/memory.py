@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from ..entry import LogEntry, StreamEntry
 from ..protocol import BATCH_KEY_SECONDS, entry_id_order
-from ..stream import Bus
+from ..stream import Bus, KeptCount
 from .recent_batches import RecentBatches
 
 log = logging.getLogger(__name__)
@@ -174,9 +174,10 @@ class MemoryBus(Bus):
         end = bisect.bisect_left(stream, entry_id_order(before), key=_id_order)
         return _between(stream, end - limit, end)
 
-    async def length(self, stream_id: str) -> int:
-        """How many entries the stream holds now."""
-        return len(self._streams.get(stream_id, ()))
+    async def kept(self, stream_id: str) -> KeptCount:
+        """How many entries the stream holds now, and the newest one's ID."""
+        stream = self._streams.get(stream_id, ())
+        return KeptCount(len(stream), stream[-1].id if stream else None)
 
     def _entries_after(self, stream_id: str, after: str, *, limit: int | None = None) -> list[StreamEntry]:
         """The entries after `after`, oldest first; only the newest `limit` of them if given."""

@@ -30,7 +30,7 @@ from redis.typing import KeyT, StreamIdT
 
 from ..entry import LogEntry, StreamEntry
 from ..protocol import BATCH_KEY_SECONDS, MAX_ENTRY_ID_PART, entry_id_order
-from ..stream import Bus, BusFull, BusUnavailable
+from ..stream import Bus, BusFull, BusUnavailable, KeptCount
 from . import redis_channel, redis_epoch
 from .group_commit import GroupCommit
 from .redis_keys import EPOCH_KEY, batch_key_of, stream_id_from_key, stream_key, wake_key
@@ -285,12 +285,17 @@ class RedisBus(Bus):
             raise BusUnavailable(f"cannot read the stream from Redis: {error}") from error
         return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
 
-    async def length(self, stream_id: str) -> int:
-        """How many entries the stream holds now (`XLEN`)."""
+    async def kept(self, stream_id: str) -> KeptCount:
+        """How many entries the stream holds now (`XLEN`) and the newest one's ID, in one `MULTI`."""
+        pipeline = self._client().pipeline(transaction=True)
+        pipeline.xlen(stream_key(stream_id))
+        pipeline.xrevrange(stream_key(stream_id), count=1)
         try:
-            return cast(int, await self._client().xlen(stream_key(stream_id)))
+            count, newest = await pipeline.execute()
         except (RedisError, OSError) as error:
             raise BusUnavailable(f"cannot read the stream's length from Redis: {error}") from error
+        rows = cast(StreamRows, newest)
+        return KeptCount(cast(int, count), rows[0][0].decode() if rows else None)
 
     async def _newest_id(self, stream_id: str) -> str | None:
         """The ID of the stream's newest entry, or None while it has none."""

@@ -11,6 +11,8 @@ const SHOW_EVERY_MS = 500;
 // A notice of where the top is (not of loading) fades after this long: it lies over the first row.
 const TOP_NOTICE_MS = 3000;
 const NUMBER = new Intl.NumberFormat();
+// Live entries kept to be counted when the server's count comes: more than arrive in its way to the page.
+const RECENT_LIVE = 2000;
 export const START_TEXT = "start of the stream";
 
 function capText(maxRows) {
@@ -60,6 +62,8 @@ export class OlderLines {
     this.ask = ask;
     this.kept = null;       // what the bus keeps, as last told, plus the live lines counted since
     this.maxKept = Infinity;
+    this.newest = [];       // by stream index: the newest ID counted in kept
+    this.recent = [];       // the last live entries (up to RECENT_LIVE; not yet trimmed: twice that)
     this.atStart = false;   // the oldest row held is the oldest line the bus keeps
     this.loading = false;
     this.cleared = false;   // the reader emptied the view: nothing older comes back into it
@@ -86,15 +90,36 @@ export class OlderLines {
   }
 
   // --- told by the view ---------------------------------------------------------------------------
-  setKept(kept, maxKept) {
+  // The bus kept `kept` entries of the page's streams (at most maxKept) when each stream's newest was
+  // newest[index] (null: none). Live rows are faster than this word from the server: those of them
+  // that came in the meantime are newer than that, and are counted on top.
+  setKept(kept, maxKept, newest) {
     this.kept = kept;
     this.maxKept = maxKept;
+    this.newest = Array.isArray(newest) ? [...newest] : [];
+    this.count(this.recent);
     this.show();
   }
 
   // Live lines arrived: the bus keeps them too (up to what it keeps of a stream).
-  arrived(count) {
-    if (this.kept !== null) this.kept = Math.min(this.kept + count, this.maxKept);
+  arrived(entries) {
+    for (const entry of entries) this.recent.push(entry);
+    if (this.recent.length > 2 * RECENT_LIVE) this.recent.splice(0, this.recent.length - RECENT_LIVE);
+    if (this.kept !== null) this.count(entries);
+  }
+
+  // Count those of `entries` newer than the newest counted of their stream (none is counted twice).
+  count(entries) {
+    let added = 0;
+    for (const entry of entries) {
+      const stream = entry._s ?? 0;
+      const newest = this.newest[stream];
+      if (newest == null || compareIds(entry.id, newest) > 0) {
+        this.newest[stream] = entry.id;
+        added += 1;
+      }
+    }
+    this.kept = Math.min(this.kept + added, this.maxKept);
   }
 
   // The row cap dropped the oldest rows: the start of the stream is not held any more.
@@ -135,7 +160,7 @@ export class OlderLines {
   // The server's answer to the last ask.
   done(answer) {
     this.loading = false;
-    if (typeof answer.kept === "number") this.setKept(answer.kept, answer.max_kept ?? this.maxKept);
+    if (typeof answer.kept === "number") this.setKept(answer.kept, answer.max_kept ?? this.maxKept, answer.newest);
     this.error = typeof answer.error === "string" ? answer.error : null;
     this.retry = answer.retry === true;
     if (answer.search && this.search !== null) {

@@ -209,8 +209,8 @@ export default {
     setBusAvailable(available) {
       this.statusBar.setBusAvailable(available);
     },
-    setKept(kept, maxKept) {
-      this.older.setKept(kept, maxKept);
+    setKept(kept, maxKept, newest) {
+      this.older.setKept(kept, maxKept, newest);
     },
     olderDone(answer) {
       this.older.done(answer);
@@ -286,7 +286,7 @@ export default {
     append(entries, history) {
       if (!history) {
         this.statusBar.arrived(entries.length);
-        this.older.arrived(entries.length);
+        this.older.arrived(entries);
       }
       this.columns.note(entries);
       this.logRows.arrive(entries);

@@ -176,9 +176,10 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         """Show in the status bar whether the log bus gives lines now (False: unavailable, reconnecting)."""
         self.run_method("setBusAvailable", available)
 
-    def set_kept(self, kept: int, max_kept: int) -> None:
-        """Say how many entries the bus keeps for the stream (at most `max_kept`): the page counts on from there."""
-        self.run_method("setKept", kept, max_kept)
+    def set_kept(self, kept: int, max_kept: int, newest: list[str | None]) -> None:
+        """Say how many entries the bus keeps for the page's streams (at most `max_kept`), and each stream's
+        newest one's ID then: the page counts on from there with the live entries newer than those."""
+        self.run_method("setKept", kept, max_kept, newest)
 
     def older_done(self, answer: dict[str, Any]) -> None:
         """Answer the page's ask for older lines (`older`): what was sent, and where the read or search stopped."""

@@ -97,10 +97,13 @@ class OlderLines:
     async def tell_kept(self) -> None:
         """Tell the page how many entries the bus keeps for its streams (nothing while the bus is away)."""
         with contextlib.suppress(BusUnavailable):
-            self._view.set_kept(await self._kept(), self._max_kept)
+            count, newest = await self._kept()
+            self._view.set_kept(count, self._max_kept, newest)
 
-    async def _kept(self) -> int:
-        return sum([await self._bus.length(stream_id) for stream_id in self._stream_ids])
+    async def _kept(self) -> tuple[int, list[str | None]]:
+        """How many entries the bus keeps of the page's streams, and each stream's newest one's ID."""
+        kept = [await self._bus.kept(stream_id) for stream_id in self._stream_ids]
+        return sum(each.length for each in kept), [each.newest for each in kept]
 
     async def _on_ask(self, event: GenericEventArguments) -> None:
         ask = parse_ask(event.args, self._max_rows)
@@ -112,7 +115,7 @@ class OlderLines:
             async with restores:
                 answer = await (self._search(ask) if ask.search else self._rows(ask))
             with contextlib.suppress(BusUnavailable):
-                answer["kept"] = await self._kept()
+                answer["kept"], answer["newest"] = await self._kept()
             answer["max_kept"] = self._max_kept
             if not self._client.is_deleted:
                 self._view.older_done(answer)

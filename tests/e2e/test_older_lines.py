@@ -4,6 +4,7 @@ of the stream or --max-rows, and searches every line kept on request, saying whi
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, WebSocketRoute, expect
 
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app, running_redis
@@ -84,6 +85,62 @@ async def test_the_status_says_how_much_of_what_is_kept_the_page_holds(page: Pag
     await post_lines(older_app, stream, numbered(5, "live"))  # counted as they arrive
     await expect(page.locator(".bl-history")).to_have_text("showing the newest 105 of 1,205")
     await expect(page.locator(".bl-search-all")).to_be_hidden()  # no filter: nothing to search
+
+
+class HeldOutbox:
+    """Holds back NiceGUI's messages to the page from the server's word of how many lines are kept on,
+    as a slow outbox would, until `release`; the rows feed's messages (without NiceGUI's `_id`) pass.
+    (The page drops a NiceGUI message older than one it has had: the held ones keep their order.)"""
+
+    def __init__(self) -> None:
+        self.held: list[str | bytes] = []
+        self._socket: WebSocketRoute | None = None
+
+    async def route(self, page: Page) -> None:
+        await page.route_web_socket(re.compile(r"/_nicegui_ws/"), self._connect)
+
+    def _connect(self, socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        self._socket = socket
+
+        def from_server(message: str | bytes) -> None:
+            text = message if isinstance(message, str) else ""
+            if '"_id":' in text and (self.held or "setKept" in text):
+                self.held.append(message)
+            else:
+                socket.send(message)
+
+        server.on_message(from_server)
+        socket.on_message(server.send)
+
+    def release(self) -> None:
+        assert self._socket is not None
+        for message in self.held:
+            self._socket.send(message)
+        self.held = []
+
+
+async def test_lines_that_come_before_the_count_are_counted_on_top_of_it(page: Page, older_app: AppProcess) -> None:
+    """The count comes through NiceGUI's outbox, the rows through the faster feed: lines posted after the
+    server counted can reach the page first, and must not be left out (they were, 1 in 2 times, while
+    lines flowed as a page opened)."""
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(1200))
+    outbox = HeldOutbox()
+    await outbox.route(page)
+    await open_stream(page, older_app.url, stream)
+    for _ in range(100):
+        if outbox.held:
+            break
+        await asyncio.sleep(0.1)
+    assert outbox.held, "the server says how many lines it keeps once the page follows"
+    for n in range(5):  # one by one: each comes as its own live batch
+        await post_lines(older_app, stream, [f"live {n}"])
+    await expect(page.locator(".bl-count")).to_have_text("105 lines")
+    outbox.release()
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 105 of 1,205")
+    await post_lines(older_app, stream, numbered(3, "after"))
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 108 of 1,208")
 
 
 async def test_a_stream_the_page_holds_whole_says_nothing_of_the_sort(page: Page, older_app: AppProcess) -> None:

@@ -348,17 +348,18 @@ async def test_read_before_an_id_beyond_the_stream_gives_the_newest(bus: Bus) ->
     assert [e.entry.message for e in await bus.read_before(stream, before="99999999999999-0", limit=2)] == ["b", "c"]
 
 
-async def test_length_is_how_many_entries_the_stream_keeps(bus: Bus) -> None:
+async def test_kept_is_how_many_entries_the_stream_keeps_and_its_newest(bus: Bus) -> None:
     stream = new_stream()
-    assert await bus.length(stream) == 0, "a stream the bus does not know keeps nothing"
-    await bus.publish(stream, entries("a", "b", "c"))
+    assert await bus.kept(stream) == (0, None), "a stream the bus does not know keeps nothing"
+    ids = await bus.publish(stream, entries("a", "b", "c"))
     await bus.publish(new_stream(), entries("elsewhere"))
-    assert await bus.length(stream) == 3
+    assert await bus.kept(stream) == (3, ids[-1])
     for start in range(0, 3 * MAX_LENGTH, 500):
-        await bus.publish(stream, entries(*[f"m{i}" for i in range(start, start + 500)]))
-    kept = await bus.length(stream)
-    assert MAX_LENGTH <= kept <= MAX_LENGTH + 200, "trimmed as the stream is (Redis trims whole nodes)"
-    assert kept == len(await bus.read(stream, after="0", limit=10 * MAX_LENGTH))
+        ids = await bus.publish(stream, entries(*[f"m{i}" for i in range(start, start + 500)]))
+    kept = await bus.kept(stream)
+    assert MAX_LENGTH <= kept.length <= MAX_LENGTH + 200, "trimmed as the stream is (Redis trims whole nodes)"
+    assert kept.length == len(await bus.read(stream, after="0", limit=10 * MAX_LENGTH))
+    assert kept.newest == ids[-1]
 
 
 async def test_read_and_read_before_tile_a_stream_from_either_end(bus: Bus) -> None:
