@@ -105,7 +105,7 @@ export default {
       { maxRows: this.maxRows, ask: (ask) => this.$emit("older", ask) });
     this.strip = new VolumeStrip(this.$refs, this.logRows, this.list, {
       levelGroups: this.levelGroups, utc: this.utc, shown: this.display.strip,
-      pause: () => this.$emit("pause"), toggled: (shown) => this.$emit("strip", { shown }),
+      pause: () => { if (!this.logRows.paused) this.togglePause(); }, toggled: (shown) => this.$emit("strip", { shown }),
     });
     this.columns = new ColumnBar(this.$refs.columns, {
       columns: this.display.columns, max: this.display.maxColumns,
@@ -189,6 +189,13 @@ export default {
       this.rulesInError = rules;
       this.$emit("highlight_errors", { rules });
     },
+    // Pause or resume here and now, and tell the server (its button says which): rows that come
+    // while the word goes to the server and back are already held.
+    togglePause() {
+      const paused = !this.logRows.paused;
+      this.setPaused(paused);
+      this.$emit("paused", { paused });
+    },
     setPaused(paused) {
       if (!paused && this.linked) this.leaveLinkedLine();
       if (this.logRows.setPaused(paused)) this.schedule();
@@ -231,9 +238,11 @@ export default {
       if (!before || first === null || held >= this.maxRows || compareIds(before.oldest, first) >= 0) return null;
       return { oldest: before.oldest, held, first };
     },
-    // End follows; Home and PageUp go up, and ask for older lines at the top; the rest are the page's.
+    // Space pauses or resumes; End follows; Home and PageUp go up, and ask for older lines at the top; the
+    // rest are the page's.
     onKey(key) {
-      if (key === "End") this.follow();
+      if (key === "Space") this.togglePause();
+      else if (key === "End") this.follow();
       else if (key === "Home" || key === "PageUp") this.older.key(key);
       else this.$emit("key", { key });
     },

@@ -41,7 +41,9 @@ class ViewerControls:
         view.on("filter_error", self._on_filter_error)
         view.on("highlight_errors", self._on_highlight_errors)
         view.on("key", self._on_key)
-        view.on("pause", self._pause)
+        view.on("paused", self._on_paused)
+        # The page pauses at once, and says so (`paused`): rows that come meanwhile are held already.
+        self.pause_button.on("click", js_handler=f"() => getElement({view.id}).togglePause()")
         view.on("strip", self._on_strip)
         view.on("columns", self._on_columns)
 
@@ -74,7 +76,7 @@ class ViewerControls:
                                             on_change=self._on_programs)
             self.program_select.props("dense outlined use-chips options-dense").classes("bl-programs min-w-36")
             ui.space()
-            self.pause_button = ui.button("Pause", icon="pause", on_click=self.toggle_pause)
+            self.pause_button = ui.button("Pause", icon="pause")
             self.pause_button.props("flat dense no-caps").classes("bl-pause").tooltip("Pause / resume (Space)")
             ui.button("Clear", icon="delete_sweep", on_click=self._clear_rows).props(
                 "flat dense no-caps").classes("bl-clear").tooltip("Empty this view (others keep theirs)")
@@ -164,9 +166,7 @@ class ViewerControls:
 
     def _on_key(self, event: events.GenericEventArguments) -> None:
         key = event.args.get("key")
-        if key == "Space":
-            self.toggle_pause()
-        elif key == "/":
+        if key == "/":
             self.text_input.run_method("focus")
         elif key == "Escape":
             self._clear_text()
@@ -177,15 +177,19 @@ class ViewerControls:
 
     def toggle_pause(self) -> None:
         """Pause or resume the view."""
-        self.paused = not self.paused
-        self.pause_button.text = "Resume" if self.paused else "Pause"
-        self.pause_button.props(f"icon={'play_arrow' if self.paused else 'pause'}")
+        self._show_paused(not self.paused)
         if self.view is not None:
             self.view.set_paused(self.paused)
 
-    def _pause(self) -> None:
-        if not self.paused:
-            self.toggle_pause()
+    def _on_paused(self, event: events.GenericEventArguments) -> None:
+        paused = event.args.get("paused") if isinstance(event.args, dict) else None
+        if isinstance(paused, bool):
+            self._show_paused(paused)  # the page paused or resumed itself
+
+    def _show_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self.pause_button.text = "Resume" if paused else "Pause"
+        self.pause_button.props(f"icon={'play_arrow' if paused else 'pause'}")
 
     def _on_strip(self, event: events.GenericEventArguments) -> None:
         shown = event.args.get("shown") if isinstance(event.args, dict) else None

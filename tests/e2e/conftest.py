@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, expect
+from playwright.async_api import Browser, ConsoleMessage, Page, WebSocketRoute, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from harness.servers import AppProcess, chromium, running_app
@@ -94,6 +95,45 @@ async def open_stream(page: Page, base_url: str, stream_id: str) -> None:
                              f"{console}") from error
     finally:
         page.remove_listener("console", note)
+
+
+class HeldOutbox:
+    """Holds back NiceGUI's messages to a page, as a slow outbox would: once `hold` is called, from the
+    first message that contains `from_marker` on (every one, for ""), until `release`. The rows feed's
+    messages pass. (A page drops a NiceGUI message older than one it has had: held ones keep their order.)"""
+
+    def __init__(self) -> None:
+        self.held: list[str | bytes] = []
+        self._marker: str | None = None
+        self._socket: WebSocketRoute | None = None
+
+    async def route(self, page: Page) -> None:
+        """Route the page's NiceGUI socket through this (before the page opens)."""
+        await page.route_web_socket(re.compile(r"/_nicegui_ws/"), self._connect)
+
+    def hold(self, from_marker: str = "") -> None:
+        self._marker = from_marker
+
+    def release(self) -> None:
+        assert self._socket is not None
+        for message in self.held:
+            self._socket.send(message)
+        self.held = []
+        self._marker = None
+
+    def _connect(self, socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        self._socket = socket
+
+        def from_server(message: str | bytes) -> None:
+            text = message if isinstance(message, str) else ""
+            if '"_id":' in text and self._marker is not None and (self.held or self._marker in text):
+                self.held.append(message)
+            else:
+                socket.send(message)
+
+        server.on_message(from_server)
+        socket.on_message(server.send)
 
 
 async def pause(page: Page) -> None:

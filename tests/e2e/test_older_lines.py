@@ -12,12 +12,12 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.async_api import Page, WebSocketRoute, expect
+from playwright.async_api import Page, expect
 
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app, running_redis
 
-from .conftest import open_stream
+from .conftest import HeldOutbox, open_stream
 
 HISTORY = 100
 MAX_ROWS = 1500
@@ -87,39 +87,6 @@ async def test_the_status_says_how_much_of_what_is_kept_the_page_holds(page: Pag
     await expect(page.locator(".bl-search-all")).to_be_hidden()  # no filter: nothing to search
 
 
-class HeldOutbox:
-    """Holds back NiceGUI's messages to the page from the server's word of how many lines are kept on,
-    as a slow outbox would, until `release`; the rows feed's messages (without NiceGUI's `_id`) pass.
-    (The page drops a NiceGUI message older than one it has had: the held ones keep their order.)"""
-
-    def __init__(self) -> None:
-        self.held: list[str | bytes] = []
-        self._socket: WebSocketRoute | None = None
-
-    async def route(self, page: Page) -> None:
-        await page.route_web_socket(re.compile(r"/_nicegui_ws/"), self._connect)
-
-    def _connect(self, socket: WebSocketRoute) -> None:
-        server = socket.connect_to_server()
-        self._socket = socket
-
-        def from_server(message: str | bytes) -> None:
-            text = message if isinstance(message, str) else ""
-            if '"_id":' in text and (self.held or "setKept" in text):
-                self.held.append(message)
-            else:
-                socket.send(message)
-
-        server.on_message(from_server)
-        socket.on_message(server.send)
-
-    def release(self) -> None:
-        assert self._socket is not None
-        for message in self.held:
-            self._socket.send(message)
-        self.held = []
-
-
 async def test_lines_that_come_before_the_count_are_counted_on_top_of_it(page: Page, older_app: AppProcess) -> None:
     """The count comes through NiceGUI's outbox, the rows through the faster feed: lines posted after the
     server counted can reach the page first, and must not be left out (they were, 1 in 2 times, while
@@ -128,6 +95,7 @@ async def test_lines_that_come_before_the_count_are_counted_on_top_of_it(page: P
     await post_lines(older_app, stream, numbered(1200))
     outbox = HeldOutbox()
     await outbox.route(page)
+    outbox.hold(from_marker="setKept")
     await open_stream(page, older_app.url, stream)
     for _ in range(100):
         if outbox.held:

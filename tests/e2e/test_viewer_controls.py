@@ -9,11 +9,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
+import pytest
 from playwright.async_api import Page, expect
 
 from harness.servers import AppProcess
 
-from .conftest import open_stream, pause
+from .conftest import HeldOutbox, open_stream, pause
 
 
 def new_stream() -> str:
@@ -239,6 +240,35 @@ async def test_pause_holds_new_rows_counts_them_and_resume_shows_them_in_order(
     await page.keyboard.press("Space")  # Space resumes, as the button does
     await expect(page.locator(".bl-message")).to_have_text(["before", *[f"held {i}" for i in range(5)]])
     await expect(page.locator(".bl-paused")).to_be_hidden()
+    await expect(page.locator(".bl-pause")).to_contain_text("Pause")
+
+
+@pytest.mark.parametrize("press", ["button", "Space"])
+async def test_pause_holds_rows_at_once_without_waiting_for_the_server(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, press: str) -> None:
+    """Over a slow link the server's word takes a while: rows that come meanwhile are held, not drawn
+    (they were drawn while the page waited for the server to pause it)."""
+    stream = new_stream()
+    outbox = HeldOutbox()
+    await outbox.route(page)
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "before"})
+    await expect(page.locator(".bl-message")).to_have_text(["before"])
+    outbox.hold()  # nothing the server says reaches the page from here on
+    if press == "button":
+        await page.locator(".bl-pause").click()
+    else:
+        await page.locator(".bl-scroller").click()
+        await page.keyboard.press("Space")
+    await expect(page.locator(".bl-paused")).to_be_visible()
+    for i in range(3):
+        await post(http, app_server, stream, {"message": f"held {i}"})
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 3 new")
+    await expect(page.locator(".bl-message")).to_have_text(["before"])
+    outbox.release()
+    await expect(page.locator(".bl-pause")).to_contain_text("Resume")  # the server's button caught up
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-message")).to_have_text(["before", "held 0", "held 1", "held 2"])
     await expect(page.locator(".bl-pause")).to_contain_text("Pause")
 
 
