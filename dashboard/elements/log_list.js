@@ -37,6 +37,7 @@ export class VirtualList {
     this.expanded = new Map(); // serial -> extra height in px
     this.following = true;
     this.ownScrollTop = null;  // where render() last scrolled to while following
+    this.resized = false;      // the view was resized since render() last scrolled
     this.opening = null;       // the serial of a row opened while following, until it is measured
     this.marked = null;        // the ID of the row a link opened the page at (log_link)
     this.columns = [];         // dotted paths of fields shown as columns (log_columns)
@@ -54,6 +55,7 @@ export class VirtualList {
     // Drawn again at once, before the frame is painted: the rows in each block have already taken their
     // new heights, and blocks placed for the old ones would overlap them, or leave gaps, for a frame.
     this.resizeObserver = new ResizeObserver(() => {
+      this.resized = this.following;
       this.viewHeight = scroller.clientHeight;
       this.rowHeight = this.measureRowHeight();  // a narrow window lays rows out on more lines
       this.render();
@@ -225,6 +227,7 @@ export class VirtualList {
       this.scrollFrame = null;
       this.scroller.scrollTop = this.scrollTarget;
       this.ownScrollTop = this.scroller.scrollTop;
+      this.resized = false;
     });
   }
 
@@ -397,6 +400,12 @@ export class VirtualList {
     const scroller = this.scroller;
     // Our own scrolling while following (render already drew for it), not the user's.
     if (this.following && this.ownScrollTop !== null && Math.abs(scroller.scrollTop - this.ownScrollTop) < 1) return;
+    // Nor the browser's: a resized window keeps or cuts the scroll position in px, while rows change
+    // height (the window's width) or the view does, until our next scroll puts the newest row in view.
+    if (this.following && (this.resized || scroller.clientHeight !== this.viewHeight)) {
+      this.requestRender();
+      return;
+    }
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < AT_BOTTOM_PX;
     this.following = atBottom;
     this.jump.hidden = atBottom || this.logRows.shown.length === 0;
