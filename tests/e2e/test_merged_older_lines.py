@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 
 from harness.servers import AppProcess, running_app, running_redis
 
-from .conftest import open_stream
+from .conftest import HeldOutbox, open_stream
 from .test_older_lines import HISTORY, START, VIEW, numbered, older_app, post_lines, scroll_to_top
 
 __all__ = ["older_app"]  # the module's server, as test_older_lines runs it (--history 100, --max-rows 1500)
@@ -54,6 +54,30 @@ async def test_scrolling_up_a_merged_view_loads_both_streams_older_lines_in_orde
     await expect(page.locator(".bl-older")).to_have_text(START)
     await expect(page.locator(".bl-row").first.locator(".bl-stream-mark")).to_have_text(busy[:8])
     await expect(page.locator(".bl-message").first).to_have_text("busy 00 00000")
+
+
+async def test_a_merged_view_counts_the_lines_of_each_stream_that_come_before_the_count(
+        page: Page, older_app: AppProcess) -> None:
+    """As a stream's page does (test_older_lines): each stream's lines newer than its newest counted."""
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    await post_in_turns(older_app, [(first, numbered(300, "first")), (second, numbered(300, "second"))])
+    outbox = HeldOutbox()
+    await outbox.route(page)
+    outbox.hold(from_marker="setKept")
+    await open_stream(page, older_app.url, f"{first}+{second}")
+    for _ in range(100):
+        if outbox.held:
+            break
+        await asyncio.sleep(0.1)
+    assert outbox.held, "the server says how many lines it keeps once the page follows"
+    held = len(await page.evaluate(HELD_MARKED))
+    await post_in_turns(older_app, [(second, ["second live 0"]), (first, ["first live 0"]),
+                                    (second, ["second live 1"])])
+    await expect(page.locator(".bl-count")).to_have_text(f"{held + 3} lines")
+    outbox.release()
+    await expect(page.locator(".bl-history")).to_have_text(f"showing the newest {held + 3} of 603")
+    await post_in_turns(older_app, [(first, ["first live 1"])])
+    await expect(page.locator(".bl-history")).to_have_text(f"showing the newest {held + 4} of 604")
 
 
 async def test_a_merged_view_loads_the_older_lines_of_a_stream_it_hides(page: Page, older_app: AppProcess) -> None:
