@@ -38,6 +38,7 @@ export class VirtualList {
     this.following = true;
     this.ownScrollTop = null;  // where render() last scrolled to while following
     this.resized = false;      // the view was resized since render() last scrolled
+    this.todayCache = undefined;  // {utc, start, end}: see today()
     this.opening = null;       // the serial of a row opened while following, until it is measured
     this.marked = null;        // the ID of the row a link opened the page at (log_link)
     this.columns = [];         // dotted paths of fields shown as columns (log_columns)
@@ -282,7 +283,7 @@ export class VirtualList {
   updateRows(first, last, positions) {
     const shown = this.logRows.shown;
     const rows = this.container;
-    const [todayStart, todayEnd] = todaySpan(this.utc);
+    const [todayStart, todayEnd] = this.today();
     const dated = (entry) => entry.ts * 1000 < todayStart || entry.ts * 1000 >= todayEnd;
     const look = `${this.utc}:${todayStart}:${this.columnsSet}:${this.opened}`;
     const wanted = shown.slice(first, last);
@@ -346,6 +347,15 @@ export class VirtualList {
       blocks.push(...below);
     }
     this.placeLayer(offset);
+  }
+
+  // Today's span (todaySpan), worked out again only once it is over: a draw takes it for every line.
+  today() {
+    const span = this.todayCache;
+    if (span !== undefined && span.utc === this.utc && Date.now() < span.end) return [span.start, span.end];
+    const [start, end] = todaySpan(this.utc);
+    this.todayCache = { utc: this.utc, start, end };
+    return [start, end];
   }
 
   // Where the drawn blocks' rows are among the shown ones now ([from, to) of their indexes) if they

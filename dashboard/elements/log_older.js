@@ -62,7 +62,7 @@ export class OlderLines {
     this.ask = ask;
     this.kept = null;       // what the bus keeps, as last told, plus the live lines counted since
     this.maxKept = Infinity;
-    this.newest = [];       // by stream index: the newest ID counted in kept
+    this.newest = [];       // by stream index: the newest ID counted in kept (null: every one that comes is newer)
     this.recent = [];       // the last live entries (up to RECENT_LIVE; not yet trimmed: twice that)
     this.atStart = false;   // the oldest row held is the oldest line the bus keeps
     this.loading = false;
@@ -109,13 +109,14 @@ export class OlderLines {
   }
 
   // Count those of `entries` newer than the newest counted of their stream (none is counted twice).
+  // A stream's entries come in order: once one is newer, so are all after it (newest[stream] = null).
   count(entries) {
     let added = 0;
     for (const entry of entries) {
       const stream = entry._s ?? 0;
       const newest = this.newest[stream];
       if (newest == null || compareIds(entry.id, newest) > 0) {
-        this.newest[stream] = entry.id;
+        this.newest[stream] = null;
         added += 1;
       }
     }
