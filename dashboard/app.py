@@ -54,7 +54,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_live_router(ingest=ingest if settings.serves_ingest else None, readback=readback,
                                          page_base=page_base))
 
-    @app.get("/healthz", summary="Liveness, configuration, viewers served and entries taken by this process")
+    # HEAD too: uptime monitors ask with it.
+    @app.api_route("/healthz", methods=["GET", "HEAD"],
+                   summary="Liveness, configuration, viewers served and entries taken by this process")
     async def health() -> dict[str, str | int | dict[str, int]]:
         ingest_limited = ingest.limits.refusals.by_setting if ingest.limits else {}
         return {"status": "ok", "role": settings.role, "bus": bus.name, "pid": os.getpid(),
@@ -65,8 +67,9 @@ def create_app(settings: Settings) -> FastAPI:
                 "names_folded": ingest.limits.names.folded if ingest.limits else 0,
                 **_page_figures(settings)}
 
-    @app.get("/readyz", summary="Readiness: whether this process's bus answers (503 while Redis is away)",
-             response_model=None)
+    @app.api_route("/readyz", methods=["GET", "HEAD"],
+                   summary="Readiness: whether this process's bus answers (503 while Redis is away)",
+                   response_model=None)
     async def ready() -> dict[str, str] | JSONResponse:
         """For a load balancer or an orchestrator: take the process out of rotation while this is 503.
 

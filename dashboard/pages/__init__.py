@@ -9,6 +9,7 @@ from ..follower_limits import FollowerLimits
 from ..settings import Settings
 from ..stream import Bus
 from .frame import add_tailwind_to_every_page
+from .head_answers import answer_head_requests
 from .landing import register_landing_page
 from .not_found import answer_not_found_without_a_page
 from .page_heap import page_heap
@@ -20,6 +21,7 @@ def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimi
     register_landing_page()
     register_stream_page(settings, bus, followers)
     answer_not_found_without_a_page()
+    answer_head_requests()
     add_tailwind_to_every_page()  # in place of NiceGUI's in-page compiler (tailwind=False below)
     page_heap.install()
     # A page that reconnects is replayed what it missed from its last 16 messages (else it reloads
