@@ -18,6 +18,9 @@ const MAX_BLOCK_TOP_PX = 500_000;
 // Draws in a row after open rows were measured at new heights, before the rest waits for a frame.
 const MAX_SETTLING_RENDERS = 4;
 const AT_BOTTOM_PX = 4;
+// Keys that scroll the focused log up, and how far a finger moves the rows down before that is a scroll.
+const UP_KEYS = ["ArrowUp", "PageUp", "Home"];
+const TOUCH_SLOP_PX = 8;
 // A message keeps at least this many characters' width: columns from fields that would leave it less
 // on the row's line go on a line of their own below it (the container's class bl-cols-below).
 const MIN_MESSAGE_CHARS = 40;
@@ -39,6 +42,7 @@ export class VirtualList {
     this.ownScrollTop = null;  // where render() last scrolled to while following
     this.resized = false;      // the view was resized since render() last scrolled
     this.todayCache = undefined;  // {utc, start, end}: see today()
+    this.touchY = 0;           // where the finger touching the log started
     this.opening = null;       // the serial of a row opened while following, until it is measured
     this.marked = null;        // the ID of the row a link opened the page at (log_link)
     this.columns = [];         // dotted paths of fields shown as columns (log_columns)
@@ -63,7 +67,30 @@ export class VirtualList {
     });
     this.resizeObserver.observe(scroller);
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    // The reader turning the wheel up, pressing a key up or dragging the rows down stops following at
+    // once, before anything scrolls: a smooth scroll moves a few px a frame, still "at the bottom",
+    // and the next draw's scroll to the newest row would cut it short.
+    scroller.addEventListener("wheel", (event) => { if (event.deltaY < 0) this.stopFollowing(); }, { passive: true });
+    scroller.addEventListener("keydown", (event) => { if (UP_KEYS.includes(event.key)) this.stopFollowing(); });
+    scroller.addEventListener("touchstart", (event) => { this.touchY = event.touches[0].clientY; }, { passive: true });
+    scroller.addEventListener("touchmove", (event) => {
+      if (event.touches[0].clientY - this.touchY > TOUCH_SLOP_PX) this.stopFollowing();
+    }, { passive: true });
     jump.addEventListener("click", () => this.follow());
+  }
+
+  // The reader scrolls up (if there is anywhere to go): the view stays where the reader takes it.
+  stopFollowing() {
+    if (!this.following || this.scroller.scrollTop <= 0) return;
+    this.following = false;
+    this.jump.hidden = false;
+    this.cancelScroll();
+  }
+
+  cancelScroll() {
+    if (this.scrollFrame === null) return;
+    cancelAnimationFrame(this.scrollFrame);
+    this.scrollFrame = null;
   }
 
   stop() {
@@ -417,6 +444,7 @@ export class VirtualList {
       return;
     }
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < AT_BOTTOM_PX;
+    if (this.following && !atBottom) this.cancelScroll();  // the reader's scroll, not to be undone
     this.following = atBottom;
     this.jump.hidden = atBottom || this.logRows.shown.length === 0;
     this.requestRender();

@@ -243,7 +243,10 @@ export default {
     onKey(key) {
       if (key === "Space") this.togglePause();
       else if (key === "End") this.follow();
-      else if (key === "Home" || key === "PageUp") this.older.key(key);
+      else if (key === "Home" || key === "PageUp") {
+        this.list.stopFollowing();
+        this.older.key(key);
+      }
       else this.$emit("key", { key });
     },
     // Resume after a link opened the page at a line: on to the live stream. The rows held go if

@@ -311,6 +311,37 @@ async def test_scrolling_up_stops_following_and_jump_to_latest_resumes(
     await expect(page.locator(".bl-message").last).to_have_text("followed")
 
 
+# Turns the wheel up, presses ArrowUp on the log, or moves a finger down on it, as the page sees it
+# before anything scrolls (a synthetic event moves nothing): whether the view follows right after.
+_STOPS_FOLLOWING_AT_ONCE = """(how) => {
+  const list = getElement(document.querySelector('.bl-log')).list;
+  list.follow();
+  const scroller = list.scroller;
+  if (how === 'wheel') scroller.dispatchEvent(new WheelEvent('wheel', { deltaY: -5, bubbles: true }));
+  if (how === 'key') scroller.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', bubbles: true }));
+  if (how === 'touch') {
+    const at = (y) => [new Touch({ identifier: 1, target: scroller, clientX: 100, clientY: y })];
+    scroller.dispatchEvent(new TouchEvent('touchstart', { touches: at(300), bubbles: true }));
+    scroller.dispatchEvent(new TouchEvent('touchmove', { touches: at(320), bubbles: true }));
+  }
+  return [list.following, list.scrollFrame];
+}"""
+
+
+@pytest.mark.parametrize("how", ["wheel", "key", "touch"])
+async def test_scrolling_up_stops_following_before_anything_scrolls(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, how: str) -> None:
+    """A smooth scroll moves a few px a frame: had the view waited for it, the next draw's scroll to the
+    newest row could cut it short while it still read as at the bottom, and the view followed on."""
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"m{i}"} for i in range(200)])
+    await expect(page.locator(".bl-message").last).to_have_text("m199")
+    following, pending_scroll = await page.evaluate(_STOPS_FOLLOWING_AT_ONCE, how)
+    assert (following, pending_scroll) == (False, None), "stopped, and no scroll to the newest row is left to come"
+    await expect(page.locator(".bl-jump")).to_be_visible()
+
+
 async def test_multi_line_messages_and_fields_expand(page: Page, app_server: AppProcess,
                                                      http: httpx.AsyncClient) -> None:
     stream = new_stream()
