@@ -11,8 +11,8 @@ const SHOW_EVERY_MS = 500;
 // A notice of where the top is (not of loading) fades after this long: it lies over the first row.
 const TOP_NOTICE_MS = 3000;
 const NUMBER = new Intl.NumberFormat();
-// Live entries kept to be counted when the server's count comes: more than arrive in its way to the page.
-const RECENT_LIVE = 2000;
+// Entries kept to be counted when the server's count comes: more than arrive while it is on its way.
+const RECENT = 2000;
 export const START_TEXT = "start of the stream";
 
 function capText(maxRows) {
@@ -60,10 +60,11 @@ export class OlderLines {
     this.list = list;
     this.maxRows = maxRows;
     this.ask = ask;
-    this.kept = null;       // what the bus keeps, as last told, plus the live lines counted since
-    this.maxKept = Infinity;
-    this.newest = [];       // by stream index: the newest ID counted in kept (null: every one that comes is newer)
-    this.recent = [];       // the last live entries (up to RECENT_LIVE; not yet trimmed: twice that)
+    this.kept = null;       // what the bus keeps of all the page's streams (the sum of keptBy)
+    this.keptBy = [];       // by stream index: what the bus keeps of it, as last told, plus what came since
+    this.maxKept = Infinity;  // what the bus keeps of a stream at most
+    this.newest = [];       // by stream index: the ID of the newest entry counted in keptBy (null: none)
+    this.recent = [];       // the last entries that came (up to RECENT; not yet trimmed: twice that)
     this.atStart = false;   // the oldest row held is the oldest line the bus keeps
     this.loading = false;
     this.cleared = false;   // the reader emptied the view: nothing older comes back into it
@@ -90,37 +91,38 @@ export class OlderLines {
   }
 
   // --- told by the view ---------------------------------------------------------------------------
-  // The bus kept `kept` entries of the page's streams (at most maxKept) when each stream's newest was
-  // newest[index] (null: none). Live rows are faster than this word from the server: those of them
-  // that came in the meantime are newer than that, and are counted on top.
+  // The bus kept kept[index] entries of each of the page's streams (at most maxKept each) when the
+  // newest of each was newest[index] (null: none). Rows are faster than this word from the server:
+  // those that came in the meantime are newer than that, and are counted on top.
   setKept(kept, maxKept, newest) {
-    this.kept = kept;
+    if (!Array.isArray(kept) || !Array.isArray(newest)) return;
+    this.keptBy = [...kept];
     this.maxKept = maxKept;
-    this.newest = Array.isArray(newest) ? [...newest] : [];
+    this.newest = [...newest];
     this.count(this.recent);
     this.show();
   }
 
-  // Live lines arrived: the bus keeps them too (up to what it keeps of a stream).
+  // Entries came, live or sent again after the socket dropped: the bus keeps them too (up to what it
+  // keeps of a stream). Those of the history the page opened with are in the server's count already.
   arrived(entries) {
     for (const entry of entries) this.recent.push(entry);
-    if (this.recent.length > 2 * RECENT_LIVE) this.recent.splice(0, this.recent.length - RECENT_LIVE);
+    if (this.recent.length > 2 * RECENT) this.recent.splice(0, this.recent.length - RECENT);
     if (this.kept !== null) this.count(entries);
   }
 
-  // Count those of `entries` newer than the newest counted of their stream (none is counted twice).
-  // A stream's entries come in order: once one is newer, so are all after it (newest[stream] = null).
+  // Count those of `entries` newer than the newest counted of their stream: none is counted twice.
   count(entries) {
-    let added = 0;
+    const keptBy = this.keptBy;
     for (const entry of entries) {
       const stream = entry._s ?? 0;
       const newest = this.newest[stream];
-      if (newest == null || compareIds(entry.id, newest) > 0) {
-        this.newest[stream] = null;
-        added += 1;
-      }
+      if (newest != null && compareIds(entry.id, newest) <= 0) continue;
+      this.newest[stream] = entry.id;
+      const kept = keptBy[stream] ?? 0;  // Redis trims a stream to about its length: never less than told
+      keptBy[stream] = Math.max(kept, Math.min(kept + 1, this.maxKept));
     }
-    this.kept = Math.min(this.kept + added, this.maxKept);
+    this.kept = keptBy.reduce((sum, kept) => sum + kept, 0);
   }
 
   // The row cap dropped the oldest rows: the start of the stream is not held any more.
@@ -161,7 +163,7 @@ export class OlderLines {
   // The server's answer to the last ask.
   done(answer) {
     this.loading = false;
-    if (typeof answer.kept === "number") this.setKept(answer.kept, answer.max_kept ?? this.maxKept, answer.newest);
+    if (answer.kept !== undefined) this.setKept(answer.kept, answer.max_kept, answer.newest);
     this.error = typeof answer.error === "string" ? answer.error : null;
     this.retry = answer.retry === true;
     if (answer.search && this.search !== null) {

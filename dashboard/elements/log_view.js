@@ -296,10 +296,8 @@ export default {
     },
     // The rate counts live lines only: the history would show an idle stream as a busy one.
     append(entries, history) {
-      if (!history) {
-        this.statusBar.arrived(entries.length);
-        this.older.arrived(entries);
-      }
+      if (!history) this.statusBar.arrived(entries.length);
+      this.older.arrived(entries);
       this.columns.note(entries);
       this.logRows.arrive(entries);
       this.schedule();

@@ -160,10 +160,6 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         """Mark what `rules` (text, regex, colour: an index in the palette) match, hiding nothing."""
         self.run_method("setHighlights", rules)
 
-    def set_paused(self, paused: bool) -> None:
-        """Hold new rows (and count them) while paused; show them in order on resume."""
-        self.run_method("setPaused", paused)
-
     def clear_rows(self) -> None:
         """Empty this viewer's rows (other viewers keep theirs)."""
         self.run_method("clear")
@@ -176,9 +172,9 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
         """Show in the status bar whether the log bus gives lines now (False: unavailable, reconnecting)."""
         self.run_method("setBusAvailable", available)
 
-    def set_kept(self, kept: int, max_kept: int, newest: list[str | None]) -> None:
-        """Say how many entries the bus keeps for the page's streams (at most `max_kept`), and each stream's
-        newest one's ID then: the page counts on from there with the live entries newer than those."""
+    def set_kept(self, kept: list[int], max_kept: int, newest: list[str | None]) -> None:
+        """Say how many entries the bus keeps of each of the page's streams (at most `max_kept` each), and the
+        ID of each one's newest then: the page counts on from there with the entries newer than those."""
         self.run_method("setKept", kept, max_kept, newest)
 
     def older_done(self, answer: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """Older lines on demand: what a page asks for as its reader scrolls to the top, or searches everything kept.
 
 The page holds the newest rows (its history, then live ones); the bus keeps more. The page says
-how many (`kept`, over all its streams), and asks (`older`) for the page of entries before its
+how many (`kept`, of each of its streams), and asks (`older`) for the page of entries before its
 oldest row, or, with a filter, for the older entries that match it (a bounded scan of what the bus
 keeps, as `/entries` does). Each ask is answered once with what was sent and where it stopped. A
 merged view asks the same: each of its streams is read or scanned, and the results merged by ID
@@ -88,7 +88,7 @@ class OlderLines:
         self._short_keys = list(short_keys)
         self._view = view
         self._max_rows = max_rows
-        self._max_kept = max_kept * len(self._stream_ids)
+        self._max_kept = max_kept  # of each stream
         self._view_filter = view_filter
         self._busy = False
         self._last_ask = -MIN_GAP_S
@@ -97,13 +97,13 @@ class OlderLines:
     async def tell_kept(self) -> None:
         """Tell the page how many entries the bus keeps for its streams (nothing while the bus is away)."""
         with contextlib.suppress(BusUnavailable):
-            count, newest = await self._kept()
-            self._view.set_kept(count, self._max_kept, newest)
+            lengths, newest = await self._kept()
+            self._view.set_kept(lengths, self._max_kept, newest)
 
-    async def _kept(self) -> tuple[int, list[str | None]]:
-        """How many entries the bus keeps of the page's streams, and each stream's newest one's ID."""
+    async def _kept(self) -> tuple[list[int], list[str | None]]:
+        """How many entries the bus keeps of each of the page's streams, and the ID of each one's newest."""
         kept = [await self._bus.kept(stream_id) for stream_id in self._stream_ids]
-        return sum(each.length for each in kept), [each.newest for each in kept]
+        return [each.length for each in kept], [each.newest for each in kept]
 
     async def _on_ask(self, event: GenericEventArguments) -> None:
         ask = parse_ask(event.args, self._max_rows)

@@ -13,7 +13,7 @@ After a dropped socket, each stream is subscribed again after the last entry the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from nicegui import Client, background_tasks, ui
 
@@ -45,7 +45,8 @@ class _Gate:
 
 
 async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[str], push: Push, history: int, *,
-                 notice: Callable[[str], None], start_after: ResumePoints | None = None) -> None:
+                 notice: Callable[[str], None], start_after: ResumePoints | None = None,
+                 resumed: Callable[[], Awaitable[None]] | None = None) -> None:
     """Subscribe the view to the streams (bus names) for the client's lifetime, retrying while the bus is down.
 
     Each from its history, or with `start_after` from the entry after the one named for it. With
@@ -54,7 +55,7 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
     The status bar says whether the bus gives lines: the subscriptions tell it while they last. When
     the page's socket comes back after a drop, each stream is subscribed again after the last entry
     the page has of it, so it misses nothing and is sent nothing twice (or, when a resume cannot
-    read back that far, `notice` says that lines were left out).
+    read back that far, `notice` says that lines were left out). `resumed` is awaited after each resume.
     """
     subscriptions: list[Subscription] = []
     one_at_a_time = asyncio.Lock()  # a second drop while resuming must not leave two subscriptions
@@ -116,8 +117,13 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
                     ui.notify("Connected to the log bus again", type="positive")
             return
 
+    async def resume_then_tell(after: ResumePoints) -> None:
+        await subscribe(after)
+        if resumed is not None and not client.is_deleted:
+            await resumed()
+
     def resume(after: ResumePoints) -> None:
-        background_tasks.create(subscribe(after), name=f"resume {client.id}")
+        background_tasks.create(resume_then_tell(after), name=f"resume {client.id}")
 
     view.on_resume(resume)
     client.on_delete(close)  # after NiceGUI's reconnect window, not on a brief drop

@@ -175,18 +175,13 @@ class ViewerControls:
         """Show or hide the rows of a merged view's stream (by its short key), as its chip says."""
         self._apply(hidden_streams=_hidden_after(self.filter.hidden_streams, short, shown))
 
-    def toggle_pause(self) -> None:
-        """Pause or resume the view."""
-        self._show_paused(not self.paused)
-        if self.view is not None:
-            self.view.set_paused(self.paused)
-
     def _on_paused(self, event: events.GenericEventArguments) -> None:
         paused = event.args.get("paused") if isinstance(event.args, dict) else None
         if isinstance(paused, bool):
-            self._show_paused(paused)  # the page paused or resumed itself
+            self.show_paused(paused)
 
-    def _show_paused(self, paused: bool) -> None:
+    def show_paused(self, paused: bool) -> None:
+        """Show on the Pause button whether the view is paused: the page pauses and resumes itself, and says so."""
         self.paused = paused
         self.pause_button.text = "Resume" if paused else "Pause"
         self.pause_button.props(f"icon={'play_arrow' if paused else 'pause'}")

@@ -17,7 +17,7 @@ from dashboard.pages.line_link import NO_LONGER_KEPT, NO_SUCH_LINE, NOT_A_LINE, 
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app
 
-from .conftest import controls_under, open_stream
+from .conftest import HeldOutbox, controls_under, open_stream
 
 HISTORY = 50
 VIEW = "getElement(document.querySelector('.bl-log'))"
@@ -121,6 +121,29 @@ async def test_a_rows_link_opens_the_stream_at_it_with_its_context_paused_and_re
     assert "at" not in parse_qs(urlsplit(linked.url).query)  # a reload now opens the live stream
     await post_lines(links_app, stream, ["line following again"])
     await expect(linked.locator(".bl-message").last).to_have_text("line following again")
+
+
+async def test_a_linked_page_resumed_before_the_server_speaks_stays_resumed(
+        page: Page, links_app: AppProcess) -> None:
+    """The page opens paused at its line by itself: the server only shows it on the button. (It also
+    sent the page a pause, which came after a quick Space and paused it again under a Pause button.)"""
+    stream = str(uuid.uuid4())
+    await post_lines(links_app, stream, numbered(300))
+    ids = await entry_ids(links_app, stream)
+    outbox = HeldOutbox()
+    await outbox.route(page)
+    outbox.hold()  # from the page's first message on
+    await open_stream(page, links_app.url, f"{stream}?at={ids['line 00150']}")
+    await page.wait_for_function("document.querySelector('.bl-log') && getElement(document.querySelector('.bl-log'))")
+    await expect(page.locator(".bl-row.bl-linked .bl-message")).to_have_text("line 00150")
+    await page.locator(".bl-scroller").click(position={"x": 5, "y": 5})
+    await page.keyboard.press("Space")
+    outbox.release()
+    await expect(page.locator(".bl-message").last).to_have_text("line 00299")
+    await expect(page.locator(".bl-pause")).to_contain_text("Pause")
+    await post_lines(links_app, stream, ["line live"])
+    await expect(page.locator(".bl-message").last).to_have_text("line live")
+    assert not await page.evaluate("getElement(document.querySelector('.bl-log')).logRows.paused")
 
 
 async def test_resume_after_more_than_the_server_sends_shows_the_newest_without_a_gap(

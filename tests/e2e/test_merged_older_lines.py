@@ -80,6 +80,20 @@ async def test_a_merged_view_counts_the_lines_of_each_stream_that_come_before_th
     await expect(page.locator(".bl-history")).to_have_text(f"showing the newest {held + 4} of 604")
 
 
+async def test_a_merged_view_counts_each_stream_up_to_what_the_bus_keeps_of_it(page: Page) -> None:
+    """A stream at its length keeps no more as lines come: the other stream's room is not its own (the
+    page said 1,900 kept where the bus kept 1,100)."""
+    full, quiet = str(uuid.uuid4()), str(uuid.uuid4())
+    with running_app("--history", str(HISTORY), "--max-stream-length", "1000") as app:
+        await post_in_turns(app, [(full, numbered(1000, "full")), (quiet, numbered(100, "quiet"))])
+        await open_stream(page, app.url, f"{full}+{quiet}")
+        await expect(page.locator(".bl-history")).to_contain_text(" of 1,100")
+        await post_in_turns(app, [(full, numbered(100, f"more {turn}")) for turn in range(8)])
+        await expect(page.locator(".bl-message").last).to_have_text("more 7 00099")
+        held = len(await page.evaluate(HELD_MARKED))
+        await expect(page.locator(".bl-history")).to_have_text(f"showing the newest {held:,} of 1,100")
+
+
 async def test_a_merged_view_loads_the_older_lines_of_a_stream_it_hides(page: Page, older_app: AppProcess) -> None:
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
     await post_in_turns(older_app, [(a, numbered(150, "a")), (b, numbered(150, "b"))])

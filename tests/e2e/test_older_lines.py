@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from dashboard.pages.page_follow import RESUME_ENTRIES
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app, running_redis
 
@@ -109,6 +110,38 @@ async def test_lines_that_come_before_the_count_are_counted_on_top_of_it(page: P
     await expect(page.locator(".bl-history")).to_have_text("showing the newest 105 of 1,205")
     await post_lines(older_app, stream, numbered(3, "after"))
     await expect(page.locator(".bl-history")).to_have_text("showing the newest 108 of 1,208")
+
+
+async def drop_socket(page: Page) -> None:
+    """Cut the page's socket and keep it from coming back until `bring_back`."""
+    await page.context.set_offline(True)
+    await page.evaluate("window.socket.io.engine.close()")
+
+
+async def bring_back(page: Page) -> None:
+    await page.context.set_offline(False)
+    await page.wait_for_function("window.socket.connected", timeout=30_000)
+
+
+async def test_lines_missed_while_the_socket_was_down_are_counted(page: Page, older_app: AppProcess) -> None:
+    """They come again after the drop, with the history's mark: counted too (they were not, and a page
+    that held more than it thought kept stopped offering older lines). A drop longer than a resume
+    carries leaves lines out of the page: the server counts again."""
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(1200))
+    await open_stream(page, older_app.url, stream)
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 100 of 1,200")
+    await drop_socket(page)
+    await post_lines(older_app, stream, numbered(30, "missed"))
+    await bring_back(page)
+    await expect(page.locator(".bl-count")).to_have_text("130 lines")
+    await expect(page.locator(".bl-history")).to_have_text("showing the newest 130 of 1,230")
+    await drop_socket(page)
+    await post_lines(older_app, stream, numbered(RESUME_ENTRIES + 200, "long gone"))
+    await bring_back(page)
+    await expect(page.locator(".bl-count")).to_have_text(f"{130 + RESUME_ENTRIES:,} lines")
+    await expect(page.locator(".bl-history")).to_have_text(
+        f"showing the newest {130 + RESUME_ENTRIES:,} of {1230 + RESUME_ENTRIES + 200:,}")
 
 
 async def test_a_stream_the_page_holds_whole_says_nothing_of_the_sort(page: Page, older_app: AppProcess) -> None:
