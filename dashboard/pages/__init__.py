@@ -21,7 +21,7 @@ def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimi
     register_landing_page()
     register_stream_page(settings, bus, followers)
     answer_not_found_without_a_page()
-    answer_head_requests()
+    answer_head_requests(followers)
     add_tailwind_to_every_page()  # in place of NiceGUI's in-page compiler (tailwind=False below)
     page_heap.install()
     # A page that reconnects is replayed what it missed from its last 16 messages (else it reloads

@@ -30,18 +30,29 @@ def test_head_answers_as_get_would_without_building_a_page() -> None:
                 assert (head.status_code, head.headers["content-type"], head.headers["content-length"]) == (
                     get.status_code, get.headers["content-type"], get.headers["content-length"])
                 continue
-            assert head.headers["content-type"] == "text/html; charset=utf-8", path
-            assert "content-length" not in head.headers, "no page was built to measure"
             assert head.headers["cache-control"] == "no-store"
             expected = {f"/{upper}?q=x": 308, f"/{stream}+{stream}": 308, "/not-a-stream": 404,
                         f"/{stream}+junk": 404}.get(path, 400 if path.count("+") > 1 else 200)
             assert head.status_code == expected, path
+            if expected == 308:  # as GET's: no body, no type
+                assert "content-type" not in head.headers and head.headers["content-length"] == "0"
+            else:
+                assert head.headers["content-type"] == "text/html; charset=utf-8", path
+                assert "content-length" not in head.headers, "no page was built to measure"
         assert http.head(f"/{upper}?q=x").headers["location"] == f"/{stream}?q=x"
         assert http.head(f"/{stream}+{stream}").headers["location"] == f"/{stream}"
         assert pages_held(http) == before, "HEAD holds no page session"
         # GET agrees on each status (its pages are built, and held a while: checked last).
         for path, status in (("/", 200), (f"/{stream}", 200), (f"/{upper}", 308), ("/not-a-stream", 404)):
             assert http.get(path, follow_redirects=False).status_code == status
+
+
+def test_head_says_a_view_is_more_than_a_client_may_follow_as_get_does() -> None:
+    keys = [str(uuid.uuid4()) for _ in range(3)]
+    with running_app("--viewers-per-client", "2") as app, httpx.Client(base_url=app.url, timeout=10) as http:
+        for path, status in (("/" + "+".join(keys), 400), ("/" + "+".join(keys[:2]), 200)):
+            assert http.head(path).status_code == status
+        assert http.get("/" + "+".join(keys)).status_code == 400
 
 
 def test_a_process_without_pages_answers_head_on_a_page_address_as_get() -> None:
