@@ -21,6 +21,7 @@ const AT_BOTTOM_PX = 4;
 // Keys that scroll the focused log up, and how far a finger moves the rows down before that is a scroll.
 const UP_KEYS = ["ArrowUp", "PageUp", "Home"];
 const TOUCH_SLOP_PX = 8;
+const TODAY_KEPT_MS = 60_000;
 // A message keeps at least this many characters' width: columns from fields that would leave it less
 // on the row's line go on a line of their own below it (the container's class bl-cols-below).
 const MIN_MESSAGE_CHARS = 40;
@@ -41,7 +42,7 @@ export class VirtualList {
     this.following = true;
     this.ownScrollTop = null;  // where render() last scrolled to while following
     this.resized = false;      // the view was resized since render() last scrolled
-    this.todayCache = undefined;  // {utc, start, end}: see today()
+    this.todayCache = undefined;  // {utc, start, end, at}: see today()
     this.touchY = 0;           // where the finger touching the log started
     this.opening = null;       // the serial of a row opened while following, until it is measured
     this.marked = null;        // the ID of the row a link opened the page at (log_link)
@@ -376,12 +377,16 @@ export class VirtualList {
     this.placeLayer(offset);
   }
 
-  // Today's span (todaySpan), worked out again only once it is over: a draw takes it for every line.
+  // Today's span (todaySpan), worked out again once it is over, or a minute old (the clock or the time
+  // zone may have moved): a draw takes it for every line.
   today() {
     const span = this.todayCache;
-    if (span !== undefined && span.utc === this.utc && Date.now() < span.end) return [span.start, span.end];
+    const now = Date.now();
+    if (span !== undefined && span.utc === this.utc && now < span.end && now - span.at < TODAY_KEPT_MS && now >= span.at) {
+      return [span.start, span.end];
+    }
     const [start, end] = todaySpan(this.utc);
-    this.todayCache = { utc: this.utc, start, end };
+    this.todayCache = { utc: this.utc, start, end, at: now };
     return [start, end];
   }
 
