@@ -25,7 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, OutOfMemoryError, RedisError
+from redis.exceptions import NoScriptError, OutOfMemoryError, RedisError, ResponseError
 from redis.typing import KeyT, StreamIdT
 
 from ..entry import LogEntry, StreamEntry
@@ -286,16 +286,19 @@ class RedisBus(Bus):
         return [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
 
     async def kept(self, stream_id: str) -> KeptCount:
-        """How many entries the stream holds now (`XLEN`) and the newest one's ID, in one `MULTI`."""
-        pipeline = self._client().pipeline(transaction=True)
-        pipeline.xlen(stream_key(stream_id))
-        pipeline.xrevrange(stream_key(stream_id), count=1)
+        """How many entries the stream holds now and the newest one's ID, in one `XINFO STREAM` (one command, so
+        both at one moment; a `MULTI` would do too, but Redis refuses one while it is over its maxmemory)."""
         try:
-            count, newest = await pipeline.execute()
+            info = await self._client().xinfo_stream(stream_key(stream_id))
+        except ResponseError as error:
+            if "no such key" in str(error).lower():
+                return KeptCount(0, None)
+            raise BusUnavailable(f"cannot read the stream's length from Redis: {error}") from error
         except (RedisError, OSError) as error:
             raise BusUnavailable(f"cannot read the stream's length from Redis: {error}") from error
-        rows = cast(StreamRows, newest)
-        return KeptCount(cast(int, count), rows[0][0].decode() if rows else None)
+        last = info.get("last-entry")
+        newest = last[0].decode() if last else None
+        return KeptCount(int(info["length"]), newest)
 
     async def _newest_id(self, stream_id: str) -> str | None:
         """The ID of the stream's newest entry, or None while it has none."""
