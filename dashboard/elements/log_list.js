@@ -21,6 +21,7 @@ const AT_BOTTOM_PX = 4;
 // Keys that scroll the focused log up, and how far a finger moves the rows down before that is a scroll.
 const UP_KEYS = ["ArrowUp", "PageUp", "Home"];
 const TOUCH_SLOP_PX = 8;
+const STOPPED_FOR_MS = 300;
 const TODAY_KEPT_MS = 60_000;
 // A message keeps at least this many characters' width: columns from fields that would leave it less
 // on the row's line go on a line of their own below it (the container's class bl-cols-below).
@@ -40,10 +41,11 @@ export class VirtualList {
     this.utc = utc;
     this.expanded = new Map(); // serial -> extra height in px
     this.following = true;
-    this.ownScrollTop = null;  // where render() last scrolled to while following
+    this.ownScrollTop = null;  // where the view last scrolled itself
     this.resized = false;      // the view was resized since render() last scrolled
     this.todayCache = undefined;  // {utc, start, end, at}: see today()
     this.touchY = 0;           // where the finger touching the log started
+    this.stoppedAt = -Infinity;  // when the reader last scrolled up (stopFollowing)
     this.opening = null;       // the serial of a row opened while following, until it is measured
     this.marked = null;        // the ID of the row a link opened the page at (log_link)
     this.columns = [];         // dotted paths of fields shown as columns (log_columns)
@@ -84,6 +86,7 @@ export class VirtualList {
   stopFollowing() {
     if (!this.following || this.scroller.scrollTop <= 0) return;
     this.following = false;
+    this.stoppedAt = performance.now();
     this.jump.hidden = false;
     this.cancelScroll();
   }
@@ -171,6 +174,7 @@ export class VirtualList {
     const top = this.scroller.scrollTop;
     this.render();  // the list is taller now: set its height before scrolling into it
     this.scroller.scrollTop = top + count * this.rowHeight;
+    this.ownScrollTop = this.scroller.scrollTop;  // its scroll event, however late, is not the reader's
     this.render();
   }
 
@@ -182,6 +186,7 @@ export class VirtualList {
     this.jump.hidden = false;
     this.render();  // the list's height first
     this.scroller.scrollTop = Math.max(0, top - (this.viewHeight - this.rowHeight) / 2);
+    this.ownScrollTop = this.scroller.scrollTop;  // its scroll event, however late, is not the reader's
     this.render();
   }
 
@@ -450,6 +455,9 @@ export class VirtualList {
     }
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < AT_BOTTOM_PX;
     if (this.following && !atBottom) this.cancelScroll();  // the reader's scroll, not to be undone
+    // Just after the reader scrolled up, a scroll event may still read "at the bottom" (an earlier one, or a
+    // smooth scroll's first px): that is not the reader coming back down.
+    if (!this.following && atBottom && performance.now() - this.stoppedAt < STOPPED_FOR_MS) return;
     this.following = atBottom;
     this.jump.hidden = atBottom || this.logRows.shown.length === 0;
     this.requestRender();

@@ -94,11 +94,18 @@ export class OlderLines {
   // The bus kept kept[index] entries of each of the page's streams (at most maxKept each) when the
   // newest of each was newest[index] (null: none). Rows are faster than this word from the server:
   // those that came in the meantime are newer than that, and are counted on top.
+  // A stream the bus held nothing of (newest null: new, or emptied) is counted from the rows that come
+  // after this word: those that came before may be of what it no longer holds.
   setKept(kept, maxKept, newest) {
     if (!Array.isArray(kept) || !Array.isArray(newest)) return;
     this.keptBy = [...kept];
     this.maxKept = maxKept;
     this.newest = [...newest];
+    const empty = new Set(newest.flatMap((id, stream) => (id === null ? [stream] : [])));
+    for (const entry of this.recent) {
+      const stream = entry._s ?? 0;
+      if (empty.has(stream)) this.newest[stream] = entry.id;
+    }
     this.count(this.recent);
     this.show();
   }

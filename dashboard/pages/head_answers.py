@@ -28,13 +28,13 @@ def answer_head_requests(followers: FollowerLimits | None) -> None:
         keys = page_keys(path)
         if keys is None:
             return _head(404)
-        if isinstance(keys, TooManyStreams | TooManyParts) or (per_client and len(keys) > per_client):
+        if isinstance(keys, TooManyStreams | TooManyParts):
             return _head(400)
         canonical = keys_path(keys)
-        if canonical != f"/{path}":
+        if canonical != f"/{path}":  # as a GET: to the one address first, where the limit is then told
             query = f"?{request.url.query}" if request.url.query else ""
             return _redirect(f"{canonical}{query}")
-        return _head(200)
+        return _head(400 if per_client and len(keys) > per_client else 200)
 
     app.add_api_route("/", _landing_head, methods=["HEAD"], include_in_schema=False)
     app.add_api_route("/{path}", page_head, methods=["HEAD"], include_in_schema=False)

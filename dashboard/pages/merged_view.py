@@ -115,7 +115,7 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
                            history_lost=lambda: _first_lost(bus, stream_ids))
     background_tasks.create(notice.check(client), name=f"restart notice {client.id}")
     await follow(client, view, bus, stream_ids, notice.watch(view.push), settings.history, notice=notices.show,
-                 resumed=older.tell_kept)
+                 recount=older.tell_kept)
     background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
     # Once it follows: a reloaded page gets back what it held, asked for on the side.
     background_tasks.create(restore_held_rows(client, bus, stream_ids, view, max_rows=settings.max_rows),

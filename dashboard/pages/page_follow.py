@@ -46,7 +46,7 @@ class _Gate:
 
 async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[str], push: Push, history: int, *,
                  notice: Callable[[str], None], start_after: ResumePoints | None = None,
-                 resumed: Callable[[], Awaitable[None]] | None = None) -> None:
+                 recount: Callable[[], Awaitable[None]] | None = None) -> None:
     """Subscribe the view to the streams (bus names) for the client's lifetime, retrying while the bus is down.
 
     Each from its history, or with `start_after` from the entry after the one named for it. With
@@ -55,7 +55,8 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
     The status bar says whether the bus gives lines: the subscriptions tell it while they last. When
     the page's socket comes back after a drop, each stream is subscribed again after the last entry
     the page has of it, so it misses nothing and is sent nothing twice (or, when a resume cannot
-    read back that far, `notice` says that lines were left out). `resumed` is awaited after each resume.
+    read back that far, `notice` says that lines were left out). `recount` (the count of what the bus keeps)
+    is started again after each resume, when the bus comes back, and when it tells of its streams (lost, cut).
     """
     subscriptions: list[Subscription] = []
     one_at_a_time = asyncio.Lock()  # a second drop while resuming must not leave two subscriptions
@@ -80,8 +81,8 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
                 # again and again, costs no more than one that reloads.
                 subscriptions.append(await bus.subscribe(
                     stream_id, gates[index], history=history, after=after.get(index, newest),
-                    after_limit=max(history, RESUME_ENTRIES), notice=notice,
-                    availability=view.set_bus_available, tell_cut=resuming))
+                    after_limit=max(history, RESUME_ENTRIES), notice=told,
+                    availability=availability, tell_cut=resuming))
             batches = [gate.gathered or [] for gate in gates]
             for gate in gates:
                 gate.gathered = None  # from here on, each stream's rows go as they come
@@ -112,15 +113,27 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
                 close()
                 return
             if attempt > 0:
-                view.set_bus_available(bus.available)  # from now on, the subscriptions tell it each change
+                availability(bus.available)  # from now on, the subscriptions tell it each change
                 with client:
                     ui.notify("Connected to the log bus again", type="positive")
             return
 
+    def count_again() -> None:
+        if recount is not None and not client.is_deleted:
+            background_tasks.create(recount(), name=f"kept count {client.id}")
+
+    def availability(available: bool) -> None:
+        view.set_bus_available(available)
+        if available:
+            count_again()
+
+    def told(text: str) -> None:
+        notice(text)
+        count_again()
+
     async def resume_then_tell(after: ResumePoints) -> None:
         await subscribe(after)
-        if resumed is not None and not client.is_deleted:
-            await resumed()
+        count_again()
 
     def resume(after: ResumePoints) -> None:
         background_tasks.create(resume_then_tell(after), name=f"resume {client.id}")

@@ -99,7 +99,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             controls.show_paused(True)  # the page opened paused (its anchor), and says so on its button
         await follow(client, view, bus, [bus_stream_id(stream_id)], notice.watch(view.push), settings.history,
                      notice=notices.show, start_after=None if context is None else {0: context.entries[-1].id},
-                     resumed=older.tell_kept)
+                     recount=older.tell_kept)
         background_tasks.create(older.tell_kept(), name=f"kept count {client.id}")
         if context is None:  # (a linked page shows the lines around its line, not what the tab held)
             # Once it follows: a reloaded page gets back what it held, asked for on the side like the theme.

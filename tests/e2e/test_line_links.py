@@ -146,6 +146,27 @@ async def test_a_linked_page_resumed_before_the_server_speaks_stays_resumed(
     assert not await page.evaluate("getElement(document.querySelector('.bl-log')).logRows.paused")
 
 
+async def test_following_from_a_line_in_the_middle_is_not_undone_by_that_lines_scroll(
+        page: Page, links_app: AppProcess) -> None:
+    """Putting a line in the middle scrolls the view; its scroll event can come after the reader already
+    resumed (a quick Space on a linked page), and was taken for the reader scrolling up."""
+    stream = str(uuid.uuid4())
+    await post_lines(links_app, stream, numbered(300))
+    await open_stream(page, links_app.url, stream)
+    await expect(page.locator(".bl-message").last).to_have_text("line 00299")
+    following = await page.evaluate("""async () => {
+      const view = getElement(document.querySelector('.bl-log'));
+      view.list.showInMiddle(view.logRows.shown[Math.floor(view.logRows.shown.length / 2)]._n);
+      view.list.follow();
+      await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+      return view.list.following;
+    }""")
+    assert following
+    await expect(page.locator(".bl-jump")).to_be_hidden()
+    await post_lines(links_app, stream, ["line live"])
+    await expect(page.locator(".bl-message").last).to_have_text("line live")
+
+
 async def test_resume_after_more_than_the_server_sends_shows_the_newest_without_a_gap(
         page: Page, links_app: AppProcess) -> None:
     stream = str(uuid.uuid4())

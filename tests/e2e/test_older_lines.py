@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+import redis as redis_client
 from playwright.async_api import Page, expect
 
 from dashboard.pages.page_follow import RESUME_ENTRIES
@@ -359,6 +360,52 @@ async def test_on_the_redis_bus_older_lines_load_the_same(page: Page) -> None:
         assert await page.evaluate(HELD) == lines
         await scroll_to_top(page)
         await expect(page.locator(".bl-older")).to_have_text(START)
+
+
+async def kept_on_the_page(page: Page) -> int | None:
+    kept: int | None = await page.evaluate(f"{VIEW}.older.kept")
+    return kept
+
+
+async def test_on_the_redis_bus_a_redis_that_lost_its_data_is_counted_again(page: Page) -> None:
+    """Redis came back empty (a FLUSHALL here): the page is told, and counts from what Redis keeps now;
+    the rows it holds from before are no longer kept (it went on counting from 300)."""
+    with running_redis() as redis, running_app("--redis-url", redis.url, "--history", "50") as app:
+        stream = str(uuid.uuid4())
+        await post_lines(app, stream, numbered(300))
+        await open_stream(page, app.url, stream)
+        await expect(page.locator(".bl-history")).to_have_text("showing the newest 50 of 300")
+        control = redis_client.Redis.from_url(redis.url)
+        try:
+            control.flushall()
+        finally:
+            control.close()
+        await post_lines(app, stream, numbered(5, "after"))  # the process finds the epoch gone, and says so
+        await expect(page.locator(".bl-message").last).to_have_text("after 00004")
+        for _ in range(100):
+            if await kept_on_the_page(page) == 5:
+                break
+            await asyncio.sleep(0.1)
+        assert await kept_on_the_page(page) == 5
+
+
+async def test_a_stream_the_bus_holds_nothing_of_counts_only_what_comes_after(page: Page,
+                                                                             older_app: AppProcess) -> None:
+    """The server's count of an emptied stream (newest: none) covers none of the rows the page holds:
+    they are of what the bus no longer keeps (they were all counted on top of it)."""
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(30))
+    await open_stream(page, older_app.url, stream)
+    await expect(page.locator(".bl-count")).to_have_text("30 lines")
+    for _ in range(100):  # the server's own count first
+        if await kept_on_the_page(page) == 30:
+            break
+        await asyncio.sleep(0.1)
+    await page.evaluate(f"{VIEW}.older.setKept([0], 20000, [null])")  # as the server says of an emptied stream
+    assert await kept_on_the_page(page) == 0
+    await post_lines(older_app, stream, numbered(3, "new"))
+    await expect(page.locator(".bl-count")).to_have_text("33 lines")
+    assert await kept_on_the_page(page) == 3
 
 
 async def test_a_search_the_bus_could_not_answer_offers_to_try_again(page: Page) -> None:

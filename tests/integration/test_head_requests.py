@@ -53,6 +53,8 @@ def test_head_says_a_view_is_more_than_a_client_may_follow_as_get_does() -> None
         for path, status in (("/" + "+".join(keys), 400), ("/" + "+".join(keys[:2]), 200)):
             assert http.head(path).status_code == status
         assert http.get("/" + "+".join(keys)).status_code == 400
+        repeated = "/" + "+".join([*keys, keys[0].upper()])  # to its one address first, as GET
+        assert http.head(repeated).status_code == http.get(repeated, follow_redirects=False).status_code == 308
 
 
 def test_a_process_without_pages_answers_head_on_a_page_address_as_get() -> None:
