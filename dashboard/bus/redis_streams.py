@@ -242,15 +242,18 @@ class RedisBus(Bus):
     async def _backlog(self, stream_id: str, *, history: int, after: str | None,
                        limit: int | None = None) -> tuple[list[StreamEntry], str | None]:
         """Read the backlog from Redis, and have the reader follow the stream from its newest entry."""
+        # Where the live entries begin must not be later than what the backlog read: with an empty backlog,
+        # a newest read after it could be an entry that came in between, and the reader would start past it.
         try:
-            if after is not None and limit is not None:
-                backlog = await self._newest_after(stream_id, after, count=limit)
-            elif after is not None:
-                backlog = await self._range_after(stream_id, after, count=None)
+            if after is not None:
+                newest_before = await self._newest_id(stream_id)
+                backlog = await (self._newest_after(stream_id, after, count=limit) if limit is not None
+                                 else self._range_after(stream_id, after, count=None))
             else:
+                newest_before = None  # an empty stream: the reader takes all that comes into it
                 rows = cast(StreamRows, await self._client().xrevrange(stream_key(stream_id), count=max(history, 1)))
                 backlog = [_decode(entry_id, fields) for entry_id, fields in reversed(rows)]
-            newest = backlog[-1].id if backlog else await self._newest_id(stream_id)
+            newest = backlog[-1].id if backlog else newest_before
             if stream_id not in self._cursors:
                 # The shared reader starts from the newest entry the stream holds, never from a
                 # client's own resume point: that only filters what its subscriber is handed.

@@ -12,7 +12,7 @@ import redis
 from redis.asyncio import Redis
 
 from dashboard.bus.redis_streams import RedisBus, stream_key
-from dashboard.entry import LogEntry
+from dashboard.entry import LogEntry, StreamEntry
 from dashboard.stream import BusUnavailable
 from harness.servers import RedisServer, free_port, running_redis
 
@@ -138,3 +138,42 @@ async def test_a_wrong_password_fails_start_without_showing_the_password() -> No
         with pytest.raises(BusUnavailable) as refused:
             await bus.start()
         assert "wrong-one" not in str(refused.value) and "***" in str(refused.value)
+
+
+class _WriteLandsAfterTheBacklog(RedisBus):
+    """A Redis bus where another writer's entries land just after a subscriber's backlog is read: at the
+    moment a follow (an event stream's Last-Event-ID, a page's resume) finds nothing new yet."""
+
+    def __init__(self, url: str, writer: RedisBus, landing: list[str]) -> None:
+        super().__init__(url, max_length=1000, retention_seconds=600)
+        self._writer = writer
+        self._landing = landing
+
+    async def _range_after(self, stream_id: str, after: str, *, count: int | None) -> list[StreamEntry]:
+        backlog = await super()._range_after(stream_id, after, count=count)
+        while self._landing:
+            await self._writer.publish(stream_id, entries(self._landing.pop(0)))
+        return backlog
+
+
+@pytest.mark.parametrize("backlog", ["empty", "not empty"])
+async def test_entries_that_land_just_after_a_follows_backlog_are_delivered(redis_url: str, backlog: str) -> None:
+    """The reader starts from the newest entry the backlog saw, not from one read after it: the entries
+    between were delivered by neither (`bunnylogs tail --since` lost a batch at the seam, once in CI)."""
+    writer = RedisBus(redis_url, max_length=1000, retention_seconds=600)
+    await writer.start()
+    stream = str(uuid.uuid4())
+    ids = await writer.publish(stream, entries("stored 0", "stored 1"))
+    after = ids[-1] if backlog == "empty" else ids[0]
+    bus = _WriteLandsAfterTheBacklog(redis_url, writer, ["landed just after"])
+    await bus.start()
+    collector = Collector()
+    subscription = await bus.subscribe(stream, collector, history=10, after=after)
+    await writer.publish(stream, entries("later"))
+    expected = ["landed just after", "later"] if backlog == "empty" else ["stored 1", "landed just after", "later"]
+    await collector.wait_for(len(expected))
+    await asyncio.sleep(0.2)  # nothing more, nothing twice
+    assert collector.messages == expected
+    subscription.close()
+    await bus.close()
+    await writer.close()
