@@ -387,9 +387,9 @@ export class VirtualList {
   today() {
     const span = this.todayCache;
     const now = Date.now();
-    if (span !== undefined && span.utc === this.utc && now < span.end && now - span.at < TODAY_KEPT_MS && now >= span.at) {
-      return [span.start, span.end];
-    }
+    const fresh = span !== undefined && span.utc === this.utc && now < span.end
+      && now >= span.at && now - span.at < TODAY_KEPT_MS;
+    if (fresh) return [span.start, span.end];
     const [start, end] = todaySpan(this.utc);
     this.todayCache = { utc: this.utc, start, end, at: now };
     return [start, end];
