@@ -9,6 +9,7 @@ than the ingest itself. Its 204s go straight to the connection where the server 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -32,6 +33,7 @@ from .protocol import (
     is_view_key,
 )
 from .security_headers import DATA_ANSWER_HEADERS
+from .stop_answers import STOPPED_INGEST, answer_stopped
 from .stream import Bus, BusFull, BusUnavailable
 
 log = logging.getLogger("uvicorn.error")
@@ -182,6 +184,9 @@ class IngestFastLane:
     async def _accept(self, stream_id: str, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             response = await self._ingest.accept(stream_id, Request(scope, receive))
+        except asyncio.CancelledError:  # uvicorn ending the request at shutdown (see stop_answers)
+            await answer_stopped(STOPPED_INGEST, scope, receive, send)
+            return
         except Exception:  # a bug, not bad input: answer rather than leave the client hanging
             # The view key: the log must not hold the key that can write to the stream.
             log.exception("ingest failed for stream %s (view key)", bus_stream_id(stream_id))

@@ -44,6 +44,8 @@ READ_RETRIES_AFTER_ANSWER = 50
 # Above READ_BLOCK_MS, so that a blocking XREAD never trips the socket timeout.
 SOCKET_TIMEOUT_S = 5.0
 READY_TIMEOUT_S = 1.0
+# How long closing the bus waits for Redis to finish what is under way (uvicorn's own grace comes first).
+CLOSE_WAIT_S = 3.0
 RETRY_DELAYS_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 # Appends each POST's entries to its stream and renews the stream's expiry; a script runs whole,
@@ -185,19 +187,26 @@ class RedisBus(Bus):
         return None if since is None else redis_epoch.lost_text(since)
 
     async def close(self) -> None:
-        """Stop the reader and close the connection pool."""
+        """Let the writes under way end and stop the reader (for at most `CLOSE_WAIT_S`), then close the connections."""
         self._closing = True
-        await self._appends.drain()
-        if self._reader is not None:
-            self._reader.cancel()
-            # A cancel that lands inside redis-py's read timeout can be absorbed (Python 3.11);
-            # the loop then stops on `_closing` after its current blocking read.
-            done, _ = await asyncio.wait({self._reader}, timeout=READ_BLOCK_MS / 1000 + SOCKET_TIMEOUT_S)
-            if not done:
-                log.warning("the Redis reader did not stop in time")
+        try:
+            # A Redis that stopped answering would hold each step for the socket's whole timeout.
+            async with asyncio.timeout(CLOSE_WAIT_S):
+                await self._appends.drain()
+                if self._reader is not None:
+                    self._reader.cancel()
+                    # A cancel that lands inside redis-py's read timeout can be absorbed (Python 3.11);
+                    # the loop then stops on `_closing` after its current blocking read.
+                    await asyncio.wait({self._reader})
+                if self._redis is not None:
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._redis.delete(self._wake_key)
+        except TimeoutError:
+            log.warning("Redis did not answer within %g s while the bus closed: closed without waiting for it",
+                        CLOSE_WAIT_S)
+            if self._reader is not None:
+                self._reader.cancel()
         if self._redis is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await self._redis.delete(self._wake_key)
             await self._redis.aclose()
         for channel in (self._channel, self._read_channel):
             if channel is not None:

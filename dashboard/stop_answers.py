@@ -1,0 +1,52 @@
+"""What a request still under way when the server stops gets: a JSON 503, not uvicorn's plain-text 500.
+
+uvicorn lets requests finish for a grace period when it is told to stop, then cancels them (its
+`timeout_graceful_shutdown`): one that waits on a Redis that stopped answering is one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .http_errors import RETRY_AFTER_SECONDS, error_response
+
+STOPPED = "the server stopped before this request was done; retry shortly"
+STOPPED_INGEST = ("the server stopped before these entries were known to be stored; retry shortly, under the same "
+                  "Idempotency-Key if the request had one (they are then stored once)")
+
+
+async def answer_stopped(detail: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send a 503 that says the server stopped (the client may retry at once, elsewhere or here)."""
+    response = error_response(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"})
+    await response(scope, receive, send)
+
+
+class AnswerWhenStopped:
+    """ASGI middleware: an HTTP request that `app` had not begun to answer when it was cancelled gets a 503.
+
+    The cancellation is uvicorn ending the request at shutdown, so the answer is all that is left to do:
+    the request ends with it (a re-raised cancellation would have uvicorn log it as a failure).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_start)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            await answer_stopped(STOPPED, scope, receive, send)
