@@ -21,7 +21,7 @@ from .rate_limit import open_storage
 from .readback import Readback
 from .security_headers import SecurityHeaders
 from .settings import Settings
-from .stop_answers import AnswerWhenStopped
+from .stop_answers import answering_when_stopped
 
 # uvicorn's own logger, so that our lines appear beside its start-up lines.
 log = logging.getLogger("uvicorn.error")
@@ -115,7 +115,7 @@ def create_server_app(settings: Settings) -> tuple[ASGIApp, FastAPI]:
     app = create_app(settings)
     # The fast lane answers only POSTs to /live/<uuid>: 204 without a body, or a JSON error that
     # carries its own nosniff; everything else gets the security headers.
-    served: ASGIApp = AnswerWhenStopped(SecurityHeaders(app))
+    served: ASGIApp = answering_when_stopped(SecurityHeaders(app))
     if settings.serves_ingest:
         served = IngestFastLane(served, app.state.ingest)
     return served, app

@@ -23,19 +23,16 @@ async def answer_stopped(detail: str, scope: Scope, receive: Receive, send: Send
     await response(scope, receive, send)
 
 
-class AnswerWhenStopped:
-    """ASGI middleware: an HTTP request that `app` had not begun to answer when it was cancelled gets a 503.
+def answering_when_stopped(app: ASGIApp) -> ASGIApp:
+    """`app`, where an HTTP request it had not begun to answer when it was cancelled gets a 503.
 
     The cancellation is uvicorn ending the request at shutdown, so the answer is all that is left to do:
     the request ends with it (a re-raised cancellation would have uvicorn log it as a failure).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    async def answering(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # a page's socket, or the lifespan
+            await app(scope, receive, send)
             return
         started = False
 
@@ -45,8 +42,10 @@ class AnswerWhenStopped:
             await send(message)
 
         try:
-            await self.app(scope, receive, noting_start)
+            await app(scope, receive, noting_start)
         except asyncio.CancelledError:
             if started:
                 raise
             await answer_stopped(STOPPED, scope, receive, send)
+
+    return answering
