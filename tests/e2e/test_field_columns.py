@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from dashboard.protocol import view_key
 from harness.servers import AppProcess
@@ -220,6 +220,38 @@ async def test_columns_fit_the_window(page: Page, app_server: AppProcess, http: 
     layout = await page.evaluate(_LAYOUT)
     assert layout == {"sideways": False, "contiguous": True, "newestInView": True, "cellsInside": True}, layout
     await expect(page.locator(".bl-row").last.locator(".bl-message")).to_be_visible()
+
+
+# Where the newest row's message and its cells are.
+_MESSAGE_AND_CELLS = """() => {
+  const row = [...document.querySelectorAll('.bl-row')].at(-1);
+  const message = row.querySelector('.bl-message').getBoundingClientRect();
+  const cells = [...row.querySelectorAll('.bl-col')].map((cell) => cell.getBoundingClientRect());
+  return { messageWidth: message.width, cellsBelow: cells.every((cell) => cell.top >= message.bottom - 0.5) };
+}"""
+
+
+@pytest.mark.parametrize("width", [420, 360])
+async def test_columns_on_a_touch_phone_go_below_a_message_as_wide_as_the_row(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, width: int) -> None:
+    """A phone's row is time, level and program, then the message over the row's width, then the
+    columns. With touch (the copy and link buttons always shown) the message was squeezed into a
+    column beside the program, 54 px wide at 420 px and 24 at 360."""
+    context = await browser.new_context(has_touch=True, is_mobile=True, viewport={"width": width, "height": 800})
+    try:
+        page = await context.new_page()
+        stream = new_stream()
+        await post(http, app_server, stream, *[{"message": f"line {n} " + "word " * 30, "fields": {"status": 200 + n}}
+                                               for n in range(50)])
+        await open_stream(page, app_server.url, f"{stream}?col=status")
+        await expect(page.locator(".bl-row").last.locator(".bl-col")).to_have_text(["249"])
+        await page.wait_for_function(f"() => {{ const l = ({_LAYOUT})(); return l.contiguous && l.newestInView; }}")
+        layout = await page.evaluate(_LAYOUT)
+        assert not layout["sideways"] and layout["contiguous"] and layout["newestInView"], layout
+        placed = await page.evaluate(_MESSAGE_AND_CELLS)
+        assert placed["messageWidth"] >= width / 2 and placed["cellsBelow"], placed
+    finally:
+        await context.close()
 
 
 async def test_columns_on_a_read_only_page_with_pause_and_download(page: Page, app_server: AppProcess,
