@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .client_identity import client_address
+from .content_coding import decoded_body
 from .direct_answers import NO_CONTENT_EXTENSION, NoContentWriter, encode_header_lines
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response, read_only_response
 from .ingest_limits import IngestLimits
@@ -87,6 +88,8 @@ class Ingest:
             head = _RequestHead(request.scope["headers"])
             batch_key = _batch_key(head.batch_key)
             body = await read_limited_body(request, MAX_BODY_BYTES, declared=head.content_length)
+            if head.content_encoding is not None:
+                body = decoded_body(head.content_encoding, body, MAX_BODY_BYTES)
             query = request.query_params if request.scope["query_string"] else _NO_QUERY
             entries = await parse_body(head.content_type, body, query, time.time())
             if limits is not None:
@@ -115,10 +118,10 @@ class _RequestHead:
     a KeyError: three lookups cost more than parsing a small form.
     """
 
-    __slots__ = ("batch_key", "content_length", "content_type")
+    __slots__ = ("batch_key", "content_encoding", "content_length", "content_type")
 
     def __init__(self, raw_headers: list[tuple[bytes, bytes]]) -> None:
-        content_type = content_length = batch_key = None
+        content_type = content_length = batch_key = content_encoding = None
         for name, value in raw_headers:
             if name == b"content-type":
                 content_type = content_type if content_type is not None else value
@@ -126,9 +129,12 @@ class _RequestHead:
                 content_length = content_length if content_length is not None else value
             elif name == _BATCH_KEY_NAME:
                 batch_key = batch_key if batch_key is not None else value
+            elif name == b"content-encoding":
+                content_encoding = content_encoding if content_encoding is not None else value
         self.content_type = content_type.decode("latin-1") if content_type is not None else ""
         self.content_length = content_length.decode("latin-1") if content_length is not None else None
         self.batch_key = batch_key.decode("latin-1") if batch_key is not None else None
+        self.content_encoding = content_encoding.decode("latin-1") if content_encoding is not None else None
 
 
 def _batch_key(key: str | None) -> str | None:

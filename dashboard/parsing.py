@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import encodings
+import encodings.aliases
 import functools
 import json
+import pkgutil
 import re
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, NamedTuple
@@ -65,35 +68,76 @@ async def parse_body(content_type: str, body: bytes, query: Mapping[str, str], r
 
     Raise `IngestError` (415 or 422) if any of it is wrong.
     """
-    media_type = _media_type(content_type)
+    media_type, charset = _content_type(content_type)
     parser = _PARSERS.get(media_type)
     if parser is None and media_type != _MULTIPART:
         shown = media_type or "none"
         raise IngestError(415, f"unsupported content type {shown!r}; send one of: {', '.join(SUPPORTED_TYPES)}")
     defaults = _defaults_from_query(query, received_at)
-    if parser is not None:
-        entries = parser(body, defaults)
-    else:
+    if parser is None:  # multipart: each part says its own charset
         entries = await _parse_multipart(body, defaults, content_type)
+    elif charset is None:
+        entries = parser(body, defaults)
+    elif parser is _parse_urlencoded:  # its %-escapes are bytes of the charset too
+        entries = _entries_from_form(form_fields(body, charset), defaults)
+    else:
+        entries = parser(_as_utf8(body, charset, strict=parser is not _parse_text), defaults)
     if not entries:
         raise IngestError(422, "the body holds no log entry")
     return entries
 
 
-def _media_type(content_type: str) -> str:
-    """`text/plain; charset=utf-8` → `text/plain`."""
+def _content_type(content_type: str) -> tuple[str, str | None]:
+    """`text/plain; charset=latin-1` → (`text/plain`, `latin-1`); the charset is None when it is UTF-8 or not given.
+
+    Raise `IngestError(415)` for a charset Python knows no text encoding of.
+    """
     # Clients send the same few values on every request; a long one (headers have no size limit)
     # is not kept, so that a few requests cannot hold megabytes in the cache.
     if len(content_type) <= _CACHED_CONTENT_TYPE_CHARS:
-        return _cached_media_type(content_type)
-    return _media_type_of(content_type)
+        return _cached_content_type(content_type)
+    return _content_type_of(content_type)
 
 
-def _media_type_of(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
+def _content_type_of(content_type: str) -> tuple[str, str | None]:
+    media_type, _, parameters = content_type.partition(";")
+    charset = None
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = _text_encoding(value.strip().strip('"').strip())
+            break
+    return media_type.strip().lower(), charset
 
 
-_cached_media_type = functools.lru_cache(maxsize=64)(_media_type_of)
+def _text_encoding(charset: str) -> str | None:
+    """The charset as a codec name, None for UTF-8 (or ASCII, which UTF-8 reads alike)."""
+    if charset.lower() in _UTF8_CHARSETS:
+        return None
+    # Only names of the codecs Python ships are looked up: the codec registry remembers every name it
+    # failed to find, so made-up names would each hold memory for good.
+    name = encodings.normalize_encoding(charset.lower())
+    try:
+        if name not in _SHIPPED_CODECS:
+            raise LookupError(name)
+        bytes(4).decode(name, errors="replace")  # a LookupError too for one that is not a text encoding (base64)
+    except (LookupError, UnicodeError):
+        raise IngestError(415, f"unsupported charset {charset[:64]!r}; send UTF-8, or name a text encoding") from None
+    return name
+
+
+_cached_content_type = functools.lru_cache(maxsize=64)(_content_type_of)
+_UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_SHIPPED_CODECS = frozenset({*encodings.aliases.aliases, *encodings.aliases.aliases.values(),
+                             *(module.name for module in pkgutil.iter_modules(encodings.__path__))})
+
+
+def _as_utf8(body: bytes, charset: str, *, strict: bool) -> bytes:
+    """The body, sent in `charset`, as UTF-8; strict: `IngestError(422)` for bytes that are not of the charset."""
+    try:
+        return body.decode(charset, errors="strict" if strict else "replace").encode(errors="replace")
+    except UnicodeError:
+        raise IngestError(422, f"the body is not valid {charset[:64]} text") from None
 
 
 def build_entry(data: Mapping[str, Any], defaults: EntryDefaults) -> LogEntry:
@@ -265,7 +309,7 @@ def _parse_urlencoded(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
     return _entries_from_form(form_fields(body), defaults)
 
 
-def form_fields(body: bytes) -> dict[str, str]:
+def form_fields(body: bytes, charset: str = "utf-8") -> dict[str, str]:
     """The fields of a form body, as `dict(parse_qsl(..., keep_blank_values=True))` gives them.
 
     A key given twice keeps its last value; undecodable bytes become U+FFFD. Written out because
@@ -274,17 +318,17 @@ def form_fields(body: bytes) -> dict[str, str]:
     """
     # curl -d sends UTF-8 unescaped, so the body is UTF-8 text before the %-escapes are decoded.
     fields: dict[str, str] = {}
-    for pair in body.decode("utf-8", errors="replace").split("&"):
+    for pair in body.decode(charset, errors="replace").split("&"):
         if pair:
             key, _, value = pair.partition("=")
             # Most keys and values hold neither; the checks cost less than the calls.
             if "%" in key or "+" in key:
-                key = _unescape(key)
-            fields[key] = _unescape(value) if "%" in value or "+" in value else value
+                key = _unescape(key, charset)
+            fields[key] = _unescape(value, charset) if "%" in value or "+" in value else value
     return fields
 
 
-def _unescape(text: str) -> str:
+def _unescape(text: str, charset: str) -> str:
     if "%" not in text:
         return text.replace("+", " ") if "+" in text else text
     pieces = text.replace("+", " ").split("%")
@@ -292,7 +336,7 @@ def _unescape(text: str) -> str:
     for piece in pieces[1:]:
         character = _ASCII_ESCAPES.get(piece[:2])
         if character is None:  # an escape of a non-ASCII byte, or a stray %: urllib's full decoding
-            return unquote_plus(text, errors="replace")
+            return unquote_plus(text, encoding=charset, errors="replace")
         decoded += (character, piece[2:])
     return "".join(decoded)
 

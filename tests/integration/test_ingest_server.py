@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import shutil
 import subprocess
 import sys
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -70,6 +72,36 @@ async def test_every_content_type_arrives(ingest_server: AppProcess, reader: Red
         ("nd1", "INFO", "api", None), ("nd2", "INFO", "api", None),
         ("text1", "DEBUG", "tail", None), ("text2", "DEBUG", "tail", None),
     ]
+
+
+async def test_compressed_bodies_and_declared_charsets_arrive(ingest_server: AppProcess, reader: RedisBus,
+                                                             http: httpx.AsyncClient) -> None:
+    """`Content-Encoding: gzip` (as log shippers send batches) is inflated, and a charset is how the body is
+    read: gzip JSON was refused as invalid UTF-8, and latin-1 text stored with U+FFFD in place of `é`."""
+    stream, collector = await follow(reader)
+    url = f"{ingest_server.url}/live/{stream}"
+    posts = [
+        http.post(url, content=gzip.compress(json.dumps([{"message": "gz1"}, {"message": "gz2"}]).encode()),
+                  headers={"content-type": "application/json", "content-encoding": "gzip"}),
+        http.post(url, content=zlib.compress(b"deflated"), headers={"content-type": "text/plain",
+                                                                    "content-encoding": "deflate"}),
+        http.post(url, content="café".encode("latin-1"), headers={"content-type": "text/plain; charset=latin-1"}),
+    ]
+    for post in posts:
+        response = await post
+        assert response.status_code == 204, response.text
+    await collector.wait_for(4)
+    assert [e.entry.message for e in collector.entries] == ["gz1", "gz2", "deflated", "café"]
+    refusals = [
+        (http.post(url, content=b"x", headers={"content-type": "text/plain", "content-encoding": "br"}), 415),
+        (http.post(url, content=b"x", headers={"content-type": "text/plain", "content-encoding": "gzip"}), 400),
+        (http.post(url, content=gzip.compress(b"\n" * (4 * 1024 * 1024)),  # 4 KiB that would be 4 MiB
+                   headers={"content-type": "text/plain", "content-encoding": "gzip"}), 413),
+        (http.post(url, content=b"x", headers={"content-type": "text/plain; charset=made-up"}), 415),
+    ]
+    for post, status in refusals:
+        response = await post
+        assert response.status_code == status and response.json()["detail"], response.text
 
 
 async def test_oversized_bodies_get_413_from_the_real_server(ingest_server: AppProcess,

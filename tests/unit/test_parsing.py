@@ -265,9 +265,59 @@ async def test_a_key_both_beside_and_inside_fields_is_refused_not_dropped() -> N
 
 async def test_a_long_content_type_is_parsed_but_not_remembered() -> None:
     # Header values have no size limit: 64 of 4 MB each, kept by the cache, held 380 MB.
-    from dashboard.parsing import _cached_media_type
+    from dashboard.parsing import _cached_content_type
 
-    before = _cached_media_type.cache_info().currsize
+    before = _cached_content_type.cache_info().currsize
     [entry] = await parse("text/plain; a=" + "b" * 100_000, "line")
     assert entry.message == "line"
-    assert _cached_media_type.cache_info().currsize == before
+    assert _cached_content_type.cache_info().currsize == before
+
+
+async def test_a_declared_charset_is_how_the_body_is_read() -> None:
+    # It was ignored: `caf\xe9` sent as latin-1 text was stored as `caf\ufffd`, UTF-16 JSON read as UTF-8.
+    text = await parse("text/plain; charset=latin-1", b"caf\xe9\nna\xefve")
+    assert [entry.message for entry in text] == ["café", "naïve"]
+    assert [entry.message for entry in await parse("text/plain;charset=Windows-1252", b"\x80 5")] == ["€ 5"]
+    [utf16] = await parse('application/json; charset="UTF-16"', json.dumps({"message": "héllo"}).encode("utf-16"))
+    assert utf16.message == "héllo"
+    ndjson = '{"message": "a"}\n{"message": "日本"}'.encode("utf-16-le")
+    lines = await parse("application/x-ndjson; charset=utf-16-le", ndjson)
+    assert [entry.message for entry in lines] == ["a", "日本"]
+    # A form's %-escapes are bytes of its charset too.
+    [form] = await parse("application/x-www-form-urlencoded; charset=iso-8859-1", b"message=caf%E9+ol\xe9&level=warn")
+    assert (form.message, form.level) == ("café olé", "WARNING")
+    [utf8] = await parse("application/x-www-form-urlencoded; charset=UTF-8", "message=caf%C3%A9")
+    assert utf8.message == "café"
+
+
+async def test_bytes_not_of_the_declared_charset() -> None:
+    # JSON is read strictly, as its UTF-8 is; text keeps the line, as it does for stray UTF-8 bytes.
+    error = await refused("application/json; charset=shift_jis", b'{"message": "\x81"}')
+    assert (error.status_code, error.detail) == (422, "the body is not valid shift_jis text")
+    [line] = await parse("text/plain; charset=shift_jis", b"ok \x81")
+    assert line.message == "ok \ufffd"
+
+
+@pytest.mark.parametrize("charset", ["nope", "base64", "rot13", "zlib", "undefined", "..os", "", "x" * 300])
+async def test_a_charset_that_is_not_a_text_encoding_is_a_415(charset: str) -> None:
+    error = await refused(f"text/plain; charset={charset}", "line")
+    assert error.status_code == 415 and error.detail.startswith(f"unsupported charset {charset[:64]!r}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=["Cs", "Cc", "Zl", "Zp"]), min_size=1).filter(str.strip),
+                min_size=1, max_size=5),
+       st.sampled_from(["utf-16", "utf-32", "utf-8", "gb18030"]))
+async def test_text_in_any_charset_that_holds_it_is_read_back_whole(lines: list[str], charset: str) -> None:
+    entries = await parse(f"text/plain; charset={charset}", "\n".join(lines).encode(charset))
+    assert [entry.message for entry in entries] == lines
+
+
+async def test_made_up_charsets_hold_no_memory() -> None:
+    # Python's codec registry remembers each name it failed to find: such names are never looked up.
+    import encodings
+
+    before = len(encodings._cache)  # type: ignore[attr-defined]
+    for n in range(200):
+        await refused(f"text/plain; charset=made-up-{n}", "line")
+    assert len(encodings._cache) == before  # type: ignore[attr-defined]
