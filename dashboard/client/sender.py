@@ -126,10 +126,9 @@ class BatchSender:
         with self._lock:
             self._closing = True
             self._lock.notify_all()
-        if not flushed and self._queue:
-            unsent = len(self._queue)
-            self._report("unsent", f"{unsent:,} log entr{'y was' if unsent == 1 else 'ies were'} not sent "
-                                   "before closing: the server did not take them in time")
+            left, unanswered = len(self._queue), self._in_flight
+        if not flushed and (left or unanswered):
+            self._report("unsent", _unsent_text(left, unanswered))
         return flushed
 
     def _ensure_thread(self) -> None:
@@ -323,3 +322,16 @@ def error_detail(body: str | bytes) -> str:
     except (ValueError, KeyError, TypeError):
         text = body.decode(errors="replace") if isinstance(body, bytes) else body
         return text[:200] or "no detail"
+
+
+def _unsent_text(left: int, unanswered: int) -> str:
+    """What closing left undone: entries never sent, and entries sent whose answer never came."""
+    parts = []
+    if left:
+        parts.append(f"{left:,} log entr{'y was' if left == 1 else 'ies were'} not sent before closing: "
+                     f"the server did not take {'it' if left == 1 else 'them'} in time")
+    if unanswered:
+        what = "more" if left else f"log entr{'y' if unanswered == 1 else 'ies'}"
+        parts.append(f"{unanswered:,} {what} {'was' if unanswered == 1 else 'were'} sent but not answered before "
+                     f"closing: the server may or may not have stored {'it' if unanswered == 1 else 'them'}")
+    return "; ".join(parts)

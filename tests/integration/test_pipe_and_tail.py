@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import re
+import socket
 import subprocess
 import sys
 import threading
@@ -99,6 +101,21 @@ def test_tail_f_into_pipe_sends_lines_as_they_are_written(server: AppProcess, tm
         tail_f.terminate()
         pipeline.wait(30)
     assert pipeline.returncode == 0, "when tail ends, pipe sends what is left and exits cleanly"
+
+
+def test_pipe_to_a_server_that_never_answers_counts_the_batch_in_flight() -> None:
+    """Every line is told of when pipe gives up: those never sent, and those sent without an answer
+    (they may have been stored). The batch in flight was left out: '4 log entries were not sent' of 5."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes connections, never reads nor answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/live/{uuid.uuid4()}"
+        result = subprocess.run([*BUNNYLOGS, "pipe", url, "--wait", "2"], input=b"1\n2\n3\n4\n5\n",
+                                capture_output=True, timeout=30)
+    said = result.stderr.decode()
+    assert result.returncode == 1, said
+    left = re.search(r"(\d+) log entr(?:y was|ies were) not sent before closing", said)
+    unanswered = re.search(r"(\d+) (?:more|log entr(?:y|ies)) (?:was|were) sent but not answered before closing", said)
+    assert unanswered is not None, said
+    assert (int(left.group(1)) if left else 0) + int(unanswered.group(1)) == 5, said
 
 
 def test_pipe_to_an_unreachable_server_gives_up_after_wait_and_says_so() -> None:
