@@ -123,7 +123,9 @@ class RateLimit:
             renewing = self._renewing.get(key)
             if renewing is None:
                 break
-            await renewing  # one renewal per key at a time: the others spend from the lease it brings
+            # One renewal per key at a time: the others spend from the lease it brings. Shielded: a waiter
+            # cancelled (a request ended at shutdown) must not cancel the renewal's future under it.
+            await asyncio.shield(renewing)
         self._renewing[key] = renewed = asyncio.get_running_loop().create_future()
         try:
             return await self._renew(key, cost, now)

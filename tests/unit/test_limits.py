@@ -114,6 +114,21 @@ async def test_a_busy_key_asks_the_storage_once_per_lease_not_once_per_request()
     assert storage.calls <= 3  # a lease is a tenth of a second's worth: 500
 
 
+async def test_a_request_cancelled_while_it_waits_for_a_renewal_leaves_the_renewal_whole() -> None:
+    # At shutdown uvicorn cancels the requests still under way: one waiting for another's renewal
+    # cancelled the shared future, and the renewing one then failed with InvalidStateError (a 500).
+    limit = RateLimit(CountedStorage(delay=0.05), name="t", limit="l", setting="--s", allowed="a",
+                      amount=5000 * 5, window_seconds=5)
+    renewing = asyncio.create_task(limit.take("stream"))
+    await asyncio.sleep(0.01)  # under way, in the storage
+    waiting = asyncio.create_task(limit.take("stream"))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    assert await renewing is None
+    assert waiting.cancelled()
+    assert await limit.take("stream") is None  # spends from the lease the renewal brought
+
+
 async def test_a_refused_key_is_refused_again_without_asking_the_storage() -> None:
     storage = MemoryStorage()
     limit = RateLimit(storage, name="t", limit="l", setting="--s", allowed="a", amount=2, window_seconds=60)
