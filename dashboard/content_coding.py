@@ -12,6 +12,8 @@ _ZLIB_WBITS = zlib.MAX_WBITS
 _RAW_DEFLATE_WBITS = -zlib.MAX_WBITS
 # A gzip body may be several members one after another; each one's rest is copied, so they are bounded.
 MAX_GZIP_MEMBERS = 16
+# Codings one body may have, one over another (a client compresses once).
+MAX_CODINGS = 4
 
 
 def decoded_body(content_encoding: str, body: bytes, limit: int) -> bytes:
@@ -21,6 +23,8 @@ def decoded_body(content_encoding: str, body: bytes, limit: int) -> bytes:
     would grow past `limit` bytes, 400 when it is not what its coding says.
     """
     codings = [coding.strip().lower() for coding in content_encoding.split(",")]
+    if len(codings) > MAX_CODINGS:  # each layer costs CPU
+        raise IngestError(400, f"the body is compressed {len(codings):,} times over; at most {MAX_CODINGS} codings")
     for coding in reversed(codings):
         if coding in ("", "identity"):
             continue

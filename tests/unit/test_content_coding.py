@@ -69,3 +69,14 @@ def test_a_body_that_grows_past_the_limit_is_a_413_however_it_is_split() -> None
 def test_what_cannot_be_inflated_is_a_clear_4xx(coding: str, body: bytes, status: int, detail: str) -> None:
     error = refused(coding, body)
     assert error.status_code == status and error.detail.startswith(detail), error.detail
+
+
+def test_a_body_compressed_many_times_over_is_refused_before_any_is_undone() -> None:
+    # 20,000 stored-block deflate layers (a 160 KB header) took 1.6 s of the server's CPU.
+    body = b"x"
+    for _ in range(5):
+        body = zlib.compress(body, 0)
+    error = refused(", ".join(["deflate"] * 5), body)
+    assert error.status_code == 400 and error.detail.startswith("the body is compressed 5 times over")
+    assert decoded_body(", ".join(["deflate"] * 4), zlib.compress(zlib.compress(zlib.compress(zlib.compress(b"x")))),
+                        LIMIT) == b"x"

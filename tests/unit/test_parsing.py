@@ -321,3 +321,46 @@ async def test_made_up_charsets_hold_no_memory() -> None:
     for n in range(200):
         await refused(f"text/plain; charset=made-up-{n}", "line")
     assert len(encodings._cache) == before  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("charset", ["punycode", "idna", "unicode_escape", "raw-unicode-escape"])
+async def test_python_s_own_codecs_are_not_charsets(charset: str) -> None:
+    # punycode's decoder takes time that grows with the square of the body: 1 MiB held the server 30 s.
+    error = await refused(f"text/plain; charset={charset}", b"x" * 1000 + b"-" + b"a" * 1000)
+    assert error.status_code == 415
+
+
+async def test_a_charset_named_twice_is_a_415_whatever_the_type() -> None:
+    # Our parser took the first and Starlette's multipart parser the last, unchecked.
+    for content_type in ("text/plain; charset=latin-1; charset=utf-8",
+                         "multipart/form-data; boundary=X; charset=utf-8; charset=made-up"):
+        error = await refused(content_type, "x")
+        assert (error.status_code, error.detail) == (415, "the content type names its charset more than once")
+
+
+async def test_a_multipart_charset_reaches_the_parser_as_the_checked_codec_name() -> None:
+    import encodings
+
+    body = b'--X\r\nContent-Disposition: form-data; name="message"\r\n\r\ncaf\xe9\r\n--X--\r\n'
+    [entry] = await parse("multipart/form-data; boundary=X; charset=latin-1", body)
+    assert entry.message == "café"
+    before = len(encodings._cache)  # type: ignore[attr-defined]
+    for n in range(2, 50):  # spellings of a known name: each was remembered by the codec registry
+        [entry] = await parse(f"multipart/form-data; boundary=X; charset=latin{'-' * n}1", body)
+        assert entry.message == "café"
+    assert len(encodings._cache) == before  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("charset", ["utf-16-le", "cp037", "utf-7"])
+async def test_a_form_s_charset_must_read_ascii_as_ascii(charset: str) -> None:
+    # Its separators and %-escapes are ASCII: in UTF-16 `message=ab%E9` came out as `扡é`.
+    error = await refused(f"application/x-www-form-urlencoded; charset={charset}", "message=ab%E9".encode(charset))
+    assert error.status_code == 415 and error.detail.startswith("a form's charset must read ASCII as ASCII")
+
+
+async def test_a_body_larger_than_the_limit_once_read_as_utf8_is_a_413() -> None:
+    # Each of these bytes is a 3-byte character in UTF-8: 350 KiB sent would be over 1 MiB stored.
+    error = await refused("text/plain; charset=cp437", b"\xc4" * 350 * 1024)
+    assert error.status_code == 413 and "once read as UTF-8" in error.detail
+    [entry] = await parse("text/plain; charset=cp437", b"\xc4" * 20_000)
+    assert entry.message == "─" * 20_000
