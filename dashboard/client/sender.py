@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import sys
 import threading
 import time
@@ -71,6 +72,10 @@ class BatchSender:
         # The batch being retried: the first `_retry_count` entries of the queue, sent again under its key.
         self._retry_key = ""
         self._retry_count = 0
+        # Whether the last try of that batch went out and no answer came (it may have been stored), as
+        # opposed to a connection refused or an error status.
+        self._retry_unanswered = False
+        self._last_try_unanswered = False
         self._unreported_losses = 0
         self._urgent = False  # a flush or close wants the queue emptied now
         self._closing = False
@@ -126,7 +131,8 @@ class BatchSender:
         with self._lock:
             self._closing = True
             self._lock.notify_all()
-            left, unanswered = len(self._queue), self._in_flight
+            retried = self._retry_count if self._retry_unanswered else 0
+            left, unanswered = len(self._queue) - retried, self._in_flight + retried
         if not flushed and (left or unanswered):
             self._report("unsent", _unsent_text(left, unanswered))
         return flushed
@@ -161,6 +167,7 @@ class BatchSender:
                 self._in_flight = 0
                 if outcome == "retry":
                     self._retry_key, self._retry_count = key, len(batch)  # before a full queue drops some
+                    self._retry_unanswered = self._last_try_unanswered
                     self._requeue(batch)
                 else:
                     self._settle(batch, outcome)
@@ -245,6 +252,7 @@ class BatchSender:
             detail = response.read(4096).decode(errors="replace")
         except (OSError, http.client.HTTPException) as error:
             self._drop_connection()
+            self._last_try_unanswered = not isinstance(error, (ConnectionRefusedError, socket.gaierror))
             self._report("unreachable", f"cannot reach {self.url} ({error or type(error).__name__}); retrying")
             return "retry", None
         if response.will_close:
@@ -253,6 +261,7 @@ class BatchSender:
         if 200 <= status < 300:
             self._reported.clear()  # report the next outage again
             return "sent", None
+        self._last_try_unanswered = False
         if status in _RETRIED_STATUSES or status >= 500:
             self._report(f"status {status}", f"{self.url} answered {status}; retrying")
             return "retry", _retry_after(response.getheader("Retry-After"))

@@ -189,6 +189,10 @@ def test_tail_reconnects_across_a_server_restart_without_gap_or_duplicate(redis_
             process, output = start_tail(f"{viewer.url}/live/{stream}", "-n", "5", "--json")
             try:
                 assert [json.loads(line)["message"] for line in output.take(2)] == ["before 0", "before 1"]
+                # Its event stream open (else, on a busy machine, the stop came before it and it never was)
+                deadline = time.monotonic() + 20
+                while viewers_fed(viewer.url) < 1 and time.monotonic() < deadline:
+                    time.sleep(0.02)
                 viewer.stop()
                 post(ingest.url, stream, *[{"message": f"while down {i}"} for i in range(3)])
                 viewer.start()

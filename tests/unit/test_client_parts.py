@@ -295,3 +295,55 @@ def test_tail_server_filters() -> None:
     assert server_filters(30, re.compile("disk|quota", re.IGNORECASE), 1_795_576_219.5, None) == {
         "level": "30", "q": "disk|quota", "re": "1", "since": "2026-11-25T03:10:19.500000Z"}
     assert server_filters(None, re.compile("disk$"), None, 0.0) == {"until": "1970-01-01T00:00:00Z"}
+
+
+def test_closing_while_a_batch_without_an_answer_waits_to_be_retried_says_it_may_be_stored() -> None:
+    """A batch whose request went out and got no answer (the server closed the connection on it) waits
+    to be sent again: at close it may be stored, so it is not 'not sent'. It was, on the commit before."""
+    import socket as sockets
+
+    requests = 0
+
+    def hang_up_after_each_request(server: sockets.socket) -> None:
+        nonlocal requests
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = server.accept()
+                with connection:
+                    connection.recv(65536)  # the request's head and body: read, never answered
+                    requests += 1
+
+    problems: list[str] = []
+    with sockets.create_server(("127.0.0.1", 0)) as server:
+        threading.Thread(target=hang_up_after_each_request, args=(server,), daemon=True).start()
+        sender = BatchSender(f"http://127.0.0.1:{server.getsockname()[1]}/live/{STREAM}", timeout=5.0,
+                             on_problem=problems.append)
+        for n in range(3):
+            sender.put(entries.encode_entry(f"line {n}", level="INFO", program="p", timestamp=1.0, fields=None))
+        deadline = time.monotonic() + 20
+        while requests < 12 and time.monotonic() < deadline:  # 6 failures: the next try is 1.6 s or more away
+            time.sleep(0.01)
+        time.sleep(0.2)  # the failure is taken in, the batch back in the queue
+        assert not sender.close(timeout=0)
+    # The first line may go alone (at once, as the sender is idle), the others behind it never sent.
+    said = problems[-1]
+    left = re.search(r"^(\d) log entr(?:y was|ies were) not sent before closing", said)
+    unanswered = re.search(r"(\d) (?:more|log entr(?:y|ies)) (?:was|were) sent but not answered before closing: "
+                           r"the server may or may not have stored (?:it|them)$", said)
+    assert unanswered is not None, problems
+    assert (int(left.group(1)) if left else 0) + int(unanswered.group(1)) == 3, problems
+
+
+def test_closing_with_the_server_down_says_the_batch_was_not_sent() -> None:
+    import socket as sockets
+
+    with sockets.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]  # closed below: nothing listens there
+    problems: list[str] = []
+    sender = BatchSender(f"http://127.0.0.1:{port}/live/{STREAM}", on_problem=problems.append)
+    sender.put(entries.encode_entry("line", level="INFO", program="p", timestamp=1.0, fields=None))
+    deadline = time.monotonic() + 10
+    while sender.retries < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not sender.close(timeout=0)
+    assert problems[-1] == "1 log entry was not sent before closing: the server did not take it in time", problems
