@@ -7,10 +7,12 @@ every entry that is accepted reads back exactly as the README documents it.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import string
 import urllib.parse
 import uuid
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +30,12 @@ ALIASES = {"warn": "WARNING", "fatal": "CRITICAL", "crit": "CRITICAL", "err": "E
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CONTENT_TYPES = ["application/json", "application/x-ndjson", "application/ndjson", "application/jsonl",
                  "text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
-                 "multipart/form-data; boundary=xyz", "application/xml", "", "text/plain; charset=latin-1"]
+                 "multipart/form-data; boundary=xyz", "application/xml", "", "text/plain; charset=latin-1",
+                 "text/plain; charset=utf-16", "application/json; charset=cp1252",
+                 "application/x-ndjson; charset=utf-32", "application/x-www-form-urlencoded; charset=shift_jis",
+                 "text/plain; charset=punycode"]
+# Bodies as sent compressed: each coding applied to the (odd) body, or the body under a coding it lacks.
+CODINGS = ["gzip", "deflate", "x-gzip", "gzip, deflate", "br", "identity"]
 
 
 @pytest.fixture(scope="module", params=["memory", "redis"])
@@ -118,6 +125,27 @@ def test_any_post_body_gets_2xx_or_a_clear_4xx(http: httpx.Client, body: tuple[s
     assert readable.status_code == 200, readable.text[:300]  # what was taken can be read
     stored = len(readable.json()["entries"])
     assert stored >= 1 if response.status_code == 204 else stored == 0  # a body is taken whole or not at all
+
+
+def _encoded(coding: str, content: bytes, apply: bool) -> bytes:
+    if not apply:
+        return content
+    for name in (part.strip() for part in coding.split(",")):
+        content = gzip.compress(content) if "gzip" in name else zlib.compress(content) if name == "deflate" else content
+    return content
+
+
+@FUZZ
+@given(body=bodies(), coding=st.sampled_from(CODINGS), apply=st.booleans())
+def test_any_compressed_body_gets_2xx_or_a_clear_4xx(http: httpx.Client, body: tuple[str, bytes], coding: str,
+                                                     apply: bool) -> None:
+    content_type, content = body
+    stream = new_stream()
+    headers = {"content-encoding": coding, **({"content-type": content_type} if content_type else {})}
+    response = http.post(f"/live/{stream}", content=_encoded(coding, content, apply), headers=headers)
+    assert_answered_well(response)
+    stored = len(http.get(f"/live/{stream}/entries", params={"limit": 1000}).json()["entries"])
+    assert stored >= 1 if response.status_code == 204 else stored == 0
 
 
 @FUZZ
