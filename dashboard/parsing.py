@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import encodings
 import encodings.aliases
@@ -174,9 +175,20 @@ def _multipart_content_type(content_type: str, charset: str | None) -> str:
 def _as_utf8(body: bytes, charset: str, *, strict: bool) -> bytes:
     """The body, sent in `charset`, as UTF-8; strict: `IngestError(422)` for bytes that are not of the charset."""
     try:
-        return body.decode(charset, errors="strict" if strict else "replace").encode(errors="replace")
+        text = body.decode(_byte_order(charset, body), errors="strict" if strict else "replace")
+        return text.encode(errors="replace")
     except UnicodeError:
         raise IngestError(422, f"the body is not valid {charset[:64]} text") from None
+
+
+def _byte_order(charset: str, body: bytes) -> str:
+    """UTF-16 and UTF-32 without a byte order mark are big-endian (RFC 2781); Python would read this machine's order."""
+    codec = codecs.lookup(charset).name
+    if codec == "utf-16" and body[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    if codec == "utf-32" and body[:4] not in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):
+        return "utf-32-be"
+    return charset
 
 
 def build_entry(data: Mapping[str, Any], defaults: EntryDefaults) -> LogEntry:

@@ -364,3 +364,11 @@ async def test_a_body_larger_than_the_limit_once_read_as_utf8_is_a_413() -> None
     assert error.status_code == 413 and "once read as UTF-8" in error.detail
     [entry] = await parse("text/plain; charset=cp437", b"\xc4" * 20_000)
     assert entry.message == "─" * 20_000
+
+
+async def test_utf16_and_utf32_without_a_byte_order_mark_are_big_endian() -> None:
+    # RFC 2781: Python alone reads them in this machine's order (little-endian), `hé` as `栀꤀`.
+    for charset, encoded in (("utf-16", "hé".encode("utf-16-be")), ("UTF-32", "hé".encode("utf-32-be")),
+                             ("utf-16", "hé".encode("utf-16")), ("utf-32", "hé".encode("utf-32"))):
+        [entry] = await parse(f"text/plain; charset={charset}", encoded)
+        assert entry.message == "hé", charset
