@@ -23,7 +23,7 @@ from .content_coding import decoded_body
 from .direct_answers import NO_CONTENT_EXTENSION, NoContentWriter, encode_header_lines
 from .http_errors import CORS_HEADERS, bus_unavailable_response, error_response, read_only_response
 from .ingest_limits import IngestLimits
-from .parsing import IngestError, parse_body, utf8_body
+from .parsing import IngestError, parse_utf8_body, utf8_body
 from .protocol import (
     BATCH_KEY_HEADER,
     BATCH_KEY_PATTERN,
@@ -92,7 +92,7 @@ class Ingest:
                 body = decoded_body(head.content_encoding, body, MAX_BODY_BYTES)
             content_type, body = utf8_body(head.content_type, body)  # so that the limits count what is stored
             query = request.query_params if request.scope["query_string"] else _NO_QUERY
-            entries = await parse_body(content_type, body, query, time.time())
+            entries = await parse_utf8_body(content_type, body, query, time.time())
             if limits is not None:
                 pending = limits.check_stream(stream_id, client, len(entries), len(body))
                 if pending and (refusal := await pending):

@@ -69,7 +69,12 @@ async def parse_body(content_type: str, body: bytes, query: Mapping[str, str], r
 
     Raise `IngestError` (413, 415 or 422) if any of it is wrong.
     """
-    content_type, body = utf8_body(content_type, body)
+    return await parse_utf8_body(*utf8_body(content_type, body), query, received_at)
+
+
+async def parse_utf8_body(content_type: str, body: bytes, query: Mapping[str, str],
+                          received_at: float) -> list[LogEntry]:
+    """`parse_body` for a body and content type as `utf8_body` gives them (a body in UTF-8, or multipart)."""
     media_type, charset = _content_type(content_type)
     parser = _PARSERS.get(media_type)
     if parser is None and media_type != _MULTIPART:
