@@ -25,7 +25,6 @@ from .results import (
     IngestResult,
     InterleavedIngest,
     LatencyResult,
-    LatencyRuns,
     latency_result,
 )
 from .socket_viewers import SocketViewer, open_socket_viewer
@@ -128,12 +127,6 @@ async def batched_ingest(app: AppProcess, *, runs: int, seconds: int, connection
             raise RuntimeError(f"{result.not_2xx} batches were refused")
         rates.append(result.ok_per_second * BATCH_SIZE)
     return BatchedResult(rates)
-
-
-async def latency_runs(app: AppProcess, http: aiohttp.ClientSession, browser: Browser, *, rate: int,
-                       seconds: float, runs: int) -> LatencyRuns:
-    """`runs` separate latency runs at `rate`, each with a fresh tab."""
-    return LatencyRuns([await latency(app, http, browser, rate=rate, seconds=seconds) for _ in range(runs)])
 
 
 async def latency(app: ServerProcess, http: aiohttp.ClientSession, browser: Browser, *, rate: int,

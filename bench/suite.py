@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import aiohttp
 from playwright.async_api import Browser
 
-from harness.servers import AppProcess, chromium, running_app, running_redis
+from harness.servers import AppProcess, ServerProcess, chromium, running_app, running_redis
 
 from .fanout_capacity import Step, measure_capacity
 from .measures import (
@@ -18,13 +18,20 @@ from .measures import (
     handler_latency,
     interleaved_ingest,
     latency,
-    latency_runs,
     logging_burst,
     single_entry_ingest,
 )
 from .pacing import sender_session
-from .processes import FloorProcess, running_ceiling, running_floor
-from .results import BatchedResult, BurstResult, FanoutResult, IngestResult, InterleavedIngest, LatencyRuns
+from .processes import running_ceiling, running_floor
+from .results import (
+    BatchedResult,
+    BurstResult,
+    FanoutResult,
+    IngestResult,
+    InterleavedIngest,
+    LatencyResult,
+    LatencyRuns,
+)
 from .scale_out import ScaleOutResults, run_scale_out
 
 
@@ -39,7 +46,8 @@ class Durations:
     latency_slow: float = 10
     latency_mid: float = 5
     latency_fast: float = 5
-    latency_runs: int = 3
+    latency_runs: int = 5
+    handler_runs: int = 3
     fanout: int = 30
     burst_records: int = 200_000
     capacity_viewers: tuple[int, ...] = (250, 500, 750, 1000, 1500, 2000)
@@ -51,12 +59,14 @@ class Durations:
 
 
 QUICK = Durations(ingest=2, ingest_rounds=2, batched=2, batched_runs=1, latency_slow=3, latency_mid=2,
-                  latency_fast=2, latency_runs=1, fanout=5, burst_records=20_000, capacity_viewers=(100, 200),
-                  capacity_seconds=3, scale_runs=1, scale_seconds=2, spread_viewers=40, spread_rate=10)
+                  latency_fast=2, latency_runs=1, handler_runs=1, fanout=5, burst_records=20_000,
+                  capacity_viewers=(100, 200), capacity_seconds=3, scale_runs=1, scale_seconds=2, spread_viewers=40,
+                  spread_rate=10)
 CONNECTIONS = 32
 BATCH_CONNECTIONS = 4
 SLOW_RATE, MID_RATE, FAST_RATE = 20, 200, 1000
 FANOUT_VIEWERS, FANOUT_RATE = 10, 1000
+_FLOOR = "the floor"
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,7 @@ async def run_suite(durations: Durations, buses: list[str], say: Callable[[str],
     results = []
     with running_ceiling() as ceiling:
         async with chromium() as browser, sender_session() as http:
+            latencies, floor = await interleaved_latency(durations, buses, http, browser, say)
             for bus in buses:
                 with bunnylogs_on(bus) as app:
                     say(f"{bus}: {durations.ingest_rounds} single-entry ingest runs with one page session, "
@@ -134,43 +145,55 @@ async def run_suite(durations: Durations, buses: list[str], say: Callable[[str],
                     say(f"{bus}: batched ingest, {durations.batched_runs} runs of {durations.batched} s")
                     batched = await batched_ingest(app, runs=durations.batched_runs, seconds=durations.batched,
                                                    connections=BATCH_CONNECTIONS)
-                    latencies = []
-                    for rate, seconds in ((SLOW_RATE, durations.latency_slow), (MID_RATE, durations.latency_mid),
-                                          (FAST_RATE, durations.latency_fast)):
-                        say(f"{bus}: latency at {rate:,} lines/s, {durations.latency_runs} runs of {seconds} s")
-                        latencies.append(await latency_runs(app, http, browser, rate=rate, seconds=seconds,
-                                                            runs=durations.latency_runs))
                     handler = []
                     for rate, seconds in ((SLOW_RATE, durations.latency_slow), (FAST_RATE, durations.latency_fast)):
-                        say(f"{bus}: logger.info → row at {rate:,} records/s, {durations.latency_runs} runs of "
+                        say(f"{bus}: logger.info → row at {rate:,} records/s, {durations.handler_runs} runs of "
                             f"{seconds} s")
                         handler.append(LatencyRuns([await handler_latency(app, browser, rate=rate, seconds=seconds)
-                                                    for _ in range(durations.latency_runs)]))
+                                                    for _ in range(durations.handler_runs)]))
                     say(f"{bus}: fan-out to {FANOUT_VIEWERS} viewers at {FANOUT_RATE} lines/s, {durations.fanout} s")
                     spread = await fanout(app, http, viewers=FANOUT_VIEWERS, rate=FANOUT_RATE,
                                           seconds=durations.fanout)
                 say(f"{bus}: a burst of {durations.burst_records:,} logger.info calls (a server that keeps them all)")
                 with bunnylogs_on(bus, "--max-stream-length", str(durations.burst_records)) as app:
                     burst = await logging_burst(app, http, records=durations.burst_records)
-                slow, mid, fast = latencies
+                slow, mid, fast = latencies[bus]
                 handler_slow, handler_fast = handler
                 results.append(BusResults(bus, ingest, ingest_tab, batched, slow, mid, fast, handler_slow, handler_fast,
                                           burst, spread))
-            say("the latency floor (bench/floor.py) at each rate")
-            with running_floor() as floor:
-                floor_runs = [await _floor_runs(floor, http, browser, rate, seconds, durations.latency_runs)
-                              for rate, seconds in ((SLOW_RATE, durations.latency_slow),
-                                                    (MID_RATE, durations.latency_mid),
-                                                    (FAST_RATE, durations.latency_fast))]
     say(f"fan-out capacity of one UI process at 10 lines/s: {', '.join(map(str, durations.capacity_viewers))} "
         f"viewers, {durations.capacity_seconds} s each")
     capacity = await measure_capacity(list(durations.capacity_viewers), durations.capacity_seconds)
     say("through nginx: ingest with 1 and 2 workers, then page sessions over 2 UI processes")
     scale_out = await run_scale_out(runs=durations.scale_runs, seconds=durations.scale_seconds,
                                     viewers=durations.spread_viewers, rate=durations.spread_rate)
-    return SuiteResults(results, Floor(*floor_runs), capacity, scale_out)
+    return SuiteResults(results, floor, capacity, scale_out)
 
 
-async def _floor_runs(floor: FloorProcess, http: aiohttp.ClientSession, browser: Browser, rate: int,
-                      seconds: float, runs: int) -> LatencyRuns:
-    return LatencyRuns([await latency(floor, http, browser, rate=rate, seconds=seconds) for _ in range(runs)])
+async def interleaved_latency(durations: Durations, buses: list[str], http: aiohttp.ClientSession, browser: Browser,
+                              say: Callable[[str], None]) -> tuple[dict[str, list[LatencyRuns]], Floor]:
+    """POST → visible on each bus and on the floor at each rate, their runs taken in turn.
+
+    The machine's speed drifts over minutes, so one server's runs all taken before another's would
+    compare two moments as much as two designs. Every server is up for the whole part; each round
+    runs each once, and each round starts with the next one in turn.
+    """
+    rates = ((SLOW_RATE, durations.latency_slow), (MID_RATE, durations.latency_mid),
+             (FAST_RATE, durations.latency_fast))
+    with contextlib.ExitStack() as servers_up:
+        servers: dict[str, ServerProcess] = {bus: servers_up.enter_context(bunnylogs_on(bus)) for bus in buses}
+        servers[_FLOOR] = servers_up.enter_context(running_floor())
+        names = list(servers)
+        found: dict[str, list[LatencyRuns]] = {name: [] for name in names}
+        for rate, seconds in rates:
+            say(f"latency at {rate:,} lines/s: {durations.latency_runs} rounds of {seconds} s on "
+                f"{', '.join(names)} in turn")
+            runs: dict[str, list[LatencyResult]] = {name: [] for name in names}
+            for round_number in range(durations.latency_runs):
+                turn = round_number % len(names)
+                for name in names[turn:] + names[:turn]:
+                    runs[name].append(await latency(servers[name], http, browser, rate=rate, seconds=seconds))
+            for name in names:
+                found[name].append(LatencyRuns(runs[name]))
+    floor = found.pop(_FLOOR)
+    return found, Floor(*floor)
