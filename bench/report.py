@@ -42,11 +42,11 @@ def _latency_row(rate: int, attribute: str) -> Row:
         return _within_floor(getattr(bus, attribute), getattr(suite.floor, floor_attribute))
 
     return Row(f"POST → visible at {rate:,} lines/s, p50 / p90 / p99 ms (median run by p99; each run's p99); "
-               "the floor's p50 / p99", "p50 ≤ 1.25 x, p99 ≤ 1.5 x the floor's", value, met)
+               "the floor's p50 / p99 (each run's p99)", "p50 ≤ 1.25 x, p99 ≤ 1.5 x the floor's", value, met)
 
 
 def _floor(result: LatencyRuns) -> str:
-    return f"{result.percentile(0.5):.1f} / {result.percentile(0.99):.1f}"
+    return f"{result.percentile(0.5):.1f} / {result.percentile(0.99):.1f} ({result.each_p99()})"
 
 
 def _within_floor(ours: LatencyRuns, floor: LatencyRuns) -> bool:
@@ -56,7 +56,7 @@ def _within_floor(ours: LatencyRuns, floor: LatencyRuns) -> bool:
 
 def _percentiles(result: LatencyRuns) -> str:
     median = " / ".join(f"{result.percentile(f):.1f}" for f in (0.5, 0.9, 0.99))
-    return f"{median} ({', '.join(f'{run.percentile(0.99):.1f}' for run in result.runs)})"
+    return f"{median} ({result.each_p99()})"
 
 
 ROWS = [

@@ -83,6 +83,10 @@ class LatencyRuns:
         """The median run's percentile."""
         return self.median_run.percentile(fraction)
 
+    def each_p99(self) -> str:
+        """Every run's p99 in ms, in the order taken: `11.3, 42.7, 11.4`."""
+        return ", ".join(f"{run.percentile(0.99):.1f}" for run in self.runs)
+
     @property
     def scrolled_past(self) -> int:
         return sum(run.scrolled_past for run in self.runs)

@@ -53,3 +53,9 @@ def test_latency_is_the_run_with_the_median_p99() -> None:
     assert result.median_run is runs[2]
     assert (result.percentile(0.5), result.percentile(0.99)) == (10.0, 70.0)
     assert result.scrolled_past == 37
+
+
+def test_each_run_is_shown_in_the_order_taken() -> None:
+    # The floor's runs spread as ours do; a reader must see that spread to weigh the comparison.
+    runs = [LatencyResult(1000, [10.0] * 99 + [p99], scrolled_past=0, not_seen=0) for p99 in (120.0, 40.0, 70.0)]
+    assert LatencyRuns(runs).each_p99() == "120.0, 40.0, 70.0"
