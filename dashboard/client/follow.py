@@ -14,6 +14,9 @@ from .sender import USER_AGENT, backoff, error_detail
 
 # The server comments every 15 s; a connection silent for this long is dead.
 READ_TIMEOUT_S = 45.0
+# A page of `/entries` is a bounded scan (half a second, and a short wait for a place): a server that
+# has not answered one in this long is not answering, and the user is told so before it is asked again.
+PAGE_TIMEOUT_S = 10.0
 RECONNECT_FIRST_S = 0.25
 RECONNECT_MAX_S = 5.0
 REPLAY_PAGE = 1000
@@ -82,9 +85,10 @@ def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], 
           read_timeout: float) -> dict[str, Any]:
     """One page of `/entries`, asked again (with backoff) until the server answers."""
     failures = 0
+    timeout = min(read_timeout, PAGE_TIMEOUT_S)
     while True:
         try:
-            return cast(dict[str, Any], _get_json(f"{url}/entries?{urllib.parse.urlencode(params)}", read_timeout))
+            return cast(dict[str, Any], _get_json(f"{url}/entries?{urllib.parse.urlencode(params)}", timeout))
         except (OSError, ValueError) as error:
             failures += 1
             if failures == 1:

@@ -127,6 +127,22 @@ def test_pipe_to_an_unreachable_server_gives_up_after_wait_and_says_so() -> None
     assert "1 log entry was not sent" in result.stderr.decode()
 
 
+def test_tail_from_a_server_that_never_answers_says_so_soon() -> None:
+    """tail's first read is a page of /entries, which a server answers at once: silence there is told
+    of after PAGE_TIMEOUT_S (10 s), not after the 45 s a live stream may be quiet."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes connections, never reads nor answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/live/{uuid.uuid4()}"
+        tail = subprocess.Popen([*BUNNYLOGS, "tail", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        said: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: said.put(tail.stderr.readline().decode()), daemon=True).start()
+        try:
+            line = said.get(timeout=25)
+        finally:
+            tail.terminate()
+            tail.wait(10)
+    assert line.startswith(f"bunnylogs tail: cannot reach {url} (timed out); retrying"), line
+
+
 def test_pipe_rejects_a_url_that_is_not_a_stream() -> None:
     result = subprocess.run([*BUNNYLOGS, "pipe", "http://127.0.0.1:1/live/nope"], input=b"x\n",
                             capture_output=True, timeout=30)
