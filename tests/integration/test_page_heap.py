@@ -51,9 +51,13 @@ async def close_pages(pages: list[LightViewer], app: AppProcess) -> dict[str, in
 async def test_closed_pages_are_collected_and_leave_nothing_behind(server: AppProcess) -> None:
     stream = str(uuid.uuid4())
     async with aiohttp.ClientSession() as http:
-        pages = await open_pages(http, server, stream)
         async with http.post(f"{server.url}/live/{stream}", data={"message": "a line"}) as reply:
             assert reply.status == 204
+        # A first round, not compared: what the process builds once and keeps may come after the first
+        # reclaim. A clean-clone CI run on a busy machine kept 147,712 objects after it and 151,543 after
+        # the second, where runs on a quiet one keep about 151,600 after both. The rounds compared follow.
+        await close_pages(await open_pages(http, server, stream), server)
+        pages = await open_pages(http, server, stream)
         first = await close_pages(pages, server)
         assert first["closed_since_reclaim"] == 0 and first["last_reclaim_ms"] > 0
 
