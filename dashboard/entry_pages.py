@@ -32,6 +32,9 @@ SCAN_CHUNK = 200
 # ...and stops after this many, or this long, whichever comes first.
 MAX_SCANNED = 10_000
 SCAN_SECONDS = 0.5
+# A scan lets the event loop run other work at least this often: the memory bus's reads never
+# suspend, and a chunk of long lines against a costly pattern can take the whole SCAN_SECONDS.
+SCAN_SLICE_SECONDS = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,7 @@ class _Scan:
         while True:
             chunk = self._next_chunk()
             batch = await bus.read(stream_id, after=cursor, limit=chunk)
-            reached_end = self._take(batch) and len(batch) < chunk
+            reached_end = await self._take(batch) and len(batch) < chunk
             if reached_end or self._done() or not batch:
                 break
             cursor = batch[-1].id
@@ -125,7 +128,7 @@ class _Scan:
                 batch = await bus.read(stream_id, after=None, limit=chunk)
             else:
                 batch = await bus.read_before(stream_id, before=cursor, limit=chunk)
-            reached_start = self._take(batch[::-1]) and len(batch) < chunk
+            reached_start = await self._take(batch[::-1]) and len(batch) < chunk
             if reached_start or self._done() or not batch:
                 break
             cursor = batch[0].id
@@ -140,15 +143,22 @@ class _Scan:
     def _next_chunk(self) -> int:
         return min(self._chunk, self._max_scanned - self.scanned)
 
-    def _take(self, batch: list[StreamEntry]) -> bool:
+    async def _take(self, batch: list[StreamEntry]) -> bool:
         """Scan `batch` in the scan's order; False if it stopped early: with `limit` matches, or out of time.
 
         The time is read at each entry: one long line against a costly pattern takes milliseconds,
-        and a batch of them must not run the scan far past its time.
+        and a batch of them must not run the scan far past its time, nor hold the event loop for
+        more than SCAN_SLICE_SECONDS at a time. (Held for the whole scan, requests piled up unread
+        behind it instead of in line for a scan slot, which refuses them once it is full.)
         """
+        slice_ends = self._clock() + SCAN_SLICE_SECONDS
         for stream_entry in batch:
-            if self.scanned and self._clock() >= self._deadline:
+            now = self._clock()
+            if self.scanned and now >= self._deadline:
                 return False
+            if now >= slice_ends:
+                await asyncio.sleep(0)
+                slice_ends = self._clock() + SCAN_SLICE_SECONDS
             self.scanned += 1
             self.first_id = self.first_id or stream_entry.id
             self.last_id = stream_entry.id

@@ -15,7 +15,14 @@ from starlette.datastructures import QueryParams
 from dashboard import readback
 from dashboard.bus.memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
-from dashboard.entry_pages import MAX_PAGE_BYTES, MAX_SCANNED, SCAN_CHUNK, SCAN_SECONDS, read_page
+from dashboard.entry_pages import (
+    MAX_PAGE_BYTES,
+    MAX_SCANNED,
+    SCAN_CHUNK,
+    SCAN_SECONDS,
+    SCAN_SLICE_SECONDS,
+    read_page,
+)
 from dashboard.entry_query import parse_entry_query
 from dashboard.ingest import Ingest
 from dashboard.live_routes import build_live_router
@@ -332,6 +339,30 @@ async def test_a_scan_stops_at_its_time_budget(bus: MemoryBus) -> None:
                            limit=100, clock=lambda: next(ticks) * SCAN_SECONDS / 250)
     # Read at each entry, not after each chunk of SCAN_CHUNK: a chunk of long lines cannot overrun it.
     assert SCAN_CHUNK < page.scanned <= 250 and page.entries == [] and not page.reached_end
+
+
+async def test_a_scan_lets_other_work_run_at_least_every_slice(bus: MemoryBus) -> None:
+    """The memory bus's reads never suspend: a scan that held the event loop for its whole budget left
+    every other request unread behind it (and out of the scan slots' line, so never refused)."""
+    await bus.publish(STREAM, [LogEntry(message=f"m{i}", timestamp=1.0) for i in range(5000)])
+    ticks = iter(range(0, 100_000))
+    turns = 0
+
+    async def other_work() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    before = turns
+    await read_page(bus, STREAM, parse_entry_query(QueryParams("q=nothing")), after="0", before=None, limit=100,
+                    clock=lambda: next(ticks) * SCAN_SECONDS / 250)
+    other.cancel()
+    # About one turn a slice (the clock is read a few more times than once an entry); once a chunk
+    # of SCAN_CHUNK entries before, which here is once in the whole scan.
+    assert turns - before >= SCAN_SECONDS / SCAN_SLICE_SECONDS / 2
 
 
 async def test_filtered_reads_beyond_the_slots_and_the_line_are_refused_with_503(client: httpx.AsyncClient,
