@@ -14,9 +14,10 @@ from .sender import USER_AGENT, backoff, error_detail
 
 # The server comments every 15 s; a connection silent for this long is dead.
 READ_TIMEOUT_S = 45.0
-# A page of `/entries` is a bounded scan (half a second, and a short wait for a place): a server that
-# has not answered one in this long is not answering, and the user is told so before it is asked again.
-PAGE_TIMEOUT_S = 10.0
+# A page of `/entries` is a bounded scan (half a second, and a short wait for a place; a server whose
+# Redis does not answer says so with a 503 within 10 s): a server that has not answered one in this long
+# is not answering, and the user is told so before it is asked again.
+PAGE_TIMEOUT_S = 15.0
 RECONNECT_FIRST_S = 0.25
 RECONNECT_MAX_S = 5.0
 REPLAY_PAGE = 1000
