@@ -186,7 +186,8 @@ async def interleaved_latency(durations: Durations, buses: list[str], http: aioh
         names = list(servers)
         found: dict[str, list[LatencyRuns]] = {name: [] for name in names}
         for rate, seconds in rates:
-            say(f"latency at {rate:,} lines/s: {durations.latency_runs} rounds of {seconds} s on "
+            rounds = f"{durations.latency_runs} round{'s' if durations.latency_runs != 1 else ''}"
+            say(f"latency at {rate:,} lines/s: {rounds} of {seconds} s on "
                 f"{', '.join(names)} in turn")
             runs: dict[str, list[LatencyResult]] = {name: [] for name in names}
             for round_number in range(durations.latency_runs):
