@@ -154,11 +154,12 @@ class _Scan:
         slice_ends = self._clock() + SCAN_SLICE_SECONDS
         for stream_entry in batch:
             now = self._clock()
-            if self.scanned and now >= self._deadline:
-                return False
             if now >= slice_ends:
                 await asyncio.sleep(0)
-                slice_ends = self._clock() + SCAN_SLICE_SECONDS
+                now = self._clock()  # other work ran meanwhile: the budget is checked after it
+                slice_ends = now + SCAN_SLICE_SECONDS
+            if self.scanned and now >= self._deadline:
+                return False
             self.scanned += 1
             self.first_id = self.first_id or stream_entry.id
             self.last_id = stream_entry.id

@@ -365,6 +365,29 @@ async def test_a_scan_lets_other_work_run_at_least_every_slice(bus: MemoryBus) -
     assert turns - before >= SCAN_SECONDS / SCAN_SLICE_SECONDS / 2
 
 
+async def test_a_scan_whose_time_ran_out_while_others_ran_stops_there(bus: MemoryBus) -> None:
+    await bus.publish(STREAM, [LogEntry(message=f"m{i}", timestamp=1.0) for i in range(1000)])
+    now = 0.0
+    scanned_ids: list[str] = []
+    scanned_when_others_ran: list[int] = []
+
+    def clock() -> float:
+        nonlocal now
+        now += SCAN_SLICE_SECONDS / 4
+        return now
+
+    async def long_other_work() -> None:  # runs at the scan's first yield, and takes its whole budget
+        nonlocal now
+        scanned_when_others_ran.append(len(scanned_ids))
+        now += SCAN_SECONDS
+
+    other = asyncio.create_task(long_other_work())
+    page = await read_page(bus, STREAM, parse_entry_query(QueryParams("q=nothing")), after="0", before=None,
+                           limit=100, clock=clock, scanned_ids=scanned_ids)
+    await other
+    assert scanned_when_others_ran and page.scanned == scanned_when_others_ran[0] > 0
+
+
 async def test_filtered_reads_beyond_the_slots_and_the_line_are_refused_with_503(client: httpx.AsyncClient,
                                                                                  bus: MemoryBus) -> None:
     await publish(bus, 5000)
