@@ -93,7 +93,9 @@ def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], 
         except (OSError, ValueError) as error:
             failures += 1
             if failures == 1:
-                on_status(f"cannot reach {url} ({_reason(error)}); retrying")
+                said = (f"{url} answered {_reason(error)}" if isinstance(error, urllib.error.HTTPError)
+                        else f"cannot reach {url} ({_reason(error)})")
+                on_status(f"{said}; retrying")
             time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
 
@@ -136,6 +138,8 @@ def _body_detail(error: urllib.error.HTTPError) -> str:
 
 
 def _reason(error: Exception) -> str:
-    if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
+    if isinstance(error, urllib.error.HTTPError):  # a busy server (503, 429) says why, and it is worth showing
+        return f"{error.code}: {_body_detail(error)}"
+    if isinstance(error, urllib.error.URLError):
         return str(error.reason)
     return str(error) or type(error).__name__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import queue
 import re
@@ -141,6 +142,37 @@ def test_tail_from_a_server_that_never_answers_says_so_soon() -> None:
             tail.terminate()
             tail.wait(10)
     assert line.startswith(f"bunnylogs tail: cannot reach {url} (timed out); retrying"), line
+
+
+class _BusyServer(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"detail": "too many filtered reads at once on this server; retry shortly"}'
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_tail_from_a_busy_server_shows_what_it_answered() -> None:
+    """A 503 is a server that is there and busy: tail says what it answered, not that it cannot reach it."""
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BusyServer) as busy:
+        threading.Thread(target=busy.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{busy.server_address[1]}/live/{uuid.uuid4()}"
+        tail = subprocess.Popen([*BUNNYLOGS, "tail", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        said: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: said.put(tail.stderr.readline().decode()), daemon=True).start()
+        try:
+            line = said.get(timeout=25)
+        finally:
+            tail.terminate()
+            tail.wait(10)
+            busy.shutdown()
+    assert line == (f"bunnylogs tail: {url} answered 503: too many filtered reads at once on this server; "
+                    "retry shortly; retrying\n"), line
 
 
 def test_pipe_rejects_a_url_that_is_not_a_stream() -> None:
