@@ -139,7 +139,7 @@ def _body_detail(error: urllib.error.HTTPError) -> str:
 
 def _reason(error: Exception) -> str:
     if isinstance(error, urllib.error.HTTPError):  # a busy server (503, 429) says why, and it is worth showing
-        return f"{error.code}: {_body_detail(error)}"
+        return f"{error.code}: {' '.join(_body_detail(error).split())}"  # an HTML error page: on one line
     if isinstance(error, urllib.error.URLError):
         return str(error.reason)
     return str(error) or type(error).__name__

@@ -41,8 +41,8 @@ def tail(url: str, *, min_rank: int | None, pattern: re.Pattern[str] | None, as_
                 continue
             out.write((json.dumps(entry, ensure_ascii=False) if as_json else format_line(entry, colour)) + "\n")
             out.flush()
-    except StreamGone as error:
-        print(f"bunnylogs tail: {error}", file=sys.stderr)
+    except StreamGone as error:  # it holds the server's words: shown escaped, as log text is
+        print(f"bunnylogs tail: {printable(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -112,4 +112,5 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 def _status(text: str) -> None:
-    print(f"bunnylogs tail: {text}", file=sys.stderr, flush=True)
+    """Say on standard error what tail is doing; what a server said in it is shown escaped (`printable`)."""
+    print(f"bunnylogs tail: {printable(text)}", file=sys.stderr, flush=True)

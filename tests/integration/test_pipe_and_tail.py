@@ -145,8 +145,10 @@ def test_tail_from_a_server_that_never_answers_says_so_soon() -> None:
 
 
 class _BusyServer(http.server.BaseHTTPRequestHandler):
+    body = b'{"detail": "too many filtered reads at once on this server; retry shortly"}'
+
     def do_GET(self) -> None:
-        body = b'{"detail": "too many filtered reads at once on this server; retry shortly"}'
+        body = self.body
         self.send_response(503)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -157,9 +159,9 @@ class _BusyServer(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_tail_from_a_busy_server_shows_what_it_answered() -> None:
-    """A 503 is a server that is there and busy: tail says what it answered, not that it cannot reach it."""
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BusyServer) as busy:
+def _first_thing_tail_says(handler: type[http.server.BaseHTTPRequestHandler]) -> tuple[str, str]:
+    """The URL of a stream on a server that answers with `handler`, and the first line tail says of it."""
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as busy:
         threading.Thread(target=busy.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{busy.server_address[1]}/live/{uuid.uuid4()}"
         tail = subprocess.Popen([*BUNNYLOGS, "tail", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -171,8 +173,24 @@ def test_tail_from_a_busy_server_shows_what_it_answered() -> None:
             tail.terminate()
             tail.wait(10)
             busy.shutdown()
+    return url, line
+
+
+def test_tail_from_a_busy_server_shows_what_it_answered() -> None:
+    """A 503 is a server that is there and busy: tail says what it answered, not that it cannot reach it."""
+    url, line = _first_thing_tail_says(_BusyServer)
     assert line == (f"bunnylogs tail: {url} answered 503: too many filtered reads at once on this server; "
                     "retry shortly; retrying\n"), line
+
+
+class _HostileServer(_BusyServer):
+    body = b"<html>\r\n<title>502</title>\x1b]0;owned\x07\x1b[2J\xe2\x80\xae</html>"
+
+
+def test_what_a_server_answers_reaches_the_terminal_on_one_line_and_escaped() -> None:
+    url, line = _first_thing_tail_says(_HostileServer)
+    assert line == (f"bunnylogs tail: {url} answered 503: <html> <title>502</title>\\x1b]0;owned\\x07\\x1b[2J"
+                    "\\u202e</html>; retrying\n"), line
 
 
 def test_pipe_rejects_a_url_that_is_not_a_stream() -> None:
