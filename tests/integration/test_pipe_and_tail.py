@@ -128,19 +128,24 @@ def test_pipe_to_an_unreachable_server_gives_up_after_wait_and_says_so() -> None
     assert "1 log entry was not sent" in result.stderr.decode()
 
 
+def _first_line_tail_says(url: str) -> str:
+    """The first line `bunnylogs tail url` writes to standard error (within 25 s)."""
+    tail = subprocess.Popen([*BUNNYLOGS, "tail", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    said: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: said.put(tail.stderr.readline().decode()), daemon=True).start()
+    try:
+        return said.get(timeout=25)
+    finally:
+        tail.terminate()
+        tail.wait(10)
+
+
 def test_tail_from_a_server_that_never_answers_says_so_soon() -> None:
     """tail's first read is a page of /entries, which a server answers at once: silence there is told
     of after PAGE_TIMEOUT_S (15 s), not after the 45 s a live stream may be quiet."""
     with socket.create_server(("127.0.0.1", 0)) as silent:  # takes connections, never reads nor answers
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/live/{uuid.uuid4()}"
-        tail = subprocess.Popen([*BUNNYLOGS, "tail", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        said: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: said.put(tail.stderr.readline().decode()), daemon=True).start()
-        try:
-            line = said.get(timeout=25)
-        finally:
-            tail.terminate()
-            tail.wait(10)
+        line = _first_line_tail_says(url)
     assert line.startswith(f"bunnylogs tail: cannot reach {url} (timed out); retrying"), line
 
 
@@ -164,16 +169,10 @@ def _first_thing_tail_says(handler: type[http.server.BaseHTTPRequestHandler]) ->
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as busy:
         threading.Thread(target=busy.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{busy.server_address[1]}/live/{uuid.uuid4()}"
-        tail = subprocess.Popen([*BUNNYLOGS, "tail", url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        said: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: said.put(tail.stderr.readline().decode()), daemon=True).start()
         try:
-            line = said.get(timeout=25)
+            return url, _first_line_tail_says(url)
         finally:
-            tail.terminate()
-            tail.wait(10)
             busy.shutdown()
-    return url, line
 
 
 def test_tail_from_a_busy_server_shows_what_it_answered() -> None:
