@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,9 @@ SCAN_SECONDS = 0.5
 # A scan lets the event loop run other work at least this often: the memory bus's reads never
 # suspend, and a chunk of long lines against a costly pattern can take the whole SCAN_SECONDS.
 SCAN_SLICE_SECONDS = 0.02
+# Where a regular expression is matched against a long entry (EntryQuery.matches_off_loop): as many
+# threads as scans run at once (readback.MAX_SCANS_AT_ONCE), so such matches take at most that many cores.
+_LONG_MATCHES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bunnylogs-long-match")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +153,8 @@ class _Scan:
         The time is read at each entry: one long line against a costly pattern takes milliseconds,
         and a batch of them must not run the scan far past its time, nor hold the event loop for
         more than SCAN_SLICE_SECONDS at a time. (Held for the whole scan, requests piled up unread
-        behind it instead of in line for a scan slot, which refuses them once it is full.)
+        behind it instead of in line for a scan slot, which refuses them once it is full.) A regular
+        expression's match against one long entry cannot be cut short, so it runs in a worker thread.
         """
         slice_ends = self._clock() + SCAN_SLICE_SECONDS
         for stream_entry in batch:
@@ -165,7 +170,13 @@ class _Scan:
             self.last_id = stream_entry.id
             if self._scanned_ids is not None:
                 self._scanned_ids.append(stream_entry.id)
-            if self._query.matches(stream_entry.entry):
+            if self._query.matches_off_loop(stream_entry.entry):
+                matched = await asyncio.get_running_loop().run_in_executor(
+                    _LONG_MATCHES, self._query.matches, stream_entry.entry)
+                slice_ends = self._clock() + SCAN_SLICE_SECONDS
+            else:
+                matched = self._query.matches(stream_entry.entry)
+            if matched:
                 self.matches.append(stream_entry)
                 self.matched_bytes += stream_entry.entry.memory_size()
                 if self._full():

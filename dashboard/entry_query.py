@@ -32,6 +32,11 @@ _REGEX_MAX_MEMORY = 2 * 1024 * 1024
 # people search logs with are tens of instructions.
 MAX_REGEX_PROGRAM = 1000
 
+# A regular expression is matched against a longer text than this off the event loop (`matches_off_loop`):
+# a costly pattern that RE2's DFA outgrows takes about a second per MiB, and a single entry's match
+# cannot be cut short. RE2 lets go of the GIL while it matches, so the process answers meanwhile.
+OFF_LOOP_SEARCH_CHARS = 16 * 1024
+
 TextTest = Callable[[str], bool]
 
 
@@ -50,6 +55,8 @@ class EntryQuery:
     hidden_levels: frozenset[str] = frozenset()  # the page's level chips (not in the URL of /entries)
     since: float | None = None  # inclusive
     until: float | None = None  # exclusive
+    regex: bool = False  # whether text_test is a regular expression's
+
 
     @property
     def wants_everything(self) -> bool:
@@ -72,6 +79,14 @@ class EntryQuery:
             return True
         return self.text_test(searched_text(entry)) != self.invert
 
+    def matches_off_loop(self, entry: LogEntry) -> bool:
+        """Whether `matches(entry)` should run in a worker thread: a regular expression against a long text."""
+        if not self.regex:
+            return False
+        if len(entry.message) > OFF_LOOP_SEARCH_CHARS:
+            return True
+        return bool(entry.fields) and len(orjson.dumps(entry.fields)) > OFF_LOOP_SEARCH_CHARS
+
 
 # A terminal escape sequence, as the page drops it from what it shows and searches (ESCAPE_SEQUENCE in
 # dashboard/elements/log_text.js): ESC and a CSI sequence, a string sequence ended by BEL or ST, or a short one.
@@ -92,8 +107,10 @@ def parse_entry_query(query: QueryParams, *, now: float | None = None) -> EntryQ
     since, until = _moment_param(query, "since", now), _moment_param(query, "until", now)
     if since is not None and until is not None and since >= until:
         raise QueryError("since must be earlier than until")
-    return EntryQuery(text_test=_text_test(query), invert=_flag_param(query, "not"), min_rank=_level_param(query),
-                      programs=_programs_param(query), since=since, until=until)
+    text_test = _text_test(query)
+    return EntryQuery(text_test=text_test, invert=_flag_param(query, "not"), min_rank=_level_param(query),
+                      programs=_programs_param(query), since=since, until=until,
+                      regex=text_test is not None and _flag_param(query, "re"))
 
 
 def _text_test(query: QueryParams) -> TextTest | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 
@@ -23,7 +24,7 @@ from dashboard.entry_pages import (
     SCAN_SLICE_SECONDS,
     read_page,
 )
-from dashboard.entry_query import parse_entry_query
+from dashboard.entry_query import OFF_LOOP_SEARCH_CHARS, EntryQuery, parse_entry_query
 from dashboard.ingest import Ingest
 from dashboard.live_routes import build_live_router
 from dashboard.protocol import bus_stream_id
@@ -363,6 +364,39 @@ async def test_a_scan_lets_other_work_run_at_least_every_slice(bus: MemoryBus) -
     # About one turn a slice (the clock is read a few more times than once an entry); once a chunk
     # of SCAN_CHUNK entries before, which here is once in the whole scan.
     assert turns - before >= SCAN_SECONDS / SCAN_SLICE_SECONDS / 2
+
+
+async def test_a_regex_match_against_a_long_entry_leaves_the_event_loop_free(bus: MemoryBus) -> None:
+    """RE2 takes about a second to match a costly pattern against an entry of 1 MiB, and one entry's match
+    cannot be cut short: on the event loop it held every other request of the process for that long."""
+    await bus.publish(STREAM, [LogEntry(message="x" * (OFF_LOOP_SEARCH_CHARS + 1), timestamp=1.0)])
+    other_work_ran = threading.Event()
+
+    def slow_test(text: str) -> bool:  # stands for the long match: it ends once other work has run meanwhile
+        return other_work_ran.wait(timeout=5)
+
+    async def other_work() -> None:
+        await asyncio.sleep(0.01)
+        other_work_ran.set()
+
+    other = asyncio.create_task(other_work())
+    page = await read_page(bus, STREAM, EntryQuery(text_test=slow_test, regex=True), after="0", before=None,
+                           limit=10)
+    await other
+    assert len(page.entries) == 1
+
+
+def test_only_a_regex_against_a_long_text_is_matched_off_the_event_loop() -> None:
+    regex = parse_entry_query(QueryParams("q=a.c&re=1"))
+    plain = parse_entry_query(QueryParams("q=abc"))
+    long_text = "abc" * OFF_LOOP_SEARCH_CHARS
+    long_message = LogEntry(message=long_text, timestamp=1.0)
+    long_fields = LogEntry(message="m", timestamp=1.0, fields={"text": long_text})
+    short = LogEntry(message="abc", timestamp=1.0, fields={"text": "abc"})
+    assert regex.matches_off_loop(long_message) and regex.matches_off_loop(long_fields)
+    assert not regex.matches_off_loop(short)
+    assert not plain.matches_off_loop(long_message) and not plain.matches_off_loop(long_fields)
+    assert regex.matches(long_fields) and plain.matches(long_message)
 
 
 async def test_a_scan_whose_time_ran_out_while_others_ran_stops_there(bus: MemoryBus) -> None:
