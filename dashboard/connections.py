@@ -1,8 +1,10 @@
-"""Connections nobody can hold for free: header, body and idle timeouts, and a cap on open connections.
+"""Connections nobody can hold for free: header, body and idle timeouts, a cap on a request's head, and
+a cap on open connections.
 
 uvicorn (0.54) closes a connection left idle between requests (`timeout_keep_alive`), but waits
-forever for the rest of a request's headers or body, and accepts connections until the process
-runs out of file descriptors. `BoundedHttpProtocol` is its httptools protocol with those limits;
+forever for the rest of a request's headers or body, reads headers of any size, and accepts
+connections until the process runs out of file descriptors. `BoundedHttpProtocol` is its httptools
+protocol with those limits;
 `bounded_protocol` makes the class a server passes to `uvicorn.Config(http=...)`.
 
 At the cap, a new connection closes the connection that has waited longest with no request in
@@ -41,6 +43,14 @@ MAX_CONNECTIONS = 4000
 # reading whenever an answer is done, so a client that sends requests without reading the answers
 # had the server read, parse and hold all of them (30 MB of POSTs held 480 MB).
 MAX_PIPELINED = 64
+# A request's line and headers together, in bytes. httptools joins a header that comes in pieces by
+# copying what it has so far for each piece, so the time a head takes grows with the square of its
+# size: one request with a 64 MiB header held the event loop for 1 to 2 s. nginx takes 8 KiB lines.
+MAX_HEAD_BYTES = 64 * 1024
+# After an error answer to a request not read to its end, what the client still sends is read and
+# dropped for this long before the connection closes: closed with unread data, the connection is
+# reset, and a client still sending may lose the answer.
+LINGER_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ def bounded_protocol(limits: ConnectionLimits) -> type[BoundedHttpProtocol]:
                                 "bytes than its Content-Length, or sent too slowly)")
     return type("BoundedHttpProtocol", (BoundedHttpProtocol,), {
         "limits": limits, "waiting": OrderedDict(), "headers_late": headers_late, "body_late": body_late,
-        "malformed": malformed})
+        "malformed": malformed, "head_too_large": _HEAD_TOO_LARGE})
 
 
 def raise_fd_limit() -> int:
@@ -95,16 +105,22 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     limits: ClassVar[ConnectionLimits]
     # Connections with no request in progress, the longest waiting first: the ones the cap closes.
     waiting: ClassVar[OrderedDict[BoundedHttpProtocol, None]]
-    # The 408s a timeout answers with, and the 400 for what is not HTTP.
+    # The 408s a timeout answers with, the 400 for what is not HTTP, the 431 for a head too large.
     headers_late: ClassVar[bytes]
     body_late: ClassVar[bytes]
     malformed: ClassVar[bytes]
+    head_too_large: ClassVar[bytes]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.timeout_keep_alive = self.limits.idle_seconds  # type: ignore[assignment]  # uvicorn says int
         self._deadline: asyncio.TimerHandle | None = None
         self._reading_body = False
+        # Bytes received since the last request's headers were complete, while no body was being read:
+        # the head in progress (at most one read more, when pipelined requests share a read).
+        self._head_bytes = 0
+        self._lingering = False  # answered and closing: what arrives is dropped
+        self._head_refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if self._too_many_from(transport.get_extra_info("peername")):
@@ -126,7 +142,16 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
+        reading_head = not self._reading_body
+        if reading_head:
+            self._head_bytes += len(data)
         super().data_received(data)
+        if reading_head and not self._reading_body and self._head_bytes > MAX_HEAD_BYTES and not self._lingering \
+                and not self.transport.is_closing() and self.transport.get_protocol() is self:
+            self._refuse(self.head_too_large)
+            return
         # Timers start once what arrived is parsed: a request that came whole needs none.
         if self._deadline is not None:
             return
@@ -137,6 +162,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._arm(self.limits.header_seconds, self.headers_late)
 
     def on_headers_complete(self) -> None:
+        if self._head_bytes > MAX_HEAD_BYTES and self._head_size() > MAX_HEAD_BYTES:
+            # The whole head came in one read (this read's bytes were counted before it was parsed).
+            # The parser stops at the error, and uvicorn answers through send_400_response.
+            self._head_refused = True
+            raise _HeadTooLarge
+        self._head_bytes = 0
         self._disarm()
         self.waiting.pop(self, None)
         super().on_headers_complete()
@@ -168,8 +199,30 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn's own is plain text, without the headers every other answer carries.
-        self.transport.write(self.malformed)
-        self.transport.close()
+        self._refuse(self.head_too_large if self._head_refused else self.malformed)
+
+    def _head_size(self) -> int:
+        """The size of the head just parsed: its request line and headers, as sent."""
+        return len(self.url) + len(" HTTP/1.1\r\n\r\n") + 8 + sum(len(name) + len(value) + 4
+                                                                for name, value in self.headers)
+
+    def _refuse(self, answer: bytes) -> None:
+        """Answer with `answer` (a whole error answer that closes the connection) and close; while an
+        earlier request's answer is still to come (pipelining), close without one: it would take its place."""
+        self._disarm()
+        self.waiting.pop(self, None)
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+            self.transport.close()
+            return
+        self.transport.write(answer)
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.transport.resume_reading()  # a pipelining client may have had it paused
+        self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def handle_websocket_upgrade(self) -> None:
         # The websocket protocol owns the connection from here, and its pings tell a live peer.
@@ -229,6 +282,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         return True
 
 
+class _HeadTooLarge(Exception):
+    """Raised in the parser's callback to stop at a head over MAX_HEAD_BYTES that came in one read."""
+
+
 class _PipelineFlow(FlowControl):
     """uvicorn's flow control, but reading stays paused while `MAX_PIPELINED` requests wait their turn."""
 
@@ -256,6 +313,8 @@ def _raw_error(status: int, detail: str) -> bytes:
             f"content-length: {len(body)}", "connection: close"]
     return "\r\n".join(head).encode() + b"\r\n\r\n" + body
 
+
+_HEAD_TOO_LARGE = _raw_error(431, f"the request's line and headers take more than {MAX_HEAD_BYTES // 1024} KiB")
 
 _AT_CAPACITY = cast(ASGI3Application, error_response(
     503, "the server has as many connections open as it takes; retry shortly",

@@ -60,6 +60,66 @@ def test_what_is_not_http_gets_a_json_400_with_the_headers_of_every_answer(serve
     assert "not valid http/1.1" in json.loads(body)["detail"].lower()
 
 
+def _error_answer(sock: socket.socket) -> tuple[str, dict[str, str], str]:
+    """The status line, headers and JSON detail of the answer on `sock`, which the server then closes."""
+    head, _, body = _read_all(sock).partition(b"\r\n\r\n")
+    status, *header_lines = head.decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    return status, headers, json.loads(body)["detail"]
+
+
+def _send_ignoring_a_close(sock: socket.socket, data: bytes) -> None:
+    """Send `data`, or as much as the server reads before it answers and closes."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        sock.sendall(data)
+
+
+def test_headers_past_64_kib_get_a_json_431_before_the_rest_is_read(server: AppProcess) -> None:
+    """httptools joins a header that comes in pieces by copying it for each piece: one request with a
+    64 MiB header held the event loop for 1 to 2 s, and the server then answered it 200."""
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        _send_ignoring_a_close(sock, b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Big: " + b"a" * (8 << 20) + b"\r\n\r\n")
+        status, headers, detail = _error_answer(sock)
+    assert status == "HTTP/1.1 431 Request Header Fields Too Large"
+    assert headers["content-type"] == "application/json" and headers["connection"] == "close"
+    assert "64 KiB" in detail
+    many = b"".join(b"X-H%d: v\r\n" % index for index in range(20_000))  # 200 KB of small headers
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        _send_ignoring_a_close(sock, b"GET /healthz HTTP/1.1\r\nHost: test\r\n" + many + b"\r\n")
+        assert _error_answer(sock)[0].startswith("HTTP/1.1 431 ")
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:  # one that comes whole, in one read
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
+        assert _error_answer(sock)[0].startswith("HTTP/1.1 431 ")
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_a_head_under_64_kib_and_a_body_of_any_allowed_size_are_taken(server: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    headers = {"X-Large": "a" * 60_000}
+    assert httpx.get(f"{server.url}/healthz", headers=headers).status_code == 200
+    body = "message=" + "b" * 60_000  # the body is not part of the head, however it is read
+    assert httpx.post(f"{server.url}/live/{stream}", content=body, headers={
+        **headers, "content-type": "application/x-www-form-urlencoded"}).status_code == 204
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:  # two pipelined POSTs with large heads
+        sock.sendall(_post(stream, b"message=c").replace(b"Host: test", b"Host: test\r\nX-Large: " + b"a" * 60_000) * 2)
+        sock.settimeout(5)
+        answers = b""
+        while answers.count(b"HTTP/1.1 204 ") < 2:
+            answers += sock.recv(65536)
+    messages = [entry["message"] for entry in httpx.get(f"{server.url}/live/{stream}/entries").json()["entries"]]
+    assert messages == ["b" * 60_000, "c", "c"]
+
+
+def test_an_address_past_64_kib_gets_the_431_not_a_malformed_400(server: AppProcess) -> None:
+    """httptools cannot read an address over 65,535 bytes: such a request was answered as malformed HTTP."""
+    query = b"&".join(b"k%d=v" % index for index in range(12_000))  # 100 KB, in one send
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        _send_ignoring_a_close(sock, b"GET /?" + query + b" HTTP/1.1\r\nHost: test\r\n\r\n")
+        status, headers, detail = _error_answer(sock)
+    assert status.startswith("HTTP/1.1 431 ") and headers["content-type"] == "application/json"
+    assert "64 KiB" in detail
+
+
 def test_a_client_that_pipelines_without_reading_is_not_read_ahead(server: AppProcess) -> None:
     # uvicorn resumes reading as each answer is done: a client that never read had the server read,
     # parse and hold every request it sent (30 MB of POSTs: +460 MB).
