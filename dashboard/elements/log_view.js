@@ -25,6 +25,8 @@ export const DRAW_MS_PER_FRAME = 6;
 // What this tab's view of this page held, kept across a reload (sessionStorage is per tab): the
 // oldest row's ID. A reloaded page asks the server for the rows from there to its own first one.
 const HELD_KEY = `bunnylogs-held:${location.pathname}`;
+// The toolbar's text filter (viewer_controls.py), which "/" focuses.
+const FILTER_INPUT = ".bl-filter-input input";
 
 // NiceGUI's page hides everything after its "no ES modules" notice with `#esm-fallback ~ *`, and
 // takes the notice away once modules load (before this module runs). The rule then matches nothing,
@@ -240,10 +242,12 @@ export default {
       if (!before || first === null || held >= this.maxRows || compareIds(before.oldest, first) >= 0) return null;
       return { oldest: before.oldest, held, first };
     },
-    // Space pauses or resumes; End follows; Home and PageUp go up, and ask for older lines at the top; the
-    // rest are the page's.
+    // Space pauses or resumes; End follows; Home and PageUp go up, and ask for older lines at the top; "/"
+    // goes to the toolbar's filter here and now (through the server, what was typed before its answer
+    // came was lost, and a space paused the view); the rest are the page's.
     onKey(key) {
       if (key === "Space") this.togglePause();
+      else if (key === "/") document.querySelector(FILTER_INPUT)?.focus();
       else if (key === "End") this.follow();
       else if (key === "Home" || key === "PageUp") {
         this.list.stopFollowing();

@@ -165,10 +165,8 @@ class ViewerControls:
         self.highlights.mark_errors({p for p in positions or [] if isinstance(p, int)})
 
     def _on_key(self, event: events.GenericEventArguments) -> None:
-        key = event.args.get("key")
-        if key == "/":
-            self.text_input.run_method("focus")
-        elif key == "Escape":
+        # "/" is handled in the page (log_view.js): it focuses the filter field at once.
+        if event.args.get("key") == "Escape":
             self._clear_text()
 
     def show_stream(self, short: str, shown: bool) -> None:

@@ -223,6 +223,27 @@ async def test_keys_slash_focuses_the_filter_and_escape_clears_it(page: Page, ap
     await expect(page.locator(".bl-shown")).to_have_text("4 shown")
 
 
+async def test_what_is_typed_right_after_slash_reaches_the_filter_however_slow_the_server(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """"/" went to the server, whose answer focused the field: the keys typed before it came were lost,
+    and a space among them paused the view."""
+    outbox = HeldOutbox()
+    await outbox.route(page)
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED)
+    await expect(page.locator(".bl-message")).to_have_count(4)
+    await page.locator(".bl-scroller").click()
+    outbox.hold()  # the server's answers to the page wait until released
+    await page.keyboard.press("/")
+    await page.keyboard.type("gamma four")
+    await expect(page.locator(".bl-filter-input input")).to_have_value("gamma four")
+    await expect(page.locator(".bl-paused")).to_be_hidden()
+    outbox.release()
+    await expect(page.locator(".bl-message")).to_have_text(["gamma four"])
+    await expect(page.locator(".bl-pause")).to_contain_text("Pause")
+
+
 async def test_pause_holds_new_rows_counts_them_and_resume_shows_them_in_order(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     stream = new_stream()
