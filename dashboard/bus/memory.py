@@ -27,6 +27,9 @@ AT_ONCE_MAX_FOLLOWERS = 4
 
 EVICTED_NOTICE = ("the server dropped this stream's earlier lines to stay within its memory budget "
                   "(--memory-budget-mb); new lines still arrive")
+# Past its byte budget the bus trims the streams to this share of it: the sort that finds what to
+# trim then runs once per few percent of the budget written, not at every write.
+TRIM_TO_SHARE = 0.95
 
 
 class EntryIdClock:
@@ -49,8 +52,10 @@ class EntryIdClock:
 class MemoryBus(Bus):
     """Streams in this process's memory, capped at `max_length` entries, dropped after `retention_seconds` idle.
 
-    All streams together stay within `budget_bytes` and `max_streams`: beyond them the streams
-    written least recently are dropped whole, and their followers are told.
+    All streams together stay within `budget_bytes`: beyond it the largest streams lose their oldest
+    entries, each down to the same size, as small as it takes (`fair_share`), so that one sender
+    filling many streams cannot push out everyone else's; their followers are told. Beyond
+    `max_streams`, the streams written least recently are dropped whole.
     """
 
     name = "memory"
@@ -69,6 +74,7 @@ class MemoryBus(Bus):
         self._bytes: dict[str, int] = {}
         self.total_bytes = 0
         self.streams_evicted = 0
+        self.streams_trimmed = 0
         # Streams by last write, oldest first, so expired ones are found without a scan.
         self._last_write: OrderedDict[str, float] = OrderedDict()
         self._next_expiry_check = float("-inf")
@@ -79,9 +85,10 @@ class MemoryBus(Bus):
         self._busy_until = float("-inf")  # when the last write or fan-out ended (on the clock)
 
     def stats(self) -> dict[str, int]:
-        """Streams kept, about how many bytes they take, and how many the budget has dropped."""
+        """Streams kept, about how many bytes they take, how many the budgets dropped whole, and how many
+        times the byte budget took a stream's oldest entries."""
         return {"streams": len(self._streams), "stream_bytes": self.total_bytes,
-                "streams_evicted": self.streams_evicted}
+                "streams_evicted": self.streams_evicted, "streams_trimmed": self.streams_trimmed}
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -206,27 +213,63 @@ class MemoryBus(Bus):
             self._drop(oldest)
 
     def _keep_within_budget(self, written: str) -> None:
-        """Drop the least recently written streams until all fit; never the one just written."""
-        while (self.total_bytes > self._budget_bytes or len(self._streams) > self._max_streams) \
-                and len(self._last_write) > 1:
+        """Drop the least recently written streams past `max_streams`, then trim the largest streams to
+        fit the byte budget; the one just written keeps at least its newest entry."""
+        while len(self._streams) > self._max_streams and len(self._last_write) > 1:
             oldest = next(iter(self._last_write))
             if oldest == written:  # cannot happen: it was just moved to the end
                 break
             self._drop(oldest)
             self.streams_evicted += 1
-            log.warning("memory budget: dropped stream %s (%d streams, %d bytes left)", oldest,
-                        len(self._streams), self.total_bytes)
+            log.warning("stream cap: dropped stream %s (%d streams)", oldest, len(self._streams))
             self._fanout.notify(oldest, EVICTED_NOTICE)
-        stream = self._streams[written]
-        while self.total_bytes > self._budget_bytes and len(stream) > 1:  # one stream alone over budget
-            dropped = stream.popleft().entry.memory_size()
-            self._bytes[written] -= dropped
-            self.total_bytes -= dropped
+        if self.total_bytes > self._budget_bytes:
+            self._trim_to(int(self._budget_bytes * TRIM_TO_SHARE), written)
+
+    def _trim_to(self, target_bytes: int, written: str) -> None:
+        """Take the oldest entries of every stream larger than the fair share that brings all to `target_bytes`."""
+        cap = fair_share(list(self._bytes.values()), self.total_bytes - target_bytes)
+        over = [stream_id for stream_id, size in self._bytes.items() if size > cap]
+        for stream_id in over:
+            stream = self._streams[stream_id]
+            keep = 1 if stream_id == written else 0
+            size = self._bytes[stream_id]
+            while size > cap and len(stream) > keep:
+                size -= stream.popleft().entry.memory_size()
+            self.total_bytes -= self._bytes[stream_id] - size
+            self._bytes[stream_id] = size
+            if stream:
+                self.streams_trimmed += 1
+            else:
+                self._drop(stream_id)
+                self.streams_evicted += 1
+            self._fanout.notify(stream_id, EVICTED_NOTICE)
+        log.warning("memory budget: trimmed %d streams to %d bytes each (%d streams, %d bytes left)", len(over), cap,
+                    len(self._streams), self.total_bytes)
 
     def _drop(self, stream_id: str) -> None:
         del self._last_write[stream_id]
         del self._streams[stream_id]
         self.total_bytes -= self._bytes.pop(stream_id)
+
+
+def fair_share(sizes: list[int], excess: int) -> int:
+    """The largest size to which the largest of `sizes` must be cut so that at least `excess` goes in all.
+
+    Every size above it is cut to it and the rest stay whole: the smallest streams keep everything,
+    and only those above the share pay.
+    """
+    if excess <= 0:
+        return max(sizes, default=0)
+    ordered = sorted(sizes, reverse=True)
+    above = 0  # the sum of the largest `count` sizes
+    for count, size in enumerate(ordered, start=1):
+        above += size
+        share = (above - excess) // count  # cutting the largest `count` to this takes `excess`
+        following = ordered[count] if count < len(ordered) else 0
+        if share >= following:
+            return max(share, 0)
+    return 0
 
 
 def _id_order(stream_entry: StreamEntry) -> tuple[int, int]:

@@ -23,10 +23,15 @@ class PageNotices:
 
     def __init__(self) -> None:
         self._area = ui.column().classes("bl-notices w-full gap-2")
+        self._shown: dict[str, ui.row] = {}  # each notice showing, by its text
 
     def show(self, text: str, kind: NoticeKind = "restart") -> None:
-        """Show `text` (first letter capitalised) until the reader presses OK; nothing once the page is gone."""
+        """Show `text` (first letter capitalised) until the reader presses OK; nothing once the page is gone,
+        nor while the same text is showing (a stream trimmed again and again says so once)."""
         if self._area.is_deleted or self._area.client.is_deleted:
+            return
+        showing = self._shown.get(text)
+        if showing is not None and not showing.is_deleted:
             return
         css_class, icon = _KINDS[kind]
         with self._area, ui.row().classes(f"{css_class} items-center gap-2 no-wrap w-full") as notice:
@@ -34,3 +39,4 @@ class PageNotices:
             ui.icon(icon).classes("flex-none")
             ui.label(text[:1].upper() + text[1:]).classes("text-sm min-w-0 grow")
             ui.button("OK", on_click=notice.delete).props("flat dense no-caps").classes("flex-none")
+        self._shown[text] = notice

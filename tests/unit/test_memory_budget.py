@@ -1,10 +1,11 @@
-"""The memory bus stays within its byte and stream budgets, and tells the followers of what it drops."""
+"""The memory bus stays within its byte and stream budgets, fairly, and tells the followers of what it drops."""
 
 from __future__ import annotations
 
-import asyncio
+from hypothesis import given
+from hypothesis import strategies as st
 
-from dashboard.bus.memory import EVICTED_NOTICE, MemoryBus
+from dashboard.bus.memory import EVICTED_NOTICE, MemoryBus, fair_share
 from dashboard.entry import LogEntry
 from tests.support import Collector
 
@@ -23,24 +24,60 @@ async def kept(bus: MemoryBus, stream: str) -> list[str]:
     return collector.messages
 
 
-async def test_streams_written_least_recently_go_first_and_their_followers_are_told() -> None:
+async def test_past_the_budget_the_largest_streams_lose_their_oldest_lines_and_small_ones_keep_theirs() -> None:
+    """One sender filling many streams dropped the least recently written ones whole: everyone else's."""
     line = "x" * 1000
-    bus = MemoryBus(max_length=100, budget_bytes=int(size_of(line) * 3.5))
-    notices: list[str] = []
-    follower = await bus.subscribe("a", Collector(), history=0, notice=notices.append)
-    await bus.publish("a", [entry(line)])
-    await bus.publish("b", [entry(line)])
-    await bus.publish("a", [entry(line)])  # a is now written more recently than b
-    assert bus.stats() == {"streams": 2, "stream_bytes": size_of(line, line, line), "streams_evicted": 0}
-    await bus.publish("c", [entry(line)])
-    assert (await kept(bus, "b")) == [] and len(await kept(bus, "a")) == 2 and len(await kept(bus, "c")) == 1
-    assert notices == [] and bus.stats()["streams_evicted"] == 1
-    await bus.publish("d", [entry(line)])  # now a is the least recently written
-    assert (await kept(bus, "a")) == [] and notices == [EVICTED_NOTICE]
-    assert bus.stats() == {"streams": 2, "stream_bytes": size_of(line, line), "streams_evicted": 2}
-    await bus.publish("a", [entry("back")])  # the follower stays subscribed to new lines
-    await asyncio.sleep(0)
+    bus = MemoryBus(max_length=1000, budget_bytes=size_of(*[line] * 40))
+    notices: dict[str, list[str]] = {"small": [], "flood-0": []}
+    followers = [await bus.subscribe(name, Collector(), history=0, notice=told.append)
+                 for name, told in notices.items()]
+    await bus.publish("small", [entry("s1"), entry("s2")])
+    for round_ in range(20):
+        for flood in range(4):
+            await bus.publish(f"flood-{flood}", [entry(f"{line}{round_}")])
+    assert await kept(bus, "small") == ["s1", "s2"] and notices["small"] == []
+    flood_sizes = [len(await kept(bus, f"flood-{flood}")) for flood in range(4)]
+    assert max(flood_sizes) - min(flood_sizes) <= 1 and sum(flood_sizes) < 40  # each down to the same share
+    assert [message[-2:] for message in await kept(bus, "flood-0")][-1] == "19"  # the newest kept
+    assert notices["flood-0"] and notices["flood-0"][0] == EVICTED_NOTICE
+    stats = bus.stats()
+    assert stats["stream_bytes"] <= size_of(*[line] * 40) and stats["streams"] == 5
+    assert stats["streams_trimmed"] >= 4 and stats["streams_evicted"] == 0
+    for follower in followers:
+        follower.close()
+
+
+async def test_a_stream_trimmed_to_nothing_is_dropped_and_its_followers_are_told() -> None:
+    big = "z" * 5000
+    bus = MemoryBus(max_length=1000, budget_bytes=size_of(big, big, "small"))
+    told: list[str] = []
+    follower = await bus.subscribe("one-big-line", Collector(), history=0, notice=told.append)
+    await bus.publish("one-big-line", [entry(big)])
+    await bus.publish("small", [entry("small")])
+    await bus.publish("another", [entry(big), entry(big)])  # the share is below one line of either big stream
+    assert await kept(bus, "one-big-line") == [] and told == [EVICTED_NOTICE]
+    assert await kept(bus, "small") == ["small"] and await kept(bus, "another") == [big]  # its newest stays
+    assert bus.stats()["streams_evicted"] == 1
     follower.close()
+
+
+@given(sizes=st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=50), data=st.data())
+def test_the_fair_share_takes_enough_and_no_more_than_it_must(sizes: list[int], data: st.DataObject) -> None:
+    excess = data.draw(st.integers(min_value=1, max_value=max(1, sum(sizes))))
+    share = fair_share(sizes, excess)
+
+    def taken(cap: int) -> int:
+        return sum(max(0, size - cap) for size in sizes)
+
+    assert share >= 0
+    assert taken(share) >= excess or share == 0  # nothing more can be taken than everything
+    assert taken(share + 1) < excess  # a larger share would not take enough
+
+
+def test_the_fair_share_in_numbers() -> None:
+    assert fair_share([10, 5, 1], 4) == 6  # only the largest is cut
+    assert fair_share([10, 10, 1], 5) == 7  # both large ones, to the same size
+    assert fair_share([3, 3], 0) == 3 and fair_share([3, 3], 100) == 0
 
 
 async def test_the_stream_count_is_capped_too() -> None:
@@ -65,7 +102,7 @@ async def test_bytes_follow_entries_dropped_by_the_length_cap_and_by_retention()
     assert bus.stats()["stream_bytes"] == size_of("two", "three")
     now[0] = 61.0
     await bus.publish("t", [entry("later")])
-    assert bus.stats() == {"streams": 1, "stream_bytes": size_of("later"), "streams_evicted": 0}
+    assert bus.stats() == {"streams": 1, "stream_bytes": size_of("later"), "streams_evicted": 0, "streams_trimmed": 0}
 
 
 def test_an_entry_with_fields_counts_them() -> None:
