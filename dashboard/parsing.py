@@ -272,19 +272,46 @@ def _collect_fields(data: Mapping[str, Any]) -> JsonObject | None:
     if fields and extra and (both := next((key for key in extra if key in fields), None)) is not None:
         raise InvalidEntry(f"{both[:40]!r} is both a key of the entry and of its fields: send it once")
     merged = {**extra, **(fields or {})}
-    if merged and _nests_deeper_than(merged, MAX_FIELDS_DEPTH):
+    if merged and nests_deeper_than(merged, MAX_FIELDS_DEPTH):
         raise InvalidEntry(f"fields nest more than {MAX_FIELDS_DEPTH} objects or arrays deep")
     return merged or None
 
 
-def _nests_deeper_than(value: object, depth: int) -> bool:
+# Every byte but JSON's brackets, to delete from a document's text outside its strings; objects'
+# braces read as arrays' brackets (in JSON they nest properly), so that a pass takes one level.
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
+
+
+def nests_deeper_than(value: object, depth: int) -> bool:
+    """Whether `value` (parsed JSON) holds objects or arrays more than `depth` deep, itself counting as one.
+
+    Worked out on its JSON text, at C speed: a walk in Python took 70 ms for a 1 MiB body of 350,000
+    empty objects, which anyone may send many times a second. Outside the strings (escaped backslashes
+    and quotes taken out first, then every other piece between quotes), only the brackets are kept;
+    each pass takes out the innermost pairs, so a text that is not empty after `depth` passes is deeper.
+    """
+    try:
+        text = orjson.dumps(value).replace(b"\\\\", b"").replace(b'\\"', b"")
+    except orjson.JSONEncodeError:  # past 254 levels, or an integer past 64 bits (refused before this)
+        return _walk_deeper_than(value, depth)
+    brackets = b"".join(text.split(b'"')[::2]).translate(_BRACES_AS_BRACKETS, _NOT_BRACKETS)
+    for _ in range(depth):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"")
+    return bool(brackets)
+
+
+def _walk_deeper_than(value: object, depth: int) -> bool:
+    """`nests_deeper_than`, by a walk that goes no deeper than `depth`."""
     if isinstance(value, dict):
         children: Any = value.values()
     elif isinstance(value, list):
         children = value
     else:
         return False
-    return depth == 0 or any(_nests_deeper_than(child, depth - 1) for child in children)
+    return depth == 0 or any(_walk_deeper_than(child, depth - 1) for child in children)
 
 
 class InvalidJson(InvalidEntry):

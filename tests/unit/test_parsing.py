@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.entry import InvalidEntry, LogEntry
-from dashboard.parsing import IngestError, form_fields, parse_body, parse_timestamp
+from dashboard.parsing import IngestError, form_fields, nests_deeper_than, parse_body, parse_timestamp
 from dashboard.protocol import LATEST_TIMESTAMP, MAX_FIELDS_DEPTH
 
 NOW = 1_800_000_000.0
@@ -220,6 +220,32 @@ async def test_fields_nested_too_deep_are_refused(depth: int) -> None:
     error = await refused("application/json", body)
     assert error.status_code == 422
     assert error.detail == f"fields nest more than {MAX_FIELDS_DEPTH} objects or arrays deep"
+
+
+def _depth(value: object) -> int:
+    """How deep `value` nests, itself counting as one: the plain recursive model of `nests_deeper_than`."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return 0 if children is None else 1 + max((_depth(child) for child in children), default=0)
+
+
+# JSON values, with keys and strings full of brackets, quotes and backslashes (which must not count).
+_TRICKY_TEXT = st.text(alphabet='[]{}"\\ab', max_size=8)
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | _TRICKY_TEXT,
+                     lambda children: st.lists(children, max_size=4) | st.dictionaries(_TRICKY_TEXT, children,
+                                                                                          max_size=4),
+                     max_leaves=40)
+
+
+@given(value=_JSON, depth=st.integers(min_value=0, max_value=12))
+def test_how_deep_fields_nest_is_read_as_a_walk_would_read_it(value: object, depth: int) -> None:
+    assert nests_deeper_than(value, depth) == (_depth(value) > depth)
+
+
+def test_how_deep_fields_nest_past_what_orjson_writes() -> None:
+    nested: list = []
+    for _ in range(400):
+        nested = [nested]
+    assert nests_deeper_than(nested, MAX_FIELDS_DEPTH)
 
 
 async def test_json_deeper_than_the_parser_goes_is_422() -> None:
