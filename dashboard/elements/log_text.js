@@ -21,6 +21,12 @@ const UNSAFE_CHARACTERS = new RegExp(UNSAFE_CHARACTER.source, "g");
 const ESCAPE_SEQUENCE = /\x1b(?:\[([0-?]*)([ -\/]*[@-~])|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[ -\/]+[0-~]|[0-OQ-WYZ\\`-~])/y;
 const ESCAPE_SEQUENCES = new RegExp(ESCAPE_SEQUENCE.source, "g");
 
+// Elements one text may make (escapes, colour runs, highlight marks). Past it, the rest is one text
+// node: escapes written out as plain text, colours and marks left out. Made one by one, a row of
+// 21,666 zero-width spaces (a 64 KB message) took Chromium a second to draw, and anyone who can send
+// could freeze every viewer's tab so; a row shows a few hundred characters until it is opened.
+export const MAX_ELEMENTS_PER_TEXT = 256;
+
 // `\xNN` or `\uNNNN`, as `printable` writes it.
 function escaped(character) {
   const code = character.charCodeAt(0);
@@ -61,6 +67,16 @@ class MarkedWriter {
     this.marks = marks;
     this.next = 0;    // the first mark that does not end before `offset`
     this.offset = 0;  // how much of the shown text was appended
+    this.made = 0;    // elements made (see MAX_ELEMENTS_PER_TEXT)
+  }
+
+  get full() {
+    return this.made >= MAX_ELEMENTS_PER_TEXT;
+  }
+
+  append(element) {
+    this.parent.append(element);
+    if (typeof element !== "string") this.made += element.firstChild instanceof Element ? 2 : 1;
   }
 
   // The mark at `position`, as [start, end, cls], or the next one after it; null when none is left.
@@ -74,11 +90,15 @@ class MarkedWriter {
   text(run, className) {
     let at = 0;
     while (at < run.length) {
+      if (this.full) {
+        this.parent.append(run.slice(at));
+        break;
+      }
       const mark = this.markFrom(this.offset + at);
       const inside = mark !== null && mark[0] <= this.offset + at;
       const until = mark === null ? run.length : Math.min(run.length, (inside ? mark[1] : mark[0]) - this.offset);
       const piece = run.slice(at, until);
-      this.parent.append(styledRun(inside ? markElement(piece, mark[2]) : piece, className));
+      this.append(styledRun(inside ? markElement(piece, mark[2]) : piece, className));
       at = until;
     }
     this.offset += run.length;
@@ -88,7 +108,7 @@ class MarkedWriter {
   escape(character) {
     const mark = this.markFrom(this.offset);
     const element = escapeElement(character);
-    this.parent.append(mark !== null && mark[0] <= this.offset ? markElement(element, mark[2]) : element);
+    this.append(mark !== null && mark[0] <= this.offset ? markElement(element, mark[2]) : element);
     this.offset += 1;
   }
 }
@@ -111,6 +131,10 @@ export function appendColoured(parent, text, marks = NO_MARKS) {
   UNSAFE_CHARACTERS.lastIndex = 0;
   for (let match; (match = UNSAFE_CHARACTERS.exec(text)) !== null;) {
     if (match.index > start) writer.text(text.slice(start, match.index), style.className);
+    if (writer.full) {
+      parent.append(printableText(withoutEscapeSequences(text.slice(match.index))));
+      return;
+    }
     ESCAPE_SEQUENCE.lastIndex = match.index;
     const sequence = match[0] === "\x1b" ? ESCAPE_SEQUENCE.exec(text) : null;
     if (sequence === null) {
@@ -133,9 +157,15 @@ export function appendEscaped(parent, text) {
     return;
   }
   let start = 0;
+  let made = 0;
   for (const match of text.matchAll(UNSAFE_CHARACTERS)) {
     if (match.index > start) parent.append(text.slice(start, match.index));
+    if (made === MAX_ELEMENTS_PER_TEXT) {
+      parent.append(printableText(text.slice(match.index)));
+      return;
+    }
     parent.append(escapeElement(match[0]));
+    made += 1;
     start = match.index + 1;
   }
   if (start < text.length) parent.append(text.slice(start));

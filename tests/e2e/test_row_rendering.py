@@ -227,6 +227,36 @@ async def test_invisible_and_line_breaking_characters_are_shown_escaped(
     assert json.loads(await download(page, "ndjson"))["message"] == message
 
 
+# At most this many elements are made for one text (MAX_ELEMENTS_PER_TEXT in log_text.js).
+MAX_ELEMENTS_PER_TEXT = 256
+
+
+async def test_a_text_of_thousands_of_escapes_or_colours_makes_a_bounded_number_of_elements(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """Each escape and colour run was an element: a row of 21,666 zero-width spaces took a second to draw
+    (and as long again to open), and anyone who can send could keep every viewer's tab frozen so."""
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    zero_width = "a\u200b" * 15_000  # 60 KB
+    colours = "".join(f"\x1b[3{index % 8}mc" for index in range(5_000))
+    await post(http, app_server, stream, {"message": zero_width, "fields": {"k": "\u202e" * 5_000}},
+               {"message": colours})
+    messages = page.locator(".bl-message")
+    await expect(messages).to_have_count(2, timeout=WAIT_MS)
+    for message in (messages.first, messages.last):
+        assert await message.evaluate("element => element.querySelectorAll('*').length") <= MAX_ELEMENTS_PER_TEXT
+    # Past the bound the text is still all there, escaped, only not styled.
+    shown = await messages.first.text_content()
+    assert shown == "a\\u200b" * 15_000 and "\u200b" not in shown
+    assert await messages.last.text_content() == "c" * 5_000
+    await expect(messages.first.locator(".bl-escape").first).to_have_text("\\u200b")
+    await messages.first.click()  # open it: its fields too are bounded, and still escaped
+    fields = page.locator(".bl-fields-json")
+    await expect(fields).to_contain_text("\\u202e" * 10, timeout=WAIT_MS)
+    assert await fields.evaluate("element => element.querySelectorAll('*').length") <= MAX_ELEMENTS_PER_TEXT
+    assert "\u202e" not in await fields.text_content()
+
+
 # --- dates -----------------------------------------------------------------------------------------
 
 async def test_a_time_from_another_day_shows_its_date_in_local_time_and_in_utc(
