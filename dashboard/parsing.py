@@ -78,8 +78,9 @@ async def parse_utf8_body(content_type: str, body: bytes, query: Mapping[str, st
     media_type, charset = _content_type(content_type)
     parser = _PARSERS.get(media_type)
     if parser is None and media_type != _MULTIPART:
-        shown = media_type or "none"
-        raise IngestError(415, f"unsupported content type {shown!r}; send one of: {', '.join(SUPPORTED_TYPES)}")
+        what = f"unsupported content type {media_type!r}" if media_type else \
+            f"the Content-Type {content_type[:60]!r} names no media type" if content_type.strip() else "no Content-Type"
+        raise IngestError(415, f"{what}; send one of: {', '.join(SUPPORTED_TYPES)}")
     defaults = _defaults_from_query(query, received_at)
     if parser is not None:
         entries = parser(body, defaults)
@@ -375,7 +376,8 @@ def _parse_json(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
 
 
 def _parse_ndjson(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
-    lines = [line for line in body.splitlines() if line.strip()]
+    # Lines end at "\n" (a "\r" before it is JSON whitespace): a lone "\r" is whitespace inside a line.
+    lines = [line for line in body.split(b"\n") if line.strip()]
     _check_batch_size(len(lines))
     objects = [_load_json(line, f"line {number}") for number, line in enumerate(lines, start=1)]
     return _entries_from_objects(objects, defaults)

@@ -182,6 +182,20 @@ async def test_unknown_content_type_is_415(content_type: str | None) -> None:
     assert error.status_code == 415 and "application/json" in error.detail
 
 
+@pytest.mark.parametrize(("content_type", "said"), [
+    (None, "no Content-Type;"), ("application/xml", "unsupported content type 'application/xml';"),
+    (";;;", "the Content-Type ';;;' names no media type;"),  # was "unsupported content type 'none'"
+])
+async def test_a_415_says_what_was_wrong_with_the_content_type(content_type: str | None, said: str) -> None:
+    error = await refused(content_type, "message=x")
+    assert error.status_code == 415 and error.detail.startswith(said)
+
+
+async def test_ndjson_lines_end_at_newlines_and_a_lone_carriage_return_is_whitespace() -> None:
+    body = '{"message":\r"one"}\r\n{"message": "two"}\n\r\n'
+    assert [entry.message for entry in await parse("application/x-ndjson", body)] == ["one", "two"]
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("2026-11-25T10:00:00Z", 1795600800.0),
     ("2026-11-25T11:00:00+01:00", 1795600800.0),
