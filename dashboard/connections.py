@@ -51,6 +51,9 @@ MAX_HEAD_BYTES = 64 * 1024
 # dropped for this long before the connection closes: closed with unread data, the connection is
 # reset, and a client still sending may lose the answer.
 LINGER_SECONDS = 2.0
+# Chunk framing allowed per piece of body without counting against MAX_HEAD_BYTES: a chunk's size line
+# and its ending take 7 bytes for a chunk under 64 KiB.
+_FRAMING_ALLOWANCE = 16
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         # Bytes received since the last request's headers were complete, while no body was being read:
         # the head in progress (at most one read more, when pipelined requests share a read).
         self._head_bytes = 0
+        # While a body is read: bytes received that were not body (chunk sizes, extensions, trailers),
+        # less an allowance for each piece of body. Trailers are headers, joined by copying as they are.
+        # Counted over the reads that fall wholly within one body.
+        self._framing_bytes = 0
+        self._body_bytes_read = 0  # in the read being parsed, with the allowance
         self._lingering = False  # answered and closing: what arrives is dropped
         self._head_refused = False
 
@@ -145,11 +153,16 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._lingering:
             return
         reading_head = not self._reading_body
+        cycle = self.cycle
         if reading_head:
             self._head_bytes += len(data)
+        self._body_bytes_read = 0
         super().data_received(data)
-        if reading_head and not self._reading_body and self._head_bytes > MAX_HEAD_BYTES and not self._lingering \
-                and not self.transport.is_closing() and self.transport.get_protocol() is self:
+        if not reading_head and self._reading_body and self.cycle is cycle:  # a read all within one body
+            self._framing_bytes += len(data) - self._body_bytes_read
+        if not self._lingering and not self.transport.is_closing() and self.transport.get_protocol() is self and (
+                self._head_bytes > MAX_HEAD_BYTES if reading_head and not self._reading_body
+                else self._reading_body and self._framing_bytes > MAX_HEAD_BYTES):
             self._refuse(self.head_too_large)
             return
         # Timers start once what arrived is parsed: a request that came whole needs none.
@@ -167,13 +180,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             # The parser stops at the error, and uvicorn answers through send_400_response.
             self._head_refused = True
             raise _HeadTooLarge
-        self._head_bytes = 0
+        self._head_bytes = self._framing_bytes = 0
         self._disarm()
         self.waiting.pop(self, None)
         super().on_headers_complete()
         self._reading_body = not (self.parser.should_upgrade() and self._should_upgrade())
         if self.scope["method"] == "POST":
             self.scope["extensions"] = {NO_CONTENT_EXTENSION: {"write": self._write_no_content}}
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes_read += len(body) + _FRAMING_ALLOWANCE
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -210,15 +227,21 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         """Answer with `answer` (a whole error answer that closes the connection) and close; while an
         earlier request's answer is still to come (pipelining), close without one: it would take its place."""
         self._disarm()
-        self.waiting.pop(self, None)
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.message_event.set()
+        # The request refused is this cycle's while its body is read, and comes after it otherwise.
+        answerable = cycle is None or (not cycle.response_started if self._reading_body else cycle.response_complete)
+        if not answerable:
+            self.waiting.pop(self, None)
             self.transport.close()
             return
         self.transport.write(answer)
         self._lingering = True
+        # First in line for the connection cap to close: it has nothing more to do.
+        self.waiting[self] = None
+        self.waiting.move_to_end(self, last=False)
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.transport.resume_reading()  # a pipelining client may have had it paused

@@ -93,6 +93,44 @@ def test_headers_past_64_kib_get_a_json_431_before_the_rest_is_read(server: AppP
     assert httpx.get(f"{server.url}/healthz").status_code == 200
 
 
+def test_a_chunked_body_whose_trailer_or_framing_passes_64_kib_gets_the_431(server: AppProcess) -> None:
+    """Trailers are headers too, joined by copying as they come: a chunked POST with a 64 MiB trailer held the
+    event loop for 1.7 s and was answered 204."""
+    stream = str(uuid.uuid4())
+    start = (b"POST /live/%s HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+             % stream.encode())
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(start + b"5\r\nhello\r\n0\r\nX-Trailer: ")
+        _send_ignoring_a_close(sock, b"a" * (8 << 20) + b"\r\n\r\n")
+        status, _, detail = _error_answer(sock)
+    assert status.startswith("HTTP/1.1 431 ") and "64 KiB" in detail
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:  # chunk extensions, the same
+        _send_ignoring_a_close(sock, start + b"5;" + b"e" * (1 << 20) + b"\r\nhello\r\n0\r\n\r\n")
+        assert _error_answer(sock)[0].startswith("HTTP/1.1 431 ")
+    # Small chunks are not framing past the bound: 1 MB in chunks of 50 bytes (120 KB of framing) is taken.
+    body = (b"x" * 999 + b"\n") * 1_000
+    chunks = b"".join(b"32\r\n" + body[at:at + 50] + b"\r\n" for at in range(0, len(body), 50))
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(start.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1) + chunks + b"0\r\n\r\n")
+        assert _read_all(sock).startswith(b"HTTP/1.1 204 ")
+    assert httpx.get(f"{server.url}/live/{stream}/entries").json()["kept"] == 1_000
+
+
+def test_connections_refused_with_an_answer_are_the_first_the_cap_closes() -> None:
+    """A refused connection lingers 2 s to let its client read the answer: 25 of them took a cap of 20, and
+    every other client got 503 meanwhile."""
+    with running_app("--max-connections", "20") as app:
+        refused = [socket.create_connection(("127.0.0.1", app.port)) for _ in range(25)]
+        try:
+            for sock in refused:
+                sock.sendall(b"NOT HTTP\r\n\r\n")
+            time.sleep(0.3)
+            assert httpx.get(f"{app.url}/healthz", headers={"Connection": "close"}).status_code == 200
+        finally:
+            for sock in refused:
+                sock.close()
+
+
 def test_a_head_under_64_kib_and_a_body_of_any_allowed_size_are_taken(server: AppProcess) -> None:
     stream = str(uuid.uuid4())
     headers = {"X-Large": "a" * 60_000}
