@@ -24,8 +24,10 @@ const ESCAPE_SEQUENCES = new RegExp(ESCAPE_SEQUENCE.source, "g");
 // Elements one text may make (escapes, colour runs, highlight marks). Past it, the rest is one text
 // node: escapes written out as plain text, colours and marks left out. Made one by one, a row of
 // 21,666 zero-width spaces (a 64 KB message) took Chromium a second to draw, and anyone who can send
-// could freeze every viewer's tab so; a row shows a few hundred characters until it is opened.
+// could freeze every viewer's tab so. A closed row shows one line; an opened one (a reader's click,
+// one row) shows all of it, and coloured output of hundreds of lines (a test run's) needs more.
 export const MAX_ELEMENTS_PER_TEXT = 256;
+export const MAX_ELEMENTS_PER_OPEN_TEXT = 2048;
 
 // `\xNN` or `\uNNNN`, as `printable` writes it.
 function escaped(character) {
@@ -62,16 +64,17 @@ function markElement(content, cls) {
 // Appends what a message shows, piece by piece, to `parent`, in <mark>s where `marks` ([start, end,
 // cls, …], sorted, offsets in the text as shown: without escape sequences) say.
 class MarkedWriter {
-  constructor(parent, marks) {
+  constructor(parent, marks, maxElements) {
     this.parent = parent;
     this.marks = marks;
     this.next = 0;    // the first mark that does not end before `offset`
     this.offset = 0;  // how much of the shown text was appended
-    this.made = 0;    // elements made (see MAX_ELEMENTS_PER_TEXT)
+    this.made = 0;    // elements made, at most `maxElements` (see MAX_ELEMENTS_PER_TEXT)
+    this.maxElements = maxElements;
   }
 
   get full() {
-    return this.made >= MAX_ELEMENTS_PER_TEXT;
+    return this.made >= this.maxElements;
   }
 
   append(element) {
@@ -119,13 +122,14 @@ export function withoutEscapeSequences(text) {
 }
 
 // Append `text` to `parent` with its colour codes as styles, its other escape sequences dropped and
-// its unsafe characters shown escaped; `marks` (see MarkedWriter) highlight parts of it.
-export function appendColoured(parent, text, marks = NO_MARKS) {
+// its unsafe characters shown escaped; `marks` (see MarkedWriter) highlight parts of it; at most
+// `maxElements` elements.
+export function appendColoured(parent, text, marks = NO_MARKS, maxElements = MAX_ELEMENTS_PER_TEXT) {
   if (!marks.length && !UNSAFE_CHARACTER.test(text)) {
     parent.append(text);
     return;
   }
-  const writer = new MarkedWriter(parent, marks);
+  const writer = new MarkedWriter(parent, marks, maxElements);
   const style = new SgrStyle();
   let start = 0;  // where the text not yet appended starts
   UNSAFE_CHARACTERS.lastIndex = 0;
@@ -150,8 +154,8 @@ export function appendColoured(parent, text, marks = NO_MARKS) {
 
 const NO_MARKS = Object.freeze([]);
 
-// Append `text` to `parent`, its unsafe characters shown escaped.
-export function appendEscaped(parent, text) {
+// Append `text` to `parent`, its unsafe characters shown escaped, in at most `maxElements` elements.
+export function appendEscaped(parent, text, maxElements = MAX_ELEMENTS_PER_TEXT) {
   if (!UNSAFE_CHARACTER.test(text)) {
     parent.append(text);
     return;
@@ -160,7 +164,7 @@ export function appendEscaped(parent, text) {
   let made = 0;
   for (const match of text.matchAll(UNSAFE_CHARACTERS)) {
     if (match.index > start) parent.append(text.slice(start, match.index));
-    if (made === MAX_ELEMENTS_PER_TEXT) {
+    if (made === maxElements) {
       parent.append(printableText(text.slice(match.index)));
       return;
     }

@@ -227,8 +227,10 @@ async def test_invisible_and_line_breaking_characters_are_shown_escaped(
     assert json.loads(await download(page, "ndjson"))["message"] == message
 
 
-# At most this many elements are made for one text (MAX_ELEMENTS_PER_TEXT in log_text.js).
+# At most this many elements are made for one text (MAX_ELEMENTS_PER_TEXT in log_text.js), and for one
+# text of an opened row (MAX_ELEMENTS_PER_OPEN_TEXT).
 MAX_ELEMENTS_PER_TEXT = 256
+MAX_ELEMENTS_PER_OPEN_TEXT = 2048
 
 
 async def test_a_text_of_thousands_of_escapes_or_colours_makes_a_bounded_number_of_elements(
@@ -253,8 +255,23 @@ async def test_a_text_of_thousands_of_escapes_or_colours_makes_a_bounded_number_
     await messages.first.click()  # open it: its fields too are bounded, and still escaped
     fields = page.locator(".bl-fields-json")
     await expect(fields).to_contain_text("\\u202e" * 10, timeout=WAIT_MS)
-    assert await fields.evaluate("element => element.querySelectorAll('*').length") <= MAX_ELEMENTS_PER_TEXT
+    assert await fields.evaluate("element => element.querySelectorAll('*').length") <= MAX_ELEMENTS_PER_OPEN_TEXT
     assert "\u202e" not in await fields.text_content()
+
+
+async def test_an_opened_row_of_a_test_runs_coloured_output_keeps_its_colours_and_marks(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    lines = [f"\x1b[32mPASSED\x1b[0m tests/test_{index}.py::test_{index}" for index in range(300)]
+    # (Highlights look at a message's first 4,096 characters: log_highlight.MAX_SCAN_CHARS.)
+    await post(http, app_server, stream, {"message": "\n".join(["the needle's run", *lines, "\x1b[31mFAILED\x1b[0m"])})
+    response = await page.goto(f"{app_server.url}/{stream}?q=needle")
+    assert response is not None and response.status == 200
+    await page.locator(".bl-line").click()  # open it: every line shows, the last one too
+    message = page.locator(".bl-open .bl-message")
+    await expect(message.locator(".bl-fg-1")).to_have_text("FAILED", timeout=WAIT_MS)
+    await expect(message.locator("mark.bl-hl-match")).to_have_text("needle")
+    assert await message.locator(".bl-fg-2").count() == 300
 
 
 # --- dates -----------------------------------------------------------------------------------------
