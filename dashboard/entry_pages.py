@@ -36,8 +36,9 @@ SCAN_SECONDS = 0.5
 # A scan lets the event loop run other work at least this often: the memory bus's reads never
 # suspend, and a chunk of long lines against a costly pattern can take the whole SCAN_SECONDS.
 SCAN_SLICE_SECONDS = 0.02
-# Where a regular expression is matched against a long entry (EntryQuery.matches_off_loop): as many
-# threads as scans run at once (readback.MAX_SCANS_AT_ONCE), so such matches take at most that many cores.
+# Where a regular expression is matched against a long entry (EntryQuery.matches_off_loop), for every
+# scan of the process (`/entries`, and pages' searches of older lines): such matches take at most two
+# cores. A scan waits for its turn only until its time is up (`_Scan._match_off_loop`).
 _LONG_MATCHES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bunnylogs-long-match")
 
 
@@ -165,23 +166,36 @@ class _Scan:
                 slice_ends = now + SCAN_SLICE_SECONDS
             if self.scanned and now >= self._deadline:
                 return False
+            if self._query.matches_off_loop(stream_entry.entry):
+                matched = await self._match_off_loop(stream_entry)
+                if matched is None:
+                    return False
+                slice_ends = self._clock() + SCAN_SLICE_SECONDS
+            else:
+                matched = self._query.matches(stream_entry.entry)
             self.scanned += 1
             self.first_id = self.first_id or stream_entry.id
             self.last_id = stream_entry.id
             if self._scanned_ids is not None:
                 self._scanned_ids.append(stream_entry.id)
-            if self._query.matches_off_loop(stream_entry.entry):
-                matched = await asyncio.get_running_loop().run_in_executor(
-                    _LONG_MATCHES, self._query.matches, stream_entry.entry)
-                slice_ends = self._clock() + SCAN_SLICE_SECONDS
-            else:
-                matched = self._query.matches(stream_entry.entry)
             if matched:
                 self.matches.append(stream_entry)
                 self.matched_bytes += stream_entry.entry.memory_size()
                 if self._full():
                     return stream_entry is batch[-1]
         return True
+
+    async def _match_off_loop(self, stream_entry: StreamEntry) -> bool | None:
+        """Whether `stream_entry` matches, worked out in a worker thread; None if the scan's time ran out
+        first (then it is not scanned). The first entry of a scan is always worked out: each page moves on."""
+        match = asyncio.get_running_loop().run_in_executor(_LONG_MATCHES, self._query.matches, stream_entry.entry)
+        if not self.scanned:
+            return await match
+        try:
+            # Other scans' long matches may be ahead of it in the pool (pages' searches of older lines too).
+            return await asyncio.wait_for(match, timeout=max(self._deadline - self._clock(), 0.0))
+        except TimeoutError:
+            return None  # left the pool's queue if it had not started; else it ends there, unread
 
     def _full(self) -> bool:
         return len(self.matches) >= self._limit or self.matched_bytes > MAX_PAGE_BYTES

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.datastructures import QueryParams
 
-from dashboard import readback
+from dashboard import entry_pages, readback
 from dashboard.bus.memory import MemoryBus
 from dashboard.entry import LogEntry, StreamEntry
 from dashboard.entry_pages import (
@@ -22,6 +22,7 @@ from dashboard.entry_pages import (
     SCAN_CHUNK,
     SCAN_SECONDS,
     SCAN_SLICE_SECONDS,
+    ScanBudget,
     read_page,
 )
 from dashboard.entry_query import OFF_LOOP_SEARCH_CHARS, EntryQuery, parse_entry_query
@@ -384,6 +385,26 @@ async def test_a_regex_match_against_a_long_entry_leaves_the_event_loop_free(bus
                            limit=10)
     await other
     assert len(page.entries) == 1
+
+
+async def test_a_long_match_waiting_in_a_busy_pool_past_the_scans_time_ends_the_page_before_it(
+        bus: MemoryBus) -> None:
+    """The pool is shared by every scan of the process: a scan waited there for others' matches, past its time
+    and holding its scan slot."""
+    short, long_text = "x", "x" * (OFF_LOOP_SEARCH_CHARS + 1)
+    ids = await bus.publish(STREAM, [LogEntry(message=text, timestamp=1.0) for text in (short, long_text, short)])
+    release = threading.Event()
+    busy = [entry_pages._LONG_MATCHES.submit(release.wait, 10) for _ in range(2)]  # both threads taken
+    try:
+        query = parse_entry_query(QueryParams("q=x&re=1"))
+        page = await read_page(bus, STREAM, query, after="0", before=None, limit=10, budget=ScanBudget(seconds=0.2))
+    finally:
+        release.set()
+    assert [future.result() for future in busy] == [True, True]
+    assert [entry.id for entry in page.entries] == ids[:1] and page.scanned == 1 and page.next_after == ids[0]
+    # The next page starts with the long entry, and scans it whatever its wait: each page moves on.
+    page = await read_page(bus, STREAM, query, after=ids[0], before=None, limit=10)
+    assert [entry.id for entry in page.entries] == ids[1:]
 
 
 def test_only_a_regex_against_a_long_text_is_matched_off_the_event_loop() -> None:
