@@ -37,8 +37,8 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-rows", type=int, help="rows each browser keeps (default 10000)")
     serve.add_argument("--max-stream-length", type=int, help="entries kept per stream (default 10000)")
     serve.add_argument("--memory-budget-mb", type=int,
-                       help="memory bus: MiB all streams may take together (default 1024); the streams written "
-                            "least recently are dropped beyond it")
+                       help="memory bus: MiB all streams may take together (default 1024); beyond it the largest "
+                            "streams lose their oldest lines, each down to the same size")
     serve.add_argument("--max-streams", type=int, help="memory bus: streams kept at once (default 100000)")
     serve.add_argument("--public-url", help="base URL to show in snippets, e.g. https://logs.example.com")
     serve.add_argument("--client-install", metavar="REQUIREMENT",

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     retention_seconds: int = Field(7 * 24 * 3600, ge=60,
                                    description="a stream nobody writes to for this long is dropped")
     memory_budget_mb: int = Field(1024, ge=16, description="memory bus: MiB all streams may take together; beyond it "
-                                  "the streams written least recently are dropped")
+                                  "the largest streams lose their oldest lines, each down to the same size")
     max_streams: int = Field(100_000, ge=1, description="memory bus: streams kept at once; beyond it the streams "
                              "written least recently are dropped")
     public_url: str | None = Field(None, description="base URL shown in snippets (default: the URL the browser used)")
