@@ -35,13 +35,22 @@ from engineio.async_socket import AsyncSocket
 from engineio.packet import Packet
 from nicegui import core
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets import http11
 from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from ..connections import MAX_HEAD_BYTES
+
 _SCOPE_KEY = "bunnylogs.websocket_protocol"
+# A page's socket request may carry what any request may (a head of up to MAX_HEAD_BYTES: cookies of
+# other apps on the same host, say). websockets reads it again with bounds of its own, 8 KiB a line and
+# 128 headers (which it lets the environment set, read once at its import): a cookie of 8 KiB refused
+# the page its socket. They are read at each request, so set here.
+http11.MAX_LINE_LENGTH = max(http11.MAX_LINE_LENGTH, MAX_HEAD_BYTES)
+http11.MAX_NUM_HEADERS = max(http11.MAX_NUM_HEADERS, MAX_HEAD_BYTES // 4)  # "a:\r\n", the least a header takes
 _NAMESPACE = "/"
 _PLAIN = 0  # the frame kind of a connection without compression; others are their window size in bits
 # Messages from this size on are compressed for connections that negotiated compression.
@@ -95,8 +104,18 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
             self.conn = ServerProtocol(extensions=[compression], max_size=self.config.ws_max_size,
                                        logger=logging.getLogger("uvicorn.error"))
         self._frame_kind: int | None = None
+        self._request_read = False
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if not self._request_read and self.conn.handshake_exc is not None and not self.transport.is_closing():
+            # websockets could not read the request and made its answer (a 400, 414 or 431), but gave
+            # no event: uvicorn's protocol would hold the connection, unanswered and with no timeout.
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
 
     def handle_connect(self, event: Request) -> None:
+        self._request_read = True
         super().handle_connect(event)
         scope: Any = getattr(self, "scope", None)  # no scope when the handshake was refused
         if scope is not None:

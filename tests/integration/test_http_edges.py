@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import os
 import select
 import socket
 import time
@@ -114,6 +116,18 @@ def test_a_chunked_body_whose_trailer_or_framing_passes_64_kib_gets_the_431(serv
         sock.sendall(start.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1) + chunks + b"0\r\n\r\n")
         assert _read_all(sock).startswith(b"HTTP/1.1 204 ")
     assert httpx.get(f"{server.url}/live/{stream}/entries").json()["kept"] == 1_000
+
+
+def test_a_page_socket_with_a_cookie_of_tens_of_kib_opens(server: AppProcess) -> None:
+    """websockets reads the request again with its own bounds (8 KiB a line): the page's socket got no answer
+    at all, and the connection was held with no timeout."""
+    key = base64.b64encode(os.urandom(16))
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.settimeout(5)
+        sock.sendall(b"GET /_nicegui_ws/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: test\r\n"
+                     b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                     b"Sec-WebSocket-Version: 13\r\nCookie: other-app=%s\r\n\r\n" % (key, b"c" * 40_000))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 101 ")
 
 
 def test_connections_refused_with_an_answer_are_the_first_the_cap_closes() -> None:

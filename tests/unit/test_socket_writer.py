@@ -1,4 +1,5 @@
-"""When a row message may skip engine.io's queue: only while its writer waits with nothing queued."""
+"""When a row message may skip engine.io's queue (only while its writer waits with nothing queued), and a page
+socket's request that websockets cannot read."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import zlib
 from types import SimpleNamespace
 
 import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+from websockets import http11
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 
-from dashboard.elements.socket_writer import COMPRESS_FROM_BYTES, SharedFrames, idle_reader
+from dashboard.connections import MAX_HEAD_BYTES
+from dashboard.elements.socket_writer import COMPRESS_FROM_BYTES, DirectWebSocketProtocol, SharedFrames, idle_reader
 
 
 async def test_a_reader_waiting_on_an_empty_queue_is_idle() -> None:
@@ -67,3 +72,50 @@ def test_a_long_row_message_is_compressed_once_for_every_connection_of_its_kind(
     inflate = zlib.decompressobj(-12)
     assert inflate.decompress(frame[start:] + b"\x00\x00\xff\xff") == text
     assert message.frame_for(12, _deflate_connection()) is frame  # type: ignore[arg-type]
+
+
+class _Transport(asyncio.Transport):
+    """What a protocol writes, and whether it closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+
+def _page_socket_protocol() -> tuple[DirectWebSocketProtocol, _Transport]:
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("a request websockets could not read reaches no app")
+
+    config = Config(app=app, ws="websockets-sansio", log_level="warning")
+    config.load()
+    protocol = DirectWebSocketProtocol(config=config, server_state=ServerState(), app_state={})
+    transport = _Transport()
+    protocol.connection_made(transport)
+    return protocol, transport
+
+
+async def test_a_socket_request_websockets_cannot_read_is_answered_and_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """websockets answers such a request itself but gives uvicorn no event: the connection was held for ever,
+    unanswered (so were pages' sockets with a cookie of 8 KiB, before its bounds were raised to ours)."""
+    monkeypatch.setattr(http11, "MAX_LINE_LENGTH", 100)  # a bound this request passes
+    protocol, transport = _page_socket_protocol()
+    protocol.data_received(b"GET /_nicegui_ws/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: test\r\n"
+                           b"Upgrade: websocket\r\nConnection: Upgrade\r\nCookie: " + b"c" * 200 + b"\r\n\r\n")
+    assert transport.written.startswith(b"HTTP/1.1 431 ") and transport.closed
+
+
+def test_websockets_reads_any_head_the_server_takes() -> None:
+    assert http11.MAX_LINE_LENGTH >= MAX_HEAD_BYTES and http11.MAX_NUM_HEADERS >= MAX_HEAD_BYTES // 4
