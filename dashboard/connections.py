@@ -52,7 +52,7 @@ MAX_HEAD_BYTES = 64 * 1024
 # reset, and a client still sending may lose the answer.
 LINGER_SECONDS = 2.0
 # Chunk framing allowed per piece of body without counting against MAX_HEAD_BYTES: a chunk's size line
-# and its ending take 7 bytes for a chunk under 64 KiB.
+# and its ending take at most 8 bytes for a chunk under 64 KiB.
 _FRAMING_ALLOWANCE = 16
 
 
