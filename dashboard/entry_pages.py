@@ -101,6 +101,7 @@ class _Scan:
         self._scanned_ids = scanned_ids
         # Unfiltered, every entry matches: one read of `limit` entries is the whole page.
         self._chunk = limit if query.wants_everything else SCAN_CHUNK
+        self._timed_out = False  # stopped waiting for a long match: the scan ends before that entry
         self.matches: list[StreamEntry] = []
         self.matched_bytes = 0
         self.scanned = 0
@@ -169,6 +170,7 @@ class _Scan:
             if self._query.matches_off_loop(stream_entry.entry):
                 matched = await self._match_off_loop(stream_entry)
                 if matched is None:
+                    self._timed_out = True  # a timer may fire a little before the clock reads the deadline
                     return False
                 slice_ends = self._clock() + SCAN_SLICE_SECONDS
             else:
@@ -201,4 +203,4 @@ class _Scan:
         return len(self.matches) >= self._limit or self.matched_bytes > MAX_PAGE_BYTES
 
     def _done(self) -> bool:
-        return self._full() or self.scanned >= self._max_scanned or self._clock() >= self._deadline
+        return self._full() or self.scanned >= self._max_scanned or self._timed_out or self._clock() >= self._deadline
