@@ -123,10 +123,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         # the head in progress (at most one read more, when pipelined requests share a read).
         self._head_bytes = 0
         # While a body is read: bytes received that were not body (chunk sizes, extensions, trailers),
-        # less an allowance for each piece of body. Trailers are headers, joined by copying as they are.
-        # Counted over the reads that fall wholly within one body.
+        # past an allowance for each piece of body in the same read. Trailers are headers, joined by
+        # copying as they come. Counted over the reads that fall wholly within one body.
         self._framing_bytes = 0
         self._body_bytes_read = 0  # in the read being parsed, with the allowance
+        self._unread_after_answer = 0  # body bytes that came after the request was answered
         self._lingering = False  # answered and closing: what arrives is dropped
         self._head_refused = False
 
@@ -159,7 +160,15 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._body_bytes_read = 0
         super().data_received(data)
         if not reading_head and self._reading_body and self.cycle is cycle:  # a read all within one body
-            self._framing_bytes += len(data) - self._body_bytes_read
+            # A read's allowance covers its own framing only: many tiny chunks earn no credit for a trailer.
+            self._framing_bytes += max(0, len(data) - self._body_bytes_read)
+            if cycle is not None and cycle.response_complete:
+                # Answered already (a 413, say): uvicorn parses the rest only to drop it. Past 64 KiB,
+                # stop parsing it: drop what comes, and close.
+                self._unread_after_answer += len(data)
+                if self._unread_after_answer > MAX_HEAD_BYTES:
+                    self._linger()
+                    return
         if not self._lingering and not self.transport.is_closing() and self.transport.get_protocol() is self and (
                 self._head_bytes > MAX_HEAD_BYTES if reading_head and not self._reading_body
                 else self._reading_body and self._framing_bytes > MAX_HEAD_BYTES):
@@ -180,7 +189,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             # The parser stops at the error, and uvicorn answers through send_400_response.
             self._head_refused = True
             raise _HeadTooLarge
-        self._head_bytes = self._framing_bytes = 0
+        self._head_bytes = self._framing_bytes = self._unread_after_answer = 0
         self._disarm()
         self.waiting.pop(self, None)
         super().on_headers_complete()
@@ -238,6 +247,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.transport.close()
             return
         self.transport.write(answer)
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close once the client had LINGER_SECONDS to read what was written, dropping what it sends meanwhile."""
+        self._disarm()
         self._lingering = True
         # First in line for the connection cap to close: it has nothing more to do.
         self.waiting[self] = None

@@ -109,6 +109,10 @@ def test_a_chunked_body_whose_trailer_or_framing_passes_64_kib_gets_the_431(serv
     with socket.create_connection(("127.0.0.1", server.port)) as sock:  # chunk extensions, the same
         _send_ignoring_a_close(sock, start + b"5;" + b"e" * (1 << 20) + b"\r\nhello\r\n0\r\n\r\n")
         assert _error_answer(sock)[0].startswith("HTTP/1.1 431 ")
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:  # tiny chunks earn no credit for a trailer
+        sock.sendall(start + b"1\r\nx\r\n" * 100_000 + b"0\r\nX-Trailer: ")
+        _send_ignoring_a_close(sock, b"a" * (512 << 10) + b"\r\n\r\n")
+        assert _error_answer(sock)[0].startswith("HTTP/1.1 431 ")
     # Small chunks are not framing past the bound: 1 MB in chunks of 50 bytes (120 KB of framing) is taken.
     body = (b"x" * 999 + b"\n") * 1_000
     chunks = b"".join(b"32\r\n" + body[at:at + 50] + b"\r\n" for at in range(0, len(body), 50))
@@ -116,6 +120,19 @@ def test_a_chunked_body_whose_trailer_or_framing_passes_64_kib_gets_the_431(serv
         sock.sendall(start.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1) + chunks + b"0\r\n\r\n")
         assert _read_all(sock).startswith(b"HTTP/1.1 204 ")
     assert httpx.get(f"{server.url}/live/{stream}/entries").json()["kept"] == 1_000
+
+
+def test_a_body_that_goes_on_after_its_answer_is_dropped_unparsed_and_the_connection_closed(
+        server: AppProcess) -> None:
+    """uvicorn parses the rest of an answered body only to drop it: 2,000,000 one-byte chunks after a 413 held the
+    event loop in pieces of tens of ms. Past 64 KiB it is now dropped unparsed, and the connection closed."""
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"POST /live/%s HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked"
+                     b"\r\n\r\n" % str(uuid.uuid4()).encode())
+        _send_ignoring_a_close(sock, b"100000\r\n" + b"x" * 0x100000 + b"\r\n" + b"1\r\nx\r\n" * 200_000)
+        _send_ignoring_a_close(sock, b"0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        answers = _read_all(sock)  # until the server closes it
+    assert answers.startswith(b"HTTP/1.1 413 ") and b"HTTP/1.1 200 " not in answers
 
 
 def test_a_page_socket_with_a_cookie_of_tens_of_kib_opens(server: AppProcess) -> None:
