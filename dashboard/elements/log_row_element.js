@@ -1,6 +1,6 @@
 // One entry drawn as a row: toggle, time, level, program and message; open, its whole message and
 // its fields as JSON. Log text is data: every value is set as text (log_text), never parsed as HTML.
-import { MAX_ELEMENTS_PER_OPEN_TEXT, MAX_ELEMENTS_PER_TEXT, appendColoured, appendEscaped } from "log_text";
+import { MAX_NODES_PER_OPEN_TEXT, MAX_NODES_PER_TEXT, appendColoured, appendEscaped } from "log_text";
 import { streamMark } from "stream_labels";
 import { columnCells } from "log_columns";
 
@@ -42,7 +42,7 @@ function el(tag, className, text) {
 // An element showing log text, its unsafe characters escaped (see log_text).
 function logTextElement(tag, className, text) {
   const element = el(tag, className);
-  appendEscaped(element, text, MAX_ELEMENTS_PER_OPEN_TEXT);  // only in an opened row
+  appendEscaped(element, text, MAX_NODES_PER_OPEN_TEXT);  // only in an opened row
   return element;
 }
 
@@ -91,7 +91,7 @@ export function paintHighlight(row, entry, open, highlight) {
 function writeMessage(row, message, entry, open, highlight) {
   if (highlight && highlight.colour in ROW_MARKS) row.classList.add(ROW_MARKS[highlight.colour]);
   appendColoured(message, shownMessage(entry, open), highlight ? highlight.marks : undefined,
-    open ? MAX_ELEMENTS_PER_OPEN_TEXT : MAX_ELEMENTS_PER_TEXT);
+    open ? MAX_NODES_PER_OPEN_TEXT : MAX_NODES_PER_TEXT);
 }
 
 // Every row starts as a copy of this one: cloning a tree costs a fraction of building it element by

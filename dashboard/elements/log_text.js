@@ -21,13 +21,14 @@ const UNSAFE_CHARACTERS = new RegExp(UNSAFE_CHARACTER.source, "g");
 const ESCAPE_SEQUENCE = /\x1b(?:\[([0-?]*)([ -\/]*[@-~])|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[ -\/]+[0-~]|[0-OQ-WYZ\\`-~])/y;
 const ESCAPE_SEQUENCES = new RegExp(ESCAPE_SEQUENCE.source, "g");
 
-// Elements one text may make (escapes, colour runs, highlight marks). Past it, the rest is one text
-// node: escapes written out as plain text, colours and marks left out. Made one by one, a row of
-// 21,666 zero-width spaces (a 64 KB message) took Chromium a second to draw, and anyone who can send
-// could freeze every viewer's tab so. A closed row shows one line; an opened one (a reader's click,
+// Nodes one text may make (escapes, colour runs, highlight marks, and the text between them). Past it,
+// the rest is one text node: escapes written out as plain text, colours and marks left out. Made one
+// by one, a row of 21,666 zero-width spaces (a 64 KB message) took Chromium a second to draw, and
+// anyone who can send could freeze every viewer's tab so (16,000 pieces of text split by escape
+// sequences that draw nothing, too). A closed row shows one line; an opened one (a reader's click,
 // one row) shows all of it, and coloured output of hundreds of lines (a test run's) needs more.
-export const MAX_ELEMENTS_PER_TEXT = 256;
-export const MAX_ELEMENTS_PER_OPEN_TEXT = 2048;
+export const MAX_NODES_PER_TEXT = 256;
+export const MAX_NODES_PER_OPEN_TEXT = 2048;
 
 // `\xNN` or `\uNNNN`, as `printable` writes it.
 function escaped(character) {
@@ -64,22 +65,22 @@ function markElement(content, cls) {
 // Appends what a message shows, piece by piece, to `parent`, in <mark>s where `marks` ([start, end,
 // cls, …], sorted, offsets in the text as shown: without escape sequences) say.
 class MarkedWriter {
-  constructor(parent, marks, maxElements) {
+  constructor(parent, marks, maxNodes) {
     this.parent = parent;
     this.marks = marks;
     this.next = 0;    // the first mark that does not end before `offset`
     this.offset = 0;  // how much of the shown text was appended
-    this.made = 0;    // elements made, at most `maxElements` (see MAX_ELEMENTS_PER_TEXT)
-    this.maxElements = maxElements;
+    this.made = 0;    // nodes made, at most `maxNodes` (see MAX_NODES_PER_TEXT)
+    this.maxNodes = maxNodes;
   }
 
   get full() {
-    return this.made >= this.maxElements;
+    return this.made >= this.maxNodes;
   }
 
-  append(element) {
-    this.parent.append(element);
-    if (typeof element !== "string") this.made += element.firstChild instanceof Element ? 2 : 1;
+  append(node) {
+    this.parent.append(node);
+    this.made += typeof node === "string" ? 1 : node.firstChild instanceof Element ? 3 : 2;  // with its text
   }
 
   // The mark at `position`, as [start, end, cls], or the next one after it; null when none is left.
@@ -123,13 +124,13 @@ export function withoutEscapeSequences(text) {
 
 // Append `text` to `parent` with its colour codes as styles, its other escape sequences dropped and
 // its unsafe characters shown escaped; `marks` (see MarkedWriter) highlight parts of it; at most
-// `maxElements` elements.
-export function appendColoured(parent, text, marks = NO_MARKS, maxElements = MAX_ELEMENTS_PER_TEXT) {
+// `maxNodes` nodes.
+export function appendColoured(parent, text, marks = NO_MARKS, maxNodes = MAX_NODES_PER_TEXT) {
   if (!marks.length && !UNSAFE_CHARACTER.test(text)) {
     parent.append(text);
     return;
   }
-  const writer = new MarkedWriter(parent, marks, maxElements);
+  const writer = new MarkedWriter(parent, marks, maxNodes);
   const style = new SgrStyle();
   let start = 0;  // where the text not yet appended starts
   UNSAFE_CHARACTERS.lastIndex = 0;
@@ -154,8 +155,8 @@ export function appendColoured(parent, text, marks = NO_MARKS, maxElements = MAX
 
 const NO_MARKS = Object.freeze([]);
 
-// Append `text` to `parent`, its unsafe characters shown escaped, in at most `maxElements` elements.
-export function appendEscaped(parent, text, maxElements = MAX_ELEMENTS_PER_TEXT) {
+// Append `text` to `parent`, its unsafe characters shown escaped, in at most `maxNodes` nodes.
+export function appendEscaped(parent, text, maxNodes = MAX_NODES_PER_TEXT) {
   if (!UNSAFE_CHARACTER.test(text)) {
     parent.append(text);
     return;
@@ -163,13 +164,16 @@ export function appendEscaped(parent, text, maxElements = MAX_ELEMENTS_PER_TEXT)
   let start = 0;
   let made = 0;
   for (const match of text.matchAll(UNSAFE_CHARACTERS)) {
-    if (match.index > start) parent.append(text.slice(start, match.index));
-    if (made === maxElements) {
-      parent.append(printableText(text.slice(match.index)));
+    if (made >= maxNodes) {
+      parent.append(printableText(text.slice(start)));
       return;
     }
+    if (match.index > start) {
+      parent.append(text.slice(start, match.index));
+      made += 1;
+    }
     parent.append(escapeElement(match[0]));
-    made += 1;
+    made += 2;  // the element and its text
     start = match.index + 1;
   }
   if (start < text.length) parent.append(text.slice(start));
