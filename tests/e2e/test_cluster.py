@@ -175,3 +175,23 @@ async def test_a_killed_ui_process_s_browsers_carry_on_at_the_other_with_every_e
     finally:
         for context in contexts:
             await context.close()
+
+
+async def test_a_page_with_cookies_of_other_apps_on_the_host_opens_and_follows_through_nginx(
+        browser: Browser, cluster: tuple[NginxServer, list[AppProcess], list[AppProcess]]) -> None:
+    """nginx takes 8 KiB a line by default: a page whose cookies passed that was answered 400 by nginx (and its
+    socket, straight to BunnyLogs, hung unanswered)."""
+    nginx, _, _ = cluster
+    stream = str(uuid.uuid4())
+    context = await browser.new_context()
+    try:
+        await context.add_cookies([{"name": f"other_app_{index}", "value": "v" * 4000, "url": nginx.url}
+                                   for index in range(5)])  # 20 KB: a browser keeps at most 4 KB a cookie
+        page = await context.new_page()
+        await open_stream(page, nginx.url, stream)
+        async with httpx.AsyncClient(timeout=30) as http:
+            response = await http.post(f"{nginx.url}/live/{stream}", data={"message": "past the cookies"})
+            assert response.status_code == 204
+        await expect(page.locator(".bl-message")).to_have_text(["past the cookies"])
+    finally:
+        await context.close()
