@@ -4,6 +4,9 @@
 // says which entry it has last, and the server sends what came after it.
 
 const SOCKET_POLL_MS = 10;
+// socket.io waits up to 5 s between tries to reconnect, so a page came back up to 5 s after its
+// restarted server; 2 s (each wait still spread by socket.io's jitter) keeps that short.
+const RECONNECT_DELAY_MAX_MS = 2000;
 
 // Call onRows(rows, history, older) with each batch sent over `feed` ({message}, RowsFeed.address),
 // history being true for rows that were in the stream before this page came (or that it missed
@@ -44,6 +47,7 @@ export function listenForRows(feed, onRows, onResume) {
       return;
     }
     timer = null;
+    window.socket.io.reconnectionDelayMax(RECONNECT_DELAY_MAX_MS);
     window.socket.on(name, onMessage);
     window.socket.on("disconnect", onDisconnect);
     window.socket.on("connect", onConnect);

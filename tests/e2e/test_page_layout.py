@@ -561,3 +561,27 @@ async def test_after_a_restart_of_a_memory_bus_server_the_page_says_its_lines_ar
         await page.reload()
         await expect(page.locator(".bl-message").last).to_have_text("line 59")
         await expect(page.get_by_text(LINES_GONE)).to_have_count(0)
+
+
+# socket.io waits up to 5 s between its tries by default; the page caps the wait at 2 s.
+LONGEST_RETRY_WAIT_S = 3.0  # the cap plus room for a slow machine; socket.io's own reaches 4 to 5 s
+DOWN_FOR_S = 12.0  # long enough for socket.io's own waits to reach their cap
+
+
+async def test_a_page_retries_its_stopped_server_every_few_seconds_at_most(page: Page) -> None:
+    app = AppProcess("--history", "50", port=free_port())
+    with running(app):
+        await open_stream(page, app.url, new_stream())
+        await page.evaluate("""() => { window.__tries = [];
+            window.socket.io.on("reconnect_attempt", () => window.__tries.push(performance.now())); }""")
+        await asyncio.to_thread(app.stop)
+        await expect(page.locator(".bl-state")).not_to_have_text("connected", timeout=RESTART_TIMEOUT_MS)
+        await asyncio.sleep(DOWN_FOR_S)
+        # The waits between tries, and the one since the last try, all short: a restarted server gets
+        # its pages back soon after it is up, however long it was down.
+        waits_ms = await page.evaluate("""() => { const t = [...window.__tries, performance.now()];
+            return t.slice(1).map((time, n) => time - t[n]); }""")
+        assert len(waits_ms) >= 5, waits_ms
+        assert max(waits_ms) <= LONGEST_RETRY_WAIT_S * 1000, waits_ms
+        await asyncio.to_thread(app.start)
+        await expect(page.locator(".bl-state")).to_have_text("connected", timeout=RESTART_TIMEOUT_MS)
