@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import orjson
 import re2
 from starlette.datastructures import QueryParams
 
@@ -85,7 +84,7 @@ class EntryQuery:
             return False
         if len(entry.message) > OFF_LOOP_SEARCH_CHARS:
             return True
-        return bool(entry.fields) and len(orjson.dumps(entry.fields)) > OFF_LOOP_SEARCH_CHARS
+        return entry.fields_json is not None and len(entry.fields_json) > OFF_LOOP_SEARCH_CHARS
 
 
 # A terminal escape sequence, as the page drops it from what it shows and searches (ESCAPE_SEQUENCE in
@@ -98,7 +97,7 @@ def searched_text(entry: LogEntry) -> str:
     """What the text filter searches, as the page does: the message as shown (without its colour codes and
     other escape sequences), then the fields as compact JSON."""
     message = _ESCAPE_SEQUENCES.sub("", entry.message) if "\x1b" in entry.message else entry.message
-    return f"{message} {orjson.dumps(entry.fields).decode()}" if entry.fields else message
+    return f"{message} {entry.fields_json.decode()}" if entry.fields_json else message
 
 
 def parse_entry_query(query: QueryParams, *, now: float | None = None) -> EntryQuery:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 
 from limits.aio.storage import Storage
 
-from .entry import LogEntry
+from .entry import LogEntry, json_text
 from .protocol import DEFAULT_PROGRAM, LEVEL_RANKS
 from .rate_limit import RateLimit, Refusal, RefusalCounts
 from .settings import Settings
@@ -176,4 +176,4 @@ def _folded(entry: LogEntry, *, level_ok: bool, program_ok: bool) -> LogEntry:
         original["program"] = entry.program
     return entry._replace(level=entry.level if level_ok else OTHER_LEVEL,
                           program=entry.program if program_ok else OTHER_PROGRAM,
-                          fields={**(entry.fields or {}), **original})  # the real name wins over a field
+                          fields_json=json_text({**(entry.fields() or {}), **original}))  # the real name wins

@@ -18,7 +18,7 @@ import orjson
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from .entry import InvalidEntry, JsonObject, LogEntry, is_finite_number, normalize_level
+from .entry import InvalidEntry, LogEntry, is_finite_number, json_text, normalize_level
 from .protocol import (
     DEFAULT_LEVEL,
     DEFAULT_PROGRAM,
@@ -213,7 +213,7 @@ def build_entry(data: Mapping[str, Any], defaults: EntryDefaults) -> LogEntry:
         timestamp=parse_timestamp(data.get("timestamp"), defaults.received_at),
         level=defaults.level if level is None or level == "" else normalize_level(level),
         program=defaults.program if program is None or program == "" else _check_program(program),
-        fields=_collect_fields(data),
+        fields_json=_collect_fields(data),
     )
 
 
@@ -258,7 +258,7 @@ def _check_program(program: object) -> str:
     return program
 
 
-def _collect_fields(data: Mapping[str, Any]) -> JsonObject | None:
+def _collect_fields(data: Mapping[str, Any]) -> bytes | None:
     fields = data.get("fields")
     if fields is None and data.keys() <= _ENTRY_KEYS:  # most entries: only the known keys
         return None
@@ -273,9 +273,17 @@ def _collect_fields(data: Mapping[str, Any]) -> JsonObject | None:
     if fields and extra and (both := next((key for key in extra if key in fields), None)) is not None:
         raise InvalidEntry(f"{both[:40]!r} is both a key of the entry and of its fields: send it once")
     merged = {**extra, **(fields or {})}
-    if merged and nests_deeper_than(merged, MAX_FIELDS_DEPTH):
+    if not merged:
+        return None
+    try:
+        text = json_text(merged)
+    except orjson.JSONEncodeError as error:  # past 254 levels deep (an integer past 64 bits is refused before)
+        if not _walk_deeper_than(merged, MAX_FIELDS_DEPTH):
+            raise InvalidEntry(f"fields cannot be written as JSON: {error}") from None
+        text = None
+    if text is None or json_nests_deeper_than(text, MAX_FIELDS_DEPTH):
         raise InvalidEntry(f"fields nest more than {MAX_FIELDS_DEPTH} objects or arrays deep")
-    return merged or None
+    return text
 
 
 # Every byte but JSON's brackets, to delete from a document's text outside its strings; objects'
@@ -293,9 +301,15 @@ def nests_deeper_than(value: object, depth: int) -> bool:
     each pass takes out the innermost pairs, so a text that is not empty after `depth` passes is deeper.
     """
     try:
-        text = orjson.dumps(value).replace(b"\\\\", b"").replace(b'\\"', b"")
+        text = orjson.dumps(value)
     except orjson.JSONEncodeError:  # past 254 levels, or an integer past 64 bits (refused before this)
         return _walk_deeper_than(value, depth)
+    return json_nests_deeper_than(text, depth)
+
+
+def json_nests_deeper_than(text: bytes, depth: int) -> bool:
+    """`nests_deeper_than` for a value's JSON text as `orjson.dumps` writes it."""
+    text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
     brackets = b"".join(text.split(b'"')[::2]).translate(_BRACES_AS_BRACKETS, _NOT_BRACKETS)
     for _ in range(depth):
         if not brackets:

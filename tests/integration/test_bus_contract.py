@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 
 from dashboard.bus.memory import MemoryBus
@@ -181,7 +182,7 @@ async def test_no_gap_and_no_duplicate_when_subscribing_mid_flow(bus: Bus) -> No
 async def test_entries_round_trip_intact(bus: Bus) -> None:
     stream = new_stream()
     sent = LogEntry(message="naïve ✓ \"quoted\"\n\ttraceback line", timestamp=1_795_600_800.123, level="TRACE",
-                    program="wörker-1", fields={"user": {"id": 7, "tags": ["a", None]}, "ok": True})
+                    program="wörker-1", fields_json=orjson.dumps({"user": {"id": 7, "tags": ["a", None]}, "ok": True}))
     await bus.publish(stream, [sent])
     collector = Collector()
     (await bus.subscribe(stream, collector, history=1)).close()

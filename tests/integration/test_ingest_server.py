@@ -66,7 +66,7 @@ async def test_every_content_type_arrives(ingest_server: AppProcess, reader: Red
     for post in posts:  # one after another, so the order on the stream is known
         assert (await post).status_code == 204
     await collector.wait_for(7)
-    got = [(e.entry.message, e.entry.level, e.entry.program, e.entry.fields) for e in collector.entries]
+    got = [(e.entry.message, e.entry.level, e.entry.program, e.entry.fields()) for e in collector.entries]
     assert got == [
         ("form", "WARNING", "p1", None), ("multipart", "ERROR", "api", None), ("json", "INFO", "api", {"n": 1}),
         ("nd1", "INFO", "api", None), ("nd2", "INFO", "api", None),

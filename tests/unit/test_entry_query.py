@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 import pytest
 from starlette.datastructures import QueryParams
 
@@ -56,7 +57,8 @@ def query(text: str, now: float = NOW) -> EntryQuery:
 
 def entry(message: str = "disk full", *, level: str = "INFO", program: str = "api", ts: float = NOW,
           fields: dict | None = None) -> LogEntry:
-    return LogEntry(message=message, timestamp=ts, level=level, program=program, fields=fields)
+    return LogEntry(message=message, timestamp=ts, level=level, program=program,
+                    fields_json=orjson.dumps(fields) if fields else None)
 
 
 def test_no_filter_wants_everything() -> None:

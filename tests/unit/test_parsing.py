@@ -42,7 +42,7 @@ async def test_form_defaults_and_raw_utf8_from_curl() -> None:
 
 async def test_form_extra_keys_become_fields() -> None:
     [entry] = await parse("application/x-www-form-urlencoded", "message=hi&user=ann&fields=%7B%22n%22%3A1%7D")
-    assert entry.fields == {"user": "ann", "n": 1}
+    assert entry.fields() == {"user": "ann", "n": 1}
 
 
 @pytest.mark.parametrize(("body", "expected"), [
@@ -100,7 +100,7 @@ async def test_json_object_with_fields_and_numeric_timestamp() -> None:
         {"message": "paid", "level": 20, "program": "billing", "timestamp": 1_700_000_000.5,
          "fields": {"order": 42, "tags": ["a"]}, "region": "eu"}))
     assert entry == LogEntry(message="paid", level="INFO", program="billing", timestamp=1_700_000_000.5,
-                             fields={"region": "eu", "order": 42, "tags": ["a"]})
+                             fields_json=b'{"region":"eu","order":42,"tags":["a"]}')
 
 
 async def test_json_batch_keeps_order() -> None:
@@ -272,7 +272,7 @@ async def test_fields_at_the_depth_limit_are_kept() -> None:
     for _ in range(MAX_FIELDS_DEPTH - 2):
         nested = [nested]
     [entry] = await parse("application/json", json.dumps({"message": "m", "fields": {"a": nested}}))
-    assert entry.fields == {"a": nested}
+    assert entry.fields() == {"a": nested}
 
 
 @pytest.mark.parametrize("number", [2**64, -(2**63) - 1, 10**30])
@@ -287,7 +287,7 @@ async def test_integers_beyond_64_bits_are_refused_not_turned_into_floats(number
 async def test_integers_at_the_64_bit_ends_and_long_digit_runs_in_text_are_kept() -> None:
     body = json.dumps({"message": "trace 12345678901234567890123", "fields": {"hi": 2**64 - 1, "lo": -(2**63)}})
     [entry] = await parse("application/json", body)
-    assert entry.fields == {"hi": 2**64 - 1, "lo": -(2**63)}
+    assert entry.fields() == {"hi": 2**64 - 1, "lo": -(2**63)}
     assert entry.message == "trace 12345678901234567890123"
 
 
@@ -300,7 +300,7 @@ async def test_a_key_both_beside_and_inside_fields_is_refused_not_dropped() -> N
     error = await refused("application/json", json.dumps({"message": "x", "fields": {"a": 1}, "a": 2}))
     assert (error.status_code, error.detail) == (422, "'a' is both a key of the entry and of its fields: send it once")
     [entry] = await parse("application/json", json.dumps({"message": "x", "fields": {"a": 1}, "b": 2}))
-    assert entry.fields == {"b": 2, "a": 1}
+    assert entry.fields() == {"b": 2, "a": 1}
 
 
 async def test_a_long_content_type_is_parsed_but_not_remembered() -> None:

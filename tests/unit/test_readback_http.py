@@ -135,7 +135,7 @@ def test_accept_header(accept: str | None, allowed: bool) -> None:
 
 
 def test_an_event_carries_the_id_and_one_line_of_json() -> None:
-    stream_entry = StreamEntry("1700000000000-4", LogEntry(message="two\nlines", timestamp=1.5, fields={"k": 1}))
+    stream_entry = StreamEntry("1700000000000-4", LogEntry(message="two\nlines", timestamp=1.5, fields_json=b'{"k":1}'))
     event = format_event(stream_entry)
     lines = event.decode().split("\n")
     assert lines[0] == "id: 1700000000000-4"
@@ -416,8 +416,8 @@ def test_only_a_regex_against_a_long_text_is_matched_off_the_event_loop() -> Non
     plain = parse_entry_query(QueryParams("q=abc"))
     long_text = "abc" * OFF_LOOP_SEARCH_CHARS
     long_message = LogEntry(message=long_text, timestamp=1.0)
-    long_fields = LogEntry(message="m", timestamp=1.0, fields={"text": long_text})
-    short = LogEntry(message="abc", timestamp=1.0, fields={"text": "abc"})
+    long_fields = LogEntry(message="m", timestamp=1.0, fields_json=orjson.dumps({"text": long_text}))
+    short = LogEntry(message="abc", timestamp=1.0, fields_json=b'{"text":"abc"}')
     assert regex.matches_off_loop(long_message) and regex.matches_off_loop(long_fields)
     assert not regex.matches_off_loop(short)
     assert not plain.matches_off_loop(long_message) and not plain.matches_off_loop(long_fields)
