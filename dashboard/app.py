@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.ingest = ingest = Ingest(bus)  # its limits are made at start-up
     app.state.readback = readback = Readback(bus, default_history=settings.history,
                                              keepalive_seconds=settings.sse_keepalive_seconds,
+                                             send_timeout_seconds=settings.send_timeout_seconds,
                                              followers=followers, trust_forwarded_for=settings.trust_x_forwarded_for)
     page_base = "" if settings.serves_ui else settings.public_url
     app.include_router(build_live_router(ingest=ingest if settings.serves_ingest else None, readback=readback,

@@ -16,9 +16,12 @@ answered 503 with `Retry-After`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import resource
+import socket
+import struct
 from collections import OrderedDict
 from collections.abc import Sized
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .client_identity import client_of
+from .connection_abort import ABORT_EXTENSION
 from .direct_answers import NO_CONTENT_EXTENSION, write_no_content
 from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, error_response
 from .security_headers import DATA_ANSWER_HEADERS
@@ -54,6 +58,8 @@ LINGER_SECONDS = 2.0
 # Chunk framing allowed per piece of body without counting against MAX_HEAD_BYTES: a chunk's size line
 # and its ending take at most 8 bytes for a chunk under 64 KiB.
 _FRAMING_ALLOWANCE = 16
+# SO_LINGER on, for 0 s: a close resets the connection and drops what it has not sent.
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 
 
 @dataclass(frozen=True)
@@ -196,6 +202,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._reading_body = not (self.parser.should_upgrade() and self._should_upgrade())
         if self.scope["method"] == "POST":
             self.scope["extensions"] = {NO_CONTENT_EXTENSION: {"write": self._write_no_content}}
+        elif self.scope["method"] == "GET":
+            self.scope["extensions"] = {ABORT_EXTENSION: {"abort": self._abort_request}}
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes_read += len(body) + _FRAMING_ALLOWANCE
@@ -222,6 +230,20 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         """Answer the request of `scope` 204 straight to the connection (`direct_answers`), if it is the current one."""
         cycle = self.cycle
         return cycle is not None and cycle.scope is scope and write_no_content(cycle, header_lines)
+
+    def _abort_request(self, scope: Scope) -> bool:
+        """Drop the connection with what it holds unsent (`connection_abort`), if `scope` is its current request."""
+        cycle = self.cycle
+        if cycle is None or cycle.scope is not scope:
+            return False
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            # Without this, the kernel keeps trying to send what it holds (megabytes) to a peer that
+            # never reads, for a minute or more after the socket is closed.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+        self.transport.abort()
+        return True
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn's own is plain text, without the headers every other answer carries.

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.types import Message, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from .client_identity import client_address
+from .connection_abort import abort_connection
 from .entry import StreamEntry
 from .entry_pages import read_page
 from .entry_query import QueryError, parse_entry_query
@@ -35,8 +37,6 @@ MAX_PENDING_ENTRIES = 10_000
 MAX_PENDING_BYTES = 8 * 1024 * 1024
 # Events are written in pieces of about this size, so that a slow client holds up one piece at a time.
 WRITE_CHUNK_BYTES = 256 * 1024
-# A client that takes no bytes for this long is cut off (a reader that stopped reading).
-SEND_TIMEOUT_SECONDS = 30.0
 RECONNECT_DELAY_MS = 1000
 _STREAM_HEADERS = {
     **CORS_HEADERS,
@@ -68,7 +68,7 @@ class OpenEventStreams:
 class Readback:
     """Answers the read requests of one process: a stream followed as events, or a page of it as JSON."""
 
-    def __init__(self, bus: Bus, *, default_history: int, keepalive_seconds: float,
+    def __init__(self, bus: Bus, *, default_history: int, keepalive_seconds: float, send_timeout_seconds: float = 30.0,
                  followers: FollowerLimits | None = None, trust_forwarded_for: bool = False) -> None:
         self.bus = bus
         self.followers = followers
@@ -76,6 +76,7 @@ class Readback:
         self.open_event_streams = OpenEventStreams()
         self._default_history = default_history
         self._keepalive_seconds = keepalive_seconds
+        self._send_timeout_seconds = send_timeout_seconds
         self._scans = ScanSlots(MAX_SCANS_AT_ONCE, MAX_SCANS_WAITING)
 
     async def follow(self, stream_id: str, request: Request) -> Response:
@@ -110,7 +111,8 @@ class Readback:
             self.open_event_streams.discard(reader)
             uncount()
 
-        return _EventStreamResponse(reader.events(finished), media_type="text/event-stream", headers=_STREAM_HEADERS)
+        return _EventStreamResponse(reader.events(finished), self._send_timeout_seconds, media_type="text/event-stream",
+                                    headers=_STREAM_HEADERS)
 
     async def page(self, stream_id: str, request: Request) -> Response:
         """A page of the entries that pass the query's filters, as JSON, with cursors to the pages either side."""
@@ -256,16 +258,26 @@ class EventStreamReader:
 
 
 class _EventStreamResponse(StreamingResponse):
-    """A streaming response that gives up on a client that takes nothing for `SEND_TIMEOUT_SECONDS`.
+    """A streaming response that gives up on a client that takes nothing for `send_timeout_seconds`.
 
     The server waits for a slow client before it takes more; one that stopped reading would
-    otherwise hold its connection and buffers forever.
+    otherwise hold its connection and buffers forever. Its connection is dropped, not closed: a
+    close waits to write what the connection still holds (`connection_abort`).
     """
+
+    def __init__(self, content: AsyncIterator[bytes], send_timeout_seconds: float, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._send_timeout_seconds = send_timeout_seconds
+        self._scope: Scope = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._scope = scope
+        await super().__call__(scope, receive, send)
 
     async def stream_response(self, send: Send) -> None:
         async def send_or_give_up(message: Message) -> None:
             try:
-                await asyncio.wait_for(send(message), SEND_TIMEOUT_SECONDS)
+                await asyncio.wait_for(send(message), self._send_timeout_seconds)
             except TimeoutError:
                 raise _ClientStalled from None
 
@@ -276,6 +288,8 @@ class _EventStreamResponse(StreamingResponse):
             close = getattr(self.body_iterator, "aclose", None)
             if close is not None:
                 await close()
+            if abort_connection(self._scope):
+                await asyncio.sleep(0)  # the server sees the connection lost, and ends the request quietly
 
 
 class _ClientStalled(Exception):

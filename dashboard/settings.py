@@ -35,6 +35,9 @@ class Settings(BaseSettings):
                                        "server was installed from)")
     sse_keepalive_seconds: float = Field(15.0, gt=0, le=300,
                                          description="an idle event stream gets a comment line this often")
+    send_timeout_seconds: float = Field(30.0, gt=0, le=3600,
+                                        description="an event stream whose reader takes nothing for this long is "
+                                                    "cut off, and its connection dropped")
     # Connections (README, "Timeouts"): how long a client may take over a request, how many may be open.
     header_timeout_seconds: float = Field(10.0, gt=0, le=3600,
                                           description="a request's headers must all arrive within this long of the "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -259,3 +260,59 @@ def test_a_server_raises_its_open_file_limit_to_the_hard_limit() -> None:
                              "from dashboard.connections import raise_fd_limit; print(raise_fd_limit())"],
                             capture_output=True, text=True, check=True)
     assert raised.stdout.strip() == "512"
+
+
+# --- a follower that stopped reading ----------------------------------------------------------------
+
+SEND_TIMEOUT_S = 1.0
+NO_LIMITS = ("--stream-bytes-per-second", "0", "--stream-entries-per-second", "0", "--client-requests-per-second", "0")
+
+
+def _server_side_connections(server_port: int, client_ports: set[int]) -> int:
+    """How many of the server's TCP connections to `client_ports` are still open (from /proc/net/tcp)."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state = line.split()[1:4]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) in client_ports \
+                and state != "06":  # not TIME_WAIT
+            count += 1
+    return count
+
+
+async def test_a_follower_that_stopped_reading_is_cut_off_and_its_connection_dropped(http: httpx.AsyncClient) -> None:
+    """Cut off, such a follower kept its connection: uvicorn's close waited to write its unsent events."""
+    stream = str(uuid.uuid4())
+    with running_app("--send-timeout-seconds", str(SEND_TIMEOUT_S), *NO_LIMITS) as app:
+        followers = []
+        for _ in range(4):
+            follower = socket.socket()
+            follower.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            follower.connect(("127.0.0.1", app.port))
+            follower.sendall(f"GET /live/{stream} HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n".encode())
+            followers.append(follower)
+        ports = {follower.getsockname()[1] for follower in followers}
+        try:
+            await asyncio.sleep(0.5)
+            for _ in range(16):  # 16 MiB of events: more than the connections and the server can hold unsent
+                batch = [{"message": "x" * 60_000} for _ in range(16)]
+                assert (await http.post(f"{app.url}/live/{stream}", json=batch)).status_code == 204
+            assert _server_side_connections(app.port, ports) == 4
+            deadline = time.monotonic() + SEND_TIMEOUT_S + SLACK_S + 2
+            while _server_side_connections(app.port, ports) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            assert _server_side_connections(app.port, ports) == 0, "the server still holds the stalled followers"
+            assert "without completing response" not in app.output()
+            # A follower that reads is served as before.
+            async with http.stream("GET", f"{app.url}/live/{stream}", params={"history": 1},
+                                   headers={"accept": "text/event-stream"}) as events:
+                assert events.status_code == 200
+                received = b""
+                async with asyncio.timeout(10):
+                    async for chunk in events.aiter_bytes():
+                        received += chunk
+                        if b"data: " in received:
+                            break
+                assert b'"message":"xxx' in received
+        finally:
+            for follower in followers:
+                follower.close()

@@ -262,11 +262,10 @@ async def test_a_notice_about_the_stream_reaches_the_client_as_a_comment() -> No
     assert b"\n: the server dropped this stream\n\n" in body
 
 
-async def test_a_client_that_stops_reading_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readback, "SEND_TIMEOUT_SECONDS", 0.1)
+async def test_a_client_that_stops_reading_is_cut_off() -> None:
     reader = EventStreamReader(keepalive_seconds=0.01)
     finished: list[bool] = []
-    response = readback._EventStreamResponse(reader.events(lambda: finished.append(True)),
+    response = readback._EventStreamResponse(reader.events(lambda: finished.append(True)), 0.1,
                                              media_type="text/event-stream")
     sent: list[dict] = []
 
