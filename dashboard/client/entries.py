@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from ..protocol import (
@@ -23,14 +24,33 @@ def encode_entry(message: str, *, level: str | int, program: str, timestamp: flo
                  fields: dict[str, Any] | None = None) -> bytes:
     """One entry as JSON bytes, within every server limit."""
     entry: dict[str, Any] = {
-        "message": fit_message(message),
+        "message": fit_message(shown(message)),
         "level": fit_level(level),
-        "program": program[:MAX_PROGRAM_CHARS] or "python",
+        "program": shown(program[:MAX_PROGRAM_CHARS]) or "python",
         "timestamp": timestamp,
     }
     if fields:
         entry["fields"] = jsonable(fields)
-    return json.dumps(entry, ensure_ascii=False, allow_nan=False).encode()
+    return _utf8(json.dumps(entry, ensure_ascii=False, allow_nan=False))
+
+
+# A lone surrogate: how Python decodes bytes that are not UTF-8 in file names and the environment.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def shown(text: str) -> str:
+    """`text` with each lone surrogate, which UTF-8 cannot carry, as Python shows it: `\\udce9`."""
+    if text.isascii() or not _LONE_SURROGATE.search(text):
+        return text
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _utf8(json_text: str) -> bytes:
+    """JSON text as UTF-8 (a lone surrogate that got past `shown`, as `shown` writes it)."""
+    try:
+        return json_text.encode()
+    except UnicodeEncodeError:  # they are only ever in strings, where `\\` and `u` make a valid JSON string
+        return _LONE_SURROGATE.sub(lambda match: f"\\\\u{ord(match.group()):04x}", json_text).encode()
 
 
 def fit_message(message: str) -> str:
@@ -57,15 +77,17 @@ def fit_level(level: str | int) -> str | int:
 
 def jsonable(value: Any, depth: int = 0) -> Any:
     """`value` as plain JSON the server accepts; anything else becomes its (shortened) repr."""
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return shown(value)
     if isinstance(value, int):
         return value if JSON_INTEGER_RANGE[0] <= value <= JSON_INTEGER_RANGE[1] else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if depth < _MAX_DEPTH:
         if isinstance(value, dict):
-            return {str(key): jsonable(item, depth + 1) for key, item in value.items()}
+            return {shown(str(key)): jsonable(item, depth + 1) for key, item in value.items()}
         if isinstance(value, (list, tuple, set, frozenset)):
             return [jsonable(item, depth + 1) for item in value]
     try:

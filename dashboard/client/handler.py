@@ -39,7 +39,8 @@ class BunnyLogsHandler(logging.Handler):
 
     def __init__(self, url: str, program: str | None = None, level: int | str = logging.NOTSET, *,
                  batch_size: int = MAX_BATCH_ENTRIES, interval: float = 0.02, capacity: int = 200_000,
-                 exit_timeout: float = 2.0, timeout: float = 5.0, report_problems: bool = True) -> None:
+                 capacity_bytes: int = 64 * 1024 * 1024, exit_timeout: float = 2.0, timeout: float = 5.0,
+                 report_problems: bool = True) -> None:
         super().__init__(level)
         # The entry has its own level, time and program: the message is just the message (and traceback).
         # Set here so that logging.basicConfig(handlers=[...]) does not impose its "LEVEL:name:" format.
@@ -47,7 +48,8 @@ class BunnyLogsHandler(logging.Handler):
         self.program = program or _default_program()
         self.exit_timeout = exit_timeout
         self.sender = BatchSender(sending_url(url), batch_size=batch_size, interval=interval,
-                                  capacity=capacity, timeout=timeout, program=self.program,
+                                  capacity=capacity, capacity_bytes=capacity_bytes, timeout=timeout,
+                                  program=self.program,
                                   on_problem=print_problem if report_problems else None)
         self._closed = False
         # `sender.sent` when a flush last ran out of time; logging's exit calls flush() then close(),

@@ -25,12 +25,13 @@ import socket
 import sys
 import threading
 import time
-import urllib.parse
 import uuid
+import weakref
 from collections.abc import Callable
 
 from ..protocol import BATCH_KEY_HEADER, MAX_BATCH_ENTRIES, MAX_BODY_BYTES
 from .entries import encode_entry
+from .urls import http_url_parts
 
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
@@ -48,21 +49,21 @@ class BatchSender:
     """Queues encoded entries and sends them to one stream's `/live/<uuid>` URL from a daemon thread."""
 
     def __init__(self, url: str, *, batch_size: int = MAX_BATCH_ENTRIES, interval: float = 0.02,
-                 capacity: int = 200_000, timeout: float = 5.0, program: str = "bunnylogs",
-                 on_problem: Callable[[str], None] | None = print_problem) -> None:
+                 capacity: int = 200_000, capacity_bytes: int = 64 * 1024 * 1024, timeout: float = 5.0,
+                 program: str = "bunnylogs", on_problem: Callable[[str], None] | None = print_problem) -> None:
         if not 1 <= batch_size <= MAX_BATCH_ENTRIES:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_ENTRIES}")
         if capacity < batch_size:
             raise ValueError("capacity must be at least batch_size")
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
+        parts = http_url_parts(url)
         self.url = url
         self._parts = parts
         self._batch_size = batch_size
         self._interval = interval
         self._last_start = float("-inf")  # when the last request started (monotonic seconds)
         self._capacity = capacity
+        self._capacity_bytes = capacity_bytes
+        self._queued_bytes = 0
         self._timeout = timeout
         self._program = program
         self._on_problem = on_problem
@@ -80,7 +81,6 @@ class BatchSender:
         self._urgent = False  # a flush or close wants the queue emptied now
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._owner_pid = os.getpid()
         self._connection: http.client.HTTPConnection | None = None
         self._reported: set[str] = set()
         self.sent = 0
@@ -88,6 +88,7 @@ class BatchSender:
         self.lost = 0
         self.rejected = 0
         self.retries = 0
+        _SENDERS.add(self)
 
     @property
     def thread_ident(self) -> int | None:
@@ -103,6 +104,9 @@ class BatchSender:
             if len(self._queue) >= self._capacity:
                 self._drop_oldest(1)
             self._queue.append(encoded_entry)
+            self._queued_bytes += len(encoded_entry)
+            if self._queued_bytes > self._capacity_bytes:
+                self._drop_oldest_bytes()
             # Wake the thread for the first entry (sent at once when nothing is out) and for a full batch.
             if len(self._queue) == 1 or len(self._queue) >= self._batch_size:
                 self._lock.notify_all()
@@ -138,18 +142,37 @@ class BatchSender:
         return flushed
 
     def _ensure_thread(self) -> None:
-        # After a fork the child has the queue but not the thread: start its own.
-        if self._thread is None or self._owner_pid != os.getpid():
-            self._owner_pid = os.getpid()
-            self._connection = None
+        if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="bunnylogs-sender", daemon=True)
             self._thread.start()
 
+    def _start_over_after_fork(self) -> None:
+        """In a forked child: the parent sends what it had queued, and its thread and lock are not
+        this process's (the lock may even be held by a thread that does not exist here)."""
+        self._lock = threading.Condition()
+        self._queue.clear()
+        self._queued_bytes = self._in_flight = self._retry_count = self._unreported_losses = 0
+        self._retry_key = ""
+        self._urgent = self._retry_unanswered = self._last_try_unanswered = False
+        self._thread = self._connection = None
+        self._reported = set()
+
     def _drop_oldest(self, count: int) -> None:
         for _ in range(count):
-            self._queue.popleft()
+            self._queued_bytes -= len(self._queue.popleft())
         self._retry_count = max(self._retry_count - count, 0)
         self._count_lost(count)
+
+    def _drop_oldest_bytes(self) -> None:
+        """Drop the oldest entries until the queue is within its bytes (the newest entry stays)."""
+        excess = 0
+        freed = 0
+        for encoded in self._queue:
+            if self._queued_bytes - freed <= self._capacity_bytes or excess == len(self._queue) - 1:
+                break
+            freed += len(encoded)
+            excess += 1
+        self._drop_oldest(excess)
 
     def _count_lost(self, count: int) -> None:
         self.lost += count
@@ -175,7 +198,8 @@ class BatchSender:
             if outcome == "retry":
                 self.retries += 1
                 failures += 1
-                delay = retry_after if retry_after is not None else backoff(failures, BACKOFF_FIRST_S, BACKOFF_MAX_S)
+                # Never sooner than the back-off: a `Retry-After: 0` (or a date past) made this a busy loop.
+                delay = max(retry_after or 0.0, backoff(failures, BACKOFF_FIRST_S, BACKOFF_MAX_S))
                 with self._lock:
                     if self._closing:  # close() gave up waiting; what is left stays unsent
                         return
@@ -192,6 +216,7 @@ class BatchSender:
                 self._lock.wait()
             if self._retry_count:
                 retried = [self._queue.popleft() for _ in range(self._retry_count)]
+                self._queued_bytes -= sum(len(encoded) for encoded in retried)
                 self._retry_count = 0
                 self._in_flight = len(retried)
                 self._last_start = time.monotonic()
@@ -212,6 +237,7 @@ class BatchSender:
                 encoded = self._queue.popleft()
                 batch.append(encoded)
                 size += len(encoded) + 1
+            self._queued_bytes -= size - len(batch)
             self._in_flight = len(batch)
             self._last_start = time.monotonic()
             return batch, uuid.uuid4().hex
@@ -219,9 +245,12 @@ class BatchSender:
     def _requeue(self, batch: list[bytes]) -> None:
         """Put a batch that will be retried back in front, still within the capacity (oldest dropped first)."""
         self._queue.extendleft(reversed(batch))
+        self._queued_bytes += sum(len(encoded) for encoded in batch)
         excess = len(self._queue) - self._capacity
         if excess > 0:
             self._drop_oldest(excess)
+        if self._queued_bytes > self._capacity_bytes:
+            self._drop_oldest_bytes()
 
     def _settle(self, batch: list[bytes], outcome: str) -> None:
         if outcome == "sent":
@@ -254,6 +283,11 @@ class BatchSender:
             self._drop_connection()
             self._last_try_unanswered = not isinstance(error, (ConnectionRefusedError, socket.gaierror))
             self._report("unreachable", f"cannot reach {self.url} ({error or type(error).__name__}); retrying")
+            return "retry", None
+        except Exception as error:  # anything else must not end the thread: nothing would send again
+            self._drop_connection()
+            self._last_try_unanswered = False
+            self._report("failed", f"cannot send to {self.url} ({type(error).__name__}: {error}); retrying")
             return "retry", None
         if response.will_close:
             self._drop_connection()
@@ -297,6 +331,19 @@ class BatchSender:
         self._reported.add(key)
         with contextlib.suppress(Exception):  # reporting must not stop sending
             self._on_problem(text)
+
+
+# Every sender alive in this process, to start over in a forked child.
+_SENDERS: weakref.WeakSet[BatchSender] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for sender in list(_SENDERS):
+        sender._start_over_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def backoff(failures: int, first: float, most: float) -> float:

@@ -15,14 +15,25 @@ class BadStreamUrl(ValueError):
     """A URL that does not name a BunnyLogs stream; the message says what is expected."""
 
 
+def http_url_parts(url: str) -> urllib.parse.SplitResult:
+    """`url` split, or `BadStreamUrl` saying what is wrong: it must be http(s), with a host and a valid port."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadStreamUrl(f"{url!r} is not an http(s) URL; expected http://host:port/live/<uuid>")
+    try:
+        parts.port  # noqa: B018  # reading it checks it: a number within 0-65535
+        parts.hostname.encode("idna")  # labels of 1 to 63 characters
+    except (ValueError, UnicodeError) as error:
+        raise BadStreamUrl(f"{url!r} is not a valid URL ({error}); expected http://host:port/live/<uuid>") from None
+    return parts
+
+
 def stream_url(url: str, *, keep_query: bool = False) -> str:
     """The `/live/<uuid>` URL of a stream, from that URL or the stream page's (`http://host/<uuid>`).
 
     The query is dropped unless `keep_query` (a sender keeps `?level=`/`?program=` defaults).
     """
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise BadStreamUrl(f"{url!r} is not an http(s) URL; expected http://host:port/live/<uuid>")
+    parts = http_url_parts(url.strip())
     match = _STREAM_PATH.match(parts.path)
     if match is None:
         raise BadStreamUrl(f"{url!r} does not name a stream; expected http://host:port/live/<uuid>")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import http.client
 import http.server
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -347,3 +349,111 @@ def test_closing_with_the_server_down_says_the_batch_was_not_sent() -> None:
         time.sleep(0.01)
     assert not sender.close(timeout=0)
     assert problems[-1] == "1 log entry was not sent before closing: the server did not take it in time", problems
+
+
+def test_a_retry_after_of_zero_still_waits_the_back_off() -> None:
+    """`Retry-After: 0` (or a date past) made the sender retry at once, thousands of times a second."""
+    requests: list[float] = []
+
+    def always_busy(_: bytes) -> int:
+        requests.append(time.monotonic())
+        return 429  # with Retry-After: 0
+
+    with stream_server(always_busy) as url:
+        sender = BatchSender(url, on_problem=None)
+        sender.put(b'{"message": "m"}')
+        time.sleep(1.0)
+        sender.close(0)
+    assert 2 <= len(requests) <= 12, len(requests)  # back-off from 0.1 s, doubling
+
+
+def test_a_queue_past_its_bytes_drops_the_oldest_and_counts_them() -> None:
+    sender = BatchSender(f"http://127.0.0.1:9/live/{STREAM}", capacity_bytes=100, on_problem=None)
+    with sender._lock:  # hold the thread back so that nothing is sent meanwhile
+        for n in range(10):
+            sender.put(b"%029d" % n)  # 29 bytes: three fit in 100
+        assert list(sender._queue) == [b"%029d" % n for n in (7, 8, 9)]
+        assert sender.lost == 7
+        sender.put(b"x" * 1000)  # alone over the budget: the newest entry always stays
+        assert list(sender._queue) == [b"x" * 1000] and sender.lost == 10
+    sender.close(0)
+
+
+def test_an_unexpected_error_while_sending_is_reported_and_the_sender_goes_on() -> None:
+    """Any error but a network one ended the sending thread for good: nothing was sent again."""
+    bodies: list[bytes] = []
+    problems: list[str] = []
+
+    def stored(body: bytes) -> int:
+        bodies.append(body)
+        return 204
+
+    with stream_server(stored) as url:
+        sender = BatchSender(url, on_problem=problems.append)
+        real_post = sender._post
+        failures = [RuntimeError("a surprise")]
+
+        def post_failing_once(body: bytes, key: str) -> http.client.HTTPResponse:
+            if failures:
+                raise failures.pop()
+            return real_post(body, key)
+
+        sender._post = post_failing_once  # type: ignore[method-assign]
+        sender.put(b'{"message": "kept"}')
+        assert sender.flush(10)
+        sender.close(1)
+    assert [json.loads(body) for body in bodies] == [[{"message": "kept"}]]
+    assert any("RuntimeError: a surprise" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("url", [f"http://127.0.0.1:99999/live/{STREAM}", f"http://127.0.0.1:abc/live/{STREAM}",
+                                 f"http://{'a' * 64}.example/live/{STREAM}"])
+def test_a_url_with_a_bad_port_or_host_is_refused_at_once(url: str) -> None:
+    """Taken before, each killed the sending thread at its first request (tail connected to port 34463)."""
+    with pytest.raises(BadStreamUrl, match="is not a valid URL"):
+        stream_url(url)
+    with pytest.raises(ValueError, match="is not a valid URL"):
+        BatchSender(url)
+
+
+def test_a_forked_child_sends_its_own_entries_only_and_never_waits_on_the_parents_lock() -> None:
+    """The child inherited the parent's queue and sent it again, and could block on a lock held at the fork."""
+    messages: list[str] = []
+
+    def stored(body: bytes) -> int:
+        messages.extend(entry["message"] for entry in json.loads(body))
+        return 204
+
+    with stream_server(stored) as url:
+        sender = BatchSender(url, on_problem=None)
+        with sender._lock:  # held across the fork: the parent's queue is not sent yet
+            for n in range(3):
+                sender.put(b'{"message": "parent %d"}' % n)
+            child = os.fork()
+            if child == 0:  # pragma: no cover (runs in the child)
+                status = 1
+                try:
+                    sender.put(b'{"message": "child"}')
+                    status = 0 if sender.flush(5) and not sender._queue else 1
+                finally:
+                    os._exit(status)
+        deadline = time.monotonic() + 20
+        while (waited := os.waitpid(child, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if waited[0] == 0:
+            os.kill(child, 9)
+            os.waitpid(child, 0)
+            pytest.fail("the child hung")
+        assert os.waitstatus_to_exitcode(waited[1]) == 0
+        assert sender.flush(10)
+        sender.close(1)
+    assert sorted(messages) == ["child", "parent 0", "parent 1", "parent 2"]
+
+
+def test_text_with_lone_surrogates_is_sent_as_python_shows_it() -> None:
+    """A file name that is not UTF-8 (Python decodes its bytes as lone surrogates) lost its whole record."""
+    encoded = entries.encode_entry("report-\udce9.csv", level="INFO", program="p\udc80", timestamp=1.0,
+                                   fields={"path\udcff": ["x\udcfe"]})
+    accepted = build_entry(json.loads(encoded), DEFAULTS)
+    assert (accepted.message, accepted.program) == ("report-\\udce9.csv", "p\\udc80")
+    assert accepted.fields() == {"path\\udcff": ["x\\udcfe"]}
