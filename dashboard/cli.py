@@ -101,7 +101,7 @@ def _add_client_commands(commands: argparse._SubParsersAction) -> None:
     pipe.add_argument("--level", type=_level, default="INFO", help="level of every line (default INFO)")
     pipe.add_argument("--program", default="pipe", help="program name of every line (default pipe)")
     pipe.add_argument("--tee", action="store_true", help="also copy the input to standard output")
-    pipe.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+    pipe.add_argument("--wait", type=_wait_seconds, default=30.0, metavar="SECONDS",
                       help="after end of input, how long to keep trying to deliver (default 30)")
 
     tail = commands.add_parser(
@@ -166,6 +166,20 @@ def _threshold(text: str) -> int:
         return level_threshold(text)
     except InvalidLevel as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+# The longest --wait: a day (longer waits overflowed the clock's arithmetic).
+_LONGEST_WAIT_S = 86_400.0
+
+
+def _wait_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= seconds <= _LONGEST_WAIT_S:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds from 0 to {_LONGEST_WAIT_S:,.0f}")
+    return seconds
 
 
 def _pipe(args: argparse.Namespace) -> int:

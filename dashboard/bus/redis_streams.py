@@ -94,9 +94,13 @@ XReadReply = list[tuple[bytes, StreamRows]]
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, to be shown in messages and logs."""
-    parts = urlsplit(url)
-    if not parts.password:
+    """The URL without its password, to be shown in messages and logs (one that cannot be read: its scheme)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # e.g. "redis://[::1": what follows the scheme may hold a password
+        return url.partition("://")[0] + "://…"
+    if not password:
         return url
     login = f"{parts.username or ''}:***@"
     return urlunsplit(parts._replace(netloc=login + parts.netloc.rsplit("@", 1)[1]))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+import threading
 import time
 from typing import BinaryIO, TextIO
 
@@ -18,24 +22,68 @@ def pipe(url: str, *, level: str | int, program: str, tee: bool, wait_seconds: f
 
     Returns the exit status: 0 when every line was delivered, 1 otherwise (each loss is reported).
     """
+    if source is None and sys.stdin is None:
+        print_problem("standard input is closed: nothing to send")
+        return 2
     source = source or sys.stdin.buffer
     echo = echo or sys.stdout
     sender = BatchSender(url, program=program)
+    stop_on_signals()
     try:
         # readline, not iteration: each line goes as soon as it arrives, as with `tail -f`.
         for raw_line in iter(source.readline, b""):
             text = raw_line.decode(errors="replace")
             if tee:
-                echo.write(text)
-                echo.flush()
+                tee = _copied(text, echo)
             message = text.rstrip("\r\n")
             if message.strip():
                 sender.put(encode_entry(message, level=level, program=program, timestamp=time.time()))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stopped) as stop:
+        # As for the end of input, but for at most a moment: what is queued goes first.
         delivered = sender.close(INTERRUPT_FLUSH_S)
-        return 130 if delivered else 1
+        signal_number = stop.signal_number if isinstance(stop, Stopped) else signal.SIGINT
+        return 128 + signal_number if delivered else 1
     delivered = sender.close(wait_seconds)
     if sender.rejected or sender.lost:
         print_problem(f"{sender.sent:,} lines sent, {sender.rejected:,} refused by the server, "
                       f"{sender.lost:,} dropped because the queue was full")
     return 0 if delivered and not sender.rejected and not sender.lost else 1
+
+
+class Stopped(Exception):
+    """SIGTERM or SIGHUP came (what `kill`, `docker stop` and systemd send): stop as for Ctrl-C."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
+def _stop(signal_number: int, _frame: object) -> None:
+    raise Stopped(signal_number)
+
+
+def stop_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP into `Stopped` (they killed the process, and what was queued was lost)."""
+    if threading.current_thread() is threading.main_thread():
+        for signal_number in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signal_number, _stop)
+
+
+def _copied(text: str, echo: TextIO | None) -> bool:
+    """Copy `text` to `echo` (--tee); False once it cannot take more (a reader like `head` went away).
+
+    The lines still go to the stream: they were read, and sending them is what pipe is for.
+    """
+    if echo is None:  # standard output closed
+        print_problem("standard output is closed: --tee stops copying, the lines are still sent")
+        return False
+    try:
+        echo.write(text)
+        echo.flush()
+    except (BrokenPipeError, ValueError):
+        # Quietly from now on, also at exit, when Python flushes standard output once more.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), echo.fileno())
+        print_problem("standard output was closed: --tee stops copying, the lines are still sent")
+        return False
+    return True

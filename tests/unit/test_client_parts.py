@@ -457,3 +457,49 @@ def test_text_with_lone_surrogates_is_sent_as_python_shows_it() -> None:
     accepted = build_entry(json.loads(encoded), DEFAULTS)
     assert (accepted.message, accepted.program) == ("report-\\udce9.csv", "p\\udc80")
     assert accepted.fields() == {"path\\udcff": ["x\\udcfe"]}
+
+
+def test_pipe_stopped_by_sigterm_sends_what_it_read_first() -> None:
+    """SIGTERM (kill, docker stop, systemd) ended pipe at once: lines it had read but not sent were lost."""
+    import signal
+
+    messages: list[str] = []
+
+    def slow(body: bytes) -> int:
+        time.sleep(0.3)  # so that lines wait in pipe's queue
+        messages.extend(entry["message"] for entry in json.loads(body))
+        return 204
+
+    with stream_server(slow) as url:
+        piping = subprocess.Popen([sys.executable, "-m", "dashboard", "pipe", url], stdin=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        assert piping.stdin is not None
+        for n in range(6):
+            piping.stdin.write(b"line %d\n" % n)
+            piping.stdin.flush()
+            time.sleep(0.1)
+        piping.send_signal(signal.SIGTERM)
+        assert piping.wait(timeout=10) == 128 + signal.SIGTERM, piping.stderr.read() if piping.stderr else ""
+        piping.stdin.close()
+        if piping.stderr:
+            piping.stderr.close()
+    assert messages == [f"line {n}" for n in range(6)]
+
+
+@pytest.mark.parametrize("wait", ["inf", "1e400", "nan", "-1", "soon"])
+def test_pipe_refuses_a_wait_it_cannot_keep(wait: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """inf ended in an OverflowError traceback, nan never ended with the server down, -1 gave up at once."""
+    from dashboard.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["pipe", f"http://127.0.0.1:9/live/{STREAM}", "--wait", wait])
+    assert stopped.value.code == 2
+    assert "argument --wait" in capsys.readouterr().err
+
+
+def test_a_redis_url_that_cannot_be_read_is_shown_without_what_may_be_its_password() -> None:
+    """Shown in the error of `serve`, it raised again there: a second traceback instead of one line."""
+    from dashboard.bus.redis_streams import redacted
+
+    assert redacted("redis://:secret@[::1") == "redis://…"
+    assert redacted("redis://:secret@host:6379/0") == "redis://:***@host:6379/0"
