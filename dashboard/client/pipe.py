@@ -10,10 +10,14 @@ import threading
 import time
 from typing import BinaryIO, TextIO
 
+from ..protocol import MAX_MESSAGE_BYTES
 from .entries import encode_entry
 from .sender import BatchSender, print_problem
 
 INTERRUPT_FLUSH_S = 2.0
+# A line is sent as soon as this much of it came; the rest of a longer line is not sent.
+LONG_LINE_BYTES = MAX_MESSAGE_BYTES - 128
+LONG_LINE_MARK = " … [line cut at 64 KiB: the rest was not sent]"
 
 
 def pipe(url: str, *, level: str | int, program: str, tee: bool, wait_seconds: float,
@@ -30,12 +34,21 @@ def pipe(url: str, *, level: str | int, program: str, tee: bool, wait_seconds: f
     sender = BatchSender(url, program=program)
     stop_on_signals()
     try:
-        # readline, not iteration: each line goes as soon as it arrives, as with `tail -f`.
-        for raw_line in iter(source.readline, b""):
-            text = raw_line.decode(errors="replace")
+        # readline, not iteration: each line goes as soon as it arrives, as with `tail -f`. At most a
+        # message's worth at a time: a line without an end was held whole (300 MB took 902 MB).
+        in_long_line = False
+        for piece in iter(lambda: source.readline(LONG_LINE_BYTES), b""):
+            text = piece.decode(errors="replace")
             if tee:
                 tee = _copied(text, echo)
+            ends_line = piece.endswith(b"\n")
+            if in_long_line:  # the rest of a line already sent, cut
+                in_long_line = not ends_line
+                continue
             message = text.rstrip("\r\n")
+            if not ends_line and len(piece) == LONG_LINE_BYTES:
+                in_long_line = True
+                message += LONG_LINE_MARK
             if message.strip():
                 sender.put(encode_entry(message, level=level, program=program, timestamp=time.time()))
     except (KeyboardInterrupt, Stopped) as stop:

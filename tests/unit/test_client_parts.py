@@ -503,3 +503,24 @@ def test_a_redis_url_that_cannot_be_read_is_shown_without_what_may_be_its_passwo
 
     assert redacted("redis://:secret@[::1") == "redis://…"
     assert redacted("redis://:secret@host:6379/0") == "redis://:***@host:6379/0"
+
+
+def test_pipe_sends_a_long_line_once_a_message_of_it_came_and_drops_the_rest() -> None:
+    """Such a line was held whole until its end (a 300 MB line took 902 MB) and only then cut."""
+    import io
+
+    from dashboard.client.pipe import LONG_LINE_BYTES, LONG_LINE_MARK, pipe
+
+    messages: list[str] = []
+
+    def stored(body: bytes) -> int:
+        messages.extend(entry["message"] for entry in json.loads(body))
+        return 204
+
+    given = b"short\n" + b"x" * (3 * LONG_LINE_BYTES + 5) + b"\nafter\n" + b"y" * (LONG_LINE_BYTES - 1)
+    copied = io.StringIO()
+    with stream_server(stored) as url:
+        assert pipe(url, level="INFO", program="p", tee=True, wait_seconds=10, source=io.BytesIO(given),
+                    echo=copied) == 0
+    assert messages == ["short", "x" * LONG_LINE_BYTES + LONG_LINE_MARK, "after", "y" * (LONG_LINE_BYTES - 1)]
+    assert copied.getvalue() == given.decode()  # --tee copies everything
