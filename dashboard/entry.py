@@ -31,6 +31,12 @@ def json_text(value: object) -> bytes:
     return bytes(memoryview(orjson.dumps(value)))
 
 
+def memory_size_of(message: str, program: str, fields_json: bytes | None) -> int:
+    """`LogEntry.memory_size` of an entry with these texts."""
+    size = _ENTRY_OVERHEAD_BYTES + sys.getsizeof(message) + sys.getsizeof(program)
+    return size + sys.getsizeof(fields_json) if fields_json else size
+
+
 class InvalidEntry(ValueError):
     """An entry that cannot be accepted; the message says why, for the client."""
 
@@ -58,10 +64,7 @@ class LogEntry(NamedTuple):
 
     def memory_size(self) -> int:
         """About how many bytes of memory the entry takes, to keep buffers and buses within bounds."""
-        size = _ENTRY_OVERHEAD_BYTES + sys.getsizeof(self.message) + sys.getsizeof(self.program)
-        if self.fields_json:
-            size += sys.getsizeof(self.fields_json)
-        return size
+        return memory_size_of(self.message, self.program, self.fields_json)
 
     def to_dict(self) -> JsonObject:
         """The entry as data for `orjson.dumps` (its fields are an `orjson.Fragment`: their text, as it is)."""

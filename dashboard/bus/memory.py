@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 
-from ..entry import LogEntry, StreamEntry
+from ..entry import LogEntry, StreamEntry, memory_size_of
 from ..protocol import BATCH_KEY_SECONDS, entry_id_order
 from ..stream import Bus, KeptCount
 from .recent_batches import RecentBatches
@@ -30,6 +30,12 @@ EVICTED_NOTICE = ("the server dropped this stream's earlier lines to stay within
 # Past its byte budget the bus trims the streams to this share of it: the sort that finds what to
 # trim then runs once per few percent of the budget written, not at every write.
 TRIM_TO_SHARE = 0.95
+
+# How an entry is kept: one plain tuple, (id, message, timestamp, level, program, fields_json), made a
+# `StreamEntry` again when read. Python's collector stops tracking a plain tuple of strings and
+# numbers once it has seen it; named tuples it walks at every full collection, and an entry was two
+# of them: 3 million kept entries made each full collection (the hourly one of `page_heap` too) 1 s.
+KeptEntry = tuple[str, str, float, str, str, bytes | None]
 
 
 class EntryIdClock:
@@ -70,7 +76,7 @@ class MemoryBus(Bus):
         self._budget_bytes = budget_bytes
         self._max_streams = max_streams
         self._clock = clock
-        self._streams: dict[str, deque[StreamEntry]] = {}
+        self._streams: dict[str, deque[KeptEntry]] = {}
         self._bytes: dict[str, int] = {}
         self.total_bytes = 0
         self.streams_evicted = 0
@@ -113,12 +119,12 @@ class MemoryBus(Bus):
         if stream is None:
             stream = self._streams[stream_id] = deque()
             self._bytes[stream_id] = 0
-        stream.extend(stored)
+        stream.extend([(stream_entry.id, *stream_entry.entry) for stream_entry in stored])
         added = 0
         for entry in entries:
             added += entry.memory_size()
         while len(stream) > self._max_length:
-            added -= stream.popleft().entry.memory_size()
+            added -= _kept_size(stream.popleft())
         self._bytes[stream_id] += added
         self.total_bytes += added
         now = self._clock()
@@ -141,12 +147,12 @@ class MemoryBus(Bus):
         """The IDs of the entries still kept from `first` to `last`: what one earlier batch stored."""
         low, high = entry_id_order(first), entry_id_order(last)
         found = []
-        for stream_entry in reversed(self._streams.get(stream_id, ())):
-            order = entry_id_order(stream_entry.id)
+        for kept in reversed(self._streams.get(stream_id, ())):
+            order = entry_id_order(kept[0])
             if order < low:
                 break
             if order <= high:
-                found.append(stream_entry.id)
+                found.append(kept[0])
         found.reverse()
         return found
 
@@ -160,10 +166,10 @@ class MemoryBus(Bus):
                        limit: int | None = None) -> tuple[list[StreamEntry], str | None]:
         """The stream as it is now; publish() already hands every new entry to the fan-out."""
         stream = self._streams.get(stream_id)
-        newest = stream[-1].id if stream else None
+        newest = stream[-1][0] if stream else None
         if after is not None:
             return self._entries_after(stream_id, after, limit=limit), newest
-        return (list(stream)[-history:] if stream and history > 0 else []), newest
+        return (_between(stream, len(stream) - history, len(stream)) if stream and history > 0 else []), newest
 
     async def read(self, stream_id: str, *, after: str | None, limit: int) -> list[StreamEntry]:
         """Up to `limit` entries, oldest first: the first ones after `after`, or without it the newest."""
@@ -184,17 +190,17 @@ class MemoryBus(Bus):
     async def kept(self, stream_id: str) -> KeptCount:
         """How many entries the stream holds now, and the newest one's ID."""
         stream = self._streams.get(stream_id, ())
-        return KeptCount(len(stream), stream[-1].id if stream else None)
+        return KeptCount(len(stream), stream[-1][0] if stream else None)
 
     def _entries_after(self, stream_id: str, after: str, *, limit: int | None = None) -> list[StreamEntry]:
         """The entries after `after`, oldest first; only the newest `limit` of them if given."""
         stream = self._streams.get(stream_id, ())
         threshold = entry_id_order(after)
         newer: list[StreamEntry] = []
-        for stream_entry in reversed(stream):  # a resume usually asks for the last few entries
-            if entry_id_order(stream_entry.id) <= threshold or (limit is not None and len(newer) >= limit):
+        for kept in reversed(stream):  # a resume usually asks for the last few entries
+            if entry_id_order(kept[0]) <= threshold or (limit is not None and len(newer) >= limit):
                 break
-            newer.append(stream_entry)
+            newer.append(_read(kept))
         newer.reverse()
         return newer
 
@@ -235,7 +241,7 @@ class MemoryBus(Bus):
             keep = 1 if stream_id == written else 0
             size = self._bytes[stream_id]
             while size > cap and len(stream) > keep:
-                size -= stream.popleft().entry.memory_size()
+                size -= _kept_size(stream.popleft())
             self.total_bytes -= self._bytes[stream_id] - size
             self._bytes[stream_id] = size
             if stream:
@@ -272,10 +278,23 @@ def fair_share(sizes: list[int], excess: int) -> int:
     return 0
 
 
-def _id_order(stream_entry: StreamEntry) -> tuple[int, int]:
-    return entry_id_order(stream_entry.id)
+def _id_order(kept: KeptEntry) -> tuple[int, int]:
+    return entry_id_order(kept[0])
 
 
-def _between(stream: Sequence[StreamEntry], start: int, stop: int) -> list[StreamEntry]:
-    """`stream[start:stop]` within its bounds; a deque has no slices, but indexing it is cheap near either end."""
-    return [stream[index] for index in range(max(start, 0), min(stop, len(stream)))]
+def _read(kept: KeptEntry) -> StreamEntry:
+    # tuple.__new__ builds a named tuple without the Python call of its own __new__: reads take a third less.
+    return _new_tuple(StreamEntry, (kept[0], _new_tuple(LogEntry, kept[1:])))
+
+
+_new_tuple = tuple.__new__
+
+
+def _kept_size(kept: KeptEntry) -> int:
+    return memory_size_of(kept[1], kept[4], kept[5])
+
+
+def _between(stream: Sequence[KeptEntry], start: int, stop: int) -> list[StreamEntry]:
+    """`stream[start:stop]`, read, within its bounds; a deque has no slices, but indexing it is cheap near
+    either end."""
+    return [_read(stream[index]) for index in range(max(start, 0), min(stop, len(stream)))]

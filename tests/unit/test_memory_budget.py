@@ -148,3 +148,17 @@ def test_a_kept_entry_gives_the_garbage_collector_nothing_to_walk() -> None:
         grown = len(gc.get_objects()) - tracked_before
         assert grown < 100, (fields.keys(), grown)
         assert [entry.fields() for entry in kept] == [fields] * 3
+
+
+async def test_kept_entries_give_the_garbage_collector_nothing_to_walk() -> None:
+    """Kept as two named tuples each, 3 million entries made every full collection take 1 s."""
+    bus = MemoryBus(max_length=20_000)
+    raw = orjson.dumps({"message": "m", "program": "api", "fields": {"user": {"id": 7}}})
+    gc.collect()
+    tracked_before = len(gc.get_objects())
+    await bus.publish("s", [build_entry(orjson.loads(raw), DEFAULTS) for _ in range(10_000)])
+    gc.collect()
+    grown = len(gc.get_objects()) - tracked_before
+    assert grown < 100, grown
+    [first] = await bus.read("s", after=None, limit=1)
+    assert first.entry == build_entry(orjson.loads(raw), DEFAULTS) and first.entry.fields() == {"user": {"id": 7}}
