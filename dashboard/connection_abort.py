@@ -1,16 +1,27 @@
-"""Dropping the connection a request came on, for a response that cannot finish.
+"""Dropping a connection whose peer does not take what it is sent.
 
 A response left unfinished is closed by uvicorn with `transport.close()`, which first waits to write
 what the connection still holds: for a reader that stopped reading, forever. So a follower cut off for
 taking nothing kept its socket, its 4 MB of unsent events and its place outside every cap.
 `BoundedHttpProtocol` puts an abort in each GET's scope (`scope["extensions"][ABORT_EXTENSION]`).
+And a closed socket's unsent bytes stay with the kernel, which keeps trying to send them for a minute
+or more: a connection closed while its peer has not taken everything is reset instead.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import socket
+import struct
+import termios
+
 from starlette.types import Scope
 
 ABORT_EXTENSION = "bunnylogs.abort"
+# SO_LINGER on, for 0 s: a close resets the connection and drops what it has not sent.
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 
 
 def abort_connection(scope: Scope) -> bool:
@@ -20,3 +31,33 @@ def abort_connection(scope: Scope) -> bool:
     if extension is None:
         return False
     return bool(extension["abort"](scope))
+
+
+def reset_connection(transport: asyncio.WriteTransport) -> None:
+    """Close `transport` with a reset, dropping what it has not sent (which the kernel would otherwise
+    keep trying to send, for a minute or more, to a peer that does not read)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+    transport.abort()
+
+
+def untaken_bytes(transport: asyncio.WriteTransport) -> int:
+    """Bytes written to `transport` that its peer has not taken yet: still in the transport's buffer, or
+    in the kernel's, sent or not but not acknowledged (0 where the kernel does not say)."""
+    waiting = transport.get_write_buffer_size()
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return waiting
+    with contextlib.suppress(OSError, ValueError):
+        waiting += struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    return waiting
+
+
+def close_or_reset(transport: asyncio.WriteTransport) -> None:
+    """Close `transport`; with a reset if its peer has not taken everything sent to it."""
+    if untaken_bytes(transport):
+        reset_connection(transport)
+    else:
+        transport.close()

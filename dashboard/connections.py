@@ -16,12 +16,9 @@ answered 503 with `Retry-After`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import json
 import resource
-import socket
-import struct
 from collections import OrderedDict
 from collections.abc import Sized
 from dataclasses import dataclass
@@ -34,7 +31,7 @@ from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .client_identity import client_of
-from .connection_abort import ABORT_EXTENSION
+from .connection_abort import ABORT_EXTENSION, close_or_reset, reset_connection
 from .direct_answers import NO_CONTENT_EXTENSION, write_no_content
 from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, error_response
 from .security_headers import DATA_ANSWER_HEADERS
@@ -58,8 +55,6 @@ LINGER_SECONDS = 2.0
 # Chunk framing allowed per piece of body without counting against MAX_HEAD_BYTES: a chunk's size line
 # and its ending take at most 8 bytes for a chunk under 64 KiB.
 _FRAMING_ALLOWANCE = 16
-# SO_LINGER on, for 0 s: a close resets the connection and drops what it has not sent.
-_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 
 
 @dataclass(frozen=True)
@@ -236,14 +231,14 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is None or cycle.scope is not scope:
             return False
-        sock = self.transport.get_extra_info("socket")
-        if sock is not None:
-            # Without this, the kernel keeps trying to send what it holds (megabytes) to a peer that
-            # never reads, for a minute or more after the socket is closed.
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
-        self.transport.abort()
+        reset_connection(self.transport)
         return True
+
+    def timeout_keep_alive_handler(self) -> None:
+        # Idle between requests: a peer that has not taken the last answer yet (a big page it never
+        # read) is reset, or the kernel keeps trying to send that answer for a minute or more.
+        if not self.transport.is_closing():
+            close_or_reset(self.transport)
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn's own is plain text, without the headers every other answer carries.
@@ -337,7 +332,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             return False
         longest, _ = self.waiting.popitem(last=False)
         longest._disarm()
-        longest.transport.close()
+        close_or_reset(longest.transport)
         return True
 
 
