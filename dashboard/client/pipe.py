@@ -8,7 +8,8 @@ import signal
 import sys
 import threading
 import time
-from typing import BinaryIO, TextIO
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO, TextIO
 
 from ..protocol import MAX_MESSAGE_BYTES
 from .entries import encode_entry
@@ -32,7 +33,12 @@ def pipe(url: str, *, level: str | int, program: str, tee: bool, wait_seconds: f
     source = source or sys.stdin.buffer
     echo = echo or sys.stdout
     sender = BatchSender(url, program=program)
-    stop_on_signals()
+    with _stopping_on_signals():
+        return _send_lines(sender, source, echo, level=level, program=program, tee=tee, wait_seconds=wait_seconds)
+
+
+def _send_lines(sender: BatchSender, source: BinaryIO, echo: TextIO | None, *, level: str | int, program: str,
+                tee: bool, wait_seconds: float) -> int:
     try:
         # readline, not iteration: each line goes as soon as it arrives, as with `tail -f`. At most a
         # message's worth at a time: a line without an end was held whole (300 MB took 902 MB).
@@ -51,16 +57,21 @@ def pipe(url: str, *, level: str | int, program: str, tee: bool, wait_seconds: f
                 message += LONG_LINE_MARK
             if message.strip():
                 sender.put(encode_entry(message, level=level, program=program, timestamp=time.time()))
+        delivered = sender.close(wait_seconds)
     except (KeyboardInterrupt, Stopped) as stop:
-        # As for the end of input, but for at most a moment: what is queued goes first.
+        # While reading or waiting: what is queued goes first, for at most a moment. A second signal
+        # ends pipe at once, as signals do.
+        _set_handlers(dict.fromkeys((signal.SIGINT, *STOP_SIGNALS), signal.SIG_DFL))
         delivered = sender.close(INTERRUPT_FLUSH_S)
         signal_number = stop.signal_number if isinstance(stop, Stopped) else signal.SIGINT
         return 128 + signal_number if delivered else 1
-    delivered = sender.close(wait_seconds)
     if sender.rejected or sender.lost:
         print_problem(f"{sender.sent:,} lines sent, {sender.rejected:,} refused by the server, "
                       f"{sender.lost:,} dropped because the queue was full")
     return 0 if delivered and not sender.rejected and not sender.lost else 1
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class Stopped(Exception):
@@ -75,11 +86,26 @@ def _stop(signal_number: int, _frame: object) -> None:
     raise Stopped(signal_number)
 
 
-def stop_on_signals() -> None:
-    """Turn SIGTERM and SIGHUP into `Stopped` (they killed the process, and what was queued was lost)."""
+@contextlib.contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise `Stopped` meanwhile (they killed the process, and what was queued was
+    lost); the handlers before are put back after."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread has signals
+        yield
+        return
+    before = {signal_number: signal.getsignal(signal_number) for signal_number in (signal.SIGINT, *STOP_SIGNALS)}
+    _set_handlers(dict.fromkeys(STOP_SIGNALS, _stop))
+    try:
+        yield
+    finally:
+        _set_handlers(before)
+
+
+def _set_handlers(handlers: Mapping[signal.Signals, Any]) -> None:
     if threading.current_thread() is threading.main_thread():
-        for signal_number in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signal_number, _stop)
+        for signal_number, handler in handlers.items():
+            if handler is not None:  # None: a handler not set from Python, which cannot be put back
+                signal.signal(signal_number, handler)
 
 
 def _copied(text: str, echo: TextIO | None) -> bool:

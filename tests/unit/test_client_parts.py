@@ -524,3 +524,35 @@ def test_pipe_sends_a_long_line_once_a_message_of_it_came_and_drops_the_rest() -
                     echo=copied) == 0
     assert messages == ["short", "x" * LONG_LINE_BYTES + LONG_LINE_MARK, "after", "y" * (LONG_LINE_BYTES - 1)]
     assert copied.getvalue() == given.decode()  # --tee copies everything
+
+
+def test_pipe_stopped_while_it_waits_for_the_server_says_what_was_lost_and_a_second_signal_ends_it() -> None:
+    """A SIGTERM after the end of input, during --wait, ended in a traceback."""
+    import signal
+    import socket as sockets
+
+    with sockets.create_server(("127.0.0.1", 0)) as closed:
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/live/{STREAM}"  # closed below: nothing listens
+    waiting = subprocess.Popen([sys.executable, "-m", "dashboard", "pipe", url, "--wait", "30"],
+                               stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert waiting.stdin is not None and waiting.stderr is not None
+    waiting.stdin.write(b"hello\n")
+    waiting.stdin.close()  # end of input: pipe now waits up to 30 s for the server
+    time.sleep(1.5)
+    waiting.send_signal(signal.SIGTERM)
+    assert waiting.wait(timeout=10) == 1  # not delivered
+    said = waiting.stderr.read().decode()
+    waiting.stderr.close()
+    assert "Traceback" not in said and "1 log entry was not sent" in said, said
+
+    twice = subprocess.Popen([sys.executable, "-m", "dashboard", "pipe", url], stdin=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+    assert twice.stdin is not None
+    twice.stdin.write(b"hello\n")
+    twice.stdin.flush()
+    time.sleep(1.0)
+    twice.send_signal(signal.SIGTERM)
+    time.sleep(0.3)  # within the 2 s it gives the queue
+    twice.send_signal(signal.SIGTERM)
+    assert twice.wait(timeout=1.5) == -signal.SIGTERM
+    twice.stdin.close()
