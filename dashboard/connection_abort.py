@@ -3,9 +3,10 @@
 A response left unfinished is closed by uvicorn with `transport.close()`, which first waits to write
 what the connection still holds: for a reader that stopped reading, forever. So a follower cut off for
 taking nothing kept its socket, its 4 MB of unsent events and its place outside every cap.
-`BoundedHttpProtocol` puts an abort in each GET's scope (`scope["extensions"][ABORT_EXTENSION]`).
-And a closed socket's unsent bytes stay with the kernel, which keeps trying to send them for a minute
-or more: a connection closed while its peer has not taken everything is reset instead.
+`BoundedHttpProtocol` puts an abort in each GET's scope (`scope["extensions"][CONNECTION_EXTENSION]`),
+and a way to tell whether the peer takes what it is sent. And a closed socket's unsent bytes stay with
+the kernel, which keeps trying to send them for a minute or more: a connection closed while its peer
+takes nothing is reset instead.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import termios
 
 from starlette.types import Scope
 
-ABORT_EXTENSION = "bunnylogs.abort"
+# In each GET's scope: {"abort": (scope) -> bool, "untaken": (scope) -> int | None}.
+CONNECTION_EXTENSION = "bunnylogs.connection"
 # SO_LINGER on, for 0 s: a close resets the connection and drops what it has not sent.
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 
@@ -27,10 +29,16 @@ _RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 def abort_connection(scope: Scope) -> bool:
     """Drop the connection of `scope`'s request at once, with what it has not sent; False where the
     server offers no such thing (another ASGI server, a test client)."""
-    extension = scope.get("extensions", {}).get(ABORT_EXTENSION)
+    extension = scope.get("extensions", {}).get(CONNECTION_EXTENSION)
     if extension is None:
         return False
     return bool(extension["abort"](scope))
+
+
+def untaken_by_peer(scope: Scope) -> int | None:
+    """`untaken_bytes` of the connection of `scope`'s request; None where the server does not tell."""
+    extension = scope.get("extensions", {}).get(CONNECTION_EXTENSION)
+    return None if extension is None else extension["untaken"](scope)
 
 
 def reset_connection(transport: asyncio.WriteTransport) -> None:
@@ -55,9 +63,11 @@ def untaken_bytes(transport: asyncio.WriteTransport) -> int:
     return waiting
 
 
-def close_or_reset(transport: asyncio.WriteTransport) -> None:
-    """Close `transport`; with a reset if its peer has not taken everything sent to it."""
-    if untaken_bytes(transport):
+def close_or_reset(transport: asyncio.WriteTransport, untaken_before: int = 0) -> None:
+    """Close `transport`; with a reset if its peer still has bytes to take and took none since there were
+    `untaken_before` (0: reset if it has any). A peer that reads slowly gets the rest after the close."""
+    untaken = untaken_bytes(transport)
+    if untaken and (not untaken_before or untaken >= untaken_before):
         reset_connection(transport)
     else:
         transport.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from .client_identity import client_address
-from .connection_abort import abort_connection
+from .connection_abort import abort_connection, untaken_by_peer
 from .entry import StreamEntry
 from .entry_pages import read_page
 from .entry_query import QueryError, parse_entry_query
@@ -38,6 +39,8 @@ MAX_PENDING_BYTES = 8 * 1024 * 1024
 # Events are written in pieces of about this size, so that a slow client holds up one piece at a time.
 WRITE_CHUNK_BYTES = 256 * 1024
 RECONNECT_DELAY_MS = 1000
+# While a send to an event stream's reader waits, how often to look whether the reader takes anything.
+PROGRESS_LOOK_SECONDS = 1.0
 _STREAM_HEADERS = {
     **CORS_HEADERS,
     "Cache-Control": "no-cache",
@@ -257,12 +260,41 @@ class EventStreamReader:
             yield b"".join(piece)
 
 
+class _PeerProgress:
+    """Whether the reader of an event stream takes what it is sent: `stalled` once it took nothing for
+    `timeout` seconds while it had something to take (measured, where the server tells, by the bytes
+    it has not taken: `connection_abort.untaken_by_peer`)."""
+
+    def __init__(self, scope: Scope, timeout: float) -> None:
+        self._scope = scope
+        self._timeout = timeout
+        self._untaken = 0  # at the last look, plus what was sent since
+        self._progress_at = time.monotonic()
+
+    def sent(self, size: int) -> None:
+        self._untaken += size
+
+    def stalled(self) -> bool | None:
+        """True or False; None where the server does not tell what the peer took."""
+        untaken = untaken_by_peer(self._scope)
+        if untaken is None:
+            return None
+        now = time.monotonic()
+        if untaken < self._untaken or not untaken:
+            self._progress_at = now
+        self._untaken = untaken
+        return now - self._progress_at >= self._timeout
+
+
 class _EventStreamResponse(StreamingResponse):
     """A streaming response that gives up on a client that takes nothing for `send_timeout_seconds`.
 
     The server waits for a slow client before it takes more; one that stopped reading would
-    otherwise hold its connection and buffers forever. Its connection is dropped, not closed: a
-    close waits to write what the connection still holds (`connection_abort`).
+    otherwise hold its connection and buffers forever. A reader that takes anything at all is not
+    one: a send may wait far longer for a slow one (the system's buffers drain a megabyte before
+    the next write). One that took nothing is looked for at each send and each keep-alive, also on a
+    stream gone quiet. Its connection is dropped, not closed: a close waits to write what the
+    connection still holds (`connection_abort`).
     """
 
     def __init__(self, content: AsyncIterator[bytes], send_timeout_seconds: float, **kwargs: Any) -> None:
@@ -275,11 +307,26 @@ class _EventStreamResponse(StreamingResponse):
         await super().__call__(scope, receive, send)
 
     async def stream_response(self, send: Send) -> None:
+        progress = _PeerProgress(self._scope, self._send_timeout_seconds)
+
         async def send_or_give_up(message: Message) -> None:
+            if progress.stalled():
+                raise _ClientStalled
+            progress.sent(len(message.get("body", b"")))  # the server writes it at once, then waits
+            sending = asyncio.ensure_future(send(message))
+            look_every = min(PROGRESS_LOOK_SECONDS, self._send_timeout_seconds)
+            waited = 0.0
             try:
-                await asyncio.wait_for(send(message), self._send_timeout_seconds)
-            except TimeoutError:
-                raise _ClientStalled from None
+                while not sending.done():
+                    await asyncio.wait({sending}, timeout=look_every)
+                    waited += look_every
+                    stalled = progress.stalled()
+                    # Where the server does not tell what the reader took: a send that waited too long.
+                    if not sending.done() and (stalled or (stalled is None and waited >= self._send_timeout_seconds)):
+                        raise _ClientStalled
+            finally:
+                sending.cancel()
+            sending.result()
 
         try:
             await super().stream_response(send_or_give_up)

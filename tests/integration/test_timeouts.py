@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -337,5 +338,102 @@ async def test_a_client_that_never_reads_a_big_answer_is_reset_when_idle(server:
         while _server_side_connections(server.port, ports) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         assert _server_side_connections(server.port, ports) == 0, "the server still holds the connection"
+    finally:
+        reader.close()
+
+
+def _follow(port: int, stream: str) -> socket.socket:
+    """An event-stream request on a socket with a small receive buffer, not read yet."""
+    follower = socket.socket()
+    follower.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    follower.connect(("127.0.0.1", port))
+    follower.sendall(f"GET /live/{stream} HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n".encode())
+    return follower
+
+
+async def _post_mib(http: httpx.AsyncClient, app: AppProcess, stream: str, mib: int) -> None:
+    for _ in range(mib):
+        batch = [{"message": "x" * 65_000} for _ in range(16)]
+        assert (await http.post(f"{app.url}/live/{stream}", json=batch)).status_code == 204
+
+
+async def test_a_follower_that_reads_slowly_is_not_cut_off(http: httpx.AsyncClient) -> None:
+    """A send waits for the system's buffers to drain a megabyte: a reader slower than that per timeout
+    was taken for one that reads nothing, and cut off."""
+    stream = str(uuid.uuid4())
+    with running_app("--send-timeout-seconds", str(SEND_TIMEOUT_S), *NO_LIMITS) as app:
+        follower = _follow(app.port, stream)
+        follower.setblocking(False)
+        ports = {follower.getsockname()[1]}
+        try:
+            await asyncio.sleep(0.3)
+            await _post_mib(http, app, stream, 4)
+            taken = 0
+            for _ in range(30):  # 6 s at about 100 KB/s: a send waits several times the timeout
+                await asyncio.sleep(0.2)
+                with contextlib.suppress(BlockingIOError):
+                    for _ in range(8):
+                        chunk = follower.recv(4096)
+                        assert chunk, "the server ended the stream"
+                        taken += len(chunk)
+            assert taken > 200_000
+            assert _server_side_connections(app.port, ports) == 1, "a reader that reads was cut off"
+            # Once it stops reading, it is cut off.
+            deadline = time.monotonic() + SEND_TIMEOUT_S + SLACK_S + 2
+            while _server_side_connections(app.port, ports) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            assert _server_side_connections(app.port, ports) == 0, "the stalled reader is still held"
+        finally:
+            follower.close()
+
+
+async def test_a_follower_that_stopped_reading_a_stream_gone_quiet_is_cut_off(http: httpx.AsyncClient) -> None:
+    """Every send went into the buffers, then the stream went quiet: only a send that waited was timed,
+    so the reader and megabytes for it were held for as long as the server ran."""
+    stream = str(uuid.uuid4())
+    with running_app("--send-timeout-seconds", str(SEND_TIMEOUT_S), "--sse-keepalive-seconds", "0.5",
+                     *NO_LIMITS) as app:
+        follower = _follow(app.port, stream)
+        ports = {follower.getsockname()[1]}
+        try:
+            await asyncio.sleep(0.3)
+            await _post_mib(http, app, stream, 1)  # taken by the buffers: no send waits
+            await asyncio.sleep(0.5)
+            assert _server_side_connections(app.port, ports) == 1
+            deadline = time.monotonic() + SEND_TIMEOUT_S + SLACK_S + 2
+            while _server_side_connections(app.port, ports) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            assert _server_side_connections(app.port, ports) == 0, "the server still holds the stalled follower"
+        finally:
+            follower.close()
+
+
+async def test_a_client_that_reads_a_big_answer_slowly_gets_all_of_it(server: AppProcess,
+                                                                       http: httpx.AsyncClient) -> None:
+    """The idle timeout comes while it still reads: it is closed after the answer, not reset."""
+    stream = str(uuid.uuid4())
+    await _post_mib(http, server, stream, 1)
+    reader = socket.socket()
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    reader.connect(("127.0.0.1", server.port))
+    reader.setblocking(False)
+    try:
+        reader.sendall(f"GET /live/{stream}/entries?limit=100 HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+        received = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # about 150 KB/s: several idle timeouts long
+            await asyncio.sleep(0.1)
+            with contextlib.suppress(BlockingIOError):
+                for _ in range(4):
+                    chunk = reader.recv(4096)
+                    if not chunk:
+                        break
+                    received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            length = re.search(rb"content-length: (\d+)", head.lower())
+            if length and len(body) >= int(length.group(1)):
+                break
+        assert length is not None and len(body) == int(length.group(1))
+        assert len(json.loads(body)["entries"]) == 16
     finally:
         reader.close()
