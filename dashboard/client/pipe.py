@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import signal
@@ -39,24 +40,37 @@ def pipe(url: str, *, level: str | int, program: str, tee: bool, wait_seconds: f
 
 def _send_lines(sender: BatchSender, source: BinaryIO, echo: TextIO | None, *, level: str | int, program: str,
                 tee: bool, wait_seconds: float) -> int:
+    def send(raw: bytes, *, cut: bool = False) -> None:
+        # A cut line may end inside a character: that part waits for bytes that will not come.
+        text = _utf8_decoder().decode(raw, final=not cut)
+        message = text.rstrip("\r\n") + (LONG_LINE_MARK if cut else "")
+        if message.strip():
+            sender.put(encode_entry(message, level=level, program=program, timestamp=time.time()))
+
+    copy = _utf8_decoder()  # for --tee, across pieces
     try:
         # readline, not iteration: each line goes as soon as it arrives, as with `tail -f`. At most a
         # message's worth at a time: a line without an end was held whole (300 MB took 902 MB).
-        in_long_line = False
+        held = b""  # a full piece without its line's end: whole or cut, the next piece tells
+        skipping = False  # the rest of a line sent cut
         for piece in iter(lambda: source.readline(LONG_LINE_BYTES), b""):
-            text = piece.decode(errors="replace")
             if tee:
-                tee = _copied(text, echo)
-            ends_line = piece.endswith(b"\n")
-            if in_long_line:  # the rest of a line already sent, cut
-                in_long_line = not ends_line
-                continue
-            message = text.rstrip("\r\n")
-            if not ends_line and len(piece) == LONG_LINE_BYTES:
-                in_long_line = True
-                message += LONG_LINE_MARK
-            if message.strip():
-                sender.put(encode_entry(message, level=level, program=program, timestamp=time.time()))
+                tee = _copied(copy.decode(piece), echo)
+            if skipping:
+                skipping = not piece.endswith(b"\n")
+            elif held:
+                ended = piece in (b"\n", b"\r\n")
+                send(held, cut=not ended)
+                held = b""
+                skipping = not piece.endswith(b"\n")
+            elif len(piece) == LONG_LINE_BYTES and not piece.endswith(b"\n"):
+                held = piece
+            else:
+                send(piece)
+        if held:  # the input ended right after it
+            send(held)
+        if tee and (rest := copy.decode(b"", final=True)):
+            _copied(rest, echo)
         delivered = sender.close(wait_seconds)
     except (KeyboardInterrupt, Stopped) as stop:
         # While reading or waiting: what is queued goes first, for at most a moment. A second signal
@@ -106,6 +120,10 @@ def _set_handlers(handlers: Mapping[signal.Signals, Any]) -> None:
         for signal_number, handler in handlers.items():
             if handler is not None:  # None: a handler not set from Python, which cannot be put back
                 signal.signal(signal_number, handler)
+
+
+def _utf8_decoder() -> codecs.IncrementalDecoder:
+    return codecs.getincrementaldecoder("utf-8")(errors="replace")
 
 
 def _copied(text: str, echo: TextIO | None) -> bool:

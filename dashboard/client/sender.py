@@ -263,8 +263,9 @@ class BatchSender:
             self.rejected += len(batch)
 
     def _loss_report(self, count: int) -> bytes:
-        message = (f"BunnyLogs client dropped {count:,} log entr{'y' if count == 1 else 'ies'}: its queue of "
-                   f"{self._capacity:,} was full while the server could not be reached")
+        message = (f"BunnyLogs client dropped {count:,} log entr{'y' if count == 1 else 'ies'}: its queue (at most "
+                   f"{self._capacity:,} entries and {self._capacity_bytes / 2**20:,.0f} MiB) was full while the "
+                   "server could not be reached")
         return encode_entry(message, level="WARNING", program=self._program, timestamp=time.time(),
                             fields={"bunnylogs_lost": count})
 

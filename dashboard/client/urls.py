@@ -11,19 +11,29 @@ from ..protocol import STREAM_ID_PATTERN, is_view_key
 _STREAM_PATH = re.compile(rf"^(?P<prefix>.*?)/(?:live/)?(?P<uuid>{STREAM_ID_PATTERN})/?$", re.IGNORECASE)
 
 
+# What no URL may hold as it is (http.client refuses to send it): whitespace and control characters.
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
 class BadStreamUrl(ValueError):
     """A URL that does not name a BunnyLogs stream; the message says what is expected."""
 
 
 def http_url_parts(url: str) -> urllib.parse.SplitResult:
     """`url` split, or `BadStreamUrl` saying what is wrong: it must be http(s), with a host and a valid port."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadStreamUrl(f"{url!r} is not an http(s) URL; expected http://host:port/live/<uuid>")
+    if _SPACE_OR_CONTROL.search(url):
+        raise BadStreamUrl(f"{url!r} is not a valid URL (it holds a space or a control character: write it "
+                           "%-encoded, a space as %20); expected http://host:port/live/<uuid>")
     try:
-        parts.port  # noqa: B018  # reading it checks it: a number within 0-65535
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadStreamUrl(f"{url!r} is not an http(s) URL; expected http://host:port/live/<uuid>")
+        if parts.port == 0:  # reading it also checks it: a number within 0-65535
+            raise ValueError("port 0")
         parts.hostname.encode("idna")  # labels of 1 to 63 characters
     except (ValueError, UnicodeError) as error:
+        if isinstance(error, BadStreamUrl):
+            raise
         raise BadStreamUrl(f"{url!r} is not a valid URL ({error}); expected http://host:port/live/<uuid>") from None
     return parts
 

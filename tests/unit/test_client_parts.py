@@ -407,9 +407,12 @@ def test_an_unexpected_error_while_sending_is_reported_and_the_sender_goes_on() 
 
 
 @pytest.mark.parametrize("url", [f"http://127.0.0.1:99999/live/{STREAM}", f"http://127.0.0.1:abc/live/{STREAM}",
-                                 f"http://{'a' * 64}.example/live/{STREAM}"])
+                                 f"http://{'a' * 64}.example/live/{STREAM}", f"http://127.0.0.1:0/live/{STREAM}",
+                                 f"http://[::1/live/{STREAM}", f"http://h/my dir/live/{STREAM}",
+                                 f"http://h/live/{STREAM}?program=a b", f"http://h/x\x7f/live/{STREAM}"])
 def test_a_url_with_a_bad_port_or_host_is_refused_at_once(url: str) -> None:
-    """Taken before, each killed the sending thread at its first request (tail connected to port 34463)."""
+    """Taken before, each killed the sending thread at its first request (tail connected to port 34463),
+    or was retried for ever as "sent but not answered" (a space), or crashed tail (InvalidURL)."""
     with pytest.raises(BadStreamUrl, match="is not a valid URL"):
         stream_url(url)
     with pytest.raises(ValueError, match="is not a valid URL"):
@@ -517,12 +520,18 @@ def test_pipe_sends_a_long_line_once_a_message_of_it_came_and_drops_the_rest() -
         messages.extend(entry["message"] for entry in json.loads(body))
         return 204
 
-    given = b"short\n" + b"x" * (3 * LONG_LINE_BYTES + 5) + b"\nafter\n" + b"y" * (LONG_LINE_BYTES - 1)
+    cut_inside_a_character = "é" * LONG_LINE_BYTES  # two bytes each: the cut falls inside one, or not
+    given = (b"short\n" + b"x" * (3 * LONG_LINE_BYTES + 5) + b"\nafter\n"
+             + b"z" * LONG_LINE_BYTES + b"\n" + b"w" * LONG_LINE_BYTES + b"\r\n"  # as long as it may be: not cut
+             + b"a" + cut_inside_a_character.encode() + b"\n"
+             + b"y" * LONG_LINE_BYTES)  # the end of input right after it: not cut
     copied = io.StringIO()
     with stream_server(stored) as url:
         assert pipe(url, level="INFO", program="p", tee=True, wait_seconds=10, source=io.BytesIO(given),
                     echo=copied) == 0
-    assert messages == ["short", "x" * LONG_LINE_BYTES + LONG_LINE_MARK, "after", "y" * (LONG_LINE_BYTES - 1)]
+    assert messages == ["short", "x" * LONG_LINE_BYTES + LONG_LINE_MARK, "after", "z" * LONG_LINE_BYTES,
+                        "w" * LONG_LINE_BYTES, "a" + "é" * ((LONG_LINE_BYTES - 1) // 2) + LONG_LINE_MARK,
+                        "y" * LONG_LINE_BYTES]
     assert copied.getvalue() == given.decode()  # --tee copies everything
 
 
