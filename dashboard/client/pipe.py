@@ -47,7 +47,8 @@ def _send_lines(sender: BatchSender, source: BinaryIO, echo: TextIO | None, *, l
         if message.strip():
             sender.put(encode_entry(message, level=level, program=program, timestamp=time.time()))
 
-    copy = _utf8_decoder()  # for --tee, across pieces
+    # --tee copies the bytes as they came where the output takes bytes, else text (a test's StringIO).
+    copy = _utf8_decoder()  # the text, across pieces
     try:
         # readline, not iteration: each line goes as soon as it arrives, as with `tail -f`. At most a
         # message's worth at a time: a line without an end was held whole (300 MB took 902 MB).
@@ -55,7 +56,7 @@ def _send_lines(sender: BatchSender, source: BinaryIO, echo: TextIO | None, *, l
         skipping = False  # the rest of a line sent cut
         for piece in iter(lambda: source.readline(LONG_LINE_BYTES), b""):
             if tee:
-                tee = _copied(copy.decode(piece), echo)
+                tee = _copied(piece if _takes_bytes(echo) else copy.decode(piece), echo)
             if skipping:
                 skipping = not piece.endswith(b"\n")
             elif held:
@@ -69,7 +70,7 @@ def _send_lines(sender: BatchSender, source: BinaryIO, echo: TextIO | None, *, l
                 send(piece)
         if held:  # the input ended right after it
             send(held)
-        if tee and (rest := copy.decode(b"", final=True)):
+        if tee and not _takes_bytes(echo) and (rest := copy.decode(b"", final=True)):
             _copied(rest, echo)
         delivered = sender.close(wait_seconds)
     except (KeyboardInterrupt, Stopped) as stop:
@@ -126,8 +127,13 @@ def _utf8_decoder() -> codecs.IncrementalDecoder:
     return codecs.getincrementaldecoder("utf-8")(errors="replace")
 
 
-def _copied(text: str, echo: TextIO | None) -> bool:
-    """Copy `text` to `echo` (--tee); False once it cannot take more (a reader like `head` went away).
+def _takes_bytes(echo: TextIO | None) -> bool:
+    return echo is not None and hasattr(echo, "buffer")
+
+
+def _copied(data: str | bytes, echo: TextIO | None) -> bool:
+    """Copy `data` to `echo` (--tee), bytes to its binary buffer; False once it cannot take more (a reader
+    like `head` went away).
 
     The lines still go to the stream: they were read, and sending them is what pipe is for.
     """
@@ -135,8 +141,12 @@ def _copied(text: str, echo: TextIO | None) -> bool:
         print_problem("standard output is closed: --tee stops copying, the lines are still sent")
         return False
     try:
-        echo.write(text)
-        echo.flush()
+        if isinstance(data, bytes):
+            echo.buffer.write(data)
+            echo.buffer.flush()
+        else:
+            echo.write(data)
+            echo.flush()
     except (BrokenPipeError, ValueError):
         # Quietly from now on, also at exit, when Python flushes standard output once more.
         with contextlib.suppress(OSError, ValueError):

@@ -565,3 +565,14 @@ def test_pipe_stopped_while_it_waits_for_the_server_says_what_was_lost_and_a_sec
     twice.send_signal(signal.SIGTERM)
     assert twice.wait(timeout=1.5) == -signal.SIGTERM
     twice.stdin.close()
+
+
+def test_pipe_tee_copies_the_bytes_as_they_came() -> None:
+    """It copied text decoded with replacement characters: bytes that were not UTF-8 came out changed."""
+    given = b"caf\xc3\xa9 \xff\xfe ok\n" + b"\xe2\x82" + b"x" * 70_000 + b"\nlast \xc3"
+
+    with stream_server(lambda _: 204) as url:
+        piped = subprocess.run([sys.executable, "-m", "dashboard", "pipe", url, "--tee"], input=given,
+                               capture_output=True, timeout=30)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == given
