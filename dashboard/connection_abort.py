@@ -4,9 +4,8 @@ A response left unfinished is closed by uvicorn with `transport.close()`, which 
 what the connection still holds: for a reader that stopped reading, forever. So a follower cut off for
 taking nothing kept its socket, its 4 MB of unsent events and its place outside every cap.
 `BoundedHttpProtocol` puts an abort in each GET's scope (`scope["extensions"][CONNECTION_EXTENSION]`),
-and a way to tell whether the peer takes what it is sent. And a closed socket's unsent bytes stay with
-the kernel, which keeps trying to send them for a minute or more: a connection closed while its peer
-takes nothing is reset instead.
+and a way to tell whether the peer takes what it is sent: a reader cut off for taking nothing is
+reset, or the kernel keeps trying to send it what it holds for a minute or more.
 """
 
 from __future__ import annotations
@@ -61,13 +60,3 @@ def untaken_bytes(transport: asyncio.WriteTransport) -> int:
     with contextlib.suppress(OSError, ValueError):
         waiting += struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
     return waiting
-
-
-def close_or_reset(transport: asyncio.WriteTransport, untaken_before: int = 0) -> None:
-    """Close `transport`; with a reset if its peer still has bytes to take and took none since there were
-    `untaken_before` (0: reset if it has any). A peer that reads slowly gets the rest after the close."""
-    untaken = untaken_bytes(transport)
-    if untaken and (not untaken_before or untaken >= untaken_before):
-        reset_connection(transport)
-    else:
-        transport.close()

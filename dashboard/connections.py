@@ -31,7 +31,7 @@ from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .client_identity import client_of
-from .connection_abort import CONNECTION_EXTENSION, close_or_reset, reset_connection, untaken_bytes
+from .connection_abort import CONNECTION_EXTENSION, reset_connection, untaken_bytes
 from .direct_answers import NO_CONTENT_EXTENSION, write_no_content
 from .http_errors import CORS_HEADERS, RETRY_AFTER_SECONDS, error_response
 from .security_headers import DATA_ANSWER_HEADERS
@@ -52,8 +52,6 @@ MAX_HEAD_BYTES = 64 * 1024
 # dropped for this long before the connection closes: closed with unread data, the connection is
 # reset, and a client still sending may lose the answer.
 LINGER_SECONDS = 2.0
-# How long a peer that still has part of an answer to take is watched for progress before it is reset.
-PROGRESS_CHECK_SECONDS = 1.0
 # Chunk framing allowed per piece of body without counting against MAX_HEAD_BYTES: a chunk's size line
 # and its ending take at most 8 bytes for a chunk under 64 KiB.
 _FRAMING_ALLOWANCE = 16
@@ -241,24 +239,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle = self.cycle
         return untaken_bytes(self.transport) if cycle is not None and cycle.scope is scope else None
 
-    def timeout_keep_alive_handler(self) -> None:
-        # Idle between requests. A peer that has yet to take part of the last answer is given a moment
-        # more: if it takes none of it (a big page it never reads), it is reset, or the kernel would
-        # keep trying to send that answer for a minute or more. One that reads slowly gets the rest
-        # after the close. New data cancels this timer as it does uvicorn's.
-        if self.transport.is_closing():
-            return
-        untaken = untaken_bytes(self.transport)
-        if not untaken:
-            self.transport.close()
-            return
-        self.timeout_keep_alive_task = self.loop.call_later(PROGRESS_CHECK_SECONDS, self._close_unless_stalled, untaken)
-
-    def _close_unless_stalled(self, untaken_before: int) -> None:
-        self.timeout_keep_alive_task = None
-        if not self.transport.is_closing():
-            close_or_reset(self.transport, untaken_before)
-
     def send_400_response(self, msg: str) -> None:
         # uvicorn's own is plain text, without the headers every other answer carries.
         self._refuse(self.head_too_large if self._head_refused else self.malformed)
@@ -351,7 +331,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             return False
         longest, _ = self.waiting.popitem(last=False)
         longest._disarm()
-        close_or_reset(longest.transport)
+        longest.transport.close()
         return True
 
 
