@@ -298,10 +298,7 @@ async def test_a_follower_that_stopped_reading_is_cut_off_and_its_connection_dro
                 batch = [{"message": "x" * 60_000} for _ in range(16)]
                 assert (await http.post(f"{app.url}/live/{stream}", json=batch)).status_code == 204
             assert _server_side_connections(app.port, ports) == 4
-            deadline = time.monotonic() + SEND_TIMEOUT_S + SLACK_S + 2
-            while _server_side_connections(app.port, ports) and time.monotonic() < deadline:
-                await asyncio.sleep(0.2)
-            assert _server_side_connections(app.port, ports) == 0, "the server still holds the stalled followers"
+            await _let_go(app, ports, "the server still holds the stalled followers")
             assert "without completing response" not in app.output()
             # A follower that reads is served as before.
             async with http.stream("GET", f"{app.url}/live/{stream}", params={"history": 1},
@@ -317,6 +314,14 @@ async def test_a_follower_that_stopped_reading_is_cut_off_and_its_connection_dro
         finally:
             for follower in followers:
                 follower.close()
+
+
+async def _let_go(app: AppProcess, ports: set[int], failure: str) -> None:
+    """Wait until the server holds no connection to `ports` (a stalled reader's cut-off), or fail."""
+    deadline = time.monotonic() + SEND_TIMEOUT_S + SLACK_S + 2
+    while _server_side_connections(app.port, ports) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert _server_side_connections(app.port, ports) == 0, failure
 
 
 def _follow(port: int, stream: str) -> socket.socket:
@@ -356,10 +361,7 @@ async def test_a_follower_that_reads_slowly_is_not_cut_off(http: httpx.AsyncClie
             assert taken > 200_000
             assert _server_side_connections(app.port, ports) == 1, "a reader that reads was cut off"
             # Once it stops reading, it is cut off.
-            deadline = time.monotonic() + SEND_TIMEOUT_S + SLACK_S + 2
-            while _server_side_connections(app.port, ports) and time.monotonic() < deadline:
-                await asyncio.sleep(0.2)
-            assert _server_side_connections(app.port, ports) == 0, "the stalled reader is still held"
+            await _let_go(app, ports, "the stalled reader is still held")
         finally:
             follower.close()
 
@@ -377,10 +379,7 @@ async def test_a_follower_that_stopped_reading_a_stream_gone_quiet_is_cut_off(ht
             await _post_mib(http, app, stream, 1)  # taken by the buffers: no send waits
             await asyncio.sleep(0.5)
             assert _server_side_connections(app.port, ports) == 1
-            deadline = time.monotonic() + SEND_TIMEOUT_S + SLACK_S + 2
-            while _server_side_connections(app.port, ports) and time.monotonic() < deadline:
-                await asyncio.sleep(0.2)
-            assert _server_side_connections(app.port, ports) == 0, "the server still holds the stalled follower"
+            await _let_go(app, ports, "the server still holds the stalled follower")
         finally:
             follower.close()
 
