@@ -118,7 +118,9 @@ async def test_an_idle_stream_gets_keep_alive_comments(http: httpx.AsyncClient, 
 
 async def test_a_client_that_leaves_is_unsubscribed(http: httpx.AsyncClient, server: AppProcess) -> None:
     stream = str(uuid.uuid4())
-    before = viewers_fed(server.url)
+    # An earlier test's event stream is let go at its next write (a keep-alive within 0.3 s): read once
+    # it was, the count raced with it.
+    before = await wait_for_viewers(server.url, 0, timeout_s=5)
     async with http.stream("GET", f"{server.url}/live/{stream}") as response:
         await post(http, server, stream, "hello")
         await EventReader(response).next_event()
