@@ -17,10 +17,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import email.utils
+import html
 import http.client
 import json
 import os
 import random
+import re
 import socket
 import sys
 import threading
@@ -314,7 +316,9 @@ class BatchSender:
         if self._connection is None:
             connection_type = (http.client.HTTPSConnection if self._parts.scheme == "https"
                                else http.client.HTTPConnection)
-            self._connection = connection_type(self._parts.hostname or "", self._parts.port, timeout=self._timeout)
+            # The port always given: http.client would read an IPv6 host's last group as the port.
+            port = self._parts.port or (443 if self._parts.scheme == "https" else 80)
+            self._connection = connection_type(self._parts.hostname or "", port, timeout=self._timeout)
         return self._connection
 
     def _drop_connection(self) -> None:
@@ -373,12 +377,29 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def error_detail(body: str | bytes) -> str:
-    """The `detail` of a BunnyLogs JSON error body, or the start of the body."""
+    """The `detail` of a BunnyLogs JSON error body, an HTML page's title (a proxy's or a page's answer, not
+    the stream's), or the start of the body on one line."""
     try:
-        return str(json.loads(body)["detail"])
+        return _one_line(str(json.loads(body)["detail"]))
     except (ValueError, KeyError, TypeError):
         text = body.decode(errors="replace") if isinstance(body, bytes) else body
-        return text[:200] or "no detail"
+        if _HTML_START.match(text):
+            title = _HTML_TITLE.search(text)
+            named = f" titled {html.unescape(_one_line(title[1]))[:200]!r}" if title else ""
+            return f"an HTML page{named}, not an answer from a stream's URL: is the URL right?"
+        return _one_line(text)[:200] or "no detail"
+
+
+_HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|title|h1|center)\b", re.IGNORECASE)
+_HTML_TITLE = re.compile(r"<title[^>]*>([^<]*)</title", re.IGNORECASE)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _one_line(text: str) -> str:
+    """`text` on one line, without control characters (a server's escape sequences reach a terminal)."""
+    return _CONTROL.sub("?", " ".join(text.split()))
 
 
 def _unsent_text(left: int, unanswered: int) -> str:

@@ -13,6 +13,11 @@ _STREAM_PATH = re.compile(rf"^(?P<prefix>.*?)/(?:live/)?(?P<uuid>{STREAM_ID_PATT
 
 # What no URL may hold as it is (http.client refuses to send it): whitespace and control characters.
 _SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# What a host name may hold once IDNA-encoded (U+00A0 encodes to a space); an IPv6 literal also ':'.
+_HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
+_IPV6_LITERAL = re.compile(r"[0-9A-Fa-f:.]+")
+# What a browser %-encodes in a path or query before sending it (http.client would fail on every send).
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 class BadStreamUrl(ValueError):
@@ -20,7 +25,8 @@ class BadStreamUrl(ValueError):
 
 
 def http_url_parts(url: str) -> urllib.parse.SplitResult:
-    """`url` split, or `BadStreamUrl` saying what is wrong: it must be http(s), with a host and a valid port."""
+    """`url` split and made ASCII, or `BadStreamUrl` saying what is wrong: it must be http(s), with a host
+    and a valid port. As a browser does, a host is IDNA-encoded and a path or query %-encoded as UTF-8."""
     if _SPACE_OR_CONTROL.search(url):
         raise BadStreamUrl(f"{url!r} is not a valid URL (it holds a space or a control character: write it "
                            "%-encoded, a space as %20); expected http://host:port/live/<uuid>")
@@ -30,12 +36,25 @@ def http_url_parts(url: str) -> urllib.parse.SplitResult:
             raise BadStreamUrl(f"{url!r} is not an http(s) URL; expected http://host:port/live/<uuid>")
         if parts.port == 0:  # reading it also checks it: a number within 0-65535
             raise ValueError("port 0")
-        parts.hostname.encode("idna")  # labels of 1 to 63 characters
+        host = parts.hostname.encode("idna").decode("ascii")  # also checks labels of 1 to 63 characters
+        bracketed = parts.netloc.rpartition("@")[2].startswith("[")
+        if not (_IPV6_LITERAL if bracketed else _HOST_NAME).fullmatch(host):
+            raise ValueError(f"the host {parts.hostname!r} is not a host name or address")
+        userinfo = parts.netloc.rpartition("@")[0]
+        netloc = ((f"{_percent_encoded(userinfo)}@" if userinfo else "") + (f"[{host}]" if bracketed else host)
+                  + (f":{parts.port}" if parts.port is not None else ""))
+        return urllib.parse.SplitResult(parts.scheme, netloc, _percent_encoded(parts.path),
+                                        _percent_encoded(parts.query), _percent_encoded(parts.fragment))
     except (ValueError, UnicodeError) as error:
         if isinstance(error, BadStreamUrl):
             raise
         raise BadStreamUrl(f"{url!r} is not a valid URL ({error}); expected http://host:port/live/<uuid>") from None
-    return parts
+
+
+def _percent_encoded(text: str) -> str:
+    """`text` with its non-ASCII characters %-encoded as UTF-8; a byte that was not UTF-8 (a command line
+    argument's surrogate escape) as that byte."""
+    return _NON_ASCII.sub(lambda match: urllib.parse.quote(match.group(), errors="surrogateescape"), text)
 
 
 def stream_url(url: str, *, keep_query: bool = False) -> str:

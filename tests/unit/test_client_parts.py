@@ -66,9 +66,21 @@ def test_unrepresentable_values_do_not_lose_the_line() -> None:
     (f"http://h:8000/{STREAM}", f"http://h:8000/live/{STREAM}"),
     (f"https://h/logs/{STREAM.upper()}/", f"https://h/logs/live/{STREAM}"),
     (f"  http://h/live/{STREAM}?x=1  ", f"http://h/live/{STREAM}"),
+    (f"http://[::1]/{STREAM}", f"http://[::1]/live/{STREAM}"),
+    (f"http://Bücher.example:81/journaux/été/{STREAM}", f"http://xn--bcher-kva.example:81/journaux/%C3%A9t%C3%A9/live/{STREAM}"),
 ])
 def test_stream_urls_are_made_canonical(given: str, expected: str) -> None:
     assert stream_url(given) == expected
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (f"http://h/live/{STREAM}?program=café", f"http://h/live/{STREAM}?program=caf%C3%A9"),
+    (f"http://h/live/{STREAM}?program=caf\udce9", f"http://h/live/{STREAM}?program=caf%E9"),  # a non-UTF-8 argv
+    (f"http://h/live/{STREAM}?program=caf%C3%A9", f"http://h/live/{STREAM}?program=caf%C3%A9"),
+])
+def test_a_senders_query_is_sent_as_a_browser_would_send_it(given: str, expected: str) -> None:
+    """Non-ASCII in a handler's URL was taken, then failed at every send (UnicodeEncodeError, retried)."""
+    assert sending_url(given) == expected
 
 
 @pytest.mark.parametrize("given", ["h:8000/live/x", f"ftp://h/live/{STREAM}", "http://h/live/not-a-uuid", "http:///x"])
@@ -97,8 +109,20 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 
 def test_error_detail_reads_our_json_errors_and_falls_back_to_the_body() -> None:
     assert error_detail(b'{"detail": "no such stream"}') == "no such stream"
-    assert error_detail("<html>Bad Gateway</html>") == "<html>Bad Gateway</html>"
     assert error_detail(b"") == "no detail"
+    assert error_detail("upstream\r\n  timed out\x1b[2J") == "upstream timed out?[2J"
+    assert error_detail(b'{"detail": "a\\u001b[31mb"}') == "a?[31mb"
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    ("<!doctype html><html><head><title>No such page &middot; BunnyLogs</title>", "titled 'No such page · BunnyLogs'"),
+    ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>", "titled '502 Bad Gateway'"),
+    ("  <HTML><BODY>gone</BODY></HTML>", "an HTML page, not"),
+])
+def test_an_html_page_in_answer_is_named_by_its_title_not_dumped(body: str, said: str) -> None:
+    """A wrong path prefix (or a proxy's error page) printed the page's first 200 characters of markup."""
+    detail = error_detail(body.encode())
+    assert said in detail and "is the URL right?" in detail and "<" not in detail
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:
@@ -110,14 +134,18 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
 
 
 @contextlib.contextmanager
-def stream_server(answer: Callable[[bytes], int], keys: list[str] | None = None) -> Iterator[str]:
+def stream_server(answer: Callable[[bytes], int], keys: list[str] | None = None,
+                  paths: list[str] | None = None) -> Iterator[str]:
     """A local HTTP server standing in for BunnyLogs: `answer` gets each POST's body and returns the
-    status (with `Retry-After: 0`); each POST's Idempotency-Key goes to `keys`. Yields the stream URL."""
+    status (with `Retry-After: 0`); each POST's Idempotency-Key goes to `keys`, its path and query to
+    `paths`. Yields the stream URL."""
 
     class Answering(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             if keys is not None:
                 keys.append(self.headers["idempotency-key"])
+            if paths is not None:
+                paths.append(self.path)
             status = answer(self.rfile.read(int(self.headers["content-length"])))
             self.send_response(status)
             self.send_header("retry-after", "0")
@@ -409,7 +437,8 @@ def test_an_unexpected_error_while_sending_is_reported_and_the_sender_goes_on() 
 @pytest.mark.parametrize("url", [f"http://127.0.0.1:99999/live/{STREAM}", f"http://127.0.0.1:abc/live/{STREAM}",
                                  f"http://{'a' * 64}.example/live/{STREAM}", f"http://127.0.0.1:0/live/{STREAM}",
                                  f"http://[::1/live/{STREAM}", f"http://h/my dir/live/{STREAM}",
-                                 f"http://h/live/{STREAM}?program=a b", f"http://h/x\x7f/live/{STREAM}"])
+                                 f"http://h/live/{STREAM}?program=a b", f"http://h/x\x7f/live/{STREAM}",
+                                 f"http://h\u00a0ost/live/{STREAM}", f"http://h/live/{STREAM}?program=\ud800"])
 def test_a_url_with_a_bad_port_or_host_is_refused_at_once(url: str) -> None:
     """Taken before, each killed the sending thread at its first request (tail connected to port 34463),
     or was retried for ever as "sent but not answered" (a space), or crashed tail (InvalidURL)."""
@@ -417,6 +446,47 @@ def test_a_url_with_a_bad_port_or_host_is_refused_at_once(url: str) -> None:
         stream_url(url)
     with pytest.raises(ValueError, match="is not a valid URL"):
         BatchSender(url)
+
+
+def test_a_handler_with_non_ascii_in_its_url_delivers() -> None:
+    bodies: list[bytes] = []
+    paths: list[str] = []
+    with stream_server(lambda body: bodies.append(body) or 204, paths=paths) as url:
+        handler = BunnyLogsHandler(f"{url}?program=café")
+        logger = logging.getLogger("test.non_ascii_url")
+        logger.addHandler(handler)
+        try:
+            logger.warning("délivré")
+            assert handler.sender.flush(10)
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+    assert paths == [f"/live/{STREAM}?program=caf%C3%A9"]
+    assert [entry["message"] for entry in json.loads(bodies[0])] == ["délivré"]
+
+
+@pytest.mark.parametrize(("url", "address"), [(f"http://[::1]/live/{STREAM}", ("::1", 80)),
+                                              (f"http://[::1]:8123/live/{STREAM}", ("::1", 8123)),
+                                              (f"http://localhost/live/{STREAM}", ("localhost", 80))])
+def test_an_ipv6_host_without_a_port_is_reached_on_the_schemes_port(
+        url: str, address: tuple[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, http.client read the address's last group as the port: it connected to (':', 1)."""
+    tried: list[tuple[str, int]] = []
+
+    def refuse(where: tuple[str, int], *_: object, **__: object) -> None:
+        tried.append(where)
+        raise ConnectionRefusedError("refused for the test")
+
+    monkeypatch.setattr(http.client.socket, "create_connection", refuse)
+    sender = BatchSender(url, on_problem=None)
+    sender.put(b'{"message": "m"}')
+    deadline = time.monotonic() + 10
+    while not tried and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sender.close(0)
+    assert sender._thread is not None
+    sender._thread.join(10)  # so that it tries no more while the next case's stand-in is in place
+    assert tried[0] == address and not sender._thread.is_alive()
 
 
 def test_a_forked_child_sends_its_own_entries_only_and_never_waits_on_the_parents_lock() -> None:
