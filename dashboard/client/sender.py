@@ -266,7 +266,7 @@ class BatchSender:
 
     def _loss_report(self, count: int) -> bytes:
         message = (f"BunnyLogs client dropped {count:,} log entr{'y' if count == 1 else 'ies'}: its queue (at most "
-                   f"{self._capacity:,} entries and {self._capacity_bytes / 2**20:,.0f} MiB) was full while the "
+                   f"{self._capacity:,} entries and {_size_text(self._capacity_bytes)}) was full while the "
                    "server could not be reached")
         return encode_entry(message, level="WARNING", program=self._program, timestamp=time.time(),
                             fields={"bunnylogs_lost": count})
@@ -400,6 +400,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def _one_line(text: str) -> str:
     """`text` on one line, without control characters (a server's escape sequences reach a terminal)."""
     return _CONTROL.sub("?", " ".join(text.split()))
+
+
+def _size_text(size: int) -> str:
+    """A byte count as people read it: 64 MiB, 1.5 MiB, 256 KiB, 100 bytes."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size:,} byte{'' if size == 1 else 's'}"
 
 
 def _unsent_text(left: int, unanswered: int) -> str:

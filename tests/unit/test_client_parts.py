@@ -20,7 +20,7 @@ import pytest
 
 from dashboard.client import entries
 from dashboard.client.handler import BunnyLogsHandler, _level_of
-from dashboard.client.sender import BatchSender, _retry_after, backoff, error_detail
+from dashboard.client.sender import BatchSender, _retry_after, _size_text, backoff, error_detail
 from dashboard.client.tail import format_line, means_the_same_on_the_server, server_filters
 from dashboard.client.urls import BadStreamUrl, sending_url, stream_url
 from dashboard.entry import normalize_level
@@ -123,6 +123,13 @@ def test_an_html_page_in_answer_is_named_by_its_title_not_dumped(body: str, said
     """A wrong path prefix (or a proxy's error page) printed the page's first 200 characters of markup."""
     detail = error_detail(body.encode())
     assert said in detail and "is the URL right?" in detail and "<" not in detail
+
+
+@pytest.mark.parametrize(("size", "text"), [(64 * 2**20, "64 MiB"), (3 * 2**19, "1.5 MiB"), (256 * 1024, "256 KiB"),
+                                            (1000, "1,000 bytes"), (1, "1 byte"), (5 * 2**30, "5 GiB")])
+def test_queue_bounds_are_said_in_the_unit_that_shows_them(size: int, text: str) -> None:
+    """The loss report said "0 MiB" for a byte bound under half a mebibyte."""
+    assert _size_text(size) == text
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:
@@ -603,6 +610,23 @@ def test_pipe_sends_a_long_line_once_a_message_of_it_came_and_drops_the_rest() -
                         "w" * LONG_LINE_BYTES, "a" + "é" * ((LONG_LINE_BYTES - 1) // 2) + LONG_LINE_MARK,
                         "y" * LONG_LINE_BYTES]
     assert copied.getvalue() == given.decode()  # --tee copies everything
+
+
+def test_pipe_does_not_mark_a_line_as_long_as_it_may_be_cut_when_the_input_ends_with_a_carriage_return() -> None:
+    import io
+
+    from dashboard.client.pipe import LONG_LINE_BYTES, pipe
+
+    messages: list[str] = []
+
+    def stored(body: bytes) -> int:
+        messages.extend(entry["message"] for entry in json.loads(body))
+        return 204
+
+    with stream_server(stored) as url:
+        assert pipe(url, level="INFO", program="p", tee=False, wait_seconds=10,
+                    source=io.BytesIO(b"v" * LONG_LINE_BYTES + b"\r"), echo=None) == 0
+    assert messages == ["v" * LONG_LINE_BYTES]
 
 
 def test_pipe_stopped_while_it_waits_for_the_server_says_what_was_lost_and_a_second_signal_ends_it() -> None:
