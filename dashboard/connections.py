@@ -28,7 +28,7 @@ from typing import Any, ClassVar, cast
 from starlette.types import Scope
 from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from .client_identity import client_of
 from .connection_abort import CONNECTION_EXTENSION, reset_connection, untaken_bytes
@@ -131,6 +131,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._unread_after_answer = 0  # body bytes that came after the request was answered
         self._lingering = False  # answered and closing: what arrives is dropped
         self._head_refused = False
+        # GETs whose answers are not complete, the one being answered first: uvicorn tells only the
+        # newest (`self.cycle`) that its connection is gone, so one with a request pipelined behind it
+        # was streamed to after its peer had left.
+        self._unanswered: list[RequestResponseCycle] = []
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if self._too_many_from(transport.get_extra_info("peername")):
@@ -149,6 +153,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             return
         self._disarm()
         self.waiting.pop(self, None)
+        for cycle in self._unanswered:
+            if not cycle.response_complete:
+                cycle.disconnected = True
+                cycle.message_event.set()
+        self._unanswered.clear()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -198,8 +207,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self.scope["method"] == "POST":
             self.scope["extensions"] = {NO_CONTENT_EXTENSION: {"write": self._write_no_content}}
         elif self.scope["method"] == "GET":
-            self.scope["extensions"] = {CONNECTION_EXTENSION: {"abort": self._abort_request,
-                                                               "untaken": self._untaken_by_peer}}
+            # Bound to this request's own cycle: a request pipelined behind it becomes `self.cycle` while
+            # this one is still answered, and a follower that sent one escaped the stall check.
+            cycle = self.cycle
+            self._unanswered = [*(earlier for earlier in self._unanswered if not earlier.response_complete), cycle]
+            self.scope["extensions"] = {CONNECTION_EXTENSION: {
+                "abort": lambda _scope: self._abort_request(cycle),
+                "untaken": lambda _scope: self._untaken_by_peer(cycle)}}
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes_read += len(body) + _FRAMING_ALLOWANCE
@@ -227,17 +241,21 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle = self.cycle
         return cycle is not None and cycle.scope is scope and write_no_content(cycle, header_lines)
 
-    def _abort_request(self, scope: Scope) -> bool:
-        """Drop the connection with what it holds unsent (`connection_abort`), if `scope` is its current request."""
-        cycle = self.cycle
-        if cycle is None or cycle.scope is not scope:
+    def _abort_request(self, cycle: RequestResponseCycle) -> bool:
+        """Drop the connection with what it holds unsent (`connection_abort`), if `cycle`'s answer is still
+        being sent on it (the one being sent: uvicorn answers pipelined requests one after another)."""
+        if cycle.response_complete or self.transport.get_protocol() is not self:
             return False
         reset_connection(self.transport)
+        cycle.disconnected = True  # at once: the app may end before the connection's loss is seen
+        cycle.message_event.set()
         return True
 
-    def _untaken_by_peer(self, scope: Scope) -> int | None:
-        cycle = self.cycle
-        return untaken_bytes(self.transport) if cycle is not None and cycle.scope is scope else None
+    def _untaken_by_peer(self, cycle: RequestResponseCycle) -> int | None:
+        """`untaken_bytes` of the connection, while `cycle`'s answer is being sent on it."""
+        if cycle.response_complete or self.transport.get_protocol() is not self:
+            return None
+        return untaken_bytes(self.transport)
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn's own is plain text, without the headers every other answer carries.

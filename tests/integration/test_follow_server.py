@@ -128,6 +128,23 @@ async def test_a_client_that_leaves_is_unsubscribed(http: httpx.AsyncClient, ser
     await wait_for_viewers(server.url, before, timeout_s=5)  # the subscription must not outlive its client
 
 
+async def test_a_client_that_pipelined_a_request_behind_its_stream_and_leaves_is_unsubscribed(
+        http: httpx.AsyncClient, server: AppProcess) -> None:
+    """Only the newest request learnt that the connection was gone: the stream before it was fed for ever."""
+    stream = str(uuid.uuid4())
+    before = await wait_for_viewers(server.url, 0, timeout_s=5)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(f"GET /live/{stream} HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n"
+                 "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+    await writer.drain()
+    await post(http, server, stream, "hello")
+    async with asyncio.timeout(5):
+        assert b"hello" in await reader.readuntil(b"hello")
+    assert viewers_fed(server.url) == before + 1
+    writer.close()
+    await wait_for_viewers(server.url, before, timeout_s=5)
+
+
 async def test_stopping_the_server_ends_open_event_streams_at_once(http: httpx.AsyncClient) -> None:
     stream = str(uuid.uuid4())
     with running_app() as app:

@@ -316,6 +316,26 @@ async def test_a_follower_that_stopped_reading_is_cut_off_and_its_connection_dro
                 follower.close()
 
 
+@pytest.mark.parametrize("behind", ["GET /healthz", "GET /live/{stream}/entries?limit=1"])
+async def test_a_follower_that_pipelines_a_request_and_stops_reading_is_cut_off(
+        behind: str, http: httpx.AsyncClient) -> None:
+    """The stall check followed the connection's newest request: a follower that sent a second one behind
+    its event stream escaped it, and uvicorn kept the connection with megabytes unsent."""
+    stream = str(uuid.uuid4())
+    with running_app("--send-timeout-seconds", str(SEND_TIMEOUT_S), *NO_LIMITS) as app:
+        follower = _follow(app.port, stream)
+        follower.sendall(f"{behind.format(stream=stream)} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+        ports = {follower.getsockname()[1]}
+        try:
+            await asyncio.sleep(0.5)
+            await _post_mib(http, app, stream, 16)
+            assert _server_side_connections(app.port, ports) == 1
+            await _let_go(app, ports, "the server still holds the stalled follower")
+            assert "without completing response" not in app.output()
+        finally:
+            follower.close()
+
+
 async def _let_go(app: AppProcess, ports: set[int], failure: str) -> None:
     """Wait until the server holds no connection to `ports` (a stalled reader's cut-off), or fail."""
     deadline = time.monotonic() + SEND_TIMEOUT_S + SLACK_S + 2
