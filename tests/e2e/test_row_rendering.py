@@ -100,7 +100,7 @@ async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
     await context.close()
 
 
-TOUCH_SIZES = [(820, 900), (390, 800)]
+TOUCH_SIZES = [(1024, 700), (844, 390), (820, 900), (390, 800)]
 
 # Each collapsed row has the one height the virtual list measured, and starts where the one above ends.
 _ROWS_ALIKE_AND_CONTIGUOUS = """() => {
@@ -139,6 +139,37 @@ async def test_the_copy_button_is_big_enough_to_tap_on_a_touch_screen(
     await rows.last.locator(".bl-copy").tap()
     await expect(rows.last.locator(".bl-copy")).to_have_attribute("aria-label", "Copied")
     await context.close()
+
+
+LOW_WINDOWS = [(844, 390, True), (660, 400, True), (1400, 480, False)]
+
+
+@pytest.mark.parametrize(("width", "height", "touch"), LOW_WINDOWS, ids=[f"{w}x{h}" for w, h, _ in LOW_WINDOWS])
+async def test_a_low_window_scrolls_to_a_log_as_high_as_itself_and_a_phone_on_its_side_gets_whole_width_messages(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int,
+        touch: bool) -> None:
+    """A phone on its side had the wide layout, its message 170-360 px beside the copy and link buttons,
+    in a log of three rows below the controls (40% of the window)."""
+    context = await browser.new_context(has_touch=touch, is_mobile=touch, viewport={"width": width, "height": height})
+    try:
+        page = await context.new_page()
+        stream = new_stream()
+        await post(http, app_server, stream, *[{"message": f"line {i} " + "word " * 30} for i in range(30)])
+        await open_stream(page, app_server.url, stream)
+        await expect(page.locator(".bl-shown")).to_have_text("30 shown", timeout=WAIT_MS)
+        await page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+        await page.wait_for_function(_ROWS_ALIKE_AND_CONTIGUOUS, timeout=WAIT_MS)
+        log = await page.locator(".bl-log").bounding_box()
+        newest = page.locator(".bl-row").last
+        row, message = await newest.bounding_box(), await newest.locator(".bl-message").bounding_box()
+        assert log and row and message
+        assert log["height"] >= height - 70 and log["y"] + log["height"] <= height + 0.5, log
+        assert row["y"] + row["height"] <= height + 0.5, "the newest line is in view"
+        if touch:
+            assert message["width"] >= 0.75 * row["width"], (message, row)
+        assert not await page.evaluate("document.scrollingElement.scrollWidth > innerWidth")
+    finally:
+        await context.close()
 
 
 # --- the status bar --------------------------------------------------------------------------------
