@@ -107,15 +107,22 @@ class Readback:
         except BusUnavailable:
             uncount()
             return bus_unavailable_response()
+        except BaseException:  # cancelled: the client left while the history was read
+            uncount()
+            raise
         self.open_event_streams.add(reader)
+        ended = False
 
         def finished() -> None:
-            subscription.close()
-            self.open_event_streams.discard(reader)
-            uncount()
+            nonlocal ended
+            if not ended:
+                ended = True
+                subscription.close()
+                self.open_event_streams.discard(reader)
+                uncount()
 
-        return _EventStreamResponse(reader.events(finished), self._send_timeout_seconds, media_type="text/event-stream",
-                                    headers=_STREAM_HEADERS)
+        return _EventStreamResponse(reader.events(finished), self._send_timeout_seconds, finished,
+                                    media_type="text/event-stream", headers=_STREAM_HEADERS)
 
     async def page(self, stream_id: str, request: Request) -> Response:
         """A page of the entries that pass the query's filters, as JSON, with cursors to the pages either side."""
@@ -297,14 +304,21 @@ class _EventStreamResponse(StreamingResponse):
     connection still holds (`connection_abort`).
     """
 
-    def __init__(self, content: AsyncIterator[bytes], send_timeout_seconds: float, **kwargs: Any) -> None:
+    def __init__(self, content: AsyncIterator[bytes], send_timeout_seconds: float, finished: Callable[[], None],
+                 **kwargs: Any) -> None:
         super().__init__(content, **kwargs)
         self._send_timeout_seconds = send_timeout_seconds
+        self._finished = finished
         self._scope: Scope = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._scope = scope
-        await super().__call__(scope, receive, send)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # The body's own `finally` runs only if it started: a client that left before the answer
+            # began had Starlette cancel it first, and its subscription and place were kept for good.
+            self._finished()
 
     async def stream_response(self, send: Send) -> None:
         progress = _PeerProgress(self._scope, self._send_timeout_seconds)

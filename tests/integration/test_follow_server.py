@@ -145,6 +145,32 @@ async def test_a_client_that_pipelined_a_request_behind_its_stream_and_leaves_is
     await wait_for_viewers(server.url, before, timeout_s=5)
 
 
+@pytest.mark.parametrize("leaving", ["close", "half-close", "pipelined"])
+async def test_clients_that_leave_before_their_stream_begins_are_unsubscribed(
+        leaving: str, http: httpx.AsyncClient, server: AppProcess) -> None:
+    """Starlette cancels a stream whose client has left before its body begins, so the body's own
+    clean-up never ran: each such client kept its subscription and its place for good (a loop of 200
+    filled the per-client cap; three filled a stream's)."""
+    stream = str(uuid.uuid4())
+    before = await wait_for_viewers(server.url, 0, timeout_s=5)
+    request = f"GET /live/{stream} HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n"
+    if leaving == "pipelined":
+        request += "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+    for _ in range(20):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(request.encode())
+        await writer.drain()
+        if leaving == "half-close":
+            writer.write_eof()
+            await reader.read(1)
+        writer.close()
+    await wait_for_viewers(server.url, before, timeout_s=5)
+    # The stream still serves the next follower.
+    async with http.stream("GET", f"{server.url}/live/{stream}") as response:
+        await post(http, server, stream, "hello")
+        assert (await EventReader(response).next_event())[1]["message"] == "hello"
+
+
 async def test_stopping_the_server_ends_open_event_streams_at_once(http: httpx.AsyncClient) -> None:
     stream = str(uuid.uuid4())
     with running_app() as app:
