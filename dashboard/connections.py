@@ -103,6 +103,12 @@ def default_max_connections(fd_limit: int) -> int:
     return max(1, min(MAX_CONNECTIONS, fd_limit - FD_MARGIN))
 
 
+def _all_written(cycle: RequestResponseCycle) -> bool:
+    """Whether all of `cycle`'s answer has been written: complete, or every byte its length promised."""
+    return cycle.response_complete or (cycle.response_started and cycle.chunked_encoding is False
+                                       and cycle.expected_content_length == 0)
+
+
 class BoundedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, with header, body and idle timeouts and a cap on connections."""
 
@@ -131,9 +137,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._unread_after_answer = 0  # body bytes that came after the request was answered
         self._lingering = False  # answered and closing: what arrives is dropped
         self._head_refused = False
-        # GETs whose answers are not complete, the one being answered first: uvicorn tells only the
+        # Requests whose answers are not complete, the one being answered first: uvicorn tells only the
         # newest (`self.cycle`) that its connection is gone, so one with a request pipelined behind it
-        # was streamed to after its peer had left.
+        # was streamed to after its peer had left; and an error answer to a later one must wait for them.
         self._unanswered: list[RequestResponseCycle] = []
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -204,13 +210,15 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.waiting.pop(self, None)
         super().on_headers_complete()
         self._reading_body = not (self.parser.should_upgrade() and self._should_upgrade())
+        cycle = self.cycle
+        if cycle is None or cycle.scope is not self.scope:  # a websocket upgrade: no cycle of its own
+            return
+        self._unanswered = [*(earlier for earlier in self._unanswered if not earlier.response_complete), cycle]
         if self.scope["method"] == "POST":
             self.scope["extensions"] = {NO_CONTENT_EXTENSION: {"write": self._write_no_content}}
         elif self.scope["method"] == "GET":
             # Bound to this request's own cycle: a request pipelined behind it becomes `self.cycle` while
             # this one is still answered, and a follower that sent one escaped the stall check.
-            cycle = self.cycle
-            self._unanswered = [*(earlier for earlier in self._unanswered if not earlier.response_complete), cycle]
             self.scope["extensions"] = {CONNECTION_EXTENSION: {
                 "abort": lambda _scope: self._abort_request(cycle),
                 "untaken": lambda _scope: self._untaken_by_peer(cycle)}}
@@ -276,7 +284,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             cycle.message_event.set()
         # The request refused is this cycle's while its body is read, and comes after it otherwise.
         answerable = cycle is None or (not cycle.response_started if self._reading_body else cycle.response_complete)
-        if not answerable:
+        if not answerable or self._earlier_answer_unfinished():
             self.waiting.pop(self, None)
             self.transport.close()
             return
@@ -296,10 +304,23 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def handle_websocket_upgrade(self) -> None:
+        cycle = self.cycle
+        if cycle is not None and not _all_written(cycle):
+            # Pipelined behind an answer still being sent (an event stream): the websocket would take the
+            # connection over, its frames mixed into that answer, whose request then never learnt that
+            # its client left. (A page's answer may be all written but not yet complete: nginx then
+            # reuses the connection for the page's socket at once, as it may.)
+            self._refuse(self.malformed)
+            return
         # The websocket protocol owns the connection from here, and its pings tell a live peer.
         self._disarm()
         self.waiting.pop(self, None)
         super().handle_websocket_upgrade()
+
+    def _earlier_answer_unfinished(self) -> bool:
+        """Whether a request before the current one (pipelined) is still being answered: an answer
+        written now would go into the middle of that one's."""
+        return any(not earlier.response_complete for earlier in self._unanswered if earlier is not self.cycle)
 
     def _between_requests(self) -> bool:
         """No request in progress on a connection this protocol still serves (not closing, not a websocket)."""
@@ -320,7 +341,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._deadline = None
         self.waiting.pop(self, None)
         cycle = self.cycle
-        if cycle is None or not cycle.response_started or cycle.response_complete:
+        if (cycle is None or not cycle.response_started or cycle.response_complete) \
+                and not self._earlier_answer_unfinished():
             self.transport.write(answer)
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True

@@ -171,6 +171,38 @@ async def test_clients_that_leave_before_their_stream_begins_are_unsubscribed(
         assert (await EventReader(response).next_event())[1]["message"] == "hello"
 
 
+_UPGRADE = ("GET /_nicegui_ws/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+
+@pytest.mark.parametrize("behind", ["upgrade", "upgrade once the stream began", "stalled body"])
+async def test_what_is_pipelined_behind_a_stream_never_writes_into_it(behind: str, http: httpx.AsyncClient) -> None:
+    """A websocket upgrade behind an event stream took the connection over (101 and websocket frames
+    in the middle of the stream, whose follower was then kept for good), and a POST whose body
+    stalled behind one had its 408 written into the stream."""
+    stream = str(uuid.uuid4())
+    with running_app("--body-timeout-seconds", "1") as app:
+        before = await wait_for_viewers(app.url, 0, timeout_s=5)
+        reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+        second = _UPGRADE if behind.startswith("upgrade") else \
+            f"POST /live/{stream} HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nmessage"
+        writer.write(f"GET /live/{stream} HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n".encode())
+        received = b""
+        async with asyncio.timeout(10):
+            if behind == "upgrade once the stream began":
+                received = await reader.readuntil(b": connected\n\n")
+            writer.write(second.encode())
+            await writer.drain()
+            received += await reader.read()  # the server ends the connection
+        writer.close()
+        # The stream's answer, if it began before the server saw the second request, and nothing else.
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert not received or (head.startswith(b"HTTP/1.1 200 ") and b"text/event-stream" in head), received[:300]
+        assert b"HTTP/1.1" not in body and b"101 Switching" not in received, received[:600]
+        await wait_for_viewers(app.url, before, timeout_s=5)
+        assert "Exception in ASGI application" not in app.output()
+
+
 async def test_stopping_the_server_ends_open_event_streams_at_once(http: httpx.AsyncClient) -> None:
     stream = str(uuid.uuid4())
     with running_app() as app:
