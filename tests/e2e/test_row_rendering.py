@@ -163,11 +163,31 @@ async def test_a_low_window_scrolls_to_a_log_as_high_as_itself_and_a_phone_on_it
         newest = page.locator(".bl-row").last
         row, message = await newest.bounding_box(), await newest.locator(".bl-message").bounding_box()
         assert log and row and message
-        assert log["height"] >= height - 70 and log["y"] + log["height"] <= height + 0.5, log
+        header = await page.locator(".q-header").bounding_box()
+        assert header
+        # From the header's bottom edge to the window's: no strip of the controls above it.
+        assert abs(log["y"] - header["height"]) < 1 and abs(log["y"] + log["height"] - height) < 1, (log, header)
         assert row["y"] + row["height"] <= height + 0.5, "the newest line is in view"
         if touch:
             assert message["width"] >= 0.75 * row["width"], (message, row)
         assert not await page.evaluate("document.scrollingElement.scrollWidth > innerWidth")
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize(("width", "height", "touch"), LOW_WINDOWS, ids=[f"{w}x{h}" for w, h, _ in LOW_WINDOWS])
+async def test_a_low_window_shows_a_new_streams_send_panel_whole(
+        browser: Browser, app_server: AppProcess, width: int, height: int, touch: bool) -> None:
+    """The log as high as the window first squeezed the send panel, open on a new stream, to nothing:
+    no POST URL to send to."""
+    context = await browser.new_context(has_touch=touch, is_mobile=touch, viewport={"width": width, "height": height})
+    try:
+        page = await context.new_page()
+        await open_stream(page, app_server.url, new_stream())
+        content = page.locator(".send-panel .q-expansion-item__content")
+        await expect(page.locator(".send-panel .ingest-url")).to_be_visible(timeout=WAIT_MS)
+        sizes = await content.evaluate("(box) => [box.clientHeight, box.scrollHeight]")
+        assert sizes[0] > 100 and sizes[0] >= sizes[1], sizes
     finally:
         await context.close()
 
