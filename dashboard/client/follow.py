@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -74,7 +75,7 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
                 last_id = entry["id"]
                 yield entry
             reason = "the server closed the stream"
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             reason = _reason(error)
         failures += 1
         if failures == 1:
@@ -90,7 +91,7 @@ def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], 
     while True:
         try:
             return cast(dict[str, Any], _get_json(f"{url}/entries?{urllib.parse.urlencode(params)}", timeout))
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             failures += 1
             if failures == 1:
                 said = (f"{url} answered {_reason(error)}" if isinstance(error, urllib.error.HTTPError)
@@ -133,7 +134,7 @@ def _open(request: urllib.request.Request, read_timeout: float) -> Any:
 def _body_detail(error: urllib.error.HTTPError) -> str:
     try:
         return error_detail(error.read())
-    except OSError:
+    except (OSError, http.client.HTTPException):  # cut short
         return error.reason or "no detail"
 
 

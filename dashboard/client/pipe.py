@@ -60,7 +60,7 @@ def _send_lines(sender: BatchSender, source: BinaryIO, echo: TextIO | None, *, l
             if skipping:
                 skipping = not piece.endswith(b"\n")
             elif held:
-                ended = piece in (b"\n", b"\r\n", b"\r")  # a lone "\r": the input's end after it
+                ended = not piece.rstrip(b"\r\n")  # its end, perhaps after more "\r"s, or the input's end
                 send(held, cut=not ended)
                 held = b""
                 skipping = not piece.endswith(b"\n")

@@ -27,6 +27,7 @@ import socket
 import sys
 import threading
 import time
+import unicodedata
 import uuid
 import weakref
 from collections.abc import Callable
@@ -394,19 +395,18 @@ _HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|title|h1|center)\b", r
 _HTML_TITLE = re.compile(r"<title[^>]*>([^<]*)</title", re.IGNORECASE)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _one_line(text: str) -> str:
-    """`text` on one line, without control characters (a server's escape sequences reach a terminal)."""
-    return _CONTROL.sub("?", " ".join(text.split()))
+    """The start of `text` on one line, control and format characters (a server's escape sequences,
+    bidirectional overrides: they reach a terminal) shown as "?"."""
+    return "".join("?" if unicodedata.category(character) in ("Cc", "Cf") else character
+                   for character in " ".join(text[:4096].split()))
 
 
 def _size_text(size: int) -> str:
-    """A byte count as people read it: 64 MiB, 1.5 MiB, 256 KiB, 100 bytes."""
+    """A byte count as people read it: 64 MiB, 1.96 MiB, 256 KiB, 100 bytes."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if size >= scale:
-            return f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
+        if round(size / scale, 2) >= 1:
+            return f"{size / scale:,.2f}".rstrip("0").rstrip(".") + f" {unit}"
     return f"{size:,} byte{'' if size == 1 else 's'}"
 
 

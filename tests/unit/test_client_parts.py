@@ -6,6 +6,7 @@ import contextlib
 import email.utils
 import http.client
 import http.server
+import itertools
 import json
 import logging
 import os
@@ -68,6 +69,11 @@ def test_unrepresentable_values_do_not_lose_the_line() -> None:
     (f"  http://h/live/{STREAM}?x=1  ", f"http://h/live/{STREAM}"),
     (f"http://[::1]/{STREAM}", f"http://[::1]/live/{STREAM}"),
     (f"http://Bücher.example:81/journaux/été/{STREAM}", f"http://xn--bcher-kva.example:81/journaux/%C3%A9t%C3%A9/live/{STREAM}"),
+    (f"http://xn--bcher-kva.example/{STREAM}", f"http://xn--bcher-kva.example/live/{STREAM}"),
+    (f"http://\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\u3002com/{STREAM}",  # full width, as browsers map it
+     f"http://example.com/live/{STREAM}"),
+    (f"http://[fe80::1%25eth0]:8000/{STREAM}", f"http://[fe80::1%eth0]:8000/live/{STREAM}"),  # a zone, RFC 6874
+    (f"http://[fe80::1%eth0]/{STREAM}", f"http://[fe80::1%eth0]/live/{STREAM}"),
 ])
 def test_stream_urls_are_made_canonical(given: str, expected: str) -> None:
     assert stream_url(given) == expected
@@ -112,6 +118,7 @@ def test_error_detail_reads_our_json_errors_and_falls_back_to_the_body() -> None
     assert error_detail(b"") == "no detail"
     assert error_detail("upstream\r\n  timed out\x1b[2J") == "upstream timed out?[2J"
     assert error_detail(b'{"detail": "a\\u001b[31mb"}') == "a?[31mb"
+    assert error_detail('{"detail": "bad \u202eevil\u200b"}') == "bad ?evil?"  # a bidirectional override
 
 
 @pytest.mark.parametrize(("body", "said"), [
@@ -126,7 +133,8 @@ def test_an_html_page_in_answer_is_named_by_its_title_not_dumped(body: str, said
 
 
 @pytest.mark.parametrize(("size", "text"), [(64 * 2**20, "64 MiB"), (3 * 2**19, "1.5 MiB"), (256 * 1024, "256 KiB"),
-                                            (1000, "1,000 bytes"), (1, "1 byte"), (5 * 2**30, "5 GiB")])
+                                            (1000, "1,000 bytes"), (1, "1 byte"), (5 * 2**30, "5 GiB"),
+                                            (2**20 - 1, "1 MiB"), (int(1.96 * 2**20), "1.96 MiB")])
 def test_queue_bounds_are_said_in_the_unit_that_shows_them(size: int, text: str) -> None:
     """The loss report said "0 MiB" for a byte bound under half a mebibyte."""
     assert _size_text(size) == text
@@ -445,7 +453,11 @@ def test_an_unexpected_error_while_sending_is_reported_and_the_sender_goes_on() 
                                  f"http://{'a' * 64}.example/live/{STREAM}", f"http://127.0.0.1:0/live/{STREAM}",
                                  f"http://[::1/live/{STREAM}", f"http://h/my dir/live/{STREAM}",
                                  f"http://h/live/{STREAM}?program=a b", f"http://h/x\x7f/live/{STREAM}",
-                                 f"http://h\u00a0ost/live/{STREAM}", f"http://h/live/{STREAM}?program=\ud800"])
+                                 f"http://h\u00a0ost/live/{STREAM}", f"http://h/live/{STREAM}?program=\ud800",
+                                 f"http://[::1]x:80/live/{STREAM}", f"http://{'a.' * 130}com/live/{STREAM}",
+                                 # Python's IDNA maps these otherwise than browsers do, or drops them
+                                 f"http://faß.de/live/{STREAM}", f"http://ς.gr/live/{STREAM}",
+                                 f"http://ex\u200bample.com/live/{STREAM}"])
 def test_a_url_with_a_bad_port_or_host_is_refused_at_once(url: str) -> None:
     """Taken before, each killed the sending thread at its first request (tail connected to port 34463),
     or was retried for ever as "sent but not answered" (a space), or crashed tail (InvalidURL)."""
@@ -474,7 +486,8 @@ def test_a_handler_with_non_ascii_in_its_url_delivers() -> None:
 
 @pytest.mark.parametrize(("url", "address"), [(f"http://[::1]/live/{STREAM}", ("::1", 80)),
                                               (f"http://[::1]:8123/live/{STREAM}", ("::1", 8123)),
-                                              (f"http://localhost/live/{STREAM}", ("localhost", 80))])
+                                              (f"http://localhost/live/{STREAM}", ("localhost", 80)),
+                                              (f"http://[fe80::1%25lo]:8123/live/{STREAM}", ("fe80::1%lo", 8123))])
 def test_an_ipv6_host_without_a_port_is_reached_on_the_schemes_port(
         url: str, address: tuple[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
     """Before, http.client read the address's last group as the port: it connected to (':', 1)."""
@@ -494,6 +507,16 @@ def test_an_ipv6_host_without_a_port_is_reached_on_the_schemes_port(
     assert sender._thread is not None
     sender._thread.join(10)  # so that it tries no more while the next case's stand-in is in place
     assert tried[0] == address and not sender._thread.is_alive()
+
+
+def test_a_url_with_a_user_name_or_password_is_refused_without_showing_the_password() -> None:
+    """Taken before, and never sent: a proxy asking for them answered 401 and the lines were dropped, and
+    tail printed the password with each failed try."""
+    with pytest.raises(BadStreamUrl, match="holds a user name or password") as refused:
+        stream_url(f"http://me:s3cret@h/live/{STREAM}")
+    assert "s3cret" not in str(refused.value) and "me:" not in str(refused.value)
+    with pytest.raises(ValueError, match="holds a user name or password"):
+        BunnyLogsHandler(f"http://me:s3cret@h/live/{STREAM}")
 
 
 def test_a_forked_child_sends_its_own_entries_only_and_never_waits_on_the_parents_lock() -> None:
@@ -625,8 +648,9 @@ def test_pipe_does_not_mark_a_line_as_long_as_it_may_be_cut_when_the_input_ends_
 
     with stream_server(stored) as url:
         assert pipe(url, level="INFO", program="p", tee=False, wait_seconds=10,
-                    source=io.BytesIO(b"v" * LONG_LINE_BYTES + b"\r"), echo=None) == 0
-    assert messages == ["v" * LONG_LINE_BYTES]
+                    source=io.BytesIO(b"v" * LONG_LINE_BYTES + b"\r\r\n" + b"w" * LONG_LINE_BYTES + b"\r"),
+                    echo=None) == 0
+    assert messages == ["v" * LONG_LINE_BYTES, "w" * LONG_LINE_BYTES]
 
 
 def test_pipe_stopped_while_it_waits_for_the_server_says_what_was_lost_and_a_second_signal_ends_it() -> None:
@@ -670,3 +694,57 @@ def test_pipe_tee_copies_the_bytes_as_they_came() -> None:
                                capture_output=True, timeout=30)
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout == given
+
+
+@contextlib.contextmanager
+def scripted_server(answers: list[bytes]) -> Iterator[tuple[str, list[bytes]]]:
+    """A server that answers its connections in turn with `answers` (raw bytes, then it closes each);
+    yields its stream URL and the request heads it got."""
+    import socket as sockets
+
+    heads: list[bytes] = []
+    listener = sockets.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        for answer in answers:
+            connection, _ = listener.accept()
+            with connection:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += connection.recv(4096)
+                heads.append(head)
+                connection.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/live/{STREAM}", heads
+    finally:
+        listener.close()
+
+
+def _event(entry_id: str, message: str) -> bytes:
+    return f"id: {entry_id}\ndata: {json.dumps({'id': entry_id, 'message': message})}\n\n".encode()
+
+
+def test_tail_takes_an_answer_cut_short_for_a_break_and_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 503 whose body was cut short, or an event stream cut inside a chunk, ended tail with an
+    IncompleteRead traceback."""
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
+    first, second = _event("1-0", "one"), _event("2-0", "two")
+    cut_page = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\nbusy"
+    page = json.dumps({"entries": [], "next_after": "0-0"}).encode()
+    whole_page = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                  % (len(page), page))
+    cut_stream = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"%x\r\n%s\r\n" % (len(first), first) + b"400\r\nid: 2")
+    stream = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n%s"
+              % (len(second), second))
+    said: list[str] = []
+    with scripted_server([cut_page, whole_page, cut_stream, stream]) as (url, heads):
+        entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
+        assert [entry["message"] for entry in itertools.islice(entries, 2)] == ["one", "two"]
+    assert any("answered 503" in text for text in said), said
+    assert any("connection lost" in text for text in said), said
+    assert b"last-event-id: 1-0" in heads[3].lower()  # resumed after the last whole event
