@@ -53,7 +53,7 @@ def http_url_parts(url: str) -> urllib.parse.SplitResult:
             raise ValueError(f"{parts.netloc!r} is not a host and a port")
         host = _ascii_host(parts.hostname, bracketed=parts.netloc.startswith("["))
         netloc = host + (f":{parts.port}" if parts.port is not None else "")
-        return urllib.parse.SplitResult(parts.scheme, netloc, _percent_encoded(parts.path),
+        return urllib.parse.SplitResult(parts.scheme, netloc, _percent_encoded(_without_dot_segments(parts.path)),
                                         _percent_encoded(parts.query), _percent_encoded(parts.fragment))
     except (ValueError, UnicodeError) as error:
         raise BadStreamUrl(f"{url!r} is not a valid URL ({error}); {_EXPECTED}") from None
@@ -87,6 +87,22 @@ def _unicode_labels(host: str) -> list[str]:
     """The labels of `host`, each ACE label (`xn--…`) decoded."""
     return [label.encode("ascii").decode("idna") if label.isascii() and label.startswith("xn--") else label
             for label in host.split(".")]
+
+
+def _without_dot_segments(path: str) -> str:
+    """`path` with its "." and ".." segments resolved, as a browser resolves them (RFC 3986, 5.2.4)."""
+    kept: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        dots = segment.lower().replace("%2e", ".")
+        if dots in (".", ".."):
+            if dots == ".." and len(kept) > 1:
+                kept.pop()
+            if index == len(segments) - 1:
+                kept.append("")  # "/a/.." is "/", not ""
+        else:
+            kept.append(segment)
+    return "/".join(kept)
 
 
 def _percent_encoded(text: str) -> str:

@@ -74,6 +74,8 @@ def test_unrepresentable_values_do_not_lose_the_line() -> None:
      f"http://example.com/live/{STREAM}"),
     (f"http://[fe80::1%25eth0]:8000/{STREAM}", f"http://[fe80::1%eth0]:8000/live/{STREAM}"),  # a zone, RFC 6874
     (f"http://[fe80::1%eth0]/{STREAM}", f"http://[fe80::1%eth0]/live/{STREAM}"),
+    (f"http://h/ünï/../live/{STREAM}", f"http://h/live/{STREAM}"),  # dot segments resolved, as by a browser
+    (f"http://h/a/./b/%2E%2e/{STREAM}", f"http://h/a/live/{STREAM}"),
 ])
 def test_stream_urls_are_made_canonical(given: str, expected: str) -> None:
     assert stream_url(given) == expected
