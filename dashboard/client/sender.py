@@ -386,7 +386,7 @@ def error_detail(body: str | bytes) -> str:
         text = body.decode(errors="replace") if isinstance(body, bytes) else body
         if _HTML_START.match(text):
             title = _HTML_TITLE.search(text)
-            named = f" titled {html.unescape(_one_line(title[1]))[:200]!r}" if title else ""
+            named = f" titled {_one_line(html.unescape(title[1]))[:200]!r}" if title else ""
             return f"an HTML page{named}, not an answer from a stream's URL: is the URL right?"
         return _one_line(text)[:200] or "no detail"
 

@@ -266,7 +266,7 @@ async def test_a_client_that_stops_reading_is_cut_off() -> None:
     reader = EventStreamReader(keepalive_seconds=0.01)
     finished: list[bool] = []
     response = readback._EventStreamResponse(reader.events(lambda: finished.append(True)), 0.1,
-                                             media_type="text/event-stream")
+                                             lambda: finished.append(True), media_type="text/event-stream")
     sent: list[dict] = []
 
     async def send(message: dict) -> None:
