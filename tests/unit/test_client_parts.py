@@ -181,6 +181,16 @@ def stream_server(answer: Callable[[bytes], int], keys: list[str] | None = None,
         server.server_close()
 
 
+def storing(messages: list[str]) -> Callable[[bytes], int]:
+    """An `answer` for `stream_server` that takes each batch (204) and keeps its entries' messages in `messages`."""
+
+    def stored(body: bytes) -> int:
+        messages.extend(entry["message"] for entry in json.loads(body))
+        return 204
+
+    return stored
+
+
 @pytest.mark.parametrize("status", [408, 429, 503])
 def test_a_request_timeout_and_a_limit_are_retried_not_dropped(status: int) -> None:
     """A server that cut a slow body (408) or is over a limit (429) or down (503) gets the batch again."""
@@ -525,11 +535,7 @@ def test_a_forked_child_sends_its_own_entries_only_and_never_waits_on_the_parent
     """The child inherited the parent's queue and sent it again, and could block on a lock held at the fork."""
     messages: list[str] = []
 
-    def stored(body: bytes) -> int:
-        messages.extend(entry["message"] for entry in json.loads(body))
-        return 204
-
-    with stream_server(stored) as url:
+    with stream_server(storing(messages)) as url:
         sender = BatchSender(url, on_problem=None)
         with sender._lock:  # held across the fork: the parent's queue is not sent yet
             for n in range(3):
@@ -618,17 +624,13 @@ def test_pipe_sends_a_long_line_once_a_message_of_it_came_and_drops_the_rest() -
 
     messages: list[str] = []
 
-    def stored(body: bytes) -> int:
-        messages.extend(entry["message"] for entry in json.loads(body))
-        return 204
-
     cut_inside_a_character = "é" * LONG_LINE_BYTES  # two bytes each: the cut falls inside one, or not
     given = (b"short\n" + b"x" * (3 * LONG_LINE_BYTES + 5) + b"\nafter\n"
              + b"z" * LONG_LINE_BYTES + b"\n" + b"w" * LONG_LINE_BYTES + b"\r\n"  # as long as it may be: not cut
              + b"a" + cut_inside_a_character.encode() + b"\n"
              + b"y" * LONG_LINE_BYTES)  # the end of input right after it: not cut
     copied = io.StringIO()
-    with stream_server(stored) as url:
+    with stream_server(storing(messages)) as url:
         assert pipe(url, level="INFO", program="p", tee=True, wait_seconds=10, source=io.BytesIO(given),
                     echo=copied) == 0
     assert messages == ["short", "x" * LONG_LINE_BYTES + LONG_LINE_MARK, "after", "z" * LONG_LINE_BYTES,
@@ -644,11 +646,7 @@ def test_pipe_does_not_mark_a_line_as_long_as_it_may_be_cut_when_the_input_ends_
 
     messages: list[str] = []
 
-    def stored(body: bytes) -> int:
-        messages.extend(entry["message"] for entry in json.loads(body))
-        return 204
-
-    with stream_server(stored) as url:
+    with stream_server(storing(messages)) as url:
         assert pipe(url, level="INFO", program="p", tee=False, wait_seconds=10,
                     source=io.BytesIO(b"v" * LONG_LINE_BYTES + b"\r\r\n" + b"w" * LONG_LINE_BYTES + b"\r"),
                     echo=None) == 0
