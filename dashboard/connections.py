@@ -104,9 +104,13 @@ def default_max_connections(fd_limit: int) -> int:
 
 
 def _all_written(cycle: RequestResponseCycle) -> bool:
-    """Whether all of `cycle`'s answer has been written: complete, or every byte its length promised."""
-    return cycle.response_complete or (cycle.response_started and cycle.chunked_encoding is False
-                                       and cycle.expected_content_length == 0)
+    """Whether all of `cycle`'s answer has been written: complete, or its head written and then every byte
+    its length promised (none for a HEAD, a 204 or a 304, which have no body and are not chunked)."""
+    if cycle.response_complete:
+        return True
+    if not cycle.response_started:
+        return False
+    return cycle.scope["method"] == "HEAD" or (not cycle.chunked_encoding and cycle.expected_content_length == 0)
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
