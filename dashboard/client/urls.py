@@ -17,6 +17,8 @@ _STREAM_PATH = re.compile(rf"^(?P<prefix>.*?)/(?:live/)?(?P<uuid>{STREAM_ID_PATT
 _SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 # What a host name may hold once IDNA-encoded (U+00A0 encodes to a space).
 _HOST_NAME = re.compile(r"[A-Za-z0-9._-]{1,253}")
+# A user name or password before the host (up to its last "@", as urlsplit reads it).
+_USERINFO = re.compile(r"\s*(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 # After the host: nothing, or a port (urlsplit drops what follows an IPv6 address's "]").
 _HOST_AND_PORT = re.compile(r"(?:\[[^\]]*\]|[^\[\]:]*)(?::\d*)?")
 # The label separators IDNA takes besides ".".
@@ -33,6 +35,10 @@ class BadStreamUrl(ValueError):
 def http_url_parts(url: str) -> urllib.parse.SplitResult:
     """`url` split and made ASCII, or `BadStreamUrl` saying what is wrong: it must be http(s), with a host
     and a valid port. As a browser does, a host is IDNA-encoded and a path or query %-encoded as UTF-8."""
+    if userinfo := _USERINFO.match(url):  # first: no other refusal may show the password either
+        raise BadStreamUrl(f"{userinfo['scheme']}…@{url[userinfo.end():]} holds a user name or password: BunnyLogs "
+                           "sends none (the stream's UUID is its key); leave out the part before '@'; "
+                           f"{_EXPECTED}")
     if _SPACE_OR_CONTROL.search(url):
         raise BadStreamUrl(f"{url!r} is not a valid URL (it holds a space or a control character: write it "
                            f"%-encoded, a space as %20); {_EXPECTED}")
@@ -40,10 +46,6 @@ def http_url_parts(url: str) -> urllib.parse.SplitResult:
         parts = urllib.parse.urlsplit(url)
     except ValueError as error:
         raise BadStreamUrl(f"{url!r} is not a valid URL ({error}); {_EXPECTED}") from None
-    if "@" in parts.netloc:  # not shown back: what follows the scheme may be a password
-        raise BadStreamUrl(f"{parts.scheme}://…@{parts.netloc.rpartition('@')[2]}{parts.path} holds a user name or "
-                           "password: BunnyLogs sends none (the stream's UUID is its key); leave out the part "
-                           f"before '@'; {_EXPECTED}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadStreamUrl(f"{url!r} is not an http(s) URL; {_EXPECTED}")
     try:
