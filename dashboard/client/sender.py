@@ -27,13 +27,13 @@ import socket
 import sys
 import threading
 import time
-import unicodedata
 import uuid
 import weakref
 from collections.abc import Callable
 
 from ..protocol import BATCH_KEY_HEADER, MAX_BATCH_ENTRIES, MAX_BODY_BYTES
 from .entries import encode_entry
+from .printable import printable
 from .urls import http_url_parts
 
 BACKOFF_FIRST_S = 0.1
@@ -386,7 +386,7 @@ def error_detail(body: str | bytes) -> str:
         text = body.decode(errors="replace") if isinstance(body, bytes) else body
         if _HTML_START.match(text):
             title = _HTML_TITLE.search(text)
-            named = f" titled {_one_line(html.unescape(title[1]))[:200]!r}" if title else ""
+            named = f" titled '{_one_line(html.unescape(title[1]))[:200]}'" if title else ""
             return f"an HTML page{named}, not an answer from a stream's URL: is the URL right?"
         return _one_line(text)[:200] or "no detail"
 
@@ -396,10 +396,9 @@ _HTML_TITLE = re.compile(r"<title[^>]*>([^<]*)</title", re.IGNORECASE)
 
 
 def _one_line(text: str) -> str:
-    """The start of `text` on one line, control and format characters (a server's escape sequences,
-    bidirectional overrides: they reach a terminal) shown as "?"."""
-    return "".join("?" if unicodedata.category(character) in ("Cc", "Cf") else character
-                   for character in " ".join(text[:4096].split()))
+    """The start of `text` on one line, escaped as tail escapes log text (`printable`): a server's escape
+    sequences and bidirectional overrides reach a terminal."""
+    return printable(" ".join(text[:4096].split()))
 
 
 def _size_text(size: int) -> str:

@@ -6,7 +6,7 @@
 // constant lists, are made, never HTML.
 import { SgrStyle } from "log_ansi";
 
-// Mirrors UNSAFE_CHARACTERS of `printable` in dashboard/client/tail.py (`bunnylogs tail`): C0 controls
+// Mirrors UNSAFE_CHARACTERS of dashboard/client/printable.py (`bunnylogs tail`): C0 controls
 // but tab and newline, DEL, C1 controls, the bidi marks, embeddings, overrides and isolates, the line
 // and paragraph separators (U+2028, U+2029), and characters that show nothing: soft hyphen, Mongolian
 // vowel separator, zero-width space, word joiner and the invisible operators (U+2060-U+2064), byte

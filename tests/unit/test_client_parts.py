@@ -118,9 +118,10 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 def test_error_detail_reads_our_json_errors_and_falls_back_to_the_body() -> None:
     assert error_detail(b'{"detail": "no such stream"}') == "no such stream"
     assert error_detail(b"") == "no detail"
-    assert error_detail("upstream\r\n  timed out\x1b[2J") == "upstream timed out?[2J"
-    assert error_detail(b'{"detail": "a\\u001b[31mb"}') == "a?[31mb"
-    assert error_detail('{"detail": "bad \u202eevil\u200b"}') == "bad ?evil?"  # a bidirectional override
+    # On one line, escaped as tail escapes log text: a server's words reach a terminal.
+    assert error_detail("upstream\r\n  timed out\x1b[2J") == "upstream timed out\\x1b[2J"
+    assert error_detail(b'{"detail": "a\\u001b[31mb"}') == "a\\x1b[31mb"
+    assert error_detail('{"detail": "bad \u202eevil\u200b"}') == "bad \\u202eevil\\u200b"  # a bidirectional override
 
 
 @pytest.mark.parametrize(("body", "said"), [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import dashboard.elements
-from dashboard.client.tail import UNSAFE_CHARACTERS, printable
+from dashboard.client.printable import UNSAFE_CHARACTERS, printable
 
 LOG_TEXT_JS = Path(dashboard.elements.__file__).with_name("log_text.js")
 

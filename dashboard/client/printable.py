@@ -1,0 +1,23 @@
+"""Text from a log or a server made safe to print on a terminal: what could drive it or hide text is escaped."""
+
+from __future__ import annotations
+
+import re
+
+# Control characters but tab and newline (C0, DEL, C1), the bidirectional marks, embeddings,
+# overrides and isolates (U+202E shows the text after it reversed), the line and paragraph separators
+# (U+2028, U+2029: some terminals and editors break the line there), and characters that show nothing:
+# soft hyphen, Mongolian vowel separator, zero-width space, word joiner and the invisible operators
+# (U+2060-U+2064), byte order mark. The page's log_text.js mirrors it.
+UNSAFE_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def printable(text: str) -> str:
+    """`text` with unsafe characters (see `UNSAFE_CHARACTERS`) written as `\\xNN` or `\\uNNNN`."""
+    return UNSAFE_CHARACTERS.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
