@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import time
 import urllib.error
 import urllib.parse
@@ -22,6 +23,11 @@ PAGE_TIMEOUT_S = 15.0
 RECONNECT_FIRST_S = 0.25
 RECONNECT_MAX_S = 5.0
 REPLAY_PAGE = 1000
+# Bounds on what tail holds of one answer, far past what a BunnyLogs server sends (a page's entries are
+# about 1 MiB, an entry under 1 MiB, JSON's escapes at most 6 bytes a character): a broken or foreign
+# server's endless line or page is not read whole.
+MAX_EVENT_LINE_BYTES = 16 * 1024 * 1024
+MAX_PAGE_ANSWER_BYTES = 16 * 1024 * 1024
 
 Entry = dict[str, Any]
 
@@ -90,12 +96,16 @@ def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], 
     timeout = min(read_timeout, PAGE_TIMEOUT_S)
     while True:
         try:
-            return cast(dict[str, Any], _get_json(f"{url}/entries?{urllib.parse.urlencode(params)}", timeout))
+            return _get_page(f"{url}/entries?{urllib.parse.urlencode(params)}", timeout)
         except (OSError, ValueError, http.client.HTTPException) as error:
             failures += 1
             if failures == 1:
-                said = (f"{url} answered {_reason(error)}" if isinstance(error, urllib.error.HTTPError)
-                        else f"cannot reach {url} ({_reason(error)})")
+                if isinstance(error, urllib.error.HTTPError):
+                    said = f"{url} answered {_reason(error)}"
+                elif isinstance(error, OSError):
+                    said = f"cannot reach {url} ({_reason(error)})"
+                else:  # it answered, with what is not a page
+                    said = f"{url}: {_reason(error)}"
                 on_status(f"{said}; retrying")
             time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
@@ -107,19 +117,49 @@ def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None
     with _open(request, read_timeout) as response:
         opened()
         data: list[str] = []
-        for raw_line in response:
+        while raw_line := response.readline(MAX_EVENT_LINE_BYTES):
+            if len(raw_line) == MAX_EVENT_LINE_BYTES and not raw_line.endswith(b"\n"):
+                raise ValueError(f"the server sent a line longer than {MAX_EVENT_LINE_BYTES:,} bytes: not an event")
             line = raw_line.decode(errors="replace").rstrip("\r\n")
             if line.startswith("data:"):
                 data.append(line[5:].removeprefix(" "))
             elif not line and data:
-                yield json.loads("\n".join(data))
+                yield _entry(_json("\n".join(data)))
                 data = []
 
 
-def _get_json(url: str, read_timeout: float) -> Any:
+def _get_page(url: str, read_timeout: float) -> dict[str, Any]:
+    """One page of `/entries`, or ValueError if the answer is not one (a broken or foreign server)."""
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
     with _open(request, read_timeout) as response:
-        return json.loads(response.read())
+        body = response.read(MAX_PAGE_ANSWER_BYTES + 1)
+    if len(body) > MAX_PAGE_ANSWER_BYTES:
+        raise ValueError(f"the server's answer is longer than {MAX_PAGE_ANSWER_BYTES:,} bytes: not a page of entries")
+    page = _json(body)
+    if not (isinstance(page, dict) and isinstance(page.get("entries"), list)
+            and isinstance(page.get("next_after"), str | None) and isinstance(page.get("reached_end", False), bool)):
+        raise ValueError("the server did not answer with a page of entries")
+    for entry in page["entries"]:
+        _entry(entry)
+    return page
+
+
+def _json(text: str | bytes) -> Any:
+    """`text` parsed as JSON; ValueError for what is not (nested past Python's depth too)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("the server sent JSON nested too deeply") from None
+
+
+def _entry(value: Any) -> Entry:
+    """`value`, if it is a log entry as BunnyLogs sends one; else ValueError (a broken or foreign server)."""
+    if not (isinstance(value, dict) and isinstance(value.get("id"), str)
+            and all(isinstance(value.get(key), str) for key in ("level", "program", "message"))
+            and isinstance(value.get("ts"), int | float) and not isinstance(value["ts"], bool)
+            and math.isfinite(value["ts"]) and isinstance(value.get("fields", {}), dict)):
+        raise ValueError("the server sent something that is not a log entry")
+    return cast(Entry, value)
 
 
 def _open(request: urllib.request.Request, read_timeout: float) -> Any:
@@ -142,5 +182,5 @@ def _reason(error: Exception) -> str:
     if isinstance(error, urllib.error.HTTPError):  # a busy server (503, 429) says why, and it is worth showing
         return f"{error.code}: {' '.join(_body_detail(error).split())}"  # an HTML error page: on one line
     if isinstance(error, urllib.error.URLError):
-        return str(error.reason)
-    return str(error) or type(error).__name__
+        return " ".join(str(error.reason).split())
+    return " ".join(str(error).split()) or type(error).__name__  # a bad status line, say, with its line end

@@ -81,7 +81,10 @@ def format_line(entry: dict[str, Any], colour: bool) -> str:
 
     Control characters in the entry are shown escaped: log text must not drive the terminal.
     """
-    moment = dt.datetime.fromtimestamp(entry["ts"]).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    try:
+        moment = dt.datetime.fromtimestamp(entry["ts"]).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    except (OverflowError, OSError, ValueError):  # a time no calendar date stands for
+        moment = f"{entry['ts']:<23}"
     level = printable(entry["level"])
     shown_level = f"{level:<8}"
     if colour:

@@ -726,8 +726,12 @@ def scripted_server(answers: list[bytes]) -> Iterator[tuple[str, list[bytes]]]:
         listener.close()
 
 
+def _entry(entry_id: str, message: str) -> dict[str, object]:
+    return {"id": entry_id, "ts": 1.0, "level": "INFO", "program": "p", "message": message}
+
+
 def _event(entry_id: str, message: str) -> bytes:
-    return f"id: {entry_id}\ndata: {json.dumps({'id': entry_id, 'message': message})}\n\n".encode()
+    return f"id: {entry_id}\ndata: {json.dumps(_entry(entry_id, message))}\n\n".encode()
 
 
 def test_tail_takes_an_answer_cut_short_for_a_break_and_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -752,3 +756,41 @@ def test_tail_takes_an_answer_cut_short_for_a_break_and_goes_on(monkeypatch: pyt
     assert any("answered 503" in text for text in said), said
     assert any("connection lost" in text for text in said), said
     assert b"last-event-id: 1-0" in heads[3].lower()  # resumed after the last whole event
+
+
+def _sse(*events: bytes) -> bytes:
+    body = b"".join(events)
+    return b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def _json_answer(value: object) -> bytes:
+    body = json.dumps(value).encode()
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def test_tail_takes_what_is_not_an_entry_for_a_broken_stream_and_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page without entries, an event that is not an entry (a number, one without a program, JSON nested
+    past Python's depth) each ended tail with a traceback; a line without an end was held whole (300 MB
+    took 637 MB)."""
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
+    monkeypatch.setattr(follow, "MAX_EVENT_LINE_BYTES", 4096)
+    good = _entry("2-0", "two")
+    not_entries = [b"data: 5\n\n", b"data: " + json.dumps({**good, "program": None}).encode() + b"\n\n",
+                   b"data: " + b"[" * 1_900 + b"]" * 1_900 + b"\n\n", b"data: " + b"x" * 10_000]
+    said: list[str] = []
+    answers = [_json_answer({"no": "entries"}), _json_answer({"entries": [], "next_after": "1-0"}),
+               *(_sse(event) for event in not_entries), _sse(b"data: " + json.dumps(good).encode() + b"\n\n")]
+    with scripted_server(answers) as (url, _):
+        entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
+        assert [entry["message"] for entry in itertools.islice(entries, 1)] == ["two"]
+    assert any("did not answer with a page of entries" in text for text in said), said
+    assert sum("not a log entry" in text for text in said) == 2, said
+    assert any("nested too deeply" in text for text in said), said
+    assert any("longer than 4,096 bytes" in text for text in said), said
+
+
+def test_tail_shows_a_time_no_date_stands_for_as_it_came() -> None:
+    line = format_line({"ts": 1e20, "level": "INFO", "program": "p", "message": "m"}, colour=False)
+    assert line.startswith("1e+20 ") and line.endswith(" INFO     p m")
