@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
+from ..protocol import is_entry_id
 from .sender import USER_AGENT, backoff, error_detail
 
 # The server comments every 15 s; a connection silent for this long is dead.
@@ -25,9 +26,10 @@ RECONNECT_MAX_S = 5.0
 REPLAY_PAGE = 1000
 # Bounds on what tail holds of one answer, far past what a BunnyLogs server sends (a page's entries are
 # about 1 MiB, an entry under 1 MiB, JSON's escapes at most 6 bytes a character): a broken or foreign
-# server's endless line or page is not read whole.
-MAX_EVENT_LINE_BYTES = 16 * 1024 * 1024
+# server's endless event or page is not read whole.
+MAX_EVENT_BYTES = 16 * 1024 * 1024
 MAX_PAGE_ANSWER_BYTES = 16 * 1024 * 1024
+MAX_ERROR_BYTES = 64 * 1024  # of an error answer, for what it says
 
 Entry = dict[str, Any]
 
@@ -58,8 +60,12 @@ def replay(url: str, filters: Mapping[str, str], *, live: bool, on_status: Calla
     """
     page: dict[str, Any] = {"next_after": "0", "reached_end": False}
     while not page["reached_end"]:
-        page = _page(url, {**filters, "after": page["next_after"], "limit": REPLAY_PAGE}, on_status, read_timeout)
+        after = page["next_after"]
+        page = _page(url, {**filters, "after": after, "limit": REPLAY_PAGE}, on_status, read_timeout)
         yield from page["entries"]
+        if page["next_after"] in (None, after):  # no further: a server that never says it reached the end
+            page["next_after"] = after
+            break
     if live:
         yield from follow_after(url, page["next_after"], on_status=on_status, read_timeout=read_timeout)
 
@@ -81,8 +87,9 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
                 last_id = entry["id"]
                 yield entry
             reason = "the server closed the stream"
-        except (OSError, ValueError, http.client.HTTPException) as error:
+        except (OSError, ValueError, OverflowError, http.client.HTTPException) as error:
             reason = _reason(error)
+            _let_go(error)
         failures += 1
         if failures == 1:
             on_status(f"connection lost ({reason}); reconnecting")
@@ -97,7 +104,7 @@ def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], 
     while True:
         try:
             return _get_page(f"{url}/entries?{urllib.parse.urlencode(params)}", timeout)
-        except (OSError, ValueError, http.client.HTTPException) as error:
+        except (OSError, ValueError, OverflowError, http.client.HTTPException) as error:
             failures += 1
             if failures == 1:
                 if isinstance(error, urllib.error.HTTPError):
@@ -107,6 +114,7 @@ def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], 
                 else:  # it answered, with what is not a page
                     said = f"{url}: {_reason(error)}"
                 on_status(f"{said}; retrying")
+            _let_go(error)
             time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
 
@@ -117,15 +125,19 @@ def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None
     with _open(request, read_timeout) as response:
         opened()
         data: list[str] = []
-        while raw_line := response.readline(MAX_EVENT_LINE_BYTES):
-            if len(raw_line) == MAX_EVENT_LINE_BYTES and not raw_line.endswith(b"\n"):
-                raise ValueError(f"the server sent a line longer than {MAX_EVENT_LINE_BYTES:,} bytes: not an event")
+        held = 0  # bytes of the event's data lines so far
+        while raw_line := response.readline(MAX_EVENT_BYTES):
+            if len(raw_line) == MAX_EVENT_BYTES and not raw_line.endswith(b"\n"):
+                raise ValueError(f"the server sent a line longer than {MAX_EVENT_BYTES:,} bytes: not an event")
             line = raw_line.decode(errors="replace").rstrip("\r\n")
             if line.startswith("data:"):
                 data.append(line[5:].removeprefix(" "))
+                held += len(raw_line)
+                if held > MAX_EVENT_BYTES:
+                    raise ValueError(f"the server sent an event longer than {MAX_EVENT_BYTES:,} bytes")
             elif not line and data:
                 yield _entry(_json("\n".join(data)))
-                data = []
+                data, held = [], 0
 
 
 def _get_page(url: str, read_timeout: float) -> dict[str, Any]:
@@ -136,8 +148,9 @@ def _get_page(url: str, read_timeout: float) -> dict[str, Any]:
     if len(body) > MAX_PAGE_ANSWER_BYTES:
         raise ValueError(f"the server's answer is longer than {MAX_PAGE_ANSWER_BYTES:,} bytes: not a page of entries")
     page = _json(body)
-    if not (isinstance(page, dict) and isinstance(page.get("entries"), list)
-            and isinstance(page.get("next_after"), str | None) and isinstance(page.get("reached_end", False), bool)):
+    if not (isinstance(page, dict) and isinstance(page.get("entries"), list) and "next_after" in page
+            and (page["next_after"] is None or is_entry_id(page["next_after"]))
+            and isinstance(page.get("reached_end"), bool)):
         raise ValueError("the server did not answer with a page of entries")
     for entry in page["entries"]:
         _entry(entry)
@@ -147,14 +160,18 @@ def _get_page(url: str, read_timeout: float) -> dict[str, Any]:
 def _json(text: str | bytes) -> Any:
     """`text` parsed as JSON; ValueError for what is not (nested past Python's depth too)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except RecursionError:
         raise ValueError("the server sent JSON nested too deeply") from None
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"the server sent {constant}, which is not JSON")
+
+
 def _entry(value: Any) -> Entry:
     """`value`, if it is a log entry as BunnyLogs sends one; else ValueError (a broken or foreign server)."""
-    if not (isinstance(value, dict) and isinstance(value.get("id"), str)
+    if not (isinstance(value, dict) and isinstance(value.get("id"), str) and is_entry_id(value["id"])
             and all(isinstance(value.get(key), str) for key in ("level", "program", "message"))
             and isinstance(value.get("ts"), int | float) and not isinstance(value["ts"], bool)
             and math.isfinite(value["ts"]) and isinstance(value.get("fields", {}), dict)):
@@ -173,9 +190,17 @@ def _open(request: urllib.request.Request, read_timeout: float) -> Any:
 
 def _body_detail(error: urllib.error.HTTPError) -> str:
     try:
-        return error_detail(error.read())
+        return error_detail(error.read(MAX_ERROR_BYTES))
     except (OSError, http.client.HTTPException):  # cut short
         return error.reason or "no detail"
+    finally:
+        _let_go(error)
+
+
+def _let_go(error: Exception) -> None:
+    """Close the connection of an error answer not read to its end (its server would wait to send the rest)."""
+    if isinstance(error, urllib.error.HTTPError):
+        error.close()
 
 
 def _reason(error: Exception) -> str:

@@ -382,7 +382,7 @@ def error_detail(body: str | bytes) -> str:
     the stream's), or the start of the body on one line."""
     try:
         return _one_line(str(json.loads(body)["detail"]))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         text = body.decode(errors="replace") if isinstance(body, bytes) else body
         if _HTML_START.match(text):
             title = _HTML_TITLE.search(text)
