@@ -310,11 +310,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def handle_websocket_upgrade(self) -> None:
         cycle = self.cycle
         if cycle is not None and not _all_written(cycle):
-            # Pipelined behind an answer still being sent (an event stream): the websocket would take the
-            # connection over, its frames mixed into that answer, whose request then never learnt that
-            # its client left. (A page's answer may be all written but not yet complete: nginx then
+            # Pipelined behind an answer not all sent (an event stream, or one not begun): the websocket
+            # would take the connection over, its frames mixed into that answer, whose request then never
+            # learnt that its client left. That answer goes on, and the connection closes after it, the
+            # upgrade unanswered. (A page's answer may be all written but not yet complete: nginx then
             # reuses the connection for the page's socket at once, as it may.)
-            self._refuse(self.malformed)
+            cycle.keep_alive = False
             return
         # The websocket protocol owns the connection from here, and its pings tell a live peer.
         self._disarm()

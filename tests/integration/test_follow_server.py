@@ -186,21 +186,40 @@ async def test_what_is_pipelined_behind_a_stream_never_writes_into_it(behind: st
         reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
         second = _UPGRADE if behind.startswith("upgrade") else \
             f"POST /live/{stream} HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nmessage"
-        writer.write(f"GET /live/{stream} HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n".encode())
-        received = b""
+        follow = f"GET /live/{stream} HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n"
         async with asyncio.timeout(10):
             if behind == "upgrade once the stream began":
+                writer.write(follow.encode())
                 received = await reader.readuntil(b": connected\n\n")
-            writer.write(second.encode())
-            await writer.drain()
-            received += await reader.read()  # the server ends the connection
-        writer.close()
-        # The stream's answer, if it began before the server saw the second request, and nothing else.
+                writer.write(second.encode())
+            else:
+                writer.write(f"{follow}{second}".encode())
+                received = await reader.readuntil(b": connected\n\n")
+            if behind.startswith("upgrade"):  # the stream goes on, the upgrade unanswered
+                await post(http, app, stream, "after the upgrade")
+                received += await reader.readuntil(b"after the upgrade")
+                writer.close()
+            else:  # the body's timeout ends the connection
+                received += await reader.read()
+                writer.close()
         head, _, body = received.partition(b"\r\n\r\n")
-        assert not received or (head.startswith(b"HTTP/1.1 200 ") and b"text/event-stream" in head), received[:300]
+        assert head.startswith(b"HTTP/1.1 200 ") and b"text/event-stream" in head, received[:300]
         assert b"HTTP/1.1" not in body and b"101 Switching" not in received, received[:600]
         await wait_for_viewers(app.url, before, timeout_s=5)
         assert "Exception in ASGI application" not in app.output()
+
+
+@pytest.mark.parametrize("first", ["HEAD /healthz", "GET /healthz"])
+async def test_an_upgrade_sent_with_a_request_leaves_that_request_its_answer(first: str) -> None:
+    """Refused while the answer before it had not begun, it cost that answer: the connection closed with
+    nothing. That answer comes, and the connection closes after it."""
+    with running_app() as app:
+        reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+        writer.write(f"{first} HTTP/1.1\r\nHost: a\r\n\r\n".encode() + _UPGRADE.encode())
+        async with asyncio.timeout(10):
+            received = await reader.read()
+        writer.close()
+        assert received.startswith(b"HTTP/1.1 200 ") and received.count(b"HTTP/1.1") == 1, received[:300]
 
 
 async def test_stopping_the_server_ends_open_event_streams_at_once(http: httpx.AsyncClient) -> None:
