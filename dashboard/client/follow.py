@@ -23,6 +23,9 @@ READ_TIMEOUT_S = 45.0
 PAGE_TIMEOUT_S = 15.0
 RECONNECT_FIRST_S = 0.25
 RECONNECT_MAX_S = 5.0
+# A connection that stayed open this long was working, even without entries (a quiet stream that a proxy
+# closes now and then): the next break is said and retried as a first one.
+HEALTHY_CONNECTION_S = 10.0
 REPLAY_PAGE = 1000
 # Bounds on what tail holds of one answer, far past what a BunnyLogs server sends (a page's entries are
 # about 1 MiB, an entry under 1 MiB, JSON's escapes at most 6 bytes a character): a broken or foreign
@@ -74,25 +77,41 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
                  read_timeout: float = READ_TIMEOUT_S) -> Iterator[Entry]:
     """Yield each entry after `last_id` as it arrives, forever, reconnecting after any break."""
     failures = 0
-    was_connected = False
+    started = False  # a first connection opened
+    opened_at: float | None = None  # when this try's connection opened
+    last_said: str | None = None  # the break last said, until the stream works again
+    lost = False  # a break was said, and "reconnected" is owed
 
     def opened() -> None:
-        nonlocal failures, was_connected
-        on_status("reconnected" if was_connected else f"following {url}")
-        failures, was_connected = 0, True
+        nonlocal started, opened_at, lost
+        if not started:
+            on_status(f"following {url}")
+            started = True
+        elif lost:
+            on_status("reconnected")
+            lost = False
+        opened_at = time.monotonic()
 
     while True:
+        worked = False  # an entry came, or the connection held: what broke it is news, and the wait starts afresh
+        opened_at = None
         try:
             for entry in _events(url, last_id, read_timeout, opened):
                 last_id = entry["id"]
+                worked = True
                 yield entry
             reason = "the server closed the stream"
         except (OSError, ValueError, OverflowError, http.client.HTTPException) as error:
             reason = _reason(error)
             _let_go(error)
+        if worked or (opened_at is not None and time.monotonic() - opened_at >= HEALTHY_CONNECTION_S):
+            failures, last_said = 0, None
         failures += 1
-        if failures == 1:
+        # The same break again and again (a server that sends what is not an entry) is said once, and
+        # the waits between tries grow: tail neither floods the terminal nor the server.
+        if reason != last_said:
             on_status(f"connection lost ({reason}); reconnecting")
+            last_said, lost = reason, True
         time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
 
@@ -144,6 +163,9 @@ def _get_page(url: str, read_timeout: float) -> dict[str, Any]:
     """One page of `/entries`, or ValueError if the answer is not one (a broken or foreign server)."""
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
     with _open(request, read_timeout) as response:
+        coding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if coding != "identity":
+            raise ValueError(f"the server's answer is encoded ({coding}), which tail did not ask for")
         body = response.read(MAX_PAGE_ANSWER_BYTES + 1)
     if len(body) > MAX_PAGE_ANSWER_BYTES:
         raise ValueError(f"the server's answer is longer than {MAX_PAGE_ANSWER_BYTES:,} bytes: not a page of entries")
@@ -163,6 +185,8 @@ def _json(text: str | bytes) -> Any:
         return json.loads(text, parse_constant=_not_json)
     except RecursionError:
         raise ValueError("the server sent JSON nested too deeply") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):  # their words ("Expecting value: line 1…") say less
+        raise ValueError("the server sent what is not JSON") from None
 
 
 def _not_json(constant: str) -> Any:
@@ -179,9 +203,24 @@ def _entry(value: Any) -> Entry:
     return cast(Entry, value)
 
 
+class _WebRedirectsOnly(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect to http or https only: urllib's own follows one to ftp too."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            fp.close()
+            raise StreamGone(f"{req.full_url} answered {code}, a redirect to {newurl}: not followed, "
+                             "as it is not an http or https address")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_WebRedirectsOnly)
+
+
 def _open(request: urllib.request.Request, read_timeout: float) -> Any:
     try:
-        return urllib.request.urlopen(request, timeout=read_timeout)
+        return _OPENER.open(request, timeout=read_timeout)
     except urllib.error.HTTPError as error:
         if 400 <= error.code < 500 and error.code != 429:
             raise StreamGone(f"{request.full_url} answered {error.code}: {_body_detail(error)}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 # Control characters but tab and newline (C0, DEL, C1), the bidirectional marks, embeddings,
@@ -21,3 +22,16 @@ def printable(text: str) -> str:
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable_json(value: object) -> str:
+    """`value` as one line of JSON, non-ASCII kept, with unsafe characters (see `UNSAFE_CHARACTERS`) as `\\uNNNN`.
+
+    `json.dumps` escapes only C0 controls: DEL, C1 controls (`\\x9b` starts an escape sequence on some
+    terminals) and bidirectional overrides would reach the terminal.
+    """
+    return UNSAFE_CHARACTERS.sub(_json_escaped, json.dumps(value, ensure_ascii=False))
+
+
+def _json_escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"

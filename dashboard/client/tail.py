@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from ..protocol import MAX_FILTER_CHARS, level_rank
 from ..time_bounds import iso_utc
 from .follow import StreamGone, follow, replay
-from .printable import printable
+from .printable import printable, printable_json
 
 _COLOURS = {"TRACE": "2", "DEBUG": "2", "INFO": "32", "NOTICE": "36", "WARNING": "33", "ERROR": "31",
             "CRITICAL": "1;31"}
@@ -40,7 +40,7 @@ def tail(url: str, *, min_rank: int | None, pattern: re.Pattern[str] | None, as_
                 continue
             if since is not None and entry["ts"] < since:  # a live entry may carry an older time of its own
                 continue
-            out.write((json.dumps(entry, ensure_ascii=False) if as_json else format_line(entry, colour)) + "\n")
+            out.write((printable_json(entry) if as_json else format_line(entry, colour)) + "\n")
             out.flush()
     except StreamGone as error:  # it holds the server's words: shown escaped, as log text is
         print(f"bunnylogs tail: {printable(str(error))}", file=sys.stderr)

@@ -22,7 +22,7 @@ import pytest
 from dashboard.client import entries
 from dashboard.client.handler import BunnyLogsHandler, _level_of
 from dashboard.client.sender import BatchSender, _retry_after, _size_text, backoff, error_detail
-from dashboard.client.tail import format_line, means_the_same_on_the_server, server_filters
+from dashboard.client.tail import format_line, means_the_same_on_the_server, server_filters, tail
 from dashboard.client.urls import BadStreamUrl, sending_url, stream_url
 from dashboard.entry import normalize_level
 from dashboard.parsing import EntryDefaults, build_entry
@@ -794,7 +794,7 @@ def test_tail_takes_what_is_not_an_entry_for_a_broken_stream_and_goes_on(monkeyp
         entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
         assert [entry["message"] for entry in itertools.islice(entries, 1)] == ["two"]
     assert sum("did not answer with a page of entries" in text for text in said) == 1, said  # said once
-    assert sum("not a log entry" in text for text in said) == 3, said
+    assert sum("not a log entry" in text for text in said) == 1, said  # three in a row: said once
     assert any("NaN, which is not JSON" in text for text in said), said
     assert any("nested too deeply" in text for text in said), said
     assert sum("longer than 4,096 bytes" in text for text in said) == 2, said
@@ -829,3 +829,83 @@ def test_a_replay_stops_where_a_server_that_never_says_it_reached_the_end_stops_
 def test_tail_shows_a_time_no_date_stands_for_as_it_came() -> None:
     line = format_line({"ts": 1e20, "level": "INFO", "program": "p", "message": "m"}, colour=False)
     assert line.startswith("1e+20 ") and line.endswith(" INFO     p m")
+
+
+def test_tail_says_a_break_that_repeats_once_and_waits_longer_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that sends what is not an entry made tail say "connection lost" and "reconnected" at every
+    try, and try again every quarter of a second, for ever."""
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.02)
+    waits: list[float] = []
+    monkeypatch.setattr(follow.time, "sleep", waits.append)  # the waits, recorded instead of waited
+    page = _json_answer({"entries": [], "next_after": "1-0", "reached_end": True})
+    said: list[str] = []
+    answers = [page, *(_sse(b"data: 5\n\n") for _ in range(5)), _sse(_event("2-0", "two")), _sse(b"data: 5\n\n"),
+               _sse(_event("3-0", "three"))]
+    with scripted_server(answers) as (url, _):
+        entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
+        assert [entry["message"] for entry in itertools.islice(entries, 2)] == ["two", "three"]
+    # The five in a row said once; the server's close after an entry is news, and so is the next bad event.
+    assert [text.split(" (")[0] if text.startswith("connection lost") else text for text in said[1:]] == [
+        "connection lost", "reconnected", "connection lost", "reconnected", "connection lost", "reconnected"], said
+    assert ["not a log entry" in text for text in said if text.startswith("connection lost")] == [True, False, True]
+    assert waits[0] < waits[2] < waits[4], waits  # doubling, with jitter
+    assert waits[5] <= 0.02, waits  # after an entry came, the first wait again
+
+
+def test_tail_follows_redirects_to_web_addresses_only() -> None:
+    """urllib followed a redirect to ftp:// (and would have gone on to read it as a stream)."""
+    from dashboard.client import follow
+
+    page = _json_answer({"entries": [_entry("1-0", "one")], "next_after": "1-0", "reached_end": True})
+    to_ftp = b"HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1:9/x\r\nContent-Length: 0\r\n\r\n"
+    with (scripted_server([to_ftp]) as (url, heads),
+          pytest.raises(follow.StreamGone, match=re.escape("a redirect to ftp://127.0.0.1:9/x: not followed"))):
+        next(follow.follow(url, history=1, read_timeout=5))
+    with scripted_server([b"HTTP/1.1 302 Found\r\nLocation: /moved/entries?limit=1\r\nContent-Length: 0\r\n\r\n",
+                          page]) as (url, heads):
+        assert next(follow.follow(url, history=1, read_timeout=5))["message"] == "one"
+    assert heads[1].startswith(b"GET /moved/entries?limit=1 ")
+
+
+def test_tail_names_an_answer_that_is_not_json_or_is_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 200 that is not JSON said "Expecting value: line 1 column 1 (char 0)", and a gzip answer a
+    decoding error."""
+    import gzip
+
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
+    page = json.dumps({"entries": [_entry("1-0", "one")], "next_after": "1-0", "reached_end": True}).encode()
+    zipped = gzip.compress(page)
+    html = b"<html>hello</html>"
+    answers = [b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(html), html),
+               b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(zipped), zipped),
+               _json_answer(json.loads(page))]
+    said: list[str] = []
+    with scripted_server(answers) as (url, _):
+        assert next(follow.follow(url, history=1, on_status=said.append, read_timeout=5))["message"] == "one"
+    assert len(said) == 1 and said[0].endswith(": the server sent what is not JSON; retrying"), said
+    answers = [b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(zipped), zipped),
+               _json_answer(json.loads(page))]
+    said.clear()
+    with scripted_server(answers) as (url, _):
+        assert next(follow.follow(url, history=1, on_status=said.append, read_timeout=5))["message"] == "one"
+    assert said[0].endswith("answer is encoded (gzip), which tail did not ask for; retrying"), said
+
+
+def test_tail_json_escapes_what_could_drive_the_terminal() -> None:
+    """`--json` printed U+202E, DEL and C1 controls (`\\x9b` is CSI on some terminals) raw."""
+    import io
+
+    message = "a\u202eb \x9b31m \x7f \u2028 \x01 é ✓"
+    entry = {**_entry("1-0", message), "fields": {"k\u2066": "\x85"}}
+    out = io.StringIO()
+    page = _json_answer({"entries": [entry], "next_after": "1-0", "reached_end": True})
+    with scripted_server([page]) as (url, _):
+        assert tail(url, min_rank=None, pattern=None, as_json=True, history=0, since=0.0, until=10.0, out=out) == 0
+    line = out.getvalue()
+    assert json.loads(line) == entry  # the same JSON
+    assert not any(ch in line for ch in "\u202e\x9b\x7f\u2028\x01\u2066\x85"), line
+    assert "é ✓" in line and "\\u202e" in line and "\\u009b" in line
