@@ -141,6 +141,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._unread_after_answer = 0  # body bytes that came after the request was answered
         self._lingering = False  # answered and closing: what arrives is dropped
         self._head_refused = False
+        self._refusal_due: bytes | None = None  # written once the requests pipelined before it are answered
         # Requests whose answers are not complete, the one being answered first: uvicorn tells only the
         # newest (`self.cycle`) that its connection is gone, so one with a request pipelined behind it
         # was streamed to after its peer had left; and an error answer to a later one must wait for them.
@@ -245,8 +246,21 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.server_state.total_requests += 1
             return
         super().on_response_complete()
-        if self.timeout_keep_alive_task is not None:  # idle until the next request
+        if self._refusal_due is not None and not self.pipeline and not self.transport.is_closing() \
+                and not any(not cycle.response_complete for cycle in self._unanswered):
+            self._write_refusal_due()
+        elif self.timeout_keep_alive_task is not None:  # idle until the next request
             self.waiting[self] = None
+
+    def _write_refusal_due(self) -> None:
+        """Refuse the request that came after those now answered (`_refuse`)."""
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
+        answer, self._refusal_due = self._refusal_due, None
+        assert answer is not None
+        self.transport.write(answer)
+        self._linger()
 
     def _write_no_content(self, scope: Scope, header_lines: bytes) -> bool:
         """Answer the request of `scope` 204 straight to the connection (`direct_answers`), if it is the current one."""
@@ -279,18 +293,28 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                                                                 for name, value in self.headers)
 
     def _refuse(self, answer: bytes) -> None:
-        """Answer with `answer` (a whole error answer that closes the connection) and close; while an
-        earlier request's answer is still to come (pipelining), close without one: it would take its place."""
+        """Answer with `answer` (a whole error answer that closes the connection) and close. The answers to
+        the requests before the one refused (pipelined) come first: it is written once they are done."""
         self._disarm()
         cycle = self.cycle
-        if cycle is not None and not cycle.response_complete:
-            cycle.disconnected = True
-            cycle.message_event.set()
         # The request refused is this cycle's while its body is read, and comes after it otherwise.
-        answerable = cycle is None or (not cycle.response_started if self._reading_body else cycle.response_complete)
-        if not answerable or self._earlier_answer_unfinished():
+        before: RequestResponseCycle | None = cycle
+        if cycle is not None and self._reading_body:
+            if not cycle.response_complete:
+                cycle.disconnected = True
+                cycle.message_event.set()
+            for queued in [queued for queued in self.pipeline if queued[0] is cycle]:
+                self.pipeline.remove(queued)  # never to be started
+            self._unanswered = [unanswered for unanswered in self._unanswered if unanswered is not cycle]
+            if cycle.response_started:  # its answer is under way: the refusal cannot follow it
+                self.waiting.pop(self, None)
+                self.transport.close()
+                return
+            before = None
+        if self.pipeline or self._earlier_answer_unfinished() or (before is not None and not before.response_complete):
+            self._refusal_due = answer  # on_response_complete writes it after the last of them
+            self._lingering = True  # the rest of what arrives is dropped, unparsed
             self.waiting.pop(self, None)
-            self.transport.close()
             return
         self.transport.write(answer)
         self._linger()

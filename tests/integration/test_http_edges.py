@@ -264,3 +264,47 @@ def _answers_while_sending(sock: socket.socket, payload: bytes, sent: int, count
             assert all(head.startswith(b"HTTP/1.1 204 ") for head in complete), complete[:1]
             answers += len(complete)
     return answers
+
+
+_CHUNKED_BADLY = (b"POST /live/%s HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\nzz\r\nmessage=y\r\n0\r\n\r\n")
+
+
+@pytest.mark.parametrize("first", ["GET /healthz", "POST"])
+@pytest.mark.parametrize("refused", ["not HTTP", "a malformed chunked body"])
+def test_a_request_pipelined_before_a_refused_one_is_answered_first(server: AppProcess, first: str,
+                                                                     refused: str) -> None:
+    """The refusal of a request sent in the same write as a valid one before it cost that one its answer:
+    the connection closed with nothing (a POST was stored, its client told nothing)."""
+    stream = str(uuid.uuid4())
+    valid = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n" if first == "GET /healthz" else _post(stream, b"message=ok")
+    bad = b"NOT HTTP\r\n\r\n" if refused == "not HTTP" else _CHUNKED_BADLY % stream.encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(valid + bad)
+        received = _read_all(sock)  # and the server closes the connection
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert len(answers) == 2, received[:600]
+    assert answers[0].startswith(b"200 OK" if first == "GET /healthz" else b"204 No Content"), received[:600]
+    assert answers[1].startswith(b"400 Bad Request") and b"connection: close" in answers[1].lower(), received[:600]
+    assert "not valid HTTP/1.1" in json.loads(answers[1].partition(b"\r\n\r\n")[2])["detail"]
+    if first == "POST":
+        messages = [entry["message"] for entry in httpx.get(f"{server.url}/live/{stream}/entries").json()["entries"]]
+        assert messages == ["ok"]  # and not the refused one's
+
+
+def test_what_is_refused_behind_an_event_stream_waits_for_its_end(server: AppProcess) -> None:
+    """Malformed bytes pipelined behind an event stream cut the stream at once."""
+    stream = str(uuid.uuid4())
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"GET /live/%s HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\nNOT HTTP\r\n\r\n"
+                     % stream.encode())
+        sock.settimeout(5)
+        received = b""
+        while b": connected" not in received:
+            received += sock.recv(65536)
+        httpx.post(f"{server.url}/live/{stream}", data={"message": "still here"})
+        while b"still here" not in received:
+            chunk = sock.recv(65536)
+            assert chunk, f"the stream ended: {received[-300:]!r}"
+            received += chunk
+    assert received.count(b"HTTP/1.1 ") == 1, received[:600]
