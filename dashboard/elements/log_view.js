@@ -248,12 +248,22 @@ export default {
     onKey(key) {
       if (key === "Space") this.togglePause();
       else if (key === "/") document.querySelector(FILTER_INPUT)?.focus();
-      else if (key === "End") this.follow();
+      else if (key === "End") {
+        this.bringIntoView();
+        this.follow();
+      }
       else if (key === "Home" || key === "PageUp") {
+        this.bringIntoView();
         this.list.stopFollowing();
         this.older.key(key);
       }
       else this.$emit("key", { key });
+    },
+    // The log's keys are not the page's (End would have scrolled the page to its end): in a window too low
+    // for the controls and the log together, where the page scrolls, they first bring the log whole into view.
+    bringIntoView() {
+      const box = this.$el.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight + 1) this.$el.scrollIntoView({ block: "end" });
     },
     // Resume after a link opened the page at a line: on to the live stream. The rows held go if
     // what waits does not follow them (more came than the server sent), so that no gap shows.

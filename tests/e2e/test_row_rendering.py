@@ -175,6 +175,33 @@ async def test_a_low_window_scrolls_to_a_log_as_high_as_itself_and_a_phone_on_it
         await context.close()
 
 
+@pytest.mark.parametrize(("width", "height"), [(1400, 480), (844, 390)], ids=["1400x480", "844x390"])
+async def test_in_a_low_window_the_logs_keys_bring_it_into_view(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int) -> None:
+    """End followed the log where no one could see it: the page stayed at its top, the log below the fold
+    (the log's keys are not the page's, so End no longer scrolled the page either)."""
+    context = await browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = await context.new_page()
+        stream = new_stream()
+        await post(http, app_server, stream, *[{"message": f"line {i}"} for i in range(60)])
+        await open_stream(page, app_server.url, stream)
+        await expect(page.locator(".bl-shown")).to_have_text("60 shown", timeout=WAIT_MS)
+        log_bottom = "document.querySelector('.bl-log').getBoundingClientRect().bottom"
+        assert await page.evaluate(f"{log_bottom} > innerHeight + 1"), "the log starts below the fold"
+        await page.keyboard.press("Home")  # up to the oldest line, the log brought into view
+        await page.wait_for_function(f"Math.abs({log_bottom} - innerHeight) <= 1", timeout=WAIT_MS)
+        await expect(page.locator(".bl-jump")).to_be_visible(timeout=WAIT_MS)
+        await page.evaluate("window.scrollTo(0, 0)")
+        await page.keyboard.press("End")  # the newest line, in view
+        await page.wait_for_function(f"Math.abs({log_bottom} - innerHeight) <= 1", timeout=WAIT_MS)
+        await expect(page.locator(".bl-jump")).to_be_hidden(timeout=WAIT_MS)
+        newest = page.locator(".bl-message", has_text=re.compile(r"^line 59$"))
+        await expect(newest).to_be_in_viewport(timeout=WAIT_MS)
+    finally:
+        await context.close()
+
+
 @pytest.mark.parametrize(("width", "height", "touch"), LOW_WINDOWS, ids=[f"{w}x{h}" for w, h, _ in LOW_WINDOWS])
 async def test_a_low_window_shows_a_new_streams_send_panel_whole(
         browser: Browser, app_server: AppProcess, width: int, height: int, touch: bool) -> None:
