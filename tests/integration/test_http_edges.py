@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard.security_headers import DATA_ANSWER_HEADERS
 from harness.servers import AppProcess, running_app
@@ -308,3 +310,27 @@ def test_what_is_refused_behind_an_event_stream_waits_for_its_end(server: AppPro
             assert chunk, f"the stream ended: {received[-300:]!r}"
             received += chunk
     assert received.count(b"HTTP/1.1 ") == 1, received[:600]
+
+
+_VALID = {"GET": b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n",
+          "HEAD": b"HEAD /healthz HTTP/1.1\r\nHost: test\r\n\r\n",
+          "POST": _post("00000000-0000-4000-8000-00000000f022", b"message=fuzz")}
+_STATUS = {"GET": b"200 ", "HEAD": b"200 ", "POST": b"204 "}
+
+
+@settings(max_examples=40, deadline=None)
+@given(valid=st.lists(st.sampled_from(sorted(_VALID)), max_size=3), junk=st.binary(max_size=300),
+       cuts=st.lists(st.integers(min_value=1, max_value=2_000), max_size=4))
+def test_requests_pipelined_before_junk_each_get_their_answer_then_one_400(
+        server: AppProcess, valid: list[str], junk: bytes, cuts: list[int]) -> None:
+    """Valid requests, then bytes no request starts with, sent in one or several writes: each valid one
+    is answered, in order, then comes one 400, and the connection closes."""
+    data = b"".join(_VALID[name] for name in valid) + b"\x01" + junk  # no method starts with a control byte
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        start = 0
+        for cut in sorted({min(cut, len(data)) for cut in cuts} | {len(data)}):
+            _send_ignoring_a_close(sock, data[start:cut])
+            start = cut
+        received = _read_all(sock)  # and the server closes the connection within its read timeout
+    statuses = [answer[:4] for answer in received.split(b"HTTP/1.1 ")[1:]]
+    assert statuses == [_STATUS[name] for name in valid] + [b"400 "], received[:800]
