@@ -155,7 +155,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if len(self.connections) >= self.limits.max_connections and not self._close_longest_waiting():
             self.app = _AT_CAPACITY
         super().connection_made(transport)
-        self.flow = _PipelineFlow(transport, self.pipeline)
+        self.flow = self._flow = _PipelineFlow(transport, self.pipeline)
         self.waiting[self] = None
         self._arm(self.limits.header_seconds, self.headers_late)
 
@@ -195,8 +195,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 else self._reading_body and self._framing_bytes > MAX_HEAD_BYTES):
             self._refuse(self.head_too_large)
             return
-        # Timers start once what arrived is parsed: a request that came whole needs none.
-        if self._deadline is not None:
+        # Timers start once what arrived is parsed: a request that came whole needs none. A connection that
+        # is closing, or whose refusal waits for the answers before it, needs none either.
+        if self._deadline is not None or self._lingering:
             return
         if self._reading_body:
             self._arm(self.limits.body_seconds, self.body_late)
@@ -313,7 +314,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             before = None
         if self.pipeline or self._earlier_answer_unfinished() or (before is not None and not before.response_complete):
             self._refusal_due = answer  # on_response_complete writes it after the last of them
-            self._lingering = True  # the rest of what arrives is dropped, unparsed
+            self._reading_body = False
+            # Nothing more is read meanwhile (a stream's answer may go on for hours: a client sending junk
+            # behind it had it read and dropped as fast as it came); what comes later is dropped unparsed.
+            self._lingering = True
+            self._flow.held = True
+            self._flow.pause_reading()
             self.waiting.pop(self, None)
             return
         self.transport.write(answer)
@@ -409,14 +415,18 @@ class _HeadTooLarge(Exception):
 
 
 class _PipelineFlow(FlowControl):
-    """uvicorn's flow control, but reading stays paused while `MAX_PIPELINED` requests wait their turn."""
+    """uvicorn's flow control, but reading stays paused while `MAX_PIPELINED` requests wait their turn, and
+    while `held` (a refusal waits for the answers before it)."""
 
     def __init__(self, transport: asyncio.Transport, pipeline: Sized) -> None:
         super().__init__(transport)
         self._pipeline = pipeline
+        self.held = False
 
     def resume_reading(self) -> None:
-        if len(self._pipeline) < MAX_PIPELINED:
+        # uvicorn resumes at every `receive` of a request being answered (a stream's wait for its
+        # client to leave, say) and after each answer.
+        if not self.held and len(self._pipeline) < MAX_PIPELINED:
             super().resume_reading()
 
 

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
-from ..protocol import is_entry_id
+from ..protocol import entry_id_order, is_entry_id
 from .sender import USER_AGENT, backoff, error_detail
 
 # The server comments every 15 s; a connection silent for this long is dead.
@@ -75,43 +75,64 @@ def replay(url: str, filters: Mapping[str, str], *, live: bool, on_status: Calla
 
 def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = lambda _: None,
                  read_timeout: float = READ_TIMEOUT_S) -> Iterator[Entry]:
-    """Yield each entry after `last_id` as it arrives, forever, reconnecting after any break."""
+    """Yield each entry after `last_id` as it arrives, forever, reconnecting after any break.
+
+    Each new break is said once, and the same one again, without the stream working in between, once
+    more ("… again"); then nothing until the stream works again (an entry comes), which is said
+    ("reconnected"). The waits between tries grow until it works: tail floods neither the terminal
+    nor the server (one that sends what is not an entry made it try four times a second for ever).
+    """
     failures = 0
     started = False  # a first connection opened
     opened_at: float | None = None  # when this try's connection opened
-    last_said: str | None = None  # the break last said, until the stream works again
-    lost = False  # a break was said, and "reconnected" is owed
+    said: set[str] = set()  # the breaks said since the stream last worked
+    owed: str | None = None  # when "reconnected" is to be said: at the next "open", at the next "entry"
 
     def opened() -> None:
-        nonlocal started, opened_at, lost
+        nonlocal started, opened_at, owed
         if not started:
             on_status(f"following {url}")
             started = True
-        elif lost:
+        elif owed == "open":
             on_status("reconnected")
-            lost = False
+            owed = None
         opened_at = time.monotonic()
 
     while True:
-        worked = False  # an entry came, or the connection held: what broke it is news, and the wait starts afresh
+        worked = False  # an entry came, or the connection held: the wait starts afresh
         opened_at = None
         try:
             for entry in _events(url, last_id, read_timeout, opened):
+                if entry_id_order(entry["id"]) <= entry_id_order(last_id):
+                    continue  # a server that did not resume where it was asked to sends what was printed
                 last_id = entry["id"]
                 worked = True
+                if owed == "entry":
+                    on_status("reconnected")
+                    owed = None
                 yield entry
-            reason = "the server closed the stream"
+            news = "connection lost (the server closed the stream)"
         except (OSError, ValueError, OverflowError, http.client.HTTPException) as error:
-            reason = _reason(error)
+            if isinstance(error, urllib.error.HTTPError):
+                news = f"{url} answered {_reason(error)}"
+            elif opened_at is None and isinstance(error, ValueError):  # it answered, with what is not a stream
+                news = f"{url}: {_reason(error)}"
+            elif opened_at is None:
+                news = f"cannot reach {url} ({_reason(error)})"
+            else:
+                news = f"connection lost ({_reason(error)})"
             _let_go(error)
         if worked or (opened_at is not None and time.monotonic() - opened_at >= HEALTHY_CONNECTION_S):
-            failures, last_said = 0, None
+            failures = 0
+            said.clear()
         failures += 1
-        # The same break again and again (a server that sends what is not an entry) is said once, and
-        # the waits between tries grow: tail neither floods the terminal nor the server.
-        if reason != last_said:
-            on_status(f"connection lost ({reason}); reconnecting")
-            last_said, lost = reason, True
+        if news not in said:
+            said.add(news)
+            on_status(f"{news}; reconnecting")
+            owed = "open"
+        elif owed != "entry":
+            on_status(f"{news} again, {failures} tries in a row; trying less often until it works")
+            owed = "entry"
         time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
 
@@ -142,6 +163,9 @@ def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None
     request = urllib.request.Request(url, headers={
         "Accept": "text/event-stream", "Last-Event-ID": after, "User-Agent": USER_AGENT})
     with _open(request, read_timeout) as response:
+        _check_coding(response)
+        if response.headers.get_content_type() != "text/event-stream":
+            raise ValueError(f"the server did not answer with an event stream ({response.headers.get_content_type()})")
         opened()
         data: list[str] = []
         held = 0  # bytes of the event's data lines so far
@@ -163,9 +187,7 @@ def _get_page(url: str, read_timeout: float) -> dict[str, Any]:
     """One page of `/entries`, or ValueError if the answer is not one (a broken or foreign server)."""
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
     with _open(request, read_timeout) as response:
-        coding = response.headers.get("Content-Encoding", "identity").strip().lower()
-        if coding != "identity":
-            raise ValueError(f"the server's answer is encoded ({coding}), which tail did not ask for")
+        _check_coding(response)
         body = response.read(MAX_PAGE_ANSWER_BYTES + 1)
     if len(body) > MAX_PAGE_ANSWER_BYTES:
         raise ValueError(f"the server's answer is longer than {MAX_PAGE_ANSWER_BYTES:,} bytes: not a page of entries")
@@ -177,6 +199,13 @@ def _get_page(url: str, read_timeout: float) -> dict[str, Any]:
     for entry in page["entries"]:
         _entry(entry)
     return page
+
+
+def _check_coding(response: Any) -> None:
+    """ValueError if `response` came in a content coding (gzip, say): tail asks for none, and reads none."""
+    coding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+    if coding not in ("identity", ""):
+        raise ValueError(f"the server's answer is encoded ({coding}), which tail did not ask for")
 
 
 def _json(text: str | bytes) -> Any:
@@ -204,15 +233,21 @@ def _entry(value: Any) -> Entry:
 
 
 class _WebRedirectsOnly(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect to http or https only: urllib's own follows one to ftp too."""
+    """Follows a redirect to http or https only: urllib's own follows one to ftp too, and takes one to
+    another scheme (file:, data:) for a failure to retry for ever."""
 
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> urllib.request.Request | None:
-        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
-            fp.close()
-            raise StreamGone(f"{req.full_url} answered {code}, a redirect to {newurl}: not followed, "
-                             "as it is not an http or https address")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    def http_error_302(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                       headers: Any) -> Any:
+        location = headers.get("Location") or headers.get("URI")
+        if location is not None:
+            target = urllib.parse.urljoin(req.full_url, location.strip())
+            if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
+                fp.close()
+                raise StreamGone(f"{req.full_url} answered {code}, a redirect to {target}: not followed, "
+                                 "as it is not an http or https address")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 _OPENER = urllib.request.build_opener(_WebRedirectsOnly)
@@ -243,6 +278,8 @@ def _let_go(error: Exception) -> None:
 
 
 def _reason(error: Exception) -> str:
+    if isinstance(error, urllib.error.HTTPError) and 300 <= error.code < 400:  # urllib's words: a redirect loop
+        return f"{error.code}: {' '.join(str(error.reason).split())}"
     if isinstance(error, urllib.error.HTTPError):  # a busy server (503, 429) says why, and it is worth showing
         return f"{error.code}: {' '.join(_body_detail(error).split())}"  # an HTML error page: on one line
     if isinstance(error, urllib.error.URLError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -28,6 +29,11 @@ def tail(url: str, *, min_rank: int | None, pattern: re.Pattern[str] | None, as_
     """
     out = out or sys.stdout
     colour = out.isatty() and "NO_COLOR" not in os.environ and not as_json
+    # An output that cannot take every character (LANG=C's ASCII, latin-1): JSON in ASCII escapes, and
+    # text with what it cannot write as `\\x..` escapes (an emoji ended tail with a traceback).
+    ascii_json = not (getattr(out, "encoding", None) or "utf-8").lower().startswith("utf")
+    if isinstance(out, io.TextIOWrapper):
+        out.reconfigure(errors="backslashreplace")
     if since is None and until is None:
         entries = follow(url, history=history, on_status=_status)
     else:
@@ -40,7 +46,7 @@ def tail(url: str, *, min_rank: int | None, pattern: re.Pattern[str] | None, as_
                 continue
             if since is not None and entry["ts"] < since:  # a live entry may carry an older time of its own
                 continue
-            out.write((printable_json(entry) if as_json else format_line(entry, colour)) + "\n")
+            out.write((printable_json(entry, ascii_json) if as_json else format_line(entry, colour)) + "\n")
             out.flush()
     except StreamGone as error:  # it holds the server's words: shown escaped, as log text is
         print(f"bunnylogs tail: {printable(str(error))}", file=sys.stderr)

@@ -9,10 +9,12 @@ import { SgrStyle } from "log_ansi";
 // Mirrors UNSAFE_CHARACTERS of dashboard/client/printable.py (`bunnylogs tail`): C0 controls
 // but tab and newline, DEL, C1 controls, the bidi marks, embeddings, overrides and isolates, the line
 // and paragraph separators (U+2028, U+2029), and characters that show nothing: soft hyphen, Mongolian
-// vowel separator, zero-width space, word joiner and the invisible operators (U+2060-U+2064), byte
-// order mark. (The zero-width joiner and non-joiner stay: emoji and several scripts need them.)
+// vowel separator, zero-width space, word joiner and the invisible operators (U+2060-U+2064), the
+// deprecated format characters (U+206A-U+206F), byte order mark, and the interlinear annotation marks
+// (U+FFF9-U+FFFB). (The zero-width joiner and non-joiner stay: emoji and several scripts need them, and
+// the tag characters: flags of regions are made of them.)
 // tests/unit/test_unsafe_characters.py checks that the two sets are the same.
-const UNSAFE_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+const UNSAFE_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/;
 const UNSAFE_CHARACTERS = new RegExp(UNSAFE_CHARACTER.source, "g");
 
 // ESC and then: a CSI sequence (parameters, then intermediates and a final byte; an SGR one ends in

@@ -294,22 +294,32 @@ def test_a_request_pipelined_before_a_refused_one_is_answered_first(server: AppP
         assert messages == ["ok"]  # and not the refused one's
 
 
-def test_what_is_refused_behind_an_event_stream_waits_for_its_end(server: AppProcess) -> None:
-    """Malformed bytes pipelined behind an event stream cut the stream at once."""
+@pytest.mark.parametrize("refused", ["not HTTP", "a malformed chunked body"])
+def test_what_is_refused_behind_an_event_stream_waits_for_its_end_unread(refused: str) -> None:
+    """Malformed bytes pipelined behind an event stream cut the stream at once; then (a first fix) a
+    malformed body behind one cut it when the body's timeout came, and junk sent behind it was read and
+    dropped as fast as it came for as long as the stream lasted (27.8 GB in 10 s)."""
     stream = str(uuid.uuid4())
-    with socket.create_connection(("127.0.0.1", server.port)) as sock:
-        sock.sendall(b"GET /live/%s HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\nNOT HTTP\r\n\r\n"
-                     % stream.encode())
+    with running_app("--body-timeout-seconds", "1", "--header-timeout-seconds", "1") as app, \
+            socket.create_connection(("127.0.0.1", app.port)) as sock:
+        bad = b"NOT HTTP\r\n\r\n" if refused == "not HTTP" else _CHUNKED_BADLY % stream.encode()
+        sock.sendall(b"GET /live/%s HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n%s"
+                     % (stream.encode(), bad))
         sock.settimeout(5)
         received = b""
         while b": connected" not in received:
             received += sock.recv(65536)
-        httpx.post(f"{server.url}/live/{stream}", data={"message": "still here"})
+        time.sleep(2.5)  # past both timeouts
+        sock.setblocking(False)
+        assert _send_until_stalled(sock, b"\x01" * 200_000_000) < 100_000_000, "the server read what came after"
+        httpx.post(f"{app.url}/live/{stream}", data={"message": "still here"})
+        sock.setblocking(True)
         while b"still here" not in received:
             chunk = sock.recv(65536)
             assert chunk, f"the stream ended: {received[-300:]!r}"
             received += chunk
-    assert received.count(b"HTTP/1.1 ") == 1, received[:600]
+        assert received.count(b"HTTP/1.1 ") == 1, received[:600]
+        assert "Traceback" not in app.output()
 
 
 _VALID = {"GET": b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n",

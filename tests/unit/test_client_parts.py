@@ -794,7 +794,8 @@ def test_tail_takes_what_is_not_an_entry_for_a_broken_stream_and_goes_on(monkeyp
         entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
         assert [entry["message"] for entry in itertools.islice(entries, 1)] == ["two"]
     assert sum("did not answer with a page of entries" in text for text in said) == 1, said  # said once
-    assert sum("not a log entry" in text for text in said) == 1, said  # three in a row: said once
+    # Three in a row: said, then once more ("again"), then not until the stream works.
+    assert sum("not a log entry" in text for text in said) == 2, said
     assert any("NaN, which is not JSON" in text for text in said), said
     assert any("nested too deeply" in text for text in said), said
     assert sum("longer than 4,096 bytes" in text for text in said) == 2, said
@@ -846,27 +847,45 @@ def test_tail_says_a_break_that_repeats_once_and_waits_longer_each_time(monkeypa
     with scripted_server(answers) as (url, _):
         entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
         assert [entry["message"] for entry in itertools.islice(entries, 2)] == ["two", "three"]
-    # The five in a row said once; the server's close after an entry is news, and so is the next bad event.
-    assert [text.split(" (")[0] if text.startswith("connection lost") else text for text in said[1:]] == [
-        "connection lost", "reconnected", "connection lost", "reconnected", "connection lost", "reconnected"], said
-    assert ["not a log entry" in text for text in said if text.startswith("connection lost")] == [True, False, True]
+    # The five in a row: said, said "again", then nothing until an entry came, when "reconnected" is said.
+    # The server's close after that entry is news, and so is the next bad event.
+    lost = "connection lost (the server sent something that is not a log entry)"
+    assert said[1:] == [f"{lost}; reconnecting", "reconnected",
+                        f"{lost} again, 2 tries in a row; trying less often until it works", "reconnected",
+                        "connection lost (the server closed the stream); reconnecting", "reconnected",
+                        f"{lost}; reconnecting", "reconnected"], said
     assert waits[0] < waits[2] < waits[4], waits  # doubling, with jitter
     assert waits[5] <= 0.02, waits  # after an entry came, the first wait again
 
 
-def test_tail_follows_redirects_to_web_addresses_only() -> None:
-    """urllib followed a redirect to ftp:// (and would have gone on to read it as a stream)."""
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1:9/x", "Ftp://127.0.0.1:9/x", "file:///etc/passwd",
+                                    "data:,hello", "javascript:alert(1)", "gopher://127.0.0.1:9/x"])
+def test_tail_follows_redirects_to_web_addresses_only(target: str) -> None:
+    """urllib followed a redirect to ftp://; one to file: or data: it took for a failure, retried for ever
+    ("answered 302: no detail")."""
     from dashboard.client import follow
 
     page = _json_answer({"entries": [_entry("1-0", "one")], "next_after": "1-0", "reached_end": True})
-    to_ftp = b"HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1:9/x\r\nContent-Length: 0\r\n\r\n"
-    with (scripted_server([to_ftp]) as (url, heads),
-          pytest.raises(follow.StreamGone, match=re.escape("a redirect to ftp://127.0.0.1:9/x: not followed"))):
+    away = b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % target.encode()
+    with (scripted_server([away]) as (url, heads),
+          pytest.raises(follow.StreamGone, match=re.escape(f"a redirect to {target}: not followed"))):
         next(follow.follow(url, history=1, read_timeout=5))
     with scripted_server([b"HTTP/1.1 302 Found\r\nLocation: /moved/entries?limit=1\r\nContent-Length: 0\r\n\r\n",
                           page]) as (url, heads):
         assert next(follow.follow(url, history=1, read_timeout=5))["message"] == "one"
     assert heads[1].startswith(b"GET /moved/entries?limit=1 ")
+
+
+def test_tail_names_a_redirect_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
+    loop = b"HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n"
+    page = _json_answer({"entries": [_entry("1-0", "one")], "next_after": "1-0", "reached_end": True})
+    said: list[str] = []
+    with scripted_server([loop] * 5 + [page]) as (url, _):
+        assert next(follow.follow(url, history=1, on_status=said.append, read_timeout=5))["message"] == "one"
+    assert "answered 302: The HTTP server returned a redirect error that would lead to an infinite loop." in said[0]
 
 
 def test_tail_names_an_answer_that_is_not_json_or_is_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -909,3 +928,46 @@ def test_tail_json_escapes_what_could_drive_the_terminal() -> None:
     assert json.loads(line) == entry  # the same JSON
     assert not any(ch in line for ch in "\u202e\x9b\x7f\u2028\x01\u2066\x85"), line
     assert "é ✓" in line and "\\u202e" in line and "\\u009b" in line
+
+
+def test_tail_takes_an_event_stream_only_and_never_prints_an_entry_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page in place of the stream was said as "the server closed the stream"; a server that did not
+    resume after Last-Event-ID had tail print its entries again at each reconnection."""
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
+    page = _json_answer({"entries": [], "next_after": "1-0", "reached_end": True})
+    html = b"<html>hi</html>"
+    not_coded = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: \r\n\r\n"
+    answers = [page, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(html), html),
+               _sse(_event("1-0", "old"), _event("2-0", "two")), _sse(_event("1-0", "old"), _event("2-0", "two")),
+               not_coded + _event("3-0", "three")]
+    said: list[str] = []
+    with scripted_server(answers) as (url, _):
+        entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
+        assert [entry["message"] for entry in itertools.islice(entries, 2)] == ["two", "three"]
+    assert f"{url}: the server did not answer with an event stream (text/html); reconnecting" in said, said
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_tail_prints_lone_surrogates_and_what_its_output_cannot_encode_escaped(as_json: bool) -> None:
+    """A lone surrogate from a foreign server (JSON's "\\ud800"), or an emoji on a latin-1 terminal, ended
+    tail with a UnicodeEncodeError traceback."""
+    import io
+
+    entry = {**_entry("1-0", "lone \ud800 é 😀"), "fields": {"k": "\udfff"}}
+    body = json.dumps({"entries": [entry], "next_after": "1-0", "reached_end": True}).encode()
+    page = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    for encoding in ("utf-8", "latin-1", "ascii"):
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding=encoding)
+        with scripted_server([page]) as (url, _):
+            assert tail(url, min_rank=None, pattern=None, as_json=as_json, history=0, since=0.0, until=10.0,
+                        out=out) == 0
+        out.flush()
+        line = raw.getvalue().decode(encoding)
+        if as_json:
+            assert json.loads(line) == entry, (encoding, line)
+        else:
+            assert "lone \\ud800 " in line and "\\udfff" in line, (encoding, line)
+            assert ("é 😀" in line) if encoding == "utf-8" else ("\\U0001f600" in line), (encoding, line)

@@ -28,6 +28,9 @@ def test_the_page_escapes_the_same_characters_as_tail() -> None:
     ("line\u2028para\u2029zero\u200bbom\ufeff", "line\\u2028para\\u2029zero\\u200bbom\\ufeff"),
     ("soft\u00adjoin\u2060vs\u180e", "soft\\xadjoin\\u2060vs\\u180e"),
     ("tab\tand\nnewline stay, as do é and 日本", "tab\tand\nnewline stay, as do é and 日本"),
+    ("old\u206aformat\u206f note\ufff9x\ufffb", "old\\u206aformat\\u206f note\\ufff9x\\ufffb"),
+    ("lone \ud800 and \udfff, whole 😀", "lone \\ud800 and \\udfff, whole 😀"),
+    ("a flag's tags stay: 🏴\U000e0067\U000e007f", "a flag's tags stay: 🏴\U000e0067\U000e007f"),
 ])
 def test_printable_escapes_controls_and_bidi_formatting(text: str, shown: str) -> None:
     assert printable(text) == shown
