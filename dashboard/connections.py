@@ -52,6 +52,10 @@ MAX_HEAD_BYTES = 64 * 1024
 # dropped for this long before the connection closes: closed with unread data, the connection is
 # reset, and a client still sending may lose the answer.
 LINGER_SECONDS = 2.0
+# A client that half-closes once it sent its requests (`nc -N`, some health checks) still gets their
+# answers, for up to this long; an answer under way when its client half-closes (an event stream) is
+# not waited for: that client has left.
+EOF_ANSWER_SECONDS = 5.0
 # Chunk framing allowed per piece of body without counting against MAX_HEAD_BYTES: a chunk's size line
 # and its ending take at most 8 bytes for a chunk under 64 KiB.
 _FRAMING_ALLOWANCE = 16
@@ -141,6 +145,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._unread_after_answer = 0  # body bytes that came after the request was answered
         self._lingering = False  # answered and closing: what arrives is dropped
         self._head_refused = False
+        self._eof = False  # the client half-closed, and is owed answers
         self._refusal_due: bytes | None = None  # written once the requests pipelined before it are answered
         # Requests whose answers are not complete, the one being answered first: uvicorn tells only the
         # newest (`self.cycle`) that its connection is gone, so one with a request pipelined behind it
@@ -170,6 +175,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 cycle.message_event.set()
         self._unanswered.clear()
         super().connection_lost(exc)
+
+    def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio: True keeps the transport open
+        owed = [cycle for cycle in self._unanswered if not cycle.response_complete and not cycle.disconnected]
+        if (not owed or any(cycle.response_started for cycle in owed) or self._reading_body or self._lingering
+                or self.transport.get_protocol() is not self):
+            return None  # the transport closes (uvicorn's way): no answer is owed, or one was under way
+        self._eof = True
+        self._disarm()
+        self.waiting.pop(self, None)
+        self._deadline = self.loop.call_later(EOF_ANSWER_SECONDS, self.transport.close)
+        return True
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
@@ -247,6 +263,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.server_state.total_requests += 1
             return
         super().on_response_complete()
+        if self._eof:  # the client half-closed: it is owed nothing more once what it sent is answered
+            if not self.pipeline and not any(not cycle.response_complete for cycle in self._unanswered):
+                self.transport.close()
+            return
         if self._refusal_due is not None and not self.pipeline and not self.transport.is_closing() \
                 and not any(not cycle.response_complete for cycle in self._unanswered):
             self._write_refusal_due()

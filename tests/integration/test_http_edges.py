@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboard.connections import EOF_ANSWER_SECONDS
 from dashboard.security_headers import DATA_ANSWER_HEADERS
-from harness.servers import AppProcess, running_app
+from harness.servers import AppProcess, running_app, wait_for_viewers
 
 from .test_timeouts import _rss_mib
 
@@ -344,3 +345,35 @@ def test_requests_pipelined_before_junk_each_get_their_answer_then_one_400(
         received = _read_all(sock)  # and the server closes the connection within its read timeout
     statuses = [answer[:4] for answer in received.split(b"HTTP/1.1 ")[1:]]
     assert statuses == [_STATUS[name] for name in valid] + [b"400 "], received[:800]
+
+
+@pytest.mark.parametrize("requests", ["page", "stream page", "not found", "two pipelined", "POST"])
+def test_a_client_that_half_closes_after_its_requests_gets_their_answers(server: AppProcess, requests: str) -> None:
+    """`nc -N` and some health checks shut their side once the request is sent: a page or a 404 was then
+    never answered (the connection closed at the end of what the client sent)."""
+    stream = str(uuid.uuid4())
+    sent = {"page": [b"GET / HTTP/1.1\r\nHost: test\r\n\r\n"],
+            "stream page": [b"GET /%s HTTP/1.1\r\nHost: test\r\n\r\n" % stream.encode()],
+            "not found": [b"GET /no/such/page HTTP/1.1\r\nHost: test\r\n\r\n"],
+            "two pipelined": [b"GET / HTTP/1.1\r\nHost: test\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"],
+            "POST": [_post(stream, b"message=half")]}[requests]
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"".join(sent))
+        sock.shutdown(socket.SHUT_WR)
+        started = time.monotonic()
+        received = _read_all(sock)
+        took = time.monotonic() - started
+    statuses = [answer[:4] for answer in received.split(b"HTTP/1.1 ")[1:]]
+    assert statuses == [b"404 " if requests == "not found" else b"204 " if requests == "POST" else b"200 "] * len(sent)
+    assert took < 3, f"closed {took:.1f} s after the answers"
+
+
+async def test_a_follower_that_half_closes_before_its_stream_begins_is_let_go() -> None:
+    """A half-closed connection is kept for the answers it is owed: not for an event stream's, for ever."""
+    with running_app("--history", "0") as app:
+        before = await wait_for_viewers(app.url, 0, timeout_s=5)
+        with socket.create_connection(("127.0.0.1", app.port)) as sock:
+            sock.sendall(b"GET /live/%s HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n"
+                         % str(uuid.uuid4()).encode())
+            sock.shutdown(socket.SHUT_WR)
+            await wait_for_viewers(app.url, before, timeout_s=EOF_ANSWER_SECONDS + 3)
