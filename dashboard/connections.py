@@ -146,6 +146,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._lingering = False  # answered and closing: what arrives is dropped
         self._head_refused = False
         self._eof = False  # the client half-closed, and is owed answers
+        self._dropped_bytes = 0  # while a refusal waits: what arrived meanwhile
         self._refusal_due: bytes | None = None  # written once the requests pipelined before it are answered
         # Requests whose answers are not complete, the one being answered first: uvicorn tells only the
         # newest (`self.cycle`) that its connection is gone, so one with a request pipelined behind it
@@ -160,7 +161,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if len(self.connections) >= self.limits.max_connections and not self._close_longest_waiting():
             self.app = _AT_CAPACITY
         super().connection_made(transport)
-        self.flow = self._flow = _PipelineFlow(transport, self.pipeline)
+        self.flow = _PipelineFlow(transport, self.pipeline)
         self.waiting[self] = None
         self._arm(self.limits.header_seconds, self.headers_late)
 
@@ -189,6 +190,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
+            if self._refusal_due is not None:
+                self._dropped_bytes += len(data)
+                if self._dropped_bytes > MAX_HEAD_BYTES:
+                    self.transport.close()
             return
         reading_head = not self._reading_body
         cycle = self.cycle
@@ -335,11 +340,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self.pipeline or self._earlier_answer_unfinished() or (before is not None and not before.response_complete):
             self._refusal_due = answer  # on_response_complete writes it after the last of them
             self._reading_body = False
-            # Nothing more is read meanwhile (a stream's answer may go on for hours: a client sending junk
-            # behind it had it read and dropped as fast as it came); what comes later is dropped unparsed.
+            # What comes meanwhile is dropped unparsed, up to MAX_HEAD_BYTES: past that (a stream's answer
+            # may go on for hours, and junk behind it was read and dropped as fast as it came) the
+            # connection closes. Reading goes on, so that a client that leaves is seen at once.
             self._lingering = True
-            self._flow.held = True
-            self._flow.pause_reading()
+            self._dropped_bytes = 0
             self.waiting.pop(self, None)
             return
         self.transport.write(answer)
@@ -435,18 +440,14 @@ class _HeadTooLarge(Exception):
 
 
 class _PipelineFlow(FlowControl):
-    """uvicorn's flow control, but reading stays paused while `MAX_PIPELINED` requests wait their turn, and
-    while `held` (a refusal waits for the answers before it)."""
+    """uvicorn's flow control, but reading stays paused while `MAX_PIPELINED` requests wait their turn."""
 
     def __init__(self, transport: asyncio.Transport, pipeline: Sized) -> None:
         super().__init__(transport)
         self._pipeline = pipeline
-        self.held = False
 
     def resume_reading(self) -> None:
-        # uvicorn resumes at every `receive` of a request being answered (a stream's wait for its
-        # client to leave, say) and after each answer.
-        if not self.held and len(self._pipeline) < MAX_PIPELINED:
+        if len(self._pipeline) < MAX_PIPELINED:
             super().resume_reading()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import math
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -26,6 +27,7 @@ RECONNECT_MAX_S = 5.0
 # A connection that stayed open this long was working, even without entries (a quiet stream that a proxy
 # closes now and then): the next break is said and retried as a first one.
 HEALTHY_CONNECTION_S = 10.0
+_DIGITS = re.compile(r"\d+")
 REPLAY_PAGE = 1000
 # Bounds on what tail holds of one answer, far past what a BunnyLogs server sends (a page's entries are
 # about 1 MiB, an entry under 1 MiB, JSON's escapes at most 6 bytes a character): a broken or foreign
@@ -85,7 +87,7 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
     failures = 0
     started = False  # a first connection opened
     opened_at: float | None = None  # when this try's connection opened
-    said: set[str] = set()  # the breaks said since the stream last worked
+    said: set[str] = set()  # the kinds of break said since the stream last worked
     owed: str | None = None  # when "reconnected" is to be said: at the next "open", at the next "entry"
 
     def opened() -> None:
@@ -98,11 +100,17 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
             owed = None
         opened_at = time.monotonic()
 
+    def alive() -> None:  # a quiet stream that works again is told of too, once it held a while
+        nonlocal owed
+        if owed == "entry" and opened_at is not None and time.monotonic() - opened_at >= HEALTHY_CONNECTION_S:
+            on_status("reconnected")
+            owed = None
+
     while True:
         worked = False  # an entry came, or the connection held: the wait starts afresh
         opened_at = None
         try:
-            for entry in _events(url, last_id, read_timeout, opened):
+            for entry in _events(url, last_id, read_timeout, opened, alive):
                 if entry_id_order(entry["id"]) <= entry_id_order(last_id):
                     continue  # a server that did not resume where it was asked to sends what was printed
                 last_id = entry["id"]
@@ -126,8 +134,11 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
             failures = 0
             said.clear()
         failures += 1
-        if news not in said:
-            said.add(news)
+        # A break is the same as one said if only its numbers differ (a proxy's error page with a request
+        # ID, a count): each would be said for ever, one line a try.
+        kind = _DIGITS.sub("#", news)
+        if kind not in said:
+            said.add(kind)
             on_status(f"{news}; reconnecting")
             owed = "open"
         elif owed != "entry":
@@ -158,18 +169,24 @@ def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], 
             time.sleep(backoff(failures, RECONNECT_FIRST_S, RECONNECT_MAX_S))
 
 
-def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None]) -> Iterator[Entry]:
-    """Entries from one SSE connection that resumes after `after`; returns when the server ends it."""
+def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None],
+            alive: Callable[[], None] = lambda: None) -> Iterator[Entry]:
+    """Entries from one SSE connection that resumes after `after`; returns when the server ends it.
+
+    `opened()` is called once the server answered with a stream, `alive()` at each line it sends
+    (its comments too, which a quiet stream gets every 15 s)."""
     request = urllib.request.Request(url, headers={
         "Accept": "text/event-stream", "Last-Event-ID": after, "User-Agent": USER_AGENT})
     with _open(request, read_timeout) as response:
         _check_coding(response)
         if response.headers.get_content_type() != "text/event-stream":
-            raise ValueError(f"the server did not answer with an event stream ({response.headers.get_content_type()})")
+            raise ValueError("the server did not answer with an event stream "
+                             f"(Content-Type: {response.headers.get('Content-Type', 'none')})")
         opened()
         data: list[str] = []
         held = 0  # bytes of the event's data lines so far
         while raw_line := response.readline(MAX_EVENT_BYTES):
+            alive()
             if len(raw_line) == MAX_EVENT_BYTES and not raw_line.endswith(b"\n"):
                 raise ValueError(f"the server sent a line longer than {MAX_EVENT_BYTES:,} bytes: not an event")
             line = raw_line.decode(errors="replace").rstrip("\r\n")
@@ -241,16 +258,31 @@ class _WebRedirectsOnly(urllib.request.HTTPRedirectHandler):
         location = headers.get("Location") or headers.get("URI")
         if location is not None:
             target = urllib.parse.urljoin(req.full_url, location.strip())
-            if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
+            try:
+                parts = urllib.parse.urlsplit(target)
+                why = "it is not an http or https address" if parts.scheme.lower() not in ("http", "https") \
+                    else "it holds a user name or password" if "@" in parts.netloc else None
+            except ValueError:  # an IPv6 host without its "]", say
+                why = "it is not a valid address"
+            if why is not None:
                 fp.close()
-                raise StreamGone(f"{req.full_url} answered {code}, a redirect to {target}: not followed, "
-                                 "as it is not an http or https address")
+                raise StreamGone(f"{req.full_url} answered {code}, a redirect to {_shown(target)}: "
+                                 f"not followed, as {why}")
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 _OPENER = urllib.request.build_opener(_WebRedirectsOnly)
+
+
+def _shown(url: str) -> str:
+    """`url` with a user name or password left out ("…@"): tail never shows one."""
+    scheme, _, rest = url.partition("://")
+    host_part, slash, path = rest.partition("/")
+    if not _ or "@" not in host_part:
+        return url
+    return f"{scheme}://…@{host_part.rpartition('@')[2]}{slash}{path}"
 
 
 def _open(request: urllib.request.Request, read_timeout: float) -> Any:

@@ -53,6 +53,8 @@ function shortcutOf(event) {
   return null;
 }
 
+const SELECT_KEYS = ["/", "End", "Home", "PageUp"];
+
 // Call onKey(shortcut) for each shortcut pressed on the page; returns a function that stops listening.
 export function listenForKeys(onKey) {
   const onKeyDown = (event) => {
@@ -68,20 +70,21 @@ export function listenForKeys(onKey) {
     if (shortcut !== "Escape") event.preventDefault();
     onKey(shortcut);
   };
-  // A focused select takes a typed character to search its options (and stops the event there):
-  // "/" is the page's, so it is caught on its way down.
-  const onSlashToSelect = (event) => {
-    if (event.key !== "/" || !(event.target instanceof Element) || !event.target.closest(".q-select")) return;
-    if (shortcutOf(event) !== "/") return;
+  // A focused select, closed, takes a typed character to search its options, and Home, End and PageUp
+  // for its own (and stops the event there): those are the page's (the select keeps the focus after Esc
+  // closed it), so they are caught on their way down.
+  const onKeyToSelect = (event) => {
+    if (!SELECT_KEYS.includes(event.key) || !(event.target instanceof Element) || !event.target.closest(".q-select")) return;
+    if (shortcutOf(event) !== event.key) return;
     event.preventDefault();
     event.stopPropagation();
-    onKey("/");
+    onKey(event.key);
   };
   document.addEventListener("keydown", onKeyDown);
-  document.addEventListener("keydown", onSlashToSelect, { capture: true });
+  document.addEventListener("keydown", onKeyToSelect, { capture: true });
   return () => {
     document.removeEventListener("keydown", onKeyDown);
-    document.removeEventListener("keydown", onSlashToSelect, { capture: true });
+    document.removeEventListener("keydown", onKeyToSelect, { capture: true });
   };
 }
 

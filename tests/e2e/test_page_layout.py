@@ -184,6 +184,27 @@ async def test_escape_that_closes_the_programs_menu_keeps_the_filter(
     await wait_for_query(page, "q", None)
 
 
+async def test_the_logs_keys_work_while_the_closed_programs_select_keeps_the_focus(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """After Esc closed the Programs menu, the select kept the focus and took Home and End for its own:
+    the log neither went up nor followed again."""
+    await filter_then_close_the_programs_menu(page, app_server, http, "many")
+    await page.locator(".bl-filter-input input").fill("")
+    stream = urlsplit(page.url).path.strip("/")
+    response = await http.post(f"{app_server.url}/live/{stream}", json=[{"message": f"line {i}"} for i in range(200)])
+    assert response.status_code == 204
+    await expect(page.locator(".bl-message").last).to_have_text("line 199")
+    await page.locator(".bl-programs").click()
+    await expect(page.get_by_role("option").first).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".q-menu")).to_have_count(0)
+    await page.keyboard.press("Home")  # up to the oldest: the view stops following
+    await expect(page.locator(".bl-jump")).to_be_visible()
+    await page.keyboard.press("End")  # and follows again
+    await expect(page.locator(".bl-jump")).to_be_hidden()
+    await expect(page.locator(".bl-message").last).to_have_text("line 199")
+
+
 async def open_with_one_line(page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     """A stream page that shows one line, "one"."""
     stream = new_stream()

@@ -296,30 +296,40 @@ def test_a_request_pipelined_before_a_refused_one_is_answered_first(server: AppP
 
 
 @pytest.mark.parametrize("refused", ["not HTTP", "a malformed chunked body"])
-def test_what_is_refused_behind_an_event_stream_waits_for_its_end_unread(refused: str) -> None:
-    """Malformed bytes pipelined behind an event stream cut the stream at once; then (a first fix) a
-    malformed body behind one cut it when the body's timeout came, and junk sent behind it was read and
-    dropped as fast as it came for as long as the stream lasted (27.8 GB in 10 s)."""
+async def test_what_is_refused_behind_an_event_stream_waits_for_its_end(refused: str) -> None:
+    """Malformed bytes pipelined behind an event stream cut the stream at once; then (first fixes) a
+    malformed body behind one cut it when the body's timeout came, junk sent behind it was read and
+    dropped as fast as it came for as long as the stream lasted (27.8 GB in 10 s), and then, with
+    reading paused, a client that left was not seen for 30 s."""
     stream = str(uuid.uuid4())
-    with running_app("--body-timeout-seconds", "1", "--header-timeout-seconds", "1") as app, \
-            socket.create_connection(("127.0.0.1", app.port)) as sock:
-        bad = b"NOT HTTP\r\n\r\n" if refused == "not HTTP" else _CHUNKED_BADLY % stream.encode()
-        sock.sendall(b"GET /live/%s HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n%s"
-                     % (stream.encode(), bad))
-        sock.settimeout(5)
-        received = b""
-        while b": connected" not in received:
-            received += sock.recv(65536)
-        time.sleep(2.5)  # past both timeouts
-        sock.setblocking(False)
-        assert _send_until_stalled(sock, b"\x01" * 200_000_000) < 100_000_000, "the server read what came after"
-        httpx.post(f"{app.url}/live/{stream}", data={"message": "still here"})
-        sock.setblocking(True)
-        while b"still here" not in received:
-            chunk = sock.recv(65536)
-            assert chunk, f"the stream ended: {received[-300:]!r}"
-            received += chunk
-        assert received.count(b"HTTP/1.1 ") == 1, received[:600]
+    bad = b"NOT HTTP\r\n\r\n" if refused == "not HTTP" else _CHUNKED_BADLY % stream.encode()
+    follow = b"GET /live/%s HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n" % stream.encode()
+    with running_app("--body-timeout-seconds", "1", "--header-timeout-seconds", "1") as app:
+        before = await wait_for_viewers(app.url, 0, timeout_s=5)
+        with socket.create_connection(("127.0.0.1", app.port)) as sock:
+            sock.sendall(follow + bad)
+            sock.settimeout(5)
+            received = b""
+            while b": connected" not in received:
+                received += sock.recv(65536)
+            time.sleep(2.5)  # past both timeouts
+            httpx.post(f"{app.url}/live/{stream}", data={"message": "still here"})
+            while b"still here" not in received:
+                chunk = sock.recv(65536)
+                assert chunk, f"the stream ended: {received[-300:]!r}"
+                received += chunk
+            assert received.count(b"HTTP/1.1 ") == 1, received[:600]
+        await wait_for_viewers(app.url, before, timeout_s=2)  # the client that left, seen at once
+        with socket.create_connection(("127.0.0.1", app.port)) as sock:
+            sock.sendall(follow + bad)
+            sock.settimeout(5)
+            while b": connected" not in sock.recv(65536):
+                pass
+            _send_ignoring_a_close(sock, b"\x01" * 1_000_000)  # junk past 64 KiB: the connection closes
+            with contextlib.suppress(ConnectionResetError):
+                while sock.recv(65536):
+                    pass
+        await wait_for_viewers(app.url, before, timeout_s=2)
         assert "Traceback" not in app.output()
 
 

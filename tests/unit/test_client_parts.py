@@ -946,7 +946,7 @@ def test_tail_takes_an_event_stream_only_and_never_prints_an_entry_twice(monkeyp
     with scripted_server(answers) as (url, _):
         entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
         assert [entry["message"] for entry in itertools.islice(entries, 2)] == ["two", "three"]
-    assert f"{url}: the server did not answer with an event stream (text/html); reconnecting" in said, said
+    assert f"{url}: the server did not answer with an event stream (Content-Type: text/html); reconnecting" in said
 
 
 @pytest.mark.parametrize("as_json", [False, True])
@@ -971,3 +971,35 @@ def test_tail_prints_lone_surrogates_and_what_its_output_cannot_encode_escaped(a
         else:
             assert "lone \\ud800 " in line and "\\udfff" in line, (encoding, line)
             assert ("é 😀" in line) if encoding == "utf-8" else ("\\U0001f600" in line), (encoding, line)
+
+
+@pytest.mark.parametrize("target", ["http://user:s3cret@127.0.0.1:1/x", "ftp://user:s3cret@127.0.0.1/x"])
+def test_tail_follows_no_redirect_to_an_address_with_a_password_and_never_shows_it(target: str) -> None:
+    """One to http:// with a password was looked up as a host name, for ever; one to ftp:// showed it."""
+    from dashboard.client import follow
+
+    away = b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % target.encode()
+    with scripted_server([away]) as (url, _), pytest.raises(follow.StreamGone) as refused:
+        next(follow.follow(url, history=1, read_timeout=5))
+    assert "s3cret" not in str(refused.value) and "a redirect to " + target.split("://")[0] + "://…@127.0.0.1" in str(
+        refused.value), refused.value
+
+
+def test_tail_says_breaks_that_differ_only_in_numbers_once_and_a_quiet_recovery(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 503 whose words changed at each try (a request ID) was said at every try, for ever; a quiet stream
+    that worked again after a break said twice was never said to."""
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
+    monkeypatch.setattr(follow, "HEALTHY_CONNECTION_S", 0.0)  # any line of an open stream: it held
+    page = _json_answer({"entries": [], "next_after": "1-0", "reached_end": True})
+    busy = [b"HTTP/1.1 503 Busy\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n"
+            b'{"detail": "busy, try %d"}' % n for n in range(1, 5)]
+    said: list[str] = []
+    with scripted_server([page, *busy, _sse(b": keepalive\n\n"), _sse(_event("2-0", "two"))]) as (url, _):
+        entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
+        assert next(entries)["message"] == "two"
+    assert said[:4] == [f"{url} answered 503: busy, try 1; reconnecting",
+                        f"{url} answered 503: busy, try 2 again, 2 tries in a row; trying less often until it works",
+                        f"following {url}", "reconnected"], said
