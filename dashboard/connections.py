@@ -179,8 +179,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio: True keeps the transport open
         owed = [cycle for cycle in self._unanswered if not cycle.response_complete and not cycle.disconnected]
-        if (not owed or any(cycle.response_started for cycle in owed) or self._reading_body or self._lingering
-                or self.transport.get_protocol() is not self):
+        if (not owed or any(cycle.response_started for cycle in owed) or self._reading_body
+                or (self._lingering and self._refusal_due is None) or self.transport.get_protocol() is not self):
             return None  # the transport closes (uvicorn's way): no answer is owed, or one was under way
         self._eof = True
         self._disarm()
@@ -270,6 +270,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self._eof:  # the client half-closed: it is owed nothing more once what it sent is answered
             if not self.pipeline and not any(not cycle.response_complete for cycle in self._unanswered):
+                if self._refusal_due is not None:
+                    self.transport.write(self._refusal_due)
                 self.transport.close()
             return
         if self._refusal_due is not None and not self.pipeline and not self.transport.is_closing() \

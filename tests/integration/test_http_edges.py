@@ -357,7 +357,7 @@ def test_requests_pipelined_before_junk_each_get_their_answer_then_one_400(
     assert statuses == [_STATUS[name] for name in valid] + [b"400 "], received[:800]
 
 
-@pytest.mark.parametrize("requests", ["page", "stream page", "not found", "two pipelined", "POST"])
+@pytest.mark.parametrize("requests", ["page", "stream page", "not found", "two pipelined", "POST", "page then junk"])
 def test_a_client_that_half_closes_after_its_requests_gets_their_answers(server: AppProcess, requests: str) -> None:
     """`nc -N` and some health checks shut their side once the request is sent: a page or a 404 was then
     never answered (the connection closed at the end of what the client sent)."""
@@ -366,7 +366,8 @@ def test_a_client_that_half_closes_after_its_requests_gets_their_answers(server:
             "stream page": [b"GET /%s HTTP/1.1\r\nHost: test\r\n\r\n" % stream.encode()],
             "not found": [b"GET /no/such/page HTTP/1.1\r\nHost: test\r\n\r\n"],
             "two pipelined": [b"GET / HTTP/1.1\r\nHost: test\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"],
-            "POST": [_post(stream, b"message=half")]}[requests]
+            "POST": [_post(stream, b"message=half")],
+            "page then junk": [b"GET / HTTP/1.1\r\nHost: test\r\n\r\n", b"\x01junk\r\n\r\n"]}[requests]
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(b"".join(sent))
         sock.shutdown(socket.SHUT_WR)
@@ -374,7 +375,9 @@ def test_a_client_that_half_closes_after_its_requests_gets_their_answers(server:
         received = _read_all(sock)
         took = time.monotonic() - started
     statuses = [answer[:4] for answer in received.split(b"HTTP/1.1 ")[1:]]
-    assert statuses == [b"404 " if requests == "not found" else b"204 " if requests == "POST" else b"200 "] * len(sent)
+    expected = {"not found": [b"404 "], "POST": [b"204 "], "two pipelined": [b"200 "] * 2,
+                "page then junk": [b"200 ", b"400 "]}.get(requests, [b"200 "])
+    assert statuses == expected, received[:600]
     assert took < 3, f"closed {took:.1f} s after the answers"
 
 
