@@ -80,9 +80,10 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
     """Yield each entry after `last_id` as it arrives, forever, reconnecting after any break.
 
     Each new break is said once, and the same one again, without the stream working in between, once
-    more ("… again"); then nothing until the stream works again (an entry comes), which is said
-    ("reconnected"). The waits between tries grow until it works: tail floods neither the terminal
-    nor the server (one that sends what is not an entry made it try four times a second for ever).
+    more ("… again"); then nothing until the stream works again (an entry comes, or a connection holds
+    for HEALTHY_CONNECTION_S), which is said ("reconnected"). The waits between tries grow until it
+    works: tail floods neither the terminal nor the server (one that sends what is not an entry made it
+    try four times a second for ever). An entry at or before the last one yielded is not yielded again.
     """
     failures = 0
     started = False  # a first connection opened
