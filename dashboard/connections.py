@@ -147,6 +147,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._head_refused = False
         self._eof = False  # the client half-closed, and is owed answers
         self._dropped_bytes = 0  # while a refusal waits: what arrived meanwhile
+        self._read_bytes = 0  # the size of the read being parsed
         self._refusal_due: bytes | None = None  # written once the requests pipelined before it are answered
         # Requests whose answers are not complete, the one being answered first: uvicorn tells only the
         # newest (`self.cycle`) that its connection is gone, so one with a request pipelined behind it
@@ -200,6 +201,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if reading_head:
             self._head_bytes += len(data)
         self._body_bytes_read = 0
+        self._read_bytes = len(data)
         super().data_received(data)
         if not reading_head and self._reading_body and self.cycle is cycle:  # a read all within one body
             # A read's allowance covers its own framing only: many tiny chunks earn no credit for a trailer.
@@ -227,8 +229,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._arm(self.limits.header_seconds, self.headers_late)
 
     def on_headers_complete(self) -> None:
-        if self._head_bytes > MAX_HEAD_BYTES and self._head_size() > MAX_HEAD_BYTES:
-            # The whole head came in one read (this read's bytes were counted before it was parsed).
+        if max(self._head_bytes, self._read_bytes) > MAX_HEAD_BYTES and self._head_size() > MAX_HEAD_BYTES:
+            # The whole head came in one read (this read's bytes were counted before it was parsed; when
+            # requests before it came in the same read, they were not: the read's size tells).
             # The parser stops at the error, and uvicorn answers through send_400_response.
             self._head_refused = True
             raise _HeadTooLarge
@@ -347,6 +350,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             # connection closes. Reading goes on, so that a client that leaves is seen at once.
             self._lingering = True
             self._dropped_bytes = 0
+            self.flow.resume_reading()  # uvicorn paused it for a request queued behind an answer under way
             self.waiting.pop(self, None)
             return
         self.transport.write(answer)
