@@ -103,10 +103,16 @@ export class VirtualList {
     if (this.scrollFrame !== null) cancelAnimationFrame(this.scrollFrame);
   }
 
+  // Follow again (End, Jump to latest), scrolled at once rather than at the next frame: the scroll event of
+  // a scroll the reader made just before (Home, then End in the same frame) comes first in that frame, and
+  // would read as the reader scrolling up.
   follow() {
     this.following = true;
     this.jump.hidden = true;
     this.render();
+    if (this.scrollFrame === null) return;
+    this.cancelScroll();
+    this.scrollToTarget();
   }
 
   setUtc(utc) {
@@ -259,10 +265,14 @@ export class VirtualList {
     if (this.scrollFrame !== null) return;
     this.scrollFrame = requestAnimationFrame(() => {
       this.scrollFrame = null;
-      this.scroller.scrollTop = this.scrollTarget;
-      this.ownScrollTop = this.scroller.scrollTop;
-      this.resized = false;
+      this.scrollToTarget();
     });
+  }
+
+  scrollToTarget() {
+    this.scroller.scrollTop = this.scrollTarget;
+    this.ownScrollTop = this.scroller.scrollTop;
+    this.resized = false;
   }
 
   requestRender() {

@@ -102,6 +102,31 @@ async def test_history_on_open_then_live_lines_up_to_the_row_cap(page: Page, app
     await expect(messages.last).to_have_text("m499")
 
 
+async def test_end_pressed_before_the_scroll_of_home_was_seen_follows(page: Page, app_server: AppProcess,
+                                                                     http: httpx.AsyncClient) -> None:
+    """Home then End within one frame: Home's scroll event came after End and read as the reader scrolling up
+    (a CI run pressed them a frame apart: the view stayed up, Jump to latest shown)."""
+    stream = new_stream()
+    url = f"{app_server.url}/live/{stream}"
+    assert (await http.post(url, json=[{"message": f"m{i}"} for i in range(200)])).status_code == 204
+    await open_stream(page, app_server.url, stream)
+    messages = page.locator(".bl-message")
+    await expect(messages.last).to_have_text("m199")
+    for _ in range(3):
+        await page.evaluate("""() => {
+          for (const key of ["Home", "End"]) {
+            document.body.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true}));
+          }
+        }""")
+        await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        await expect(page.locator(".bl-jump")).to_be_hidden()
+        await expect(messages.last).to_have_text("m199")
+        await expect(messages.last).to_be_in_viewport()
+    assert (await http.post(url, data={"message": "m200"})).status_code == 204
+    await expect(messages.last).to_have_text("m200")  # still following
+    await expect(messages.last).to_be_in_viewport()
+
+
 # A row's top inside the rows' layer (what a frame paints again when it changes), and on the screen.
 _ROW_PLACE = """(row) => ({connected: row.isConnected, screen: row.getBoundingClientRect().top,
   layer: row.getBoundingClientRect().top - row.closest('.bl-rows').getBoundingClientRect().top,
