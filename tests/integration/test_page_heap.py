@@ -11,11 +11,13 @@ import httpx
 import pytest
 
 from bench.light_viewers import LightViewer, open_light_viewer
-from dashboard.pages.page_heap import MIN_CLOSED_PAGES
+from dashboard.pages.page_heap import MIN_CLOSED_PAGES, OBJECTS_PER_CLOSED_PAGE
 from harness.servers import AppProcess, running_app, wait_for_viewers
 
 # Exactly as many as make a reclaim due: it runs once the last of them closed, with none open.
 PAGES = MIN_CLOSED_PAGES
+# An eighth of them: what their closing may add to what is kept (all of them leave some 88,000 objects).
+LEFT_BY_A_FEW_PAGES = PAGES // 8 * OBJECTS_PER_CLOSED_PAGE
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +56,9 @@ async def test_closed_pages_are_collected_and_leave_nothing_behind(server: AppPr
         async with http.post(f"{server.url}/live/{stream}", data={"message": "a line"}) as reply:
             assert reply.status == 204
         # A first round, not compared: what the process builds once and keeps may come after the first
-        # reclaim. A clean-clone CI run on a busy machine kept 147,712 objects after it and 151,543 after
-        # the second, where runs on a quiet one keep about 151,600 after both. The rounds compared follow.
+        # reclaim. Even after it, on a busy machine, two CI runs kept some 4,000 objects more after the
+        # third round than after the second (147,712 then 151,543; 148,099 then 152,146), where runs on a
+        # quiet one keep about 151,600 after both: built once, later. The rounds compared follow.
         await close_pages(await open_pages(http, server, stream), server)
         pages = await open_pages(http, server, stream)
         first = await close_pages(pages, server)
@@ -63,5 +66,7 @@ async def test_closed_pages_are_collected_and_leave_nothing_behind(server: AppPr
 
         pages = await open_pages(http, server, stream)
         second = await close_pages(pages, server)
-    # What the first pages left was collected: the same number of pages again leaves no more behind.
-    assert second["kept_after_reclaim"] < first["kept_after_reclaim"] * 1.02, (first, second)
+    # What the first pages left was collected: the same number of pages again leaves no more behind than
+    # a few pages' worth (what is built once, later); pages not collected would leave ~2,760 objects each.
+    grown = second["kept_after_reclaim"] - first["kept_after_reclaim"]
+    assert grown < LEFT_BY_A_FEW_PAGES, (first, second)
