@@ -19,7 +19,7 @@ import termios
 
 from starlette.types import Scope
 
-# In each GET's scope: {"abort": (scope) -> bool, "untaken": (scope) -> int | None}.
+# In each GET's scope: {"abort": (scope) -> bool, "untaken": (scope) -> int | None, "lasting": (scope) -> None}.
 CONNECTION_EXTENSION = "bunnylogs.connection"
 # SO_LINGER on, for 0 s: a close resets the connection and drops what it has not sent.
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)
@@ -38,6 +38,14 @@ def untaken_by_peer(scope: Scope) -> int | None:
     """`untaken_bytes` of the connection of `scope`'s request; None where the server does not tell."""
     extension = scope.get("extensions", {}).get(CONNECTION_EXTENSION)
     return None if extension is None else extension["untaken"](scope)
+
+
+def answer_lasts(scope: Scope) -> None:
+    """Say that the answer to `scope`'s request lasts until its client leaves (an event stream): a client
+    that half-closes is let go at once, where one owed an answer that ends is answered first."""
+    extension = scope.get("extensions", {}).get(CONNECTION_EXTENSION)
+    if extension is not None:
+        extension["lasting"](scope)
 
 
 def reset_connection(transport: asyncio.WriteTransport) -> None:

@@ -53,8 +53,8 @@ MAX_HEAD_BYTES = 64 * 1024
 # reset, and a client still sending may lose the answer.
 LINGER_SECONDS = 2.0
 # A client that half-closes once it sent its requests (`nc -N`, some health checks) still gets their
-# answers, for up to this long; an answer under way when its client half-closes (an event stream) is
-# not waited for: that client has left.
+# answers, for up to this long, also one already under way (a large file's); an event stream's answer,
+# which lasts until its client leaves (`connection_abort.answer_lasts`), is not waited for.
 EOF_ANSWER_SECONDS = 5.0
 # Chunk framing allowed per piece of body without counting against MAX_HEAD_BYTES: a chunk's size line
 # and its ending take at most 8 bytes for a chunk under 64 KiB.
@@ -153,6 +153,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         # newest (`self.cycle`) that its connection is gone, so one with a request pipelined behind it
         # was streamed to after its peer had left; and an error answer to a later one must wait for them.
         self._unanswered: list[RequestResponseCycle] = []
+        # Those of them whose answers last until the client leaves (event streams: `answer_lasts`).
+        self._lasting: set[RequestResponseCycle] = set()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if self._too_many_from(transport.get_extra_info("peername")):
@@ -176,13 +178,14 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 cycle.disconnected = True
                 cycle.message_event.set()
         self._unanswered.clear()
+        self._lasting.clear()
         super().connection_lost(exc)
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio: True keeps the transport open
         owed = [cycle for cycle in self._unanswered if not cycle.response_complete and not cycle.disconnected]
-        if (not owed or any(cycle.response_started for cycle in owed) or self._reading_body
+        if (not owed or any(cycle in self._lasting for cycle in owed) or self._reading_body
                 or (self._lingering and self._refusal_due is None) or self.transport.get_protocol() is not self):
-            return None  # the transport closes (uvicorn's way): no answer is owed, or one was under way
+            return None  # the transport closes (uvicorn's way): no answer is owed, or one that never ends
         self._eof = True
         self._disarm()
         self.waiting.pop(self, None)
@@ -244,6 +247,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if cycle is None or cycle.scope is not self.scope:  # a websocket upgrade: no cycle of its own
             return
         self._unanswered = [*(earlier for earlier in self._unanswered if not earlier.response_complete), cycle]
+        if self._lasting:
+            self._lasting.intersection_update(self._unanswered)
         if self.scope["method"] == "POST":
             self.scope["extensions"] = {NO_CONTENT_EXTENSION: {"write": self._write_no_content}}
         elif self.scope["method"] == "GET":
@@ -251,7 +256,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             # this one is still answered, and a follower that sent one escaped the stall check.
             self.scope["extensions"] = {CONNECTION_EXTENSION: {
                 "abort": lambda _scope: self._abort_request(cycle),
-                "untaken": lambda _scope: self._untaken_by_peer(cycle)}}
+                "untaken": lambda _scope: self._untaken_by_peer(cycle),
+                "lasting": lambda _scope: self._answer_lasts(cycle)}}
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes_read += len(body) + _FRAMING_ALLOWANCE
@@ -307,6 +313,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle.disconnected = True  # at once: the app may end before the connection's loss is seen
         cycle.message_event.set()
         return True
+
+    def _answer_lasts(self, cycle: RequestResponseCycle) -> None:
+        """`cycle`'s answer lasts until the client leaves: one that half-closed is not waited for."""
+        self._lasting.add(cycle)
+        if self._eof and not cycle.response_complete and self.transport.get_protocol() is self:
+            self.transport.close()
 
     def _untaken_by_peer(self, cycle: RequestResponseCycle) -> int | None:
         """`untaken_bytes` of the connection, while `cycle`'s answer is being sent on it."""

@@ -18,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from .client_identity import client_address
-from .connection_abort import abort_connection, untaken_by_peer
+from .connection_abort import abort_connection, answer_lasts, untaken_by_peer
 from .entry import StreamEntry
 from .entry_pages import read_page
 from .entry_query import QueryError, parse_entry_query
@@ -313,6 +313,7 @@ class _EventStreamResponse(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._scope = scope
+        answer_lasts(scope)
         try:
             await super().__call__(scope, receive, send)
         finally:
