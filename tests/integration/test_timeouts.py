@@ -369,15 +369,18 @@ async def test_a_follower_that_reads_slowly_is_not_cut_off(http: httpx.AsyncClie
         ports = {follower.getsockname()[1]}
         try:
             await asyncio.sleep(0.3)
-            await _post_mib(http, app, stream, 4)
+            # Read while the lines are posted: on a busy machine, posting 4 MiB took longer than the timeout,
+            # and a reader that had not begun to read yet was rightly cut off.
+            posting = asyncio.create_task(_post_mib(http, app, stream, 4))
             taken = 0
-            for _ in range(30):  # 6 s at about 100 KB/s: a send waits several times the timeout
-                await asyncio.sleep(0.2)
+            for _ in range(60):  # 6 s at about 100 KB/s: a send waits several times the timeout
+                await asyncio.sleep(0.1)
                 with contextlib.suppress(BlockingIOError):
-                    for _ in range(8):
+                    for _ in range(4):
                         chunk = follower.recv(4096)
                         assert chunk, "the server ended the stream"
                         taken += len(chunk)
+            await posting
             assert taken > 200_000
             assert _server_side_connections(app.port, ports) == 1, "a reader that reads was cut off"
             # Once it stops reading, it is cut off.
