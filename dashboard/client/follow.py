@@ -93,9 +93,10 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
 
     def opened() -> None:
         nonlocal started, opened_at, owed
-        if not started:
+        if not started:  # after breaks before it too: that says it works
             on_status(f"following {url}")
             started = True
+            owed = None
         elif owed == "open":
             on_status("reconnected")
             owed = None

@@ -988,7 +988,8 @@ def test_tail_follows_no_redirect_to_an_address_with_a_password_and_never_shows_
 def test_tail_says_breaks_that_differ_only_in_numbers_once_and_a_quiet_recovery(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A 503 whose words changed at each try (a request ID) was said at every try, for ever; a quiet stream
-    that worked again after a break said twice was never said to."""
+    that worked again after a break said twice was never said to. The first connection, after breaks,
+    says "following" (it also said "reconnected")."""
     from dashboard.client import follow
 
     monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
@@ -997,9 +998,14 @@ def test_tail_says_breaks_that_differ_only_in_numbers_once_and_a_quiet_recovery(
     busy = [b"HTTP/1.1 503 Busy\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n"
             b'{"detail": "busy, try %d"}' % n for n in range(1, 5)]
     said: list[str] = []
-    with scripted_server([page, *busy, _sse(b": keepalive\n\n"), _sse(_event("2-0", "two"))]) as (url, _):
+    quiet = _sse(b": keepalive\n\n")
+    with scripted_server([page, *busy[:2], quiet, *busy[2:], quiet, _sse(_event("2-0", "two"))]) as (url, _):
         entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
         assert next(entries)["message"] == "two"
-    assert said[:4] == [f"{url} answered 503: busy, try 1; reconnecting",
-                        f"{url} answered 503: busy, try 2 again, 2 tries in a row; trying less often until it works",
-                        f"following {url}", "reconnected"], said
+    closed = "connection lost (the server closed the stream); reconnecting"
+    assert said == [f"{url} answered 503: busy, try 1; reconnecting",
+                    f"{url} answered 503: busy, try 2 again, 2 tries in a row; trying less often until it works",
+                    f"following {url}", closed,
+                    f"{url} answered 503: busy, try 3; reconnecting",
+                    f"{url} answered 503: busy, try 4 again, 3 tries in a row; trying less often until it works",
+                    "reconnected", closed, "reconnected"], said
