@@ -22,6 +22,9 @@ const AT_BOTTOM_PX = 4;
 const UP_KEYS = ["ArrowUp", "PageUp", "Home"];
 const TOUCH_SLOP_PX = 8;
 const STOPPED_FOR_MS = 300;
+// For as long just after End or Jump to latest, a scroll that is not the view's own is the end of one the
+// reader began before (see onScroll).
+const FOLLOWED_FOR_MS = 300;
 const TODAY_KEPT_MS = 60_000;
 // A message keeps at least this many characters' width: columns from fields that would leave it less
 // on the row's line go on a line of their own below it (the container's class bl-cols-below).
@@ -46,6 +49,7 @@ export class VirtualList {
     this.todayCache = undefined;  // {utc, start, end, at}: see today()
     this.touchY = 0;           // where the finger touching the log started
     this.stoppedAt = -Infinity;  // when the reader last scrolled up (stopFollowing)
+    this.followedAt = -Infinity;  // when the reader last asked to follow (follow)
     this.opening = null;       // the serial of a row opened while following, until it is measured
     this.marked = null;        // the ID of the row a link opened the page at (log_link)
     this.columns = [];         // dotted paths of fields shown as columns (log_columns)
@@ -108,7 +112,13 @@ export class VirtualList {
   // would read as the reader scrolling up.
   follow() {
     this.following = true;
+    this.followedAt = performance.now();
     this.jump.hidden = true;
+    this.scrollToNewestNow();
+  }
+
+  // Draw, and scroll to the newest row at once rather than at the next frame.
+  scrollToNewestNow() {
     this.render();
     if (this.scrollFrame === null) return;
     this.cancelScroll();
@@ -461,6 +471,13 @@ export class VirtualList {
     // height (the window's width) or the view does, until our next scroll puts the newest row in view.
     if (this.following && (this.resized || scroller.clientHeight !== this.viewHeight)) {
       this.requestRender();
+      return;
+    }
+    // Just after End, a scroll that is not ours ends one the reader made before it (a wheel's, applied a
+    // frame after End's): back to the newest row, as asked. A scroll up begun after End stops following
+    // first (the wheel's, the keys' and the finger's listeners), and is left alone.
+    if (this.following && performance.now() - this.followedAt < FOLLOWED_FOR_MS) {
+      this.scrollToNewestNow();
       return;
     }
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < AT_BOTTOM_PX;

@@ -7,6 +7,7 @@ import re
 import uuid
 
 import httpx
+import pytest
 from playwright.async_api import Page, Response, expect
 
 from dashboard.elements.log_view import LogView
@@ -102,29 +103,43 @@ async def test_history_on_open_then_live_lines_up_to_the_row_cap(page: Page, app
     await expect(messages.last).to_have_text("m499")
 
 
-async def test_end_pressed_before_the_scroll_of_home_was_seen_follows(page: Page, app_server: AppProcess,
-                                                                     http: httpx.AsyncClient) -> None:
-    """Home then End within one frame: Home's scroll event came after End and read as the reader scrolling up
-    (a CI run pressed them a frame apart: the view stayed up, Jump to latest shown)."""
+async def _scroll_up_then_end(page: Page, how: str) -> None:
+    if how == "home":  # both in one frame
+        await page.evaluate("""() => {
+          for (const key of ["Home", "End"]) {
+            document.body.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true}));
+          }
+        }""")
+    else:  # the wheel's scroll is applied after End's
+        await page.mouse.wheel(0, -600)
+        await page.keyboard.press("End")
+
+
+@pytest.mark.parametrize("how", ["home", "wheel"])
+async def test_end_pressed_before_the_scroll_up_was_applied_follows(page: Page, app_server: AppProcess,
+                                                                   http: httpx.AsyncClient, how: str) -> None:
+    """Home, or a turn of the wheel, then End at once: the scroll up came after End and read as the reader
+    scrolling up again (a CI run pressed Home and End a frame apart): the view stayed up, Jump to latest shown."""
     stream = new_stream()
     url = f"{app_server.url}/live/{stream}"
     assert (await http.post(url, json=[{"message": f"m{i}"} for i in range(200)])).status_code == 204
     await open_stream(page, app_server.url, stream)
     messages = page.locator(".bl-message")
     await expect(messages.last).to_have_text("m199")
+    box = await page.locator(".bl-scroller").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     for _ in range(3):
-        await page.evaluate("""() => {
-          for (const key of ["Home", "End"]) {
-            document.body.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true}));
-          }
-        }""")
+        await _scroll_up_then_end(page, how)
         await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        await asyncio.sleep(0.4)  # past the time a scroll up is taken for one begun before End
         await expect(page.locator(".bl-jump")).to_be_hidden()
-        await expect(messages.last).to_have_text("m199")
         await expect(messages.last).to_be_in_viewport()
     assert (await http.post(url, data={"message": "m200"})).status_code == 204
     await expect(messages.last).to_have_text("m200")  # still following
     await expect(messages.last).to_be_in_viewport()
+    await page.mouse.wheel(0, -600)  # a scroll up on its own still stops following
+    await expect(page.locator(".bl-jump")).to_be_visible()
 
 
 # A row's top inside the rows' layer (what a frame paints again when it changes), and on the screen.
