@@ -182,6 +182,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio: True keeps the transport open
+        if self._reading_body:
+            self._drop_queued_body()
         owed = [cycle for cycle in self._unanswered if not cycle.response_complete and not cycle.disconnected]
         if (not owed or any(cycle in self._lasting for cycle in owed) or self._reading_body
                 or (self._lingering and self._refusal_due is None) or self.transport.get_protocol() is not self):
@@ -191,6 +193,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.waiting.pop(self, None)
         self._deadline = self.loop.call_later(EOF_ANSWER_SECONDS, self.transport.close)
         return True
+
+    def _drop_queued_body(self) -> None:
+        """The client ended in the body of a request queued behind one still answered: it will never be
+        whole, so it goes (the one before it lost its answer when the connection closed at once)."""
+        cycle = self.cycle
+        queued = next((entry for entry in self.pipeline if entry[0] is cycle), None)
+        if cycle is None or queued is None:
+            return  # the request being answered: its app waits for a body that will not come; the close ends it
+        self.pipeline.remove(queued)
+        cycle.disconnected = True
+        self._reading_body = False
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
@@ -278,7 +291,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             return
         super().on_response_complete()
         if self._eof:  # the client half-closed: it is owed nothing more once what it sent is answered
-            if not self.pipeline and not any(not cycle.response_complete for cycle in self._unanswered):
+            if not self.pipeline and not any(not cycle.response_complete and not cycle.disconnected
+                                             for cycle in self._unanswered):
                 if self._refusal_due is not None:
                     self.transport.write(self._refusal_due)
                 self.transport.close()
