@@ -47,7 +47,8 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--sse-keepalive-seconds", type=float,
                        help="how often an idle event stream (GET /live/<uuid>) gets a keep-alive comment (default 15)")
     serve.add_argument("--send-timeout-seconds", type=float,
-                       help="an event stream whose reader takes nothing for this long is cut off (default 30)")
+                       help="a client (an event stream's reader, or any answer's) that takes nothing for this long "
+                            "while it has something to take is cut off (default 30)")
     serve.add_argument("--header-timeout-seconds", type=float,
                        help="a request's headers must all arrive within this long of connecting (default 10)")
     serve.add_argument("--body-timeout-seconds", type=float,

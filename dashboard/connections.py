@@ -70,6 +70,8 @@ class ConnectionLimits:
     idle_seconds: float
     max_connections: int
     max_per_client: int = 0  # open connections from one address; 0: no cap
+    # A client that takes nothing of what it is sent, while writing waits for it, for this long is cut off.
+    send_seconds: float = 30.0
 
 
 def bounded_protocol(limits: ConnectionLimits) -> type[BoundedHttpProtocol]:
@@ -149,6 +151,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._dropped_bytes = 0  # while a refusal waits: what arrived meanwhile
         self._read_bytes = 0  # the size of the read being parsed
         self._refusal_due: bytes | None = None  # written once the requests pipelined before it are answered
+        self._taking_look: asyncio.TimerHandle | None = None  # while writing waits: whether the client takes any
         # Requests whose answers are not complete, the one being answered first: uvicorn tells only the
         # newest (`self.cycle`) that its connection is gone, so one with a request pipelined behind it
         # was streamed to after its peer had left; and an error answer to a later one must wait for them.
@@ -172,6 +175,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self.transport is None:  # refused in connection_made
             return
         self._disarm()
+        self._stop_taking_look()
         self.waiting.pop(self, None)
         for cycle in self._unanswered:
             if not cycle.response_complete:
@@ -193,6 +197,37 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.waiting.pop(self, None)
         self._deadline = self.loop.call_later(EOF_ANSWER_SECONDS, self.transport.close)
         return True
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._look_at_taking(untaken_bytes(self.transport))
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._stop_taking_look()
+
+    def _look_at_taking(self, untaken: int) -> None:
+        self._stop_taking_look()
+        self._taking_look = self.loop.call_later(self.limits.send_seconds, self._check_taking, untaken)
+
+    def _stop_taking_look(self) -> None:
+        if self._taking_look is not None:
+            self._taking_look.cancel()
+            self._taking_look = None
+
+    def _check_taking(self, untaken_before: int) -> None:
+        """Writing has waited for the client `send_seconds`: one that took something meanwhile is waited for
+        again; one that took nothing is cut off, with what it was not sent (a close would wait to write it,
+        for as long as the server runs: a client that asks for answers and never reads them held its
+        connection and megabytes for good, also once it half-closed). Event streams look for themselves."""
+        self._taking_look = None
+        if self.transport.get_protocol() is not self:  # a websocket's now: it looks for itself
+            return
+        untaken = untaken_bytes(self.transport)
+        if untaken < untaken_before:
+            self._look_at_taking(untaken)
+        else:
+            reset_connection(self.transport)
 
     def _drop_queued_body(self) -> None:
         """The client ended in the body of a request queued behind one still answered: it will never be

@@ -45,7 +45,8 @@ def _connection_limits(settings: Settings) -> ConnectionLimits:
                             idle_seconds=settings.idle_timeout_seconds,
                             max_connections=settings.max_connections or default_max_connections(raise_fd_limit()),
                             # Behind a trusted proxy every connection comes from the proxy's address.
-                            max_per_client=0 if settings.trust_x_forwarded_for else settings.max_connections_per_client)
+                            max_per_client=0 if settings.trust_x_forwarded_for else settings.max_connections_per_client,
+                            send_seconds=settings.send_timeout_seconds)
 
 
 class _Server(uvicorn.Server):

@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     sse_keepalive_seconds: float = Field(15.0, gt=0, le=300,
                                          description="an idle event stream gets a comment line this often")
     send_timeout_seconds: float = Field(30.0, gt=0, le=3600,
-                                        description="an event stream whose reader takes nothing for this long is "
+                                        description="a client (an event stream's reader, or any answer's) that takes "
+                                                    "nothing for this long while it has something to take is "
                                                     "cut off, and its connection dropped")
     # Connections (README, "Timeouts"): how long a client may take over a request, how many may be open.
     header_timeout_seconds: float = Field(10.0, gt=0, le=3600,

@@ -389,6 +389,60 @@ async def test_a_follower_that_reads_slowly_is_not_cut_off(http: httpx.AsyncClie
             follower.close()
 
 
+@pytest.mark.parametrize("ending", ["open", "half-closed"])
+async def test_a_client_that_takes_nothing_of_its_answers_is_cut_off(ending: str) -> None:
+    """Twenty pipelined requests for a 500 KB script, never read: the connection and the megabytes not sent
+    were held for as long as the server ran (also once the client half-closed, its answers owed)."""
+    with running_app("--send-timeout-seconds", str(SEND_TIMEOUT_S), *NO_LIMITS) as app:
+        page = httpx.get(f"{app.url}/").text
+        script = max(re.findall(r'src="(/_nicegui/[^"]+\.js)"', page), key=lambda path: "quasar" in path)
+        request = f"GET {script} HTTP/1.1\r\nHost: a\r\nAccept-Encoding: identity\r\n\r\n".encode()
+        taker = socket.socket()
+        taker.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        taker.connect(("127.0.0.1", app.port))
+        taker.sendall(request * 20)
+        if ending == "half-closed":
+            taker.shutdown(socket.SHUT_WR)
+        ports = {taker.getsockname()[1]}
+        try:
+            await asyncio.sleep(SEND_TIMEOUT_S)
+            assert _server_side_connections(app.port, ports) == 1
+            await _let_go(app, ports, "the server still holds the client that takes nothing")
+        finally:
+            taker.close()
+
+
+async def test_a_client_that_reads_its_answers_slowly_gets_them_whole() -> None:
+    """Not cut off while it takes something, however slowly it does."""
+    with running_app("--send-timeout-seconds", str(SEND_TIMEOUT_S), *NO_LIMITS) as app:
+        page = httpx.get(f"{app.url}/").text
+        script = max(re.findall(r'src="(/_nicegui/[^"]+\.js)"', page), key=lambda path: "quasar" in path)
+        size = len(httpx.get(f"{app.url}{script}", headers={"accept-encoding": "identity"}).content)
+        request = f"GET {script} HTTP/1.1\r\nHost: a\r\nAccept-Encoding: identity\r\n\r\n".encode()
+        with socket.socket() as reader:
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.connect(("127.0.0.1", app.port))
+            reader.sendall(request * 8 + b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            reader.setblocking(False)
+            received = bytearray()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # about 400 KB/s: 4 MB in ~10 s, several times the timeout
+                await asyncio.sleep(0.1)
+                try:
+                    for _ in range(10):
+                        chunk = reader.recv(4096)
+                        if not chunk:
+                            break
+                        received += chunk
+                    else:
+                        continue
+                except BlockingIOError:
+                    continue
+                break  # the server closed it, after the last answer
+        assert received.count(b"HTTP/1.1 200 ") == 9, received[-300:]
+        assert len(received) > 8 * size
+
+
 async def test_a_follower_that_stopped_reading_a_stream_gone_quiet_is_cut_off(http: httpx.AsyncClient) -> None:
     """Every send went into the buffers, then the stream went quiet: only a send that waited was timed,
     so the reader and megabytes for it were held for as long as the server ran."""
