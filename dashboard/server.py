@@ -26,8 +26,9 @@ def run_server(settings: Settings, sockets: list[socket.socket] | None = None) -
                             # uvicorn would take X-Forwarded-For/-Proto from any local peer (a tunnel,
                             # a forwarder): only a proxy the operator vouches for may set the client.
                             proxy_headers=settings.trust_x_forwarded_for)
-    log.info("At most %d connections open; timeouts: headers %g s, body %g s, idle %g s", limits.max_connections,
-             limits.header_seconds, limits.body_seconds, limits.idle_seconds)
+    log.info("At most %d connections open; timeouts: headers %g s, body %g s, idle %g s, send %g s",
+             limits.max_connections, limits.header_seconds, limits.body_seconds, limits.idle_seconds,
+             limits.send_seconds)
     _Server(config, app.state.readback.open_event_streams).run(sockets)
 
 
