@@ -54,10 +54,24 @@ function shortcutOf(event) {
 }
 
 const SELECT_KEYS = ["/", "End", "Home", "PageUp"];
+// Keys that scroll the page, which an open menu stays anchored above: in a window too low for the page, the
+// page moved under the menu, which floated over the log away from its button.
+const PAGE_SCROLL_KEYS = ["End", "Home", "PageUp", "PageDown"];
+
+// Whether `event` would scroll the page under an open menu: not a key the menu's own list scrolls by
+// (the focus in it), nor one a field or the select takes (those prevent the default themselves).
+function scrollsUnderMenu(event) {
+  if (!PAGE_SCROLL_KEYS.includes(event.key) || event.defaultPrevented || !menuIsOpen()) return false;
+  return !(event.target instanceof Element && event.target.closest(".q-menu")) && !isTextField(event.target);
+}
 
 // Call onKey(shortcut) for each shortcut pressed on the page; returns a function that stops listening.
 export function listenForKeys(onKey) {
   const onKeyDown = (event) => {
+    if (scrollsUnderMenu(event)) {
+      event.preventDefault();
+      return;
+    }
     const chip = event.key === " " && !event.ctrlKey && !event.metaKey && !event.altKey && !menuIsOpen()
       ? clickableChip(event.target) : null;
     if (chip !== null) {  // Space on a chip toggles it, as Enter does

@@ -3,6 +3,7 @@ characters, dates and ANSI colours."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -198,6 +199,38 @@ async def test_in_a_low_window_the_logs_keys_bring_it_into_view(
         await expect(page.locator(".bl-jump")).to_be_hidden(timeout=WAIT_MS)
         newest = page.locator(".bl-message", has_text=re.compile(r"^line 59$"))
         await expect(newest).to_be_in_viewport(timeout=WAIT_MS)
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize("key", ["End", "Home", "PageDown", "PageUp"])
+async def test_with_a_menu_open_the_page_keys_do_not_scroll_the_page_under_it(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, key: str) -> None:
+    """In a low window, with the Download menu open, End scrolled the page: the menu floated over the log,
+    away from its button."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 480})
+    try:
+        page = await context.new_page()
+        stream = new_stream()
+        await post(http, app_server, stream, *[{"message": f"line {i}"} for i in range(60)])
+        await open_stream(page, app_server.url, stream)
+        await expect(page.locator(".bl-shown")).to_have_text("60 shown", timeout=WAIT_MS)
+        await page.locator(".bl-download").click()
+        await expect(page.locator(".bl-download-log")).to_be_visible(timeout=WAIT_MS)
+        if key in ("Home", "PageUp"):  # the page a little down, the menu's button still in view
+            await page.evaluate("window.scrollTo(0, 40)")
+        scrolled = await page.evaluate("window.scrollY")
+        assert scrolled == (40 if key in ("Home", "PageUp") else 0)
+        await page.keyboard.press(key)
+        await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        await asyncio.sleep(0.3)  # a smooth scroll's time
+        assert await page.evaluate("window.scrollY") == scrolled
+        await expect(page.locator(".bl-download-log")).to_be_visible()
+        await page.keyboard.press("Escape")
+        await expect(page.locator(".q-menu")).to_have_count(0, timeout=WAIT_MS)
+        await page.keyboard.press(key)  # the menu closed: the keys are the log's and the page's again
+        await page.wait_for_function("Math.abs(document.querySelector('.bl-log').getBoundingClientRect().bottom"
+                                     " - innerHeight) <= 1", timeout=WAIT_MS)
     finally:
         await context.close()
 
