@@ -270,6 +270,12 @@ class _WebRedirectsOnly(urllib.request.HTTPRedirectHandler):
                 fp.close()
                 raise StreamGone(f"{req.full_url} answered {code}, a redirect to {_shown(target)}: "
                                  f"not followed, as {why}")
+            try:
+                return super().http_error_302(req, fp, code, msg, headers)
+            except urllib.error.HTTPError:
+                raise
+            except urllib.error.URLError as error:  # else said under the address tail was given
+                raise urllib.error.URLError(f"redirected to {_shown(target)}: {error.reason}") from None
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302

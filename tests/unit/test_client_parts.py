@@ -27,6 +27,7 @@ from dashboard.client.urls import BadStreamUrl, sending_url, stream_url
 from dashboard.entry import normalize_level
 from dashboard.parsing import EntryDefaults, build_entry
 from dashboard.protocol import BATCH_KEY_PATTERN, MAX_MESSAGE_BYTES, level_rank, view_key
+from harness.servers import free_port
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
 DEFAULTS = EntryDefaults(level="INFO", program="api", received_at=0.0)
@@ -874,6 +875,20 @@ def test_tail_follows_redirects_to_web_addresses_only(target: str) -> None:
                           page]) as (url, heads):
         assert next(follow.follow(url, history=1, read_timeout=5))["message"] == "one"
     assert heads[1].startswith(b"GET /moved/entries?limit=1 ")
+
+
+def test_tail_names_the_address_a_redirect_it_cannot_reach_went_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A redirect to an https address that failed was said under the http address tail was given."""
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
+    closed = free_port()
+    away = b"HTTP/1.1 301 Moved\r\nLocation: https://127.0.0.1:%d/live/x\r\nContent-Length: 0\r\n\r\n" % closed
+    page = _json_answer({"entries": [_entry("1-0", "one")], "next_after": "1-0", "reached_end": True})
+    said: list[str] = []
+    with scripted_server([away, page]) as (url, _):
+        assert next(follow.follow(url, history=1, on_status=said.append, read_timeout=5))["message"] == "one"
+    assert said[0].startswith(f"cannot reach {url} (redirected to https://127.0.0.1:{closed}/live/x: "), said
 
 
 def test_tail_names_a_redirect_loop(monkeypatch: pytest.MonkeyPatch) -> None:
