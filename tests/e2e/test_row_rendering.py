@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from harness.servers import AppProcess
 
@@ -176,6 +176,16 @@ async def test_a_low_window_scrolls_to_a_log_as_high_as_itself_and_a_phone_on_it
         await context.close()
 
 
+async def open_sixty_lines(context: BrowserContext, app_server: AppProcess, http: httpx.AsyncClient) -> Page:
+    """A new page in `context` of a new stream of 60 lines, all shown."""
+    page = await context.new_page()
+    stream = new_stream()
+    await post(http, app_server, stream, *[{"message": f"line {i}"} for i in range(60)])
+    await open_stream(page, app_server.url, stream)
+    await expect(page.locator(".bl-shown")).to_have_text("60 shown", timeout=WAIT_MS)
+    return page
+
+
 @pytest.mark.parametrize(("width", "height"), [(1400, 480), (844, 390)], ids=["1400x480", "844x390"])
 async def test_in_a_low_window_the_logs_keys_bring_it_into_view(
         browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int) -> None:
@@ -183,11 +193,7 @@ async def test_in_a_low_window_the_logs_keys_bring_it_into_view(
     (the log's keys are not the page's, so End no longer scrolled the page either)."""
     context = await browser.new_context(viewport={"width": width, "height": height})
     try:
-        page = await context.new_page()
-        stream = new_stream()
-        await post(http, app_server, stream, *[{"message": f"line {i}"} for i in range(60)])
-        await open_stream(page, app_server.url, stream)
-        await expect(page.locator(".bl-shown")).to_have_text("60 shown", timeout=WAIT_MS)
+        page = await open_sixty_lines(context, app_server, http)
         log_bottom = "document.querySelector('.bl-log').getBoundingClientRect().bottom"
         assert await page.evaluate(f"{log_bottom} > innerHeight + 1"), "the log starts below the fold"
         await page.keyboard.press("Home")  # up to the oldest line, the log brought into view
@@ -210,11 +216,7 @@ async def test_with_a_menu_open_the_page_keys_do_not_scroll_the_page_under_it(
     away from its button."""
     context = await browser.new_context(viewport={"width": 1400, "height": 480})
     try:
-        page = await context.new_page()
-        stream = new_stream()
-        await post(http, app_server, stream, *[{"message": f"line {i}"} for i in range(60)])
-        await open_stream(page, app_server.url, stream)
-        await expect(page.locator(".bl-shown")).to_have_text("60 shown", timeout=WAIT_MS)
+        page = await open_sixty_lines(context, app_server, http)
         await page.locator(".bl-download").click()
         await expect(page.locator(".bl-download-log")).to_be_visible(timeout=WAIT_MS)
         if key in ("Home", "PageUp"):  # the page a little down, the menu's button still in view
