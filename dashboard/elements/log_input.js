@@ -58,11 +58,20 @@ const SELECT_KEYS = ["/", "End", "Home", "PageUp"];
 // page moved under the menu, which floated over the log away from its button.
 const PAGE_SCROLL_KEYS = ["End", "Home", "PageUp", "PageDown"];
 
-// Whether `event` would scroll the page under an open menu: not a key the menu's own list scrolls by
-// (the focus in it), nor one a field or the select takes (those prevent the default themselves).
+// Whether `event` would scroll the page under an open menu (one the select took for itself is prevented
+// already). A one-line field keeps Home and End for its caret; it does nothing with PageUp and PageDown.
 function scrollsUnderMenu(event) {
   if (!PAGE_SCROLL_KEYS.includes(event.key) || event.defaultPrevented || !menuIsOpen()) return false;
-  return !(event.target instanceof Element && event.target.closest(".q-menu")) && !isTextField(event.target);
+  if (!isTextField(event.target)) return true;
+  return event.target.tagName === "INPUT" && (event.key === "PageUp" || event.key === "PageDown");
+}
+
+// Scroll the list of the menu the focus is in, as the key would have: at its end, the browser would go on
+// to scroll the page, and a menu that does not scroll would leave the key to the page at once.
+function scrollMenu(menu, key) {
+  if (key === "Home") menu.scrollTop = 0;
+  else if (key === "End") menu.scrollTop = menu.scrollHeight;
+  else menu.scrollTop += (key === "PageDown" ? 0.9 : -0.9) * menu.clientHeight;
 }
 
 // Call onKey(shortcut) for each shortcut pressed on the page; returns a function that stops listening.
@@ -70,6 +79,8 @@ export function listenForKeys(onKey) {
   const onKeyDown = (event) => {
     if (scrollsUnderMenu(event)) {
       event.preventDefault();
+      const menu = event.target instanceof Element ? event.target.closest(".q-menu") : null;
+      if (menu !== null && !isTextField(event.target)) scrollMenu(menu, event.key);
       return;
     }
     const chip = event.key === " " && !event.ctrlKey && !event.metaKey && !event.altKey && !menuIsOpen()

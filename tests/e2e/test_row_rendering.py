@@ -209,16 +209,26 @@ async def test_in_a_low_window_the_logs_keys_bring_it_into_view(
         await context.close()
 
 
+# A menu's button, and what shows once it is open.
+MENUS = {"download": (".bl-download", ".bl-download-log"),
+         "highlight": (".bl-highlight-button", ".bl-highlight-text input")}
+
+
+@pytest.mark.parametrize("menu", sorted(MENUS))
 @pytest.mark.parametrize("key", ["End", "Home", "PageDown", "PageUp"])
 async def test_with_a_menu_open_the_page_keys_do_not_scroll_the_page_under_it(
-        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, key: str) -> None:
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, key: str, menu: str) -> None:
     """In a low window, with the Download menu open, End scrolled the page: the menu floated over the log,
-    away from its button."""
+    away from its button (also once the focus went into the menu, and with PageDown in the Highlight
+    menu's field)."""
+    button, inside = MENUS[menu]
     context = await browser.new_context(viewport={"width": 1400, "height": 480})
     try:
         page = await open_sixty_lines(context, app_server, http)
-        await page.locator(".bl-download").click()
-        await expect(page.locator(".bl-download-log")).to_be_visible(timeout=WAIT_MS)
+        await page.locator(button).click()
+        await expect(page.locator(inside)).to_be_visible(timeout=WAIT_MS)
+        # Pressed once the menu took the focus, as a person would.
+        await page.wait_for_function("document.activeElement?.closest('.q-menu') != null", timeout=WAIT_MS)
         if key in ("Home", "PageUp"):  # the page a little down, the menu's button still in view
             await page.evaluate("window.scrollTo(0, 40)")
         scrolled = await page.evaluate("window.scrollY")
@@ -227,12 +237,13 @@ async def test_with_a_menu_open_the_page_keys_do_not_scroll_the_page_under_it(
         await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
         await asyncio.sleep(0.3)  # a smooth scroll's time
         assert await page.evaluate("window.scrollY") == scrolled
-        await expect(page.locator(".bl-download-log")).to_be_visible()
+        await expect(page.locator(inside)).to_be_visible()
         await page.keyboard.press("Escape")
         await expect(page.locator(".q-menu")).to_have_count(0, timeout=WAIT_MS)
-        await page.keyboard.press(key)  # the menu closed: the keys are the log's and the page's again
-        await page.wait_for_function("Math.abs(document.querySelector('.bl-log').getBoundingClientRect().bottom"
-                                     " - innerHeight) <= 1", timeout=WAIT_MS)
+        if menu == "download":
+            await page.keyboard.press(key)  # the menu closed: the keys are the log's and the page's again
+            await page.wait_for_function("Math.abs(document.querySelector('.bl-log').getBoundingClientRect().bottom"
+                                         " - innerHeight) <= 1", timeout=WAIT_MS)
     finally:
         await context.close()
 
