@@ -203,10 +203,14 @@ class BatchSender:
                 failures += 1
                 # Never sooner than the back-off: a `Retry-After: 0` (or a date past) made this a busy loop.
                 delay = max(retry_after or 0.0, backoff(failures, BACKOFF_FIRST_S, BACKOFF_MAX_S))
+                retry_at = time.monotonic() + delay
                 with self._lock:
+                    # Waited whole: every entry logged meanwhile wakes the lock once a batch is full, and
+                    # each wake was a retry (430 requests a second to a server that had asked for 10 s).
+                    while not self._closing and (remaining := retry_at - time.monotonic()) > 0:
+                        self._lock.wait(remaining)
                     if self._closing:  # close() gave up waiting; what is left stays unsent
                         return
-                    self._lock.wait(delay)
             else:
                 failures = 0
 
@@ -283,6 +287,8 @@ class BatchSender:
                 self._drop_connection()
                 response = self._post(body, key)
             detail = response.read(4096).decode(errors="replace")
+            if not response.isclosed():  # a longer body, not read: the connection cannot carry the next request
+                self._drop_connection()
         except (OSError, http.client.HTTPException) as error:
             self._drop_connection()
             self._last_try_unanswered = not isinstance(error, (ConnectionRefusedError, socket.gaierror))

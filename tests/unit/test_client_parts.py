@@ -424,6 +424,64 @@ def test_a_retry_after_of_zero_still_waits_the_back_off() -> None:
     assert 2 <= len(requests) <= 12, len(requests)  # back-off from 0.1 s, doubling
 
 
+def test_entries_logged_during_a_back_off_do_not_cut_it_short() -> None:
+    """Each entry that made a batch full woke the waiting sender, which then retried at once: 430 requests a
+    second to a server over its limit, whatever its Retry-After."""
+    requests: list[float] = []
+
+    def always_busy(_: bytes) -> int:
+        requests.append(time.monotonic())
+        return 429  # with Retry-After: 0: the back-off, from 0.1 s, doubling
+
+    with stream_server(always_busy) as url:
+        sender = BatchSender(url, batch_size=2, on_problem=None)
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until:
+            sender.put(b'{"message": "m"}')
+            time.sleep(0.001)
+        sender.close(0)
+    assert 2 <= len(requests) <= 12, len(requests)
+
+
+@pytest.mark.parametrize("status", [429, 503, 418])
+def test_an_error_answer_with_a_long_body_leaves_the_next_request_a_working_connection(status: int) -> None:
+    """Only its first 4 KiB were read: the next request on that connection failed, said as "cannot reach
+    (Request-sent)", and at the end an entry was said to be sent but not answered."""
+    problems: list[str] = []
+    long_error = (b"HTTP/1.1 %d Busy\r\nContent-Type: application/json\r\nContent-Length: 20012\r\n\r\n"
+                  b'{"detail": "%s"}' % (status, b"x" * 20_000))
+    bodies: list[bytes] = []
+
+    class Answering(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            if len(bodies) == 1:
+                self.wfile.write(long_error)
+                return
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answering)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sender = BatchSender(f"http://127.0.0.1:{server.server_address[1]}/live/{STREAM}", on_problem=problems.append)
+        sender.put(b'{"message": "first"}')
+        assert sender.flush(10)
+        sender.put(b'{"message": "second"}')
+        assert sender.close(10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not any("cannot reach" in problem or "not answered" in problem for problem in problems), problems
+    assert json.loads(bodies[-1]) == [{"message": "second"}]
+
+
 def test_a_queue_past_its_bytes_drops_the_oldest_and_counts_them() -> None:
     sender = BatchSender(f"http://127.0.0.1:9/live/{STREAM}", capacity_bytes=100, on_problem=None)
     with sender._lock:  # hold the thread back so that nothing is sent meanwhile
