@@ -309,8 +309,12 @@ class BatchSender:
         if status in _RETRIED_STATUSES or status >= 500:
             self._report(f"status {status}", f"{self.url} answered {status}; retrying")
             return "retry", _retry_after(response.getheader("Retry-After"))
-        self._report(f"status {status}",
-                     f"{self.url} refused log entries with {status}, dropping them: {error_detail(detail)}")
+        if 300 <= status < 400:
+            where = printable(response.getheader("Location") or "nowhere")
+            why = f"a redirect to {where}, not followed for log entries (give that address instead)"
+        else:
+            why = error_detail(detail)
+        self._report(f"status {status}", f"{self.url} refused log entries with {status}, dropping them: {why}")
         return "rejected", None
 
     def _post(self, body: bytes, key: str) -> http.client.HTTPResponse:

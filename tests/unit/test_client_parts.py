@@ -482,6 +482,20 @@ def test_an_error_answer_with_a_long_body_leaves_the_next_request_a_working_conn
     assert json.loads(bodies[-1]) == [{"message": "second"}]
 
 
+def test_a_redirect_of_the_entries_is_said_with_where_it_goes() -> None:
+    """A 301 was said as a refusal with the body's words (often none): not where the stream had moved to."""
+    problems: list[str] = []
+    moved = b"HTTP/1.1 301 Moved\r\nLocation: https://logs.example/live/x\r\nContent-Length: 0\r\n\r\n"
+    with scripted_server([moved]) as (url, _):
+        sender = BatchSender(url, on_problem=problems.append)
+        sender.put(b'{"message": "m"}')
+        assert sender.flush(10)
+        sender.close(1)
+    assert sender.rejected == 1
+    assert problems == [f"{url} refused log entries with 301, dropping them: a redirect to "
+                        "https://logs.example/live/x, not followed for log entries (give that address instead)"]
+
+
 def test_a_queue_past_its_bytes_drops_the_oldest_and_counts_them() -> None:
     sender = BatchSender(f"http://127.0.0.1:9/live/{STREAM}", capacity_bytes=100, on_problem=None)
     with sender._lock:  # hold the thread back so that nothing is sent meanwhile
