@@ -153,19 +153,24 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
 
 
 @contextlib.contextmanager
-def stream_server(answer: Callable[[bytes], int], keys: list[str] | None = None,
-                  paths: list[str] | None = None) -> Iterator[str]:
+def stream_server(answer: Callable[[bytes], int | bytes], keys: list[str] | None = None,
+                  paths: list[str] | None = None, keep_alive: bool = False) -> Iterator[str]:
     """A local HTTP server standing in for BunnyLogs: `answer` gets each POST's body and returns the
-    status (with `Retry-After: 0`); each POST's Idempotency-Key goes to `keys`, its path and query to
-    `paths`. Yields the stream URL."""
+    status (with `Retry-After: 0`), or a whole raw answer; each POST's Idempotency-Key goes to `keys`, its
+    path and query to `paths`. Its connections are kept alive if `keep_alive`. Yields the stream URL."""
 
     class Answering(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
         def do_POST(self) -> None:
             if keys is not None:
                 keys.append(self.headers["idempotency-key"])
             if paths is not None:
                 paths.append(self.path)
             status = answer(self.rfile.read(int(self.headers["content-length"])))
+            if isinstance(status, bytes):
+                self.wfile.write(status)
+                return
             self.send_response(status)
             self.send_header("retry-after", "0")
             self.send_header("content-length", "0")
@@ -452,32 +457,16 @@ def test_an_error_answer_with_a_long_body_leaves_the_next_request_a_working_conn
                   b'{"detail": "%s"}' % (status, b"x" * 20_000))
     bodies: list[bytes] = []
 
-    class Answering(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def first_a_long_error(body: bytes) -> int | bytes:
+        bodies.append(body)
+        return long_error if len(bodies) == 1 else 204
 
-        def do_POST(self) -> None:
-            bodies.append(self.rfile.read(int(self.headers["content-length"])))
-            if len(bodies) == 1:
-                self.wfile.write(long_error)
-                return
-            self.send_response(204)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answering)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        sender = BatchSender(f"http://127.0.0.1:{server.server_address[1]}/live/{STREAM}", on_problem=problems.append)
+    with stream_server(first_a_long_error, keep_alive=True) as url:
+        sender = BatchSender(url, on_problem=problems.append)
         sender.put(b'{"message": "first"}')
         assert sender.flush(10)
         sender.put(b'{"message": "second"}')
         assert sender.close(10)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert not any("cannot reach" in problem or "not answered" in problem for problem in problems), problems
     assert json.loads(bodies[-1]) == [{"message": "second"}]
 
