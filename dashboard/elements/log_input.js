@@ -6,9 +6,10 @@ import { lineLink } from "log_link";
 
 const COPIED_MS = 1200;
 
-// A menu or dialog that is open owns every key (Esc closes it first).
+// A menu or dialog that is open owns every key (Esc closes it first). A menu fading out after it closed
+// owns none: for its quarter of a second, Home or End pressed at once after Esc went nowhere.
 function menuIsOpen() {
-  return document.querySelector(".q-menu, .q-dialog") !== null;
+  return document.querySelector(".q-menu:not(.q-transition--fade-leave-active), .q-dialog") !== null;
 }
 
 // Inputs that take no typing: a select's focus target is a read-only input.
