@@ -113,10 +113,13 @@ class Ingest:
 
 
 class _RequestHead:
-    """The headers ingest reads, each the first of its name as `Headers.get` gives it, found in one pass.
+    """The headers ingest reads, found in one pass.
 
-    Starlette's `Headers` decodes every name for each lookup, and finds a missing one by catching
-    a KeyError: three lookups cost more than parsing a small form.
+    A header sent on several lines is read as HTTP says: the lines of a list (`Content-Encoding`, and
+    `Idempotency-Key`, which must then be one key) joined by commas; a second `Content-Type` is refused
+    (`IngestError(400)`). Taking only the first line stored a gzip body sent with `identity` and `gzip`
+    on two lines as its compressed bytes. Starlette's `Headers` decodes every name for each lookup, and
+    finds a missing one by catching a KeyError: three lookups cost more than parsing a small form.
     """
 
     __slots__ = ("batch_key", "content_encoding", "content_length", "content_type")
@@ -125,13 +128,15 @@ class _RequestHead:
         content_type = content_length = batch_key = content_encoding = None
         for name, value in raw_headers:
             if name == b"content-type":
-                content_type = content_type if content_type is not None else value
+                if content_type is not None:
+                    raise IngestError(400, "the Content-Type header is given more than once")
+                content_type = value
             elif name == b"content-length":
                 content_length = content_length if content_length is not None else value
             elif name == _BATCH_KEY_NAME:
-                batch_key = batch_key if batch_key is not None else value
+                batch_key = value if batch_key is None else batch_key + b", " + value
             elif name == b"content-encoding":
-                content_encoding = content_encoding if content_encoding is not None else value
+                content_encoding = value if content_encoding is None else content_encoding + b", " + value
         self.content_type = content_type.decode("latin-1") if content_type is not None else ""
         self.content_length = content_length.decode("latin-1") if content_length is not None else None
         self.batch_key = batch_key.decode("latin-1") if batch_key is not None else None

@@ -449,7 +449,7 @@ async def _parse_multipart(body: bytes, defaults: EntryDefaults, content_type: s
         yield body
 
     # The parser reads only the content type (boundary, charset) of the headers.
-    parser = MultiPartParser(Headers({"content-type": content_type}), single_chunk(), max_files=10, max_fields=100,
+    parser = _TextFieldsParser(Headers({"content-type": content_type}), single_chunk(), max_files=10, max_fields=100,
                              max_part_size=MAX_BODY_BYTES)
     try:
         form = await parser.parse()
@@ -461,6 +461,35 @@ async def _parse_multipart(body: bytes, defaults: EntryDefaults, content_type: s
         return _entries_from_form({key: value for key, value in form.multi_items()}, defaults)
     finally:
         await form.close()
+
+
+class _TextFieldsParser(MultiPartParser):
+    """Starlette's multipart parser, each field read as text as other bodies are: in the charset its part's
+    Content-Type names, else the body's (UTF-8 by default), each byte outside it as U+FFFD.
+
+    Starlette reads a field that does not decode as Latin-1 whole: one stray byte turned a valid `€` beside
+    it into `â\x82¬`, and a part's own charset (UTF-16) was not read at all.
+    """
+
+    def on_part_end(self) -> None:
+        part = self._current_part
+        if part.file is not None:
+            super().on_part_end()
+            return
+        charset = _part_charset(part.item_headers) or self._charset or "utf-8"
+        self.items.append((part.field_name, part.data.decode(charset, errors="replace")))
+
+
+def _part_charset(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The codec of the charset a part's Content-Type names, if it names one; `IngestError(415)` as for a body's."""
+    for name, value in headers:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+            _, charset = _content_type(content_type)
+            if charset is None and "charset" in content_type.lower():
+                return "utf-8"  # _content_type says None for UTF-8, and the body's charset may be another
+            return charset
+    return None
 
 
 def _entries_from_form(fields: dict[str, Any], defaults: EntryDefaults) -> list[LogEntry]:

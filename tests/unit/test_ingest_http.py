@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import AsyncIterator, Sequence
 
@@ -221,3 +222,36 @@ def test_the_openapi_documents_the_idempotency_key() -> None:
     header = next(parameter for parameter in post["parameters"] if parameter["in"] == "header")
     assert header["name"] == "Idempotency-Key" and header["schema"]["maxLength"] == 128
     assert "retries" in header["description"] and "Idempotency-Key" in post["responses"]["422"]["description"]
+
+
+@pytest.mark.parametrize("lines", [[("Content-Encoding", "identity"), ("Content-Encoding", "gzip")],
+                                   [("Content-Encoding", "gzip"), ("Content-Encoding", "identity")],
+                                   [("Content-Encoding", "identity, gzip")]])
+async def test_a_content_encoding_on_several_lines_is_read_as_one_list(client: httpx.AsyncClient, bus: MemoryBus,
+                                                                     lines: list[tuple[str, str]]) -> None:
+    # Only the first line was read: the gzip bytes were stored as the message, with a 204.
+    response = await client.post(f"/live/{STREAM}", content=gzip.compress(b"hello"),
+                                 headers=[("Content-Type", "text/plain"), *lines])
+    assert response.status_code == 204
+    assert [e.entry.message for e in await received(bus)] == ["hello"]
+
+
+async def test_an_idempotency_key_on_two_lines_is_refused_as_two_keys_on_one(client: httpx.AsyncClient,
+                                                                            bus: MemoryBus) -> None:
+    # The first line alone was taken as the key: a later batch with it alone was dropped as a repeat.
+    for headers in ([("Idempotency-Key", "k3"), ("Idempotency-Key", "k4")], [("Idempotency-Key", "k3, k4")]):
+        response = await client.post(f"/live/{STREAM}", data={"message": "m"}, headers=headers)
+        assert response.status_code == 422
+        assert "Idempotency-Key" in response.json()["detail"]
+    response = await client.post(f"/live/{STREAM}", data={"message": "kept"}, headers={"Idempotency-Key": "k3"})
+    assert response.status_code == 204
+    assert [e.entry.message for e in await received(bus)] == ["kept"]
+
+
+async def test_a_second_content_type_is_a_400(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+    response = await client.post(f"/live/{STREAM}", content=b"message=m",
+                                 headers=[("Content-Type", "application/x-www-form-urlencoded"),
+                                          ("Content-Type", "text/plain")])
+    assert response.status_code == 400
+    assert response.json() == {"detail": "the Content-Type header is given more than once"}
+    assert await received(bus) == []

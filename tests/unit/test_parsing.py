@@ -412,3 +412,32 @@ async def test_utf16_and_utf32_without_a_byte_order_mark_are_big_endian() -> Non
                              ("utf-16", "hé".encode("utf-16")), ("utf-32", "hé".encode("utf-32"))):
         [entry] = await parse(f"text/plain; charset={charset}", encoded)
         assert entry.message == "hé", charset
+
+
+async def test_a_multipart_field_with_a_stray_byte_keeps_its_valid_characters() -> None:
+    # Starlette read the whole field as Latin-1: "price â\x82¬5 café" (with a C1 control).
+    body = b'--X\r\nContent-Disposition: form-data; name="message"\r\n\r\nprice \xe2\x82\xac5 caf\xe9\r\n--X--\r\n'
+    [entry] = await parse("multipart/form-data; boundary=X", body)
+    assert entry.message == "price €5 caf\ufffd"
+
+
+@pytest.mark.parametrize(("body_charset", "part_type", "data", "message"), [
+    ("", "text/plain; charset=utf-16", "hé €".encode("utf-16"), "hé €"),
+    ("; charset=latin-1", "text/plain; charset=utf-8", "hé €".encode(), "hé €"),
+    ("; charset=latin-1", "text/plain", "hé".encode("latin-1"), "hé"),
+    ("", 'text/plain; charset="iso-8859-15"', "€".encode("iso-8859-15"), "€"),
+])
+async def test_a_multipart_part_is_read_in_the_charset_it_names_else_the_body_s(
+        body_charset: str, part_type: str, data: bytes, message: str) -> None:
+    body = (b'--X\r\nContent-Disposition: form-data; name="message"\r\nContent-Type: ' + part_type.encode()
+            + b"\r\n\r\n" + data + b"\r\n--X--\r\n")
+    [entry] = await parse(f"multipart/form-data; boundary=X{body_charset}", body)
+    assert entry.message == message
+
+
+async def test_a_multipart_part_naming_an_unknown_charset_is_a_415() -> None:
+    body = (b'--X\r\nContent-Disposition: form-data; name="message"\r\nContent-Type: text/plain; charset=made-up'
+            b"\r\n\r\nhello\r\n--X--\r\n")
+    error = await refused("multipart/form-data; boundary=X", body)
+    assert (error.status_code, error.detail) == (415, "unsupported charset 'made-up'; send UTF-8, or name a text "
+                                                      "encoding")
