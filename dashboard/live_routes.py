@@ -11,7 +11,8 @@ answers every other method and path:
 3. `GET /live/<uuid>`: follow the stream as Server-Sent Events (`Readback.follow`); a browser that
    asks for HTML (someone opened the URL) is sent to the stream's page instead.
 4. `GET /live/<uuid>/entries`: a page of entries as JSON (`Readback.page`).
-5. `/live/<anything>` and `/live`, any method: 405 with `Allow` for a stream's own paths, else 404.
+5. `/live/<anything>` and `/live`, any method (also one HTTP does not name): 405 with `Allow` for a
+   stream's own paths, else 404.
 
 Route 5 must stay last: placed before 3 or 4 it would answer their GETs with 405.
 
@@ -21,9 +22,13 @@ One more route is not under `/live`: a POST (or any method but GET) to a stream'
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request, Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from .http_errors import (
     BUS_UNAVAILABLE,
@@ -139,8 +144,10 @@ def build_live_router(*, ingest: Ingest | None, readback: Readback, page_base: s
         """
         return await readback.page(stream_id, request)
 
-    @router.api_route("/live/{rest:path}", methods=_OTHER_METHODS, include_in_schema=False)
-    async def anything_else(rest: str) -> Response:
+    # Routes 5 take every method, also those HTTP leaves open (PROPFIND, PURGE, ...): with a list of
+    # methods, those fell through to the pages' "No such page" in HTML.
+    async def anything_else(request: Request) -> Response:
+        rest: str = request.path_params["rest"]
         if canonical_stream_id(rest):
             return error_response(405, "use POST to send entries to a stream, GET to follow it",
                                   headers={"Allow": "GET, POST, OPTIONS"})
@@ -149,12 +156,26 @@ def build_live_router(*, ingest: Ingest | None, readback: Readback, page_base: s
             return error_response(405, "use GET to read a stream's entries", headers={"Allow": "GET"})
         return not_a_stream_response()
 
-    @router.api_route("/live", methods=_OTHER_METHODS, include_in_schema=False)
-    async def no_stream_named() -> Response:
+    async def no_stream_named(request: Request) -> Response:
         return not_a_stream_response()
+
+    # An ASGI endpoint (not a function, which Starlette gives GET alone) and no list of methods: every one.
+    router.routes.append(Route("/live/{rest:path}", _AnyMethod(anything_else), include_in_schema=False))
+    router.routes.append(Route("/live", _AnyMethod(no_stream_named), include_in_schema=False))
 
     _add_page_address_route(router, serves_pages=page_base == "")
     return router
+
+
+class _AnyMethod:
+    """An endpoint that answers every method: `answer(request)` is the response."""
+
+    def __init__(self, answer: Callable[[Request], Awaitable[Response]]) -> None:
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 def _asks_for_html(request: Request) -> bool:
