@@ -12,6 +12,7 @@ const REMOVE_LABEL = "Remove the column";
 const MAX_CELL_CHARS = 200;  // a cell draws at most this much of its value (the title has more)
 const MAX_TITLE_CHARS = 2000;
 const KEYS_EVERY_MS = 500;
+const MAX_OPTION_CHARS = 80;  // a key offered in the select shows at most this much of itself
 
 // A field key as a one-line label: its unsafe characters, line breaks and tabs written as escapes.
 function keyLabel(key) {
@@ -39,11 +40,13 @@ export function columnCells(entry, columns) {
 }
 
 export class ColumnBar {
-  // box: the bar's element (empty); columns: those chosen (from the page's URL), at most `max`;
+  // box: the bar's element (empty); columns: those chosen (from the page's URL), at most `max`, each key
+  // at most `maxChars` long (as a link keeps them);
   // changed(columns) is told each change the reader makes.
-  constructor(box, { columns, max, changed }) {
+  constructor(box, { columns, max, maxChars, changed }) {
     this.box = box;
     this.max = max;
+    this.maxChars = maxChars;
     this.columns = columns.slice(0, max);
     this.changed = changed;
     this.keys = new FieldKeys(() => this.keysChanged());
@@ -91,7 +94,12 @@ export class ColumnBar {
   render() {
     this.box.hidden = !this.keys.keys.size && !this.columns.length;
     this.chips.replaceChildren(...this.columns.map((path, index) => {
-      const chip = el("span", "bl-col-chip", keyLabel(path));
+      // The name in a span of its own, cut short with an ellipsis: as the chip's own text, a long key
+      // pushed its remove button out of the chip, and the column could not be removed.
+      const chip = el("span", "bl-col-chip");
+      const name = el("span", "bl-col-name", keyLabel(path));
+      chip.title = printableText(path.slice(0, MAX_TITLE_CHARS));
+      chip.append(name);
       const remove = el("button", "bl-col-remove", "×");
       remove.type = "button";
       remove.dataset.index = String(index);
@@ -101,8 +109,18 @@ export class ColumnBar {
       return chip;
     }));
     const offered = [...this.keys.keys].filter((key) => !this.columns.includes(key)).sort();
-    this.select.replaceChildren(new Option(ADD_LABEL, ""), ...offered.map((key) => new Option(keyLabel(key), key)));
+    this.select.replaceChildren(new Option(ADD_LABEL, ""), ...offered.map((key) => this.option(key)));
     this.select.value = "";
-    this.select.disabled = !offered.length || this.columns.length >= this.max;
+    this.select.disabled = !offered.some((key) => key.length <= this.maxChars) || this.columns.length >= this.max;
+  }
+
+  // A key offered as a column; one longer than a link keeps (maxChars) is shown, cut short, and not chosen.
+  option(key) {
+    const label = keyLabel(key);
+    const shown = label.length > MAX_OPTION_CHARS ? `${label.slice(0, MAX_OPTION_CHARS)}…` : label;
+    if (key.length <= this.maxChars) return new Option(shown, key);
+    const option = new Option(`${shown} (too long for a column)`, key);
+    option.disabled = true;
+    return option;
   }
 }

@@ -87,7 +87,7 @@ export default {
     feed: { type: Object, required: true },  // RowsFeed.address
     anchor: { type: Object, default: null },  // {id, next}: opened at that line, paused (line_link.py)
     streams: { type: Array, default: () => [] },  // a merged view's: [{short, label_key, read_only}] (stream_labels)
-    display: { type: Object, default: () => ({ strip: true, columns: [], maxColumns: 0 }) },  // view_filter.py
+    display: { type: Object, default: () => ({ strip: true, columns: [], maxColumns: 0, maxColumnChars: 0 }) },  // view_filter.py
     levelGroups: { type: Object, default: () => ({}) },  // {LEVEL: group} for the volume strip
   },
   mounted() {
@@ -111,7 +111,7 @@ export default {
       pause: () => { if (!this.logRows.paused) this.togglePause(); }, toggled: (shown) => this.$emit("strip", { shown }),
     });
     this.columns = new ColumnBar(this.$refs.columns, {
-      columns: this.display.columns, max: this.display.maxColumns,
+      columns: this.display.columns, max: this.display.maxColumns, maxChars: this.display.maxColumnChars,
       changed: (columns) => { this.list.setColumns(columns); this.$emit("columns", { columns }); },
     });
     if (this.columns.columns.length) this.list.setColumns(this.columns.columns);

@@ -63,7 +63,7 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
 
         `anchor` ({id, next}, entry IDs from the bus): the page opens paused at that line (see `pages.line_link`).
 
-        `display` ({strip, columns, maxColumns}, see `ViewFilter.display_component`): the volume strip
+        `display` ({strip, columns, maxColumns, maxColumnChars}, see `ViewFilter.display_component`): the volume strip
         shown or not, and the fields shown as columns.
 
         On a merged view, `streams` ({short, label_key, read_only} each, by index in the page) name the

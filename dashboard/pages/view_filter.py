@@ -107,7 +107,8 @@ class ViewFilter:
 
     def display_component(self) -> dict[str, Any]:
         """How the browser's log view lays its rows out: the volume strip shown, the columns from fields."""
-        return {"strip": self.strip, "columns": list(self.columns), "maxColumns": MAX_COLUMNS}
+        return {"strip": self.strip, "columns": list(self.columns), "maxColumns": MAX_COLUMNS,
+                "maxColumnChars": MAX_COLUMN_CHARS}
 
     def highlights_component(self) -> list[dict[str, Any]]:
         """The highlight rules as the browser's log view takes them."""

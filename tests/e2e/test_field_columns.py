@@ -186,6 +186,40 @@ async def test_a_column_key_with_a_line_break_is_one_line_written_with_escapes(p
     await expect_cells(page, 0, ["1"])
 
 
+# Where a column chip's name and remove button are, and the window's width.
+_CHIP = """(chip) => {
+  const box = chip.getBoundingClientRect();
+  const remove = chip.querySelector('.bl-col-remove').getBoundingClientRect();
+  return { removeInside: remove.width > 0 && remove.left >= box.left - 0.5 && remove.right <= box.right + 0.5
+             && remove.right <= innerWidth, cut: (chip.querySelector('.bl-col-name') ?? chip).scrollWidth > box.width };
+}"""
+
+
+@pytest.mark.parametrize("width", [1400, 420])
+async def test_a_long_key_s_column_can_be_removed_and_one_longer_than_a_link_keeps_is_not_offered(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, width: int) -> None:
+    # The chip cut its own text: a long key pushed the remove button out, and the column stayed for good.
+    # A key of over 200 characters was added, and silently left out of the link.
+    await page.set_viewport_size({"width": width, "height": 800})
+    stream = new_stream()
+    long_key, too_long_key = "k" * 150, "t" * 201
+    await post(http, app_server, stream, {"message": "wide", "fields": {long_key: 1, too_long_key: 2}})
+    await open_stream(page, app_server.url, stream)
+    await page.wait_for_function("document.querySelectorAll('.bl-col-add option').length === 3")
+    too_long = page.locator(".bl-col-add option", has_text="(too long for a column)")
+    await expect(too_long).to_have_count(1)
+    assert await too_long.evaluate("(option) => option.disabled && option.value.length") == 201
+    await page.locator(".bl-col-add").select_option(long_key)
+    await expect_cells(page, 0, ["1"])
+    await page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("col") == [long_key])
+    chip = page.locator(".bl-col-chip")
+    assert await chip.evaluate(_CHIP) == {"removeInside": True, "cut": True}
+    await expect(chip).to_have_attribute("title", long_key)
+    await page.get_by_role("button", name=f"Remove the column {long_key}").click()
+    await expect(chip).to_have_count(0)
+    await page.wait_for_url(lambda url: "col=" not in url)
+
+
 LAYOUTS = [(420, 800), (1400, 700)]
 
 _LAYOUT = """() => {

@@ -77,7 +77,8 @@ def test_columns_round_trip_in_order_and_odd_ones_are_left_out() -> None:
     assert many.columns == tuple(f"k{n}" for n in range(MAX_COLUMNS))
     assert ViewFilter().changed(columns=["a", 3, None, "a", "b"]).columns == ("a", "b")  # as the page sends them
     assert ViewFilter(columns=("status",)).display_component() == {
-        "strip": True, "columns": ["status"], "maxColumns": MAX_COLUMNS}
+        "strip": True, "columns": ["status"], "maxColumns": MAX_COLUMNS, "maxColumnChars": MAX_COLUMN_CHARS,
+    }
 
 
 _column = st.text(min_size=1, max_size=MAX_COLUMN_CHARS).filter(lambda text: "\x00" not in text)
