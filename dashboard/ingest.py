@@ -34,7 +34,7 @@ from .protocol import (
     is_view_key,
 )
 from .security_headers import DATA_ANSWER_HEADERS
-from .stop_answers import STOPPED_INGEST, answer_stopped
+from .stop_answers import STOPPED_INGEST, STOPPING_INGEST, answer_stopped, stopped_response
 from .stream import Bus, BusFull, BusUnavailable
 
 log = logging.getLogger("uvicorn.error")
@@ -69,6 +69,17 @@ class Ingest:
         self.limits = limits
         self.entries_accepted = 0
         self.requests_refused = 0
+        self.stopping = False
+
+    def stop_taking(self) -> None:
+        """The server is stopping: on a bus that ends with the process, take no more entries (503).
+
+        Its followers' streams end as it stops, and what it held is gone once it has: entries taken in
+        that time (requests under way) were answered 204 and seen by nobody. Refused, their senders retry
+        them on the server that comes next. On Redis they are stored, and read from there.
+        """
+        if not self.bus.keeps_entries_across_restarts:
+            self.stopping = True
 
     async def accept(self, stream_id: str, request: Request) -> Response:
         """Parse the request's entries and publish them: 204, or the JSON error that says why not.
@@ -99,6 +110,9 @@ class Ingest:
                     self.requests_refused += 1
                     return refusal.response()
                 entries = limits.names.fold(stream_id, entries)
+            if self.stopping:
+                self.requests_refused += 1
+                return stopped_response(STOPPING_INGEST)
             await self.bus.publish(bus_stream_id(stream_id), entries, batch_key=batch_key)
         except IngestError as error:
             self.requests_refused += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
@@ -29,7 +30,7 @@ def run_server(settings: Settings, sockets: list[socket.socket] | None = None) -
     log.info("At most %d connections open; timeouts: headers %g s, body %g s, idle %g s, send %g s",
              limits.max_connections, limits.header_seconds, limits.body_seconds, limits.idle_seconds,
              limits.send_seconds)
-    _Server(config, app.state.readback.open_event_streams).run(sockets)
+    _Server(config, app.state.readback.open_event_streams, app.state.ingest.stop_taking).run(sockets)
 
 
 def _websocket_protocol(settings: Settings) -> str | type:
@@ -51,15 +52,17 @@ def _connection_limits(settings: Settings) -> ConnectionLimits:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, which also ends open event streams when asked to stop.
+    """uvicorn's server, which also ends open event streams when asked to stop, after `stop_taking`.
 
     uvicorn waits for every response to finish before it shuts down, and an event stream never
-    finishes by itself.
+    finishes by itself. `stop_taking` (the ingest's) comes first: entries of requests under way are
+    then refused, not taken where no follower is left to see them.
     """
 
-    def __init__(self, config: uvicorn.Config, open_streams: OpenEventStreams) -> None:
+    def __init__(self, config: uvicorn.Config, open_streams: OpenEventStreams, stop_taking: Callable[[], None]) -> None:
         super().__init__(config)
         self._open_streams = open_streams
+        self._stop_taking = stop_taking
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
@@ -67,6 +70,7 @@ class _Server(uvicorn.Server):
         await super().serve(sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self._loop is not None:  # a signal handler: hand the work to the loop
+        if self._loop is not None:  # a signal handler: hand the work to the loop, in this order
+            self._loop.call_soon_threadsafe(self._stop_taking)
             self._loop.call_soon_threadsafe(self._open_streams.end_all)
         super().handle_exit(sig, frame)

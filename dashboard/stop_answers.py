@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .http_errors import RETRY_AFTER_SECONDS, error_response
@@ -17,10 +18,18 @@ STOPPED_INGEST = ("the server stopped before these entries were known to be stor
                   "Idempotency-Key if the request had one (they are then stored once)")
 
 
+STOPPING_INGEST = ("the server is stopping, and its in-process bus would lose these entries with it: none were "
+                   "stored; retry shortly")
+
+
+def stopped_response(detail: str) -> Response:
+    """A 503 that says the server stopped (the client may retry at once, elsewhere or here)."""
+    return error_response(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"})
+
+
 async def answer_stopped(detail: str, scope: Scope, receive: Receive, send: Send) -> None:
-    """Send a 503 that says the server stopped (the client may retry at once, elsewhere or here)."""
-    response = error_response(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"})
-    await response(scope, receive, send)
+    """Send `stopped_response(detail)`."""
+    await stopped_response(detail)(scope, receive, send)
 
 
 def answering_when_stopped(app: ASGIApp) -> ASGIApp:
