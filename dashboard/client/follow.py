@@ -102,6 +102,9 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
             owed = None
         opened_at = time.monotonic()
 
+    def told(notice: str) -> None:  # the server's word on the stream: its bus away or back, lines gone
+        on_status(f"the server says: {notice}")
+
     def alive() -> None:  # a quiet stream that works again is told of too, once it held a while
         nonlocal owed
         if owed == "entry" and opened_at is not None and time.monotonic() - opened_at >= HEALTHY_CONNECTION_S:
@@ -112,7 +115,7 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
         worked = False  # an entry came, or the connection held: the wait starts afresh
         opened_at = None
         try:
-            for entry in _events(url, last_id, read_timeout, opened, alive):
+            for entry in _events(url, last_id, read_timeout, opened, alive, told):
                 if entry_id_order(entry["id"]) <= entry_id_order(last_id):
                     continue  # a server that did not resume where it was asked to sends what was printed
                 last_id = entry["id"]
@@ -172,11 +175,13 @@ def _page(url: str, params: Mapping[str, str | int], on_status: Callable[[str], 
 
 
 def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None],
-            alive: Callable[[], None] = lambda: None) -> Iterator[Entry]:
+            alive: Callable[[], None] = lambda: None, told: Callable[[str], None] = lambda _: None) -> Iterator[Entry]:
     """Entries from one SSE connection that resumes after `after`; returns when the server ends it.
 
     `opened()` is called once the server answered with a stream, `alive()` at each line it sends
-    (its comments too, which a quiet stream gets every 15 s)."""
+    (its comments too, which a quiet stream gets every 15 s), `told(text)` with each comment that is news
+    (the log bus away or back, lines gone): not the keep-alives, nor one that the stream ends after (the
+    break is said)."""
     request = urllib.request.Request(url, headers={
         "Accept": "text/event-stream", "Last-Event-ID": after, "User-Agent": USER_AGENT})
     with _open(request, read_timeout) as response:
@@ -200,6 +205,16 @@ def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None
             elif not line and data:
                 yield _entry(_json("\n".join(data)))
                 data, held = [], 0
+            elif line.startswith(":"):
+                comment = line[1:].strip()
+                if comment not in _ROUTINE_COMMENTS and not comment.endswith(_ENDING_COMMENT):
+                    told(comment[:MAX_NOTICE_CHARS])
+
+
+# Comments of every stream, which say nothing new; and the end of those the server ends a stream after.
+_ROUTINE_COMMENTS = frozenset({"", "connected", "keep-alive"})
+_ENDING_COMMENT = "reconnect with Last-Event-ID to resume"
+MAX_NOTICE_CHARS = 300
 
 
 def _get_page(url: str, read_timeout: float) -> dict[str, Any]:

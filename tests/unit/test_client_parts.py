@@ -1085,3 +1085,25 @@ def test_tail_says_breaks_that_differ_only_in_numbers_once_and_a_quiet_recovery(
                     f"{url} answered 503: busy, try 3; reconnecting",
                     f"{url} answered 503: busy, try 4 again, 3 tries in a row; trying less often until it works",
                     "reconnected", closed, "reconnected"], said
+
+
+def test_tail_says_what_the_server_says_on_the_stream_but_not_its_keep_alives(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis away, back, or restarted without its data: the server says so on the stream, and tail said
+    nothing (a silent stall, and lines gone unannounced)."""
+    from dashboard.client import follow
+
+    monkeypatch.setattr(follow, "RECONNECT_FIRST_S", 0.01)
+    page = _json_answer({"entries": [], "next_after": "0-0", "reached_end": True})
+    stream = _sse(b"retry: 1000\n: connected\n\n", b": keep-alive\n\n",
+                  b": the log bus is unavailable; reconnecting\n\n",
+                  b": Redis restarted without its data: lines \x1b[31mgone\n\n", _event("1-0", "one"),
+                  b": the server is stopping; reconnect with Last-Event-ID to resume\n\n")
+    said: list[str] = []
+    with scripted_server([page, stream, _sse(_event("2-0", "two"))]) as (url, _):
+        entries = follow.follow(url, history=0, on_status=said.append, read_timeout=5)
+        assert [entry["message"] for entry in itertools.islice(entries, 2)] == ["one", "two"]
+    notices = [text for text in said if text.startswith("the server says: ")]
+    assert notices == ["the server says: the log bus is unavailable; reconnecting",
+                       "the server says: Redis restarted without its data: lines \x1b[31mgone"]
+    assert not any("keep-alive" in text or "stopping" in text for text in said), said
