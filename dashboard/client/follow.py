@@ -212,7 +212,7 @@ def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None
 
 
 # Comments of every stream, which say nothing new; and the end of those the server ends a stream after.
-_ROUTINE_COMMENTS = frozenset({"", "connected", "keep-alive"})
+_ROUTINE_COMMENTS = frozenset({"", "connected", "keep-alive", "keepalive", "ping", "heartbeat"})
 _ENDING_COMMENT = "reconnect with Last-Event-ID to resume"
 MAX_NOTICE_CHARS = 300
 

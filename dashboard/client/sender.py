@@ -141,7 +141,7 @@ class BatchSender:
             retried = self._retry_count if self._retry_unanswered else 0
             left, unanswered = len(self._queue) - retried, self._in_flight + retried
         if not flushed and (left or unanswered):
-            self._report("unsent", _unsent_text(left, unanswered))
+            self._report("unsent", _unsent_text(left, unanswered, self.lost))
         return flushed
 
     def _ensure_thread(self) -> None:
@@ -198,6 +198,11 @@ class BatchSender:
                 else:
                     self._settle(batch, outcome)
                 self._lock.notify_all()
+                dropping = self._unreported_losses > 0
+            if dropping:  # said here, not where entries are put: the program that logs never waits on stderr
+                self._report("full", f"the queue is full ({self._capacity:,} entries or "
+                                     f"{_size_text(self._capacity_bytes)}): the oldest are dropped until {self.url} "
+                                     "takes entries again")
             if outcome == "retry":
                 self.retries += 1
                 failures += 1
@@ -419,8 +424,9 @@ def _size_text(size: int) -> str:
     return f"{size:,} byte{'' if size == 1 else 's'}"
 
 
-def _unsent_text(left: int, unanswered: int) -> str:
-    """What closing left undone: entries never sent, and entries sent whose answer never came."""
+def _unsent_text(left: int, unanswered: int, lost: int) -> str:
+    """What closing left undone: entries never sent, entries sent whose answer never came, and those dropped
+    from the full queue (`lost`) before."""
     parts = []
     if left:
         parts.append(f"{left:,} log entr{'y was' if left == 1 else 'ies were'} not sent before closing: "
@@ -429,4 +435,7 @@ def _unsent_text(left: int, unanswered: int) -> str:
         what = "more" if left else f"log entr{'y' if unanswered == 1 else 'ies'}"
         parts.append(f"{unanswered:,} {what} {'was' if unanswered == 1 else 'were'} sent but not answered before "
                      f"closing: the server may or may not have stored {'it' if unanswered == 1 else 'them'}")
+    if lost:
+        parts.append(f"{lost:,} {'more ' if parts else ''}{'was' if lost == 1 else 'were'} dropped before, "
+                     "because the queue was full")
     return "; ".join(parts)

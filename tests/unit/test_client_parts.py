@@ -1107,3 +1107,25 @@ def test_tail_says_what_the_server_says_on_the_stream_but_not_its_keep_alives(
     assert notices == ["the server says: the log bus is unavailable; reconnecting",
                        "the server says: Redis restarted without its data: lines \x1b[31mgone"]
     assert not any("keep-alive" in text or "stopping" in text for text in said), said
+
+
+def test_entries_dropped_from_a_full_queue_are_said_as_it_fills_and_at_closing() -> None:
+    """With the server away for good, the handler said only what was left at closing: 100,000 records
+    dropped from its full queue before were never told of."""
+    import socket as sockets
+
+    with sockets.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]  # closed below: nothing listens there
+    problems: list[str] = []
+    sender = BatchSender(f"http://127.0.0.1:{port}/live/{STREAM}", batch_size=2, capacity=4,
+                         on_problem=problems.append)
+    for n in range(10):
+        sender.put(entries.encode_entry(f"line {n}", level="INFO", program="p", timestamp=1.0, fields=None))
+    deadline = time.monotonic() + 10
+    while not any("queue is full" in text for text in problems) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert any(text.startswith("the queue is full (4 entries or 64 MiB): the oldest are dropped until ")
+               for text in problems), problems
+    assert not sender.close(timeout=0)
+    assert sender.lost == 6
+    assert problems[-1].endswith("; 6 more were dropped before, because the queue was full"), problems
