@@ -319,7 +319,7 @@ def _open(request: urllib.request.Request, read_timeout: float) -> Any:
 
 def _body_detail(error: urllib.error.HTTPError) -> str:
     try:
-        return error_detail(error.read(MAX_ERROR_BYTES))
+        return error_detail(error.read(MAX_ERROR_BYTES), error.code)
     except (OSError, http.client.HTTPException):  # cut short
         return error.reason or "no detail"
     finally:

@@ -312,7 +312,7 @@ class BatchSender:
             return "sent", None
         self._last_try_unanswered = False
         if status in _RETRIED_STATUSES or status >= 500:
-            self._report(f"status {status}", f"{self.url} answered {status}; retrying")
+            self._report(f"status {status}", f"{self.url} answered {status} ({error_detail(detail, status)}); retrying")
             return "retry", _retry_after(response.getheader("Retry-After"))
         if 300 <= status < 400:
             where = printable(response.getheader("Location") or "nowhere")
@@ -392,9 +392,10 @@ def _retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
 
 
-def error_detail(body: str | bytes) -> str:
+def error_detail(body: str | bytes, status: int | None = None) -> str:
     """The `detail` of a BunnyLogs JSON error body, an HTML page's title (a proxy's or a page's answer, not
-    the stream's), or the start of the body on one line."""
+    the stream's: with a 502, 503 or 504 `status`, a proxy's whose server is away), or the start of the body
+    on one line."""
     try:
         return _one_line(str(json.loads(body)["detail"]))
     except (ValueError, KeyError, TypeError, RecursionError):
@@ -402,10 +403,13 @@ def error_detail(body: str | bytes) -> str:
         if _HTML_START.match(text):
             title = _HTML_TITLE.search(text)
             named = f" titled '{_one_line(html.unescape(title[1]))[:200]}'" if title else ""
+            if status in _PROXY_STATUSES:
+                return f"an HTML page{named}: a proxy's, whose server behind it is down or restarting"
             return f"an HTML page{named}, not an answer from a stream's URL: is the URL right?"
         return _one_line(text)[:200] or "no detail"
 
 
+_PROXY_STATUSES = frozenset({502, 503, 504})
 _HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|title|h1|center)\b", re.IGNORECASE)
 _HTML_TITLE = re.compile(r"<title[^>]*>([^<]*)</title", re.IGNORECASE)
 

@@ -194,8 +194,8 @@ def test_what_a_server_answers_reaches_the_terminal_on_one_line_and_escaped() ->
     url, line = _first_thing_tail_says(_HostileServer)
     assert line == f"bunnylogs tail: {url} answered 503: busy \\x1b]0;owned\\x07\\x1b[2J\\u202e; retrying\n", line
     url, line = _first_thing_tail_says(_HostilePageServer)  # named by its title, entities and all
-    assert line == (f"bunnylogs tail: {url} answered 503: an HTML page titled '502 \\x1b]0;owned\\x07[2J\\u202e', "
-                    "not an answer from a stream's URL: is the URL right?; retrying\n"), line
+    assert line == (f"bunnylogs tail: {url} answered 503: an HTML page titled '502 \\x1b]0;owned\\x07[2J\\u202e': "
+                    "a proxy's, whose server behind it is down or restarting; retrying\n"), line
 
 
 def test_pipe_rejects_a_url_that_is_not_a_stream() -> None:

@@ -136,6 +136,29 @@ def test_an_html_page_in_answer_is_named_by_its_title_not_dumped(body: str, said
     assert said in detail and "is the URL right?" in detail and "<" not in detail
 
 
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_proxy_s_html_page_for_a_server_away_is_not_taken_for_a_wrong_url(status: int) -> None:
+    """nginx's 502 page with both ingest processes down was said as "is the URL right?": the URL was right."""
+    page = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>"
+    assert error_detail(page, status) == ("an HTML page titled '502 Bad Gateway': a proxy's, whose server behind it "
+                                          "is down or restarting")
+    assert "is the URL right?" in error_detail(page, 404)
+
+
+def test_the_sender_says_why_a_server_asks_it_to_retry() -> None:
+    """The handler and pipe said only "answered 503; retrying", leaving out the server's detail."""
+    answers = [b'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 0\r\n'
+               b'Content-Length: 42\r\nConnection: close\r\n\r\n{"detail": "the log bus is unavailable"}',
+               204]
+    problems: list[str] = []
+    with stream_server(lambda _: answers.pop(0)) as url:
+        sender = BatchSender(url, on_problem=problems.append)
+        sender.put(b'{"message": "once"}')
+        assert sender.flush(10)
+        sender.close(1)
+    assert problems == [f"{url} answered 503 (the log bus is unavailable); retrying"], problems
+
+
 @pytest.mark.parametrize(("size", "text"), [(64 * 2**20, "64 MiB"), (3 * 2**19, "1.5 MiB"), (256 * 1024, "256 KiB"),
                                             (1000, "1,000 bytes"), (1, "1 byte"), (5 * 2**30, "5 GiB"),
                                             (2**20 - 1, "1 MiB"), (int(1.96 * 2**20), "1.96 MiB")])
