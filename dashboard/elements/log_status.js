@@ -78,6 +78,7 @@ export class StatusBar {
     refs.paused.textContent = pausedText(pendingShown, pending.length - pendingShown);
     refs.filterError.hidden = !filterError;
     refs.filterError.textContent = filterError || "";
+    refs.filterError.title = filterError || "";  // the text may be cut to two lines
     // Lines that arrived but are not drawn yet (the next frame's) are not "cleared".
     const empty = incoming.length ? null : emptyText(received, all.length, shown.length);
     refs.empty.hidden = empty === null;
@@ -88,6 +89,7 @@ export class StatusBar {
   setHighlightError(text) {
     this.refs.highlightError.hidden = text === null;
     this.refs.highlightError.textContent = text || "";
+    this.refs.highlightError.title = text || "";
   }
 
   setBusAvailable(available) {

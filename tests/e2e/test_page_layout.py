@@ -606,3 +606,57 @@ async def test_a_page_retries_its_stopped_server_every_few_seconds_at_most(page:
         assert max(waits_ms) <= LONGEST_RETRY_WAIT_S * 1000, waits_ms
         await asyncio.to_thread(app.start)
         await expect(page.locator(".bl-state")).to_have_text("connected", timeout=RESTART_TIMEOUT_MS)
+
+
+# --- controls that grow with what a stream brings ----------------------------------------------------
+
+_CROWDING = """() => {
+  const tops = (selector) => new Set([...document.querySelectorAll(selector)]
+    .map((element) => Math.round(element.getBoundingClientRect().top))).size;
+  const errors = [...document.querySelectorAll('.bl-filter-error, .bl-highlight-error')].filter((e) => !e.hidden);
+  return {pageFits: document.scrollingElement.scrollHeight <= innerHeight,
+          levelLines: tops('.bl-level-chip'), columnLines: tops('.bl-col-chip'),
+          errorLines: errors.map((error) => Math.round(error.getBoundingClientRect().height
+                                                        / parseFloat(getComputedStyle(error).lineHeight))),
+          rowsShare: document.querySelector('.bl-scroller').getBoundingClientRect().height / innerHeight};
+}"""
+
+
+async def test_many_levels_of_a_stream_s_own_stay_on_one_line_and_the_page_fits_a_low_window(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    # Wrapped, 36 chips took six rows of the toolbar: at 1400x600 the page scrolled, the log's rows 134 px.
+    await page.set_viewport_size({"width": 1400, "height": 600})
+    stream = new_stream()
+    response = await http.post(f"{app_server.url}/live/{stream}",
+                               json=[{"message": f"m{n}", "level": f"CUSTOMLEVEL{n:09d}"} for n in range(30)])
+    assert response.status_code == 204
+    await open_stream(page, app_server.url, stream)
+    await expect(page.locator(".bl-level-chip")).to_have_count(35)
+    await page.wait_for_function(f"() => ({_CROWDING})().pageFits", timeout=LAYOUT_TIMEOUT_MS)
+    crowding = await page.evaluate(_CROWDING)
+    assert crowding["levelLines"] == 1 and crowding["rowsShare"] >= 0.3, crowding
+    last = page.locator(".bl-level-chip").last
+    await last.scroll_into_view_if_needed()  # the line scrolls sideways to it, and it still works
+    await last.click()
+    await page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("hide") == ["CUSTOMLEVEL000000029"])
+
+
+async def test_on_a_phone_errors_and_column_chips_leave_the_log_its_rows(page: Page, app_server: AppProcess,
+                                                                         http: httpx.AsyncClient) -> None:
+    # A bad highlight rule's error took five lines of the status bar and six column chips four lines:
+    # the log's rows were 165 px of an 800 px window.
+    await page.set_viewport_size({"width": 400, "height": 800})
+    stream = new_stream()
+    response = await http.post(f"{app_server.url}/live/{stream}",
+                               json=[{"message": f"aaa {n}", "fields": {f"field{k}": k for k in range(6)}}
+                                     for n in range(50)])
+    assert response.status_code == 204
+    columns = "&".join(f"col=field{k}" for k in range(6))
+    await open_stream(page, app_server.url, f"{stream}?hl=red:re:(a%2B)%2B&hl=re:[&{columns}")
+    error = page.locator(".bl-highlight-error")
+    await expect(error).to_contain_text("Highlight rule 1:")
+    await expect(page.locator(".bl-col-chip")).to_have_count(6)
+    crowding = await page.evaluate(_CROWDING)
+    assert crowding["errorLines"] == [2] and crowding["columnLines"] == 1, crowding
+    assert crowding["pageFits"] and crowding["rowsShare"] >= 0.25, crowding
+    assert (await error.get_attribute("title") or "").startswith("Highlight rule 1: ")  # whole in its title
