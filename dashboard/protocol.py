@@ -96,6 +96,9 @@ def canonical_level(value: object) -> str:
         value = int(value)
     if isinstance(value, int):
         return level_from_number(value)
+    if isinstance(value, float):  # 25.5 was refused as if it were no number
+        raise InvalidLevel(f"a numeric level must be a whole number from {LOWEST_LEVEL_NUMBER} to "
+                           f"{HIGHEST_LEVEL_NUMBER}, got {value!r:.20}")
     if not isinstance(value, str):
         raise InvalidLevel("level must be a name or a number")
     text = value.strip()

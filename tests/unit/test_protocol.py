@@ -148,3 +148,10 @@ def test_only_text_of_a_uuids_length_is_remembered_between_calls() -> None:
         assert canonical_stream_id("a" * size) is None
     assert _canonical_stream_id.cache_info().currsize == before
     assert canonical_stream_id("0B6D5F2A-8C1E-4D3B-9F7A-2E4C6A8B0D1F") == "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
+
+
+@pytest.mark.parametrize("given", [25.5, -0.5, 0.1])
+def test_a_level_number_with_a_fraction_is_refused_as_a_number_that_is_not_whole(given: float) -> None:
+    # It was refused as "a name or a number", which it is.
+    with pytest.raises(InvalidEntry, match=f"^a numeric level must be a whole number from 0 to 50, got {given}$"):
+        normalize_level(given)
