@@ -42,7 +42,9 @@ export function compileFilterPattern(text) {
   try {
     pattern = RE2JS.compile(text, RE2JS.CASE_INSENSITIVE);
   } catch (error) {
-    return { pattern: null, error: `Invalid regular expression: ${error.message} (RE2 syntax: no lookarounds or backreferences)` };
+    // RE2JS quotes the pattern with the case flag it put before it: `(?i)(` for what the reader typed as `(`.
+    const message = error.message.replace("`(?i)", "`");
+    return { pattern: null, error: `Invalid regular expression: ${message} (RE2 syntax: no lookarounds or backreferences)` };
   }
   if (pattern.programSize() > MAX_FILTER_PROGRAM) return { pattern: null, error: tooLargeToFilter(pattern.programSize()) };
   return { pattern, error: null };

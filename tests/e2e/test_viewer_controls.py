@@ -114,6 +114,8 @@ async def test_a_filter_that_backtracks_for_a_power_of_the_line_length_still_fil
     await filter_by(page, "(?=a)b")  # the browser's own syntax that RE2 lacks, as the server's search does
     await expect(page.locator(".bl-filter-error")).to_contain_text("Invalid regular expression")
     await expect(page.locator(".bl-filter-error")).to_contain_text("(?=")
+    await filter_by(page, "(")  # quoted as typed: it was quoted as `(?i)(`, with the case flag put before it
+    await expect(page.locator(".bl-filter-error")).to_contain_text("missing closing ): `(`")
     # Its time grows with the pattern's size too: thirty counted repeats of 1,000 took 50 s on a 60 KB line.
     await filter_by(page, "[^z]{1000}" * 30 + "z")
     await expect(page.locator(".bl-filter-error")).to_contain_text("too large to filter with")
