@@ -74,7 +74,8 @@ class ViewerControls:
             self.program_select = ui.select(_program_options(self.filter.programs), value=list(self.filter.programs),
                                             multiple=True, label="Programs", clearable=True,
                                             on_change=self._on_programs)
-            self.program_select.props("dense outlined use-chips options-dense").classes("bl-programs min-w-36")
+            self.program_select.props("dense outlined use-chips options-dense popup-content-class=bl-programs-menu")
+            self.program_select.classes("bl-programs min-w-36")
             ui.space()
             self.pause_button = ui.button("Pause", icon="pause")
             self.pause_button.props("flat dense no-caps").classes("bl-pause").tooltip("Pause / resume (Space)")

@@ -191,6 +191,25 @@ async def test_program_choices_show_bidi_and_control_characters_escaped(page: Pa
     await expect(page.locator(".bl-message")).to_have_text(["hi"])
 
 
+@pytest.mark.parametrize("width", [400, 1280])
+async def test_a_long_program_name_shows_whole_in_the_programs_menu(page: Page, app_server: AppProcess,
+                                                                   http: httpx.AsyncClient, width: int) -> None:
+    # It broke at its hyphen, and the rest ran out of the menu, cut off.
+    await page.set_viewport_size({"width": width, "height": 800})
+    stream = new_stream()
+    name = "prog020-" + "x" * 92
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "hi", "program": name})
+    await expect(page.locator(".bl-row", has_text="hi")).to_have_count(1)
+    await page.locator(".bl-programs").click()
+    label = page.get_by_role("option").locator(".q-item__label")
+    await expect(label).to_have_text(name)
+    fits = await label.evaluate("""(label) => { const menu = label.closest('.q-menu').getBoundingClientRect();
+      const box = label.getBoundingClientRect();
+      return label.scrollWidth <= label.clientWidth && box.right <= menu.right && box.right <= innerWidth; }""")
+    assert fits
+
+
 async def test_a_link_with_filters_reproduces_the_view(page: Page, app_server: AppProcess,
                                                        http: httpx.AsyncClient) -> None:
     stream = new_stream()
