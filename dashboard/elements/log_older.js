@@ -67,6 +67,7 @@ export class OlderLines {
     this.recent = [];       // the last entries that came (up to RECENT; not yet trimmed: twice that)
     this.atStart = false;   // the oldest row held is the oldest line the bus keeps
     this.loading = false;
+    this.askedWhileLoading = false;  // the reader asked at the top while an answer was on its way
     this.cleared = false;   // the reader emptied the view: nothing older comes back into it
     this.filtered = false;
     this.search = null;     // after "search all": {boundary, searched, found, nextBefore, reachedStart}
@@ -182,6 +183,12 @@ export class OlderLines {
       this.atStart = true;
     }
     this.show();
+    // An ask at the top that came before this answer did (a key, the wheel, a scroll up) is not lost: asked
+    // again, if the reader is still at the top now that the rows came.
+    if (this.askedWhileLoading) {
+      this.askedWhileLoading = false;
+      if (this.atTop()) this.load();
+    }
   }
 
   // --- asking ------------------------------------------------------------------------------------
@@ -197,7 +204,11 @@ export class OlderLines {
 
   load() {
     this.asked = true;
-    if (this.loading || this.cleared || this.complete() || this.logRows.held() >= this.maxRows) return;
+    if (this.loading) {
+      this.askedWhileLoading = true;
+      return;
+    }
+    if (this.cleared || this.complete() || this.logRows.held() >= this.maxRows) return;
     const search = this.search !== null;
     if (search && (this.search.reachedStart || !this.search.nextBefore)) return;
     if (search && this.error !== null && !this.retry) return;  // refused: not again with the same filter
