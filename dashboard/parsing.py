@@ -477,7 +477,8 @@ class _TextFieldsParser(MultiPartParser):
             super().on_part_end()
             return
         charset = _part_charset(part.item_headers) or self._charset or "utf-8"
-        self.items.append((part.field_name, part.data.decode(charset, errors="replace")))
+        data = bytes(part.data)
+        self.items.append((part.field_name, data.decode(_byte_order(charset, data), errors="replace")))
 
 
 def _part_charset(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -486,7 +487,9 @@ def _part_charset(headers: list[tuple[bytes, bytes]]) -> str | None:
         if name == b"content-type":
             content_type = value.decode("latin-1")
             _, charset = _content_type(content_type)
-            if charset is None and "charset" in content_type.lower():
+            names_one = any(parameter.partition("=")[0].strip().lower() == "charset"
+                            for parameter in content_type.split(";")[1:])
+            if charset is None and names_one:
                 return "utf-8"  # _content_type says None for UTF-8, and the body's charset may be another
             return charset
     return None

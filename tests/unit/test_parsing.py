@@ -426,6 +426,9 @@ async def test_a_multipart_field_with_a_stray_byte_keeps_its_valid_characters() 
     ("; charset=latin-1", "text/plain; charset=utf-8", "hé €".encode(), "hé €"),
     ("; charset=latin-1", "text/plain", "hé".encode("latin-1"), "hé"),
     ("", 'text/plain; charset="iso-8859-15"', "€".encode("iso-8859-15"), "€"),
+    ("", "text/plain; charset=utf-16", "héllo".encode("utf-16-be"), "héllo"),  # no byte order mark: big-endian
+    ("; charset=utf-32", "text/plain", "héllo".encode("utf-32-be"), "héllo"),
+    ("; charset=latin-1", "text/plain; x-nocharset=1", "é".encode("latin-1"), "é"),  # names no charset
 ])
 async def test_a_multipart_part_is_read_in_the_charset_it_names_else_the_body_s(
         body_charset: str, part_type: str, data: bytes, message: str) -> None:
