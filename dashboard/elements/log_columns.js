@@ -111,14 +111,22 @@ export class ColumnBar {
     const offered = [...this.keys.keys].filter((key) => !this.columns.includes(key)).sort();
     this.select.replaceChildren(new Option(ADD_LABEL, ""), ...offered.map((key) => this.option(key)));
     this.select.value = "";
-    this.select.disabled = !offered.some((key) => key.length <= this.maxChars) || this.columns.length >= this.max;
+    this.select.disabled = !offered.some((key) => this.fitsLink(key)) || this.columns.length >= this.max;
+  }
+
+  // Whether a link keeps `key` as a column: at most maxChars characters, counted as Python counts them
+  // (code points; an emoji is two of JavaScript's).
+  fitsLink(key) {
+    let count = 0;
+    for (const _ of key) if (++count > this.maxChars) return false;
+    return true;
   }
 
   // A key offered as a column; one longer than a link keeps (maxChars) is shown, cut short, and not chosen.
   option(key) {
     const label = keyLabel(key);
     const shown = label.length > MAX_OPTION_CHARS ? `${label.slice(0, MAX_OPTION_CHARS)}…` : label;
-    if (key.length <= this.maxChars) return new Option(shown, key);
+    if (this.fitsLink(key)) return new Option(shown, key);
     const option = new Option(`${shown} (too long for a column)`, key);
     option.disabled = true;
     return option;
