@@ -35,6 +35,11 @@ export class StatusBar {
     this.busAvailable = true;  // as the server last said: false while its log bus (Redis) is away
     this.lastShown = -Infinity;
     this.timeout = null;
+    // An error cut to two lines shows whole when clicked or tapped (a touch screen shows no title), and
+    // cut again on the next.
+    for (const error of [filterError, highlightError]) {
+      error.addEventListener("click", () => error.classList.toggle("bl-whole"));
+    }
   }
 
   start() {

@@ -22,6 +22,15 @@ MAX_PROGRAM_CHOICES = 500
 _THEME_NAMES = {None: "Theme: follows the system", True: "Theme: dark", False: "Theme: light"}
 
 
+_CHIP_INTO_VIEW = "(event) => event.target.scrollIntoView({ block: 'nearest', inline: 'nearest' })"
+_WHEEL_SIDEWAYS = """(event) => {
+  const line = event.currentTarget;
+  if (line.scrollWidth <= line.clientWidth || event.deltaX !== 0 || event.deltaY === 0) return;
+  const before = line.scrollLeft;
+  line.scrollLeft += event.deltaY;
+  if (line.scrollLeft !== before) event.preventDefault();  // the line took the turn: the page does not
+}"""
+
 class ViewerControls:
     """Filter, pause, clear, follow, time zone, download and theme controls for one `LogView`."""
 
@@ -67,6 +76,10 @@ class ViewerControls:
             with ui.row().classes("gap-0 items-center bl-levels") as self._levels_row:
                 for level in STANDARD_LEVELS:
                     self._add_level_chip(level)
+            # The chips' line scrolls sideways: a chip the keys reach comes whole into view (Chromium leaves
+            # one partly in view as it is), and a mouse's wheel scrolls the line as it has no other way.
+            self._levels_row.on("focusin", js_handler=_CHIP_INTO_VIEW)
+            self._levels_row.on("wheel", js_handler=_WHEEL_SIDEWAYS)
             for level in self.filter.hidden_levels:
                 if level not in self._level_chips:
                     with self._levels_row:

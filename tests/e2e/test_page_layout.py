@@ -635,9 +635,19 @@ async def test_many_levels_of_a_stream_s_own_stay_on_one_line_and_the_page_fits_
     await page.wait_for_function(f"() => ({_CROWDING})().pageFits", timeout=LAYOUT_TIMEOUT_MS)
     crowding = await page.evaluate(_CROWDING)
     assert crowding["levelLines"] == 1 and crowding["rowsShare"] >= 0.3, crowding
-    last = page.locator(".bl-level-chip").last
-    await last.scroll_into_view_if_needed()  # the line scrolls sideways to it, and it still works
-    await last.click()
+    line = page.locator(".bl-levels")
+    await line.hover()
+    await page.mouse.wheel(0, 400)  # a mouse's wheel scrolls the line sideways
+    await page.wait_for_function("document.querySelector('.bl-levels').scrollLeft > 0")
+    whole_in_line = """(chip) => { const box = chip.getBoundingClientRect();
+      const line = chip.closest('.bl-levels').getBoundingClientRect();
+      return box.left >= line.left - 0.5 && box.right <= line.right + 0.5; }"""
+    chips = page.locator(".bl-level-chip")
+    for index in (0, 20, 34):  # a chip the keys reach comes whole into view
+        await chips.nth(index).focus()
+        await page.wait_for_function(f"({whole_in_line})(document.querySelectorAll('.bl-level-chip')[{index}])")
+    last = chips.last
+    await last.click()  # and it still works
     await page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("hide") == ["CUSTOMLEVEL000000029"])
 
 
@@ -660,3 +670,7 @@ async def test_on_a_phone_errors_and_column_chips_leave_the_log_its_rows(page: P
     assert crowding["errorLines"] == [2] and crowding["columnLines"] == 1, crowding
     assert crowding["pageFits"] and crowding["rowsShare"] >= 0.25, crowding
     assert (await error.get_attribute("title") or "").startswith("Highlight rule 1: ")  # whole in its title
+    await error.click()
+    assert (await page.evaluate(_CROWDING))["errorLines"][0] > 2  # whole when clicked or tapped (touch: no title)
+    await error.click()
+    assert (await page.evaluate(_CROWDING))["errorLines"] == [2]
