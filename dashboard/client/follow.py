@@ -192,6 +192,7 @@ def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None
         opened()
         data: list[str] = []
         held = 0  # bytes of the event's data lines so far
+        notices: list[str] = []  # the comments told on this connection
         while raw_line := response.readline(MAX_EVENT_BYTES):
             alive()
             if len(raw_line) == MAX_EVENT_BYTES and not raw_line.endswith(b"\n"):
@@ -207,14 +208,21 @@ def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None
                 data, held = [], 0
             elif line.startswith(":"):
                 comment = line[1:].strip()
-                if comment not in _ROUTINE_COMMENTS and not comment.endswith(_ENDING_COMMENT):
+                if comment in _ROUTINE_COMMENTS or comment.endswith(_ENDING_COMMENT) or comment in notices[-1:]:
+                    continue
+                # A server that comments on every line (a ticker, a foreign one) is told of a few times, not for ever.
+                if len(notices) < MAX_NOTICES:
                     told(comment[:MAX_NOTICE_CHARS])
+                elif len(notices) == MAX_NOTICES:
+                    told("… (its further comments on this connection are not shown)")
+                notices.append(comment)
 
 
 # Comments of every stream, which say nothing new; and the end of those the server ends a stream after.
 _ROUTINE_COMMENTS = frozenset({"", "connected", "keep-alive", "keepalive", "ping", "heartbeat"})
 _ENDING_COMMENT = "reconnect with Last-Event-ID to resume"
 MAX_NOTICE_CHARS = 300
+MAX_NOTICES = 10  # comments told per connection
 
 
 def _get_page(url: str, read_timeout: float) -> dict[str, Any]:
