@@ -20,6 +20,7 @@ import email.utils
 import html
 import http.client
 import json
+import math
 import os
 import random
 import re
@@ -39,6 +40,7 @@ from .urls import http_url_parts
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
 RETRY_AFTER_MAX_S = 60.0
+FULL_TOLD_EVERY_S = 10.0  # a queue that stays full is said again this often at most
 USER_AGENT = "bunnylogs-client/1"
 _BODY_BUDGET = MAX_BODY_BYTES - 1024  # room for the brackets and commas
 
@@ -81,6 +83,8 @@ class BatchSender:
         self._retry_unanswered = False
         self._last_try_unanswered = False
         self._unreported_losses = 0
+        self._lost_told = 0  # the drops said on stderr so far, and when
+        self._full_told_at = -math.inf
         self._urgent = False  # a flush or close wants the queue emptied now
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -154,7 +158,8 @@ class BatchSender:
         this process's (the lock may even be held by a thread that does not exist here)."""
         self._lock = threading.Condition()
         self._queue.clear()
-        self._queued_bytes = self._in_flight = self._retry_count = self._unreported_losses = 0
+        self._queued_bytes = self._in_flight = self._retry_count = self._unreported_losses = self._lost_told = 0
+        self._full_told_at = -math.inf
         self._retry_key = ""
         self._urgent = self._retry_unanswered = self._last_try_unanswered = False
         self._thread = self._connection = None
@@ -198,11 +203,8 @@ class BatchSender:
                 else:
                     self._settle(batch, outcome)
                 self._lock.notify_all()
-                dropping = self._unreported_losses > 0
-            if dropping:  # said here, not where entries are put: the program that logs never waits on stderr
-                self._report("full", f"the queue is full ({self._capacity:,} entries or "
-                                     f"{_size_text(self._capacity_bytes)}): the oldest are dropped until {self.url} "
-                                     "takes entries again")
+                lost = self.lost
+            self._tell_drops(lost)
             if outcome == "retry":
                 self.retries += 1
                 failures += 1
@@ -263,6 +265,16 @@ class BatchSender:
             self._drop_oldest(excess)
         if self._queued_bytes > self._capacity_bytes:
             self._drop_oldest_bytes()
+
+    def _tell_drops(self, lost: int) -> None:
+        """Say that the full queue drops entries, at most every FULL_TOLD_EVERY_S while it goes on (also while a
+        slow server takes some). Said from this thread: the program that logs never waits on stderr."""
+        now = time.monotonic()
+        if lost <= self._lost_told or now - self._full_told_at < FULL_TOLD_EVERY_S:
+            return
+        self._lost_told, self._full_told_at = lost, now
+        self._tell(f"the queue is full ({self._capacity:,} entries or {_size_text(self._capacity_bytes)}): {lost:,} "
+                   f"dropped so far, the oldest first, until {self.url} takes entries as fast as they come")
 
     def _settle(self, batch: list[bytes], outcome: str) -> None:
         if outcome == "sent":
@@ -347,9 +359,14 @@ class BatchSender:
 
     def _report(self, key: str, text: str) -> None:
         """Tell the user about a problem once until sending works again (not once per retry)."""
-        if self._on_problem is None or key in self._reported:
+        if key in self._reported:
             return
         self._reported.add(key)
+        self._tell(text)
+
+    def _tell(self, text: str) -> None:
+        if self._on_problem is None:
+            return
         with contextlib.suppress(Exception):  # reporting must not stop sending
             self._on_problem(text)
 

@@ -1163,8 +1163,30 @@ def test_entries_dropped_from_a_full_queue_are_said_as_it_fills_and_at_closing()
     deadline = time.monotonic() + 10
     while not any("queue is full" in text for text in problems) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert any(text.startswith("the queue is full (4 entries or 64 MiB): the oldest are dropped until ")
-               for text in problems), problems
+    assert any(text.startswith("the queue is full (4 entries or 64 MiB): ")
+               and " dropped so far, the oldest first" in text for text in problems), problems
     assert not sender.close(timeout=0)
     assert sender.lost == 6
     assert problems[-1].endswith("; 6 more were dropped before, because the queue was full"), problems
+
+
+def test_drops_while_a_slow_server_takes_entries_are_said_too() -> None:
+    """A server that answers 204, but slower than entries come: each answer sent the drops on as a WARNING
+    entry first, and the queue filling up was never said."""
+    problems: list[str] = []
+
+    def slowly(_: bytes) -> int:
+        time.sleep(0.2)
+        return 204
+
+    with stream_server(slowly) as url:
+        sender = BatchSender(url, batch_size=2, capacity=4, on_problem=problems.append)
+        for n in range(30):
+            sender.put(entries.encode_entry(f"line {n}", level="INFO", program="p", timestamp=1.0, fields=None))
+            time.sleep(0.01)
+        deadline = time.monotonic() + 10
+        while not any("queue is full" in text for text in problems) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sender.close(5)
+    assert sender.lost and any(text.startswith("the queue is full (4 entries or 64 MiB): ") for text in problems), \
+        problems
