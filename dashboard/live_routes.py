@@ -148,6 +148,8 @@ def build_live_router(*, ingest: Ingest | None, readback: Readback, page_base: s
     # methods, those fell through to the pages' "No such page" in HTML.
     async def anything_else(request: Request) -> Response:
         rest: str = request.path_params["rest"]
+        if canonical_stream_id(rest) and ingest is None:  # its POST and OPTIONS are refused (404) too
+            return error_response(405, f"use GET to follow a stream; {UI_ONLY}", headers={"Allow": "GET"})
         if canonical_stream_id(rest):
             return error_response(405, "use POST to send entries to a stream, GET to follow it",
                                   headers={"Allow": "GET, POST, OPTIONS"})
