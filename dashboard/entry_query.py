@@ -10,7 +10,6 @@ whose matching time is linear in the text: no pattern can make a search backtrac
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,14 @@ import re2
 from starlette.datastructures import QueryParams
 
 from .entry import LogEntry
-from .protocol import MAX_FILTER_CHARS, MAX_PROGRAM_CHARS, InvalidLevel, level_rank, level_threshold
+from .protocol import (
+    MAX_FILTER_CHARS,
+    MAX_PROGRAM_CHARS,
+    InvalidLevel,
+    level_rank,
+    level_threshold,
+    shown_message,
+)
 from .time_bounds import InvalidMoment, parse_moment
 
 MAX_PROGRAMS = 50
@@ -87,16 +93,10 @@ class EntryQuery:
         return entry.fields_json is not None and len(entry.fields_json) > OFF_LOOP_SEARCH_CHARS
 
 
-# A terminal escape sequence, as the page drops it from what it shows and searches (ESCAPE_SEQUENCE in
-# dashboard/elements/log_text.js): ESC and a CSI sequence, a string sequence ended by BEL or ST, or a short one.
-_ESCAPE_SEQUENCES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]+[0-~]"
-                               r"|[0-OQ-WYZ\\`-~])")
-
-
 def searched_text(entry: LogEntry) -> str:
     """What the text filter searches, as the page does: the message as shown (without its colour codes and
     other escape sequences), then the fields as compact JSON."""
-    message = _ESCAPE_SEQUENCES.sub("", entry.message) if "\x1b" in entry.message else entry.message
+    message = shown_message(entry.message)
     return f"{message} {entry.fields_json.decode()}" if entry.fields_json else message
 
 

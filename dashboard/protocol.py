@@ -206,3 +206,14 @@ def entry_id_order(entry_id: str) -> tuple[int, int]:
     """`'1700000000000-3'` → `(1700000000000, 3)`, which orders like the stream (for a checked ID)."""
     milliseconds, _, sequence = entry_id.partition("-")
     return int(milliseconds), int(sequence or 0)
+
+
+# A terminal escape sequence, as the page drops it from what it shows and searches (ESCAPE_SEQUENCE in
+# dashboard/elements/log_text.js): ESC and a CSI sequence, a string sequence ended by BEL or ST, or a short one.
+_ESCAPE_SEQUENCES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]+[0-~]"
+                               r"|[0-OQ-WYZ\\`-~])")
+
+
+def shown_message(message: str) -> str:
+    """A message as the page shows it, and as filters search it: without its colour codes and other escape sequences."""
+    return _ESCAPE_SEQUENCES.sub("", message) if "\x1b" in message else message

@@ -10,7 +10,7 @@ import re
 import sys
 from typing import Any, TextIO
 
-from ..protocol import MAX_FILTER_CHARS, level_rank
+from ..protocol import MAX_FILTER_CHARS, level_rank, shown_message
 from ..time_bounds import iso_utc
 from .follow import StreamGone, follow, replay
 from .printable import printable, printable_json
@@ -42,7 +42,8 @@ def tail(url: str, *, min_rank: int | None, pattern: re.Pattern[str] | None, as_
         for entry in entries:
             if min_rank is not None and level_rank(entry["level"]) < min_rank:
                 continue
-            if pattern is not None and not pattern.search(entry["message"]):
+            # The message as shown and as the server searches it: a colour code inside the words is not text.
+            if pattern is not None and not pattern.search(shown_message(entry["message"])):
                 continue
             if since is not None and entry["ts"] < since:  # a live entry may carry an older time of its own
                 continue

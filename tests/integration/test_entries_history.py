@@ -175,6 +175,27 @@ def test_tail_until_prints_the_stored_range_filtered_and_exits(server_url: str) 
     assert [json.loads(line)["message"] for line in result.stdout.splitlines()] == ["2020 disk", "2024 Disk"]
 
 
+@pytest.mark.parametrize(("grep", "found"), [("text and bold", True), ("31m", False)])
+def test_tail_greps_a_coloured_message_as_shown_with_or_without_since(server_url: str, grep: str,
+                                                                      found: bool) -> None:
+    # The server searches the message as shown, tail searched it with its colour codes: with --since
+    # (the server's pages) `31m` found nothing, without it the line; `text and bold` neither.
+    stream = str(uuid.uuid4())
+    coloured = "\x1b[31mred text\x1b[0m and \x1b[1;42mbold green\x1b[0m"
+    post(server_url, stream, {"message": coloured}, {"message": "plain"})
+    ranged = subprocess.run([*BUNNYLOGS, "tail", f"{server_url}/{stream}", "--since", "1h", "--until", "0s",
+                             "--grep", grep, "--json"], capture_output=True, text=True, timeout=30)
+    assert ranged.returncode == 0, ranged.stderr
+    expected = [coloured] if found else []
+    assert [json.loads(line)["message"] for line in ranged.stdout.splitlines()] == expected
+    process, output = start_tail(f"{server_url}/live/{stream}", "-n", "10", "--grep", f"{grep}|^plain$", "--json")
+    try:
+        assert [json.loads(line)["message"] for line in output.take(len(expected) + 1, timeout=30)] == \
+            [*expected, "plain"]
+    finally:
+        stop(process)
+
+
 @pytest.mark.parametrize(("args", "said"), [
     (["--since", "15"], "--since '15' is not a time: use ISO 8601"),
     (["--until", "yesterday"], "--until 'yesterday' is not a time"),
