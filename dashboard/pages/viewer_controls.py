@@ -22,6 +22,16 @@ MAX_PROGRAM_CHOICES = 500
 _THEME_NAMES = {None: "Theme: follows the system", True: "Theme: dark", False: "Theme: light"}
 
 
+# Esc empties the field here and now too: the text typed just before it (within the field's debounce)
+# would otherwise reach the server after the server's clearing, and put the filter back.
+_CLEAR_HERE_TOO = """(event) => {
+  const input = event.target;
+  if (input.value !== "") {
+    input.value = "";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  emit(event);
+}"""
 _CHIP_INTO_VIEW = "(event) => event.target.scrollIntoView({ block: 'nearest', inline: 'nearest' })"
 _WHEEL_SIDEWAYS = """(event) => {
   const line = event.currentTarget;
@@ -65,7 +75,7 @@ class ViewerControls:
             self.text_input.tooltip("Text to find (case-insensitive), and fields: key=value, key!=value, "
                                     "key~regex, dotted paths for nested keys (user.id=42); "
                                     "with .* all of it is one regular expression")
-            self.text_input.on("keydown.esc", self._clear_text)
+            self.text_input.on("keydown.esc", self._clear_text, js_handler=_CLEAR_HERE_TOO)
             self.regex_toggle = ui.checkbox(".*", value=self.filter.regex,
                                             on_change=lambda e: self._apply(regex=e.value))
             self.regex_toggle.classes("bl-regex").tooltip("Regular expression")

@@ -244,6 +244,22 @@ async def test_keys_slash_focuses_the_filter_and_escape_clears_it(page: Page, ap
     await expect(page.locator(".bl-shown")).to_have_text("4 shown")
 
 
+async def test_escape_right_after_typing_clears_the_filter_for_good(page: Page, app_server: AppProcess,
+                                                                   http: httpx.AsyncClient) -> None:
+    # Within the field's 150 ms debounce, the typed text reached the server after Esc's clearing: it came back.
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED)
+    await page.locator(".bl-scroller").click()
+    await page.keyboard.press("/")
+    await page.keyboard.type("gamma")
+    await page.keyboard.press("Escape")
+    await page.wait_for_timeout(600)  # past the debounce and a round trip
+    await expect(page.locator(".bl-filter-input input")).to_have_value("")
+    await expect(page.locator(".bl-shown")).to_have_text("4 shown")
+    assert "q=" not in page.url
+
+
 async def test_what_is_typed_right_after_slash_reaches_the_filter_however_slow_the_server(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     """"/" went to the server, whose answer focused the field: the keys typed before it came were lost,
