@@ -88,7 +88,9 @@ class Readback:
             return error_response(406, "this URL streams text/event-stream; for JSON use /live/<uuid>/entries")
         try:
             # EventSource sends Last-Event-ID when it reconnects; it wins over the ?after= of the first request.
-            after = _entry_id_param({**request.query_params, **_last_event_id(request)}, "after")
+            resumed = _last_event_id(request)
+            after = (_entry_id_param(resumed, "Last-Event-ID") if resumed
+                     else _entry_id_param(request.query_params, "after"))
             history = _int_param(request.query_params, "history", self._default_history, 0, MAX_HISTORY)
         except QueryError as error:
             return error_response(422, str(error))
@@ -388,8 +390,9 @@ def _is_zero_quality(parameters: str) -> bool:
 
 
 def _last_event_id(request: Request) -> dict[str, str]:
+    """The `Last-Event-ID` header as a parameter of that name (an error names the header), or nothing."""
     value = request.headers.get("last-event-id", "").strip()
-    return {"after": value} if value else {}
+    return {"Last-Event-ID": value} if value else {}
 
 
 def _entry_id_param(query: Mapping[str, str], name: str) -> str | None:

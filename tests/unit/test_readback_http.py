@@ -112,17 +112,18 @@ async def test_follow_refuses_a_client_that_accepts_only_json(client: httpx.Asyn
     assert "/entries" in response.json()["detail"]
 
 
-@pytest.mark.parametrize(("query", "headers"), [
-    ({"history": "lots"}, {}),
-    ({"history": "20000"}, {}),
-    ({"after": "x"}, {}),
-    ({}, {"last-event-id": "not-an-id"}),
+@pytest.mark.parametrize(("query", "headers", "named"), [
+    ({"history": "lots"}, {}, "history"),
+    ({"history": "20000"}, {}, "history"),
+    ({"after": "x"}, {}, "after"),
+    ({}, {"last-event-id": "not-an-id"}, "Last-Event-ID"),  # it named `after`, which was not sent
+    ({"after": "0-0"}, {"last-event-id": "not-an-id"}, "Last-Event-ID"),  # the header wins
 ])
-async def test_bad_follow_requests_are_422(client: httpx.AsyncClient, query: dict[str, str],
-                                           headers: dict[str, str]) -> None:
+async def test_bad_follow_requests_are_422_naming_what_is_wrong(client: httpx.AsyncClient, query: dict[str, str],
+                                                                headers: dict[str, str], named: str) -> None:
     response = await client.get(f"/live/{STREAM}", params=query, headers=headers)
     assert response.status_code == 422
-    assert response.json()["detail"]
+    assert response.json()["detail"].startswith(f"{named} must be ")
 
 
 @pytest.mark.parametrize(("accept", "allowed"), [
