@@ -467,8 +467,8 @@ class _TextFieldsParser(MultiPartParser):
     """Starlette's multipart parser, each field read as text as other bodies are: in the charset its part's
     Content-Type names, else the body's (UTF-8 by default), each byte outside it as U+FFFD.
 
-    Starlette reads a field that does not decode as Latin-1 whole: one stray byte turned a valid `€` beside
-    it into `â\x82¬`, and a part's own charset (UTF-16) was not read at all.
+    Starlette reads the whole of a field that does not decode in the body's charset as Latin-1 instead: one
+    stray byte turned a valid `€` beside it into `â\x82¬`, and a part's own charset (UTF-16) was not read at all.
     """
 
     def on_part_end(self) -> None:
