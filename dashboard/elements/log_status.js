@@ -26,6 +26,11 @@ function emptyText(received, held, shown) {
   return `No line matches the filter (${NUMBER.format(held)} hidden)`;
 }
 
+// A text set again, even to the same words, lays the page out again (the status every STATUS_EVERY_MS).
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 export class StatusBar {
   // The elements are the component's refs; logRows (a LogRows) has the counts.
   constructor({ state, count, shown, rate, paused, filterError, highlightError, empty }, logRows) {
@@ -35,6 +40,7 @@ export class StatusBar {
     this.busAvailable = true;  // as the server last said: false while its log bus (Redis) is away
     this.lastShown = -Infinity;
     this.timeout = null;
+    this.frame = null;
     // An error cut to two lines shows whole when clicked or tapped (a touch screen shows no title), and
     // cut again on the next.
     for (const error of [filterError, highlightError]) {
@@ -53,41 +59,50 @@ export class StatusBar {
     clearInterval(this.connectionTimer);
     clearInterval(this.timer);
     clearTimeout(this.timeout);
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
   }
 
   arrived(count) {
     this.arrivals.push([performance.now(), count]);
   }
 
-  // The status now when the stream is quiet; while lines keep coming, at most every BUSY_STATUS_MS.
+  // The status after new rows, in the frame that draws them: a frame of its own would lay the page out
+  // again. While lines keep coming, at most every BUSY_STATUS_MS: a row that comes before then leaves
+  // the status to the next row that comes after (at 20 lines/s every other one); if none comes, a
+  // timer shows it BUSY_STATUS_MS late. The first rows take the empty view's hint away at once.
   request() {
-    if (this.timeout !== null) return;
+    if (this.frame !== null) return;
     const wait = this.lastShown + BUSY_STATUS_MS - performance.now();
-    if (wait <= 0) { this.show(); return; }
-    this.timeout = setTimeout(() => { this.timeout = null; this.show(); }, wait);
+    if (wait <= 0 || !this.refs.empty.hidden) {
+      this.frame = requestAnimationFrame(() => { this.frame = null; this.show(); });
+    } else if (this.timeout === null) {
+      this.timeout = setTimeout(() => { this.timeout = null; this.show(); }, wait + BUSY_STATUS_MS);
+    }
   }
 
   show() {
     const now = performance.now();
     this.lastShown = now;
+    clearTimeout(this.timeout);
+    this.timeout = null;
     const { received, all, incoming, shown, paused, pending, pendingShown, filterError } = this.logRows;
     while (this.arrivals.length && now - this.arrivals[0][0] > RATE_WINDOW_MS) this.arrivals.shift();
     const recent = this.arrivals.reduce((sum, [, count]) => sum + count, 0);
     const span = Math.min(RATE_WINDOW_MS, Math.max(1000, now - (this.arrivals.length ? this.arrivals[0][0] : now)));
     const rate = recent / (span / 1000);
     const refs = this.refs;
-    refs.count.textContent = `${NUMBER.format(received)} line${received === 1 ? "" : "s"}`;
-    refs.shown.textContent = `${NUMBER.format(shown.length)} shown`;
-    refs.rate.textContent = `${rate < 10 ? rate.toFixed(1) : NUMBER.format(Math.round(rate))} lines/s`;
+    setText(refs.count, `${NUMBER.format(received)} line${received === 1 ? "" : "s"}`);
+    setText(refs.shown, `${NUMBER.format(shown.length)} shown`);
+    setText(refs.rate, `${rate < 10 ? rate.toFixed(1) : NUMBER.format(Math.round(rate))} lines/s`);
     refs.paused.hidden = !paused;
-    refs.paused.textContent = pausedText(pendingShown, pending.length - pendingShown);
+    setText(refs.paused, paused ? pausedText(pendingShown, pending.length - pendingShown) : "");
     refs.filterError.hidden = !filterError;
-    refs.filterError.textContent = filterError || "";
+    setText(refs.filterError, filterError || "");
     refs.filterError.title = filterError || "";  // the text may be cut to two lines
     // Lines that arrived but are not drawn yet (the next frame's) are not "cleared".
     const empty = incoming.length ? null : emptyText(received, all.length, shown.length);
     refs.empty.hidden = empty === null;
-    if (empty !== null && refs.empty.textContent !== empty) refs.empty.textContent = empty;
+    if (empty !== null) setText(refs.empty, empty);
   }
 
   // Why a highlight rule is turned off (constant words and the rule's number), or null.

@@ -64,6 +64,7 @@ export class VolumeStrip {
     this.chosen = null;  // the bar chosen with the keys, by its start (ms); null: the newest
     this.hovered = null;
     this.timeout = null;
+    this.frame = null;
     this.lastDrawn = -Infinity;
     this.canvas.addEventListener("click", (event) => this.go(this.barAt(event.offsetX)));
     this.canvas.addEventListener("mousemove", (event) => { this.hovered = this.barAt(event.offsetX); this.showTip(); });
@@ -86,6 +87,7 @@ export class VolumeStrip {
     this.resizeObserver.disconnect();
     this.themeObserver.disconnect();
     clearTimeout(this.timeout);
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
   }
 
   // --- told by the view ---------------------------------------------------------------------------
@@ -106,7 +108,7 @@ export class VolumeStrip {
   // Rows were admitted, and these left under the row cap.
   admitted(dropped) {
     if (!this.box.hidden && dropped.length) this.counts.dropped(dropped);
-    this.request();
+    this.requestWithRows();
   }
 
   // The filter changed: what is shown of each bar is counted again.
@@ -122,9 +124,21 @@ export class VolumeStrip {
     this.timeout = setTimeout(() => { this.timeout = null; this.draw(); }, wait);
   }
 
+  // Rows came: drawn in the frame that draws them when the last draw was a while ago (a draw of its own
+  // is a frame of its own). Rows that come before then leave it to the next rows that come after; if
+  // none come, a timer draws DRAW_EVERY_MS late.
+  requestWithRows() {
+    if (this.frame !== null || this.box.hidden) return;
+    const wait = this.lastDrawn + DRAW_EVERY_MS - performance.now();
+    if (wait <= 0) this.frame = requestAnimationFrame(() => { this.frame = null; this.draw(); });
+    else if (this.timeout === null) this.timeout = setTimeout(() => { this.timeout = null; this.draw(); }, wait + DRAW_EVERY_MS);
+  }
+
   // --- drawing ------------------------------------------------------------------------------------
   draw() {
     if (document.hidden) { this.request(); return; }
+    clearTimeout(this.timeout);
+    this.timeout = null;
     this.lastDrawn = performance.now();
     this.counts.sync();
     const canvas = this.canvas;
