@@ -246,6 +246,7 @@ export class OlderLines {
     const matches = first < 0 ? rows.all.length : first;
     if (!matches) return;
     this.list.forget(rows.all.splice(0, matches));
+    rows.received -= matches;  // the count of lines is of those the page holds or held, not of matches gone
     rows.shown = rows.all.filter((entry) => rows.matches(entry));
   }
 

@@ -278,11 +278,13 @@ async def test_search_all_finds_a_line_only_the_bus_holds_and_says_what_it_searc
         ["line 00040 needle in the haystack", "line 01150 needle in the page"])
     await expect(page.locator(".bl-history")).to_have_text("filter: all 1,200 lines kept · 1 older match")
     await expect(page.locator(".bl-search-all")).to_be_hidden()
+    await expect(page.locator(".bl-count")).to_have_text("101 lines")
     # Another filter: the matches of the search go, and the filter covers the page's rows again.
     await page.locator(".bl-filter-input input").fill("line 011")
     await expect(page.locator(".bl-history")).to_have_text(
         "showing the newest 100 of 1,200 · filter: the 100 rows in this page")
     assert await page.evaluate(HELD) == lines[-100:]
+    await expect(page.locator(".bl-count")).to_have_text("100 lines")  # not the search's match gone since
 
 
 async def test_a_search_that_stops_early_says_so_and_searches_further(page: Page, older_app: AppProcess) -> None:
