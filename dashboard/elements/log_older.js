@@ -24,7 +24,8 @@ function capText(maxRows) {
 // those of all its streams. After an ask answered with an `error`, the button offers to try again if
 // `retry` (the bus was away), else nothing: the server refused the filter, and would refuse it again
 // until it changes.
-export function olderTexts({ held, kept, complete, maxRows, filtered, search, loading, error, retry, around }) {
+// A filter with field conditions (`status=500`) is not offered: the server's search would refuse them.
+export function olderTexts({ held, kept, complete, maxRows, filtered, conditions, search, loading, error, retry, around }) {
   const keptText = NUMBER.format(kept ?? held);
   const capped = !complete && held >= maxRows;
   let status = "";
@@ -38,7 +39,8 @@ export function olderTexts({ held, kept, complete, maxRows, filtered, search, lo
     status = around ? `showing ${NUMBER.format(held)} of ${keptText} lines kept, around the linked line`
       : `showing the newest ${NUMBER.format(held)} of ${keptText}`;
     if (filtered) status += ` · filter: the ${NUMBER.format(held)} rows in this page`;
-    if (filtered && !capped) button = `search all ${keptText} kept lines`;
+    if (filtered && conditions) status += " (search all takes no field conditions)";
+    else if (filtered && !capped) button = `search all ${keptText} kept lines`;
   } else if (filtered) {
     status = `filter: all ${keptText} lines kept`;
   }
@@ -70,6 +72,7 @@ export class OlderLines {
     this.askedWhileLoading = false;  // the reader asked at the top while an answer was on its way
     this.cleared = false;   // the reader emptied the view: nothing older comes back into it
     this.filtered = false;
+    this.conditions = false;  // the filter holds field conditions (log_fields), which the server does not search
     this.search = null;     // after "search all": {boundary, searched, found, nextBefore, reachedStart}
     this.error = null;
     this.retry = false;     // the error was the bus's, not a refusal of the filter: asking again may work
@@ -140,8 +143,10 @@ export class OlderLines {
   }
 
   // The filter changes (call before the rows are filtered again): a search's matches were of the old one.
-  filterChanged(filter) {
+  // `conditions`: whether its text holds field conditions.
+  filterChanged(filter, conditions) {
     this.filtered = Boolean(filter.text || (filter.hidden_levels || []).length || (filter.programs || []).length);
+    this.conditions = conditions;
     this.error = null;
     if (this.search !== null) this.endSearch();
     this.show();
@@ -193,7 +198,7 @@ export class OlderLines {
 
   // --- asking ------------------------------------------------------------------------------------
   searchAll() {
-    if (!this.filtered) return;
+    if (!this.filtered || this.conditions) return;
     if (this.search === null) {
       const boundary = this.logRows.oldestId();
       if (boundary === null) return;
@@ -253,7 +258,7 @@ export class OlderLines {
   show() {
     const texts = olderTexts({
       held: this.logRows.held(), kept: this.cleared ? null : this.kept, complete: this.cleared || this.complete(),
-      maxRows: this.maxRows, filtered: this.filtered && !this.cleared, search: this.search,
+      maxRows: this.maxRows, filtered: this.filtered && !this.cleared, conditions: this.conditions, search: this.search,
       loading: this.loading, error: this.error, retry: this.retry, around: this.around,
     });
     const { history, searchAll } = this.refs;

@@ -18,6 +18,7 @@ import { withoutLineLink } from "log_link";
 import { onLabelsChanged, renameMarks, setPageStreams } from "stream_labels";
 import { VolumeStrip } from "log_strip";
 import { ColumnBar } from "log_columns";
+import { parseFilterText } from "log_fields";
 
 // Draw time between two frames, in ms, past which rows that come wait for the next frame: about a
 // third of a 60 Hz frame, which leaves the frame's own style, layout and paint room.
@@ -43,6 +44,11 @@ function dropModuleFallbackRule() {
   }
 }
 dropModuleFallbackRule();
+
+// Whether the filter's text holds field conditions (`status=500`): plain mode only.
+function hasFieldConditions(filter) {
+  return !filter.regex && parseFilterText(filter.text || "").conditions.length > 0;
+}
 
 function readHeld() {
   try {
@@ -163,7 +169,7 @@ export default {
   methods: {
     // --- called from Python -------------------------------------------------------------------
     setFilter(filter) {
-      this.older.filterChanged(filter);
+      this.older.filterChanged(filter, hasFieldConditions(filter));
       this.logRows.setFilter(filter);
       if (this.logRows.filterError) this.older.filterRefused();
       this.$emit("filter_error", { message: this.logRows.filterError });

@@ -336,6 +336,23 @@ async def test_a_filter_the_page_refuses_is_not_searched_for_on_the_server(page:
     await page.locator(".bl-filter-input input").fill("line 001")  # a filter it applies: offered
     await expect(page.get_by_role("button", name="search all 1,200 kept lines")).to_be_visible()
 
+
+async def test_a_filter_with_field_conditions_is_not_offered_a_search_the_server_would_refuse(
+        page: Page, older_app: AppProcess) -> None:
+    stream = str(uuid.uuid4())
+    await post_lines(older_app, stream, numbered(1200))
+    await open_stream(page, older_app.url, f"{stream}?q=line%20status%3D500")
+    await expect(page.locator(".bl-history")).to_have_text(
+        "showing the newest 100 of 1,200 · filter: the 100 rows in this page (search all takes no field conditions)")
+    await expect(page.locator(".bl-search-all")).to_be_hidden()
+    await page.locator(".bl-filter-input input").fill("line 001")  # the text alone: offered
+    await expect(page.get_by_role("button", name="search all 1,200 kept lines")).to_be_visible()
+    await page.locator(".bl-filter-input input").fill("status=500")
+    await expect(page.locator(".bl-search-all")).to_be_hidden()
+    await page.locator(".bl-regex").click()  # one regular expression: no conditions, offered
+    await expect(page.get_by_role("button", name="search all 1,200 kept lines")).to_be_visible()
+
+
 async def test_a_read_only_page_loads_and_searches_older_lines_the_same(page: Page, older_app: AppProcess) -> None:
     write = str(uuid.uuid4())
     lines = numbered(700)
