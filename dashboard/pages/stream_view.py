@@ -121,7 +121,7 @@ def _access_row(view_url: str, *, read_only: bool, add_stream: Callable[[], None
             ui.label("This link shows the stream; it cannot send logs to it.").classes("text-sm")
             CopyButton(view_url, label="Copy link", title="Copy this read-only link")
         else:
-            ui.icon("visibility").classes("text-slate-500")
+            ui.icon("visibility").classes("text-slate-500 read-only-icon")
             ui.label(f"Read-only link: {view_url}").classes("font-mono text-sm truncate read-only-url")
             CopyButton(view_url, label="Copy read-only link",
                        title="Copy a link that shows this stream but cannot send logs to it")

@@ -124,6 +124,9 @@ async def test_with_the_send_panel_open_the_log_keeps_room_and_the_page_fits_the
     # "Copy read-only link" stays on one line: the row is no taller than a button.
     access = await page.locator(".access-row").evaluate(_BOX)
     assert access["bottom"] - access["top"] <= 48, access
+    # Beside it, the link itself where there is room for it; a phone's row had room for "Rea…".
+    link = page.locator(".read-only-url")
+    await (expect(link).to_be_hidden() if width <= 640 else expect(link).to_be_visible())
     ingest = await page.locator(".ingest-url").evaluate(_BOX)
     assert ingest["right"] <= width, ingest
     await set_send_panel(page, open_=False)
