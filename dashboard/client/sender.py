@@ -83,6 +83,8 @@ class BatchSender:
         self._retry_unanswered = False
         self._last_try_unanswered = False
         self._unreported_losses = 0
+        # The WARNING entries that tell the stream of drops, queued or out, and the drops each tells of.
+        self._loss_reports: list[tuple[bytes, int]] = []
         self._lost_told = 0  # the drops said on stderr so far, and when
         self._full_told_at = -math.inf
         self._urgent = False  # a flush or close wants the queue emptied now
@@ -144,8 +146,9 @@ class BatchSender:
             self._lock.notify_all()
             retried = self._retry_count if self._retry_unanswered else 0
             left, unanswered = len(self._queue) - retried, self._in_flight + retried
+            untold = self._unreported_losses + sum(count for _, count in self._loss_reports)
         if not flushed and (left or unanswered):
-            self._report("unsent", _unsent_text(left, unanswered, self.lost))
+            self._report("unsent", _unsent_text(left, unanswered, untold))
         return flushed
 
     def _ensure_thread(self) -> None:
@@ -159,6 +162,7 @@ class BatchSender:
         self._lock = threading.Condition()
         self._queue.clear()
         self._queued_bytes = self._in_flight = self._retry_count = self._unreported_losses = self._lost_told = 0
+        self._loss_reports = []
         self._full_told_at = -math.inf
         self._retry_key = ""
         self._urgent = self._retry_unanswered = self._last_try_unanswered = False
@@ -167,9 +171,22 @@ class BatchSender:
 
     def _drop_oldest(self, count: int) -> None:
         for _ in range(count):
-            self._queued_bytes -= len(self._queue.popleft())
+            dropped = self._queue.popleft()
+            self._queued_bytes -= len(dropped)
+            told = self._take_loss_report(dropped)
+            if told is None:
+                self._count_lost(1)
+            else:  # not a record: what it told of waits for the next report
+                self._unreported_losses += told
         self._retry_count = max(self._retry_count - count, 0)
-        self._count_lost(count)
+
+    def _take_loss_report(self, encoded: bytes) -> int | None:
+        """If `encoded` is a WARNING entry that tells of drops, forget it and return how many it tells of."""
+        for index, (report, count) in enumerate(self._loss_reports):
+            if report is encoded:
+                del self._loss_reports[index]
+                return count
+        return None
 
     def _drop_oldest_bytes(self) -> None:
         """Drop the oldest entries until the queue is within its bytes (the newest entry stays)."""
@@ -277,11 +294,22 @@ class BatchSender:
                    f"dropped so far, the oldest first, until {self.url} takes entries as fast as they come")
 
     def _settle(self, batch: list[bytes], outcome: str) -> None:
+        # A report in the batch has told the stream, or (refused) never will: then the next one tells of it.
+        refused = 0
+        if self._loss_reports:
+            for encoded in batch:
+                told = self._take_loss_report(encoded)
+                if told is not None and outcome != "sent":
+                    refused += told
+        self._unreported_losses += refused
         if outcome == "sent":
             self.sent += len(batch)
             self.batches_sent += 1
             if self._unreported_losses:
-                self._queue.appendleft(self._loss_report(self._unreported_losses))
+                report = self._loss_report(self._unreported_losses)
+                self._loss_reports.append((report, self._unreported_losses))
+                self._queue.appendleft(report)
+                self._queued_bytes += len(report)
                 self._unreported_losses = 0
         else:
             self.rejected += len(batch)

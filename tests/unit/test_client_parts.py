@@ -1170,6 +1170,62 @@ def test_entries_dropped_from_a_full_queue_are_said_as_it_fills_and_at_closing()
     assert problems[-1].endswith("; 6 more were dropped before, because the queue was full"), problems
 
 
+def _warnings_and_messages(bodies: list[bytes]) -> tuple[list[int], list[str]]:
+    """Of the batches a server took: the drops each WARNING entry told of, and the other entries' messages."""
+    told: list[int] = []
+    messages: list[str] = []
+    for body in bodies:
+        for entry in json.loads(body):
+            if "bunnylogs_lost" in (entry.get("fields") or {}):
+                told.append(entry["fields"]["bunnylogs_lost"])
+            else:
+                messages.append(entry["message"])
+    return told, messages
+
+
+def test_a_report_of_drops_that_a_full_queue_drops_in_turn_is_told_in_the_next_one() -> None:
+    """The WARNING entry that tells the stream of drops waits at the front of the queue, the oldest: a queue
+    full again dropped it first, and the stream never heard of those drops (nor were they counted right)."""
+    bodies: list[bytes] = []
+    with stream_server(lambda body: bodies.append(body) or 204) as url:
+        sender = BatchSender(url, batch_size=2, capacity=4, on_problem=None)
+        with sender._lock:  # the sending thread waits: the queue is as an outage left it
+            sender._count_lost(3)
+            sender._settle([b'{"message": "the first batch after the outage"}'], "sent")  # the report is queued
+            for n in range(4):
+                sender.put(f'{{"message": "after {n}"}}'.encode())
+            assert sender.lost == 3  # the report is not a record: dropping it loses none
+        assert sender.flush(10)
+        sender.close(1)
+    told, messages = _warnings_and_messages(bodies)
+    assert told == [3] and messages == [f"after {n}" for n in range(4)]
+
+
+def test_closing_names_only_the_drops_no_warning_entry_told_the_stream_of() -> None:
+    """The close message said every drop since the start, also those a WARNING entry had told of."""
+    bodies: list[bytes] = []
+    answers = iter([204, *[503] * 100])
+    problems: list[str] = []
+
+    def answer(body: bytes) -> int:
+        bodies.append(body)
+        return next(answers)
+
+    with stream_server(answer) as url:
+        sender = BatchSender(url, batch_size=2, capacity=4, on_problem=problems.append)
+        with sender._lock:
+            sender._ensure_thread()
+            sender._count_lost(3)
+            sender._settle([b'{"message": "the first batch after the outage"}'], "sent")
+        assert sender.flush(10)  # the report went (204); the server is away after it
+        sender.put(b'{"message": "left"}')
+        assert not sender.close(timeout=0.2)
+    told, _ = _warnings_and_messages(bodies[:1])
+    assert told == [3]
+    assert problems[-1].startswith("1 log entry was not sent before closing"), problems
+    assert "dropped" not in problems[-1], problems
+
+
 def test_drops_while_a_slow_server_takes_entries_are_said_too() -> None:
     """A server that answers 204, but slower than entries come: each answer sent the drops on as a WARNING
     entry first, and the queue filling up was never said."""
