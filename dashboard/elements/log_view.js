@@ -1,7 +1,6 @@
-// The browser half of LogView: wires its parts together, answers the calls from Python, and admits
-// new rows, at once unless many were drawn since the last frame, else with the next animation frame.
-// The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), the row
-// model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
+// The browser half of LogView: wires its parts together and answers the calls from Python.
+// The parts, each a dependency of LogView (log_view.py): the rows transport (rows_feed), new rows'
+// way in (log_intake), the row model (log_rows), the virtual list (log_list, drawing rows with log_row_element, which draws log
 // text with log_text), highlights (log_highlight), keys and clicks (log_input), copy and download
 // (log_export), the status bar (log_status), the lines older than those held (log_older) and the
 // volume strip above the rows (log_strip, counting with log_volume), and the columns from fields
@@ -18,11 +17,9 @@ import { withoutLineLink } from "log_link";
 import { onLabelsChanged, renameMarks, setPageStreams } from "stream_labels";
 import { VolumeStrip } from "log_strip";
 import { ColumnBar } from "log_columns";
+import { RowIntake } from "log_intake";
 import { parseFilterText } from "log_fields";
 
-// Draw time between two frames, in ms, past which rows that come wait for the next frame: about a
-// third of a 60 Hz frame, which leaves the frame's own style, layout and paint room.
-export const DRAW_MS_PER_FRAME = 6;
 // What this tab's view of this page held, kept across a reload (sessionStorage is per tab): the
 // oldest row's ID. A reloaded page asks the server for the rows from there to its own first one.
 const HELD_KEY = `bunnylogs-held:${location.pathname}`;
@@ -121,9 +118,7 @@ export default {
       changed: (columns) => { this.list.setColumns(columns); this.$emit("columns", { columns }); },
     });
     if (this.columns.columns.length) this.list.setColumns(this.columns.columns);
-    this.frame = null;
-    this.drawMsSinceFrame = 0;
-    this.frameCounted = false;  // a frame is asked for to start the count of draw time afresh
+    this.intake = new RowIntake(this);
     this.linked = this.anchor;  // until the reader resumes
     if (this.linked) {
       this.logRows.setPaused(true);
@@ -131,7 +126,7 @@ export default {
       this.list.marked = this.linked.id;
       this.older.around = true;
     }
-    this.onVisibility = () => { if (!document.hidden && this.logRows.incoming.length) this.schedule(); };
+    this.onVisibility = () => { if (!document.hidden && this.logRows.incoming.length) this.intake.schedule(); };
     document.addEventListener("visibilitychange", this.onVisibility);
     this.setFilter(this.filter);
     listenForRowClicks(this.$refs.rows, {
@@ -148,7 +143,7 @@ export default {
     this.onHidden = () => { if (document.hidden) this.rememberHeld(); };
     document.addEventListener("visibilitychange", this.onHidden);
     this.stopRows = listenForRows(this.feed,
-      (entries, history, older) => (older ? this.prepend(entries) : this.append(entries, history)),
+      (entries, history, older) => (older ? this.prepend(entries) : this.intake.append(entries, history)),
       (resumeAt) => this.$emit("resume", resumeAt));
   },
   unmounted() {
@@ -164,7 +159,7 @@ export default {
     document.removeEventListener("visibilitychange", this.onVisibility);
     document.removeEventListener("visibilitychange", this.onHidden);
     window.removeEventListener("pagehide", this.saveHeld);
-    if (this.frame !== null) cancelAnimationFrame(this.frame);
+    this.intake.stop();
   },
   methods: {
     // --- called from Python -------------------------------------------------------------------
@@ -208,7 +203,7 @@ export default {
     },
     setPaused(paused) {
       if (!paused && this.linked) this.leaveLinkedLine();
-      if (this.logRows.setPaused(paused)) this.schedule();
+      if (this.logRows.setPaused(paused)) this.intake.schedule();
       this.statusBar.show();
     },
     clear() {
@@ -315,51 +310,6 @@ export default {
       if (entry === undefined || this.logRows.indexOf(entry._n) < 0) return;
       this.linked.shown = true;
       this.list.showInMiddle(entry._n);
-    },
-    // The rate counts live lines only: the history would show an idle stream as a busy one.
-    append(entries, history) {
-      if (!history) this.statusBar.arrived(entries.length);
-      this.older.arrived(entries);
-      this.columns.note(entries);
-      this.logRows.arrive(entries);
-      this.schedule();
-    },
-    // A row is drawn the moment it arrives, unless the draws since the last frame took
-    // DRAW_MS_PER_FRAME: then it waits for the next frame with whatever else comes. So a quiet or busy
-    // stream's rows go in at once, and a flood costs a bounded share of each frame. (A bound of 16
-    // draws, the rule before, held back part of each frame's rows at 1,000 lines/s, when a draw takes
-    // under 0.1 ms.) A hidden tab draws nothing until it is shown again.
-    schedule() {
-      if (this.frame !== null) return;
-      if (document.hidden) return;
-      if (this.drawMsSinceFrame < DRAW_MS_PER_FRAME) this.flush();
-      else this.frame = requestAnimationFrame(() => { this.frame = null; this.flush(); });
-    },
-    flush() {
-      if (!this.frameCounted) {
-        this.frameCounted = true;
-        requestAnimationFrame(() => { this.drawMsSinceFrame = 0; this.frameCounted = false; });
-      }
-      const started = performance.now();
-      try {
-        this.draw();
-      } finally {
-        this.drawMsSinceFrame += performance.now() - started;
-      }
-    },
-    draw() {
-      if (this.logRows.paused) {
-        this.logRows.hold();
-        this.statusBar.request();
-        return;
-      }
-      const dropped = this.logRows.admit();
-      if (dropped === null) return;
-      this.list.forget(dropped);
-      if (dropped.length) this.older.dropped();
-      this.strip.admitted(dropped);
-      this.list.render();
-      this.statusBar.request();
     },
   },
 };

@@ -24,7 +24,7 @@ _MAX_RESUME_POINTS = 32
 
 # The parts of the browser half; log_view.js imports them by name (the page's import map).
 # log_highlight_worker runs in a worker of its own: log_highlight finds it by name, not by importing it.
-_PARTS: list[str | Path] = [RowsFeed.script, "log_rows.js", "log_list.js", "log_row_element.js",
+_PARTS: list[str | Path] = [RowsFeed.script, "log_intake.js", "log_rows.js", "log_list.js", "log_row_element.js",
                             "log_text.js", "log_ansi.js", "log_pattern.js", "log_highlight.js",
                             "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js",
                             "log_older.js", "log_link.js", "log_volume.js", "log_strip.js", "log_fields.js",

@@ -321,8 +321,8 @@ async def test_a_resized_window_keeps_following_while_lines_flow(
 # row: whether the draws since the last frame had taken less than their bound before it came, and whether
 # it was in the page right after. Then (after two frames) whether every row was drawn, in order.
 _ROWS_IN_ONE_TASK = """async ([count, dearMs]) => {
-  const component = performance.getEntriesByType('resource').find((loaded) => loaded.name.endsWith('/log_view.js'));
-  const { DRAW_MS_PER_FRAME } = await import(component.name);
+  const intake = performance.getEntriesByType('resource').find((loaded) => loaded.name.endsWith('/log_intake.js'));
+  const { DRAW_MS_PER_FRAME } = await import(intake.name);
   const view = getElement(document.querySelector('.bl-log'));
   const model = view.logRows.all.at(-1);
   const ms = Number(model.id.split('-')[0]) + 1;
@@ -337,8 +337,8 @@ _ROWS_IN_ONE_TASK = """async ([count, dearMs]) => {
   await nextFrame();  // the draws of the rows before are counted with an earlier frame
   const rows = [];
   for (let i = 0; i < count; i++) {
-    const budgetLeft = view.drawMsSinceFrame < DRAW_MS_PER_FRAME;
-    view.append([{ ...model, id: `${ms}-${i}`, message: `burst ${ms}-${i}` }], false);
+    const budgetLeft = view.intake.drawMsSinceFrame < DRAW_MS_PER_FRAME;
+    view.intake.append([{ ...model, id: `${ms}-${i}`, message: `burst ${ms}-${i}` }], false);
     rows.push({ budgetLeft, drawn: drawnNow(`burst ${ms}-${i}`) });
   }
   await nextFrame();
