@@ -357,6 +357,40 @@ async def test_eight_columns_leave_the_message_a_readable_width_and_every_value_
     assert all(value in (json_text or "") for value in EIGHT_FIELDS.values())
 
 
+# The opened row's box, each of its parts' bottom, and the top of the row after it.
+_OPENED_ROW = """() => {
+  const row = document.querySelector('.bl-row.bl-open');
+  const next = row.nextElementSibling;
+  const bottoms = [...row.querySelectorAll('.bl-message, .bl-cols, .bl-fields-json')]
+    .map((part) => part.getBoundingClientRect().bottom);
+  const box = row.getBoundingClientRect();
+  return {top: box.top, bottom: box.bottom, parts: Math.max(...bottoms),
+          next: next && next.getBoundingClientRect().top};
+}"""
+
+
+@pytest.mark.parametrize(("width", "height", "columns"), [(1400, 900, 5), (800, 900, 1), (360, 740, 2)])
+async def test_a_row_opened_with_columns_below_its_message_holds_all_of_it(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int, columns: int) -> None:
+    """Where the columns take a line below the message, an opened row kept a collapsed row's height: a
+    traceback ran over its own fields and the rows below."""
+    await page.set_viewport_size({"width": width, "height": height})
+    stream = new_stream()
+    traceback = "Traceback (most recent call last):\n" + "\n".join(f'  File "app.py", line {n}' for n in range(30))
+    await post(http, app_server, stream, {"message": traceback, "fields": EIGHT_FIELDS},
+               *[{"message": f"after {n}", "fields": EIGHT_FIELDS} for n in range(3)])
+    query = "&".join(f"col=field{n}" for n in range(columns))
+    await open_stream(page, app_server.url, f"{stream}?{query}")
+    await expect(page.locator(".bl-row").last.locator(".bl-col")).to_have_count(columns)
+    await pause(page)
+    await page.locator(".bl-message").first.click()
+    await expect(page.locator(".bl-open .bl-fields-json")).to_be_visible()
+    await page.wait_for_timeout(300)  # the list measures the opened row over a frame or two
+    opened = await page.evaluate(_OPENED_ROW)
+    assert opened["parts"] <= opened["bottom"] + 1, opened
+    assert opened["next"] is None or opened["next"] >= opened["bottom"] - 1, opened
+
+
 @pytest.mark.parametrize("columns", [2, 3])
 async def test_on_a_merged_view_few_columns_also_leave_the_message_forty_characters(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient, columns: int) -> None:
