@@ -7,6 +7,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from .highlight_rules import HIGHLIGHT_COLOURS, MAX_HIGHLIGHT_CHARS, MAX_HIGHLIGHT_RULES, HighlightRule, next_colour
+from .menu_tooltip import tooltip_hidden_by_menu
 
 # Called with the rules after the viewer changed them.
 RulesChanged = Callable[[tuple[HighlightRule, ...]], None]
@@ -30,7 +31,6 @@ class HighlightControls:
     def _build_menu(self) -> None:
         button = ui.button(icon="format_color_fill").props("flat dense").classes("bl-highlight-button")
         button.props["aria-label"] = "Highlight rules"
-        button.tooltip("Highlight words in colour, hiding no line")
         with button, ui.menu().classes("bl-highlight-menu") as menu, ui.column().classes("gap-2 p-3"):
             self._text = ui.input(placeholder="Text to highlight").props("dense outlined autofocus")
             self._text.classes("bl-highlight-text w-64")
@@ -41,6 +41,7 @@ class HighlightControls:
                 self._swatches = {name: self._swatch(name) for name in HIGHLIGHT_COLOURS}
             ui.button("Add", icon="add", on_click=self._add).props("dense no-caps").classes("bl-highlight-add")
         menu.on("show", lambda: self._text.run_method("focus"))
+        tooltip_hidden_by_menu(button, menu, "Highlight words in colour, hiding no line")
 
     def _swatch(self, name: str) -> ui.button:
         swatch = ui.button(on_click=lambda: self._choose(name)).props("round dense flat size=sm")

@@ -24,6 +24,7 @@ from ..stream import Bus
 from .frame import page_frame
 from .held_rows import restore_held_rows
 from .line_link import link_target
+from .menu_tooltip import tooltip_hidden_by_menu
 from .older_lines import OlderLines
 from .page_access import (
     NO_SUCH_STREAM_PAGE,
@@ -157,11 +158,11 @@ def _on_add(keys: list[str], controls: ViewerControls, event: events.GenericEven
 def add_stream_button(keys: list[str], view_filter: Callable[[], ViewFilter]) -> None:
     """A button whose menu takes another stream's URL or key, and opens the view of these streams and it."""
     button = ui.button("Add stream", icon="add").props("flat dense no-caps").classes("bl-add-stream")
-    button.tooltip("Show another stream in this view, merged by time")
-    with button, ui.menu():
+    with button, ui.menu() as menu:
         field = ui.input(placeholder="Paste a stream's URL or key").props("dense outlined autofocus")
         field.classes("bl-add-stream-input m-2 min-w-64")
         field.on("keydown.enter", lambda: add_streams(keys, field.value or "", view_filter()))
+    tooltip_hidden_by_menu(button, menu, "Show another stream in this view, merged by time")
 
 
 def add_streams(keys: list[str], text: str, view_filter: ViewFilter) -> None:

@@ -138,6 +138,32 @@ async def test_with_the_send_panel_open_the_log_keeps_room_and_the_page_fits_the
 
 # --- 2. keys belong to the menu, field or control that has them ------------------------------------
 
+MENU_BUTTONS = [(".bl-highlight-button", "Highlight words in colour", ".bl-highlight-text input"),
+                (".bl-add-stream", "Show another stream in this view", ".bl-add-stream-input input")]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 700), (360, 740)], ids=["1400x700", "360x740"])
+@pytest.mark.parametrize(("button", "tip", "field"), MENU_BUTTONS, ids=["highlights", "add-stream"])
+async def test_a_button_s_tooltip_does_not_lie_over_the_menu_it_opened(
+        page: Page, app_server: AppProcess, width: int, height: int, button: str, tip: str, field: str) -> None:
+    """The pointer stays on the button that opened the menu: its tooltip lay over the menu's text field
+    (all of it on a phone), while typing and after Esc."""
+    await page.set_viewport_size({"width": width, "height": height})
+    await open_stream(page, app_server.url, new_stream())
+    await page.locator(button).hover()
+    tooltip = page.get_by_role("tooltip").filter(has_text=tip)
+    await expect(tooltip).to_be_visible()  # what a pointer resting on the button shows
+    await page.locator(button).click()
+    await expect(page.locator(field)).to_be_focused()
+    await page.keyboard.type("upstream")
+    await page.wait_for_timeout(500)  # the tooltip's own delays are shorter
+    await expect(tooltip).to_be_hidden()
+    on_top = await page.locator(field).evaluate(
+        "(input) => { const box = input.getBoundingClientRect();"
+        " return input.contains(document.elementFromPoint(box.x + 8, box.y + box.height / 2)); }")
+    assert on_top
+
+
 async def wait_for_query(page: Page, key: str, value: str | None) -> None:
     """Wait until the page URL's query has `key` = `value` (None: absent); it changes asynchronously."""
     def matches(url: str) -> bool:
