@@ -118,7 +118,7 @@ def _access_row(view_url: str, *, read_only: bool, add_stream: Callable[[], None
             # The colour as a class: NiceGUI's color="slate-600" makes one at run time, which the
             # stylesheet built ahead of time (./dev css) cannot see.
             ui.badge("read-only", color=None).classes("read-only-badge bg-slate-600")
-            ui.label("This link shows the stream; it cannot send logs to it.").classes("text-sm")
+            ui.label("This link shows the stream; it cannot send logs to it.").classes("text-sm read-only-note")
             CopyButton(view_url, label="Copy link", title="Copy this read-only link")
         else:
             ui.icon("visibility").classes("text-slate-500 read-only-icon")

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from dashboard.protocol import view_key
@@ -17,6 +18,21 @@ from .conftest import open_stream, pause
 
 async def post(http: httpx.AsyncClient, app: AppProcess, key: str, *messages: str) -> httpx.Response:
     return await http.post(f"{app.url}/live/{key}", json=[{"message": message} for message in messages])
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 740), (420, 900), (1280, 700)])
+async def test_the_read_only_note_is_read_as_lines_not_as_a_column_of_words(
+        page: Page, app_server: AppProcess, width: int, height: int) -> None:
+    """On a phone the note beside the badge and buttons was a column one word wide, 180 px high."""
+    await page.set_viewport_size({"width": width, "height": height})
+    await open_stream(page, app_server.url, view_key(str(uuid.uuid4())))
+    note = await page.locator(".read-only-note").evaluate("(note) => note.getBoundingClientRect().toJSON()")
+    row = await page.locator(".access-row").evaluate("(row) => row.getBoundingClientRect().toJSON()")
+    assert note["height"] <= 45, note  # two lines of it at most
+    assert row["height"] <= 90 and row["right"] <= width, row
+    for button in (".access-row .bl-copy-button", ".bl-add-stream"):
+        box = await page.locator(button).evaluate("(button) => button.getBoundingClientRect().toJSON()")
+        assert box["right"] <= width, (button, box)
 
 
 async def test_the_read_only_page_follows_the_stream_and_holds_nothing_that_sends(
