@@ -29,13 +29,16 @@ def test_a_duration_ago(text: str, seconds_ago: int) -> None:
     ("2026-11-25T10:00:00.123+01:00", dt.datetime(2026, 11, 25, 9, 0, 0, 123000, tzinfo=dt.UTC)),
     ("2026-11-25T10:00:00", dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC)),  # no offset: UTC
     ("2026-11-25", dt.datetime(2026, 11, 25, tzinfo=dt.UTC)),
+    ("2026", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),  # a year, a month: their first moment
+    ("2026-11", dt.datetime(2026, 11, 1, tzinfo=dt.UTC)),
 ])
 def test_an_iso_moment(text: str, expected: dt.datetime) -> None:
     assert parse_moment(text, now=NOW) == expected.timestamp()
 
 
 @pytest.mark.parametrize("text", ["15", "15 m", "15min", "-5m", "1.5h", "yesterday", "", "2026-13-01",
-                                  "\uff12\uff10\uff12\uff16-11-25", "1" * 10 + "s"])
+                                  "\uff12\uff10\uff12\uff16-11-25", "1" * 10 + "s", "2026-13", "0000",
+                                  "1" * 5000, "2026-11-25T10:00:00.123456789012345678901Z"])
 def test_what_is_not_a_moment_is_refused_with_the_rule(text: str) -> None:
     with pytest.raises(InvalidMoment, match="is not a time: use ISO 8601"):
         parse_moment(text, now=NOW)
