@@ -4,7 +4,8 @@
 // its message (on a phone, on a line of their own below it), as text: cut short by the page, whole in
 // the cell's title; a missing value shows nothing. Only text nodes, constant classes and attributes
 // holding text are made from keys and values.
-import { appendEscaped, printableText } from "log_text";
+import { appendEscaped } from "log_text";
+import { printableText } from "printable_text";
 import { FieldKeys, valueAt, valueText } from "log_fields";
 
 const ADD_LABEL = "+ column…";

@@ -5,17 +5,8 @@
 // elements around the parts they cover. Only text nodes, and spans and marks with classes from
 // constant lists, are made, never HTML.
 import { SgrStyle } from "log_ansi";
+import { UNSAFE_CHARACTER, UNSAFE_CHARACTERS, escaped, printableText } from "printable_text";
 
-// Mirrors UNSAFE_CHARACTERS of dashboard/client/printable.py (`bunnylogs tail`): C0 controls
-// but tab and newline, DEL, C1 controls, the bidi marks, embeddings, overrides and isolates, the line
-// and paragraph separators (U+2028, U+2029), and characters that show nothing: soft hyphen, Mongolian
-// vowel separator, zero-width space, word joiner and the invisible operators (U+2060-U+2064), the
-// deprecated format characters (U+206A-U+206F), byte order mark, and the interlinear annotation marks
-// (U+FFF9-U+FFFB). (The zero-width joiner and non-joiner stay: emoji and several scripts need them, and
-// the tag characters: flags of regions are made of them.)
-// tests/unit/test_unsafe_characters.py checks that the two sets are the same.
-const UNSAFE_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/;
-const UNSAFE_CHARACTERS = new RegExp(UNSAFE_CHARACTER.source, "g");
 
 // ESC and then: a CSI sequence (parameters, then intermediates and a final byte; an SGR one ends in
 // "m"), a string sequence (OSC, DCS, SOS, PM, APC) ended by BEL or ST, or a short sequence (with
@@ -31,12 +22,6 @@ const ESCAPE_SEQUENCES = new RegExp(ESCAPE_SEQUENCE.source, "g");
 // one row) shows all of it, and coloured output of hundreds of lines (a test run's) needs more.
 export const MAX_NODES_PER_TEXT = 256;
 export const MAX_NODES_PER_OPEN_TEXT = 2048;
-
-// `\xNN` or `\uNNNN`, as `printable` writes it.
-function escaped(character) {
-  const code = character.charCodeAt(0);
-  return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
-}
 
 function escapeElement(character) {
   const span = document.createElement("span");
@@ -181,7 +166,3 @@ export function appendEscaped(parent, text, maxNodes = MAX_NODES_PER_TEXT) {
   if (start < text.length) parent.append(text.slice(start));
 }
 
-// `text` with its unsafe characters written as escapes, for where only a string goes (an <option>'s label).
-export function printableText(text) {
-  return text.replace(UNSAFE_CHARACTERS, escaped);
-}

@@ -28,7 +28,7 @@ _PARTS: list[str | Path] = [RowsFeed.script, "log_intake.js", "log_rows.js", "lo
                             "log_text.js", "log_ansi.js", "log_pattern.js", "log_highlight.js",
                             "log_highlight_worker.js", "log_input.js", "log_export.js", "log_status.js",
                             "log_older.js", "log_link.js", "log_volume.js", "log_strip.js", "log_fields.js",
-                            "log_columns.js", "stream_labels.js", "vendor/re2js.js"]
+                            "log_columns.js", "stream_labels.js", "printable_text.js", "vendor/re2js.js"]
 # The volume strip's level groups (log_volume.js's GROUPS), by the lowest rank in each: error, warning,
 # info, debug. A level not named here (a sender's own) is drawn as info.
 _STRIP_GROUP_RANKS = (LEVEL_RANKS["ERROR"], LEVEL_RANKS["WARNING"], LEVEL_RANKS["INFO"], 0)

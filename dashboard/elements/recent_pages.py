@@ -10,7 +10,7 @@ from typing import Any
 from nicegui.element import Element
 
 
-class PageVisit(Element, component="page_visit.js", dependencies=["stream_labels.js"]):
+class PageVisit(Element, component="page_visit.js", dependencies=["stream_labels.js", "printable_text.js"]):
     """Records, in this browser, that it opened this page (its address) showing `streams`; shows nothing."""
 
     def __init__(self, streams: list[dict[str, Any]]) -> None:
@@ -18,5 +18,5 @@ class PageVisit(Element, component="page_visit.js", dependencies=["stream_labels
         self._props["streams"] = streams
 
 
-class RecentPages(Element, component="recent_pages.js", dependencies=["stream_labels.js"]):
+class RecentPages(Element, component="recent_pages.js", dependencies=["stream_labels.js", "printable_text.js"]):
     """The list of pages this browser opened lately, newest first, each a link with its streams' names."""

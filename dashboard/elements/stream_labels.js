@@ -1,6 +1,7 @@
 // This browser's own names for streams, the streams it opened lately, and the streams of this page.
 // Kept in localStorage and never sent to the server. A label is data: it is only ever set as text
 // (textContent), and a colour comes from a fixed palette by the stream's index in the page.
+import { printableText } from "printable_text";
 
 const LABELS_KEY = "bunnylogs-labels";  // {view key: label}: a stream's write and view pages share it
 const RECENT_KEY = "bunnylogs-recent";  // [{path, streams: [{short, label_key, read_only}], at}], newest first
@@ -37,10 +38,12 @@ function labels() {
   return stored && typeof stored === "object" && !Array.isArray(stored) ? stored : {};
 }
 
-// The label this browser gave the stream whose view key is `labelKey`, or "".
+// The label this browser gave the stream whose view key is `labelKey`, or "": its control and bidi
+// characters written as escapes, as in log text (typed or pasted, they reordered the name in every place
+// it shows).
 export function labelOf(labelKey) {
   const label = labels()[labelKey];
-  return typeof label === "string" ? label.slice(0, MAX_LABEL_CHARS) : "";
+  return typeof label === "string" ? printableText(label.slice(0, MAX_LABEL_CHARS)) : "";
 }
 
 // Name the stream (by its view key) in this browser; an empty label forgets the name.

@@ -7,7 +7,7 @@ from typing import Any
 from nicegui.element import Element
 
 
-class StreamStrip(Element, component="stream_strip.js", dependencies=["stream_labels.js"]):
+class StreamStrip(Element, component="stream_strip.js", dependencies=["stream_labels.js", "printable_text.js"]):
     """Chips for `streams` ({short, label_key, read_only} each, by index in the page) and a field to add one.
 
     It emits `toggle` ({short, shown}), `remove` ({index}) and `add` ({text}: what the reader typed

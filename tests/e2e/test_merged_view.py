@@ -184,6 +184,25 @@ async def test_streams_are_added_and_removed_from_the_page(page: Page, app_serve
     await expect(page.locator(".send-panel")).to_have_count(1)
 
 
+async def test_a_label_s_control_and_bidi_characters_show_escaped_as_in_log_text(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """A name typed or pasted with a right-to-left override showed reversed in the chips, the rows' marks
+    and the landing page's recent list."""
+    a, b = new_stream(), new_stream()
+    await post(http, app_server, a, "from a")
+    await post(http, app_server, b, "from b")
+    await open_merged(page, app_server, a, b)
+    await expect(page.locator(".bl-message")).to_have_count(2)
+    await page.locator('.bl-stream-chip[data-stream="0"] .bl-stream-edit').click()
+    await page.locator(".bl-stream-rename").fill("\u202eexe.live\u200b bell\x07")
+    await page.locator(".bl-stream-rename").press("Enter")
+    shown = "\\u202eexe.live\\u200b bell\\x07"
+    await expect(mark_of(page, "from a")).to_have_text(shown)
+    await expect(page.locator('.bl-stream-chip[data-stream="0"] .bl-stream-name')).to_have_text(shown)
+    await page.goto(app_server.url)
+    await expect(page.locator(".bl-recent-item").first.locator(".bl-recent-name").first).to_have_text(shown)
+
+
 async def test_a_label_names_the_stream_in_rows_downloads_and_the_recent_list_and_is_only_text(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     a, b = new_stream(), new_stream()

@@ -10,12 +10,12 @@ import pytest
 import dashboard.elements
 from dashboard.client.printable import UNSAFE_CHARACTERS, printable
 
-LOG_TEXT_JS = Path(dashboard.elements.__file__).with_name("log_text.js")
+PRINTABLE_TEXT_JS = Path(dashboard.elements.__file__).with_name("printable_text.js")
 
 
 def test_the_page_escapes_the_same_characters_as_tail() -> None:
-    script = LOG_TEXT_JS.read_text(encoding="utf-8")
-    [page_set] = re.findall(r"^const UNSAFE_CHARACTER = /(.*)/;$", script, re.MULTILINE)
+    script = PRINTABLE_TEXT_JS.read_text(encoding="utf-8")
+    [page_set] = re.findall(r"^export const UNSAFE_CHARACTER = /(.*)/;$", script, re.MULTILINE)
     assert page_set == UNSAFE_CHARACTERS.pattern
 
 
