@@ -38,12 +38,16 @@ function labels() {
   return stored && typeof stored === "object" && !Array.isArray(stored) ? stored : {};
 }
 
-// The label this browser gave the stream whose view key is `labelKey`, or "": its control and bidi
-// characters written as escapes, as in log text (typed or pasted, they reordered the name in every place
-// it shows).
-export function labelOf(labelKey) {
+// The label this browser gave the stream whose view key is `labelKey`, as typed (to edit it), or "".
+export function typedLabel(labelKey) {
   const label = labels()[labelKey];
-  return typeof label === "string" ? printableText(label.slice(0, MAX_LABEL_CHARS)) : "";
+  return typeof label === "string" ? label.slice(0, MAX_LABEL_CHARS) : "";
+}
+
+// The same label as shown: its control and bidi characters written as escapes, as in log text (typed or
+// pasted, they reordered the name in every place it shows).
+export function labelOf(labelKey) {
+  return printableText(typedLabel(labelKey));
 }
 
 // Name the stream (by its view key) in this browser; an empty label forgets the name.

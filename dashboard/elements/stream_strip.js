@@ -1,7 +1,7 @@
 // The streams of a merged view, above its toolbar: a chip per stream (its colour and its name) that
 // shows or hides its rows, renames it in this browser, opens it alone or takes it out of the view,
 // and a field to add a stream by its URL or key. Names are data: Vue sets them as text.
-import { MAX_LABEL_CHARS, colourClass, labelOf, onLabelsChanged, setLabel, setPageStreams, streamName }
+import { MAX_LABEL_CHARS, colourClass, onLabelsChanged, setLabel, setPageStreams, streamName, typedLabel }
   from "stream_labels";
 
 export default {
@@ -61,7 +61,7 @@ export default {
       this.$emit("toggle", { short: stream.short, shown });
     },
     startRename(index) {
-      this.draft = labelOf(this.streams[index].label_key);
+      this.draft = typedLabel(this.streams[index].label_key);  // escaped, a name saved unchanged grew
       this.editing = index;
       this.$nextTick(() => { const input = this.$refs.rename?.[0] ?? this.$refs.rename; input?.focus(); });
     },

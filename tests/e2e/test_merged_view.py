@@ -199,6 +199,12 @@ async def test_a_label_s_control_and_bidi_characters_show_escaped_as_in_log_text
     shown = "\\u202eexe.live\\u200b bell\\x07"
     await expect(mark_of(page, "from a")).to_have_text(shown)
     await expect(page.locator('.bl-stream-chip[data-stream="0"] .bl-stream-name')).to_have_text(shown)
+    # Renamed again without a change, the name stays as typed (escaped in the box, it grew past 40
+    # characters and was cut).
+    await page.locator('.bl-stream-chip[data-stream="0"] .bl-stream-edit').click()
+    await expect(page.locator(".bl-stream-rename")).to_have_value("\u202eexe.live\u200b bell\x07")
+    await page.locator(".bl-stream-rename").press("Enter")
+    await expect(mark_of(page, "from a")).to_have_text(shown)
     await page.goto(app_server.url)
     await expect(page.locator(".bl-recent-item").first.locator(".bl-recent-name").first).to_have_text(shown)
 
