@@ -17,11 +17,12 @@ function pausedText(shown, hidden) {
   return hidden ? `${text} (${NUMBER.format(hidden)} hidden by filter)` : text;
 }
 
-// Why the view shows no row, or null when it shows some: nothing arrived yet, the reader cleared
-// it, or the filter hides every line held.
-function emptyText(received, held, shown) {
+// Why the view shows no row, or null when it shows some: nothing arrived yet, lines wait for the reader
+// to resume, the reader cleared it, or the filter hides every line held.
+function emptyText(received, held, shown, waiting) {
   if (shown) return null;
   if (!received) return "Waiting for the first line…";
+  if (!held && waiting) return "Paused — new lines will appear when you resume";
   if (!held) return "Cleared — new lines will appear here";
   return `No line matches the filter (${NUMBER.format(held)} hidden)`;
 }
@@ -100,7 +101,7 @@ export class StatusBar {
     setText(refs.filterError, filterError || "");
     refs.filterError.title = filterError || "";  // the text may be cut to two lines
     // Lines that arrived but are not drawn yet (the next frame's) are not "cleared".
-    const empty = incoming.length ? null : emptyText(received, all.length, shown.length);
+    const empty = incoming.length ? null : emptyText(received, all.length, shown.length, pending.length > 0);
     refs.empty.hidden = empty === null;
     if (empty !== null) setText(refs.empty, empty);
   }

@@ -566,6 +566,17 @@ async def test_an_empty_view_says_why_it_is_empty(page: Page, app_server: AppPro
     await post(http, app_server, stream, {"message": "after the clear"})
     await expect(page.locator(".bl-message")).to_have_text(["after the clear"])
     await expect(empty).to_be_hidden()
+    # Paused before the first line: it waits for the reader (nobody cleared anything).
+    waiting = new_stream()
+    await open_stream(page, app_server.url, waiting)
+    await page.keyboard.press("Space")
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 0 new")
+    await post(http, app_server, waiting, {"message": "while paused"})
+    await expect(page.locator(".bl-paused")).to_have_text("paused · 1 new")
+    await expect(empty).to_have_text("Paused — new lines will appear when you resume")
+    await page.keyboard.press("Space")
+    await expect(page.locator(".bl-message")).to_have_text(["while paused"])
+    await expect(empty).to_be_hidden()
     # A link whose filter matches nothing on a stream with lines.
     await open_stream(page, app_server.url, f"{stream}?q=zzzz")
     await expect(empty).to_have_text("No line matches the filter (5 hidden)")
