@@ -75,6 +75,7 @@ class BatchSender:
         self._queue: collections.deque[bytes] = collections.deque()
         self._lock = threading.Condition()
         self._in_flight = 0
+        self._in_flight_reports = 0  # of those, reports of drops
         # The batch being retried: the first `_retry_count` entries of the queue, sent again under its key.
         self._retry_key = ""
         self._retry_count = 0
@@ -84,7 +85,7 @@ class BatchSender:
         self._last_try_unanswered = False
         self._unreported_losses = 0
         # The WARNING entries that tell the stream of drops, queued or out, and the drops each tells of.
-        self._loss_reports: list[tuple[bytes, int]] = []
+        self._loss_reports: list[_LossReport] = []
         self._lost_told = 0  # the drops said on stderr so far, and when
         self._full_told_at = -math.inf
         self._urgent = False  # a flush or close wants the queue emptied now
@@ -145,8 +146,13 @@ class BatchSender:
             self._closing = True
             self._lock.notify_all()
             retried = self._retry_count if self._retry_unanswered else 0
-            left, unanswered = len(self._queue) - retried, self._in_flight + retried
-            untold = self._unreported_losses + sum(count for _, count in self._loss_reports)
+            # Of what is queued, the reports of drops are not the program's records.
+            queued = list(self._queue)
+            left = len(queued) - retried - self._reports_among(queued[retried:])
+            unanswered = (self._in_flight - self._in_flight_reports + retried
+                          - self._reports_among(queued[:retried]))
+            untold = self._unreported_losses + sum(report.count for report in self._loss_reports
+                                                   if not report.maybe_heard)
         if not flushed and (left or unanswered):
             self._report("unsent", _unsent_text(left, unanswered, untold))
         return flushed
@@ -162,6 +168,7 @@ class BatchSender:
         self._lock = threading.Condition()
         self._queue.clear()
         self._queued_bytes = self._in_flight = self._retry_count = self._unreported_losses = self._lost_told = 0
+        self._in_flight_reports = 0
         self._loss_reports = []
         self._full_told_at = -math.inf
         self._retry_key = ""
@@ -173,20 +180,27 @@ class BatchSender:
         for _ in range(count):
             dropped = self._queue.popleft()
             self._queued_bytes -= len(dropped)
-            told = self._take_loss_report(dropped)
-            if told is None:
+            report = self._take_loss_report(dropped)
+            if report is None:
                 self._count_lost(1)
-            else:  # not a record: what it told of waits for the next report
-                self._unreported_losses += told
+            elif not report.maybe_heard:  # not a record: what it tells of waits for the next report
+                self._unreported_losses += report.count
         self._retry_count = max(self._retry_count - count, 0)
 
-    def _take_loss_report(self, encoded: bytes) -> int | None:
-        """If `encoded` is a WARNING entry that tells of drops, forget it and return how many it tells of."""
-        for index, (report, count) in enumerate(self._loss_reports):
-            if report is encoded:
+    def _take_loss_report(self, encoded: bytes) -> _LossReport | None:
+        """If `encoded` is a WARNING entry that tells of drops, forget it and return it."""
+        for index, report in enumerate(self._loss_reports):
+            if report.encoded is encoded:
                 del self._loss_reports[index]
-                return count
+                return report
         return None
+
+    def _reports_among(self, entries: list[bytes]) -> int:
+        """How many of `entries` are WARNING entries that tell of drops."""
+        if not self._loss_reports:
+            return 0
+        reports = {id(report.encoded) for report in self._loss_reports}
+        return sum(1 for encoded in entries if id(encoded) in reports)
 
     def _drop_oldest_bytes(self) -> None:
         """Drop the oldest entries until the queue is within its bytes (the newest entry stays)."""
@@ -212,10 +226,12 @@ class BatchSender:
             batch, key = taken
             outcome, retry_after = self._send(batch, key)
             with self._lock:
-                self._in_flight = 0
+                self._in_flight = self._in_flight_reports = 0
                 if outcome == "retry":
                     self._retry_key, self._retry_count = key, len(batch)  # before a full queue drops some
                     self._retry_unanswered = self._last_try_unanswered
+                    if self._last_try_unanswered:  # the server may have stored its reports of drops
+                        self._mark_maybe_heard(batch)
                     self._requeue(batch)
                 else:
                     self._settle(batch, outcome)
@@ -249,7 +265,7 @@ class BatchSender:
                 retried = [self._queue.popleft() for _ in range(self._retry_count)]
                 self._queued_bytes -= sum(len(encoded) for encoded in retried)
                 self._retry_count = 0
-                self._in_flight = len(retried)
+                self._in_flight, self._in_flight_reports = len(retried), self._reports_among(retried)
                 self._last_start = time.monotonic()
                 return retried, self._retry_key
             # The next request starts `interval` after the last one at the earliest (at once after a
@@ -269,7 +285,7 @@ class BatchSender:
                 batch.append(encoded)
                 size += len(encoded) + 1
             self._queued_bytes -= size - len(batch)
-            self._in_flight = len(batch)
+            self._in_flight, self._in_flight_reports = len(batch), self._reports_among(batch)
             self._last_start = time.monotonic()
             return batch, uuid.uuid4().hex
 
@@ -294,25 +310,34 @@ class BatchSender:
                    f"dropped so far, the oldest first, until {self.url} takes entries as fast as they come")
 
     def _settle(self, batch: list[bytes], outcome: str) -> None:
-        # A report in the batch has told the stream, or (refused) never will: then the next one tells of it.
-        refused = 0
+        # A report in the batch has told the stream, or (refused, and never out without an answer) never
+        # will: then the next one tells of it. Reports are not the program's records, sent or refused.
+        reports = 0
         if self._loss_reports:
             for encoded in batch:
-                told = self._take_loss_report(encoded)
-                if told is not None and outcome != "sent":
-                    refused += told
-        self._unreported_losses += refused
+                report = self._take_loss_report(encoded)
+                if report is None:
+                    continue
+                reports += 1
+                if outcome != "sent" and not report.maybe_heard:
+                    self._unreported_losses += report.count
         if outcome == "sent":
-            self.sent += len(batch)
+            self.sent += len(batch) - reports
             self.batches_sent += 1
             if self._unreported_losses:
-                report = self._loss_report(self._unreported_losses)
-                self._loss_reports.append((report, self._unreported_losses))
-                self._queue.appendleft(report)
-                self._queued_bytes += len(report)
+                encoded = self._loss_report(self._unreported_losses)
+                self._loss_reports.append(_LossReport(encoded, self._unreported_losses))
+                self._queue.appendleft(encoded)
+                self._queued_bytes += len(encoded)
                 self._unreported_losses = 0
         else:
-            self.rejected += len(batch)
+            self.rejected += len(batch) - reports
+
+    def _mark_maybe_heard(self, batch: list[bytes]) -> None:
+        """The reports of drops in `batch`, sent with no answer, may have reached the stream."""
+        for report in self._loss_reports:
+            if any(encoded is report.encoded for encoded in batch):
+                report.maybe_heard = True
 
     def _loss_report(self, count: int) -> bytes:
         message = (f"BunnyLogs client dropped {count:,} log entr{'y' if count == 1 else 'ies'}: its queue (at most "
@@ -452,6 +477,18 @@ def error_detail(body: str | bytes, status: int | None = None) -> str:
                 return f"an HTML page{named}: a proxy's, whose server behind it is down or restarting"
             return f"an HTML page{named}, not an answer from a stream's URL: is the URL right?"
         return _one_line(text)[:200] or "no detail"
+
+
+class _LossReport:
+    """A WARNING entry that tells the stream of `count` drops (`encoded`), queued or out; `maybe_heard` once
+    a try of it went out and no answer came: if it is dropped after that, its drops are not told again."""
+
+    __slots__ = ("count", "encoded", "maybe_heard")
+
+    def __init__(self, encoded: bytes, count: int) -> None:
+        self.encoded = encoded
+        self.count = count
+        self.maybe_heard = False
 
 
 _PROXY_STATUSES = frozenset({502, 503, 504})

@@ -1201,13 +1201,66 @@ def test_a_report_of_drops_that_a_full_queue_drops_in_turn_is_told_in_the_next_o
     assert told == [3] and messages == [f"after {n}" for n in range(4)]
 
 
+def test_a_report_that_went_out_unanswered_and_is_dropped_later_is_not_told_again() -> None:
+    """The server stored the report but its answer came too late: told again in the next report, the
+    stream heard of 3 drops twice (reports of 3 and 4 for 4 drops)."""
+    bodies: list[bytes] = []
+    report_stored = threading.Event()
+
+    def answer(body: bytes) -> int:
+        bodies.append(body)
+        if b"bunnylogs_lost" in body and not report_stored.is_set():
+            report_stored.set()
+            time.sleep(1.0)  # stored, and answered after the client gave up waiting
+        return 204
+
+    with stream_server(answer) as url:
+        sender = BatchSender(url, batch_size=2, capacity=3, timeout=0.5, on_problem=None)
+        with sender._lock:
+            sender._ensure_thread()
+            sender._count_lost(3)
+            sender._settle([b'{"message": "the first batch after the outage"}'], "sent")
+        assert report_stored.wait(10)
+        deadline = time.monotonic() + 10
+        while not sender.retries and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sender.retries == 1  # the report waits to be tried again, at the front
+        for n in range(4):  # the queue holds 3: the report goes, then "after 0"
+            sender.put(f'{{"message": "after {n}"}}'.encode())
+        assert sender.flush(15)
+        sender.close(1)
+    told, messages = _warnings_and_messages(bodies)
+    assert messages == ["after 1", "after 2", "after 3"]
+    assert sender.lost == 4 and told == [3, 1], told
+    assert sender.sent == 1 + 3  # the batch settled by hand and three records: reports are not records
+
+
+# A server away for a while: closing comes while the sender waits to try again, with nothing out.
+_AWAY = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n"
+
+
+def test_closing_counts_a_queued_report_of_drops_as_none_of_the_programs_records() -> None:
+    problems: list[str] = []
+    with stream_server(lambda _: _AWAY) as url:
+        sender = BatchSender(url, batch_size=2, capacity=10, on_problem=problems.append)
+        with sender._lock:
+            sender._ensure_thread()
+            sender._count_lost(4)
+            sender._settle([b'{"message": "the first batch after the outage"}'], "sent")
+            sender.put(b'{"message": "left 0"}')
+            sender.put(b'{"message": "left 1"}')
+        assert not sender.close(timeout=0.3)
+    assert problems[-1].startswith("2 log entries were not sent before closing"), problems
+    assert problems[-1].endswith("; 4 more were dropped before, because the queue was full"), problems
+
+
 def test_closing_names_only_the_drops_no_warning_entry_told_the_stream_of() -> None:
     """The close message said every drop since the start, also those a WARNING entry had told of."""
     bodies: list[bytes] = []
-    answers = iter([204, *[503] * 100])
+    answers = iter([204, *[_AWAY] * 100])
     problems: list[str] = []
 
-    def answer(body: bytes) -> int:
+    def answer(body: bytes) -> int | bytes:
         bodies.append(body)
         return next(answers)
 
