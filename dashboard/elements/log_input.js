@@ -137,4 +137,12 @@ export function listenForRowClicks(container, { entryOf, toggle, linkPath }) {
     if (!row.classList.contains("bl-expandable") || window.getSelection().toString()) return;
     toggle(serial);
   });
+  // Enter on a row that has the keyboard's focus opens or closes it, as a click does.
+  container.addEventListener("keydown", (event) => {
+    const row = event.target;
+    if (event.key !== "Enter" || !(row instanceof Element) || !row.classList.contains("bl-row")) return;
+    if (!row.classList.contains("bl-expandable") || !entryOf(Number(row.dataset.serial))) return;
+    event.preventDefault();
+    toggle(Number(row.dataset.serial));
+  });
 }

@@ -3,7 +3,7 @@
 // compute. While following, the view sticks to the newest row; scrolling up stops that, and so does
 // opening a row that would then start above the view (its head stays in view). Rows are drawn with
 // the highlights known for them; those not known yet are asked for, and painted in when they come.
-import { paintHighlight, renderRow, todaySpan } from "log_row_element";
+import { addRowButtons, paintHighlight, renderRow, todaySpan } from "log_row_element";
 
 const OVERSCAN_ROWS = 8;
 // Rows are drawn in blocks of up to this many, each placed at its own top in the rows' layer (see
@@ -84,6 +84,21 @@ export class VirtualList {
       if (event.touches[0].clientY - this.touchY > TOUCH_SLOP_PX) this.stopFollowing();
     }, { passive: true });
     jump.addEventListener("click", () => this.follow());
+    // A row's buttons are made when the pointer or the focus comes to it (addRowButtons); where there is
+    // no hover (a touch screen) every row has them, shown.
+    this.buttonsEverywhere = matchMedia("(hover: none)");
+    this.pointed = null;  // the serial of the row under the pointer: drawn again, it keeps its buttons
+    this.container.addEventListener("mouseover", (event) => {
+      const row = event.target.closest(".bl-row");
+      if (row === null) return;
+      this.pointed = Number(row.dataset.serial);
+      addRowButtons(row);
+    });
+    this.container.addEventListener("mouseleave", () => { this.pointed = null; });
+    this.container.addEventListener("focusin", (event) => {
+      const row = event.target.closest(".bl-row");
+      if (row !== null) addRowButtons(row);
+    });
   }
 
   // The reader scrolls up (if there is anywhere to go): the view stays where the reader takes it.
@@ -359,10 +374,14 @@ export class VirtualList {
       return made;
     };
     if (reusable === null) {
+      // The row with the keyboard's focus (or one of its buttons) keeps it, drawn again (Enter opened it).
+      const focused = rows.contains(document.activeElement) ? document.activeElement.closest(".bl-row") : null;
       const offset = this.topAt(first, positions);
       this.blocks = build(first, last, offset);
       rows.replaceChildren(...this.blocks.map((block) => block.element));
       this.placeLayer(offset);
+      const again = focused && rows.querySelector(`.bl-row[data-serial="${Number(focused.dataset.serial)}"]`);
+      if (again) again.focus({ preventScroll: true });
       return;
     }
     // Keep the blocks that hold any wanted row; the layer sits where the first of them is right.
@@ -436,7 +455,7 @@ export class VirtualList {
   // The row element of `entry`, marked if it is the line a link opened the page at.
   rowOf(entry, dated) {
     const row = renderRow(entry, this.expanded.has(entry._n), this.utc, dated, this.highlighter.marksOf(entry),
-      this.columns);
+      this.columns, this.buttonsEverywhere.matches || entry._n === this.pointed);
     if (entry.id === this.marked) {  // the linked line: marked by a border and a sign, not by colour alone
       row.classList.add("bl-linked");
       row.setAttribute("aria-current", "true");

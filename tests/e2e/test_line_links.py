@@ -272,5 +272,6 @@ async def test_a_linked_line_in_the_middle_at_any_window(page: Page, links_app: 
     ids = await entry_ids(links_app, stream)
     await open_stream(page, links_app.url, f"{stream}?at={ids['line 00200']}")
     await expect_opened_at(page, "line 00200")
+    await page.locator(".bl-row.bl-linked").hover()
     link_button = await page.locator(".bl-row.bl-linked .bl-link").bounding_box()
     assert link_button is not None and link_button["x"] + link_button["width"] <= width

@@ -33,6 +33,8 @@ async def post(http: httpx.AsyncClient, app: AppProcess, stream: str, *entries: 
 
 # --- the copy button -------------------------------------------------------------------------------
 
+_BOX = """(element) => { const box = element.getBoundingClientRect();
+  return {left: box.left, top: box.top, right: box.right, bottom: box.bottom}; }"""
 COPY_BUTTON_LOOK = """button => ({
   text: button.textContent,
   label: button.getAttribute("aria-label"),
@@ -49,18 +51,32 @@ async def test_the_copy_button_is_an_icon_with_a_label_and_says_when_it_copied(
     page = await context.new_page()
     stream = new_stream()
     await open_stream(page, app_server.url, stream)
-    await post(http, app_server, stream, {"message": "copy me"})
+    await post(http, app_server, stream, {"message": "copy me", "fields": {"n": 1}}, {"message": "and me"})
+    await expect(page.locator(".bl-row")).to_have_count(2)
+    # With a mouse, a row's buttons are made when the pointer comes: new rows are cheaper to draw.
+    await expect(page.locator(".bl-copy, .bl-link")).to_have_count(0)
+    line_before = await page.locator(".bl-row").first.locator(".bl-message").evaluate(_BOX)
+    await page.locator(".bl-row").first.hover()
     button = page.locator(".bl-copy")
     await expect(button).to_have_count(1)
     look = await button.evaluate(COPY_BUTTON_LOOK)
     assert look["text"] == "", "the icon must not be drawn from words"
     assert look["label"] == "Copy this line"
     assert "svg" in look["icon"]
-    assert look["opacity"] == "0", "with a mouse, the button waits for the pointer"
-    assert look["iconContent"] == "none", "an icon not shown is not made at all (nor painted, nor laid out)"
-    await page.locator(".bl-row").hover()
     await expect(button).to_have_css("opacity", "1")
     assert (await button.evaluate(COPY_BUTTON_LOOK))["iconContent"] == '""'
+    # Their coming moves nothing in the row, and they lie beside its text, not over it.
+    assert await page.locator(".bl-row").first.locator(".bl-message").evaluate(_BOX) == line_before
+    after_text = await page.locator(".bl-row").first.locator(".bl-fields").evaluate(_BOX)
+    for each in (button, page.locator(".bl-link")):
+        box = await each.evaluate(_BOX)
+        assert box["left"] >= after_text["right"] and box["top"] >= line_before["top"] - 4, (box, after_text)
+        assert box["bottom"] <= line_before["bottom"] + 4, (box, line_before)
+    # Once the pointer left, they wait hidden, their icons not made (nor painted, nor laid out).
+    await page.locator(".bl-status").hover()
+    await expect(button).to_have_css("opacity", "0")
+    assert (await button.evaluate(COPY_BUTTON_LOOK))["iconContent"] == "none"
+    await page.locator(".bl-row").first.hover()
     await button.click()
     await expect(button).to_have_attribute("aria-label", "Copied")
     assert "copy me" in await page.evaluate("navigator.clipboard.readText()")
@@ -73,16 +89,40 @@ async def test_the_copy_button_reached_by_the_keyboard_shows_its_icon(
     stream = new_stream()
     await open_stream(page, app_server.url, stream)
     await post(http, app_server, stream, {"message": "reach me with Tab"})
-    button = page.locator(".bl-copy")
-    await expect(button).to_have_count(1)
+    await expect(page.locator(".bl-row")).to_have_count(1)
     for _ in range(80):
         await page.keyboard.press("Tab")
-        if await button.evaluate("(button) => document.activeElement === button"):
+        if await page.evaluate("document.activeElement.classList.contains('bl-copy')"):
             break
     else:
         pytest.fail("Tab never reached the row's copy button")
+    button = page.locator(".bl-copy")
     look = await button.evaluate(COPY_BUTTON_LOOK)
     assert (look["opacity"], look["iconContent"]) == ("1", '""'), look
+
+
+async def test_enter_on_a_row_with_the_keyboard_s_focus_opens_it_and_it_keeps_the_focus(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "Traceback (most recent call last):\n  File \"a.py\""})
+    row = page.locator(".bl-row")
+    await expect(row).to_have_count(1)
+    for _ in range(80):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.classList.contains('bl-row')"):
+            break
+    else:
+        pytest.fail("Tab never reached the row")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".bl-row.bl-open")).to_have_count(1)
+    await expect(page.locator(".bl-row.bl-open")).to_be_focused()  # drawn again, it kept the focus
+    await page.keyboard.press("Tab")  # on to its buttons
+    await expect(page.locator(".bl-row.bl-open .bl-copy")).to_be_focused()
+    await page.keyboard.press("Shift+Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".bl-row.bl-open")).to_have_count(0)
+    await expect(row).to_be_focused()
 
 
 async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
