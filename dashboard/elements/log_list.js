@@ -79,6 +79,7 @@ export class VirtualList {
     // and the next draw's scroll to the newest row would cut it short.
     scroller.addEventListener("wheel", (event) => { if (event.deltaY < 0) this.stopFollowing(); }, { passive: true });
     scroller.addEventListener("keydown", (event) => { if (UP_KEYS.includes(event.key)) this.stopFollowing(); });
+    scroller.addEventListener("keydown", (event) => this.moveFocus(event));
     scroller.addEventListener("touchstart", (event) => { this.touchY = event.touches[0].clientY; }, { passive: true });
     scroller.addEventListener("touchmove", (event) => {
       if (event.touches[0].clientY - this.touchY > TOUCH_SLOP_PX) this.stopFollowing();
@@ -86,7 +87,7 @@ export class VirtualList {
     jump.addEventListener("click", () => this.follow());
     // A row's buttons are made when the pointer or the focus comes to it (addRowButtons); where there is
     // no hover (a touch screen) every row has them, shown.
-    this.buttonsEverywhere = matchMedia("(hover: none)");
+    this.buttonsEverywhere = matchMedia("(hover: none), (pointer: coarse)");  // as the stylesheet's touch layout
     this.pointed = null;  // the serial of the row under the pointer: drawn again, it keeps its buttons
     this.container.addEventListener("mouseover", (event) => {
       const row = event.target.closest(".bl-row");
@@ -99,6 +100,36 @@ export class VirtualList {
       const row = event.target.closest(".bl-row");
       if (row !== null) addRowButtons(row);
     });
+  }
+
+  // The keys' way through the rows: the log is one stop of Tab (a row at a time would be thousands, and
+  // Tab into a following log landed on a row drawn above the view). ArrowDown and ArrowUp there take the
+  // focus to a row in view, then from row to row (Tab: to the row's buttons, then out of the log); past
+  // the rows drawn, the list scrolls a step, as the keys do.
+  moveFocus(event) {
+    if ((event.key !== "ArrowDown" && event.key !== "ArrowUp") || event.altKey || event.ctrlKey || event.metaKey) return;
+    const down = event.key === "ArrowDown";
+    const current = event.target instanceof Element ? event.target.closest(".bl-row") : null;
+    let target;
+    if (current === null) {
+      const view = this.scroller.getBoundingClientRect();
+      const inView = [...this.container.querySelectorAll(".bl-row")].filter((row) => {
+        const box = row.getBoundingClientRect();
+        return box.top >= view.top - 1 && box.bottom <= view.bottom + 1;
+      });
+      target = down ? inView[0] : inView[inView.length - 1];
+    } else {
+      const rows = [...this.container.querySelectorAll(".bl-row")];
+      target = rows[rows.indexOf(current) + (down ? 1 : -1)];
+    }
+    if (!target) return;
+    event.preventDefault();
+    target.focus();
+  }
+
+  // The row with the keyboard's focus left the rows drawn: the log keeps the focus, not the page.
+  keepFocusIn(removed) {
+    if (removed.contains(document.activeElement)) this.scroller.focus({ preventScroll: true });
   }
 
   // The reader scrolls up (if there is anywhere to go): the view stays where the reader takes it.
@@ -374,7 +405,8 @@ export class VirtualList {
       return made;
     };
     if (reusable === null) {
-      // The row with the keyboard's focus (or one of its buttons) keeps it, drawn again (Enter opened it).
+      // The row with the keyboard's focus (or with it on one of its buttons) has it again, drawn again (Enter
+      // opened it); the log has it if the row is not drawn now.
       const focused = rows.contains(document.activeElement) ? document.activeElement.closest(".bl-row") : null;
       const offset = this.topAt(first, positions);
       this.blocks = build(first, last, offset);
@@ -382,6 +414,7 @@ export class VirtualList {
       this.placeLayer(offset);
       const again = focused && rows.querySelector(`.bl-row[data-serial="${Number(focused.dataset.serial)}"]`);
       if (again) again.focus({ preventScroll: true });
+      else if (focused !== null) this.scroller.focus({ preventScroll: true });
       return;
     }
     // Keep the blocks that hold any wanted row; the layer sits where the first of them is right.
@@ -389,11 +422,15 @@ export class VirtualList {
     const blocks = this.blocks;
     while (blocks.length && keptFrom + blocks[0].serials.length <= first) {
       keptFrom += blocks[0].serials.length;
-      blocks.shift().element.remove();
+      const gone = blocks.shift().element;
+      gone.remove();
+      this.keepFocusIn(gone);
     }
     while (blocks.length && keptTo - blocks[blocks.length - 1].serials.length >= last) {
       keptTo -= blocks[blocks.length - 1].serials.length;
-      blocks.pop().element.remove();
+      const gone = blocks.pop().element;
+      gone.remove();
+      this.keepFocusIn(gone);
     }
     const offset = this.topAt(keptFrom, positions) - blocks[0].top;
     let index = keptFrom;

@@ -97,10 +97,11 @@ function writeMessage(row, message, entry, open, highlight) {
 // Every row starts as a copy of this one: cloning a tree costs a fraction of building it element by
 // element, and a live view builds a row for every line. Rows are <bl-row> elements, not <div>s:
 // Quasar's `div:nth-child(1 of …)` rules would otherwise make each row dropped at the top restyle
-// all the rows below it. A row takes the keyboard's focus (Tab), which gives it its buttons.
+// all the rows below it. A row takes the keyboard's focus (the arrow keys: log_list), which gives it its
+// buttons.
 const ROW_SKELETON = (() => {
   const row = el("bl-row", "bl-row");
-  row.tabIndex = 0;
+  row.tabIndex = -1;
   const line = el("div", "bl-line");
   line.append(el("span", "bl-toggle"), el("span", "bl-time"), el("span", "bl-level"), el("span", "bl-program"),
     el("span", "bl-message"));

@@ -88,17 +88,48 @@ async def test_the_copy_button_reached_by_the_keyboard_shows_its_icon(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     stream = new_stream()
     await open_stream(page, app_server.url, stream)
-    await post(http, app_server, stream, {"message": "reach me with Tab"})
+    await post(http, app_server, stream, {"message": "reach me with the keys"})
     await expect(page.locator(".bl-row")).to_have_count(1)
-    for _ in range(80):
-        await page.keyboard.press("Tab")
-        if await page.evaluate("document.activeElement.classList.contains('bl-copy')"):
-            break
-    else:
-        pytest.fail("Tab never reached the row's copy button")
+    await tab_to_the_log(page)
+    await page.keyboard.press("ArrowDown")  # to a row in view
+    await expect(page.locator(".bl-row")).to_be_focused()
+    await page.keyboard.press("Tab")  # to its buttons
     button = page.locator(".bl-copy")
+    await expect(button).to_be_focused()
     look = await button.evaluate(COPY_BUTTON_LOOK)
     assert (look["opacity"], look["iconContent"]) == ("1", '""'), look
+
+
+async def tab_to_the_log(page: Page) -> None:
+    """Press Tab until the log (its scrolling box) has the focus."""
+    for _ in range(80):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.classList.contains('bl-scroller')"):
+            return
+    pytest.fail("Tab never reached the log")
+
+
+async def test_the_log_is_one_stop_of_tab_and_the_arrow_keys_go_from_row_to_row(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """Each row a stop of Tab, a following log was thousands of stops, and Tab into it landed on a row
+    drawn above the view, scrolled to it and stopped following."""
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"line {n}"} for n in range(100)])
+    await expect(page.locator(".bl-count")).to_have_text("100 lines")
+    await expect(page.locator(".bl-message").last).to_have_text("line 99")
+    await tab_to_the_log(page)
+    await page.keyboard.press("Tab")  # and out of it at once: no row is a stop of Tab
+    assert not await page.evaluate("document.activeElement.closest('.bl-log')"), "Tab stayed in the log"
+    await page.keyboard.press("Shift+Tab")
+    await expect(page.locator(".bl-scroller")).to_be_focused()
+    await expect(page.locator(".bl-jump")).to_be_hidden()  # still following
+    await page.keyboard.press("ArrowUp")  # the newest row in view, then the one above
+    await expect(page.locator(".bl-row", has_text="line 99")).to_be_focused()
+    await page.keyboard.press("ArrowUp")
+    await expect(page.locator(".bl-row", has_text="line 98")).to_be_focused()
+    await page.keyboard.press("ArrowDown")
+    await expect(page.locator(".bl-row", has_text="line 99")).to_be_focused()
 
 
 async def test_enter_on_a_row_with_the_keyboard_s_focus_opens_it_and_it_keeps_the_focus(
@@ -108,18 +139,17 @@ async def test_enter_on_a_row_with_the_keyboard_s_focus_opens_it_and_it_keeps_th
     await post(http, app_server, stream, {"message": "Traceback (most recent call last):\n  File \"a.py\""})
     row = page.locator(".bl-row")
     await expect(row).to_have_count(1)
-    for _ in range(80):
-        await page.keyboard.press("Tab")
-        if await page.evaluate("document.activeElement.classList.contains('bl-row')"):
-            break
-    else:
-        pytest.fail("Tab never reached the row")
+    await tab_to_the_log(page)
+    await page.keyboard.press("ArrowUp")
+    await expect(row).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator(".bl-row.bl-open")).to_have_count(1)
     await expect(page.locator(".bl-row.bl-open")).to_be_focused()  # drawn again, it kept the focus
     await page.keyboard.press("Tab")  # on to its buttons
     await expect(page.locator(".bl-row.bl-open .bl-copy")).to_be_focused()
-    await page.keyboard.press("Shift+Tab")
+    await page.keyboard.press("Shift+Tab")  # back to the log (a row is no stop of Tab), and to the row
+    await expect(page.locator(".bl-scroller")).to_be_focused()
+    await page.keyboard.press("ArrowUp")
     await page.keyboard.press("Enter")
     await expect(page.locator(".bl-row.bl-open")).to_have_count(0)
     await expect(row).to_be_focused()
