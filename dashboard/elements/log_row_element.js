@@ -102,6 +102,7 @@ function writeMessage(row, message, entry, open, highlight) {
 const ROW_SKELETON = (() => {
   const row = el("bl-row", "bl-row");
   row.tabIndex = -1;
+  row.setAttribute("role", "treeitem");  // of the list's tree (log_view): opened and closed with Enter
   const line = el("div", "bl-line");
   line.append(el("span", "bl-toggle"), el("span", "bl-time"), el("span", "bl-level"), el("span", "bl-program"),
     el("span", "bl-message"));
@@ -148,7 +149,10 @@ export function renderRow(entry, open, utc, dated, highlight = null, columns = N
   if (entry.fields && !open) message.after(el("span", "bl-fields", "{…}"));
   if (multiLine && !open) message.after(el("span", "bl-more", `+${entry.message.split("\n").length - 1} lines`));
   if (open && entry.fields) row.append(logTextElement("pre", "bl-fields-json", JSON.stringify(entry.fields, null, 2)));
-  if (expandable) row.classList.add("bl-expandable");
+  if (expandable) {
+    row.classList.add("bl-expandable");
+    row.setAttribute("aria-expanded", String(open));
+  }
   writeMessage(row, message, entry, open, highlight);
   if (buttons) addRowButtons(row);
   return row;

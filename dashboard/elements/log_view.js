@@ -76,7 +76,7 @@ export default {
       <div class="bl-older-place"><div ref="older" class="bl-older" role="status" hidden></div></div>
       <div ref="scroller" class="bl-scroller" tabindex="0">
         <div ref="empty" class="bl-empty">Waiting for the first line…</div>
-        <div ref="sizer" class="bl-sizer"><div ref="rows" class="bl-rows"></div></div>
+        <div ref="sizer" class="bl-sizer"><div ref="rows" class="bl-rows" role="tree" aria-label="Log lines"></div></div>
       </div>
       <button ref="jump" class="bl-jump" type="button" hidden>Jump to latest ↓</button>
     </div>`,

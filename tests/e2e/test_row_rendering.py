@@ -142,9 +142,12 @@ async def test_enter_on_a_row_with_the_keyboard_s_focus_opens_it_and_it_keeps_th
     await tab_to_the_log(page)
     await page.keyboard.press("ArrowUp")
     await expect(row).to_be_focused()
+    await expect(page.get_by_role("treeitem")).to_have_attribute("aria-expanded", "false")  # what a reader hears
     await page.keyboard.press("Enter")
     await expect(page.locator(".bl-row.bl-open")).to_have_count(1)
     await expect(page.locator(".bl-row.bl-open")).to_be_focused()  # drawn again, it kept the focus
+    await expect(page.get_by_role("tree", name="Log lines").get_by_role("treeitem")).to_have_attribute(
+        "aria-expanded", "true")
     await page.keyboard.press("Tab")  # on to its buttons
     await expect(page.locator(".bl-row.bl-open .bl-copy")).to_be_focused()
     await page.keyboard.press("Shift+Tab")  # back to the log (a row is no stop of Tab), and to the row
