@@ -3,7 +3,7 @@
 // compute. While following, the view sticks to the newest row; scrolling up stops that, and so does
 // opening a row that would then start above the view (its head stays in view). Rows are drawn with
 // the highlights known for them; those not known yet are asked for, and painted in when they come.
-import { addRowButtons, paintHighlight, renderRow, todaySpan } from "log_row_element";
+import { addRowButtons, paintHighlight, renderRow, setButtonsTabbable, todaySpan } from "log_row_element";
 
 const OVERSCAN_ROWS = 8;
 // Rows are drawn in blocks of up to this many, each placed at its own top in the rows' layer (see
@@ -96,15 +96,25 @@ export class VirtualList {
       addRowButtons(row);
     });
     this.container.addEventListener("mouseleave", () => { this.pointed = null; });
+    // Only the focused row's buttons are stops of Tab (after the row): the others, made for rows the
+    // pointer or the focus passed (or for every row on a touch screen), would make the log many stops.
     this.container.addEventListener("focusin", (event) => {
       const row = event.target.closest(".bl-row");
-      if (row !== null) addRowButtons(row);
+      if (row === null) return;
+      addRowButtons(row);
+      setButtonsTabbable(row, true);
+    });
+    this.container.addEventListener("focusout", (event) => {
+      const row = event.target.closest(".bl-row");
+      if (row !== null && !(event.relatedTarget instanceof Node && row.contains(event.relatedTarget))) {
+        setButtonsTabbable(row, false);
+      }
     });
   }
 
   // The keys' way through the rows: the log is one stop of Tab (a row at a time would be thousands, and
   // Tab into a following log landed on a row drawn above the view). ArrowDown and ArrowUp there take the
-  // focus to a row in view, then from row to row (Tab: to the row's buttons, then out of the log); past
+  // focus to the newest row in view, then from row to row (Tab: to the row's buttons, then out of the log); past
   // the rows drawn, the list scrolls a step, as the keys do.
   moveFocus(event) {
     if ((event.key !== "ArrowDown" && event.key !== "ArrowUp") || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -117,7 +127,7 @@ export class VirtualList {
         const box = row.getBoundingClientRect();
         return box.top >= view.top - 1 && box.bottom <= view.bottom + 1;
       });
-      target = down ? inView[0] : inView[inView.length - 1];
+      target = inView[inView.length - 1];  // the newest in view: a row above it would scroll away at once
     } else {
       const rows = [...this.container.querySelectorAll(".bl-row")];
       target = rows[rows.indexOf(current) + (down ? 1 : -1)];
@@ -127,9 +137,11 @@ export class VirtualList {
     target.focus();
   }
 
-  // The row with the keyboard's focus left the rows drawn: the log keeps the focus, not the page.
-  keepFocusIn(removed) {
-    if (removed.contains(document.activeElement)) this.scroller.focus({ preventScroll: true });
+  // Take `block` out of the rows drawn; if it holds the keyboard's focus, the log keeps it, not the page.
+  removeBlock(block) {
+    const focused = block.contains(document.activeElement);
+    block.remove();
+    if (focused) this.scroller.focus({ preventScroll: true });
   }
 
   // The reader scrolls up (if there is anywhere to go): the view stays where the reader takes it.
@@ -422,15 +434,11 @@ export class VirtualList {
     const blocks = this.blocks;
     while (blocks.length && keptFrom + blocks[0].serials.length <= first) {
       keptFrom += blocks[0].serials.length;
-      const gone = blocks.shift().element;
-      gone.remove();
-      this.keepFocusIn(gone);
+      this.removeBlock(blocks.shift().element);
     }
     while (blocks.length && keptTo - blocks[blocks.length - 1].serials.length >= last) {
       keptTo -= blocks[blocks.length - 1].serials.length;
-      const gone = blocks.pop().element;
-      gone.remove();
-      this.keepFocusIn(gone);
+      this.removeBlock(blocks.pop().element);
     }
     const offset = this.topAt(keptFrom, positions) - blocks[0].top;
     let index = keptFrom;

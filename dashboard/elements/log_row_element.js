@@ -55,6 +55,7 @@ export const LINK_LABEL = "Copy a link to this line";
 function copyButton(className = "bl-copy", label = COPY_LABEL) {
   const button = el("button", className);
   button.type = "button";
+  button.tabIndex = -1;  // a stop of Tab only while its row has the focus (setButtonsTabbable)
   button.title = label;
   button.setAttribute("aria-label", label);
   return button;
@@ -109,6 +110,11 @@ const ROW_SKELETON = (() => {
   row.append(line);
   return row;
 })();
+
+// Make `row`'s buttons stops of Tab (while the row has the keyboard's focus), or not.
+export function setButtonsTabbable(row, tabbable) {
+  for (const button of row.querySelectorAll(".bl-copy, .bl-link")) button.tabIndex = tabbable ? 0 : -1;
+}
 
 // Give `row` its copy and link buttons, if it has none yet. A row gets them when the pointer or the
 // focus comes to it (always, where there is no hover to wait for: log_list): made in every row, the two

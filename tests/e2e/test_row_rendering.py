@@ -130,6 +130,35 @@ async def test_the_log_is_one_stop_of_tab_and_the_arrow_keys_go_from_row_to_row(
     await expect(page.locator(".bl-row", has_text="line 98")).to_be_focused()
     await page.keyboard.press("ArrowDown")
     await expect(page.locator(".bl-row", has_text="line 99")).to_be_focused()
+    # Only the focused row's buttons are stops of Tab: those made for the rows the focus passed are not.
+    for key in ["ArrowUp"] * 5 + ["ArrowDown"] * 2:
+        await page.keyboard.press(key)
+    await expect(page.locator(".bl-row", has_text="line 96")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.locator(".bl-row", has_text="line 96").locator(".bl-copy")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.locator(".bl-row", has_text="line 96").locator(".bl-link")).to_be_focused()
+    await page.keyboard.press("Tab")
+    assert not await page.evaluate("document.activeElement.closest('.bl-rows')"), "Tab went on through the rows"
+
+
+async def test_a_focused_row_that_scrolls_out_while_following_leaves_the_focus_on_the_log(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """The page's body took the focus: the arrow keys then did nothing in the log."""
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"line {n}"} for n in range(30)])
+    await expect(page.locator(".bl-message").last).to_have_text("line 29")
+    await tab_to_the_log(page)
+    await page.keyboard.press("ArrowDown")  # the newest row in view; the log still follows
+    await expect(page.locator(".bl-row", has_text="line 29")).to_be_focused()
+    for start in range(30, 330, 30):
+        await post(http, app_server, stream, *[{"message": f"line {n}"} for n in range(start, start + 30)])
+        await expect(page.locator(".bl-message").last).to_have_text(f"line {start + 29}")
+    await expect(page.locator(".bl-row", has_text="line 29")).to_have_count(0)  # no longer drawn
+    await expect(page.locator(".bl-scroller")).to_be_focused()
+    await page.keyboard.press("ArrowUp")
+    await expect(page.locator(".bl-row", has_text="line 329")).to_be_focused()
 
 
 async def test_enter_on_a_row_with_the_keyboard_s_focus_opens_it_and_it_keeps_the_focus(
@@ -171,6 +200,11 @@ async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
     assert (look["opacity"], look["visibility"], look["iconContent"]) == ("1", "visible", '""')
     row_box, button_box = await page.locator(".bl-row").bounding_box(), await button.bounding_box()
     assert row_box and button_box and button_box["x"] + button_box["width"] <= row_box["x"] + row_box["width"]
+    # Every row has its buttons here, but they are no stops of Tab (Tab landed on those of a row drawn
+    # above the view, scrolled to it and stopped following): the log is one.
+    await tab_to_the_log(page)
+    await page.keyboard.press("Tab")
+    assert not await page.evaluate("document.activeElement.closest('.bl-rows')"), "Tab went on through the rows"
     await context.close()
 
 
