@@ -119,15 +119,18 @@ export class VirtualList {
   moveFocus(event) {
     if ((event.key !== "ArrowDown" && event.key !== "ArrowUp") || event.altKey || event.ctrlKey || event.metaKey) return;
     const down = event.key === "ArrowDown";
-    const current = event.target instanceof Element ? event.target.closest(".bl-row") : null;
+    const view = this.scroller.getBoundingClientRect();
+    const inView = (row) => {
+      const box = row.getBoundingClientRect();
+      return box.top >= view.top - 1 && box.bottom <= view.bottom + 1;
+    };
+    let current = event.target instanceof Element ? event.target.closest(".bl-row") : null;
+    // A focused row the reader scrolled away from (PageUp, the wheel): on from the rows in view instead.
+    if (current !== null && !inView(current)) current = null;
     let target;
     if (current === null) {
-      const view = this.scroller.getBoundingClientRect();
-      const inView = [...this.container.querySelectorAll(".bl-row")].filter((row) => {
-        const box = row.getBoundingClientRect();
-        return box.top >= view.top - 1 && box.bottom <= view.bottom + 1;
-      });
-      target = inView[inView.length - 1];  // the newest in view: a row above it would scroll away at once
+      const shown = [...this.container.querySelectorAll(".bl-row")].filter(inView);
+      target = shown[shown.length - 1];  // the newest in view: a row above it would scroll away at once
     } else {
       const rows = [...this.container.querySelectorAll(".bl-row")];
       target = rows[rows.indexOf(current) + (down ? 1 : -1)];
