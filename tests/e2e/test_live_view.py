@@ -161,13 +161,15 @@ async def test_rows_already_drawn_keep_their_place_in_the_layer_as_new_lines_com
         assert (await http.post(url, json=[{"message": f"m{sent + i}"} for i in range(batch)])).status_code == 204
         sent += batch
         await expect(page.locator(".bl-message").last).to_have_text(f"m{sent - 1}")
+        # The view scrolls to the newest row in the frame after the draw: read after that one (a busy CI
+        # run read the row's place before it, 4,000 px down).
+        await page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
         row = await page.locator(".bl-row", has_text=re.compile(f"^.*m{sent - 10}$")).element_handle()
         before = await row.evaluate(_ROW_PLACE)
         for _ in range(5):  # one at a time: a draw each
             assert (await http.post(url, data={"message": f"m{sent}"})).status_code == 204
             sent += 1
             await expect(page.locator(".bl-message").last).to_have_text(f"m{sent - 1}")
-        # The view scrolls to the newest row in the frame after the draw: read after that one.
         await page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
         after = await row.evaluate(_ROW_PLACE)
         assert after["connected"] and abs(after["layer"] - before["layer"]) < 0.5, (before, after)
