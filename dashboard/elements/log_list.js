@@ -114,8 +114,8 @@ export class VirtualList {
 
   // The keys' way through the rows: the log is one stop of Tab (a row at a time would be thousands, and
   // Tab into a following log landed on a row drawn above the view). ArrowDown and ArrowUp there take the
-  // focus to the newest row in view, then from row to row (Tab: to the row's buttons, then out of the log); past
-  // the rows drawn, the list scrolls a step, as the keys do.
+  // focus to the newest row in view, then from row to row (Tab: to the row's buttons, then out of the
+  // log); past the rows drawn, the list scrolls a step, as the keys do.
   moveFocus(event) {
     if ((event.key !== "ArrowDown" && event.key !== "ArrowUp") || event.altKey || event.ctrlKey || event.metaKey) return;
     const down = event.key === "ArrowDown";
@@ -420,8 +420,8 @@ export class VirtualList {
       return made;
     };
     if (reusable === null) {
-      // The row with the keyboard's focus (or with it on one of its buttons) has it again, drawn again (Enter
-      // opened it); the log has it if the row is not drawn now.
+      // The row with the keyboard's focus (or with it on one of its buttons) has it again, drawn again
+      // (Enter opened it); the log has it if the row is not drawn now.
       const focused = rows.contains(document.activeElement) ? document.activeElement.closest(".bl-row") : null;
       const offset = this.topAt(first, positions);
       this.blocks = build(first, last, offset);
