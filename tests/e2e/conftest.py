@@ -145,6 +145,8 @@ async def pause(page: Page) -> None:
 
 async def download(page: Page, file_format: str) -> str:
     """Download the rows shown as `log` or `ndjson`, through the download menu; the file's text."""
+    # The last download's menu, still fading out, took the clicks of a second download on a busy CI run.
+    await expect(page.locator(".q-menu")).to_have_count(0)
     await page.locator(".bl-download").click()
     async with page.expect_download() as download_info:
         await page.locator(f".bl-download-{file_format}").click()
