@@ -227,6 +227,17 @@ async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
     await tab_to_the_log(page)
     await page.keyboard.press("Tab")
     assert not await page.evaluate("document.activeElement.closest('.bl-rows')"), "Tab went on through the rows"
+    # A focused row's buttons take Tab in the order they are drawn, left to right (the link icon was drawn
+    # left of the copy icon and came after it).
+    await page.keyboard.press("Shift+Tab")
+    await page.keyboard.press("ArrowUp")
+    await expect(page.locator(".bl-row")).to_be_focused()
+    lefts = []
+    for _ in range(2):
+        await page.keyboard.press("Tab")
+        lefts.append(await page.evaluate("document.activeElement.getBoundingClientRect().left"))
+    assert await page.evaluate("document.activeElement.closest('.bl-row') !== null")
+    assert lefts[0] < lefts[1], lefts
     await context.close()
 
 
