@@ -3,7 +3,7 @@
 // compute. While following, the view sticks to the newest row; scrolling up stops that, and so does
 // opening a row that would then start above the view (its head stays in view). Rows are drawn with
 // the highlights known for them; those not known yet are asked for, and painted in when they come.
-import { addRowButtons, paintHighlight, renderRow, setButtonsTabbable, todaySpan } from "log_row_element";
+import { addRowButtons, nameRow, paintHighlight, renderRow, setButtonsTabbable, todaySpan } from "log_row_element";
 
 const OVERSCAN_ROWS = 8;
 // Rows are drawn in blocks of up to this many, each placed at its own top in the rows' layer (see
@@ -103,6 +103,7 @@ export class VirtualList {
       if (row === null) return;
       addRowButtons(row);
       setButtonsTabbable(row, true);
+      nameRow(row);
     });
     this.container.addEventListener("focusout", (event) => {
       const row = event.target.closest(".bl-row");

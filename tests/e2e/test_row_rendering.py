@@ -187,13 +187,17 @@ async def test_enter_on_a_row_with_the_keyboard_s_focus_opens_it_and_it_keeps_th
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     stream = new_stream()
     await open_stream(page, app_server.url, stream)
-    await post(http, app_server, stream, {"message": "Traceback (most recent call last):\n  File \"a.py\""})
+    await post(http, app_server, stream, {"message": "Traceback (most recent call last):\n  File \"a.py\"",
+                                          "program": "web", "fields": {"n": 1}})
     row = page.locator(".bl-row")
     await expect(row).to_have_count(1)
     await tab_to_the_log(page)
     await page.keyboard.press("ArrowUp")
     await expect(row).to_be_focused()
     await expect(page.get_by_role("treeitem")).to_have_attribute("aria-expanded", "false")  # what a reader hears
+    # and the row's name: its texts, not its toggle's sign, its `{…}` or its buttons' labels
+    await expect(row).to_have_accessible_name(re.compile(
+        r"^\d\d:\d\d:\d\d\.\d{3} INFO web Traceback \(most recent call last\): \+1 lines \(with fields\)$"))
     await page.keyboard.press("Enter")
     await expect(page.locator(".bl-row.bl-open")).to_have_count(1)
     await expect(page.locator(".bl-row.bl-open")).to_be_focused()  # drawn again, it kept the focus
