@@ -6,20 +6,32 @@ const COPIED_FOR_MS = 1500;
 
 export default {
   template: `
-    <q-btn flat dense no-caps class="bl-copy-button" :icon="copied ? 'done' : 'content_copy'"
-           :label="copied ? 'Copied' : label" :aria-label="title" @click="copy">
-      <q-tooltip>{{ title }}</q-tooltip>
+    <q-btn flat dense no-caps class="bl-copy-button" :icon="icon" :label="shownLabel"
+           :aria-label="title" @click="copy">
+      <q-tooltip>{{ outcome === 'failed' ? 'The browser refused to copy' : title }}</q-tooltip>
     </q-btn>`,
   props: { text: String, label: String, title: String },
   data() {
-    return { copied: false };
+    return { outcome: null };  // "copied" or "failed", for a moment
+  },
+  computed: {
+    icon() {
+      return { copied: "done", failed: "error_outline" }[this.outcome] ?? "content_copy";
+    },
+    shownLabel() {
+      return { copied: "Copied", failed: "Not copied" }[this.outcome] ?? this.label;
+    },
   },
   methods: {
     async copy() {
-      await copyText(this.text);
-      this.copied = true;
+      try {
+        await copyText(this.text);
+        this.outcome = "copied";
+      } catch {
+        this.outcome = "failed";
+      }
       clearTimeout(this.resetTimer);
-      this.resetTimer = setTimeout(() => (this.copied = false), COPIED_FOR_MS);
+      this.resetTimer = setTimeout(() => (this.outcome = null), COPIED_FOR_MS);
     },
   },
   unmounted() {

@@ -20,20 +20,30 @@ function asWire(entry) {
   return wire;
 }
 
+// Put `text` on the clipboard; rejects if the browser refused. The keyboard's focus stays where it was.
 export async function copyText(text) {
   if (navigator.clipboard && window.isSecureContext) {
     await navigator.clipboard.writeText(text);
     return;
   }
-  // Plain HTTP on another host has no clipboard API: the old way still works.
+  // Plain HTTP on another host has no clipboard API: the old way still works. Selecting the text takes
+  // the focus, and removing it left the focus on the page's body (Tab started again at the top).
+  const focused = document.activeElement;
   const area = document.createElement("textarea");
   area.value = text;
+  area.readOnly = true;
   area.style.position = "fixed";
   area.style.opacity = "0";
   document.body.append(area);
   area.select();
-  document.execCommand("copy");
-  area.remove();
+  let copied = false;
+  try {
+    copied = document.execCommand("copy");
+  } finally {
+    area.remove();
+    if (focused instanceof HTMLElement && focused !== document.body) focused.focus({ preventScroll: true });
+  }
+  if (!copied) throw new Error("the browser did not copy");
 }
 
 export function copyRow(entry) {

@@ -127,10 +127,12 @@ export function listenForRowClicks(container, { entryOf, toggle, linkPath }) {
     const copy = event.target.closest(".bl-copy, .bl-link");
     if (copy) {
       const link = copy.classList.contains("bl-link");
-      (link ? copyText(lineLink(location.href, linkPath, entry.id, entry._s)) : copyRow(entry)).then(() => {
-        showCopied(copy, true);
+      const done = (outcome) => {
+        showCopied(copy, outcome);
         setTimeout(() => showCopied(copy, false, link ? LINK_LABEL : undefined), COPIED_MS);
-      });
+      };
+      (link ? copyText(lineLink(location.href, linkPath, entry.id, entry._s)) : copyRow(entry))
+        .then(() => done(true), () => done("failed"));
       return;
     }
     // Selecting text in a row is not a click on it.

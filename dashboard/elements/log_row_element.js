@@ -61,10 +61,14 @@ function copyButton(className = "bl-copy", label = COPY_LABEL) {
   return button;
 }
 
-// Show on `button` that its row (or its link) was copied (a check mark), or go back to its icon.
+const NOT_COPIED_LABEL = "Not copied: the browser refused";
+
+// Show on `button` that its row (or its link) was copied (a check mark: `true`), that the browser refused
+// (its icon in red: "failed"), or go back to its icon (`false`).
 export function showCopied(button, copied, idle = COPY_LABEL) {
-  const label = copied ? COPIED_LABEL : idle;
-  button.toggleAttribute("data-copied", copied);
+  const label = copied === true ? COPIED_LABEL : copied === "failed" ? NOT_COPIED_LABEL : idle;
+  button.toggleAttribute("data-copied", copied === true);
+  button.toggleAttribute("data-copy-failed", copied === "failed");
   button.title = label;
   button.setAttribute("aria-label", label);
 }

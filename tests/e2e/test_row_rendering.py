@@ -213,6 +213,37 @@ async def test_enter_on_a_row_with_the_keyboard_s_focus_opens_it_and_it_keeps_th
     await expect(row).to_be_focused()
 
 
+async def test_copying_without_the_clipboard_api_keeps_the_focus_and_says_when_the_browser_refused(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """Served over plain HTTP on a host name, a page has no clipboard API: the fallback's hidden text box
+    took the focus, and left it on the page's body; and "Copied" showed when nothing was copied."""
+    await page.add_init_script("Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined })")
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "copy me"})
+    row = page.locator(".bl-row")
+    await expect(row).to_have_count(1)
+    await tab_to_the_log(page)
+    await page.keyboard.press("ArrowUp")
+    await page.keyboard.press("Tab")
+    copy = row.locator(".bl-copy")
+    await expect(copy).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(copy).to_have_attribute("aria-label", "Copied")
+    await expect(copy).to_be_focused()
+    await page.keyboard.press("Tab")  # on from where the focus was: the link button, not the page's top
+    link = row.locator(".bl-link")
+    await expect(link).to_be_focused()
+    await page.evaluate("document.execCommand = () => false")  # the browser refuses
+    await page.keyboard.press("Enter")
+    await expect(link).to_have_attribute("aria-label", "Not copied: the browser refused")
+    await expect(link).to_be_focused()
+    assert await link.evaluate("(button) => getComputedStyle(button).color") == "rgb(220, 38, 38)"
+    await expect(link).to_have_attribute("aria-label", "Copy a link to this line")  # and back, a moment later
+    await page.locator(".bl-copy-button", has_text="Copy read-only link").click()
+    await expect(page.locator(".bl-copy-button", has_text="Not copied")).to_have_count(1)
+
+
 async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
         browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
     context = await browser.new_context(has_touch=True, is_mobile=True, viewport={"width": 820, "height": 900})
