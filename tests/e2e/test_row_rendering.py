@@ -276,6 +276,51 @@ async def test_the_copy_button_is_shown_without_hover_on_a_touch_screen(
     await context.close()
 
 
+# Each button of the rows under "Jump to latest" that the pill would cover, as [row's message, the element
+# a click at the button's centre reaches is the button].
+_BUTTONS_UNDER_THE_PILL = """() => {
+  const pill = document.querySelector('.bl-jump').getBoundingClientRect();
+  return [...document.querySelectorAll('.bl-row')].filter((row) => {
+    const box = row.getBoundingClientRect();
+    return box.bottom > pill.top && box.top < pill.bottom;
+  }).flatMap((row) => [...row.querySelectorAll('.bl-copy, .bl-link')].map((button) => {
+    const box = button.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return [row.querySelector('.bl-message').textContent, button === hit || button.contains(hit)];
+  }));
+}"""
+
+
+JUMP_SIZES = [(1400, 700, False), (1024, 700, False), (820, 900, True), (360, 640, True)]
+
+
+@pytest.mark.parametrize(("width", "height", "touch"), JUMP_SIZES,
+                         ids=[f"{w}x{h}{'-touch' if touch else ''}" for w, h, touch in JUMP_SIZES])
+async def test_jump_to_latest_leaves_the_bottom_rows_buttons_free(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient, width: int, height: int,
+        touch: bool) -> None:
+    context = await browser.new_context(has_touch=touch, is_mobile=touch, viewport={"width": width, "height": height})
+    page = await context.new_page()
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"line {n} " + "words " * 40} for n in range(60)])
+    await expect(page.locator(".bl-count")).to_have_text("60 lines")
+    await page.locator(".bl-scroller").evaluate("(scroller) => scroller.scrollBy(0, -300)")
+    await expect(page.locator(".bl-jump")).to_be_visible()
+    pill = await page.locator(".bl-jump").bounding_box()
+    assert pill
+    bottom_rows = page.locator(".bl-row").filter(has=page.locator(".bl-message"))
+    if not touch:  # a row's buttons are made when the pointer comes to it
+        for index in range(await bottom_rows.count()):
+            row_box = await bottom_rows.nth(index).bounding_box()
+            if row_box and row_box["y"] + row_box["height"] > pill["y"] and row_box["y"] < pill["y"] + pill["height"]:
+                await page.mouse.move(row_box["x"] + 20, row_box["y"] + row_box["height"] / 2)
+                await bottom_rows.nth(index).locator(".bl-copy").wait_for()
+    hits = await page.evaluate(_BUTTONS_UNDER_THE_PILL)
+    assert hits and all(free for _, free in hits), hits
+    await context.close()
+
+
 TOUCH_SIZES = [(1024, 700), (844, 390), (820, 900), (390, 800)]
 
 # Each collapsed row has the one height the virtual list measured, and starts where the one above ends.
