@@ -256,6 +256,34 @@ export class VirtualList {
     this.render();
   }
 
+  // Where the reader is, to keep it across a change of what is shown (the filter): the row with the
+  // keyboard's focus, if it is in view, then the rows in view from the top, each as [serial, its top's
+  // distance from the view's top]. Null while following: the newest row stays in view anyway.
+  readerPlace() {
+    if (this.following) return null;
+    const view = this.scroller.getBoundingClientRect();
+    const focused = document.activeElement instanceof Element ? document.activeElement.closest(".bl-row") : null;
+    const rows = [...this.container.querySelectorAll(".bl-row")].filter((row) => {
+      const box = row.getBoundingClientRect();
+      return box.bottom > view.top && box.top < view.bottom;
+    });
+    if (focused !== null && rows.includes(focused)) rows.unshift(focused);
+    return rows.map((row) => [Number(row.dataset.serial), row.getBoundingClientRect().top - view.top]);
+  }
+
+  // Draw what is shown now, the first row of `place` (readerPlace) still shown where it was in the view:
+  // a new filter that showed more rows above it, or fewer, moved the reader to other rows (and a focused
+  // row out of view).
+  renderAtPlace(place) {
+    const kept = place && place.find(([serial]) => this.logRows.indexOf(serial) >= 0);
+    if (!kept || this.following) {
+      this.render();
+      return;
+    }
+    const [serial, offset] = kept;
+    this.render(0, Math.max(0, this.rowTop(serial, this.expandedPositions()) - offset));
+  }
+
   // Put the row of this serial in the middle of the view, and stop following.
   showInMiddle(serial) {
     const top = this.rowTop(serial, this.expandedPositions());
@@ -277,7 +305,8 @@ export class VirtualList {
   // While following, the scroll position is computed rather than read, and set in the next frame,
   // before it is painted: new rows go into the page without waiting for a layout, and the page is
   // laid out once per frame however many renders came before it.
-  render(settling = 0) {
+  // `at`: a scroll position to go to first (not while following), in the list at its new height.
+  render(settling = 0, at = null) {
     const shown = this.logRows.shown;
     const scroller = this.scroller;
     const positions = this.expandedPositions();
@@ -287,6 +316,10 @@ export class VirtualList {
     // The scroller's height is fractional and its clientHeight rounded: a pixel to spare below the
     // rows keeps the newest one wholly in view when following.
     const sizerHeight = Math.ceil(contentHeight) + 1;
+    if (at !== null && !this.following) {
+      this.sizer.style.height = `${sizerHeight}px`;
+      scroller.scrollTop = at;  // the browser keeps it within the list's new height
+    }
     let top = this.following ? Math.max(0, sizerHeight - this.viewHeight) : scroller.scrollTop;
     // A row opened while following that is now too tall to show whole: show its head at the top,
     // and stop following (the Jump to latest button comes back).

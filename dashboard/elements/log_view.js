@@ -164,6 +164,7 @@ export default {
   methods: {
     // --- called from Python -------------------------------------------------------------------
     setFilter(filter) {
+      const place = this.list.readerPlace();
       this.older.filterChanged(filter, hasFieldConditions(filter));
       this.logRows.setFilter(filter);
       if (this.logRows.filterError) this.older.filterRefused();
@@ -171,7 +172,7 @@ export default {
       this.filterNow = { ...filter, text: this.logRows.searchedText };  // marked: the text, not field conditions
       const rehighlight = this.highlighter.configure(this.filterNow, this.rules);
       this.highlightErrors();
-      this.list.render();
+      this.list.renderAtPlace(place);
       if (rehighlight) this.list.highlightsChanged();
       this.strip.refilter();
       this.statusBar.show();

@@ -157,6 +157,55 @@ async def test_level_chips_hide_and_show_levels(page: Page, app_server: AppProce
     await wait_for_query(page, hide=["TRACE"])
 
 
+# The row with the keyboard's focus: its message and its top's distance from the log's view's top.
+_FOCUSED_ROW_PLACE = """() => {
+  const row = document.activeElement.closest('.bl-row');
+  return row && [row.querySelector('.bl-message').textContent,
+    row.getBoundingClientRect().top - document.querySelector('.bl-scroller').getBoundingClientRect().top];
+}"""
+
+
+async def test_a_new_filter_keeps_the_reader_s_row_where_it_was(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """Rows the filter showed above the focused one moved it out of view, and ArrowDown then went up."""
+    await page.set_viewport_size({"width": 1400, "height": 700})
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"{'filler' if n % 2 == 0 else 'other'} {n:03}"}
+                                           for n in range(200)])
+    await expect(page.locator(".bl-count")).to_have_text("200 lines")
+    await filter_by(page, "filler")
+    await expect(page.locator(".bl-shown")).to_have_text("100 shown")
+    scroller = page.locator(".bl-scroller")
+    await scroller.evaluate("(scroller) => { scroller.scrollTop = scroller.scrollHeight / 2; }")
+    await expect(page.locator(".bl-jump")).to_be_visible()  # the reader scrolled away from the newest line
+    await scroller.focus()
+    await page.keyboard.press("ArrowUp")
+    before = await page.evaluate(_FOCUSED_ROW_PLACE)
+    assert before and before[0].startswith("filler"), before
+    await page.keyboard.press("Escape")  # clears the filter; the row keeps the focus
+    await expect(page.locator(".bl-shown")).to_have_text("200 shown")
+    after = await page.evaluate(_FOCUSED_ROW_PLACE)
+    assert after and after[0] == before[0] and abs(after[1] - before[1]) < 2, (before, after)
+    await page.keyboard.press("ArrowDown")  # on to the next line, the one the filter had hidden
+    number = int(before[0].split()[1])
+    assert (await page.evaluate(_FOCUSED_ROW_PLACE))[0] == f"other {number + 1:03}"
+    # Without a focused row, the row at the top of the view stays at the top.
+    await page.locator(".bl-status").click()
+    top_row = await page.evaluate("""() => {
+      const view = document.querySelector('.bl-scroller').getBoundingClientRect();
+      const row = [...document.querySelectorAll('.bl-row')].find((each) =>
+        each.getBoundingClientRect().bottom > view.top
+        && each.querySelector('.bl-message').textContent.startsWith('filler'));
+      return [row.querySelector('.bl-message').textContent, row.getBoundingClientRect().top - view.top];
+    }""")
+    await filter_by(page, "filler")
+    await expect(page.locator(".bl-shown")).to_have_text("100 shown")
+    row = page.locator(".bl-row", has_text=top_row[0])
+    box, view = await row.bounding_box(), await scroller.bounding_box()
+    assert box and view and abs(box["y"] - view["y"] - top_row[1]) < 2, (top_row, box, view)
+
+
 async def test_program_filter_offers_the_programs_seen(page: Page, app_server: AppProcess,
                                                        http: httpx.AsyncClient) -> None:
     stream = new_stream()
