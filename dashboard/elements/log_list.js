@@ -105,6 +105,15 @@ export class VirtualList {
       setButtonsTabbable(row, true);
       nameRow(row);
     });
+    // Shift+Tab from a row's first button goes back to its row, which is no stop of Tab (the browser went
+    // on to the log, and the arrows then started again from the newest row in view).
+    this.container.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab" || !event.shiftKey || !(event.target instanceof Element)) return;
+      const row = event.target.closest(".bl-row");
+      if (row === null || event.target !== row.querySelector(".bl-copy")) return;
+      event.preventDefault();
+      row.focus();
+    });
     this.container.addEventListener("focusout", (event) => {
       const row = event.target.closest(".bl-row");
       if (row !== null && !(event.relatedTarget instanceof Node && row.contains(event.relatedTarget))) {

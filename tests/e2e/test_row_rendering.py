@@ -205,7 +205,9 @@ async def test_enter_on_a_row_with_the_keyboard_s_focus_opens_it_and_it_keeps_th
         "aria-expanded", "true")
     await page.keyboard.press("Tab")  # on to its buttons
     await expect(page.locator(".bl-row.bl-open .bl-copy")).to_be_focused()
-    await page.keyboard.press("Shift+Tab")  # back to the log (a row is no stop of Tab), and to the row
+    await page.keyboard.press("Shift+Tab")  # back to the row (no stop of Tab itself: not to the log)
+    await expect(page.locator(".bl-row.bl-open")).to_be_focused()
+    await page.keyboard.press("Shift+Tab")  # and from the row, out to the log
     await expect(page.locator(".bl-scroller")).to_be_focused()
     await page.keyboard.press("ArrowUp")
     await page.keyboard.press("Enter")
