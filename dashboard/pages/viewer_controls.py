@@ -106,6 +106,7 @@ class ViewerControls:
                 "flat dense no-caps").classes("bl-clear").tooltip("Empty this view (others keep theirs)")
             self.utc_toggle = ui.switch("UTC", value=self.filter.utc, on_change=self._on_utc).classes("bl-utc")
             download = ui.button(icon="download").props("flat dense").classes("bl-download")
+            download.props["aria-label"] = "Download what is shown"  # else named by its icon: "download"
             download.tooltip("Download what is shown")
             with download, ui.menu():
                 ui.menu_item("as .log text", on_click=lambda: self._download("log")).classes("bl-download-log")
@@ -113,6 +114,7 @@ class ViewerControls:
             self.dark = ui.dark_mode(None)
             self.theme_button = ui.button(icon=_THEME_ICONS[None], on_click=self._cycle_theme).props(
                 "flat dense").classes("bl-theme")
+            self.theme_button.props["aria-label"] = _THEME_NAMES[None]  # else named by its icon
             with self.theme_button:
                 self.theme_tooltip = ui.tooltip(_THEME_NAMES[None])
         self.highlights.place_chips()
@@ -124,6 +126,9 @@ class ViewerControls:
         # parsed as part of a props string (a key starting with ':' would run as JavaScript).
         chip.props("dense square").classes("bl-level-chip")
         chip.props["data-level"] = level
+        # To a screen reader a checkbox named by its level (not "check DEBUG", the icon's name first).
+        chip.props.update({"role": "checkbox", "aria-label": level,
+                           "aria-checked": _aria_bool(level not in self.filter.hidden_levels)})
         self._level_chips[level] = chip
 
     # --- reacting -----------------------------------------------------------------------------------
@@ -148,6 +153,9 @@ class ViewerControls:
         self.text_input.value = ""
 
     def _on_level(self, level: str, shown: bool) -> None:
+        chip = self._level_chips[level]
+        chip.props["aria-checked"] = _aria_bool(shown)
+        chip.update()
         self._apply(hidden_levels=_hidden_after(self.filter.hidden_levels, level, shown))
 
     def _on_programs(self, event: events.ValueChangeEventArguments) -> None:
@@ -251,12 +259,18 @@ class ViewerControls:
     def _show_theme(self, value: bool | None) -> None:
         self.dark.value = value
         self.theme_button.props(f"icon={_THEME_ICONS[value]}")
+        self.theme_button.props["aria-label"] = _THEME_NAMES[value]
+        self.theme_button.update()
         self.theme_tooltip.text = _THEME_NAMES[value]
 
 
 def _hidden_after(hidden: Iterable[str], name: str, shown: bool) -> set[str]:
     """What is hidden once `name` is shown (or hidden)."""
     return set(hidden) - {name} if shown else {*hidden, name}
+
+
+def _aria_bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _js_theme(value: bool | None) -> str:

@@ -206,6 +206,36 @@ async def test_a_new_filter_keeps_the_reader_s_row_where_it_was(
     assert box and view and abs(box["y"] - view["y"] - top_row[1]) < 2, (top_row, box, view)
 
 
+async def test_icon_controls_and_level_chips_are_named_for_a_screen_reader(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """The download and theme buttons were named by their icons' ligatures ("download", "brightness_auto"),
+    the level chips "check DEBUG", with no role and no state."""
+    stream = new_stream()
+    await page.goto(f"{app_server.url}/{stream}?hide=DEBUG")
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    await post(http, app_server, stream, *MIXED)
+    await expect(page.locator(".bl-shown")).to_have_text("3 shown")
+    await expect(page.get_by_role("button", name="Download what is shown")).to_be_visible()
+    theme = page.get_by_role("button", name="Theme: follows the system")
+    await expect(theme).to_be_visible()
+    await theme.click()
+    await expect(page.get_by_role("button", name="Theme: dark")).to_be_visible()
+    debug, info = page.get_by_role("checkbox", name="DEBUG", exact=True), page.get_by_role("checkbox", name="INFO")
+    await expect(debug).not_to_be_checked()
+    await expect(info).to_be_checked()
+    await info.click()
+    await expect(info).not_to_be_checked()
+    await expect(page.locator(".bl-shown")).to_have_text("2 shown")
+    await debug.click()
+    await expect(debug).to_be_checked()
+    await expect(page.locator(".bl-shown")).to_have_text("3 shown")
+    # Pause becoming Resume moves none of the controls after it.
+    clear = await page.locator(".bl-clear").bounding_box()
+    await page.locator(".bl-pause").click()
+    await expect(page.locator(".bl-pause")).to_contain_text("Resume")
+    assert await page.locator(".bl-clear").bounding_box() == clear
+
+
 async def test_program_filter_offers_the_programs_seen(page: Page, app_server: AppProcess,
                                                        http: httpx.AsyncClient) -> None:
     stream = new_stream()
