@@ -20,7 +20,8 @@ from ..time_bounds import InvalidMoment, parse_moment
 CONTEXT_LINES = 100
 NOT_A_LINE = "That link's line (at=) is not a line ID like 1700000000000-0; showing the newest lines."
 NOT_A_TIME = "That link's time (since=) is not a time like 15m or 2026-11-25T10:00:00Z; showing the newest lines."
-NO_LONGER_KEPT = "That line is no longer kept; showing the oldest kept lines near it."
+NO_LONGER_KEPT = ("That line is older than any kept (no longer kept, or never in this stream);"
+                  " showing the oldest kept lines.")
 NO_SUCH_LINE = "No line has that ID; showing the lines nearest to it."
 NOTHING_AFTER = "No line is kept at or after that point yet; showing the newest lines."
 BUS_AWAY = "The log bus is unavailable, so the linked line cannot be found; showing the newest lines."
