@@ -75,9 +75,27 @@ function scrollMenu(menu, key) {
   else menu.scrollTop += (key === "PageDown" ? 0.9 : -0.9) * menu.clientHeight;
 }
 
+// ArrowDown and ArrowUp go from item to item of the open menu the focus is in, round at its ends (Quasar's
+// menus left them to Tab). Returns whether the key moved the focus.
+function moveInMenu(event) {
+  if ((event.key !== "ArrowDown" && event.key !== "ArrowUp") || !(event.target instanceof Element)) return false;
+  const menu = event.target.closest(".q-menu");
+  if (menu === null || isTextField(event.target)) return false;
+  const items = [...menu.querySelectorAll(".q-item[tabindex='0']")];
+  if (!items.length) return false;
+  const step = event.key === "ArrowDown" ? 1 : -1;
+  const at = items.indexOf(event.target.closest(".q-item"));
+  items[at < 0 ? (step > 0 ? 0 : items.length - 1) : (at + step + items.length) % items.length].focus();
+  return true;
+}
+
 // Call onKey(shortcut) for each shortcut pressed on the page; returns a function that stops listening.
 export function listenForKeys(onKey) {
   const onKeyDown = (event) => {
+    if (moveInMenu(event)) {
+      event.preventDefault();
+      return;
+    }
     if (scrollsUnderMenu(event)) {
       event.preventDefault();
       const menu = event.target instanceof Element ? event.target.closest(".q-menu") : null;

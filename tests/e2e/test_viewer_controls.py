@@ -236,6 +236,23 @@ async def test_icon_controls_and_level_chips_are_named_for_a_screen_reader(
     assert await page.locator(".bl-clear").bounding_box() == clear
 
 
+async def test_the_download_menu_takes_the_arrow_keys(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *MIXED)
+    await expect(page.locator(".bl-shown")).to_have_text("4 shown")
+    await page.locator(".bl-download").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".q-menu")).to_be_focused()  # the menu takes the focus as it opens
+    for key, item in [("ArrowDown", "log"), ("ArrowDown", "ndjson"), ("ArrowDown", "log"), ("ArrowUp", "ndjson")]:
+        await page.keyboard.press(key)
+        await expect(page.locator(f".bl-download-{item}")).to_be_focused()
+    async with page.expect_download() as download_info:
+        await page.keyboard.press("Enter")
+    assert (await download_info.value).suggested_filename.endswith(".ndjson")
+
+
 async def test_program_filter_offers_the_programs_seen(page: Page, app_server: AppProcess,
                                                        http: httpx.AsyncClient) -> None:
     stream = new_stream()
