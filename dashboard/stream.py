@@ -147,6 +147,17 @@ def _id_bounds(entries: list[StreamEntry]) -> tuple[tuple[int, int], tuple[int, 
     return _LastBounds.bounds
 
 
+_FIRST_ID = "0-0"  # below every entry ID: a read after it starts at a stream's oldest entry
+
+
+def _beyond(after: str, newest: str | None) -> bool:
+    """Whether the entry ID `after` is newer than `newest`, the ID of a stream's newest entry (None: it has none)."""
+    return newest is None or entry_id_order(after) > entry_id_order(newest)
+
+
+# What a follower is told when it resumes after an entry newer than the stream's newest.
+RESUMED_FROM_START_NOTICE = ("the line this follower resumes after is newer than any this stream holds (the server "
+                             "lost its lines, or its clock went back): every line it keeps follows, from the oldest")
 # What a follower is told when a bounded resume left out the oldest of the entries it missed.
 RESUME_CUT_NOTICE = ("more lines arrived while this page's connection was down than a page is sent at once: "
                      "the oldest of them are not shown here. Reload the page to see every line kept.")
@@ -276,6 +287,16 @@ class Bus(ABC):
         self._fanout.add(subscriber)  # first: the subscriber holds what arrives while the backlog is read
         try:
             backlog, newest = await self._backlog(stream_id, history=history, after=after, limit=after_limit)
+            if after is not None and not backlog and _beyond(after, newest):
+                # `after` is newer than every entry of the stream: it was handed out before the stream lost
+                # its entries (a server on the memory bus restarted, with its clock behind the last one's),
+                # or never. All the stream holds is new to this follower, and so is all that comes.
+                subscriber.start_over()
+                if newest is not None:
+                    backlog, newest = await self._backlog(stream_id, history=history, after=_FIRST_ID,
+                                                          limit=after_limit)
+                    if notice is not None:
+                        notice(RESUMED_FROM_START_NOTICE)
         except BaseException:
             self._fanout.remove(subscriber)
             raise

@@ -13,7 +13,7 @@ import pytest
 from dashboard.bus.memory import MemoryBus
 from dashboard.bus.redis_streams import RedisBus
 from dashboard.entry import LogEntry
-from dashboard.stream import RESUME_CUT_NOTICE, Bus
+from dashboard.stream import RESUME_CUT_NOTICE, RESUMED_FROM_START_NOTICE, Bus
 
 from ..support import SENTINEL, Collector
 
@@ -273,11 +273,16 @@ async def test_read_without_after_gives_the_newest(bus: Bus) -> None:
 
 
 @pytest.mark.parametrize("history", [0, 500])
-async def test_a_resume_point_beyond_the_stream_filters_only_its_own_subscriber(bus: Bus, history: int) -> None:
+async def test_a_resume_point_beyond_the_stream_resumes_from_its_start_and_leaves_other_readers_alone(
+        bus: Bus, history: int) -> None:
+    """An ID newer than the stream's newest was handed out before the stream lost its entries (a restart on
+    the memory bus with the clock behind): the follower got nothing, ever, and was not told."""
     stream = new_stream()
     await bus.publish(stream, entries("before"))
-    from_the_future = Collector()
-    first = await bus.subscribe(stream, from_the_future, history=500, after="99999999999999-0")
+    from_the_future, told = Collector(), []
+    first = await bus.subscribe(stream, from_the_future, history=500, after="99999999999999-0", notice=told.append)
+    assert from_the_future.messages == ["before"]
+    assert told == [RESUMED_FROM_START_NOTICE]
     collector = Collector()
     second = await bus.subscribe(stream, collector, history=history)
     await bus.publish(stream, entries("live"))
@@ -290,19 +295,32 @@ async def test_a_resume_point_beyond_the_stream_filters_only_its_own_subscriber(
     await bus.publish(sentinel_stream, entries("sentinel"))
     await sentinel.wait_for(1)
     await collector.wait_for(3 if history else 2)
-    assert from_the_future.entries == []
+    await from_the_future.wait_for(3)
+    assert from_the_future.messages == ["before", "live", "later"]
     for subscription in (first, second, third):
         subscription.close()
 
 
 @pytest.mark.parametrize("after", [f"{2**64 - 1}-{2**64 - 1}", f"{2**64 - 1}", f"{2**64 - 2}-{2**64 - 1}"])
-async def test_the_largest_entry_ids_are_resume_points_with_nothing_after(bus: Bus, after: str) -> None:
+async def test_the_largest_entry_ids_are_read_points_with_nothing_after(bus: Bus, after: str) -> None:
     stream = new_stream()
     await bus.publish(stream, entries("kept"))
     assert await bus.read(stream, after=after, limit=10) == []
     collector = Collector()
-    subscription = await bus.subscribe(stream, collector, history=10, after=after)
-    assert collector.entries == []
+    subscription = await bus.subscribe(stream, collector, history=10, after=after)  # beyond the newest
+    assert collector.messages == ["kept"]
+    subscription.close()
+
+
+async def test_a_resume_point_on_an_empty_stream_takes_every_new_entry_and_tells_nothing(bus: Bus) -> None:
+    """A server restarted on the memory bus holds no entry yet: the new ones may have lower IDs than the
+    follower's last (the clock went back), and there is nothing to tell."""
+    stream = new_stream()
+    collector, told = Collector(), []
+    subscription = await bus.subscribe(stream, collector, history=10, after="99999999999999-0", notice=told.append)
+    await bus.publish(stream, entries("new"))
+    await collector.wait_for(1)
+    assert collector.messages == ["new"] and told == []
     subscription.close()
 
 

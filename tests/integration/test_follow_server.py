@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from dashboard.stream import RESUMED_FROM_START_NOTICE
 from harness.servers import AppProcess, running_app, viewers_fed, wait_for_viewers
 
 
@@ -102,6 +103,22 @@ async def test_resume_has_no_gap_and_no_duplicate(http: httpx.AsyncClient, serve
         resumed.append(await reader.next_event())
     messages = [data["message"] for _, data in first + resumed]
     assert messages == ["m0", "m1", "m2", "m3", "m4", "m5", "while away 1", "while away 2", "after resume"]
+
+
+async def test_a_resume_point_newer_than_the_stream_resumes_from_its_oldest_line_and_says_so(
+        http: httpx.AsyncClient, server: AppProcess) -> None:
+    """A server restarted on the memory bus with its clock behind hands out IDs below a follower's last one:
+    resumed after it, the follower got nothing, ever, without a word."""
+    stream = str(uuid.uuid4())
+    await post(http, server, stream, "new 1", "new 2")
+    ahead = {"last-event-id": "99999999999999-0"}
+    async with http.stream("GET", f"{server.url}/live/{stream}", headers=ahead) as response:
+        reader = EventReader(response)
+        resumed = await reader.events(2)
+        await post(http, server, stream, "live")
+        resumed.append(await reader.next_event())
+    assert [data["message"] for _, data in resumed] == ["new 1", "new 2", "live"]
+    assert RESUMED_FROM_START_NOTICE in reader.comments
 
 
 async def test_an_idle_stream_gets_keep_alive_comments(http: httpx.AsyncClient, server: AppProcess) -> None:
