@@ -11,6 +11,7 @@ from ..protocol import (
     HIGHEST_LEVEL_NUMBER,
     JSON_INTEGER_RANGE,
     LOWEST_LEVEL_NUMBER,
+    MAX_BODY_BYTES,
     MAX_MESSAGE_BYTES,
     MAX_PROGRAM_CHARS,
     is_level_name,
@@ -18,6 +19,8 @@ from ..protocol import (
 
 _MAX_DEPTH = 8
 _MAX_REPR_CHARS = 2000
+# One entry's JSON at most: alone in a batch, with the batch's brackets, it is a body the server takes.
+MAX_ENTRY_BYTES = MAX_BODY_BYTES - 1024
 
 
 def encode_entry(message: str, *, level: str | int, program: str, timestamp: float,
@@ -31,7 +34,23 @@ def encode_entry(message: str, *, level: str | int, program: str, timestamp: flo
     }
     if fields:
         entry["fields"] = jsonable(fields)
-    return _utf8(json.dumps(entry, ensure_ascii=False, allow_nan=False))
+    encoded = _utf8(json.dumps(entry, ensure_ascii=False, allow_nan=False))
+    if len(encoded) > MAX_ENTRY_BYTES:  # fields too large for any body (a megabyte in one `extra=` value)
+        encoded = _with_fields_cut(entry)
+    return encoded
+
+
+def _with_fields_cut(entry: dict[str, Any]) -> bytes:
+    """`entry` (JSON-ready) with its fields in one field `cut`: the start of their JSON text, and what was cut."""
+    fields_text = json.dumps(entry["fields"], ensure_ascii=False, allow_nan=False)
+    keep = MAX_ENTRY_BYTES - len(_utf8(json.dumps({**entry, "fields": {}}, ensure_ascii=False))) - 100
+    while True:  # JSON may escape what it keeps (a quote takes two bytes): halve until it fits
+        head = fields_text[:max(keep, 0)]
+        cut = {"cut": f"{head} … [fields cut: {len(fields_text.encode(errors='replace')):,} bytes of JSON]"}
+        encoded = _utf8(json.dumps({**entry, "fields": cut}, ensure_ascii=False, allow_nan=False))
+        if len(encoded) <= MAX_ENTRY_BYTES or keep <= 0:
+            return encoded
+        keep //= 2
 
 
 # A lone surrogate: how Python decodes bytes that are not UTF-8 in file names and the environment.

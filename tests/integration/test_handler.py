@@ -180,6 +180,21 @@ def test_after_an_outage_one_warning_says_how_many_were_lost() -> None:
     assert kept == [f"queued {i}" for i in range(250 - len(kept), 250)], "the newest are kept, in order"
 
 
+def test_a_record_with_megabytes_in_its_fields_is_stored_with_them_cut(server: AppProcess) -> None:
+    """An `extra=` value of 2 MB made the entry larger than any body: refused (413), the line was lost."""
+    stream = str(uuid.uuid4())
+    handler = BunnyLogsHandler(f"{server.url}/live/{stream}")
+    logger = new_logger(handler)
+    for i in range(5):
+        logger.info("line %d", i, extra={"blob": "a" * 2_000_000} if i == 1 else {})
+    assert handler.flush(10)
+    handler.close()
+    got = read_all(server.url, stream)
+    assert [e["message"] for e in got] == [f"line {i}" for i in range(5)]
+    assert "fields cut:" in got[1]["fields"]["cut"]
+    assert handler.lost == handler.rejected == 0
+
+
 def test_entries_the_server_refuses_are_dropped_and_counted(server: AppProcess,
                                                             capfd: pytest.CaptureFixture[str]) -> None:
     # A path prefix is kept (a proxy may serve BunnyLogs under one); this server has none, so 404.

@@ -26,7 +26,7 @@ from dashboard.client.tail import format_line, means_the_same_on_the_server, ser
 from dashboard.client.urls import BadStreamUrl, sending_url, stream_url
 from dashboard.entry import normalize_level
 from dashboard.parsing import EntryDefaults, build_entry
-from dashboard.protocol import BATCH_KEY_PATTERN, MAX_MESSAGE_BYTES, level_rank, view_key
+from dashboard.protocol import BATCH_KEY_PATTERN, MAX_BODY_BYTES, MAX_MESSAGE_BYTES, level_rank, view_key
 from harness.servers import free_port
 
 STREAM = "0b6d5f2a-8c1e-4d3b-9f7a-2e4c6a8b0d1f"
@@ -40,6 +40,21 @@ def test_every_encoded_entry_is_one_the_server_accepts(message: str, level: str 
     encoded = entries.encode_entry(message, level=level, program="p" * 300, timestamp=1.5, fields=awkward)
     accepted = build_entry(json.loads(encoded), DEFAULTS)  # raises if the server would refuse it
     assert accepted.timestamp == 1.5
+
+
+@pytest.mark.parametrize("blob", ["a" * 2_000_000, '"' * 600_000, "\U0001f600" * 300_000, "\x01" * 200_000])
+def test_fields_too_large_for_any_body_are_cut_and_say_so(blob: str) -> None:
+    """One `extra=` value of megabytes made the entry larger than any body: the server refused it (413),
+    and the line was lost."""
+    encoded = entries.encode_entry("the line", level="INFO", program="p", timestamp=1.5,
+                                   fields={"blob": blob, "n": 1})
+    assert len(encoded) <= entries.MAX_ENTRY_BYTES
+    assert len(b"[" + encoded + b"]") <= MAX_BODY_BYTES
+    accepted = build_entry(json.loads(encoded), DEFAULTS)
+    assert accepted.message == "the line"
+    cut = json.loads(encoded)["fields"]["cut"]
+    assert cut.startswith('{"blob": "') and "fields cut:" in cut and cut.endswith("bytes of JSON]")
+    assert len(cut) > 100_000  # as much of them as fits is kept
 
 
 def test_a_long_message_is_cut_and_says_so() -> None:
