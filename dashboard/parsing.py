@@ -383,15 +383,20 @@ def _entries_from_objects(objects: list[Any], defaults: EntryDefaults) -> list[L
     return entries
 
 
+# Windows tools (PowerShell's `Out-File -Encoding utf8`, Notepad) start UTF-8 with a byte order mark,
+# which JSON parsers may ignore (RFC 8259, 8.1): one at the start of a JSON or NDJSON body is.
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def _parse_json(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
-    document = _load_json(body, "body")
+    document = _load_json(body.removeprefix(_UTF8_BOM), "body")
     objects = document if isinstance(document, list) else [document]
     return _entries_from_objects(objects, defaults)
 
 
 def _parse_ndjson(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
     # Lines end at "\n" (a "\r" before it is JSON whitespace): a lone "\r" is whitespace inside a line.
-    lines = [line for line in body.split(b"\n") if line.strip()]
+    lines = [line for line in body.removeprefix(_UTF8_BOM).split(b"\n") if line.strip()]
     _check_batch_size(len(lines))
     objects = [_load_json(line, f"line {number}") for number, line in enumerate(lines, start=1)]
     return _entries_from_objects(objects, defaults)

@@ -40,6 +40,14 @@ async def test_form_defaults_and_raw_utf8_from_curl() -> None:
     assert (entry.message, entry.level, entry.program, entry.timestamp) == ("héllo wörld ✓", "INFO", "api", NOW)
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-ndjson"])
+async def test_a_byte_order_mark_before_json_is_ignored(content_type: str) -> None:
+    """PowerShell's and Notepad's UTF-8 starts with one: the body was refused (422)."""
+    [entry] = await parse(content_type, "\ufeff" + json.dumps({"message": "from Windows"}))
+    assert entry.message == "from Windows"
+    assert (await refused(content_type, "\ufeff\ufeff" + json.dumps({"message": "x"}))).status_code == 422  # one only
+
+
 async def test_form_extra_keys_become_fields() -> None:
     [entry] = await parse("application/x-www-form-urlencoded", "message=hi&user=ann&fields=%7B%22n%22%3A1%7D")
     assert entry.fields() == {"user": "ann", "n": 1}
