@@ -50,12 +50,18 @@ MIXED = (
 )
 
 
-async def test_text_filter_is_case_insensitive_applies_to_new_rows_and_is_in_the_url(
-        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+async def open_mixed(page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> str:
+    """Open a new stream's page with the MIXED entries shown; the stream's ID."""
     stream = new_stream()
     await open_stream(page, app_server.url, stream)
     await post(http, app_server, stream, *MIXED)
     await expect(page.locator(".bl-shown")).to_have_text("4 shown")
+    return stream
+
+
+async def test_text_filter_is_case_insensitive_applies_to_new_rows_and_is_in_the_url(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    stream = await open_mixed(page, app_server, http)
     await filter_by(page, "ALPHA")
     await expect(page.locator(".bl-message")).to_have_text(["alpha one", "Alpha three"])
     await expect(page.locator(".bl-shown")).to_have_text("2 shown")
@@ -238,10 +244,7 @@ async def test_icon_controls_and_level_chips_are_named_for_a_screen_reader(
 
 async def test_the_download_menu_takes_the_arrow_keys(
         page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    stream = new_stream()
-    await open_stream(page, app_server.url, stream)
-    await post(http, app_server, stream, *MIXED)
-    await expect(page.locator(".bl-shown")).to_have_text("4 shown")
+    await open_mixed(page, app_server, http)
     await page.locator(".bl-download").focus()
     await page.keyboard.press("Enter")
     await expect(page.locator(".q-menu")).to_be_focused()  # the menu takes the focus as it opens
