@@ -37,6 +37,10 @@ _STREAM_ID_ANY_CASE = re.compile(STREAM_ID_ANY_CASE_PATTERN)
 # unsigned integer; `<milliseconds>` alone means sequence 0.
 _ENTRY_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
 MAX_ENTRY_ID_PART = 2**64 - 1
+# What a follower is told when it resumes after an entry newer than its stream's newest (`Bus.subscribe`): the
+# stream lost its entries since, and every one it holds is new to the follower, whatever its ID.
+RESUMED_FROM_START_NOTICE = ("the line this follower resumes after is newer than any this stream holds (the server "
+                             "lost its lines, or its clock went back): every line it keeps follows, from the oldest")
 
 # --- keys ------------------------------------------------------------------------------------------
 # The UUID in a stream's address is a key. A write key (any UUID but version 8) reads and sends; its

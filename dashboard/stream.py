@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from .entry import LogEntry, StreamEntry, within_bytes
-from .protocol import entry_id_order
+from .protocol import RESUMED_FROM_START_NOTICE, entry_id_order
 
 Deliver = Callable[[list[StreamEntry]], None]
 # The history a new follower starts with is cut to its newest entries that take this much memory:
@@ -155,9 +155,6 @@ def _beyond(after: str, newest: str | None) -> bool:
     return newest is None or entry_id_order(after) > entry_id_order(newest)
 
 
-# What a follower is told when it resumes after an entry newer than the stream's newest.
-RESUMED_FROM_START_NOTICE = ("the line this follower resumes after is newer than any this stream holds (the server "
-                             "lost its lines, or its clock went back): every line it keeps follows, from the oldest")
 # What a follower is told when a bounded resume left out the oldest of the entries it missed.
 RESUME_CUT_NOTICE = ("more lines arrived while this page's connection was down than a page is sent at once: "
                      "the oldest of them are not shown here. Reload the page to see every line kept.")
@@ -269,7 +266,8 @@ class Bus(ABC):
 
     async def subscribe(self, stream_id: str, deliver: Deliver, *, history: int, after: str | None = None,
                         after_limit: int | None = None, notice: Notice | None = None,
-                        availability: Availability | None = None, tell_cut: bool = True) -> Subscription:
+                        availability: Availability | None = None, tell_cut: bool = True,
+                        after_received: bool = True) -> Subscription:
         """Deliver the last `history` entries of a stream, then each new one, to `deliver`.
 
         With `after` (an entry ID) it delivers instead every entry still kept after that ID, so a
@@ -282,21 +280,25 @@ class Bus(ABC):
         at most `MAX_HISTORY_BYTES` too (a resume that costs no more than opening the stream), and
         `notice` is told when that left entries out, unless `tell_cut` is False (not a resume: e.g. a
         page that opens after a linked line's context, whose reader gets the newest on going live).
+        An `after` newer than the stream's newest entry, if the follower received it from the stream
+        (`after_received`), is from before the stream lost its entries: all it holds follows, and
+        `notice` is told `RESUMED_FROM_START_NOTICE`.
         """
         subscriber = Subscriber(stream_id, deliver, after=after, notice=notice, availability=availability)
         self._fanout.add(subscriber)  # first: the subscriber holds what arrives while the backlog is read
         try:
             backlog, newest = await self._backlog(stream_id, history=history, after=after, limit=after_limit)
-            if after is not None and not backlog and _beyond(after, newest):
+            if after is not None and after_received and not backlog and _beyond(after, newest):
                 # `after` is newer than every entry of the stream: it was handed out before the stream lost
-                # its entries (a server on the memory bus restarted, with its clock behind the last one's),
-                # or never. All the stream holds is new to this follower, and so is all that comes.
+                # its entries (a server on the memory bus restarted, with its clock behind the last one's).
+                # All the stream holds is new to this follower, and so is all that comes; it is told, so
+                # that it does not drop them as older than what it has.
                 subscriber.start_over()
                 if newest is not None:
                     backlog, newest = await self._backlog(stream_id, history=history, after=_FIRST_ID,
                                                           limit=after_limit)
-                    if notice is not None:
-                        notice(RESUMED_FROM_START_NOTICE)
+                if notice is not None:
+                    notice(RESUMED_FROM_START_NOTICE)
         except BaseException:
             self._fanout.remove(subscriber)
             raise

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
-from ..protocol import entry_id_order, is_entry_id
+from ..protocol import RESUMED_FROM_START_NOTICE, entry_id_order, is_entry_id
 from .sender import USER_AGENT, backoff, error_detail
 
 # The server comments every 15 s; a connection silent for this long is dead.
@@ -83,7 +83,8 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
     more ("… again"); then nothing until the stream works again (an entry comes, or a connection holds
     for HEALTHY_CONNECTION_S), which is said ("reconnected"). The waits between tries grow until it
     works: tail floods neither the terminal nor the server (one that sends what is not an entry made it
-    try four times a second for ever). An entry at or before the last one yielded is not yielded again.
+    try four times a second for ever). An entry at or before the last one yielded is not yielded again,
+    unless the server said that the stream lost its entries since (RESUMED_FROM_START_NOTICE).
     """
     failures = 0
     started = False  # a first connection opened
@@ -103,7 +104,10 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
         opened_at = time.monotonic()
 
     def told(notice: str) -> None:  # the server's word on the stream: its bus away or back, lines gone
+        nonlocal last_id
         on_status(f"the server says: {notice}")
+        if notice == RESUMED_FROM_START_NOTICE:  # what follows has lower IDs than the last printed, and is new
+            last_id = _BELOW_EVERY_ID
 
     def alive() -> None:  # a quiet stream that works again is told of too, once it held a while
         nonlocal owed
@@ -217,6 +221,8 @@ def _events(url: str, after: str, read_timeout: float, opened: Callable[[], None
                     told("… (its further comments on this connection are not shown)")
                 notices.append(comment)
 
+
+_BELOW_EVERY_ID = "0-0"
 
 # Comments of every stream, which say nothing new; and the end of those the server ends a stream after.
 _ROUTINE_COMMENTS = frozenset({"", "connected", "keep-alive", "keepalive", "ping", "heartbeat"})

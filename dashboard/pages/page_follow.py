@@ -82,7 +82,7 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
                 subscriptions.append(await bus.subscribe(
                     stream_id, gates[index], history=history, after=after.get(index, newest),
                     after_limit=max(history, RESUME_ENTRIES), notice=told,
-                    availability=availability, tell_cut=resuming))
+                    availability=availability, tell_cut=resuming, after_received=index in after))
             batches = [gate.gathered or [] for gate in gates]
             for gate in gates:
                 gate.gathered = None  # from here on, each stream's rows go as they come

@@ -14,7 +14,7 @@ from dashboard.pages.stream_keys import MAX_ADDRESS_PARTS, MAX_MERGED_STREAMS
 from dashboard.protocol import view_key
 from harness.servers import AppProcess, running_app, wait_for_viewers
 
-from .conftest import download, open_stream, pause
+from .conftest import E2E_HISTORY, download, open_stream, pause
 
 HOSTILE = "<img src=x onerror=\"window.__xss = 1\">"
 
@@ -81,6 +81,24 @@ async def test_rows_of_both_streams_are_marked_histories_merge_by_time_and_live_
     await expect(page.locator(".bl-count")).to_have_text("11 lines")
     messages = await page.locator(".bl-message").all_text_contents()
     assert messages[-3:] == ["a during", "b during", "a after"] and len(set(messages)) == 11
+
+
+async def test_a_resume_leaves_out_the_old_lines_of_a_stream_the_page_holds_no_row_of(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """A stream whose lines are all older than the merged history's start resumes from just before the
+    page's newest row: beyond its newest line, its old lines came as new, with a word of lost lines."""
+    a, b = new_stream(), new_stream()
+    await post(http, app_server, b, "b old 1", "b old 2")
+    await post(http, app_server, a, *[f"a {n}" for n in range(E2E_HISTORY + 10)])  # more than a history
+    await open_merged(page, app_server, a, b)
+    await expect(page.locator(".bl-count")).to_have_text(f"{E2E_HISTORY} lines")  # b's lines are older
+    await page.evaluate("window.socket.io.engine.close()")
+    await page.wait_for_function("window.socket.connected")
+    await post(http, app_server, a, "a after")
+    await expect(page.locator(".bl-message").last).to_have_text("a after")
+    await expect(page.locator(".bl-count")).to_have_text(f"{E2E_HISTORY + 1} lines")
+    await expect(page.locator(".bl-message", has_text="b old")).to_have_count(0)
+    await expect(page.get_by_text("resumes after is newer")).to_have_count(0)
 
 
 async def test_a_chip_hides_its_streams_rows_the_url_keeps_it_and_filters_and_pause_still_apply(

@@ -13,7 +13,8 @@ import pytest
 from dashboard.bus.memory import MemoryBus
 from dashboard.bus.redis_streams import RedisBus
 from dashboard.entry import LogEntry
-from dashboard.stream import RESUME_CUT_NOTICE, RESUMED_FROM_START_NOTICE, Bus
+from dashboard.protocol import RESUMED_FROM_START_NOTICE
+from dashboard.stream import RESUME_CUT_NOTICE, Bus
 
 from ..support import SENTINEL, Collector
 
@@ -312,15 +313,27 @@ async def test_the_largest_entry_ids_are_read_points_with_nothing_after(bus: Bus
     subscription.close()
 
 
-async def test_a_resume_point_on_an_empty_stream_takes_every_new_entry_and_tells_nothing(bus: Bus) -> None:
+async def test_a_resume_point_on_an_empty_stream_takes_every_new_entry_and_says_so(bus: Bus) -> None:
     """A server restarted on the memory bus holds no entry yet: the new ones may have lower IDs than the
-    follower's last (the clock went back), and there is nothing to tell."""
+    follower's last (the clock went back), which the follower must be told to take."""
     stream = new_stream()
     collector, told = Collector(), []
     subscription = await bus.subscribe(stream, collector, history=10, after="99999999999999-0", notice=told.append)
     await bus.publish(stream, entries("new"))
     await collector.wait_for(1)
-    assert collector.messages == ["new"] and told == []
+    assert collector.messages == ["new"] and told == [RESUMED_FROM_START_NOTICE]
+    subscription.close()
+
+
+async def test_a_resume_point_the_follower_did_not_receive_filters_only(bus: Bus) -> None:
+    """A merged page resumes a stream it holds no row of from just before its newest row of any stream:
+    beyond that stream's newest, its old entries came as new, with a word of lost lines."""
+    stream = new_stream()
+    await bus.publish(stream, entries("old"))
+    collector, told = Collector(), []
+    subscription = await bus.subscribe(stream, collector, history=10, after="99999999999999-0", notice=told.append,
+                                       after_received=False)
+    assert collector.messages == [] and told == []
     subscription.close()
 
 

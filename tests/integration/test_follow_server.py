@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from dashboard.stream import RESUMED_FROM_START_NOTICE
+from dashboard.protocol import RESUMED_FROM_START_NOTICE
 from harness.servers import AppProcess, running_app, viewers_fed, wait_for_viewers
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dashboard.protocol import RESUMED_FROM_START_NOTICE
 from harness.servers import AppProcess, free_port, running_app, viewers_fed, wait_for_viewers
 
 from ..support import SENTINEL
@@ -276,6 +277,43 @@ def test_tail_reconnects_across_a_server_restart_without_gap_or_duplicate(redis_
             assert "connection lost" in errors and "reconnected" in errors
         finally:
             viewer.stop()
+
+
+class ClockAheadApp(AppProcess):
+    """A server whose clock is an hour ahead: its entry IDs are those of an hour from now."""
+
+    def command(self) -> list[str]:
+        shift = ("import runpy, sys, time; real = time.time; time.time = lambda: real() + 3600; "
+                 "sys.argv = ['dashboard', *sys.argv[1:]]; runpy.run_module('dashboard', run_name='__main__')")
+        return [sys.executable, "-c", shift, "serve", *self.args]
+
+
+@pytest.mark.parametrize("tail_back_first", [True, False], ids=["tail-back-first", "lines-first"])
+def test_tail_across_a_restart_with_the_clock_behind_prints_the_new_lines(tail_back_first: bool) -> None:
+    """A memory-bus server restarted with its clock behind the one before gives IDs below the last one
+    tail printed: tail asked for what came after that, and printed nothing, ever."""
+    stream = str(uuid.uuid4())
+    ahead = ClockAheadApp().start()
+    try:
+        post(ahead.url, stream, {"message": "from the clock ahead"})
+        process, output = start_tail(f"{ahead.url}/live/{stream}", "--json")
+        try:
+            assert [json.loads(line)["message"] for line in output.take(1)] == ["from the clock ahead"]
+            ahead.stop()
+            behind = AppProcess(port=ahead.port).start()  # the clock right again: lower IDs
+            try:
+                if tail_back_first:  # to a stream that holds nothing yet
+                    asyncio.run(wait_for_viewers(behind.url, 1))
+                post(behind.url, stream, {"message": "after the restart"}, {"message": SENTINEL})
+                messages = [json.loads(line)["message"] for line in output.take(2, timeout=20)]
+                assert messages == ["after the restart", SENTINEL]
+            finally:
+                behind.stop()
+        finally:
+            errors = stop(process)
+        assert RESUMED_FROM_START_NOTICE in errors
+    finally:
+        ahead.stop()
 
 
 def test_tail_of_a_bad_url_says_why(server: AppProcess) -> None:
