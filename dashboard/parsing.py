@@ -72,6 +72,11 @@ async def parse_body(content_type: str, body: bytes, query: Mapping[str, str], r
     return await parse_utf8_body(*utf8_body(content_type, body), query, received_at)
 
 
+# Windows tools (PowerShell's `Out-File -Encoding utf8`, Notepad) start UTF-8 with a byte order mark, which
+# JSON parsers may ignore (RFC 8259, 8.1): one at the start of a body that is not multipart is.
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 async def parse_utf8_body(content_type: str, body: bytes, query: Mapping[str, str],
                           received_at: float) -> list[LogEntry]:
     """`parse_body` for a body and content type as `utf8_body` gives them (a body in UTF-8, or multipart)."""
@@ -83,7 +88,7 @@ async def parse_utf8_body(content_type: str, body: bytes, query: Mapping[str, st
         raise IngestError(415, f"{what}; send one of: {', '.join(SUPPORTED_TYPES)}")
     defaults = _defaults_from_query(query, received_at)
     if parser is not None:
-        entries = parser(body, defaults)
+        entries = parser(body.removeprefix(_UTF8_BOM), defaults)
     else:
         entries = await _parse_multipart(body, defaults, _multipart_content_type(content_type, charset))
     if not entries:
@@ -383,20 +388,15 @@ def _entries_from_objects(objects: list[Any], defaults: EntryDefaults) -> list[L
     return entries
 
 
-# Windows tools (PowerShell's `Out-File -Encoding utf8`, Notepad) start UTF-8 with a byte order mark,
-# which JSON parsers may ignore (RFC 8259, 8.1): one at the start of a JSON or NDJSON body is.
-_UTF8_BOM = b"\xef\xbb\xbf"
-
-
 def _parse_json(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
-    document = _load_json(body.removeprefix(_UTF8_BOM), "body")
+    document = _load_json(body, "body")
     objects = document if isinstance(document, list) else [document]
     return _entries_from_objects(objects, defaults)
 
 
 def _parse_ndjson(body: bytes, defaults: EntryDefaults) -> list[LogEntry]:
     # Lines end at "\n" (a "\r" before it is JSON whitespace): a lone "\r" is whitespace inside a line.
-    lines = [line for line in body.removeprefix(_UTF8_BOM).split(b"\n") if line.strip()]
+    lines = [line for line in body.split(b"\n") if line.strip()]
     _check_batch_size(len(lines))
     objects = [_load_json(line, f"line {number}") for number, line in enumerate(lines, start=1)]
     return _entries_from_objects(objects, defaults)

@@ -40,12 +40,19 @@ async def test_form_defaults_and_raw_utf8_from_curl() -> None:
     assert (entry.message, entry.level, entry.program, entry.timestamp) == ("héllo wörld ✓", "INFO", "api", NOW)
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "application/x-ndjson"])
-async def test_a_byte_order_mark_before_json_is_ignored(content_type: str) -> None:
-    """PowerShell's and Notepad's UTF-8 starts with one: the body was refused (422)."""
-    [entry] = await parse(content_type, "\ufeff" + json.dumps({"message": "from Windows"}))
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("application/json", json.dumps({"message": "from Windows"})),
+    ("application/x-ndjson", json.dumps({"message": "from Windows"})),
+    ("text/plain", "from Windows"),
+    ("application/x-www-form-urlencoded", "message=from+Windows"),
+])
+async def test_a_byte_order_mark_at_the_start_is_ignored(content_type: str, body: str) -> None:
+    """PowerShell's and Notepad's UTF-8 starts with one: JSON was refused (422), a form lost its message
+    field, and a text's first line started with an invisible U+FEFF."""
+    [entry] = await parse(content_type, "\ufeff" + body)
     assert entry.message == "from Windows"
-    assert (await refused(content_type, "\ufeff\ufeff" + json.dumps({"message": "x"}))).status_code == 422  # one only
+    assert (await refused("application/json", "\ufeff\ufeff" + body)).status_code == 422  # one only
+    assert (await refused(content_type, "\ufeff")).status_code == 422  # nothing else: no entry
 
 
 async def test_form_extra_keys_become_fields() -> None:
