@@ -36,21 +36,73 @@ def encode_entry(message: str, *, level: str | int, program: str, timestamp: flo
         entry["fields"] = jsonable(fields)
     encoded = _utf8(json.dumps(entry, ensure_ascii=False, allow_nan=False))
     if len(encoded) > MAX_ENTRY_BYTES:  # fields too large for any body (a megabyte in one `extra=` value)
-        encoded = _with_fields_cut(entry)
+        encoded = _with_fields_cut(entry, len(encoded))
     return encoded
 
 
-def _with_fields_cut(entry: dict[str, Any]) -> bytes:
-    """`entry` (JSON-ready) with its fields in one field `cut`: the start of their JSON text, and what was cut."""
+# Texts in fields are cut to the first of these lengths (in characters) that makes the entry fit.
+_FIELD_TEXT_CUTS = (65536, 16384, 4096, 1024, 256)
+
+
+def _with_fields_cut(entry: dict[str, Any], size: int) -> bytes:
+    """`entry` (JSON-ready, `size` bytes as JSON) made to fit: its fields' long texts cut, each saying so; or,
+    if the fields are too large even so (a list of a million numbers), one field `cut`: the start of their
+    JSON text, marked."""
+    lengths = [length for length in _text_lengths(entry["fields"]) if length > _FIELD_TEXT_CUTS[-1]]
+    for most in _FIELD_TEXT_CUTS:
+        # A cut that would not save enough (counted in characters: at least as many bytes) is not tried:
+        # each try writes the whole entry again, in the thread that logs.
+        if size - sum(length - most for length in lengths if length > most) > MAX_ENTRY_BYTES * 1.1:
+            continue
+        encoded = _utf8(json.dumps({**entry, "fields": _texts_cut(entry["fields"], most)},
+                                   ensure_ascii=False, allow_nan=False))
+        if len(encoded) <= MAX_ENTRY_BYTES:
+            return encoded
     fields_text = json.dumps(entry["fields"], ensure_ascii=False, allow_nan=False)
+    whole = len(fields_text.encode(errors="replace"))
     keep = MAX_ENTRY_BYTES - len(_utf8(json.dumps({**entry, "fields": {}}, ensure_ascii=False))) - 100
-    while True:  # JSON may escape what it keeps (a quote takes two bytes): halve until it fits
-        head = fields_text[:max(keep, 0)]
-        cut = {"cut": f"{head} … [fields cut: {len(fields_text.encode(errors='replace')):,} bytes of JSON]"}
+    while True:  # JSON escapes some of what it keeps again (a quote takes two bytes): smaller until it fits
+        head = _PARTIAL_ESCAPE.sub("", fields_text[:max(keep, 0)])
+        cut = {"cut": f"{head} … [fields cut: the first {len(head.encode(errors='replace')):,} of {whole:,} "
+                      "bytes of their JSON]"}
         encoded = _utf8(json.dumps({**entry, "fields": cut}, ensure_ascii=False, allow_nan=False))
         if len(encoded) <= MAX_ENTRY_BYTES or keep <= 0:
             return encoded
-        keep //= 2
+        keep = keep * 3 // 4
+
+
+# The end of a JSON text cut inside an escape (`\u00`, `\`): left out, so that the cut reads cleanly.
+_PARTIAL_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{0,3})?$")
+
+
+def _text_lengths(value: Any) -> list[int]:
+    """The length of each text in `value` (JSON-ready), in characters."""
+    if isinstance(value, str):
+        return [len(value)]
+    if isinstance(value, dict):
+        return [length for item in value.values() for length in _text_lengths(item)]
+    if isinstance(value, list):
+        return [length for item in value for length in _text_lengths(item)]
+    return []
+
+
+def _texts_cut(value: Any, most: int) -> Any:
+    """`value` (JSON-ready) with each text longer than `most` characters cut to them, and marked."""
+    if isinstance(value, str):
+        return value if len(value) <= most else f"{value[:most]} … [cut {len(value) - most:,} characters]"
+    if isinstance(value, dict):
+        return {key: _texts_cut(item, most) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_texts_cut(item, most) for item in value]
+    return value
+
+
+def _integer_text(value: int) -> str:
+    """An integer beyond JSON's range as text (Python writes at most 4,300 digits of one)."""
+    try:
+        return str(value)
+    except ValueError:
+        return f"<an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits>"
 
 
 # A lone surrogate: how Python decodes bytes that are not UTF-8 in file names and the environment.
@@ -101,7 +153,7 @@ def jsonable(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return shown(value)
     if isinstance(value, int):
-        return value if JSON_INTEGER_RANGE[0] <= value <= JSON_INTEGER_RANGE[1] else str(value)
+        return value if JSON_INTEGER_RANGE[0] <= value <= JSON_INTEGER_RANGE[1] else _integer_text(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if depth < _MAX_DEPTH:

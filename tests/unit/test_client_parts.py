@@ -42,19 +42,43 @@ def test_every_encoded_entry_is_one_the_server_accepts(message: str, level: str 
     assert accepted.timestamp == 1.5
 
 
+def accepted_whole(encoded: bytes) -> dict:
+    """The entry `encoded` as the server takes it, alone in a batch; its JSON."""
+    assert len(encoded) <= entries.MAX_ENTRY_BYTES
+    assert len(b"[" + encoded + b"]") <= MAX_BODY_BYTES
+    build_entry(json.loads(encoded), DEFAULTS)  # raises if the server would refuse it
+    return json.loads(encoded)
+
+
 @pytest.mark.parametrize("blob", ["a" * 2_000_000, '"' * 600_000, "\U0001f600" * 300_000, "\x01" * 200_000])
-def test_fields_too_large_for_any_body_are_cut_and_say_so(blob: str) -> None:
+def test_long_texts_in_fields_too_large_for_any_body_are_cut_and_say_so(blob: str) -> None:
     """One `extra=` value of megabytes made the entry larger than any body: the server refused it (413),
     and the line was lost."""
     encoded = entries.encode_entry("the line", level="INFO", program="p", timestamp=1.5,
-                                   fields={"blob": blob, "n": 1})
-    assert len(encoded) <= entries.MAX_ENTRY_BYTES
-    assert len(b"[" + encoded + b"]") <= MAX_BODY_BYTES
-    accepted = build_entry(json.loads(encoded), DEFAULTS)
-    assert accepted.message == "the line"
-    cut = json.loads(encoded)["fields"]["cut"]
-    assert cut.startswith('{"blob": "') and "fields cut:" in cut and cut.endswith("bytes of JSON]")
-    assert len(cut) > 100_000  # as much of them as fits is kept
+                                   fields={"blob": blob, "request": "r-42", "n": 1})
+    entry = accepted_whole(encoded)
+    assert entry["message"] == "the line"
+    assert (entry["fields"]["request"], entry["fields"]["n"]) == ("r-42", 1)  # the small ones kept whole
+    assert entry["fields"]["blob"].startswith(blob[:100]) and re.search(r" … \[cut [\d,]+ characters\]$",
+                                                                        entry["fields"]["blob"])
+
+
+def test_fields_too_large_even_with_their_texts_cut_keep_the_start_of_their_json() -> None:
+    numbers = list(range(300_000))  # 2 MB of JSON in numbers
+    entry = accepted_whole(entries.encode_entry("m", level="INFO", program="p", timestamp=1.5,
+                                                fields={"numbers": numbers}))
+    cut = entry["fields"]["cut"]
+    assert cut.startswith('{"numbers": [0, 1, 2, 3') and "fields cut: the first" in cut
+    assert len(cut) > 500_000  # as much of them as fits is kept
+    quoted = accepted_whole(entries.encode_entry("m", level="INFO", program="p", timestamp=1.5,
+                                                 fields={"q": ['"'] * 300_000}))
+    assert not re.search(r"\\(u[0-9a-f]{0,3})? … \[fields cut", quoted["fields"]["cut"])  # not inside an escape
+
+
+def test_an_integer_too_long_to_write_does_not_lose_the_line() -> None:
+    entry = accepted_whole(entries.encode_entry("m", level="INFO", program="p", timestamp=1.5,
+                                                fields={"n": 10**5000, "m": 2**70}))
+    assert entry["fields"] == {"n": "<an integer of about 5,001 digits>", "m": str(2**70)}
 
 
 def test_a_long_message_is_cut_and_says_so() -> None:
