@@ -267,17 +267,18 @@ export class VirtualList {
 
   // Where the reader is, to keep it across a change of what is shown (the filter): the row with the
   // keyboard's focus, if it is in view, then the rows in view from the top, each as [serial, its top's
-  // distance from the view's top]. Null while following: the newest row stays in view anyway.
+  // distance from the view's top]. While following only the focused row (the newest row stays in view
+  // anyway); null without one.
   readerPlace() {
-    if (this.following) return null;
     const view = this.scroller.getBoundingClientRect();
     const focused = document.activeElement instanceof Element ? document.activeElement.closest(".bl-row") : null;
     const rows = [...this.container.querySelectorAll(".bl-row")].filter((row) => {
       const box = row.getBoundingClientRect();
       return box.bottom > view.top && box.top < view.bottom;
     });
-    if (focused !== null && rows.includes(focused)) rows.unshift(focused);
-    return rows.map((row) => [Number(row.dataset.serial), row.getBoundingClientRect().top - view.top]);
+    const place = (row) => [Number(row.dataset.serial), row.getBoundingClientRect().top - view.top];
+    if (focused !== null && rows.includes(focused)) return [place(focused), ...(this.following ? [] : rows.map(place))];
+    return this.following ? null : rows.map(place);
   }
 
   // Draw what is shown now, the first row of `place` (readerPlace) still shown where it was in the view:
@@ -285,9 +286,14 @@ export class VirtualList {
   // row out of view).
   renderAtPlace(place) {
     const kept = place && place.find(([serial]) => this.logRows.indexOf(serial) >= 0);
-    if (!kept || this.following) {
+    if (!kept) {
       this.render();
       return;
+    }
+    if (this.following) {  // the focused row stays: the view stops following, as the reader's scroll would
+      this.following = false;
+      this.jump.hidden = false;
+      this.cancelScroll();
     }
     const [serial, offset] = kept;
     this.render(0, Math.max(0, this.rowTop(serial, this.expandedPositions()) - offset));
@@ -303,6 +309,16 @@ export class VirtualList {
     this.scroller.scrollTop = Math.max(0, top - (this.viewHeight - this.rowHeight) / 2);
     this.ownScrollTop = this.scroller.scrollTop;  // its scroll event, however late, is not the reader's
     this.render();
+  }
+
+  // `count` shown rows left at the top under the row cap, of `entries`, all that left: a view the reader
+  // scrolled away from the newest row moves up by their height, and keeps showing the rows it showed (it
+  // drifted down by hundreds of rows a second on a busy stream).
+  droppedAbove(count, entries) {
+    if (this.following || !count) return;
+    let height = count * this.rowHeight;
+    for (const entry of entries) height += this.expanded.get(entry._n) ?? 0;
+    this.scroller.scrollTop = Math.max(0, this.scroller.scrollTop - height);
   }
 
   // Entries that left the model are not open any more.

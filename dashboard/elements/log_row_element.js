@@ -128,7 +128,7 @@ const NAMED_PARTS = ".bl-stream-mark, .bl-time, .bl-level, .bl-program, .bl-col,
 // holds, a row was read with its sign (▸), its `{…}` and its buttons' labels.
 export function nameRow(row) {
   const parts = Array.from(row.querySelectorAll(NAMED_PARTS), (part) =>
-    part.classList.contains("bl-col") ? part.title : part.textContent).filter(Boolean);
+    part.classList.contains("bl-col") ? part.title : part.textContent).filter((text) => text.trim());
   if (row.querySelector(".bl-fields, .bl-fields-json")) parts.push("(with fields)");
   const name = parts.join(" ");
   row.setAttribute("aria-label", name.length > MAX_NAME_CHARS ? `${name.slice(0, MAX_NAME_CHARS)}…` : name);

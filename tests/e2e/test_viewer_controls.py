@@ -14,7 +14,7 @@ from playwright.async_api import Page, expect
 
 from harness.servers import AppProcess
 
-from .conftest import HeldOutbox, open_stream, pause
+from .conftest import E2E_MAX_ROWS, HeldOutbox, open_stream, pause
 
 
 def new_stream() -> str:
@@ -210,6 +210,59 @@ async def test_a_new_filter_keeps_the_reader_s_row_where_it_was(
     row = page.locator(".bl-row", has_text=top_row[0])
     box, view = await row.bounding_box(), await scroller.bounding_box()
     assert box and view and abs(box["y"] - view["y"] - top_row[1]) < 2, (top_row, box, view)
+
+
+async def test_a_new_filter_keeps_the_focused_row_also_while_following(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """A filter whose few rows fit in the view still follows: the focused row was left out of the place to
+    keep, and clearing the filter jumped to the newest rows, the focus lost."""
+    await page.set_viewport_size({"width": 1400, "height": 900})
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"line {n:03}" + (" ERRORISH" if n in (100, 150, 200) else "")}
+                                           for n in range(250)])
+    await expect(page.locator(".bl-count")).to_have_text("250 lines")
+    await filter_by(page, "ERRORISH")
+    await expect(page.locator(".bl-shown")).to_have_text("3 shown")
+    await page.locator(".bl-scroller").focus()
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowUp")
+    before = await page.evaluate(_FOCUSED_ROW_PLACE)
+    assert before and before[0] == "line 150 ERRORISH", before
+    await page.keyboard.press("Escape")  # the context around it
+    await expect(page.locator(".bl-shown")).to_have_text("250 shown")
+    after = await page.evaluate(_FOCUSED_ROW_PLACE)
+    assert after and after[0] == before[0] and abs(after[1] - before[1]) < 2, (before, after)
+    await expect(page.locator(".bl-jump")).to_be_visible()  # no longer following: the newest is below
+    await page.keyboard.press("ArrowDown")
+    assert (await page.evaluate(_FOCUSED_ROW_PLACE))[0] == "line 151"
+
+
+# The first row whose top is in the log's view: its message and its top's distance from the view's top.
+_TOP_ROW_PLACE = """() => {
+  const view = document.querySelector('.bl-scroller').getBoundingClientRect();
+  const row = [...document.querySelectorAll('.bl-row')].find((each) => each.getBoundingClientRect().top >= view.top);
+  return [row.querySelector('.bl-message').textContent, row.getBoundingClientRect().top - view.top];
+}"""
+
+
+async def test_rows_dropped_under_the_row_cap_do_not_move_the_rows_the_reader_scrolled_to(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """At the row cap each new line drops the oldest: the view kept its scroll position, so what it showed
+    moved up and away, hundreds of rows a second on a busy stream."""
+    await page.set_viewport_size({"width": 1400, "height": 800})
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"line {n:03}"} for n in range(E2E_MAX_ROWS)])
+    await expect(page.locator(".bl-count")).to_have_text(f"{E2E_MAX_ROWS} lines")
+    await page.locator(".bl-scroller").evaluate("(scroller) => { scroller.scrollTop = scroller.scrollHeight / 2; }")
+    await expect(page.locator(".bl-jump")).to_be_visible()
+    before = await page.evaluate(_TOP_ROW_PLACE)
+    await post(http, app_server, stream, *[{"message": f"more {n:03}"} for n in range(60)])
+    await expect(page.locator(".bl-count")).to_have_text(f"{E2E_MAX_ROWS + 60} lines")  # 60 of the oldest left
+    await expect(page.locator(".bl-row", has_text=before[0])).to_have_count(1)
+    after = await page.evaluate(_TOP_ROW_PLACE)
+    assert after[0] == before[0] and abs(after[1] - before[1]) < 2, (before, after)
 
 
 async def test_icon_controls_and_level_chips_are_named_for_a_screen_reader(
