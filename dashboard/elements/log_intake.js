@@ -71,7 +71,7 @@ export class RowIntake {
     }
     const dropped = logRows.admit();
     if (dropped === null) return;
-    this.list.droppedAbove(logRows.shownDropped, dropped);
+    this.list.droppedAbove(logRows.shownDropped);
     this.list.forget(dropped);
     if (dropped.length) this.older.dropped();
     this.strip.admitted(dropped);

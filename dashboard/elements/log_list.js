@@ -62,6 +62,7 @@ export class VirtualList {
     this.renderFrame = null;
     this.scrollFrame = null;   // a scroll to `scrollTarget` waiting for the next frame
     this.scrollTarget = 0;
+    this.keptTop = null;       // the scroll position droppedAbove last set, to the fraction of a px
     this.rowHeight = this.measureRowHeight();
     this.viewHeight = scroller.clientHeight;
     // Drawn again at once, before the frame is painted: the rows in each block have already taken their
@@ -311,14 +312,18 @@ export class VirtualList {
     this.render();
   }
 
-  // `count` shown rows left at the top under the row cap, of `entries`, all that left: a view the reader
-  // scrolled away from the newest row moves up by their height, and keeps showing the rows it showed (it
-  // drifted down by hundreds of rows a second on a busy stream).
-  droppedAbove(count, entries) {
-    if (this.following || !count) return;
-    let height = count * this.rowHeight;
+  // `entries`, shown rows, left at the top under the row cap: a view the reader scrolled away from the
+  // newest row moves up by their height, and keeps showing the rows it showed (it drifted down by hundreds
+  // of rows a second on a busy stream). The browser keeps scrollTop in whole px: the position is kept to
+  // the fraction here, else what each move lost added up to a creep of rows.
+  droppedAbove(entries) {
+    if (this.following || !entries.length) return;
+    let height = entries.length * this.rowHeight;
     for (const entry of entries) height += this.expanded.get(entry._n) ?? 0;
-    this.scroller.scrollTop = Math.max(0, this.scroller.scrollTop - height);
+    const scrollTop = this.scroller.scrollTop;
+    const exact = this.keptTop !== null && Math.abs(this.keptTop - scrollTop) < 1 ? this.keptTop : scrollTop;
+    this.keptTop = Math.max(0, exact - height);
+    this.scroller.scrollTop = this.keptTop;
   }
 
   // Entries that left the model are not open any more.

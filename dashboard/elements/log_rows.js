@@ -31,7 +31,7 @@ export class LogRows {
     this.incoming = [];     // arrived since the last admit
     this.pending = [];      // arrived while paused, at most maxRows
     this.pendingShown = 0;  // how many of them pass the filter
-    this.shownDropped = 0;  // how many shown rows the last admit dropped under the row cap
+    this.shownDropped = [];  // the shown entries the last admit dropped under the row cap
     this.received = 0;
     this.serial = 0;        // arrival order: IDs arrive in order, so this sorts like them
     this.olderSerial = 1;   // rows put above the oldest (prepend) count down from below the first
@@ -142,15 +142,14 @@ export class LogRows {
     this.noteSeen(batch);
     this.all.push(...batch);
     for (const entry of batch) if (this.matches(entry)) this.shown.push(entry);
-    this.shownDropped = 0;
+    this.shownDropped = NONE;
     const excess = this.all.length - this.maxRows;
     if (excess <= 0) return NONE;
     const dropped = this.all.splice(0, excess);
     const oldestKept = this.all[0]._n;
     let cut = 0;
     while (cut < this.shown.length && this.shown[cut]._n < oldestKept) cut++;
-    if (cut) this.shown.splice(0, cut);
-    this.shownDropped = cut;
+    if (cut) this.shownDropped = this.shown.splice(0, cut);
     return dropped;
   }
 

@@ -263,6 +263,37 @@ async def test_rows_dropped_under_the_row_cap_do_not_move_the_rows_the_reader_sc
     await expect(page.locator(".bl-row", has_text=before[0])).to_have_count(1)
     after = await page.evaluate(_TOP_ROW_PLACE)
     assert after[0] == before[0] and abs(after[1] - before[1]) < 2, (before, after)
+    # One line at a time: the browser keeps whole px of scroll, and what each move lost crept up.
+    for n in range(30):
+        await post(http, app_server, stream, {"message": f"one {n:03}"})
+        await expect(page.locator(".bl-count")).to_have_text(f"{E2E_MAX_ROWS + 61 + n} lines")
+    after = await page.evaluate(_TOP_ROW_PLACE)
+    assert after[0] == before[0] and abs(after[1] - before[1]) < 2, (before, after)
+
+
+async def test_rows_dropped_under_the_row_cap_count_only_the_open_rows_that_were_shown(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """An opened row the filter hides is not in the list: its height moved the view when the cap dropped it."""
+    await page.set_viewport_size({"width": 1400, "height": 800})
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, {"message": "opened then hidden", "level": "error",
+                                          "fields": {f"key{n}": n for n in range(12)}},
+               *[{"message": f"line {n:03}"} for n in range(1, E2E_MAX_ROWS)])
+    await expect(page.locator(".bl-count")).to_have_text(f"{E2E_MAX_ROWS} lines")
+    scroller = page.locator(".bl-scroller")
+    await scroller.evaluate("(scroller) => { scroller.scrollTop = 0; }")
+    await page.locator(".bl-row", has_text="opened then hidden").locator(".bl-message").click()
+    await expect(page.locator(".bl-row.bl-open")).to_have_count(1)
+    await page.get_by_role("checkbox", name="ERROR").click()
+    await expect(page.locator(".bl-shown")).to_have_text(f"{E2E_MAX_ROWS - 1} shown")
+    await scroller.evaluate("(scroller) => { scroller.scrollTop = scroller.scrollHeight / 2; }")
+    await page.locator(".bl-status").click()
+    before = await page.evaluate(_TOP_ROW_PLACE)
+    await post(http, app_server, stream, *[{"message": f"more {n:03}"} for n in range(20)])
+    await expect(page.locator(".bl-count")).to_have_text(f"{E2E_MAX_ROWS + 20} lines")
+    after = await page.evaluate(_TOP_ROW_PLACE)
+    assert after[0] == before[0] and abs(after[1] - before[1]) < 2, (before, after)
 
 
 async def test_icon_controls_and_level_chips_are_named_for_a_screen_reader(
