@@ -297,7 +297,8 @@ class Bus(ABC):
                 if newest is not None:
                     backlog, newest = await self._backlog(stream_id, history=history, after=_FIRST_ID,
                                                           limit=after_limit)
-                if notice is not None:
+                # (An empty stream followed from its start, `after=0` as tail starts, lost nothing.)
+                if notice is not None and (newest is not None or entry_id_order(after) > (0, 0)):
                     notice(RESUMED_FROM_START_NOTICE)
         except BaseException:
             self._fanout.remove(subscriber)

@@ -103,10 +103,15 @@ def follow_after(url: str, last_id: str, *, on_status: Callable[[str], None] = l
             owed = None
         opened_at = time.monotonic()
 
+    started_over_at: str | None = None  # the last resume point the server said the stream started over after
+
     def told(notice: str) -> None:  # the server's word on the stream: its bus away or back, lines gone
-        nonlocal last_id
+        nonlocal last_id, started_over_at
         on_status(f"the server says: {notice}")
-        if notice == RESUMED_FROM_START_NOTICE:  # what follows has lower IDs than the last printed, and is new
+        # What follows has lower IDs than the last printed, and is new. Once per resume point: a server that
+        # said so on every connection and sent the same entry again would have it printed for ever.
+        if notice == RESUMED_FROM_START_NOTICE and last_id != started_over_at:
+            started_over_at = last_id
             last_id = _BELOW_EVERY_ID
 
     def alive() -> None:  # a quiet stream that works again is told of too, once it held a while

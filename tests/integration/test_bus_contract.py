@@ -325,6 +325,18 @@ async def test_a_resume_point_on_an_empty_stream_takes_every_new_entry_and_says_
     subscription.close()
 
 
+@pytest.mark.parametrize("after", ["0", "0-0"])
+async def test_an_empty_stream_followed_from_its_start_tells_nothing(bus: Bus, after: str) -> None:
+    """tail starts after 0 on a stream that has no line yet: it was told that the server lost its lines."""
+    stream = new_stream()
+    collector, told = Collector(), []
+    subscription = await bus.subscribe(stream, collector, history=10, after=after, notice=told.append)
+    await bus.publish(stream, entries("first"))
+    await collector.wait_for(1)
+    assert collector.messages == ["first"] and told == []
+    subscription.close()
+
+
 async def test_a_resume_point_the_follower_did_not_receive_filters_only(bus: Bus) -> None:
     """A merged page resumes a stream it holds no row of from just before its newest row of any stream:
     beyond that stream's newest, its old entries came as new, with a word of lost lines."""

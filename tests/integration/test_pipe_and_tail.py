@@ -63,6 +63,13 @@ class LineReader:
                 pytest.fail(f"expected {count} lines within {timeout} s, got {lines}")
         return lines
 
+    def take_all(self) -> list[str]:
+        """The lines written so far (the process has ended: all it wrote)."""
+        lines = []
+        while not self._lines.empty():
+            lines.append(self._lines.get())
+        return lines
+
 
 def test_pipe_sends_every_line_and_exits_when_all_is_sent(server: AppProcess) -> None:
     stream = str(uuid.uuid4())
@@ -189,6 +196,44 @@ class _HostileServer(_BusyServer):
 
 class _HostilePageServer(_BusyServer):
     body = b"<html>\r\n<title>502 \x1b]0;owned\x07&#x1b;[2J\xe2\x80\xae</title><p>\x1b[2J</p></html>"
+
+
+class _StartsOverEveryTime(http.server.BaseHTTPRequestHandler):
+    """A broken or hostile server: on every connection it says the stream started over, sends the same entry
+    again and closes."""
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0].endswith("/entries"):
+            body = json.dumps({"entries": [], "next_after": None, "next_before": None, "reached_end": True,
+                               "reached_start": True}).encode()
+            content_type = "application/json"
+        else:
+            entry = {"id": "5-0", "ts": 1.0, "level": "INFO", "program": "p", "message": "again"}
+            body = f": {RESUMED_FROM_START_NOTICE}\n\nid: 5-0\ndata: {json.dumps(entry)}\n\n".encode()
+            content_type = "text/event-stream"
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_server_that_says_the_stream_started_over_on_every_connection_gets_an_entry_printed_twice_at_most(
+        ) -> None:
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _StartsOverEveryTime) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        process, output = start_tail(f"http://127.0.0.1:{server.server_address[1]}/live/{uuid.uuid4()}")
+        try:
+            time.sleep(5)
+        finally:
+            stop(process)
+            server.shutdown()
+        time.sleep(0.2)  # the reader thread takes the last lines
+        printed = output.take_all()
+    assert 1 <= len(printed) <= 2, printed
 
 
 def test_what_a_server_answers_reaches_the_terminal_on_one_line_and_escaped() -> None:
