@@ -48,11 +48,14 @@ def _with_fields_cut(entry: dict[str, Any], size: int) -> bytes:
     """`entry` (JSON-ready, `size` bytes as JSON) made to fit: its fields' long texts cut, each saying so; or,
     if the fields are too large even so (a list of a million numbers), one field `cut`: the start of their
     JSON text, marked."""
-    lengths = [length for length in _text_lengths(entry["fields"]) if length > _FIELD_TEXT_CUTS[-1]]
+    texts = _long_texts(entry["fields"], _FIELD_TEXT_CUTS[-1])
+    # Bytes of JSON per character of each long text (an escaped quote takes 2, an emoji 4, a control 6).
+    sizes = [(len(text), len(_utf8(json.dumps(text, ensure_ascii=False))) / len(text)) for text in texts]
     for most in _FIELD_TEXT_CUTS:
-        # A cut that would not save enough (counted in characters: at least as many bytes) is not tried:
-        # each try writes the whole entry again, in the thread that logs.
-        if size - sum(length - most for length in lengths if length > most) > MAX_ENTRY_BYTES * 1.1:
+        # A cut that would not save enough is not tried: each try writes the whole entry again, in the
+        # thread that logs.
+        saved = sum((length - most) * per_char for length, per_char in sizes if length > most)
+        if not saved or size - saved > MAX_ENTRY_BYTES:
             continue
         encoded = _utf8(json.dumps({**entry, "fields": _texts_cut(entry["fields"], most)},
                                    ensure_ascii=False, allow_nan=False))
@@ -75,14 +78,14 @@ def _with_fields_cut(entry: dict[str, Any], size: int) -> bytes:
 _PARTIAL_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{0,3})?$")
 
 
-def _text_lengths(value: Any) -> list[int]:
-    """The length of each text in `value` (JSON-ready), in characters."""
+def _long_texts(value: Any, longer_than: int) -> list[str]:
+    """The texts in `value` (JSON-ready) longer than `longer_than` characters."""
     if isinstance(value, str):
-        return [len(value)]
+        return [value] if len(value) > longer_than else []
     if isinstance(value, dict):
-        return [length for item in value.values() for length in _text_lengths(item)]
+        return [text for item in value.values() for text in _long_texts(item, longer_than)]
     if isinstance(value, list):
-        return [length for item in value for length in _text_lengths(item)]
+        return [text for item in value for text in _long_texts(item, longer_than)]
     return []
 
 

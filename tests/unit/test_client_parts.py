@@ -50,7 +50,8 @@ def accepted_whole(encoded: bytes) -> dict:
     return json.loads(encoded)
 
 
-@pytest.mark.parametrize("blob", ["a" * 2_000_000, '"' * 600_000, "\U0001f600" * 300_000, "\x01" * 200_000])
+@pytest.mark.parametrize("blob", ["a" * 2_000_000, '"' * 600_000, "\U0001f600" * 300_000, "\x01" * 200_000,
+                                  "\U0001f600" * 400_000, "字" * 1_000_000, "\x01" * 300_000])
 def test_long_texts_in_fields_too_large_for_any_body_are_cut_and_say_so(blob: str) -> None:
     """One `extra=` value of megabytes made the entry larger than any body: the server refused it (413),
     and the line was lost."""
@@ -61,6 +62,12 @@ def test_long_texts_in_fields_too_large_for_any_body_are_cut_and_say_so(blob: st
     assert (entry["fields"]["request"], entry["fields"]["n"]) == ("r-42", 1)  # the small ones kept whole
     assert entry["fields"]["blob"].startswith(blob[:100]) and re.search(r" … \[cut [\d,]+ characters\]$",
                                                                         entry["fields"]["blob"])
+
+
+def test_many_long_texts_of_many_bytes_each_are_cut_and_the_small_values_kept() -> None:
+    fields = {**{f"k{n}": "é" * 20_000 for n in range(60)}, "order": 42}
+    entry = accepted_whole(entries.encode_entry("m", level="INFO", program="p", timestamp=1.5, fields=fields))
+    assert entry["fields"]["order"] == 42 and entry["fields"]["k59"].endswith(" characters]")
 
 
 def test_fields_too_large_even_with_their_texts_cut_keep_the_start_of_their_json() -> None:
