@@ -48,13 +48,12 @@ def _with_fields_cut(entry: dict[str, Any], size: int) -> bytes:
     """`entry` (JSON-ready, `size` bytes as JSON) made to fit: its fields' long texts cut, each saying so; or,
     if the fields are too large even so (a list of a million numbers), one field `cut`: the start of their
     JSON text, marked."""
-    texts = _long_texts(entry["fields"], _FIELD_TEXT_CUTS[-1])
-    # Bytes of JSON per character of each long text (an escaped quote takes 2, an emoji 4, a control 6).
-    sizes = [(len(text), len(_utf8(json.dumps(text, ensure_ascii=False))) / len(text)) for text in texts]
+    texts = [(text, _json_size(text)) for text in _long_texts(entry["fields"], _FIELD_TEXT_CUTS[-1])]
     for most in _FIELD_TEXT_CUTS:
         # A cut that would not save enough is not tried: each try writes the whole entry again, in the
-        # thread that logs.
-        saved = sum((length - most) * per_char for length, per_char in sizes if length > most)
+        # thread that logs. What it saves is reckoned in bytes of JSON (an escaped quote takes 2, an emoji
+        # 4, a control character 6), of what it cuts off.
+        saved = sum(whole - _json_size(text[:most]) for text, whole in texts if len(text) > most)
         if not saved or size - saved > MAX_ENTRY_BYTES:
             continue
         encoded = _utf8(json.dumps({**entry, "fields": _texts_cut(entry["fields"], most)},
@@ -76,6 +75,11 @@ def _with_fields_cut(entry: dict[str, Any], size: int) -> bytes:
 
 # The end of a JSON text cut inside an escape (`\u00`, `\`): left out, so that the cut reads cleanly.
 _PARTIAL_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{0,3})?$")
+
+
+def _json_size(text: str) -> int:
+    """The bytes `text` takes as a JSON string."""
+    return len(_utf8(json.dumps(text, ensure_ascii=False)))
 
 
 def _long_texts(value: Any, longer_than: int) -> list[str]:

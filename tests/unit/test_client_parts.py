@@ -64,10 +64,14 @@ def test_long_texts_in_fields_too_large_for_any_body_are_cut_and_say_so(blob: st
                                                                         entry["fields"]["blob"])
 
 
-def test_many_long_texts_of_many_bytes_each_are_cut_and_the_small_values_kept() -> None:
-    fields = {**{f"k{n}": "é" * 20_000 for n in range(60)}, "order": 42}
+@pytest.mark.parametrize(("count", "text"), [(60, "é" * 20_000), (2000, "a" * 256 + "\U0001f600" * 200),
+                                           (1200, "a" * 256 + "\x01" * 300), (300, "a" * 1000 + "字" * 2000)])
+def test_many_long_texts_of_many_bytes_each_are_cut_and_the_small_values_kept(count: int, text: str) -> None:
+    """Texts whose start takes fewer bytes a character than their end: what a cut saves was reckoned from
+    their average, too low, and every small value went into one `cut` field."""
+    fields = {**{f"k{n}": text for n in range(count)}, "order": 42}
     entry = accepted_whole(entries.encode_entry("m", level="INFO", program="p", timestamp=1.5, fields=fields))
-    assert entry["fields"]["order"] == 42 and entry["fields"]["k59"].endswith(" characters]")
+    assert entry["fields"]["order"] == 42 and entry["fields"][f"k{count - 1}"].endswith(" characters]")
 
 
 def test_fields_too_large_even_with_their_texts_cut_keep_the_start_of_their_json() -> None:
