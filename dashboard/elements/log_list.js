@@ -63,6 +63,7 @@ export class VirtualList {
     this.scrollFrame = null;   // a scroll to `scrollTarget` waiting for the next frame
     this.scrollTarget = 0;
     this.keptTop = null;       // the scroll position droppedAbove last set, to the fraction of a px
+    this.keptScrollTop = null; // and what the browser made of it
     this.rowHeight = this.measureRowHeight();
     this.viewHeight = scroller.clientHeight;
     // Drawn again at once, before the frame is painted: the rows in each block have already taken their
@@ -321,9 +322,12 @@ export class VirtualList {
     let height = entries.length * this.rowHeight;
     for (const entry of entries) height += this.expanded.get(entry._n) ?? 0;
     const scrollTop = this.scroller.scrollTop;
-    const exact = this.keptTop !== null && Math.abs(this.keptTop - scrollTop) < 1 ? this.keptTop : scrollTop;
+    // The fraction is kept only while the browser's position is still the one it made of it: a reader's
+    // step of one px (a touchpad, a slow finger), taken for rounding, was undone.
+    const exact = this.keptTop !== null && scrollTop === this.keptScrollTop ? this.keptTop : scrollTop;
     this.keptTop = Math.max(0, exact - height);
     this.scroller.scrollTop = this.keptTop;
+    this.keptScrollTop = this.scroller.scrollTop;
   }
 
   // Entries that left the model are not open any more.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import json
 import re
 import uuid
@@ -269,6 +272,44 @@ async def test_rows_dropped_under_the_row_cap_do_not_move_the_rows_the_reader_sc
         await expect(page.locator(".bl-count")).to_have_text(f"{E2E_MAX_ROWS + 61 + n} lines")
     after = await page.evaluate(_TOP_ROW_PLACE)
     assert after[0] == before[0] and abs(after[1] - before[1]) < 2, (before, after)
+
+
+async def test_a_reader_s_small_scroll_steps_count_while_rows_drop_under_the_row_cap(
+        page: Page, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """A touchpad's one-px steps, taken for rounding while rows dropped at 200 lines/s, were undone: 40 of
+    them moved the view 4 px. (Here about 100 lines/s and 20 steps: the page keeps 300 rows.)"""
+    await page.set_viewport_size({"width": 1400, "height": 800})
+    stream = new_stream()
+    await open_stream(page, app_server.url, stream)
+    await post(http, app_server, stream, *[{"message": f"line {n:03}"} for n in range(E2E_MAX_ROWS)])
+    await expect(page.locator(".bl-count")).to_have_text(f"{E2E_MAX_ROWS} lines")
+    scroller = page.locator(".bl-scroller")
+    await scroller.evaluate("(scroller) => { scroller.scrollTop = scroller.scrollHeight * 0.9; }")
+    await expect(page.locator(".bl-jump")).to_be_visible()
+    box = await scroller.bounding_box()
+    assert box
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    async def stream_lines() -> None:  # about 100 lines/s, in batches of 2
+        for n in itertools.count():
+            await post(http, app_server, stream, *[{"message": f"more {n}-{i}"} for i in range(2)])
+            await asyncio.sleep(0.015)
+
+    sending = asyncio.create_task(stream_lines())
+    try:
+        await page.wait_for_timeout(200)
+        before = await page.evaluate(_TOP_ROW_PLACE)
+        for _ in range(20):
+            await page.mouse.wheel(0, -1)
+            await asyncio.sleep(0.02)
+        await page.wait_for_timeout(200)
+        row, view = await page.locator(".bl-row", has_text=before[0]).bounding_box(), await scroller.bounding_box()
+    finally:
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+    assert row and view
+    assert 17 <= row["y"] - view["y"] - before[1] <= 28, (before, row, view)  # the rows down by about 20 px
 
 
 async def test_rows_dropped_under_the_row_cap_count_only_the_open_rows_that_were_shown(
