@@ -39,6 +39,14 @@ class Settings(BaseSettings):
                                         description="a client (an event stream's reader, or any answer's) that takes "
                                                     "nothing for this long while it has something to take is "
                                                     "cut off, and its connection dropped")
+    page_connect_seconds: float = Field(15.0, ge=1, le=3600,
+                                        description="a page whose socket has not connected this long after its "
+                                                    "request (a crawler, curl) is let go, with its viewer places; "
+                                                    "raise it for browsers on slow networks")
+    page_reconnect_seconds: float = Field(10.0, ge=1, le=3600,
+                                          description="a page whose socket dropped is kept this long: if it "
+                                                      "reconnects within it, it is sent what it missed; after it, "
+                                                      "its viewer places are given back")
     # Connections (README, "Timeouts"): how long a client may take over a request, how many may be open.
     header_timeout_seconds: float = Field(10.0, gt=0, le=3600,
                                           description="a request's headers must all arrive within this long of the "

@@ -18,7 +18,7 @@ from .stream_view import register_stream_page
 
 def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimits | None = None) -> None:
     """Register the pages and mount NiceGUI on `app` (its middleware stays off the ingest path)."""
-    register_landing_page()
+    register_landing_page(settings)
     register_stream_page(settings, bus, followers)
     answer_not_found_without_a_page()
     answer_head_requests(followers)
@@ -28,4 +28,4 @@ def mount_ui(app: FastAPI, settings: Settings, bus: Bus, followers: FollowerLimi
     # and starts from the history): NiceGUI's default, 1,000, kept up to 20 s of a busy stream in
     # memory for every viewer.
     ui.run_with(app, title="BunnyLogs", favicon="🐰", show_welcome_message=False,
-                reconnect_timeout=10.0, message_history_length=16, tailwind=False)
+                reconnect_timeout=settings.page_reconnect_seconds, message_history_length=16, tailwind=False)

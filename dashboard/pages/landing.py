@@ -7,6 +7,7 @@ import uuid
 from nicegui import ui
 
 from ..elements.recent_pages import RecentPages
+from ..settings import Settings
 from .frame import page_frame
 from .page_access import socket_connected
 
@@ -17,7 +18,7 @@ _STEPS = (
 )
 
 
-def register_landing_page() -> None:
+def register_landing_page(settings: Settings) -> None:
     """Add the `/` page."""
 
     @ui.page("/", title="BunnyLogs · live logs")
@@ -34,4 +35,4 @@ def register_landing_page() -> None:
                     with ui.card().classes("w-1/3"):
                         ui.label(heading).classes("font-semibold")
                         ui.label(text).classes("text-sm text-slate-600")
-        await socket_connected(ui.context.client)  # let go soon of a page nobody opened (NiceGUI: a minute)
+        await socket_connected(ui.context.client, settings)  # let go soon of a page nobody opened (NiceGUI: a minute)

@@ -108,7 +108,7 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
         strip.on("remove", lambda event: _on_remove(keys, controls, event))
         strip.on("add", lambda event: _on_add(keys, controls, event))
     client = ui.context.client
-    if not await socket_connected(client):  # its socket never came (a crawler, curl): nothing to follow for
+    if not await socket_connected(client, settings):  # its socket never came (a crawler, curl): nothing to follow for
         return None
     background_tasks.create(controls.restore_theme(), name=f"restore theme {client.id}")
     stream_ids = [bus_stream_id(key) for key in keys]

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from nicegui import Client, ui
 
 from ..client_identity import client_address
-from ..follower_limits import FOLLOWER_RETRY_AFTER_S, FollowerLimits
+from ..follower_limits import FollowerLimits
 from ..protocol import bus_stream_id
 from ..rate_limit import Refusal
 from ..settings import Settings
@@ -20,10 +20,6 @@ from .page_heap import page_heap
 
 # The stream's address is its only key: keep it out of search engines and Referer headers.
 PRIVATE_PAGE_HEAD = '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
-# A page whose socket has not connected this long after its GET is let go, and its viewer places with it:
-# NiceGUI would keep it a minute or more (it prunes clients that never connected after 60 s).
-SOCKET_WAIT_S = 15.0
-
 AnyResponse = TypeVar("AnyResponse", bound=Response)
 
 
@@ -77,17 +73,20 @@ def count_viewer(followers: FollowerLimits, settings: Settings, keys: list[str],
                else "Too many BunnyLogs pages and event streams are open from your address")
     text = (f"The server allows {escape(refused.allowed)} ({escape(refused.limit)}, set by "
             f"<code>{escape(refused.setting)}</code>). Close another page (its place is free about "
-            f"{FOLLOWER_RETRY_AFTER_S} s after it closes), then "
+            f"{settings.page_reconnect_seconds:g} s after it closes), then "
             '<a href="">reload this one</a>.')  # an empty href: this address, without echoing it
     return HTMLResponse(constant_page(heading, text, "bl-limited"), status_code=429,
                         headers={"Retry-After": str(refused.retry_after)})
 
 
-async def socket_connected(client: Client) -> bool:
-    """Wait for the page's socket; a page whose socket has not connected within `SOCKET_WAIT_S` (a crawler,
-    curl, a prefetch never used) is deleted, which frees its viewer places. False when the page is gone."""
+async def socket_connected(client: Client, settings: Settings) -> bool:
+    """Wait for the page's socket; a page whose socket has not connected within `--page-connect-seconds` (a
+    crawler, curl, a prefetch never used) is deleted, which frees its viewer places. False when the page is gone.
+
+    NiceGUI alone would keep such a page a minute or more (it prunes clients that never connected after 60 s).
+    """
     try:
-        await asyncio.wait_for(client.connected(), SOCKET_WAIT_S)
+        await asyncio.wait_for(client.connected(), settings.page_connect_seconds)
     except TimeoutError:
         client.delete()
     return not client.is_deleted

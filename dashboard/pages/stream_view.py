@@ -82,7 +82,7 @@ def register_stream_page(settings: Settings, bus: Bus, followers: FollowerLimits
             older = OlderLines(ui.context.client, bus, [bus_stream_id(stream_id)], view, max_rows=settings.max_rows,
                                max_kept=settings.max_stream_length, view_filter=lambda: controls.filter)
         client = ui.context.client
-        if not await socket_connected(client):  # its socket never came (a crawler, curl): nothing to follow for
+        if not await socket_connected(client, settings):  # no socket came (a crawler, curl): nothing to follow for
             return None
         # Nothing the browser answers late, or never, may keep the view from following: the
         # theme, the send panel's remembered state and the tab's last visit are asked for on the side.

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from dashboard.pages.page_access import SOCKET_WAIT_S
 from dashboard.pages.viewer_controls import MAX_LEVEL_CHIPS
 from harness.servers import AppProcess, running_app
 
@@ -22,7 +21,7 @@ from .conftest import open_stream
 def uncapped_server() -> Iterator[AppProcess]:
     """A server that folds no names (so the page alone must bound them) and allows one viewer per stream."""
     with running_app("--history", "0", "--levels-per-stream", "0", "--programs-per-stream", "0",
-                     "--viewers-per-stream", "1") as app:
+                     "--viewers-per-stream", "1", "--page-reconnect-seconds", "3") as app:
         yield app
 
 
@@ -45,6 +44,7 @@ async def test_a_page_over_the_viewers_limit_says_which_limit(
     await second_page.goto(f"{uncapped_server.url}/{stream}")
     await expect(second_page.locator(".bl-limited")).to_contain_text("too many viewers")
     await expect(second_page.locator(".bl-limited")).to_contain_text("--viewers-per-stream")
+    await expect(second_page.locator(".bl-limited")).to_contain_text("its place is free about 3 s after it closes")
     assert await second_page.locator(".stream-log").count() == 0
     await page.close()  # the first viewer leaves: its place is free once NiceGUI lets its client go
 
@@ -67,13 +67,14 @@ async def test_a_merged_view_of_more_streams_than_a_client_may_follow_says_it_ca
 async def test_pages_whose_socket_never_connects_give_their_places_back_soon(
         page: Page, http: httpx.AsyncClient) -> None:
     refusal = "Too many BunnyLogs pages and event streams are open from your address"
-    with running_app("--viewers-per-client", "3") as app:
+    connect_s = 2.0
+    with running_app("--viewers-per-client", "3", "--page-connect-seconds", str(connect_s)) as app:
         for _ in range(3):  # a crawler, or curl: the page's HTML, never its socket
             response = await http.get(f"{app.url}/{uuid.uuid4()}")
             assert response.status_code == 200 and refusal not in response.text
         assert refusal in (await http.get(f"{app.url}/{uuid.uuid4()}")).text  # they hold the client's places
         stream = str(uuid.uuid4())
-        deadline = time.monotonic() + SOCKET_WAIT_S + 10  # NiceGUI alone lets them go after a minute or more
+        deadline = time.monotonic() + connect_s + 10  # NiceGUI alone lets them go after a minute or more
         while True:
             await page.goto(f"{app.url}/{stream}")
             await expect(page.locator(".stream-log, .bl-limited")).to_have_count(1)

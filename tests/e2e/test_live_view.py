@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 
 import httpx
@@ -12,7 +13,7 @@ from playwright.async_api import Page, Response, expect
 
 from dashboard.elements.log_view import LogView
 from dashboard.pages.page_follow import RESUME_ENTRIES
-from harness.servers import AppProcess, running_app, wait_for_viewers
+from harness.servers import AppProcess, running_app, viewers_fed, wait_for_viewers
 
 from .conftest import E2E_HISTORY, E2E_MAX_ROWS, open_stream
 
@@ -444,14 +445,17 @@ async def test_a_path_that_is_not_a_stream_is_404(page: Page, app_server: AppPro
     await expect(page.get_by_role("button", name="New stream")).to_be_visible()
 
 
-async def test_a_closed_page_stops_being_fed(browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
-    await wait_for_viewers(app_server.url, 0)  # earlier tests' pages are gone after NiceGUI's reconnect window
-    context = await browser.new_context()
-    viewer = await context.new_page()
-    await open_stream(viewer, app_server.url, new_stream())
-    await wait_for_viewers(app_server.url, 1)
-    await context.close()
-    await wait_for_viewers(app_server.url, 0)
+async def test_a_closed_page_is_kept_for_its_reconnect_window_then_stops_being_fed(browser) -> None:
+    with running_app("--page-reconnect-seconds", "3") as app:
+        context = await browser.new_context()
+        viewer = await context.new_page()
+        await open_stream(viewer, app.url, new_stream())
+        await wait_for_viewers(app.url, 1)
+        await context.close()
+        closed = time.monotonic()
+        assert await asyncio.to_thread(viewers_fed, app.url) == 1, "kept: it may yet reconnect"
+        await wait_for_viewers(app.url, 0, timeout_s=8)  # the window set, not the default 10 s
+        assert time.monotonic() - closed > 2.5, "let go only once its window is over"
 
 
 async def test_copy_button_puts_the_snippet_on_the_clipboard(browser, app_server: AppProcess) -> None:

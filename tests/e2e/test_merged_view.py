@@ -347,7 +347,7 @@ async def test_the_merged_view_fits_narrow_and_wide_windows(page: Page, app_serv
 
 async def test_a_merged_page_is_a_viewer_of_each_stream_and_unsubscribes_all_on_close(
         browser: Browser, http: httpx.AsyncClient) -> None:
-    with running_app("--viewers-per-stream", "1") as app:
+    with running_app("--viewers-per-stream", "1", "--page-reconnect-seconds", "1") as app:
         a, b = new_stream(), new_stream()
         context = await browser.new_context()
         viewer = await context.new_page()

@@ -22,7 +22,9 @@ LEFT_BY_A_FEW_PAGES = PAGES // 8 * OBJECTS_PER_CLOSED_PAGE
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[AppProcess]:
-    with running_app("--history", "0", "--viewers-per-client", "0", "--max-connections-per-client", "0",
+    # Closed pages are let go a second after they close, not NiceGUI's default 10 s.
+    with running_app("--page-reconnect-seconds", "1", "--history", "0",
+                     "--viewers-per-client", "0", "--max-connections-per-client", "0",
                      "--client-requests-per-second", "0") as app:
         yield app
 
