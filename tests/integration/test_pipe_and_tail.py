@@ -202,6 +202,8 @@ class _StartsOverEveryTime(http.server.BaseHTTPRequestHandler):
     """A broken or hostile server: on every connection it says the stream started over, sends the same entry
     again and closes."""
 
+    streams_sent = 0
+
     def do_GET(self) -> None:
         if self.path.split("?")[0].endswith("/entries"):
             body = json.dumps({"entries": [], "next_after": None, "next_before": None, "reached_end": True,
@@ -211,6 +213,7 @@ class _StartsOverEveryTime(http.server.BaseHTTPRequestHandler):
             entry = {"id": "5-0", "ts": 1.0, "level": "INFO", "program": "p", "message": "again"}
             body = f": {RESUMED_FROM_START_NOTICE}\n\nid: 5-0\ndata: {json.dumps(entry)}\n\n".encode()
             content_type = "text/event-stream"
+            type(self).streams_sent += 1
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -227,7 +230,11 @@ def test_a_server_that_says_the_stream_started_over_on_every_connection_gets_an_
         threading.Thread(target=server.serve_forever, daemon=True).start()
         process, output = start_tail(f"http://127.0.0.1:{server.server_address[1]}/live/{uuid.uuid4()}")
         try:
-            time.sleep(5)
+            # A fourth connection: tail has read three (the entry; the notice that resets once; one that must not).
+            deadline = time.monotonic() + 30
+            while _StartsOverEveryTime.streams_sent < 4 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _StartsOverEveryTime.streams_sent >= 4, "tail did not reconnect"
         finally:
             stop(process)
             server.shutdown()

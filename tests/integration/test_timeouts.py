@@ -422,11 +422,11 @@ async def test_a_client_that_reads_its_answers_slowly_gets_them_whole() -> None:
         with socket.socket() as reader:
             reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             reader.connect(("127.0.0.1", app.port))
-            reader.sendall(request * 8 + b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            reader.sendall(request * 4 + b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
             reader.setblocking(False)
             received = bytearray()
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:  # about 400 KB/s: 4 MB in ~10 s, several times the timeout
+            while time.monotonic() < deadline:  # about 400 KB/s: 2 MB in ~5 s, several times the timeout
                 await asyncio.sleep(0.1)
                 try:
                     for _ in range(10):
@@ -439,8 +439,8 @@ async def test_a_client_that_reads_its_answers_slowly_gets_them_whole() -> None:
                 except BlockingIOError:
                     continue
                 break  # the server closed it, after the last answer
-        assert received.count(b"HTTP/1.1 200 ") == 9, received[-300:]
-        assert len(received) > 8 * size
+        assert received.count(b"HTTP/1.1 200 ") == 5, received[-300:]
+        assert len(received) > 4 * size
 
 
 async def test_a_follower_that_stopped_reading_a_stream_gone_quiet_is_cut_off(http: httpx.AsyncClient) -> None:
