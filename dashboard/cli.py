@@ -51,10 +51,10 @@ def _build_parser() -> argparse.ArgumentParser:
                             "while it has something to take is cut off (default 30)")
     serve.add_argument("--page-connect-seconds", type=float,
                        help="a page whose socket has not connected this long after its request is let go, with its "
-                            "viewer places (default 15; raise it for browsers on slow networks)")
+                            "viewer places (default 30; keep it above socket.io's 20 s connect timeout)")
     serve.add_argument("--page-reconnect-seconds", type=float,
                        help="a page whose socket dropped is kept this long, to be sent what it missed if it "
-                            "reconnects; then its viewer places are given back (default 10)")
+                            "reconnects; then its viewer places are given back (default 10, at most 60)")
     serve.add_argument("--header-timeout-seconds", type=float,
                        help="a request's headers must all arrive within this long of connecting (default 10)")
     serve.add_argument("--body-timeout-seconds", type=float,

@@ -7,13 +7,11 @@ processes, each process allows the configured number.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from .rate_limit import Refusal, RefusalCounts
 from .settings import Settings
-
-# A full stream frees a place when a follower leaves: nothing says when, so ask for a retry soon.
-FOLLOWER_RETRY_AFTER_S = 10
 
 
 class FollowerLimits:
@@ -22,6 +20,9 @@ class FollowerLimits:
     def __init__(self, settings: Settings) -> None:
         self._per_stream = settings.viewers_per_stream
         self._per_client = settings.viewers_per_client
+        # A place comes free when a follower leaves, and a page leaves this long after it closes: nothing says
+        # when one will, so a retry is asked for after one page's window.
+        self._retry_after_s = max(1, math.ceil(settings.page_reconnect_seconds))
         self._streams: dict[str, int] = {}
         self._clients: dict[str, int] = {}
         self.refusals = RefusalCounts()
@@ -38,18 +39,18 @@ class FollowerLimits:
             return None
         return self.refusals.add(Refusal(
             "open pages and event streams per client", "--viewers-per-client",
-            f"{self._per_client} in each server process", FOLLOWER_RETRY_AFTER_S))
+            f"{self._per_client} in each server process", self._retry_after_s))
 
     def open(self, stream_id: str, client: str) -> Refusal | Callable[[], None]:
         """Count a new follower of `stream_id` from `client`: the function that uncounts it, or the refusal."""
         if self._per_stream and self._streams.get(stream_id, 0) >= self._per_stream:
             return self.refusals.add(Refusal(
                 "open pages and event streams per stream", "--viewers-per-stream",
-                f"{self._per_stream} in each server process", FOLLOWER_RETRY_AFTER_S))
+                f"{self._per_stream} in each server process", self._retry_after_s))
         if self._per_client and self._clients.get(client, 0) >= self._per_client:
             return self.refusals.add(Refusal(
                 "open pages and event streams per client", "--viewers-per-client",
-                f"{self._per_client} in each server process", FOLLOWER_RETRY_AFTER_S))
+                f"{self._per_client} in each server process", self._retry_after_s))
         _increment(self._streams, stream_id, 1)
         _increment(self._clients, client, 1)
         closed = False

@@ -30,6 +30,9 @@ def run_server(settings: Settings, sockets: list[socket.socket] | None = None) -
     log.info("At most %d connections open; timeouts: headers %g s, body %g s, idle %g s, send %g s",
              limits.max_connections, limits.header_seconds, limits.body_seconds, limits.idle_seconds,
              limits.send_seconds)
+    if settings.role != "ingest":
+        log.info("A page's socket may take %g s to connect, and %g s to reconnect before the page is let go",
+                 settings.page_connect_seconds, settings.page_reconnect_seconds)
     _Server(config, app.state.readback.open_event_streams, app.state.ingest.stop_taking).run(sockets)
 
 

@@ -13,7 +13,7 @@ Role = Literal["all", "ingest", "ui"]
 class Settings(BaseSettings):
     """How this BunnyLogs process runs; each field is also `BUNNYLOGS_<NAME>` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="BUNNYLOGS_", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="BUNNYLOGS_", frozen=True, allow_inf_nan=False)
 
     host: str = Field("127.0.0.1", description="address to listen on (0.0.0.0 for every interface)")
     port: int = Field(8000, ge=0, le=65535, description="port to listen on")
@@ -39,14 +39,16 @@ class Settings(BaseSettings):
                                         description="a client (an event stream's reader, or any answer's) that takes "
                                                     "nothing for this long while it has something to take is "
                                                     "cut off, and its connection dropped")
-    page_connect_seconds: float = Field(15.0, ge=1, le=3600,
+    page_connect_seconds: float = Field(30.0, ge=1, le=3600,
                                         description="a page whose socket has not connected this long after its "
                                                     "request (a crawler, curl) is let go, with its viewer places; "
-                                                    "raise it for browsers on slow networks")
-    page_reconnect_seconds: float = Field(10.0, ge=1, le=3600,
+                                                    "keep it above socket.io's 20 s connect timeout, after which a "
+                                                    "browser whose WebSocket is blocked falls back to polling")
+    page_reconnect_seconds: float = Field(10.0, ge=1, le=60,
                                           description="a page whose socket dropped is kept this long: if it "
                                                       "reconnects within it, it is sent what it missed; after it, "
-                                                      "its viewer places are given back")
+                                                      "its viewer places are given back. Also socket.io's "
+                                                      "heartbeat: a ping every 0.8 times it (4 s at least)")
     # Connections (README, "Timeouts"): how long a client may take over a request, how many may be open.
     header_timeout_seconds: float = Field(10.0, gt=0, le=3600,
                                           description="a request's headers must all arrive within this long of the "

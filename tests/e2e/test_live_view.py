@@ -458,6 +458,26 @@ async def test_a_closed_page_is_kept_for_its_reconnect_window_then_stops_being_f
         assert time.monotonic() - closed > 2.5, "let go only once its window is over"
 
 
+async def test_a_browser_whose_websocket_a_proxy_blocks_polls_instead_and_follows(
+        browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    """socket.io gives up on a WebSocket that never opens after 20 s, and NiceGUI's page then polls: the page
+    must still be kept then (with a connect window of 15 s it was let go, and the browser reloaded forever)."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    reloads: list[str] = []
+    page.on("console", lambda message: reloads.append(message.text) if "reloading" in message.text else None)
+    await page.route_web_socket(re.compile(r".*/_nicegui_ws/.*"), lambda socket: None)  # open, and never a word
+    stream = new_stream()
+    await page.goto(f"{app_server.url}/{stream}")
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake",
+                                 timeout=45_000)
+    assert await page.evaluate("window.socket.io.engine.transport.name") == "polling"
+    assert (await http.post(f"{app_server.url}/live/{stream}", data={"message": "over polling"})).status_code == 204
+    await expect(page.locator(".bl-message")).to_have_text(["over polling"])
+    assert reloads == []
+    await context.close()
+
+
 async def test_copy_button_puts_the_snippet_on_the_clipboard(browser, app_server: AppProcess) -> None:
     context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     viewer = await context.new_page()

@@ -24,7 +24,8 @@ def pages_held(app: AppProcess) -> int:
 
 
 def test_not_found_redirects_and_refusals_leave_no_page_session() -> None:
-    with running_app("--viewers-per-client", "1") as app, httpx.Client(base_url=app.url, timeout=10) as http:
+    with running_app("--viewers-per-client", "1", "--page-reconnect-seconds", "2.5") as app, \
+            httpx.Client(base_url=app.url, timeout=10) as http:
         before = pages_held(app)
         heap_before = http.get("/healthz").json()["heap"]
         for n in range(40):  # more than the closed pages that make a full collection due: none is counted
@@ -43,9 +44,10 @@ def test_not_found_redirects_and_refusals_leave_no_page_session() -> None:
         assert http.get(f"/{uuid.uuid4()}").status_code == 200  # the client's one page, waiting for its socket
         for _ in range(20):
             refused = http.get(f"/{uuid.uuid4()}")
-            assert refused.status_code == 429 and refused.headers["retry-after"] == "10"
+            assert refused.status_code == 429 and refused.headers["retry-after"] == "3"  # a page's window, whole s
             assert refused.headers["cache-control"] == "no-store"
             assert REFUSAL in refused.text and "--viewers-per-client" in refused.text
+            assert "its place is free about 2.5 s after it closes" in refused.text
         merged = http.get("/" + "+".join(str(uuid.uuid4()) for _ in range(2)))
         assert merged.status_code == 400 and "This view follows 2 streams" in merged.text
         assert pages_held(app) == before + 1

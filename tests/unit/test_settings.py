@@ -41,3 +41,17 @@ def test_cli_reports_bad_settings_clearly(capsys: pytest.CaptureFixture[str]) ->
     assert "needs a Redis URL" in capsys.readouterr().err
     assert main(["serve", "--port", "70000"]) == 2
     assert "port" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--page-connect-seconds", "0"), ("--page-connect-seconds", "nan"),
+                                             ("--page-connect-seconds", "-5"), ("--page-reconnect-seconds", "61"),
+                                             ("--page-reconnect-seconds", "inf"), ("--page-reconnect-seconds", "0.5")])
+def test_a_page_window_out_of_its_range_is_refused(flag: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # A window over 60 s would space socket.io's pings 48 s and more apart (NiceGUI's rule: 0.8 times it).
+    assert main(["serve", flag, value]) == 2
+    assert flag[2:].replace("-", "_") in capsys.readouterr().err
+
+
+def test_a_time_that_is_not_a_number_is_called_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--send-timeout-seconds", "nan"]) == 2
+    assert "send_timeout_seconds: Input should be a finite number" in capsys.readouterr().err
