@@ -385,14 +385,15 @@ class RedisBus(Bus):
         if redis_epoch.as_text(seen) != epoch or self._epoch != epoch:  # (`ready` may have started over meanwhile)
             await self._check_epoch()
             return 0  # read with the old cursors: read again from the new ones
-        read = 0
+        brought: list[tuple[str, list[StreamEntry]]] = []
         for raw_key, rows in replies:
             key = raw_key.decode()
             if key == self._wake_key:
                 self._wake_cursor = rows[-1][0].decode()
-                continue
-            stream_id = stream_id_from_key(key)
-            entries = [_decode(entry_id, fields) for entry_id, fields in rows]
+            else:
+                brought.append((stream_id_from_key(key), [_decode(entry_id, fields) for entry_id, fields in rows]))
+        read = 0
+        for stream_id, entries in _up_to_the_same_moment(brought):
             read += len(entries)
             self._advance_cursor(stream_id, entries[-1].id)
             self._fanout.dispatch(stream_id, entries)
@@ -450,6 +451,23 @@ class RedisBus(Bus):
         cursor = self._cursors.get(stream_id)
         if cursor is not None and entry_id_order(entry_id) > entry_id_order(cursor):
             self._cursors[stream_id] = entry_id
+
+
+def _up_to_the_same_moment(
+        brought: list[tuple[str, list[StreamEntry]]]) -> list[tuple[str, list[StreamEntry]]]:
+    """What one read brought of each stream, each cut after the last entry of the stream that may have more.
+
+    A stream that brought `READ_COUNT` entries (after an outage, a backlog) may have more: the other
+    streams' later entries are read again next time, so that a page following several streams gets
+    them in the order Redis took them (in one read, each stream's entries come after the other's).
+    """
+    full = [entry_id_order(entries[-1].id) for _, entries in brought if len(entries) >= READ_COUNT]
+    if not full:
+        return brought
+    bound = min(full)
+    cut = [(stream_id, [entry for entry in entries if entry_id_order(entry.id) <= bound])
+           for stream_id, entries in brought]
+    return [(stream_id, entries) for stream_id, entries in cut if entries]
 
 
 def _decode(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> StreamEntry:

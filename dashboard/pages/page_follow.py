@@ -2,7 +2,8 @@
 
 Each stream is one subscription. While they are made, what each delivers is gathered; once all are
 made, the gathered rows go to the page as history, merged by entry ID (the time the bus took each),
-and from then on each stream's rows go as they come, marked with the stream's index in the page.
+and from then on each stream's rows go as they come, marked with the stream's index in the page
+(those that come in one turn of the event loop, as one Redis read brings them, merged by ID too).
 A merged history starts where every stream's is whole (`merged_pages.from_common_start`): a busy
 stream's newest lines reach back less far than a quiet one's, and the quiet one's older lines come
 with the older lines the page asks for, not as a hole in the busy one's.
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from typing import cast
 
 from nicegui import Client, background_tasks, ui
 
 from ..elements.log_view import LogView, ResumePoints
+from ..elements.rows_feed import StreamTag
 from ..entry import StreamEntry
 from ..merged_pages import from_common_start, merged_by_id
 from ..protocol import MAX_ENTRY_ID_PART, entry_id_order
@@ -27,6 +30,39 @@ from .restart_notice import Push
 _RETRY_DELAYS_S = (1.0, 2.0, 5.0)
 # After a dropped socket, the page is sent at most this many of the entries it missed (and 1 MiB), per stream.
 RESUME_ENTRIES = 1000
+
+
+class _OneTurnMerged:
+    """A merged view's live rows: what its streams deliver in one turn of the event loop goes on in ID order.
+
+    One Redis read brings several streams' entries, each stream's after the other's: after an outage, a
+    backlog of one stream would follow the other's newer rows.
+    """
+
+    def __init__(self, push: Push, streams: int) -> None:
+        self._push = push
+        self._streams = streams
+        self._waiting: dict[int, list[StreamEntry]] = {}
+        self._closed = False
+
+    def __call__(self, entries: list[StreamEntry], tag: StreamTag) -> None:
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._push_waiting)
+        self._waiting.setdefault(cast(int, tag), []).extend(entries)
+
+    def close(self) -> None:
+        """Push nothing more: the subscriptions that delivered these rows are closed (a resume sends them)."""
+        self._closed = True
+
+    def _push_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, {}
+        if self._closed:
+            return
+        if len(waiting) == 1:
+            [(tag, entries)] = waiting.items()
+            self._push(entries, tag)
+        else:
+            self._push(*merged_by_id([waiting.get(index, []) for index in range(self._streams)]))
 
 
 class _Gate:
@@ -59,6 +95,7 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
     is started again after each resume, when the bus comes back, and when it tells of its streams (lost, cut).
     """
     subscriptions: list[Subscription] = []
+    live_merges: list[_OneTurnMerged] = []
     one_at_a_time = asyncio.Lock()  # a second drop while resuming must not leave two subscriptions
     merged = len(stream_ids) > 1
 
@@ -66,6 +103,9 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
         for subscription in subscriptions:
             subscription.close()
         subscriptions.clear()
+        for live_merge in live_merges:
+            live_merge.close()
+        live_merges.clear()
 
     async def subscribe(after: ResumePoints, *, resuming: bool = True) -> None:
         async with one_at_a_time:
@@ -74,7 +114,10 @@ async def follow(client: Client, view: LogView, bus: Bus, stream_ids: Sequence[s
     async def subscribe_all(after: ResumePoints, resuming: bool) -> None:
         with view.receiving_history():
             close()
-            gates = [_Gate(push, index if merged else None) for index in range(len(stream_ids))]
+            live: Push = push
+            if merged:
+                live_merges.append(live := _OneTurnMerged(push, len(stream_ids)))
+            gates = [_Gate(live, index if merged else None) for index in range(len(stream_ids))]
             newest = _before_newest(after)
             for index, stream_id in enumerate(stream_ids):
                 # A resume is bounded like a page open: a page that drops its socket on purpose,

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
+from typing import cast
 
 import orjson
 import pytest
 import redis
 from redis.asyncio import Redis
 
-from dashboard.bus.redis_streams import RedisBus, stream_key
+from dashboard.bus.redis_streams import READ_COUNT, RedisBus, stream_key
+from dashboard.elements.rows_feed import StreamTag
 from dashboard.entry import LogEntry, StreamEntry
+from dashboard.pages.page_follow import _OneTurnMerged
+from dashboard.protocol import entry_id_order
 from dashboard.stream import BusUnavailable
 from harness.servers import RedisServer, free_port, running_redis
 
@@ -177,3 +182,52 @@ async def test_entries_that_land_just_after_a_follows_backlog_are_delivered(redi
     subscription.close()
     await bus.close()
     await writer.close()
+
+
+async def test_a_page_of_two_streams_gets_a_backlog_in_the_order_redis_took_it(redis_url: str) -> None:
+    """After a stall (an outage, a busy loop), one read brings a backlog of one stream and the other's
+    newer entries: the page's rows must still come in ID order, not one stream's after the other's."""
+    reader = RedisBus(redis_url, max_length=10_000, retention_seconds=600)
+    await reader.start()
+    streams = [str(uuid.uuid4()), str(uuid.uuid4())]
+    delivered: list[tuple[int, str]] = []
+    stalled, written = threading.Event(), threading.Event()
+
+    def push(batch: list[StreamEntry], tags: StreamTag) -> None:
+        indexes = tags if isinstance(tags, list) else [cast(int, tags)] * len(batch)
+        delivered.extend(zip(indexes, (stream_entry.id for stream_entry in batch), strict=True))
+
+    merge = _OneTurnMerged(push, 2)
+
+    def deliver(batch: list[StreamEntry], index: int) -> None:
+        merge(batch, index)
+        if not stalled.is_set():  # the reader stops here, as in an outage, while the backlog is written
+            stalled.set()
+            written.wait(20)
+
+    subscriptions = [await reader.subscribe(stream, lambda batch, index=index: deliver(batch, index), history=0)
+                     for index, stream in enumerate(streams)]
+
+    async def write_backlog() -> None:
+        writer = RedisBus(redis_url, max_length=10_000, retention_seconds=600)
+        await writer.start()
+        for name in ("a", "b", "a", "b"):  # more of the first than one read brings, around two of the second
+            lines = [f"{name}{n}" for n in range(READ_COUNT * 3 // 5 if name == "a" else 1)]
+            await writer.publish(streams[0 if name == "a" else 1], entries(*lines))
+            await asyncio.sleep(0.002)  # the next batch a millisecond later
+        await writer.close()
+
+    thread = threading.Thread(target=lambda: (stalled.wait(20), asyncio.run(write_backlog()), written.set()))
+    thread.start()
+    await reader.publish(streams[0], entries("first"))
+    await asyncio.to_thread(thread.join, 30)
+    deadline = time.monotonic() + 10
+    while len(delivered) < 1 + 2 * (READ_COUNT * 3 // 5) + 2:
+        assert time.monotonic() < deadline, f"{len(delivered)} delivered"
+        await asyncio.sleep(0.01)
+    ids = [entry_id for _, entry_id in delivered]
+    assert ids == sorted(ids, key=entry_id_order), "rows out of the order Redis took them"
+    assert [index for index, _ in delivered].count(1) == 2
+    for subscription in subscriptions:
+        subscription.close()
+    await reader.close()
