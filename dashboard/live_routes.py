@@ -61,6 +61,8 @@ _PREFLIGHT_HEADERS = {
 }
 UI_ONLY = "this BunnyLogs process serves only pages; send logs to an ingest process"
 NO_PAGES = "this BunnyLogs process serves no pages; open the stream on a process that serves them"
+MERGED_PAGE = ("this is a page of several streams; it takes no log entries (send each stream's with POST to "
+               "/live/<its write key>)")
 READ_ONLY_PAGE = "this is a stream's read-only page; it takes no log entries (send them to the stream's write URL)"
 _POST_ERRORS: dict[int | str, dict[str, object]] = {
     status: {"description": reason, "content": {"application/json": {"example": {"detail": example}}}}
@@ -99,6 +101,21 @@ class StreamIdConvertor(Convertor[str]):
 
 
 register_url_convertor("stream", StreamIdConvertor())
+
+
+class MergedStreamIdsConvertor(Convertor[str]):
+    """A merged view's path segment: stream IDs (write or view keys) joined by `+`, in any case."""
+
+    regex = f"{STREAM_ID_ANY_CASE_PATTERN}(?:\\+{STREAM_ID_ANY_CASE_PATTERN})+"
+
+    def convert(self, value: str) -> str:
+        return value.lower()
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("merged_streams", MergedStreamIdsConvertor())
 
 
 def build_live_router(*, ingest: Ingest | None, readback: Readback, page_base: str | None = "") -> APIRouter:
@@ -198,6 +215,12 @@ def _add_page_address_route(router: APIRouter, *, serves_pages: bool) -> None:
             return error_response(405, READ_ONLY_PAGE, headers={"Allow": "GET"})
         return error_response(405, f"this is the stream's page; send log entries with POST to /live/{stream_id}",
                               headers={"Allow": "GET"})
+
+    @router.api_route("/{stream_ids:merged_streams}", methods=methods, include_in_schema=False)
+    async def merged_page_address(stream_ids: str, request: Request) -> Response:
+        if request.method in ("GET", "HEAD"):
+            return error_response(404, NO_PAGES)
+        return error_response(405, MERGED_PAGE, headers={"Allow": "GET"})
 
 
 def _add_post_route(router: APIRouter, ingest: Ingest | None) -> None:
