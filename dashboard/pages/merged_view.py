@@ -21,6 +21,7 @@ from ..follower_limits import FollowerLimits
 from ..protocol import bus_stream_id, is_view_key, view_key
 from ..settings import Settings
 from ..stream import Bus
+from .addresses import public_base
 from .frame import page_frame
 from .held_rows import restore_held_rows
 from .line_link import link_target
@@ -36,6 +37,7 @@ from .page_access import (
 )
 from .page_follow import follow
 from .page_notices import PageNotices
+from .read_only_link import read_only_link
 from .restart_notice import RestartNotice
 from .stream_keys import (
     MAX_ADDRESS_PARTS,
@@ -91,6 +93,10 @@ async def merged_stream_page(settings: Settings, bus: Bus, followers: FollowerLi
         if link_target(params) is not None:
             notices.show(LINE_LINK_ELSEWHERE, "link")
         PageVisit(streams)
+        if not read_only:  # the view key of each stream: a link to share without letting anyone send
+            with ui.row().classes("items-center gap-2 no-wrap w-full access-row"):
+                read_only_link(f"{public_base(settings, request)}{keys_path([view_key(key) for key in keys])}",
+                               title="Copy a link that shows these streams but cannot send logs to them")
         strip = StreamStrip(streams, hidden=view_filter.hidden_streams)
         controls = ViewerControls(canonical[1:], view_filter)
         view = LogView(max_rows=settings.max_rows, view_filter=view_filter.to_component(),

@@ -26,6 +26,7 @@ from .older_lines import OlderLines
 from .page_access import NO_SUCH_STREAM_PAGE, PRIVATE_PAGE_HEAD, answer_instead, count_viewer, socket_connected
 from .page_follow import follow
 from .page_notices import PageNotices
+from .read_only_link import read_only_link
 from .restart_notice import RestartNotice
 from .snippets import curl_snippet, install_command, python_snippet, shell_snippet
 from .stream_keys import SEPARATOR, page_streams
@@ -121,10 +122,7 @@ def _access_row(view_url: str, *, read_only: bool, add_stream: Callable[[], None
             ui.label("This link shows the stream; it cannot send logs to it.").classes("text-sm read-only-note")
             CopyButton(view_url, label="Copy link", title="Copy this read-only link")
         else:
-            ui.icon("visibility").classes("text-slate-500 read-only-icon")
-            ui.label(f"Read-only link: {view_url}").classes("font-mono text-sm truncate read-only-url")
-            CopyButton(view_url, label="Copy read-only link",
-                       title="Copy a link that shows this stream but cannot send logs to it")
+            read_only_link(view_url, title="Copy a link that shows this stream but cannot send logs to it")
         add_stream()
 
 

@@ -420,3 +420,25 @@ async def test_highlights_the_volume_strip_columns_and_line_links_work_over_a_me
         assert link.startswith(f"{app_server.url}/{view_key(key)}?") and key not in link
         assert parse_qs(urlsplit(link).query)["at"] == [await row.get_attribute("data-id")]
     await context.close()
+
+
+async def test_a_merged_view_with_a_write_key_offers_a_read_only_link_of_the_same_streams(
+        browser: Browser, app_server: AppProcess, http: httpx.AsyncClient) -> None:
+    context, page = await clipboard_page(browser)
+    write, other = new_stream(), new_stream()
+    view_url = f"{app_server.url}/{view_key(write)}+{view_key(other)}"
+    await open_merged(page, app_server, write, view_key(other))  # one write key is enough to offer it
+    await expect(page.locator(".read-only-url")).to_have_text(f"Read-only link: {view_url}")
+    copy = page.get_by_role("button", name="Copy a link that shows these streams but cannot send logs to them")
+    await copy.click()
+    assert await page.evaluate("navigator.clipboard.readText()") == view_url
+    await page.goto(view_url)
+    await page.wait_for_function("window.socket && window.socket.connected && window.did_handshake")
+    await expect(page.locator(".read-only-url")).to_have_count(0)  # nothing more to hide on a read-only view
+    await expect(page.get_by_text("2 streams · read-only")).to_be_visible()
+    for stream in (write, other):
+        assert (await http.post(f"{app_server.url}/live/{stream}", data={"message": f"to {stream}"})).status_code == 204
+    await expect(page.locator(".bl-message")).to_have_text([f"to {write}", f"to {other}"])
+    refused = await http.post(f"{app_server.url}/live/{view_key(write)}", data={"message": "through the link"})
+    assert refused.status_code == 403
+    await context.close()
