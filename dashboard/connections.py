@@ -295,6 +295,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if cycle is None or cycle.scope is not self.scope:  # a websocket upgrade: no cycle of its own
             return
         self._unanswered = [*(earlier for earlier in self._unanswered if not earlier.response_complete), cycle]
+        cycle.transport = cast(asyncio.Transport, _CloseOnceAnswerIsRead(self, cycle))
         if self._lasting:
             self._lasting.intersection_update(self._unanswered)
         if self.scope["method"] == "POST":
@@ -500,6 +501,27 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         longest._disarm()
         longest.transport.close()
         return True
+
+
+class _CloseOnceAnswerIsRead:
+    """The connection as a request's cycle sees it. The cycle closes it after its answer when the request or
+    the answer said `Connection: close`: at once, with the request's body still coming (a 413, answered
+    before the body was read), the close was a reset, and the client lost the answer (urllib, which says
+    `Connection: close`, got a broken pipe about one time in five). Then the connection lingers instead."""
+
+    def __init__(self, protocol: BoundedHttpProtocol, cycle: RequestResponseCycle) -> None:
+        self._protocol = protocol
+        self._cycle = cycle
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._protocol.transport, name)
+
+    def close(self) -> None:
+        transport = self._protocol.transport
+        if self._cycle.more_body and not transport.is_closing():
+            self._protocol._linger()
+        else:
+            transport.close()
 
 
 class _HeadTooLarge(Exception):
