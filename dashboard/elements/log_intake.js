@@ -34,7 +34,7 @@ export class RowIntake {
   // Rows from the feed, live or `history` (the rate counts live lines only: the history would show
   // an idle stream as a busy one).
   append(entries, history) {
-    if (!history) this.statusBar.arrived(entries.length);
+    if (!history) this.statusBar.arrived(entries);
     this.older.arrived(entries);
     this.columns.note(entries);
     this.logRows.arrive(entries);

@@ -1,6 +1,7 @@
 // The status bar: connection state (the page's socket, and the log bus behind the server), lines received, lines shown, lines per second, paused and new,
 // the filter's error, a highlight rule's error, and the empty view's hint. Texts only, set with textContent: constant words and
 // numbers, never log text.
+import { idMs } from "log_volume";
 import { feedState } from "rows_feed";
 
 const CONNECTION_POLL_MS = 250;
@@ -27,6 +28,27 @@ function emptyText(received, held, shown, waiting) {
   return `No line matches the filter (${NUMBER.format(held)} hidden)`;
 }
 
+// Live lines per second, by the server's time of the lines that came in the last RATE_WINDOW_MS
+// (arrivals: [when it came, each line's server time]): a backlog that comes at once, after an outage
+// or a dropped socket, counts at the pace the server took it, not as a burst.
+function linesPerSecond(arrivals, now) {
+  let newest = -Infinity;
+  for (const [, times] of arrivals) for (const time of times) newest = Math.max(newest, time);
+  let count = 0;
+  let oldest = newest;
+  for (const [, times] of arrivals) {
+    for (const time of times) {
+      if (time > newest - RATE_WINDOW_MS) {
+        count += 1;
+        oldest = Math.min(oldest, time);
+      }
+    }
+  }
+  if (!count) return 0;
+  const cameOver = now - arrivals[0][0];
+  return count / (Math.min(RATE_WINDOW_MS, Math.max(1000, newest - oldest, cameOver)) / 1000);
+}
+
 // A text set again, even to the same words, lays the page out again (the status every STATUS_EVERY_MS).
 function setText(element, text) {
   if (element.textContent !== text) element.textContent = text;
@@ -37,7 +59,7 @@ export class StatusBar {
   constructor({ state, count, shown, rate, paused, filterError, highlightError, empty }, logRows) {
     this.refs = { state, count, shown, rate, paused, filterError, highlightError, empty };
     this.logRows = logRows;
-    this.arrivals = [];     // [time, count] for the rate
+    this.arrivals = [];     // [when they came, each live line's server time] for the rate
     this.busAvailable = true;  // as the server last said: false while its log bus (Redis) is away
     this.lastShown = -Infinity;
     this.timeout = null;
@@ -63,8 +85,8 @@ export class StatusBar {
     if (this.frame !== null) cancelAnimationFrame(this.frame);
   }
 
-  arrived(count) {
-    this.arrivals.push([performance.now(), count]);
+  arrived(entries) {
+    this.arrivals.push([performance.now(), entries.map((entry) => idMs(entry.id))]);
   }
 
   // The status after new rows, in the frame that draws them: a frame of its own would lay the page out
@@ -88,9 +110,7 @@ export class StatusBar {
     this.timeout = null;
     const { received, all, incoming, shown, paused, pending, pendingShown, filterError } = this.logRows;
     while (this.arrivals.length && now - this.arrivals[0][0] > RATE_WINDOW_MS) this.arrivals.shift();
-    const recent = this.arrivals.reduce((sum, [, count]) => sum + count, 0);
-    const span = Math.min(RATE_WINDOW_MS, Math.max(1000, now - (this.arrivals.length ? this.arrivals[0][0] : now)));
-    const rate = recent / (span / 1000);
+    const rate = linesPerSecond(this.arrivals, now);
     const refs = this.refs;
     setText(refs.count, `${NUMBER.format(received)} line${received === 1 ? "" : "s"}`);
     setText(refs.shown, `${NUMBER.format(shown.length)} shown`);

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
-from harness.servers import AppProcess
+from harness.servers import AppProcess, running_app
 
 from .conftest import download, open_stream, pause
 
@@ -502,6 +502,51 @@ async def test_lines_per_second_counts_live_lines_not_the_history(page: Page, ap
     await post(http, app_server, stream, *[{"message": f"new {i}"} for i in range(50)])
     await expect(page.locator(".bl-count")).to_have_text("250 lines", timeout=WAIT_MS)
     await expect(page.locator(".bl-rate")).not_to_have_text("0.0 lines/s")
+
+
+
+async def test_a_backlog_that_comes_at_once_counts_at_the_pace_the_server_took_it(page: Page) -> None:
+    """Lines held back for 6 s (an outage, a slow socket), then given to the page at once: the rate is the
+    stream's, about 20 lines/s, not the burst's (all of it in the last second read 150 lines/s)."""
+    held: list[str | bytes] = []
+    holding = False
+
+    def through(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if holding:
+                held.append(message)
+            else:
+                socket.send(message)
+
+        server.on_message(from_server)
+        socket.on_message(server.send)
+        sockets.append(socket)
+
+    sockets: list[WebSocketRoute] = []
+    await page.route_web_socket(re.compile(r"/_nicegui_ws/"), through)
+    # socket.io pings every 0.8 times the reconnect window: one held 6 s must not drop the socket.
+    with running_app("--page-reconnect-seconds", "30") as app:
+        stream = new_stream()
+        await open_stream(page, app.url, stream)
+        async with httpx.AsyncClient(timeout=10) as http:
+            async def send(seconds: float) -> None:  # 20 lines a second, one line a request
+                start = time.monotonic()
+                for n in range(int(seconds * 20)):
+                    await asyncio.sleep(max(0.0, start + n / 20 - time.monotonic()))
+                    await post(http, app, stream, {"message": f"line {n}"})
+
+            await send(1)
+            holding = True
+            await send(6)
+            holding = False
+            for message in held:
+                sockets[-1].send(message)
+            await expect(page.locator(".bl-count")).to_have_text("140 lines", timeout=WAIT_MS)
+            await page.wait_for_timeout(600)  # the status is written every 0.5 s
+            rate = float((await page.locator(".bl-rate").inner_text()).removesuffix(" lines/s"))
+    assert 8 <= rate <= 26, rate
 
 
 # --- pausing ---------------------------------------------------------------------------------------
