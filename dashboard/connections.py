@@ -19,6 +19,7 @@ import asyncio
 import ipaddress
 import json
 import resource
+import weakref
 from collections import OrderedDict
 from collections.abc import Sized
 from dataclasses import dataclass
@@ -295,7 +296,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if cycle is None or cycle.scope is not self.scope:  # a websocket upgrade: no cycle of its own
             return
         self._unanswered = [*(earlier for earlier in self._unanswered if not earlier.response_complete), cycle]
-        cycle.transport = cast(asyncio.Transport, _CloseOnceAnswerIsRead(self, cycle))
+        if not cycle.keep_alive:  # the request said `Connection: close`: its answer's end closes the connection
+            cycle.transport = cast(asyncio.Transport, _CloseOnceAnswerIsRead(self, cycle))
         if self._lasting:
             self._lasting.intersection_update(self._unanswered)
         if self.scope["method"] == "POST":
@@ -507,21 +509,23 @@ class _CloseOnceAnswerIsRead:
     """The connection as a request's cycle sees it. The cycle closes it after its answer when the request or
     the answer said `Connection: close`: at once, with the request's body still coming (a 413, answered
     before the body was read), the close was a reset, and the client lost the answer (urllib, which says
-    `Connection: close`, got a broken pipe about one time in five). Then the connection lingers instead."""
+    `Connection: close`, got a broken pipe about one time in five). Then the connection lingers instead.
+    (Weak references: the cycle holds this, and a cycle of references per request burdens the collector.)"""
 
     def __init__(self, protocol: BoundedHttpProtocol, cycle: RequestResponseCycle) -> None:
-        self._protocol = protocol
-        self._cycle = cycle
+        self._transport = protocol.transport
+        self._protocol = weakref.ref(protocol)
+        self._cycle = weakref.ref(cycle)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._protocol.transport, name)
+        return getattr(self._transport, name)
 
     def close(self) -> None:
-        transport = self._protocol.transport
-        if self._cycle.more_body and not transport.is_closing():
-            self._protocol._linger()
+        protocol, cycle = self._protocol(), self._cycle()
+        if protocol is not None and cycle is not None and cycle.more_body and not self._transport.is_closing():
+            protocol._linger()
         else:
-            transport.close()
+            self._transport.close()
 
 
 class _HeadTooLarge(Exception):
