@@ -93,12 +93,18 @@ class LogView(Element, component="log_view.js", dependencies=_PARTS):
     def push(self, entries: list[StreamEntry], stream: StreamTag = None) -> None:
         """Send entries to the browser: history at once; live ones at once when its socket is free, else gathered.
 
-        `stream`: on a merged view, the page's index of the stream they came from (one per entry: history only).
+        `stream`: on a merged view, the page's index of the stream they came from, or one per entry.
         """
         if self._receiving_history:
             self._feed.send_history(entries, stream)
+        elif isinstance(stream, list):  # live rows go with one stream's index a message: each run in turn
+            start = 0
+            for end in range(1, len(entries) + 1):
+                if end == len(entries) or stream[end] != stream[start]:
+                    self._feed.send(entries[start:end], stream[start])
+                    start = end
         else:
-            self._feed.send(entries, stream if isinstance(stream, int) else None)
+            self._feed.send(entries, stream)
 
     def on_resume(self, resume: Resume) -> None:
         """Call `resume` with the page's last entry IDs when its socket came back after a drop."""

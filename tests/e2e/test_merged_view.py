@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -442,3 +444,29 @@ async def test_a_merged_view_with_a_write_key_offers_a_read_only_link_of_the_sam
     refused = await http.post(f"{app_server.url}/live/{view_key(write)}", data={"message": "through the link"})
     assert refused.status_code == 403
     await context.close()
+
+
+async def test_on_redis_rows_of_both_streams_that_one_read_brings_keep_their_stream(
+        page: Page, redis_url: str, http: httpx.AsyncClient) -> None:
+    """The page's process was held while another took lines of both streams: its next Redis read brought
+    them together, merged by ID, and they went live with no stream (no mark, shown with a stream's chip off)."""
+    with running_app("--redis-url", redis_url) as shown_by, \
+            running_app("--role", "ingest", "--redis-url", redis_url) as taken_by:
+        a, b = new_stream(), new_stream()
+        await open_merged(page, shown_by, a, b)
+        assert shown_by.process is not None
+        os.kill(shown_by.process.pid, signal.SIGSTOP)
+        try:
+            for n in range(3):
+                for stream, name in ((a, "a"), (b, "b")):
+                    answer = await http.post(f"{taken_by.url}/live/{stream}", data={"message": f"{name}{n}"})
+                    assert answer.status_code == 204
+        finally:
+            os.kill(shown_by.process.pid, signal.SIGCONT)
+        await expect(page.locator(".bl-message")).to_have_text(["a0", "b0", "a1", "b1", "a2", "b2"])
+        for name, index in (("a", 0), ("b", 1)):
+            for n in range(3):
+                await expect(mark_of(page, f"{name}{n}")).to_have_class(re.compile(rf"\bbl-stream-{index}\b"))
+        saved = [json.loads(line) for line in (await download(page, "ndjson")).splitlines()]
+        assert [(line["message"], line["stream"]) for line in saved] == [
+            (f"{name}{n}", (a if name == "a" else b)[:8]) for n in range(3) for name in "ab"]
