@@ -212,15 +212,15 @@ def _add_page_address_route(router: APIRouter, *, serves_pages: bool) -> None:
         if request.method in ("GET", "HEAD"):
             return error_response(404, NO_PAGES)
         if is_view_key(stream_id):
-            return error_response(405, READ_ONLY_PAGE, headers={"Allow": "GET"})
+            return error_response(405, READ_ONLY_PAGE, headers={"Allow": "GET, HEAD"})
         return error_response(405, f"this is the stream's page; send log entries with POST to /live/{stream_id}",
-                              headers={"Allow": "GET"})
+                              headers={"Allow": "GET, HEAD"})
 
     @router.api_route("/{stream_ids:merged_streams}", methods=methods, include_in_schema=False)
     async def merged_page_address(stream_ids: str, request: Request) -> Response:
         if request.method in ("GET", "HEAD"):
             return error_response(404, NO_PAGES)
-        return error_response(405, MERGED_PAGE, headers={"Allow": "GET"})
+        return error_response(405, MERGED_PAGE, headers={"Allow": "GET, HEAD"})
 
 
 def _add_post_route(router: APIRouter, ingest: Ingest | None) -> None:

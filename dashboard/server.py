@@ -14,6 +14,9 @@ from .connections import ConnectionLimits, bounded_protocol, default_max_connect
 from .readback import OpenEventStreams
 from .settings import Settings
 
+# How long NiceGUI's page waits for a WebSocket before it polls (socket.io's default `timeout`).
+SOCKET_IO_CONNECT_TIMEOUT_S = 20.0
+
 SHUTDOWN_GRACE_SECONDS = 3
 
 
@@ -33,6 +36,10 @@ def run_server(settings: Settings, sockets: list[socket.socket] | None = None) -
     if settings.role != "ingest":
         log.info("A page's socket may take %g s to connect, and %g s to reconnect before the page is let go",
                  settings.page_connect_seconds, settings.page_reconnect_seconds)
+        if settings.page_connect_seconds <= SOCKET_IO_CONNECT_TIMEOUT_S:
+            log.warning("--page-connect-seconds %g is within socket.io's %g s connect timeout: a browser whose "
+                        "WebSocket is blocked (a proxy) falls back to polling only after its page was let go, "
+                        "and reloads again and again", settings.page_connect_seconds, SOCKET_IO_CONNECT_TIMEOUT_S)
     _Server(config, app.state.readback.open_event_streams, app.state.ingest.stop_taking).run(sockets)
 
 

@@ -48,7 +48,7 @@ async def test_a_post_to_the_page_address_says_where_to_post(app_server: AppProc
     assert page_itself.status_code == 200 and "text/html" in page_itself.headers["content-type"]
     merged = f"{stream}+{new_stream().upper()}"
     response = await http.post(f"{app_server.url}/{merged}", data={"message": "to a merged page"})
-    assert (response.status_code, response.headers["allow"]) == (405, "GET")
+    assert (response.status_code, response.headers["allow"]) == (405, "GET, HEAD")
     assert response.json() == {"detail": "this is a page of several streams; it takes no log entries (send each "
                                          "stream's with POST to /live/<its write key>)"}
     merged_page = await http.get(f"{app_server.url}/{merged.lower()}")

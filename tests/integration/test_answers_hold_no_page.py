@@ -63,6 +63,7 @@ def test_a_landing_page_nobody_opens_is_let_go_with_the_stream_pages() -> None:
             assert http.get(f"/?q={n}").status_code == 200
         assert pages_held(app) == before + 20
         deadline = time.monotonic() + CONNECT_S + 10
+        assert "--page-connect-seconds 2 is within socket.io's 20 s connect timeout" in app.output()
         while pages_held(app) > before:
             assert time.monotonic() < deadline, "landing pages without a socket are still held"
             time.sleep(0.5)

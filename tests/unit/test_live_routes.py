@@ -123,7 +123,7 @@ async def test_reads_with_the_view_key_see_what_the_write_key_posted(client: htt
 
 async def test_a_post_to_a_view_key_page_address_says_it_is_read_only(client: httpx.AsyncClient) -> None:
     response = await client.post(f"/{VIEW}", data={"message": "to the page"})
-    assert (response.status_code, response.headers["allow"]) == (405, "GET")
+    assert (response.status_code, response.headers["allow"]) == (405, "GET, HEAD")
     assert "read-only" in response.json()["detail"] and f"/live/{VIEW}" not in response.json()["detail"]
 
 
@@ -188,7 +188,7 @@ async def test_a_process_without_pages_sends_browsers_to_the_public_url_or_strea
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 async def test_a_post_to_the_page_address_says_where_to_post(client: httpx.AsyncClient, method: str) -> None:
     response = await client.request(method, f"/{STREAM.upper()}", data={"message": "to the page"})
-    assert (response.status_code, response.headers["allow"]) == (405, "GET")
+    assert (response.status_code, response.headers["allow"]) == (405, "GET, HEAD")
     assert response.json() == {"detail": f"this is the stream's page; send log entries with POST to /live/{STREAM}"}
 
 
